@@ -1,0 +1,180 @@
+// Command ipnconsole is the operator console of the stack.
+//
+// On a terminal it is interactive: line editing, history, Ctrl-R search and
+// Tab completion, with unsolicited messages shown as they come. With a deck
+// piped into stdin it sends each line, prints every reply line, and exits
+// with the deck's return code like a batch step:
+//
+//	0   every message was informational
+//	4   a warning (W) or action (A) message
+//	8   an error (E) message
+//	12  a severe (S) message
+//	16  the stack could not be reached, or the connection was lost
+//
+// With --check it checks a deck's syntax against the command table alone,
+// without a stack.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"ipnstack/command"
+	"ipnstack/grammar"
+	"ipnstack/msgcat"
+
+	"golang.org/x/term"
+)
+
+// rcUnreachable is the return code when the stack cannot be reached.
+const rcUnreachable = 16
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("ipnconsole", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	socket := fs.String("socket", command.DefaultSocketPath(), "console socket `path` of the stack (also $"+command.SocketEnv+")")
+	check := fs.Bool("check", false, "check the deck on stdin against the command table only; no stack is needed")
+	history := fs.String("history", command.DefaultHistoryFile(), "history `file` of the interactive console")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: ipnconsole [flags] [< deck]\n\nThe operator console of the TCP/IP stack. Flags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "ipnconsole: unexpected argument %q (a deck is read from stdin)\n", fs.Arg(0))
+		return 2
+	}
+	if *check {
+		return checkDeck(stdin, stdout)
+	}
+	if term.IsTerminal(int(stdin.Fd())) {
+		return interactive(*socket, *history, stdout)
+	}
+	return deck(*socket, stdin, stdout)
+}
+
+// deck sends each line of stdin and prints the replies.
+func deck(socket string, in io.Reader, out io.Writer) int {
+	w := bufio.NewWriter(out)
+	defer w.Flush()
+	c, err := command.DialConsole(socket, nil)
+	if err != nil {
+		fmt.Fprintln(w, msgcat.New("IPN215S", socket, err.Error()))
+		return rcUnreachable
+	}
+	defer c.Close()
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 64*1024), grammar.MaxLine+2)
+	worst := 0
+	print := func(line string) { w.WriteString(line); w.WriteByte('\n') }
+	for sc.Scan() {
+		line := sc.Text()
+		rc, err := c.Command(line, print)
+		if err != nil {
+			if errors.Is(err, command.ErrStackEnded) {
+				left := 0
+				if !grammar.IsComment(line) {
+					left++
+				}
+				for sc.Scan() {
+					if !grammar.IsComment(sc.Text()) {
+						left++
+					}
+				}
+				if left > 0 {
+					print(msgcat.New("IPN222W", left).String())
+					worst = max(worst, 4)
+				}
+				return worst
+			}
+			print(msgcat.New("IPN216S").String())
+			return rcUnreachable
+		}
+		worst = max(worst, rc)
+		w.Flush()
+	}
+	return worst
+}
+
+// interactive runs the console on a terminal.
+func interactive(socket, history string, out io.Writer) int {
+	ed, err := command.NewEditor(command.EditorConfig{Table: command.Commands, HistoryFile: history})
+	if err != nil {
+		fmt.Fprintln(out, "ipnconsole:", err)
+		return 2
+	}
+	defer ed.Close()
+	c, err := command.DialConsole(socket, ed.Println)
+	if err != nil {
+		ed.Println(msgcat.New("IPN215S", socket, err.Error()).String())
+		return rcUnreachable
+	}
+	defer c.Close()
+	ed.Println(msgcat.New("IPN300I").String())
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		for {
+			line, err := ed.ReadLine()
+			if errors.Is(err, command.ErrInterrupt) {
+				continue
+			}
+			if err != nil {
+				return
+			}
+			select {
+			case lines <- line:
+			case <-c.Done():
+				return
+			}
+		}
+	}()
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				return 0
+			}
+			if _, err := c.Command(line, ed.Println); err != nil {
+				if errors.Is(err, command.ErrStackEnded) {
+					ed.Println(msgcat.New("IPN218I").String())
+					return 0
+				}
+				ed.Println(msgcat.New("IPN216S").String())
+				return rcUnreachable
+			}
+		case <-c.Done():
+			ed.Println(msgcat.New("IPN218I").String())
+			return 0
+		}
+	}
+}
+
+// checkDeck checks each statement against the command table, without a
+// stack: syntax, command names, operands, types and ranges.
+func checkDeck(in io.Reader, out io.Writer) int {
+	w := bufio.NewWriter(out)
+	defer w.Flush()
+	sess := &command.Session{Table: command.Commands,
+		Console: command.ConsoleInfo{ID: "CHECK", Auth: command.AuthFull},
+		Out:     command.OutFunc(func(m msgcat.Msg) { fmt.Fprintln(w, m.String()) })}
+	res, err := command.RunDeck(context.Background(), sess, "stdin", in)
+	if err != nil {
+		return 12
+	}
+	return res.RC
+}

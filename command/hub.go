@@ -1,0 +1,317 @@
+package command
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ipnstack/grammar"
+	"ipnstack/msgcat"
+
+	"go.uber.org/zap"
+)
+
+// Sink is where a console's lines go: a terminal, a socket, a telnet
+// connection. Calls for one console are never concurrent.
+type Sink interface {
+	Reply(line string) error       // a line answering this console's command
+	Unsolicited(line string) error // a line nobody on this console asked for
+	Done(rc int) error             // the command's replies are complete
+	Close(reason string)           // the console is ended by the stack
+}
+
+// Console is one attached console.
+type Console struct {
+	Info  ConsoleInfo
+	Addr  string // where it comes from: "terminal", "local", "10.77.0.2:40001"
+	Since time.Time
+
+	hub     *Hub
+	sink    Sink
+	ctx     context.Context // ends when the console is detached
+	cancel  context.CancelFunc
+	mu      sync.Mutex // serialises writes to sink
+	busy    sync.Mutex // held while a command runs
+	queue   chan string
+	closed  chan struct{}
+	once    sync.Once
+	dropped atomic.Uint64
+}
+
+// Counters are the command counts QUERY STATISTICS shows.
+type Counters struct {
+	Commands atomic.Uint64
+	Failed   atomic.Uint64
+}
+
+// Hub knows every attached console: it sends unsolicited messages to all of
+// them, writes the hardcopy log and the daemon log, and drains the consoles
+// at shutdown.
+type Hub struct {
+	Table    *Table
+	Exec     Executor
+	Hardcopy *Hardcopy // nil: none
+	Log      *zap.Logger
+	Counters Counters
+	Clock    func() time.Time
+
+	mu       sync.Mutex
+	consoles map[*Console]struct{}
+	seq      map[string]int
+	closing  bool
+}
+
+// NewHub makes a hub for a table and its executor.
+func NewHub(t *Table, exec Executor, hc *Hardcopy, log *zap.Logger) *Hub {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Hub{Table: t, Exec: exec, Hardcopy: hc, Log: log, Clock: time.Now,
+		consoles: map[*Console]struct{}{}, seq: map[string]int{}}
+}
+
+// unsolicitedQueue is how many unsolicited lines may wait for a slow console
+// before further ones are dropped for it (and counted).
+const unsolicitedQueue = 1024
+
+// ErrClosing is returned by Attach once the stack is shutting down.
+var ErrClosing = fmt.Errorf("the stack is shutting down")
+
+// Attach adds a console. prefix names its kind ("L" local socket, "T"
+// telnet); the id is the prefix and a sequence number, or fixedID if given.
+func (h *Hub) Attach(prefix, fixedID, addr string, auth Authority, sink Sink) (*Console, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return nil, ErrClosing
+	}
+	id := fixedID
+	if id == "" {
+		h.seq[prefix]++
+		id = fmt.Sprintf("%s%03d", prefix, h.seq[prefix])
+	}
+	c := &Console{
+		Info: ConsoleInfo{ID: id, Auth: auth}, Addr: addr, Since: h.Clock(),
+		hub: h, sink: sink, queue: make(chan string, unsolicitedQueue), closed: make(chan struct{}),
+	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	h.consoles[c] = struct{}{}
+	go c.pump()
+	h.Log.Info("console attached", zap.String("console", id), zap.String("addr", addr))
+	return c, nil
+}
+
+// Consoles lists the attached consoles by id.
+func (h *Hub) Consoles() []*Console {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]*Console, 0, len(h.consoles))
+	for c := range h.consoles {
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Info.ID < out[j].Info.ID })
+	return out
+}
+
+// Broadcast sends an unsolicited message to every console, the hardcopy log
+// and the daemon log. It never blocks on a slow console.
+func (h *Hub) Broadcast(m msgcat.Msg) {
+	line := m.String()
+	h.logMsg("unsolicited", m, line)
+	if h.Hardcopy != nil {
+		h.Hardcopy.Line("*", '*', line)
+		h.Hardcopy.Flush()
+	}
+	for _, c := range h.Consoles() {
+		select {
+		case c.queue <- line:
+		default:
+			c.dropped.Add(1)
+		}
+	}
+}
+
+func (h *Hub) logMsg(kind string, m msgcat.Msg, line string) {
+	if ce := h.Log.Check(zap.InfoLevel, kind); ce != nil {
+		ce.Write(zap.String("msgid", m.ID), zap.String("text", line))
+	}
+}
+
+// Session makes the session through which a console runs its commands.
+func (c *Console) Session() *Session {
+	h := c.hub
+	return &Session{Table: h.Table, Exec: h.Exec, Console: c.Info, Log: h.Log, Out: OutFunc(func(m msgcat.Msg) {
+		line := m.String()
+		if h.Hardcopy != nil {
+			h.Hardcopy.Line(c.Info.ID, '>', line)
+		}
+		c.mu.Lock()
+		c.sink.Reply(line)
+		c.mu.Unlock()
+	})}
+}
+
+// Run runs one command line from this console and reports its return code
+// to the sink. It returns false when the console is closed.
+func (c *Console) Run(s *Session, line string) bool {
+	c.busy.Lock()
+	defer c.busy.Unlock()
+	select {
+	case <-c.closed:
+		return false
+	default:
+	}
+	h := c.hub
+	if h.Hardcopy != nil {
+		h.Hardcopy.Line(c.Info.ID, '<', line)
+	}
+	rc := s.Do(c.ctx, line)
+	if !grammar.IsComment(line) {
+		h.Counters.Commands.Add(1)
+		if rc >= 8 {
+			h.Counters.Failed.Add(1)
+		}
+	}
+	if h.Hardcopy != nil {
+		h.Hardcopy.Flush()
+	}
+	c.mu.Lock()
+	err := c.sink.Done(rc)
+	c.mu.Unlock()
+	return err == nil
+}
+
+// pump writes unsolicited lines to the sink until the console closes.
+func (c *Console) pump() {
+	for {
+		select {
+		case line := <-c.queue:
+			c.mu.Lock()
+			c.sink.Unsolicited(line)
+			c.mu.Unlock()
+		case <-c.closed:
+			return
+		}
+	}
+}
+
+// Detach removes a console whose connection ended.
+func (c *Console) Detach() {
+	c.once.Do(func() {
+		close(c.closed)
+		c.cancel()
+		h := c.hub
+		h.mu.Lock()
+		delete(h.consoles, c)
+		h.mu.Unlock()
+		h.Log.Info("console detached", zap.String("console", c.Info.ID))
+	})
+}
+
+// End closes a console from the stack's side: it waits for the console's
+// running command to finish, tells the sink why, and detaches it.
+func (c *Console) End(reason string) {
+	c.busy.Lock()
+	defer c.busy.Unlock()
+	// Let queued unsolicited lines out first.
+	for {
+		select {
+		case line := <-c.queue:
+			c.mu.Lock()
+			c.sink.Unsolicited(line)
+			c.mu.Unlock()
+			continue
+		default:
+		}
+		break
+	}
+	c.mu.Lock()
+	c.sink.Close(reason)
+	c.mu.Unlock()
+	c.Detach()
+}
+
+// Shutdown refuses new consoles and ends every attached one, each after its
+// running command.
+func (h *Hub) Shutdown(reason string) {
+	h.mu.Lock()
+	h.closing = true
+	h.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, c := range h.Consoles() {
+		wg.Add(1)
+		go func(c *Console) {
+			defer wg.Done()
+			c.End(reason)
+		}(c)
+	}
+	wg.Wait()
+	if h.Hardcopy != nil {
+		h.Hardcopy.Flush()
+	}
+}
+
+// Hardcopy is the stack's hardcopy log: every console line in and out with a
+// timestamp, like a system log.
+//
+//	20261122 021418.27 L001     < portrange low=32768,high=65535
+//	20261122 021418.27 L001     > IPN237I portrange low=32768,high=65535
+//	20261122 021418.27 *        * IPN217W Stale console socket ... taken over
+type Hardcopy struct {
+	mu    sync.Mutex
+	w     *bufio.Writer
+	c     io.Closer
+	clock func() time.Time
+}
+
+// NewHardcopy writes the hardcopy log to w (closed by Close if it is a
+// Closer).
+func NewHardcopy(w io.Writer, clock func() time.Time) *Hardcopy {
+	h := &Hardcopy{w: bufio.NewWriterSize(w, 64*1024), clock: clock}
+	if c, ok := w.(io.Closer); ok {
+		h.c = c
+	}
+	if h.clock == nil {
+		h.clock = time.Now
+	}
+	return h
+}
+
+// Line writes one line; dir is '<' for input, '>' for output and '*' for an
+// unsolicited message.
+func (h *Hardcopy) Line(console string, dir byte, text string) {
+	if h == nil {
+		return
+	}
+	t := h.clock()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	fmt.Fprintf(h.w, "%s.%02d %-8s %c %s\n", t.Format("20060102 150405"), t.Nanosecond()/1e7, console, dir, text)
+}
+
+// Flush writes buffered lines out.
+func (h *Hardcopy) Flush() {
+	if h == nil {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.w.Flush()
+}
+
+// Close flushes and closes the log.
+func (h *Hardcopy) Close() error {
+	if h == nil {
+		return nil
+	}
+	h.Flush()
+	if h.c != nil {
+		return h.c.Close()
+	}
+	return nil
+}

@@ -1,0 +1,85 @@
+package ops
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"ipnstack/command"
+	"ipnstack/msgcat"
+	"ipnstack/nic"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+)
+
+func do(t *testing.T, sys *System, line string) []string {
+	t.Helper()
+	var out []string
+	s := &command.Session{Table: command.Commands, Exec: sys, Console: command.ConsoleInfo{ID: "T", Auth: command.AuthFull},
+		Out: command.OutFunc(func(m msgcat.Msg) { out = append(out, m.String()) })}
+	s.Do(context.Background(), line)
+	return out
+}
+
+// TestPortRangeReachesTheStack shows that PORTRANGE sets the range the
+// stack really uses: a connection made inside the stack afterwards gets a
+// local port in the new range.
+func TestPortRangeReachesTheStack(t *testing.T) {
+	sys := newTestSystem(t)
+	got := do(t, sys, "portrange low=50000,high=51100")
+	if got[1] != "IPN127I Port range changed to 50,000 51,100" {
+		t.Fatalf("reply %q", got)
+	}
+	ns := sys.Stack.NS()
+	srv := tcpip.FullAddress{NIC: nic.LoopbackNIC, Addr: tcpip.AddrFrom4([4]byte{127, 0, 0, 1}), Port: 2100}
+	ln, err := gonet.ListenTCP(ns, srv, ipv4.ProtocolNumber)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for i := 0; i < 10; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, err := gonet.DialContextTCP(ctx, ns, srv, ipv4.ProtocolNumber)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := c.LocalAddr().(*net.TCPAddr).Port
+		if port < 50000 || port > 51100 {
+			t.Fatalf("local port %d outside 50000-51100", port)
+		}
+		c.Close()
+		a.Close()
+	}
+	// A refused PORTRANGE leaves the stack's range alone.
+	do(t, sys, "portrange low=60000,high=60100")
+	if lo, hi := sys.Stack.PortRange(); lo != 50000 || hi != 51100 {
+		t.Fatalf("stack range %d-%d after a refused command", lo, hi)
+	}
+	if lo, hi := sys.Ephemeral.Range(); lo != 50000 || hi != 51100 {
+		t.Fatalf("pool range %d-%d after a refused command", lo, hi)
+	}
+}
+
+func TestShutdownCommand(t *testing.T) {
+	sys := newTestSystem(t)
+	select {
+	case <-sys.Stopped():
+		t.Fatal("stopped before SHUTDOWN")
+	default:
+	}
+	got := do(t, sys, "SHUTDOWN")
+	if !strings.HasPrefix(got[1], "IPN210I") || sys.StoppedBy() != "T" {
+		t.Fatalf("%q by %q", got, sys.StoppedBy())
+	}
+	<-sys.Stopped()
+	do(t, sys, "SHUTDOWN") // a second one is harmless
+}

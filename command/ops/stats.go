@@ -1,0 +1,46 @@
+package ops
+
+import (
+	"context"
+
+	"ipnstack/command"
+	"ipnstack/msgcat"
+)
+
+func (s *System) queryStatistics(_ context.Context, _ *command.Request, out command.Out) {
+	s.sayStatistics(out)
+}
+
+func (s *System) queryAll(_ context.Context, _ *command.Request, out command.Out) {
+	s.sayStatistics(out)
+	s.sayPortRange(out)
+}
+
+func (s *System) sayStatistics(out command.Out) {
+	now := s.Clock()
+	out.Say(msgcat.New("IPN150I", s.Started, now.Sub(s.Started)))
+	var cmds, failed uint64
+	consoles := 0
+	if s.Hub != nil {
+		cmds, failed = s.Hub.Counters.Commands.Load(), s.Hub.Counters.Failed.Load()
+		consoles = len(s.Hub.Consoles())
+	}
+	out.Say(msgcat.New("IPN151I", cmds, failed, consoles))
+	var listen, estab, tw, other int
+	eps := s.Stack.TCPEndpoints()
+	for _, e := range eps {
+		switch e.State {
+		case "LISTEN":
+			listen++
+		case "ESTABLISHED":
+			estab++
+		case "TIME-WAIT":
+			tw++
+		default:
+			other++
+		}
+	}
+	out.Say(msgcat.New("IPN152I", len(eps), listen, estab, tw, other))
+	t := s.Stack.TCPStats()
+	out.Say(msgcat.New("IPN153I", t.SegmentsIn, t.SegmentsOut, t.Retransmits, t.ActiveOpens, t.PassiveOpens, t.Failed))
+}

@@ -1,0 +1,130 @@
+package command
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"ipnstack/grammar"
+	"ipnstack/msgcat"
+
+	"go.uber.org/zap"
+)
+
+// Out receives the messages a command says, in order.
+type Out interface{ Say(m msgcat.Msg) }
+
+// OutFunc adapts a function to Out.
+type OutFunc func(m msgcat.Msg)
+
+// Say implements Out.
+func (f OutFunc) Say(m msgcat.Msg) { f(m) }
+
+// Request is one resolved command for a handler.
+type Request struct {
+	Spec    *Spec
+	Args    Args
+	Line    string
+	Console ConsoleInfo
+}
+
+// ConsoleInfo says who gave a command.
+type ConsoleInfo struct {
+	ID       string    // "SYSCON", "L001", "T003"
+	Operator string    // the logged-on operator, "" for a local console
+	Auth     Authority // what this console may do
+}
+
+// Executor runs resolved commands: the daemon's handlers.
+type Executor interface {
+	Exec(ctx context.Context, req *Request, out Out)
+}
+
+// Session echoes, parses, resolves and runs one line at a time for one
+// console. It is not safe for concurrent use: a console runs one command at a
+// time, and the next is read only when the replies to this one are out.
+type Session struct {
+	Table   *Table
+	Exec    Executor // nil checks syntax only (ipnconsole --check)
+	Console ConsoleInfo
+	Out     Out
+	Log     *zap.Logger // nil logs nothing
+}
+
+// rcOut tracks the worst severity said through it.
+type rcOut struct {
+	out Out
+	rc  int
+}
+
+func (r *rcOut) Say(m msgcat.Msg) {
+	if rc := m.Severity().RC(); rc > r.rc {
+		r.rc = rc
+	}
+	r.out.Say(m)
+}
+
+// Do runs one line and returns its return code: the worst severity of its
+// messages as a batch return code (0, 4, 8 or 12). A comment or blank line
+// says nothing and returns 0.
+func (s *Session) Do(ctx context.Context, line string) int {
+	line = strings.TrimRight(line, "\r\n")
+	if grammar.IsComment(line) {
+		return 0
+	}
+	out := &rcOut{out: s.Out}
+	out.Say(msgcat.New("IPN237I", line))
+	st, err := grammar.Parse(line)
+	if err != nil {
+		out.Say(syntaxMsg(err))
+		return out.rc
+	}
+	spec, args, errs := s.Table.Resolve(st)
+	for _, m := range errs {
+		out.Say(m)
+	}
+	if spec == nil {
+		return out.rc
+	}
+	if spec.Auth > s.Console.Auth {
+		out.Say(msgcat.New("IPN320E", spec.Key(), s.Console.ID))
+		return out.rc
+	}
+	req := &Request{Spec: spec, Args: args, Line: line, Console: s.Console}
+	if spec.key == "HELP" {
+		Help(s.Table, req, out)
+		return out.rc
+	}
+	if s.Exec == nil {
+		return out.rc
+	}
+	s.run(ctx, req, out)
+	return out.rc
+}
+
+// run calls the handler; a handler that panics fails its command, not the
+// stack.
+func (s *Session) run(ctx context.Context, req *Request, out Out) {
+	defer func() {
+		if r := recover(); r != nil {
+			out.Say(msgcat.New("IPN349E"))
+			out.Say(msgcat.New("IPN998S", req.Spec.Key(), fmt.Sprint(r)))
+			if s.Log != nil {
+				s.Log.Error("handler panic", zap.String("command", req.Spec.Key()),
+					zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
+			}
+		}
+	}()
+	s.Exec.Exec(ctx, req, out)
+}
+
+func syntaxMsg(err error) msgcat.Msg {
+	if se, ok := err.(*grammar.Error); ok {
+		if se.Near == "" {
+			return msgcat.New("IPN302E", se.Col, se.Reason)
+		}
+		return msgcat.New("IPN301E", se.Col, se.Near, se.Reason)
+	}
+	return msgcat.New("IPN302E", 1, err.Error())
+}

@@ -1,0 +1,471 @@
+// Package command is the one place that knows command names. Each command is
+// a row of the table (a Spec): its name with the abbreviation capitals as the
+// manual prints them (PORTRange), its operands with type, range, default and
+// required flag, its help text and its authority. Parsing errors, HELP, Tab
+// completion, the local syntax check of ipnconsole and docs/commands.md all
+// read the same table.
+//
+// The rows are plain data with no handlers, so that ipnconsole can use them
+// without linking the network stack; the daemon binds a handler to each row
+// (package command/ops) and a test checks that every row has one.
+//
+// The package also holds what every console shares: the Session that echoes,
+// resolves and runs one line; the deck runner; the console hub that sends
+// unsolicited messages to every console and the hardcopy log; the console
+// socket protocol, its server and its client; and the interactive line editor.
+package command
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"ipnstack/grammar"
+	"ipnstack/msgcat"
+)
+
+// Authority is what a console must be allowed to do to run a command.
+type Authority int
+
+// Authorities, from least to most.
+const (
+	AuthQuery Authority = iota // QUERY and HELP: looks, changes nothing
+	AuthFull                   // any command
+)
+
+// Spec is one row of the command table.
+type Spec struct {
+	Verb       string    // with abbreviation capitals: "PORTRange", "Query"
+	Object     string    // "" or with capitals: "CONnections"
+	Summary    string    // one line for HELP and the docs
+	Help       []string  // more lines of explanation
+	Operands   []Operand // KEY=value operands and flags
+	Positional []Operand // positional values, in order
+	AtLeastOne []string  // at least one of these keys must be given
+	Example    string
+	Mutates    bool      // changes the stack's state (runs alone)
+	Auth       Authority // who may run it
+
+	key     string // canonical name, upper case: "QUERY CONNECTIONS"
+	opIndex map[string]int
+}
+
+// Key is the canonical upper-case name, "PORTRANGE" or "QUERY CONNECTIONS".
+func (s *Spec) Key() string { return s.key }
+
+// Name is the name as the manual prints it, "QUERY CONnections".
+func (s *Spec) Name() string {
+	if s.Object == "" {
+		return s.Verb
+	}
+	return s.Verb + " " + s.Object
+}
+
+// Syntax is the syntax line HELP shows: "PORTRange LOW=port,HIGH=port".
+func (s *Spec) Syntax() string {
+	var parts []string
+	for _, p := range s.Positional {
+		if p.Required {
+			parts = append(parts, p.Placeholder())
+		} else {
+			parts = append(parts, "["+p.Placeholder()+"]")
+		}
+	}
+	for _, o := range s.Operands {
+		var t string
+		if o.Flag() {
+			t = o.Key
+		} else {
+			t = o.Key + "=" + o.Placeholder()
+		}
+		if !o.Required && len(s.AtLeastOne) == 0 {
+			t = "[" + t + "]"
+		}
+		parts = append(parts, t)
+	}
+	if len(parts) == 0 {
+		return s.Name()
+	}
+	sep := ","
+	return s.Name() + " " + strings.Join(parts, sep)
+}
+
+// Operand is one operand of a command.
+type Operand struct {
+	Key      string // with abbreviation capitals; for a positional, its name
+	Type     Type
+	Required bool
+	Default  string // applied when the operand is not given ("" for none)
+	Help     string
+	Meta     string // placeholder in syntax lines; defaults to the type's
+}
+
+// Flag reports whether the operand is a bare keyword with no value.
+func (o Operand) Flag() bool { _, ok := o.Type.(Flag); return ok }
+
+// Placeholder is how the syntax line shows the value.
+func (o Operand) Placeholder() string {
+	if o.Meta != "" {
+		return o.Meta
+	}
+	return o.Type.Meta()
+}
+
+// Type is the type of an operand's value.
+type Type interface {
+	// Parse converts the typed value; a failure says why in words.
+	Parse(v grammar.Value) (any, error)
+	// Describe says what the type accepts, for HELP and error messages.
+	Describe() string
+	// Meta is the placeholder in a syntax line.
+	Meta() string
+	// Choices lists the values to offer in completion (nil for none).
+	Choices() []string
+}
+
+// OutOfRange is a numeric value outside its range; it gets its own message.
+type OutOfRange struct {
+	Value    string
+	Min, Max int64
+}
+
+func (e *OutOfRange) Error() string {
+	return fmt.Sprintf("%s is outside %d to %d", e.Value, e.Min, e.Max)
+}
+
+// WrongType is a value that is not of the operand's type.
+type WrongType struct {
+	Value string
+	Want  string // what the type accepts
+}
+
+func (e *WrongType) Error() string { return e.Value + " is not " + e.Want }
+
+func scalar(v grammar.Value, want string) (string, error) {
+	if v.IsList {
+		return "", &WrongType{Value: v.String(), Want: want}
+	}
+	return v.Text, nil
+}
+
+// Int is a whole number in [Min, Max].
+type Int struct {
+	Min, Max int64
+	Name     string // placeholder, e.g. "port"
+}
+
+// Parse implements Type.
+func (t Int) Parse(v grammar.Value) (any, error) {
+	s, err := scalar(v, t.Describe())
+	if err != nil {
+		return nil, err
+	}
+	n, perr := strconv.ParseInt(strings.ReplaceAll(s, ",", ""), 10, 64)
+	if perr != nil {
+		if ne, ok := perr.(*strconv.NumError); ok && ne.Err == strconv.ErrRange && allDigits(s) {
+			return nil, &OutOfRange{Value: s, Min: t.Min, Max: t.Max}
+		}
+		return nil, &WrongType{Value: s, Want: t.Describe()}
+	}
+	if n < t.Min || n > t.Max {
+		return nil, &OutOfRange{Value: s, Min: t.Min, Max: t.Max}
+	}
+	return n, nil
+}
+
+func allDigits(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// Describe implements Type.
+func (t Int) Describe() string {
+	return "a whole number from " + msgcat.FormatNum(t.Min) + " to " + msgcat.FormatNum(t.Max)
+}
+
+// Meta implements Type.
+func (t Int) Meta() string {
+	if t.Name != "" {
+		return t.Name
+	}
+	return "n"
+}
+
+// Choices implements Type.
+func (t Int) Choices() []string { return nil }
+
+// Enum is one of a list of words, each with abbreviation capitals. The value
+// is the word in upper case.
+type Enum struct{ Values []string }
+
+// Parse implements Type.
+func (t Enum) Parse(v grammar.Value) (any, error) {
+	s, err := scalar(v, t.Describe())
+	if err != nil {
+		return nil, err
+	}
+	m := matchAbbrev(s, t.Values)
+	if len(m.exact) == 1 {
+		return strings.ToUpper(t.Values[m.exact[0]]), nil
+	}
+	if len(m.fits) == 1 {
+		return strings.ToUpper(t.Values[m.fits[0]]), nil
+	}
+	return nil, &WrongType{Value: s, Want: t.Describe()}
+}
+
+// Describe implements Type.
+func (t Enum) Describe() string { return "one of " + strings.Join(upperAll(t.Values), ", ") }
+
+// Meta implements Type.
+func (t Enum) Meta() string { return strings.Join(t.Values, "|") }
+
+// Choices implements Type.
+func (t Enum) Choices() []string { return upperAll(t.Values) }
+
+// Bool is YES or NO (also Y, N, ON, OFF).
+type Bool struct{}
+
+// Parse implements Type.
+func (Bool) Parse(v grammar.Value) (any, error) {
+	s, err := scalar(v, "YES or NO")
+	if err != nil {
+		return nil, err
+	}
+	switch strings.ToUpper(s) {
+	case "YES", "Y", "ON":
+		return true, nil
+	case "NO", "N", "OFF":
+		return false, nil
+	}
+	return nil, &WrongType{Value: s, Want: "YES or NO"}
+}
+
+// Describe implements Type.
+func (Bool) Describe() string { return "YES or NO" }
+
+// Meta implements Type.
+func (Bool) Meta() string { return "YES|NO" }
+
+// Choices implements Type.
+func (Bool) Choices() []string { return []string{"YES", "NO"} }
+
+// Name is an identifier: 1 to Max letters, digits or $#@_-, folded to upper
+// case as VSE names are.
+type Name struct{ Max int }
+
+// Parse implements Type.
+func (t Name) Parse(v grammar.Value) (any, error) {
+	s, err := scalar(v, t.Describe())
+	if err != nil {
+		return nil, err
+	}
+	if s == "" || len(s) > t.max() {
+		return nil, &WrongType{Value: s, Want: t.Describe()}
+	}
+	for _, c := range s {
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("$#@_-.", c)) {
+			return nil, &WrongType{Value: s, Want: t.Describe()}
+		}
+	}
+	return strings.ToUpper(s), nil
+}
+
+func (t Name) max() int {
+	if t.Max == 0 {
+		return 16
+	}
+	return t.Max
+}
+
+// Describe implements Type.
+func (t Name) Describe() string {
+	return "a name of 1 to " + strconv.Itoa(t.max()) + " letters, digits or $#@_-."
+}
+
+// Meta implements Type.
+func (Name) Meta() string { return "name" }
+
+// Choices implements Type.
+func (Name) Choices() []string { return nil }
+
+// Text is free text, quoted when it holds blanks or commas; case is kept.
+type Text struct {
+	Max  int
+	Name string
+}
+
+// Parse implements Type.
+func (t Text) Parse(v grammar.Value) (any, error) {
+	s, err := scalar(v, t.Describe())
+	if err != nil {
+		return nil, err
+	}
+	if t.Max > 0 && len(s) > t.Max {
+		return nil, &WrongType{Value: s, Want: t.Describe()}
+	}
+	return s, nil
+}
+
+// Describe implements Type.
+func (t Text) Describe() string {
+	if t.Max > 0 {
+		return "text of at most " + strconv.Itoa(t.Max) + " characters"
+	}
+	return "text"
+}
+
+// Meta implements Type.
+func (t Text) Meta() string {
+	if t.Name != "" {
+		return t.Name
+	}
+	return "'text'"
+}
+
+// Choices implements Type.
+func (Text) Choices() []string { return nil }
+
+// IPv4 is a dotted IPv4 address; the value is a netip.Addr.
+type IPv4 struct{}
+
+// Parse implements Type.
+func (IPv4) Parse(v grammar.Value) (any, error) {
+	s, err := scalar(v, "an IPv4 address")
+	if err != nil {
+		return nil, err
+	}
+	a, perr := netip.ParseAddr(s)
+	if perr != nil || !a.Is4() {
+		return nil, &WrongType{Value: s, Want: "an IPv4 address (a.b.c.d)"}
+	}
+	return a, nil
+}
+
+// Describe implements Type.
+func (IPv4) Describe() string { return "an IPv4 address (a.b.c.d)" }
+
+// Meta implements Type.
+func (IPv4) Meta() string { return "a.b.c.d" }
+
+// Choices implements Type.
+func (IPv4) Choices() []string { return nil }
+
+// Flag is a bare keyword with no value; its value is true when given.
+type Flag struct{}
+
+// Parse implements Type.
+func (Flag) Parse(v grammar.Value) (any, error) { return true, nil }
+
+// Describe implements Type.
+func (Flag) Describe() string { return "a keyword with no value" }
+
+// Meta implements Type.
+func (Flag) Meta() string { return "" }
+
+// Choices implements Type.
+func (Flag) Choices() []string { return nil }
+
+// List is a parenthesised list of Min to Max values of one type; a single
+// value without parentheses is a list of one. The value is []any.
+type List struct {
+	Elem     Type
+	Min, Max int
+	Name     string
+}
+
+// Parse implements Type.
+func (t List) Parse(v grammar.Value) (any, error) {
+	items := v.List
+	if !v.IsList {
+		items = []grammar.Value{v}
+	}
+	if len(items) < t.Min || len(items) > t.Max {
+		return nil, &WrongType{Value: v.String(), Want: t.Describe()}
+	}
+	out := make([]any, len(items))
+	for i, it := range items {
+		x, err := t.Elem.Parse(it)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = x
+	}
+	return out, nil
+}
+
+// Describe implements Type.
+func (t List) Describe() string {
+	n := strconv.Itoa(t.Min)
+	if t.Max != t.Min {
+		n += " to " + strconv.Itoa(t.Max)
+	}
+	return "a list (v1,v2,...) of " + n + " values, each " + t.Elem.Describe()
+}
+
+// Meta implements Type.
+func (t List) Meta() string {
+	if t.Name != "" {
+		return t.Name
+	}
+	return "(" + t.Elem.Meta() + ",...)"
+}
+
+// Choices implements Type.
+func (t List) Choices() []string { return nil }
+
+func upperAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = strings.ToUpper(s)
+	}
+	return out
+}
+
+// minLen is the length of the leading capitals of a name: the shortest
+// abbreviation. "PORTRange" gives 5, "CONnections" 3, "LOW" 3.
+func minLen(name string) int {
+	n := 0
+	for n < len(name) && !(name[n] >= 'a' && name[n] <= 'z') {
+		n++
+	}
+	return n
+}
+
+type matches struct {
+	exact    []int // the typed word is the whole name
+	fits     []int // the typed word is a long enough prefix
+	tooShort []int // the typed word is a prefix, shorter than the capitals
+}
+
+// matchAbbrev matches a typed word against names with abbreviation capitals,
+// ignoring case.
+func matchAbbrev(typed string, names []string) matches {
+	var m matches
+	u := strings.ToUpper(typed)
+	for i, n := range names {
+		full := strings.ToUpper(n)
+		if !strings.HasPrefix(full, u) || u == "" {
+			continue
+		}
+		switch {
+		case len(u) == len(full):
+			m.exact = append(m.exact, i)
+			m.fits = append(m.fits, i)
+		case len(u) >= minLen(n):
+			m.fits = append(m.fits, i)
+		default:
+			m.tooShort = append(m.tooShort, i)
+		}
+	}
+	return m
+}

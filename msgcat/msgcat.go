@@ -1,0 +1,401 @@
+// Package msgcat is the catalogue of IPN messages: every line the stack says
+// to an operator is a Msg whose id names an Entry here.
+//
+// An id is "IPN", three digits and a severity letter (I, W, E, A or S). The
+// text is a template whose inserts are typed: {low:num} prints an integer with
+// thousands separators (32,768), {name:q} a string in apostrophes, {x:text} a
+// string as it is, {t:time} a timestamp and {d:dur} a duration. Each entry
+// also carries the explanation, the system action and the operator action
+// that HELP IPNnnnS and docs/messages.md show.
+//
+// The catalogue is Go data compiled into the binary; the entries live in the
+// catalog_*.go files of this package, grouped by the part of the stack that
+// issues them.
+package msgcat
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Severity is the last letter of a message id.
+type Severity byte
+
+// The severities, from least to most serious. Action means the operator is
+// expected to do something; it counts like a warning in a return code.
+const (
+	Info    Severity = 'I'
+	Warning Severity = 'W'
+	Action  Severity = 'A'
+	Error   Severity = 'E'
+	Severe  Severity = 'S'
+)
+
+// RC is the batch return code a message of this severity gives a deck.
+func (s Severity) RC() int {
+	switch s {
+	case Warning, Action:
+		return 4
+	case Error:
+		return 8
+	case Severe:
+		return 12
+	}
+	return 0
+}
+
+// Name is the severity spelled out.
+func (s Severity) Name() string {
+	switch s {
+	case Info:
+		return "informational"
+	case Warning:
+		return "warning"
+	case Action:
+		return "action"
+	case Error:
+		return "error"
+	case Severe:
+		return "severe"
+	}
+	return "unspecified"
+}
+
+// Origin says where an entry's id and text come from.
+type Origin string
+
+// Origins. An entry with no origin is this project's own design.
+const (
+	Project Origin = ""
+	Seed    Origin = "seed"   // the PORTRANGE command page (shared/seeds/000)
+	Vendor  Origin = "vendor" // seen in a source of the real product
+)
+
+// Entry is one message of the catalogue.
+type Entry struct {
+	ID       string // IPNnnnS
+	Text     string // template with typed inserts
+	Explain  string // what it means
+	System   string // what the stack did
+	Operator string // what the operator should do
+	Origin   Origin
+
+	segs []segment
+	nIns int // number of inserts
+}
+
+// Severity is the entry's severity letter.
+func (e *Entry) Severity() Severity { return Severity(e.ID[len(e.ID)-1]) }
+
+// Number is the three digits of the id.
+func (e *Entry) Number() int {
+	n, _ := strconv.Atoi(e.ID[3:6])
+	return n
+}
+
+// Template shows the text with its inserts as <name>, as a manual prints it.
+func (e *Entry) Template() string {
+	var b strings.Builder
+	for _, s := range e.segs {
+		if s.kind == kLiteral {
+			b.WriteString(s.lit)
+		} else {
+			b.WriteString("<" + s.name + ">")
+		}
+	}
+	return b.String()
+}
+
+// Inserts lists the names and kinds of the entry's inserts, in order.
+func (e *Entry) Inserts() []Insert {
+	var out []Insert
+	for _, s := range e.segs {
+		if s.kind != kLiteral {
+			out = append(out, Insert{Name: s.name, Kind: kindNames[s.kind]})
+		}
+	}
+	return out
+}
+
+// Insert is a named, typed hole in a template.
+type Insert struct {
+	Name string
+	Kind string
+}
+
+type kind int
+
+const (
+	kLiteral kind = iota
+	kNum
+	kText
+	kQuoted
+	kTime
+	kDur
+)
+
+var kindNames = map[kind]string{kNum: "num", kText: "text", kQuoted: "q", kTime: "time", kDur: "dur"}
+
+type segment struct {
+	kind kind
+	lit  string
+	name string
+}
+
+// Msg is one message to be said: an id and the values of its inserts.
+type Msg struct {
+	ID   string
+	Args []any
+}
+
+// New makes a message. The id must be a literal that names a catalogue
+// entry; a test checks every literal in the source tree.
+func New(id string, args ...any) Msg { return Msg{ID: id, Args: args} }
+
+// Severity is the message's severity letter.
+func (m Msg) Severity() Severity {
+	if len(m.ID) == 0 {
+		return Severe
+	}
+	return Severity(m.ID[len(m.ID)-1])
+}
+
+// String renders the whole line, "IPN127I Port range changed to 32,768 65,535".
+func (m Msg) String() string {
+	var b strings.Builder
+	m.AppendTo(&b)
+	return b.String()
+}
+
+// Text renders the text without the id.
+func (m Msg) Text() string {
+	s := m.String()
+	if i := strings.IndexByte(s, ' '); i >= 0 {
+		return s[i+1:]
+	}
+	return ""
+}
+
+// AppendTo renders the line into b. A message that does not fit its entry is
+// rendered as IPN999S naming the fault instead of failing.
+func (m Msg) AppendTo(b *strings.Builder) {
+	e, ok := byID[m.ID]
+	if !ok || e.nIns != len(m.Args) {
+		// The text of IPN999S, written out here because this is the path
+		// that must not fail.
+		b.WriteString("IPN999S Message " + m.ID + " could not be formatted")
+		return
+	}
+	b.WriteString(m.ID)
+	b.WriteByte(' ')
+	i := 0
+	for _, s := range e.segs {
+		switch s.kind {
+		case kLiteral:
+			b.WriteString(s.lit)
+			continue
+		case kNum:
+			writeNum(b, m.Args[i])
+		case kText:
+			writeText(b, m.Args[i])
+		case kQuoted:
+			b.WriteByte('\'')
+			writeText(b, m.Args[i])
+			b.WriteByte('\'')
+		case kTime:
+			writeTime(b, m.Args[i])
+		case kDur:
+			writeDur(b, m.Args[i])
+		}
+		i++
+	}
+}
+
+// Lookup finds an entry by id.
+func Lookup(id string) (*Entry, bool) {
+	e, ok := byID[strings.ToUpper(id)]
+	return e, ok
+}
+
+// Entries lists the catalogue in id order.
+func Entries() []*Entry { return sorted }
+
+// Group is a named block of the catalogue, as docs/messages.md shows it.
+type Group struct {
+	Title   string
+	Entries []Entry
+}
+
+// byID and sorted index the catalogue; buildErrors holds the faults found in
+// the catalogue data, which a test requires to be empty.
+var byID, sorted, buildErrors = build(groups)
+
+func build(gs []Group) (map[string]*Entry, []*Entry, []string) {
+	m := make(map[string]*Entry)
+	var all []*Entry
+	var errs []string
+	for gi := range gs {
+		for ei := range gs[gi].Entries {
+			e := &gs[gi].Entries[ei]
+			segs, err := parseTemplate(e.Text)
+			if err != nil {
+				errs = append(errs, e.ID+": "+err.Error())
+			}
+			e.segs = segs
+			for _, s := range segs {
+				if s.kind != kLiteral {
+					e.nIns++
+				}
+			}
+			if _, dup := m[e.ID]; dup {
+				errs = append(errs, e.ID+": duplicate id")
+			}
+			m[e.ID] = e
+			all = append(all, e)
+		}
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].ID < all[j].ID })
+	return m, all, errs
+}
+
+func parseTemplate(t string) ([]segment, error) {
+	var segs []segment
+	for len(t) > 0 {
+		i := strings.IndexByte(t, '{')
+		if i < 0 {
+			segs = append(segs, segment{kind: kLiteral, lit: t})
+			break
+		}
+		if i > 0 {
+			segs = append(segs, segment{kind: kLiteral, lit: t[:i]})
+		}
+		j := strings.IndexByte(t[i:], '}')
+		if j < 0 {
+			return segs, fmt.Errorf("unclosed insert in %q", t)
+		}
+		name, kindName, ok := strings.Cut(t[i+1:i+j], ":")
+		if !ok {
+			return segs, fmt.Errorf("insert %q has no kind", t[i:i+j+1])
+		}
+		k := kind(-1)
+		for kk, n := range kindNames {
+			if n == kindName {
+				k = kk
+			}
+		}
+		if k < 0 {
+			return segs, fmt.Errorf("insert %q has unknown kind %q", name, kindName)
+		}
+		segs = append(segs, segment{kind: k, name: name})
+		t = t[i+j+1:]
+	}
+	return segs, nil
+}
+
+// FormatNum prints an integer with thousands separators: 32768 -> "32,768".
+func FormatNum(n int64) string {
+	var b strings.Builder
+	writeInt(&b, n)
+	return b.String()
+}
+
+func writeInt(b *strings.Builder, n int64) {
+	var buf [32]byte
+	s := strconv.AppendInt(buf[:0], n, 10)
+	neg := s[0] == '-'
+	if neg {
+		b.WriteByte('-')
+		s = s[1:]
+	}
+	lead := len(s) % 3
+	if lead == 0 {
+		lead = 3
+	}
+	b.Write(s[:lead])
+	for i := lead; i < len(s); i += 3 {
+		b.WriteByte(',')
+		b.Write(s[i : i+3])
+	}
+}
+
+func writeNum(b *strings.Builder, v any) {
+	switch n := v.(type) {
+	case int:
+		writeInt(b, int64(n))
+	case int64:
+		writeInt(b, n)
+	case int32:
+		writeInt(b, int64(n))
+	case uint16:
+		writeInt(b, int64(n))
+	case uint32:
+		writeInt(b, int64(n))
+	case uint64:
+		if n > 1<<63-1 {
+			b.WriteString(strconv.FormatUint(n, 10))
+			return
+		}
+		writeInt(b, int64(n))
+	case uint:
+		writeInt(b, int64(n))
+	case float64:
+		b.WriteString(strconv.FormatFloat(n, 'f', 2, 64))
+	default:
+		writeText(b, v)
+	}
+}
+
+func writeText(b *strings.Builder, v any) {
+	switch s := v.(type) {
+	case string:
+		b.WriteString(s)
+	case fmt.Stringer:
+		b.WriteString(s.String())
+	case error:
+		b.WriteString(s.Error())
+	default:
+		fmt.Fprint(b, v)
+	}
+}
+
+// TimeLayout is how timestamps are printed in messages.
+const TimeLayout = "2006-01-02 15:04:05"
+
+func writeTime(b *strings.Builder, v any) {
+	if t, ok := v.(time.Time); ok {
+		b.WriteString(t.Format(TimeLayout))
+		return
+	}
+	writeText(b, v)
+}
+
+func writeDur(b *strings.Builder, v any) {
+	d, ok := v.(time.Duration)
+	if !ok {
+		writeText(b, v)
+		return
+	}
+	b.WriteString(FormatDuration(d))
+}
+
+// FormatDuration prints a duration the way consoles show elapsed time:
+// "2d 03:04:05", "03:04:05", or "0.250s" under a second.
+func FormatDuration(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	if d < time.Second {
+		return strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + "s"
+	}
+	s := int64(d / time.Second)
+	days := s / 86400
+	s %= 86400
+	out := fmt.Sprintf("%02d:%02d:%02d", s/3600, s/60%60, s%60)
+	if days > 0 {
+		out = strconv.FormatInt(days, 10) + "d " + out
+	}
+	return out
+}

@@ -1,0 +1,181 @@
+// Package nic owns the stack's gVisor netstack instance and its links.
+//
+// It is the only package that touches netstack's link and network layers:
+// the others see a Stack with a few verbs (links, addresses, routes, port
+// range, endpoints, counters) and, for the transport doorway in package conn,
+// the *stack.Stack itself.
+package nic
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/link/loopback"
+	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+)
+
+// Options configure a new stack.
+type Options struct {
+	// TimeWait is how long a TCP connection stays in TIME_WAIT (default 60 s).
+	TimeWait time.Duration
+}
+
+// Stack is the stack's netstack instance with its links.
+type Stack struct {
+	ns *stack.Stack
+
+	mu      sync.Mutex
+	nextNIC tcpip.NICID
+}
+
+// LoopbackNIC is the NIC id of the built-in loopback link.
+const LoopbackNIC tcpip.NICID = 1
+
+// New creates a netstack with IPv4, ARP, TCP, UDP and ICMP, and its loopback
+// link at 127.0.0.1/8.
+func New(opts Options) (*Stack, error) {
+	ns := stack.New(stack.Options{
+		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
+		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4},
+		HandleLocal:        true,
+	})
+	s := &Stack{ns: ns, nextNIC: LoopbackNIC + 1}
+	if err := s.tune(opts); err != nil {
+		ns.Close()
+		return nil, err
+	}
+	if err := ns.CreateNICWithOptions(LoopbackNIC, loopback.New(), stack.NICOptions{Name: "LOOP"}); err != nil {
+		ns.Close()
+		return nil, fmt.Errorf("loopback link: %s", err)
+	}
+	lo := tcpip.ProtocolAddress{
+		Protocol:          ipv4.ProtocolNumber,
+		AddressWithPrefix: tcpip.AddrFrom4([4]byte{127, 0, 0, 1}).WithPrefix(),
+	}
+	lo.AddressWithPrefix.PrefixLen = 8
+	if err := ns.AddProtocolAddress(LoopbackNIC, lo, stack.AddressProperties{}); err != nil {
+		ns.Close()
+		return nil, fmt.Errorf("loopback address: %s", err)
+	}
+	ns.SetRouteTable([]tcpip.Route{{Destination: lo.AddressWithPrefix.Subnet(), NIC: LoopbackNIC}})
+	return s, nil
+}
+
+// tune sets the TCP options the measured recipes call for.
+func (s *Stack) tune(opts Options) error {
+	sack := tcpip.TCPSACKEnabled(true)
+	moderate := tcpip.TCPModerateReceiveBufferOption(true)
+	tw := tcpip.TCPTimeWaitTimeoutOption(60 * time.Second)
+	if opts.TimeWait > 0 {
+		tw = tcpip.TCPTimeWaitTimeoutOption(opts.TimeWait)
+	}
+	for _, o := range []tcpip.SettableTransportProtocolOption{&sack, &moderate, &tw} {
+		if err := s.ns.SetTransportProtocolOption(tcp.ProtocolNumber, o); err != nil {
+			return fmt.Errorf("tcp option %T: %s", o, err)
+		}
+	}
+	return nil
+}
+
+// NS is the netstack instance, for package conn.
+func (s *Stack) NS() *stack.Stack { return s.ns }
+
+// SetPortRange sets netstack's own ephemeral range, used when the stack picks
+// a local port itself.
+func (s *Stack) SetPortRange(low, high uint16) error {
+	if err := s.ns.SetPortRange(low, high); err != nil {
+		return errors.New(err.String())
+	}
+	return nil
+}
+
+// PortRange gives netstack's ephemeral range.
+func (s *Stack) PortRange() (low, high uint16) { return s.ns.PortRange() }
+
+// TimeWait gives the TCP TIME_WAIT timeout.
+func (s *Stack) TimeWait() time.Duration {
+	var tw tcpip.TCPTimeWaitTimeoutOption
+	if err := s.ns.TransportProtocolOption(tcp.ProtocolNumber, &tw); err != nil {
+		return 60 * time.Second
+	}
+	return time.Duration(tw)
+}
+
+// SetTimeWait sets the TCP TIME_WAIT timeout for connections closed from now
+// on.
+func (s *Stack) SetTimeWait(d time.Duration) error {
+	tw := tcpip.TCPTimeWaitTimeoutOption(d)
+	if err := s.ns.SetTransportProtocolOption(tcp.ProtocolNumber, &tw); err != nil {
+		return errors.New(err.String())
+	}
+	return nil
+}
+
+// Close ends every endpoint and link.
+func (s *Stack) Close() {
+	s.ns.Close()
+	s.ns.Wait()
+}
+
+// Endpoint is one TCP endpoint of the stack.
+type Endpoint struct {
+	State          string // LISTEN, ESTABLISHED, TIME-WAIT, ...
+	Local, Foreign netip.AddrPort
+}
+
+// TCPEndpoints lists the stack's TCP endpoints. It holds netstack's lock
+// while it copies the list; the table in package conn is the cheap view.
+func (s *Stack) TCPEndpoints() []Endpoint {
+	var out []Endpoint
+	for _, te := range s.ns.RegisteredEndpoints() {
+		ep, ok := te.(tcpip.Endpoint)
+		if !ok {
+			continue
+		}
+		info, ok := ep.Info().(*stack.TransportEndpointInfo)
+		if !ok || info.TransProto != tcp.ProtocolNumber {
+			continue
+		}
+		out = append(out, Endpoint{
+			State:   tcp.EndpointState(ep.State()).String(),
+			Local:   addrPort(info.ID.LocalAddress, info.ID.LocalPort),
+			Foreign: addrPort(info.ID.RemoteAddress, info.ID.RemotePort),
+		})
+	}
+	return out
+}
+
+func addrPort(a tcpip.Address, port uint16) netip.AddrPort {
+	if a.Len() == 4 {
+		return netip.AddrPortFrom(netip.AddrFrom4(a.As4()), port)
+	}
+	return netip.AddrPortFrom(netip.IPv4Unspecified(), port)
+}
+
+// TCPCounters are the stack's TCP counters since start.
+type TCPCounters struct {
+	SegmentsIn, SegmentsOut, Retransmits uint64
+	ActiveOpens, PassiveOpens, Failed    uint64
+}
+
+// TCPStats reads the TCP counters.
+func (s *Stack) TCPStats() TCPCounters {
+	st := s.ns.Stats().TCP
+	return TCPCounters{
+		SegmentsIn:   st.ValidSegmentsReceived.Value(),
+		SegmentsOut:  st.SegmentsSent.Value(),
+		Retransmits:  st.Retransmits.Value(),
+		ActiveOpens:  st.ActiveConnectionOpenings.Value(),
+		PassiveOpens: st.PassiveConnectionOpenings.Value(),
+		Failed:       st.FailedConnectionAttempts.Value(),
+	}
+}

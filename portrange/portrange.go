@@ -1,0 +1,405 @@
+// Package portrange holds the stack's port pools: the ephemeral range that
+// PORTRANGE sets, the FTP daemons' passive data ports, and the TIME_WAIT
+// model that decides when a port may be used again.
+//
+// A Pool is a pure data structure: no goroutines, no sockets, and the time is
+// passed in by the caller, so its behaviour over minutes of TIME_WAIT can be
+// tested in microseconds. It is safe for concurrent use.
+//
+// Allocation follows the seed's policy: the pool hands out "the next available
+// port number" in turn, going round the range from where the last allocation
+// stopped, and never hands out a port that is leased or that the TIME_WAIT
+// model still holds. A port is a lease: it is the caller's until Release.
+//
+// The TIME_WAIT model is chosen per pool:
+//
+//   - Tuple (the default, what a real TCP stack does): a connection that ends
+//     in TIME_WAIT holds its 4-tuple, not its port. The port is free again at
+//     once for a listener and for a connection to any other foreign address
+//     and port; only a new connection to the very same foreign address and
+//     port waits for the TIME_WAIT to pass.
+//   - Strict (the model of the seed documents): a port whose last connection
+//     closed is unusable for 2×MSL, whoever the next peer is.
+package portrange
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// The rules of the PORTRANGE command (seed 000).
+const (
+	LowMin  = 1024  // LOW must be at least this
+	LowMax  = 65535 // and at most this
+	HighMin = 4096  // HIGH must be at least this
+	HighMax = 65535 // and at most this
+	MinGap  = 1024  // HIGH must be at least this much above LOW
+)
+
+// The stack's built-in ephemeral range, before any PORTRANGE command.
+const (
+	DefaultLow  = 32768
+	DefaultHigh = 65535
+)
+
+// DefaultMSL is the maximum segment lifetime of the strict model; TIME_WAIT
+// lasts twice as long.
+const DefaultMSL = 30 * time.Second
+
+// Model is a TIME_WAIT model.
+type Model int
+
+// The models; see the package documentation.
+const (
+	Tuple Model = iota
+	Strict
+)
+
+func (m Model) String() string {
+	if m == Strict {
+		return "STRICT"
+	}
+	return "TUPLE"
+}
+
+// Rule names one rule of the PORTRANGE command.
+type Rule int
+
+// The rules, each with its own message.
+const (
+	RuleLowRange  Rule = iota // LOW in 1024..65535
+	RuleHighRange             // HIGH in 4096..65535
+	RuleLowGap                // LOW at least 1024 lower than HIGH
+	RuleHighGap               // HIGH at least 1024 higher than LOW
+	RuleOrder                 // a pool needs LOW <= HIGH (any pool)
+)
+
+// RangeError is one violated rule, with the values that violate it.
+type RangeError struct {
+	Rule      Rule
+	Low, High int
+}
+
+func (e *RangeError) Error() string {
+	switch e.Rule {
+	case RuleLowRange:
+		return fmt.Sprintf("LOW=%d is outside %d-%d", e.Low, LowMin, LowMax)
+	case RuleHighRange:
+		return fmt.Sprintf("HIGH=%d is outside %d-%d", e.High, HighMin, HighMax)
+	case RuleLowGap:
+		return fmt.Sprintf("LOW=%d must be at least %d lower than HIGH=%d", e.Low, MinGap, e.High)
+	case RuleHighGap:
+		return fmt.Sprintf("HIGH=%d must be at least %d higher than LOW=%d", e.High, MinGap, e.Low)
+	}
+	return fmt.Sprintf("port range %d-%d is empty or outside 1-65535", e.Low, e.High)
+}
+
+// ErrExhausted says that no port of the pool can serve the request now.
+var ErrExhausted = errors.New("no port of the range is available")
+
+// ErrNotLeased says that a port given back was not leased.
+var ErrNotLeased = errors.New("port is not leased")
+
+// ErrLeased says that a port asked for by number is already leased.
+var ErrLeased = errors.New("port is already leased")
+
+// CheckEphemeral applies the PORTRANGE rules to a new range. lowGiven and
+// highGiven say which operands the operator typed: the gap rule is reported
+// as LOW's rule, HIGH's rule, or both, accordingly. It returns every violated
+// rule, or nil.
+func CheckEphemeral(low, high int, lowGiven, highGiven bool) []*RangeError {
+	var errs []*RangeError
+	if low < LowMin || low > LowMax {
+		errs = append(errs, &RangeError{RuleLowRange, low, high})
+	}
+	if high < HighMin || high > HighMax {
+		errs = append(errs, &RangeError{RuleHighRange, low, high})
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	if high-low < MinGap {
+		if lowGiven || !highGiven {
+			errs = append(errs, &RangeError{RuleLowGap, low, high})
+		}
+		if highGiven {
+			errs = append(errs, &RangeError{RuleHighGap, low, high})
+		}
+	}
+	return errs
+}
+
+// Remote is the foreign end of a connection. A zero Port means the port is
+// not known yet (a passive listener waiting for its client).
+type Remote struct {
+	Addr netip.Addr
+	Port uint16
+}
+
+// Stats is a snapshot of a pool.
+type Stats struct {
+	Low, High      uint16
+	Size           int // ports in the range
+	InUse          int // ports leased now
+	TimeWait       int // ports with at least one connection in TIME_WAIT
+	TimeWaitTuples int // connections in TIME_WAIT
+	Blocked        int // ports that the TIME_WAIT model keeps from any use now
+	Allocations    uint64
+	Exhaustions    uint64
+	Model          Model
+	MSL            time.Duration
+}
+
+// Free is the number of ports in the range that could be allocated now.
+func (s Stats) Free() int { return s.Size - s.InUse - s.Blocked }
+
+type twEntry struct {
+	remote  Remote
+	expires time.Time
+}
+
+// Pool is a range of ports with its leases and TIME_WAIT records.
+type Pool struct {
+	mu          sync.Mutex
+	low, high   uint16
+	next        uint16 // where the next search starts
+	leased      [1024]uint64
+	tw          map[uint16][]twEntry
+	twHold      time.Duration // how long a TIME_WAIT record lasts in the Tuple model
+	model       Model
+	msl         time.Duration
+	allocations uint64
+	exhaustions uint64
+}
+
+// New makes a pool over [low, high], in the Tuple model.
+func New(low, high uint16) (*Pool, error) {
+	if low == 0 || low > high {
+		return nil, &RangeError{RuleOrder, int(low), int(high)}
+	}
+	return &Pool{
+		low: low, high: high, next: low,
+		tw:     make(map[uint16][]twEntry),
+		twHold: 60 * time.Second,
+		msl:    DefaultMSL,
+	}, nil
+}
+
+// Range gives the pool's bounds.
+func (p *Pool) Range() (low, high uint16) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.low, p.high
+}
+
+// SetRange changes the bounds. Leases outside the new range stay valid until
+// they are released. The search restarts at the new LOW.
+func (p *Pool) SetRange(low, high uint16) error {
+	if low == 0 || low > high {
+		return &RangeError{RuleOrder, int(low), int(high)}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.low, p.high, p.next = low, high, low
+	return nil
+}
+
+// SetModel chooses the TIME_WAIT model. msl is the maximum segment lifetime
+// of the Strict model (TIME_WAIT lasts 2×MSL); tupleHold is how long a
+// connection stays in TIME_WAIT in the Tuple model (the stack's own timeout).
+// A zero duration keeps the current value.
+func (p *Pool) SetModel(m Model, msl, tupleHold time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.model = m
+	if msl > 0 {
+		p.msl = msl
+	}
+	if tupleHold > 0 {
+		p.twHold = tupleHold
+	}
+}
+
+// Model gives the TIME_WAIT model and its times.
+func (p *Pool) Model() (m Model, msl, tupleHold time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.model, p.msl, p.twHold
+}
+
+// Allocate leases the next available port for a connection to (or from) the
+// remote r. It returns ErrExhausted when no port of the range can serve r now.
+func (p *Pool) Allocate(now time.Time, r Remote) (uint16, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.next < p.low || p.next > p.high {
+		p.next = p.low
+	}
+	port := p.next
+	for {
+		if !p.isLeased(port) && p.usableLocked(now, port, r) {
+			p.setLeased(port, true)
+			p.allocations++
+			if port == p.high {
+				p.next = p.low
+			} else {
+				p.next = port + 1
+			}
+			return port, nil
+		}
+		if port == p.high {
+			port = p.low
+		} else {
+			port++
+		}
+		if port == p.next {
+			p.exhaustions++
+			return 0, ErrExhausted
+		}
+	}
+}
+
+// Claim leases a given port, which need not be inside the range (a fixed
+// port, or one the stack chose itself). It fails with ErrLeased if the port
+// is leased, or ErrExhausted if the TIME_WAIT model holds it for r.
+func (p *Pool) Claim(now time.Time, port uint16, r Remote) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.isLeased(port) {
+		return ErrLeased
+	}
+	if !p.usableLocked(now, port, r) {
+		return ErrExhausted
+	}
+	p.setLeased(port, true)
+	return nil
+}
+
+// Release gives a leased port back. If the connection that used it ended in
+// TIME_WAIT, tw is its foreign end, and the model holds the port (Strict) or
+// the 4-tuple (Tuple) from now on.
+func (p *Pool) Release(now time.Time, port uint16, tw *Remote) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.isLeased(port) {
+		return ErrNotLeased
+	}
+	p.setLeased(port, false)
+	if tw != nil {
+		p.addTimeWaitLocked(now, port, *tw)
+	}
+	return nil
+}
+
+// TimeWait records a connection in TIME_WAIT on a port that is not (or no
+// longer) leased through this pool, such as one closed by the stack itself.
+func (p *Pool) TimeWait(now time.Time, port uint16, r Remote) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.addTimeWaitLocked(now, port, r)
+}
+
+func (p *Pool) addTimeWaitLocked(now time.Time, port uint16, r Remote) {
+	hold := p.twHold
+	if p.model == Strict {
+		hold = 2 * p.msl
+	}
+	list := p.pruneLocked(now, port)
+	for i := range list {
+		if list[i].remote == r {
+			list[i].expires = now.Add(hold)
+			p.tw[port] = list
+			return
+		}
+	}
+	p.tw[port] = append(list, twEntry{remote: r, expires: now.Add(hold)})
+}
+
+// usableLocked says whether the TIME_WAIT model lets port serve r now.
+func (p *Pool) usableLocked(now time.Time, port uint16, r Remote) bool {
+	list := p.pruneLocked(now, port)
+	if len(list) == 0 {
+		return true
+	}
+	if p.model == Strict {
+		return false
+	}
+	if r.Port == 0 {
+		// A listener: its client will come from a port of its own choosing,
+		// and a SYN for a 4-tuple in TIME_WAIT is accepted anyway.
+		return true
+	}
+	for _, e := range list {
+		if e.remote == r {
+			return false
+		}
+	}
+	return true
+}
+
+// pruneLocked drops the expired TIME_WAIT records of a port.
+func (p *Pool) pruneLocked(now time.Time, port uint16) []twEntry {
+	list, ok := p.tw[port]
+	if !ok {
+		return nil
+	}
+	keep := list[:0]
+	for _, e := range list {
+		if e.expires.After(now) {
+			keep = append(keep, e)
+		}
+	}
+	if len(keep) == 0 {
+		delete(p.tw, port)
+		return nil
+	}
+	p.tw[port] = keep
+	return keep
+}
+
+// Stats takes a snapshot, dropping expired TIME_WAIT records first.
+func (p *Pool) Stats(now time.Time) Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := Stats{
+		Low: p.low, High: p.high, Size: int(p.high) - int(p.low) + 1,
+		Allocations: p.allocations, Exhaustions: p.exhaustions,
+		Model: p.model, MSL: p.msl,
+	}
+	for port := range p.tw {
+		p.pruneLocked(now, port)
+	}
+	for port, list := range p.tw {
+		s.TimeWait++
+		s.TimeWaitTuples += len(list)
+		if p.model == Strict && port >= p.low && port <= p.high && !p.isLeased(port) {
+			s.Blocked++
+		}
+	}
+	for port := int(p.low); port <= int(p.high); port++ {
+		if p.isLeased(uint16(port)) {
+			s.InUse++
+		}
+	}
+	return s
+}
+
+// Leased reports whether a port is leased now.
+func (p *Pool) Leased(port uint16) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.isLeased(port)
+}
+
+func (p *Pool) isLeased(port uint16) bool { return p.leased[port>>6]&(1<<(port&63)) != 0 }
+
+func (p *Pool) setLeased(port uint16, on bool) {
+	if on {
+		p.leased[port>>6] |= 1 << (port & 63)
+	} else {
+		p.leased[port>>6] &^= 1 << (port & 63)
+	}
+}

@@ -24,7 +24,9 @@ func BenchmarkParseResolve(b *testing.B) {
 
 type nopExec struct{}
 
-func (nopExec) Exec(ctx context.Context, req *Request, out Out) { out.Say(msgcat.New("IPN127I", 32768, 65535)) }
+func (nopExec) Exec(ctx context.Context, req *Request, out Out) {
+	out.Say(msgcat.New("IPN127I", 32768, 65535))
+}
 
 func BenchmarkSessionDo(b *testing.B) {
 	s := &Session{Table: Commands, Exec: nopExec{}, Console: ConsoleInfo{Auth: AuthFull}, Out: OutFunc(func(m msgcat.Msg) { _ = m.String() })}

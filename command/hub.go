@@ -41,6 +41,10 @@ type Console struct {
 	closed  chan struct{}
 	once    sync.Once
 	dropped atomic.Uint64
+
+	stopPump chan struct{} // closed to make pump drain its queue and end
+	pumpDone chan struct{}
+	stopOnce sync.Once
 }
 
 // Counters are the command counts QUERY STATISTICS shows.
@@ -64,6 +68,7 @@ type Hub struct {
 	consoles map[*Console]struct{}
 	seq      map[string]int
 	closing  bool
+	reason   string // why the stack is closing
 }
 
 // NewHub makes a hub for a table and its executor.
@@ -98,6 +103,7 @@ func (h *Hub) Attach(prefix, fixedID, addr string, auth Authority, sink Sink) (*
 	c := &Console{
 		Info: ConsoleInfo{ID: id, Auth: auth}, Addr: addr, Since: h.Clock(),
 		hub: h, sink: sink, queue: make(chan string, unsolicitedQueue), closed: make(chan struct{}),
+		stopPump: make(chan struct{}), pumpDone: make(chan struct{}),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	h.consoles[c] = struct{}{}
@@ -167,6 +173,11 @@ func (c *Console) Run(s *Session, line string) bool {
 	default:
 	}
 	h := c.hub
+	if closing, reason := h.isClosing(); closing {
+		// The stack is shutting down: no command runs after SHUTDOWN.
+		c.endLocked(reason)
+		return false
+	}
 	if h.Hardcopy != nil {
 		h.Hardcopy.Line(c.Info.ID, '<', line)
 	}
@@ -186,18 +197,36 @@ func (c *Console) Run(s *Session, line string) bool {
 	return err == nil
 }
 
-// pump writes unsolicited lines to the sink until the console closes.
+// pump writes unsolicited lines to the sink until stopPump; then it writes
+// what is still queued and ends.
 func (c *Console) pump() {
+	defer close(c.pumpDone)
+	write := func(line string) {
+		c.mu.Lock()
+		c.sink.Unsolicited(line)
+		c.mu.Unlock()
+	}
 	for {
 		select {
 		case line := <-c.queue:
-			c.mu.Lock()
-			c.sink.Unsolicited(line)
-			c.mu.Unlock()
-		case <-c.closed:
-			return
+			write(line)
+		case <-c.stopPump:
+			for {
+				select {
+				case line := <-c.queue:
+					write(line)
+				default:
+					return
+				}
+			}
 		}
 	}
+}
+
+// drainPump stops the pump once every queued unsolicited line is written.
+func (c *Console) drainPump() {
+	c.stopOnce.Do(func() { close(c.stopPump) })
+	<-c.pumpDone
 }
 
 // Detach removes a console whose connection ended.
@@ -205,6 +234,7 @@ func (c *Console) Detach() {
 	c.once.Do(func() {
 		close(c.closed)
 		c.cancel()
+		c.stopOnce.Do(func() { close(c.stopPump) })
 		h := c.hub
 		h.mu.Lock()
 		delete(h.consoles, c)
@@ -214,34 +244,43 @@ func (c *Console) Detach() {
 }
 
 // End closes a console from the stack's side: it waits for the console's
-// running command to finish, tells the sink why, and detaches it.
+// running command to finish, writes the unsolicited messages still queued,
+// tells the sink why, and detaches it.
 func (c *Console) End(reason string) {
 	c.busy.Lock()
 	defer c.busy.Unlock()
-	// Let queued unsolicited lines out first.
-	for {
-		select {
-		case line := <-c.queue:
-			c.mu.Lock()
-			c.sink.Unsolicited(line)
-			c.mu.Unlock()
-			continue
-		default:
-		}
-		break
-	}
+	c.endLocked(reason)
+}
+
+func (c *Console) endLocked(reason string) {
+	c.drainPump()
 	c.mu.Lock()
 	c.sink.Close(reason)
 	c.mu.Unlock()
 	c.Detach()
 }
 
+// Quiesce stops the consoles from starting new commands and new consoles
+// from attaching; the commands running now finish. SHUTDOWN calls it, so
+// that nothing runs after it while the stack closes.
+func (h *Hub) Quiesce(reason string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.closing {
+		h.closing, h.reason = true, reason
+	}
+}
+
+func (h *Hub) isClosing() (bool, string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closing, h.reason
+}
+
 // Shutdown refuses new consoles and ends every attached one, each after its
 // running command.
 func (h *Hub) Shutdown(reason string) {
-	h.mu.Lock()
-	h.closing = true
-	h.mu.Unlock()
+	h.Quiesce(reason)
 	var wg sync.WaitGroup
 	for _, c := range h.Consoles() {
 		wg.Add(1)

@@ -197,7 +197,11 @@ func TestCompleter(t *testing.T) {
 	if n != 3 || len(got) != 3 {
 		t.Fatalf("Do = %q, %d", got, n)
 	}
-	if string(got[0]) != "FIG " {
+	if string(got[0]) != "fig " {
+		t.Errorf("suffix %q: completion follows the case typed", string(got[0]))
+	}
+	line = []rune("Q CON")
+	if got, _ = c.Do(line, len(line)); string(got[0]) != "FIG " {
 		t.Errorf("suffix %q", string(got[0]))
 	}
 }

@@ -85,20 +85,29 @@ func ListenSocket(path string) (ln *net.UnixListener, stale bool, err error) {
 
 // SocketServer serves consoles on the console socket.
 type SocketServer struct {
-	Hub *Hub
-	ln  net.Listener
-	wg  sync.WaitGroup
+	Hub      *Hub
+	Listener net.Listener
+
+	mu     sync.Mutex
+	closed bool
+	wg     sync.WaitGroup
 }
 
-// Serve accepts consoles until the listener is closed.
-func (s *SocketServer) Serve(ln net.Listener) {
-	s.ln = ln
+// Serve accepts consoles until Close.
+func (s *SocketServer) Serve() {
 	for {
-		nc, err := ln.Accept()
+		nc, err := s.Listener.Accept()
 		if err != nil {
 			return
 		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			nc.Close()
+			return
+		}
 		s.wg.Add(1)
+		s.mu.Unlock()
 		go func() {
 			defer s.wg.Done()
 			s.serveConn(nc)
@@ -109,9 +118,10 @@ func (s *SocketServer) Serve(ln net.Listener) {
 // Close stops accepting and waits for the console connections to end (the
 // hub's Shutdown ends them).
 func (s *SocketServer) Close() {
-	if s.ln != nil {
-		s.ln.Close()
-	}
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.Listener.Close()
 	s.wg.Wait()
 }
 

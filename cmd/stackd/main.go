@@ -200,8 +200,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	hc.Flush()
 	log.Info("deck processed", zap.String("deck", deckName), zap.Int("statements", res.Statements), zap.Int("rc", res.RC))
 
-	srv := &command.SocketServer{Hub: hub}
-	go srv.Serve(ln)
+	srv := &command.SocketServer{Hub: hub, Listener: ln}
+	go srv.Serve()
 	hub.Broadcast(msgcat.New("IPN213I", o.socket))
 
 	termDone := make(chan struct{})

@@ -100,6 +100,9 @@ func (s *System) shutdown(_ context.Context, req *command.Request, out command.O
 	out.Say(msgcat.New("IPN210I", req.Console.ID))
 	s.stopOnce.Do(func() {
 		s.stopBy = req.Console.ID
+		if s.Hub != nil {
+			s.Hub.Quiesce("SHUTDOWN from " + req.Console.ID)
+		}
 		close(s.stop)
 	})
 }

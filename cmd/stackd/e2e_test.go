@@ -1,0 +1,358 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The end-to-end tests run the real binaries, built once by TestMain.
+var (
+	stackdBin     string
+	ipnconsoleBin string
+)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "ipnstack-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	stackdBin = filepath.Join(dir, "stackd")
+	ipnconsoleBin = filepath.Join(dir, "ipnconsole")
+	for bin, pkg := range map[string]string{stackdBin: "ipnstack/cmd/stackd", ipnconsoleBin: "ipnstack/cmd/ipnconsole"} {
+		args := []string{"build", "-o", bin}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		out, err := exec.Command("go", append(args, pkg)...).CombinedOutput()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "go build %s: %v\n%s", pkg, err, out)
+			os.RemoveAll(dir)
+			os.Exit(2)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// syncBuffer is a bytes.Buffer safe for a process writing and a test reading.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// daemon is a running stackd.
+type daemon struct {
+	cmd    *exec.Cmd
+	socket string
+	dir    string
+	stdout *syncBuffer
+	stderr *syncBuffer
+	done   chan struct{}
+	err    error
+}
+
+// startDaemon starts stackd on a socket of its own and waits until it
+// accepts consoles. stdin is /dev/null: the daemon must not end on its EOF.
+func startDaemon(t *testing.T, args ...string) *daemon {
+	t.Helper()
+	dir := t.TempDir()
+	d := &daemon{socket: filepath.Join(dir, "console.sock"), dir: dir, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	d.cmd = exec.Command(stackdBin, append([]string{"--socket", d.socket}, args...)...)
+	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.err = d.cmd.Wait(); close(d.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-d.done:
+		default:
+			d.cmd.Process.Kill()
+			<-d.done
+		}
+		if t.Failed() {
+			t.Logf("stackd stdout:\n%s\nstderr:\n%s", d.stdout, d.stderr)
+		}
+	})
+	if !waitFor(5*time.Second, func() bool { return strings.Contains(d.stdout.String(), "IPN213I") }) {
+		t.Fatalf("stackd did not start:\n%s\n%s", d.stdout, d.stderr)
+	}
+	return d
+}
+
+// wait waits for the daemon to end and returns its exit code.
+func (d *daemon) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case <-d.done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("stackd did not end")
+	}
+	return d.cmd.ProcessState.ExitCode()
+}
+
+func waitFor(limit time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return cond()
+}
+
+// console runs ipnconsole with a deck on stdin and returns its output and
+// return code.
+func console(t *testing.T, socket, deck string, args ...string) (string, int) {
+	t.Helper()
+	cmd := exec.Command(ipnconsoleBin, append([]string{"--socket", socket}, args...)...)
+	cmd.Stdin = strings.NewReader(deck)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	if err != nil {
+		if _, ok := err.(*exec.ExitError); !ok {
+			t.Fatal(err)
+		}
+	}
+	return out.String(), cmd.ProcessState.ExitCode()
+}
+
+func TestSeedExchange(t *testing.T) {
+	d := startDaemon(t)
+	out, rc := console(t, d.socket, "portrange low=32768,high=65535\n")
+	want := "IPN237I portrange low=32768,high=65535\nIPN127I Port range changed to 32,768 65,535\n"
+	if out != want || rc != 0 {
+		t.Fatalf("got rc %d:\n%q\nwant\n%q", rc, out, want)
+	}
+}
+
+func TestDeckReturnCodes(t *testing.T) {
+	d := startDaemon(t)
+	cases := []struct {
+		name, deck string
+		rc         int
+		last       string
+	}{
+		{"informational", "* only good statements\nQUERY PORTRANGE\nPORTRANGE LOW=40000\n", 0, "IPN127I Port range changed to 40,000 65,535"},
+		{"error", "QUERY PORTRANGE\nPORTRANGE LOW=80\nQUERY STATISTICS\n", 8, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			out, rc := console(t, d.socket, c.deck)
+			if rc != c.rc {
+				t.Errorf("rc %d, want %d:\n%s", rc, c.rc, out)
+			}
+			if c.last != "" && !strings.HasSuffix(out, c.last+"\n") {
+				t.Errorf("output does not end with %q:\n%s", c.last, out)
+			}
+		})
+	}
+	// Every reply to a command comes before the echo of the next one.
+	out, _ := console(t, d.socket, "Q PORTR\nQ STAT\nQ PORTR\n")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	order := []string{}
+	for _, l := range lines {
+		order = append(order, l[:7])
+	}
+	want := "IPN237I IPN122I IPN123I IPN124I IPN237I IPN150I IPN151I IPN152I IPN153I IPN237I IPN122I IPN123I IPN124I"
+	if strings.Join(order, " ") != want {
+		t.Errorf("reply order %v", order)
+	}
+	// SHUTDOWN in the middle: the rest is not sent, and that is a warning.
+	out, rc := console(t, d.socket, "Q PORTR\nSHUTDOWN\nQ STAT\n* comment\nPORTRANGE LOW=50000\n")
+	if rc != 4 || !strings.Contains(out, "IPN210I Shutdown requested by console L") ||
+		!strings.HasSuffix(out, "IPN222W 2 statements of the deck were not sent: the stack ended\n") {
+		t.Errorf("rc %d:\n%s", rc, out)
+	}
+	if code := d.wait(t); code != 0 {
+		t.Errorf("stackd exit code %d after SHUTDOWN", code)
+	}
+	for _, want := range []string{"IPN211I TCP/IP stack is shutting down (SHUTDOWN from L", "IPN212I TCP/IP stack ended"} {
+		if !strings.Contains(d.stdout.String(), want) {
+			t.Errorf("stackd did not say %q:\n%s", want, d.stdout)
+		}
+	}
+	if _, err := os.Stat(d.socket); !os.IsNotExist(err) {
+		t.Errorf("socket left behind after SHUTDOWN: %v", err)
+	}
+	// Now the stack is gone: 16.
+	out, rc = console(t, d.socket, "Q PORTR\n")
+	if rc != 16 || !strings.HasPrefix(out, "IPN215S Stack not reachable at console socket '"+d.socket+"'") {
+		t.Errorf("unreachable: rc %d %q", rc, out)
+	}
+}
+
+func TestSocketModeAndOwnership(t *testing.T) {
+	d := startDaemon(t)
+	fi, err := os.Stat(d.socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode()&os.ModeSocket == 0 || fi.Mode().Perm() != 0o600 {
+		t.Errorf("socket mode %v, want a socket with 0600", fi.Mode())
+	}
+	// A second daemon on the same socket refuses to start.
+	cmd := exec.Command(stackdBin, "--socket", d.socket)
+	out, err := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 12 || !strings.Contains(string(out), "IPN214S Console socket '"+d.socket+"' belongs to a running stack") {
+		t.Errorf("second stackd: %v %q", err, out)
+	}
+	// The first one is unharmed.
+	if _, rc := console(t, d.socket, "Q PORTR\n"); rc != 0 {
+		t.Errorf("first stack harmed: rc %d", rc)
+	}
+}
+
+func TestStaleSocketTakenOver(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "console.sock")
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln.SetUnlinkOnClose(false)
+	ln.Close() // the file stays: a crashed daemon's socket
+	cmd := exec.Command(stackdBin, "--socket", sock)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	if !waitFor(5*time.Second, func() bool { return strings.Contains(out.String(), "IPN213I") }) {
+		t.Fatalf("did not start: %s", out)
+	}
+	if !strings.Contains(out.String(), "IPN217W Stale console socket '"+sock+"' taken over") {
+		t.Errorf("no IPN217W:\n%s", out)
+	}
+	if _, rc := console(t, sock, "Q PORTR\n"); rc != 0 {
+		t.Errorf("rc %d", rc)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	cmd.Wait()
+}
+
+func TestSignalsEndTheStack(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		t.Run(sig.String(), func(t *testing.T) {
+			d := startDaemon(t)
+			// stdin was at EOF from the start: the daemon is still there.
+			time.Sleep(100 * time.Millisecond)
+			select {
+			case <-d.done:
+				t.Fatal("stackd ended on end of stdin")
+			default:
+			}
+			d.cmd.Process.Signal(sig)
+			if code := d.wait(t); code != 0 {
+				t.Errorf("exit code %d", code)
+			}
+			name := map[syscall.Signal]string{syscall.SIGTERM: "SIGTERM", syscall.SIGINT: "SIGINT"}[sig]
+			if !strings.Contains(d.stdout.String(), "IPN211I TCP/IP stack is shutting down (signal "+name+")") {
+				t.Errorf("stdout:\n%s", d.stdout)
+			}
+		})
+	}
+}
+
+func TestSiteDeck(t *testing.T) {
+	deck := filepath.Join(t.TempDir(), "ipinit.deck")
+	os.WriteFile(deck, []byte("* site deck\nPORTRANGE LOW=40000\nPORTRANGE LOW=80\n\nQUERY NOSUCH\nPORTRANGE HIGH=60000\n"), 0o644)
+	d := startDaemon(t, "--deck", deck)
+	out := d.stdout.String()
+	for _, want := range []string{
+		"IPN204E Deck 'ipinit.deck' line 3: statement failed with return code 8",
+		"IPN204E Deck 'ipinit.deck' line 5: statement failed with return code 8",
+		"IPN203E Deck 'ipinit.deck' processed: 4 statements, 2 failed, return code 8",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	// The deck went on after the bad statements.
+	if got, _ := console(t, d.socket, "Q PORTR\n"); !strings.Contains(got, "IPN122I Port range 40,000 60,000") {
+		t.Errorf("deck did not go on: %s", got)
+	}
+	// An unreadable deck: the stack does not start.
+	cmd := exec.Command(stackdBin, "--socket", filepath.Join(t.TempDir(), "s"), "--deck", "/nonexistent/deck")
+	b, _ := cmd.CombinedOutput()
+	if cmd.ProcessState.ExitCode() != 12 || !strings.Contains(string(b), "IPN205S Deck '/nonexistent/deck' cannot be read: no such file or directory") {
+		t.Errorf("unreadable deck: %d %q", cmd.ProcessState.ExitCode(), b)
+	}
+}
+
+func TestHardcopyAndLog(t *testing.T) {
+	d := startDaemon(t, "--log-format", "json", "--log-level", "debug")
+	console(t, d.socket, "* a comment\nportrange low=40000\n")
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.wait(t)
+	hc, err := os.ReadFile(filepath.Join(d.dir, "hardcopy.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"IPINIT   > IPN237I PORTRANGE LOW=32768,HIGH=65535",
+		"L001     < * a comment",
+		"L001     < portrange low=40000",
+		"L001     > IPN237I portrange low=40000",
+		"L001     > IPN127I Port range changed to 40,000 65,535",
+		"*        * IPN212I TCP/IP stack ended",
+	} {
+		if !strings.Contains(string(hc), want) {
+			t.Errorf("hardcopy lacks %q:\n%s", want, hc)
+		}
+	}
+	if fi, _ := os.Stat(filepath.Join(d.dir, "hardcopy.log")); fi.Mode().Perm() != 0o600 {
+		t.Errorf("hardcopy mode %v", fi.Mode())
+	}
+	// Structured log lines carry the message id.
+	if !strings.Contains(d.stderr.String(), `"msgid":"IPN211I"`) {
+		t.Errorf("no JSON log line with msgid:\n%s", d.stderr)
+	}
+}
+
+func TestCheckMode(t *testing.T) {
+	out, rc := console(t, "/nonexistent.sock", "PORTRANGE LOW=40000\nQ CON\n", "--check")
+	if rc != 0 || !strings.Contains(out, "IPN201I Deck 'stdin' processed: 2 statements, return code 0") {
+		t.Errorf("rc %d %s", rc, out)
+	}
+	out, rc = console(t, "/nonexistent.sock", "PORTRANGE LOW=80\nPORTR\n", "--check")
+	if rc != 8 || !strings.Contains(out, "IPN314E LOW=80 is out of range 1,024 to 65,535") {
+		t.Errorf("rc %d %s", rc, out)
+	}
+}
+
+func TestBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"--log-format", "xml"}, {"--console", "maybe"}, {"extra"}} {
+		cmd := exec.Command(stackdBin, append([]string{"--socket", filepath.Join(t.TempDir(), "s")}, args...)...)
+		out, _ := cmd.CombinedOutput()
+		if cmd.ProcessState.ExitCode() != 2 {
+			t.Errorf("%v: exit %d %s", args, cmd.ProcessState.ExitCode(), out)
+		}
+	}
+}

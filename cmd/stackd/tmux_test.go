@@ -1,0 +1,148 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// tmux drives a program on a real terminal: send-keys to type,
+// capture-pane to read the screen.
+type tmux struct {
+	t      *testing.T
+	server string
+}
+
+func newTmux(t *testing.T) *tmux {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux is not installed; .ci/run installs it")
+		}
+		t.Skip("tmux not installed")
+	}
+	x := &tmux{t: t, server: fmt.Sprintf("ipnstack-test-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	t.Cleanup(func() { exec.Command("tmux", "-L", x.server, "kill-server").Run() })
+	return x
+}
+
+func (x *tmux) run(args ...string) string {
+	x.t.Helper()
+	out, err := exec.Command("tmux", append([]string{"-L", x.server}, args...)...).CombinedOutput()
+	if err != nil {
+		x.t.Fatalf("tmux %v: %v %s", args, err, out)
+	}
+	return string(out)
+}
+
+// start runs a shell command line in a new 200x50 window named name.
+func (x *tmux) start(name string, env []string, cmdline string) {
+	x.t.Helper()
+	args := []string{"new-session", "-d", "-s", name, "-x", "200", "-y", "50"}
+	for _, e := range env {
+		args = append(args, "-e", e)
+	}
+	x.run(append(args, cmdline)...)
+}
+
+func (x *tmux) keys(name string, keys ...string) {
+	x.t.Helper()
+	x.run(append([]string{"send-keys", "-t", name}, keys...)...)
+}
+
+func (x *tmux) screen(name string) string {
+	x.t.Helper()
+	out, err := exec.Command("tmux", "-L", x.server, "capture-pane", "-p", "-t", name).CombinedOutput()
+	if err != nil {
+		return ""
+	}
+	return string(out)
+}
+
+// waitScreen waits until the screen shows want.
+func (x *tmux) waitScreen(name, want string) string {
+	x.t.Helper()
+	var s string
+	if !waitFor(10*time.Second, func() bool { s = x.screen(name); return strings.Contains(s, want) }) {
+		x.t.Fatalf("screen never showed %q:\n%s", want, s)
+	}
+	return s
+}
+
+// TestInteractiveConsole drives ipnconsole on a terminal: Tab completion of
+// verbs, objects and keywords, history kept in a file across runs, Ctrl-R
+// search, and unsolicited messages shown as they come.
+func TestInteractiveConsole(t *testing.T) {
+	x := newTmux(t)
+	d := startDaemon(t)
+	home := t.TempDir()
+	hist := filepath.Join(home, "history")
+	cmdline := fmt.Sprintf("%s --socket %s --history %s; echo CONSOLE-RC=$?; sleep 30", ipnconsoleBin, d.socket, hist)
+	x.start("c1", nil, cmdline)
+	x.waitScreen("c1", "IPN300I Enter TCP/IP Command")
+	x.waitScreen("c1", "==>")
+
+	// Verb, object and keyword completion.
+	x.keys("c1", "q por", "Tab")
+	x.waitScreen("c1", "==> q portrange")
+	x.keys("c1", "Enter")
+	x.waitScreen("c1", "IPN122I Port range 32,768 65,535")
+	x.keys("c1", "portr l", "Tab")
+	x.waitScreen("c1", "==> portr low=")
+	x.keys("c1", "40000", "Enter")
+	x.waitScreen("c1", "IPN127I Port range changed to 40,000 65,535")
+
+	// An unsolicited message from another console's SHUTDOWN ends the session.
+	x.keys("c1", "C-d")
+	x.waitScreen("c1", "CONSOLE-RC=0")
+
+	b, err := os.ReadFile(hist)
+	if err != nil || !strings.Contains(string(b), "q portrange") || !strings.Contains(string(b), "portr low=40000") {
+		t.Fatalf("history file: %v %q", err, b)
+	}
+
+	// A new run has the history: Ctrl-R finds an old command.
+	x.start("c2", nil, cmdline)
+	x.waitScreen("c2", "==>")
+	x.keys("c2", "C-r", "low=4")
+	x.waitScreen("c2", "portr low=40000")
+	x.keys("c2", "Enter")
+	x.keys("c2", "Enter")
+	x.waitScreen("c2", "IPN127I Port range changed to 40,000 65,535")
+
+	// Another console shuts the stack down: this one is told and ends.
+	console(t, d.socket, "SHUTDOWN\n")
+	x.waitScreen("c2", "IPN211I TCP/IP stack is shutting down")
+	x.waitScreen("c2", "CONSOLE-RC=0")
+}
+
+// TestTerminalConsole runs stackd itself on a terminal: it gives an operator
+// console there, with the same line editing.
+func TestTerminalConsole(t *testing.T) {
+	x := newTmux(t)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "console.sock")
+	cmdline := fmt.Sprintf("%s --socket %s --history %s; echo STACKD-RC=$?; sleep 30", stackdBin, sock, filepath.Join(dir, "h"))
+	x.start("s", nil, cmdline)
+	x.waitScreen("s", "IPN213I TCP/IP stack started")
+	x.waitScreen("s", "==>")
+	x.keys("s", "q st", "Tab")
+	x.waitScreen("s", "==> q statistics")
+	x.keys("s", "Enter")
+	x.waitScreen("s", "IPN150I Stack started")
+	// A socket console's command shows up there, the terminal sees nothing
+	// of it but the stack's unsolicited messages.
+	if out, rc := console(t, sock, "Q PORTR\n"); rc != 0 {
+		t.Fatalf("socket console beside the terminal: %d %s", rc, out)
+	}
+	x.keys("s", "SHUTDOWN", "Enter")
+	x.waitScreen("s", "IPN210I Shutdown requested by console SYSCON")
+	x.waitScreen("s", "STACKD-RC=0")
+	if _, err := os.Stat(filepath.Join(dir, "stackd.log")); err != nil {
+		t.Errorf("with the terminal as console the daemon log goes beside the socket: %v", err)
+	}
+}

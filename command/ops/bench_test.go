@@ -1,0 +1,93 @@
+package ops
+
+import (
+	"context"
+	"fmt"
+
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"ipnstack/command"
+	"ipnstack/msgcat"
+)
+
+// deckLines makes a deck of n statements that an operator might run: port
+// range changes (most valid, some refused), displays, and typing errors.
+func deckLines(n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		switch i % 8 {
+		case 0, 1, 2:
+			fmt.Fprintf(&b, "PORTRANGE LOW=%d,HIGH=%d\n", 10000+i%20000, 40000+i%25000)
+		case 3:
+			fmt.Fprintf(&b, "portr low=%d\n", 5000+i%9000)
+		case 4:
+			b.WriteString("QUERY PORTRANGE\n")
+		case 5:
+			fmt.Fprintf(&b, "PORTRANGE LOW=%d,HIGH=%d\n", 30000+i%1000, 30500+i%1000)
+		case 6:
+			b.WriteString("* a comment line\n")
+		case 7:
+			fmt.Fprintf(&b, "PORTRANGE LOW=%d,FOO=1\n", 2000+i%100)
+		}
+	}
+	return b.String()
+}
+
+// BenchmarkDeck100k runs a 100,000-line deck through a session in process,
+// with every message rendered, as the daemon does for an initialization deck.
+func BenchmarkDeck100k(b *testing.B) {
+	sys := newTestSystem(b)
+	deck := deckLines(100000)
+	var sink int
+	s := &command.Session{Table: command.Commands, Exec: sys, Console: command.ConsoleInfo{ID: "B", Auth: command.AuthFull},
+		Out: command.OutFunc(func(m msgcat.Msg) { sink += len(m.String()) })}
+	b.ResetTimer()
+	var stmts int
+	for i := 0; i < b.N; i++ {
+		res, err := command.RunDeck(context.Background(), s, "bench.deck", strings.NewReader(deck))
+		if err != nil {
+			b.Fatal(err)
+		}
+		stmts += res.Statements
+	}
+	b.ReportMetric(float64(stmts)/b.Elapsed().Seconds(), "commands/s")
+}
+
+// BenchmarkConsoleRoundTrip measures one command over the console socket:
+// ipnconsole's client sends QUERY PORTRANGE and reads the replies and the
+// end-of-command frame. It reports the median and 99th percentile.
+func BenchmarkConsoleRoundTrip(b *testing.B) {
+	sys := newTestSystem(b)
+	hub := command.NewHub(command.Commands, sys, nil, nil)
+	sys.Hub = hub
+	path := filepath.Join(b.TempDir(), "c.sock")
+	ln, _, err := command.ListenSocket(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := &command.SocketServer{Hub: hub, Listener: ln}
+	go srv.Serve()
+	defer func() { hub.Shutdown("end"); srv.Close() }()
+	c, err := command.DialConsole(path, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if _, err := c.Command("QUERY PORTRANGE", func(string) {}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}

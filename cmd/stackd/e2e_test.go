@@ -356,3 +356,18 @@ func TestBadFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestConsoleDoesNotLinkTheStack keeps ipnconsole small: it shares the
+// command table with the daemon but none of the network stack.
+func TestConsoleDoesNotLinkTheStack(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "ipnstack/cmd/ipnconsole").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v %s", err, out)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if strings.HasPrefix(dep, "gvisor.dev/") || dep == "ipnstack/nic" || dep == "ipnstack/conn" ||
+			dep == "ipnstack/ftpd" || dep == "ipnstack/command/ops" {
+			t.Errorf("ipnconsole depends on %s", dep)
+		}
+	}
+}

@@ -18,15 +18,29 @@ import (
 // Handler runs one command.
 type Handler func(s *System, ctx context.Context, req *command.Request, out command.Out)
 
-// handlers binds each row of command.Commands, by its key, to its handler.
-// HELP is answered by package command itself.
-var handlers = map[string]Handler{
-	"PORTRANGE":         (*System).portRange,
-	"QUERY PORTRANGE":   (*System).queryPortRange,
-	"QUERY CONNECTIONS": (*System).queryConnections,
-	"QUERY STATISTICS":  (*System).queryStatistics,
-	"QUERY ALL":         (*System).queryAll,
-	"SHUTDOWN":          (*System).shutdown,
+// handlers binds each row of command.Commands, by its key, to its handler;
+// each file of this package adds the handlers of its area. HELP is answered
+// by package command itself.
+var handlers = bind(
+	map[string]Handler{
+		"QUERY STATISTICS": (*System).queryStatistics,
+		"QUERY ALL":        (*System).queryAll,
+		"SHUTDOWN":         (*System).shutdown,
+	},
+	portHandlers,
+)
+
+func bind(groups ...map[string]Handler) map[string]Handler {
+	all := map[string]Handler{}
+	for _, g := range groups {
+		for k, h := range g {
+			if _, dup := all[k]; dup {
+				panic("two handlers for " + k)
+			}
+			all[k] = h
+		}
+	}
+	return all
 }
 
 // System is everything the handlers act on.

@@ -11,6 +11,12 @@ import (
 	"ipnstack/portrange"
 )
 
+var portHandlers = map[string]Handler{
+	"PORTRANGE":         (*System).portRange,
+	"QUERY PORTRANGE":   (*System).queryPortRange,
+	"QUERY CONNECTIONS": (*System).queryConnections,
+}
+
 func (s *System) portRange(_ context.Context, req *command.Request, out command.Out) {
 	curLo, curHi := s.Ephemeral.Range()
 	lo, hi := int(curLo), int(curHi)

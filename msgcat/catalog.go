@@ -12,6 +12,9 @@ package msgcat
 //	IPN998-IPN999  internal faults
 var groups = []Group{
 	stackGroup,
+	connGroup,
+	linkGroup,
+	routeGroup,
 	consoleGroup,
 	syntaxGroup,
 	faultGroup,

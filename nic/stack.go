@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"ipnstack/msgcat"
+
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/link/loopback"
 	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
@@ -27,14 +29,24 @@ import (
 type Options struct {
 	// TimeWait is how long a TCP connection stays in TIME_WAIT (default 60 s).
 	TimeWait time.Duration
+	// Sink receives the stack's unsolicited messages (a link failed, came
+	// back); nil drops them.
+	Sink func(msgcat.Msg)
+	// Clock is the time source (default time.Now).
+	Clock func() time.Time
 }
 
 // Stack is the stack's netstack instance with its links.
 type Stack struct {
-	ns *stack.Stack
+	ns    *stack.Stack
+	sink  func(msgcat.Msg)
+	clock func() time.Time
 
 	mu      sync.Mutex
 	nextNIC tcpip.NICID
+	links   map[string]*Link
+	routes  []Route
+	home    netip.Prefix // SET IPADDR / SET MASK
 }
 
 // LoopbackNIC is the NIC id of the built-in loopback link.
@@ -48,26 +60,43 @@ func New(opts Options) (*Stack, error) {
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4},
 		HandleLocal:        true,
 	})
-	s := &Stack{ns: ns, nextNIC: LoopbackNIC + 1}
+	s := &Stack{ns: ns, sink: opts.Sink, clock: opts.Clock, nextNIC: LoopbackNIC + 1, links: map[string]*Link{}}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
 	if err := s.tune(opts); err != nil {
 		ns.Close()
 		return nil, err
 	}
-	if err := ns.CreateNICWithOptions(LoopbackNIC, loopback.New(), stack.NICOptions{Name: "LOOP"}); err != nil {
+	lo := &Link{
+		cfg:     LinkConfig{ID: BuiltinLoopback, Type: TypeLoopback, Addr: netip.MustParsePrefix("127.0.0.1/8"), MTU: 65536},
+		nic:     LoopbackNIC,
+		ep:      newLinkEndpoint(loopback.New()),
+		state:   StateActive,
+		since:   s.clock(),
+		builtin: true,
+		stop:    make(chan struct{}),
+	}
+	if err := ns.CreateNICWithOptions(LoopbackNIC, lo.ep, stack.NICOptions{Name: BuiltinLoopback}); err != nil {
 		ns.Close()
 		return nil, fmt.Errorf("loopback link: %s", err)
 	}
-	lo := tcpip.ProtocolAddress{
-		Protocol:          ipv4.ProtocolNumber,
-		AddressWithPrefix: tcpip.AddrFrom4([4]byte{127, 0, 0, 1}).WithPrefix(),
-	}
-	lo.AddressWithPrefix.PrefixLen = 8
-	if err := ns.AddProtocolAddress(LoopbackNIC, lo, stack.AddressProperties{}); err != nil {
+	pa := tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber,
+		AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom4([4]byte{127, 0, 0, 1}), PrefixLen: 8}}
+	if err := ns.AddProtocolAddress(LoopbackNIC, pa, stack.AddressProperties{}); err != nil {
 		ns.Close()
 		return nil, fmt.Errorf("loopback address: %s", err)
 	}
-	ns.SetRouteTable([]tcpip.Route{{Destination: lo.AddressWithPrefix.Subnet(), NIC: LoopbackNIC}})
+	s.links[BuiltinLoopback] = lo
+	s.rebuildRoutesLocked()
 	return s, nil
+}
+
+// say hands an unsolicited message to the sink.
+func (s *Stack) say(m msgcat.Msg) {
+	if s.sink != nil {
+		s.sink(m)
+	}
 }
 
 // tune sets the TCP options the measured recipes call for.
@@ -122,8 +151,21 @@ func (s *Stack) SetTimeWait(d time.Duration) error {
 
 // Close ends every endpoint and link.
 func (s *Stack) Close() {
+	s.mu.Lock()
+	for _, l := range s.links {
+		if !l.builtin {
+			close(l.stop)
+		}
+		s.stopTraceLocked(l)
+	}
+	s.mu.Unlock()
 	s.ns.Close()
 	s.ns.Wait()
+	s.mu.Lock()
+	for _, l := range s.links {
+		s.closeDevice(l)
+	}
+	s.mu.Unlock()
 }
 
 // Endpoint is one TCP endpoint of the stack.

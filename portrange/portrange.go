@@ -156,9 +156,12 @@ type Stats struct {
 // Free is the number of ports in the range that could be allocated now.
 func (s Stats) Free() int { return s.Size - s.InUse - s.Blocked }
 
+// twEntry is a connection that ended in TIME_WAIT at closed. How long it
+// holds depends on the model in force when the pool looks, so that a change
+// of model or MSL applies to the connections already in TIME_WAIT.
 type twEntry struct {
-	remote  Remote
-	expires time.Time
+	remote Remote
+	closed time.Time
 }
 
 // Pool is a range of ports with its leases and TIME_WAIT records.
@@ -303,19 +306,23 @@ func (p *Pool) TimeWait(now time.Time, port uint16, r Remote) {
 }
 
 func (p *Pool) addTimeWaitLocked(now time.Time, port uint16, r Remote) {
-	hold := p.twHold
-	if p.model == Strict {
-		hold = 2 * p.msl
-	}
 	list := p.pruneLocked(now, port)
 	for i := range list {
 		if list[i].remote == r {
-			list[i].expires = now.Add(hold)
+			list[i].closed = now
 			p.tw[port] = list
 			return
 		}
 	}
-	p.tw[port] = append(list, twEntry{remote: r, expires: now.Add(hold)})
+	p.tw[port] = append(list, twEntry{remote: r, closed: now})
+}
+
+// holdLocked is how long TIME_WAIT lasts in the model in force.
+func (p *Pool) holdLocked() time.Duration {
+	if p.model == Strict {
+		return 2 * p.msl
+	}
+	return p.twHold
 }
 
 // usableLocked says whether the TIME_WAIT model lets port serve r now.
@@ -346,9 +353,10 @@ func (p *Pool) pruneLocked(now time.Time, port uint16) []twEntry {
 	if !ok {
 		return nil
 	}
+	hold := p.holdLocked()
 	keep := list[:0]
 	for _, e := range list {
-		if e.expires.After(now) {
+		if e.closed.Add(hold).After(now) {
 			keep = append(keep, e)
 		}
 	}

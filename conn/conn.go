@@ -1,0 +1,648 @@
+// Package conn is the transport doorway of the stack: every server in the
+// stack (the FTP daemons, the consoles) listens and dials through it, never
+// through netstack directly. It draws local ports from the port pools of
+// package portrange, gives them back with what the TIME_WAIT model needs to
+// know, and keeps the connection table that QUERY CONNECTIONS reads.
+//
+// The table is the daemon's own registry, not a walk of netstack's
+// endpoints: netstack's RegisteredEndpoints holds the stack's lock for the
+// whole walk (about 7 ms at 10,000 endpoints, measured), which would stall
+// traffic; the table is read under its own read lock and each endpoint's
+// state is an atomic load.
+package conn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ipnstack/portrange"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+	"gvisor.dev/gvisor/pkg/waiter"
+)
+
+// Kind says how a connection came to be.
+type Kind int
+
+// The kinds.
+const (
+	KindListener Kind = iota // a listening endpoint
+	KindActive               // dialed by the stack
+	KindPassive              // accepted from a listener
+)
+
+// Info is one connection as QUERY CONNECTIONS shows it.
+type Info struct {
+	ID             uint64
+	Owner          string
+	Kind           Kind
+	State          string // LISTEN, ESTABLISHED, TIME_WAIT, ...
+	Local, Foreign netip.AddrPort
+	BytesIn        uint64
+	BytesOut       uint64
+	Retransmits    uint64
+	Age, Idle      time.Duration
+}
+
+// Table is the connection table and the doorway to the stack's transport.
+type Table struct {
+	ns        *stack.Stack
+	ephemeral *portrange.Pool
+	clock     func() time.Time
+
+	mu     sync.RWMutex
+	byID   map[uint64]*entry
+	nextID uint64
+
+	stop chan struct{}
+	done chan struct{}
+}
+
+// entry is one endpoint of the table.
+type entry struct {
+	id      uint64
+	owner   string
+	kind    Kind
+	ep      tcpip.Endpoint
+	local   netip.AddrPort
+	remote  netip.AddrPort
+	created time.Time
+	lastIO  atomic.Int64 // unix nanoseconds of the last read or write
+	in, out atomic.Uint64
+	closed  atomic.Bool // the owner closed it
+}
+
+// sweepInterval is how often ended endpoints leave the table.
+const sweepInterval = time.Second
+
+// New makes the table over a netstack. Ports for outbound connections come
+// from ephemeral, the pool PORTRANGE sets.
+func New(ns *stack.Stack, ephemeral *portrange.Pool, clock func() time.Time) *Table {
+	if clock == nil {
+		clock = time.Now
+	}
+	t := &Table{ns: ns, ephemeral: ephemeral, clock: clock, byID: map[uint64]*entry{},
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go t.sweeper()
+	return t
+}
+
+// Close stops the sweeper. The endpoints belong to their owners.
+func (t *Table) Close() {
+	select {
+	case <-t.stop:
+	default:
+		close(t.stop)
+	}
+	<-t.done
+}
+
+func (t *Table) sweeper() {
+	defer close(t.done)
+	tick := time.NewTicker(sweepInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-t.stop:
+			return
+		case <-tick.C:
+			t.Sweep()
+		}
+	}
+}
+
+// Sweep drops from the table the endpoints that have ended.
+func (t *Table) Sweep() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for id, e := range t.byID {
+		if e.closed.Load() && ended(tcp.EndpointState(e.ep.State())) {
+			delete(t.byID, id)
+		}
+	}
+}
+
+func ended(s tcp.EndpointState) bool {
+	return s == tcp.StateClose || s == tcp.StateError || s == tcp.StateInitial || s == tcp.StateBound
+}
+
+func (t *Table) register(owner string, kind Kind, ep tcpip.Endpoint) *entry {
+	e := &entry{owner: owner, kind: kind, ep: ep, created: t.clock()}
+	if a, err := ep.GetLocalAddress(); err == nil {
+		e.local = addrPort(a)
+	}
+	if kind != KindListener {
+		if a, err := ep.GetRemoteAddress(); err == nil {
+			e.remote = addrPort(a)
+		}
+	}
+	e.lastIO.Store(e.created.UnixNano())
+	t.mu.Lock()
+	t.nextID++
+	e.id = t.nextID
+	t.byID[e.id] = e
+	t.mu.Unlock()
+	return e
+}
+
+func addrPort(a tcpip.FullAddress) netip.AddrPort {
+	if a.Addr.Len() == 4 {
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr.As4()), a.Port)
+	}
+	return netip.AddrPortFrom(netip.IPv4Unspecified(), a.Port)
+}
+
+func fullAddr(ap netip.AddrPort) tcpip.FullAddress {
+	var fa tcpip.FullAddress
+	if ap.Addr().IsValid() && !ap.Addr().IsUnspecified() {
+		fa.Addr = tcpip.AddrFrom4(ap.Addr().As4())
+	}
+	fa.Port = ap.Port()
+	return fa
+}
+
+// StateName gives a TCP state as the console prints it.
+func StateName(s tcp.EndpointState) string {
+	switch s {
+	case tcp.StateListen:
+		return "LISTEN"
+	case tcp.StateSynSent:
+		return "SYN_SENT"
+	case tcp.StateSynRecv:
+		return "SYN_RCVD"
+	case tcp.StateEstablished:
+		return "ESTABLISHED"
+	case tcp.StateFinWait1:
+		return "FIN_WAIT1"
+	case tcp.StateFinWait2:
+		return "FIN_WAIT2"
+	case tcp.StateCloseWait:
+		return "CLOSE_WAIT"
+	case tcp.StateLastAck:
+		return "LAST_ACK"
+	case tcp.StateClosing:
+		return "CLOSING"
+	case tcp.StateTimeWait:
+		return "TIME_WAIT"
+	case tcp.StateConnecting:
+		return "CONNECTING"
+	}
+	return "CLOSED"
+}
+
+// States lists the state names QUERY CONNECTIONS can filter on.
+var States = []string{"LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2",
+	"CLOSE_WAIT", "LAST_ACK", "CLOSING", "TIME_WAIT", "CLOSED"}
+
+// Filter selects connections; zero fields match everything.
+type Filter struct {
+	Addr  netip.Addr // local or foreign address
+	Port  uint16     // local or foreign port
+	State string
+	Owner string
+}
+
+func (f Filter) match(i *Info) bool {
+	if f.Addr.IsValid() && i.Local.Addr() != f.Addr && i.Foreign.Addr() != f.Addr {
+		return false
+	}
+	if f.Port != 0 && i.Local.Port() != f.Port && i.Foreign.Port() != f.Port {
+		return false
+	}
+	if f.State != "" && i.State != f.State {
+		return false
+	}
+	if f.Owner != "" && i.Owner != f.Owner {
+		return false
+	}
+	return true
+}
+
+// Snapshot lists the connections that match, by id. It holds the table's
+// read lock only to copy the entry pointers.
+func (t *Table) Snapshot(f Filter) []Info {
+	t.mu.RLock()
+	entries := make([]*entry, 0, len(t.byID))
+	for _, e := range t.byID {
+		entries = append(entries, e)
+	}
+	t.mu.RUnlock()
+	now := t.clock()
+	out := make([]Info, 0, len(entries))
+	for _, e := range entries {
+		st := tcp.EndpointState(e.ep.State())
+		if e.closed.Load() && ended(st) {
+			continue
+		}
+		i := Info{ID: e.id, Owner: e.owner, Kind: e.kind, State: StateName(st), Local: e.local, Foreign: e.remote,
+			BytesIn: e.in.Load(), BytesOut: e.out.Load(), Age: now.Sub(e.created),
+			Idle: now.Sub(time.Unix(0, e.lastIO.Load()))}
+		if ts, ok := e.ep.Stats().(*tcp.Stats); ok {
+			i.Retransmits = ts.SendErrors.Retransmits.Value()
+		}
+		if f.match(&i) {
+			out = append(out, i)
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].ID < out[b].ID })
+	return out
+}
+
+// ErrNoConnection says no connection has the id.
+type ErrNoConnection struct{ ID uint64 }
+
+func (e *ErrNoConnection) Error() string { return fmt.Sprintf("no connection %d", e.ID) }
+
+// Disconnect resets a connection: an RST goes to the peer and the owner's
+// reads and writes fail. A listener is closed.
+func (t *Table) Disconnect(id uint64) (Info, error) {
+	t.mu.RLock()
+	e, ok := t.byID[id]
+	t.mu.RUnlock()
+	if !ok || ended(tcp.EndpointState(e.ep.State())) {
+		return Info{}, &ErrNoConnection{id}
+	}
+	info := Info{ID: id, Owner: e.owner, Local: e.local, Foreign: e.remote}
+	if e.kind == KindListener {
+		e.ep.Shutdown(tcpip.ShutdownRead)
+	} else {
+		e.ep.Abort()
+	}
+	return info, nil
+}
+
+// Typed errors of the doorway.
+var (
+	// ErrExhausted: no port of the pool can serve the request now.
+	ErrExhausted = portrange.ErrExhausted
+)
+
+// ErrPortInUse says a fixed port is taken.
+type ErrPortInUse struct{ Addr netip.AddrPort }
+
+func (e *ErrPortInUse) Error() string { return e.Addr.String() + " is in use" }
+
+// ErrNet is any other failure of netstack, with its text.
+type ErrNet struct {
+	Op  string
+	Err string
+}
+
+func (e *ErrNet) Error() string { return e.Op + ": " + e.Err }
+
+func netErr(op string, err tcpip.Error) error { return &ErrNet{Op: op, Err: err.String()} }
+
+// newEndpoint makes a TCP endpoint with address reuse on, so that a port a
+// connection of ours holds in TIME_WAIT can be listened on again at once.
+func (t *Table) newEndpoint() (tcpip.Endpoint, *waiter.Queue, error) {
+	wq := new(waiter.Queue)
+	ep, err := t.ns.NewEndpoint(tcp.ProtocolNumber, ipv4.ProtocolNumber, wq)
+	if err != nil {
+		return nil, nil, &ErrNet{Op: "endpoint", Err: err.String()}
+	}
+	ep.SocketOptions().SetReuseAddress(true)
+	return ep, wq, nil
+}
+
+// lease is a port drawn from a pool, held by a listener and the
+// connections accepted from it, or by one dialed connection. The last
+// holder to close gives it back, with the foreign end of a connection that
+// closed first (and so holds TIME_WAIT), if any.
+type lease struct {
+	pool    *portrange.Pool
+	port    uint16
+	clock   func() time.Time
+	mu      sync.Mutex
+	holders int
+	tw      *portrange.Remote
+}
+
+func (l *lease) hold() {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	l.holders++
+	l.mu.Unlock()
+}
+
+// drop lets go of one holder; tw is the foreign end if that holder's
+// connection closed first.
+func (l *lease) drop(tw *portrange.Remote) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if tw != nil {
+		l.tw = tw
+	}
+	l.holders--
+	if l.holders == 0 {
+		l.pool.Release(l.clock(), l.port, l.tw)
+	}
+}
+
+// Listen opens a listener on a fixed address and port (a daemon's
+// well-known port). If the port lies in the ephemeral range it is taken
+// out of the pool while the listener lives.
+func (t *Table) Listen(owner string, addr netip.AddrPort) (*Listener, error) {
+	var ls *lease
+	if t.ephemeral != nil {
+		lo, hi := t.ephemeral.Range()
+		if addr.Port() >= lo && addr.Port() <= hi {
+			if err := t.ephemeral.Claim(t.clock(), addr.Port(), portrange.Remote{}); err != nil {
+				return nil, &ErrPortInUse{addr}
+			}
+			ls = &lease{pool: t.ephemeral, port: addr.Port(), clock: t.clock, holders: 1}
+		}
+	}
+	l, err := t.listen(owner, addr, ls)
+	if err != nil && ls != nil {
+		ls.drop(nil)
+	}
+	return l, err
+}
+
+// ListenPool opens a listener on local at a port drawn from pool, for a
+// client expected from peer (passive FTP data connections). It returns an
+// error wrapping ErrExhausted when no port of the pool can serve.
+func (t *Table) ListenPool(owner string, local netip.Addr, pool *portrange.Pool, peer netip.Addr) (*Listener, error) {
+	lo, hi := pool.Range()
+	tries := int(hi) - int(lo) + 1
+	for i := 0; i < tries; i++ {
+		port, err := pool.Allocate(t.clock(), portrange.Remote{Addr: peer})
+		if err != nil {
+			return nil, fmt.Errorf("%s ports %d-%d: %w", owner, lo, hi, ErrExhausted)
+		}
+		ls := &lease{pool: pool, port: port, clock: t.clock, holders: 1}
+		l, err := t.listen(owner, netip.AddrPortFrom(local, port), ls)
+		if err == nil {
+			return l, nil
+		}
+		ls.drop(nil)
+		var inUse *ErrPortInUse
+		if !errors.As(err, &inUse) {
+			return nil, err
+		}
+		// Someone outside the pool holds the port; try the next one.
+	}
+	return nil, fmt.Errorf("%s ports %d-%d: %w", owner, lo, hi, ErrExhausted)
+}
+
+func (t *Table) listen(owner string, addr netip.AddrPort, ls *lease) (*Listener, error) {
+	ep, wq, err := t.newEndpoint()
+	if err != nil {
+		return nil, err
+	}
+	if terr := ep.Bind(fullAddr(addr)); terr != nil {
+		ep.Close()
+		if _, ok := terr.(*tcpip.ErrPortInUse); ok {
+			return nil, &ErrPortInUse{addr}
+		}
+		return nil, netErr("bind "+addr.String(), terr)
+	}
+	if terr := ep.Listen(128); terr != nil {
+		ep.Close()
+		return nil, netErr("listen "+addr.String(), terr)
+	}
+	e := t.register(owner, KindListener, ep)
+	return &Listener{t: t, e: e, ep: ep, wq: wq, lease: ls, closed: make(chan struct{})}, nil
+}
+
+// Dial connects to remote from a port of the ephemeral pool.
+func (t *Table) Dial(ctx context.Context, owner string, remote netip.AddrPort) (*Conn, error) {
+	lo, hi := t.ephemeral.Range()
+	tries := int(hi) - int(lo) + 1
+	r := portrange.Remote{Addr: remote.Addr(), Port: remote.Port()}
+	for i := 0; i < tries; i++ {
+		port, err := t.ephemeral.Allocate(t.clock(), r)
+		if err != nil {
+			return nil, err
+		}
+		ls := &lease{pool: t.ephemeral, port: port, clock: t.clock, holders: 1}
+		c, err := t.dial(ctx, owner, netip.AddrPortFrom(netip.IPv4Unspecified(), port), remote, ls)
+		if err == nil {
+			return c, nil
+		}
+		ls.drop(nil)
+		var inUse *ErrPortInUse
+		if !errors.As(err, &inUse) {
+			return nil, err
+		}
+	}
+	return nil, ErrExhausted
+}
+
+// DialFrom connects to remote from a fixed local address and port, with
+// address reuse (active FTP data connections from port 20).
+func (t *Table) DialFrom(ctx context.Context, owner string, local, remote netip.AddrPort) (*Conn, error) {
+	return t.dial(ctx, owner, local, remote, nil)
+}
+
+func (t *Table) dial(ctx context.Context, owner string, local, remote netip.AddrPort, ls *lease) (*Conn, error) {
+	ep, wq, err := t.newEndpoint()
+	if err != nil {
+		return nil, err
+	}
+	if terr := ep.Bind(fullAddr(local)); terr != nil {
+		ep.Close()
+		if _, ok := terr.(*tcpip.ErrPortInUse); ok {
+			return nil, &ErrPortInUse{local}
+		}
+		return nil, netErr("bind "+local.String(), terr)
+	}
+	we, ch := waiter.NewChannelEntry(waiter.WritableEvents)
+	wq.EventRegister(&we)
+	defer wq.EventUnregister(&we)
+	terr := ep.Connect(fullAddr(remote))
+	if _, ok := terr.(*tcpip.ErrConnectStarted); ok {
+		select {
+		case <-ctx.Done():
+			ep.Close()
+			return nil, ctx.Err()
+		case <-ch:
+		}
+		terr = ep.LastError()
+	}
+	if terr != nil {
+		ep.Close()
+		if _, ok := terr.(*tcpip.ErrBadLocalAddress); ok {
+			return nil, &ErrPortInUse{local}
+		}
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: errors.New(terr.String())}
+	}
+	e := t.register(owner, KindActive, ep)
+	return newConn(t, e, wq, ls), nil
+}
+
+// Listener is a listening endpoint of the table.
+type Listener struct {
+	t     *Table
+	e     *entry
+	ep    tcpip.Endpoint
+	wq    *waiter.Queue
+	lease *lease
+
+	mu       sync.Mutex
+	deadline time.Time
+	once     sync.Once
+	closed   chan struct{}
+}
+
+// ErrClosed is returned by Accept on a closed listener.
+var ErrClosed = net.ErrClosed
+
+type timeoutError struct{}
+
+func (timeoutError) Error() string   { return "i/o timeout" }
+func (timeoutError) Timeout() bool   { return true }
+func (timeoutError) Temporary() bool { return true }
+
+// Accept waits for the next connection.
+func (l *Listener) Accept() (net.Conn, error) {
+	we, ch := waiter.NewChannelEntry(waiter.ReadableEvents)
+	l.wq.EventRegister(&we)
+	defer l.wq.EventUnregister(&we)
+	for {
+		nep, nwq, terr := l.ep.Accept(nil)
+		if terr == nil {
+			l.lease.hold()
+			e := l.t.register(l.e.owner, KindPassive, nep)
+			return newConn(l.t, e, nwq, l.lease), nil
+		}
+		if _, ok := terr.(*tcpip.ErrWouldBlock); !ok {
+			select {
+			case <-l.closed:
+				return nil, ErrClosed
+			default:
+			}
+			return nil, &ErrNet{Op: "accept", Err: terr.String()}
+		}
+		l.mu.Lock()
+		dl := l.deadline
+		l.mu.Unlock()
+		var timer <-chan time.Time
+		if !dl.IsZero() {
+			d := time.Until(dl)
+			if d <= 0 {
+				return nil, timeoutError{}
+			}
+			tm := time.NewTimer(d)
+			defer tm.Stop()
+			timer = tm.C
+		}
+		select {
+		case <-ch:
+		case <-l.closed:
+			return nil, ErrClosed
+		case <-timer:
+			return nil, timeoutError{}
+		}
+	}
+}
+
+// SetDeadline bounds the wait of Accept.
+func (l *Listener) SetDeadline(t time.Time) error {
+	l.mu.Lock()
+	l.deadline = t
+	l.mu.Unlock()
+	return nil
+}
+
+// Close stops listening. The port is given back when the connections
+// accepted from the listener are closed too.
+func (l *Listener) Close() error {
+	l.once.Do(func() {
+		close(l.closed)
+		l.e.closed.Store(true)
+		l.ep.Close()
+		l.lease.drop(nil)
+	})
+	return nil
+}
+
+// Addr is the listening address.
+func (l *Listener) Addr() net.Addr { return net.TCPAddrFromAddrPort(l.e.local) }
+
+// AddrPort is the listening address and port.
+func (l *Listener) AddrPort() netip.AddrPort { return l.e.local }
+
+// ID is the listener's connection id.
+func (l *Listener) ID() uint64 { return l.e.id }
+
+// Conn is a connection of the table: a net.Conn over a netstack endpoint
+// that counts its bytes and remembers when it was last used.
+type Conn struct {
+	*gonet.TCPConn
+	t     *Table
+	e     *entry
+	lease *lease
+	eof   atomic.Bool // the peer closed first
+	once  sync.Once
+}
+
+func newConn(t *Table, e *entry, wq *waiter.Queue, ls *lease) *Conn {
+	return &Conn{TCPConn: gonet.NewTCPConn(wq, e.ep), t: t, e: e, lease: ls}
+}
+
+// Read implements net.Conn.
+func (c *Conn) Read(b []byte) (int, error) {
+	n, err := c.TCPConn.Read(b)
+	if n > 0 {
+		c.e.in.Add(uint64(n))
+		c.e.lastIO.Store(c.t.clock().UnixNano())
+	}
+	if err != nil && n == 0 && errors.Is(err, io.EOF) {
+		c.eof.Store(true)
+	}
+	return n, err
+}
+
+// Write implements net.Conn.
+func (c *Conn) Write(b []byte) (int, error) {
+	n, err := c.TCPConn.Write(b)
+	if n > 0 {
+		c.e.out.Add(uint64(n))
+		c.e.lastIO.Store(c.t.clock().UnixNano())
+	}
+	return n, err
+}
+
+// Close closes the connection and gives its port back to its pool. If the
+// stack closed first, the connection goes to TIME_WAIT on this side, which
+// the pool's TIME_WAIT model is told.
+func (c *Conn) Close() error {
+	var err error
+	c.once.Do(func() {
+		c.e.closed.Store(true)
+		err = c.TCPConn.Close()
+		var tw *portrange.Remote
+		if !c.eof.Load() && c.e.remote.IsValid() {
+			tw = &portrange.Remote{Addr: c.e.remote.Addr(), Port: c.e.remote.Port()}
+		}
+		c.lease.drop(tw)
+	})
+	return err
+}
+
+// ID is the connection's id in the table.
+func (c *Conn) ID() uint64 { return c.e.id }
+
+// LocalAddrPort and RemoteAddrPort give the 4-tuple.
+func (c *Conn) LocalAddrPort() netip.AddrPort { return c.e.local }
+
+// RemoteAddrPort is the foreign address and port.
+func (c *Conn) RemoteAddrPort() netip.AddrPort { return c.e.remote }

@@ -1,0 +1,267 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"ipnstack/nic"
+	"ipnstack/portrange"
+)
+
+var lo = netip.MustParseAddr("127.0.0.1")
+
+func newTable(t testing.TB, low, high uint16) (*Table, *portrange.Pool) {
+	t.Helper()
+	s, err := nic.New(nic.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	pool, err := portrange.New(low, high)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tb := New(s.NS(), pool, nil)
+	t.Cleanup(tb.Close)
+	return tb, pool
+}
+
+func state(t *testing.T, tb *Table, id uint64) string {
+	t.Helper()
+	for _, i := range tb.Snapshot(Filter{}) {
+		if i.ID == id {
+			return i.State
+		}
+	}
+	return "GONE"
+}
+
+func waitState(t *testing.T, tb *Table, id uint64, want string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for state(t, tb, id) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("connection %d is %s, want %s", id, state(t, tb, id), want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestDialListenAndTable covers the doorway and the table: ports from the
+// pool in turn, states, byte counts, owners, filters and the closing states.
+func TestDialListenAndTable(t *testing.T) {
+	tb, pool := newTable(t, 40000, 40009)
+	ln, err := tb.Listen("SRV", netip.AddrPortFrom(lo, 7000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 4)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted <- c
+		}
+	}()
+	var clients []*Conn
+	for i := 0; i < 3; i++ {
+		c, err := tb.Dial(context.Background(), "CLI", netip.AddrPortFrom(lo, 7000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := c.LocalAddrPort().Port(), uint16(40000+i); got != want {
+			t.Fatalf("dial %d from port %d, want %d (next available in turn)", i, got, want)
+		}
+		clients = append(clients, c)
+	}
+	srv := <-accepted
+	if _, err := clients[0].Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 5)
+	if _, err := io.ReadFull(srv, buf); err != nil {
+		t.Fatal(err)
+	}
+	all := tb.Snapshot(Filter{})
+	if len(all) != 1+3+3 {
+		// accepted connections may still be on their way; wait for them
+		for i := 0; i < 2; i++ {
+			<-accepted
+		}
+		all = tb.Snapshot(Filter{})
+	}
+	if len(all) != 7 {
+		t.Fatalf("%d entries: %+v", len(all), all)
+	}
+	if all[0].State != "LISTEN" || all[0].Owner != "SRV" || all[0].Local.Port() != 7000 || all[0].Kind != KindListener {
+		t.Errorf("listener entry %+v", all[0])
+	}
+	c0 := tb.Snapshot(Filter{Owner: "CLI", Port: 40000})
+	if len(c0) != 1 || c0[0].State != "ESTABLISHED" || c0[0].BytesOut != 5 || c0[0].Foreign != netip.AddrPortFrom(lo, 7000) ||
+		c0[0].Kind != KindActive || c0[0].ID != clients[0].ID() {
+		t.Errorf("client entry %+v", c0)
+	}
+	s0 := tb.Snapshot(Filter{Owner: "SRV", State: "ESTABLISHED", Port: 40000})
+	if len(s0) != 1 || s0[0].BytesIn != 5 || s0[0].Kind != KindPassive {
+		t.Errorf("server entry %+v", s0)
+	}
+	if got := tb.Snapshot(Filter{Owner: "SRV", State: "ESTABLISHED"}); len(got) != 3 {
+		t.Errorf("filter owner+state: %d", len(got))
+	}
+	if got := tb.Snapshot(Filter{Port: 40001}); len(got) != 2 {
+		t.Errorf("filter port: %d", len(got))
+	}
+	if got := tb.Snapshot(Filter{Addr: netip.MustParseAddr("10.77.0.1")}); len(got) != 0 {
+		t.Errorf("filter address: %d", len(got))
+	}
+	if st := pool.Stats(time.Now()); st.InUse != 3 || st.Allocations != 3 {
+		t.Errorf("pool %+v", st)
+	}
+	// The client closes first: it goes through FIN_WAIT to TIME_WAIT, and
+	// its port is held for that 4-tuple only.
+	id := clients[0].ID()
+	clients[0].Close()
+	srv.Close()
+	waitState(t, tb, id, "TIME_WAIT")
+	st := pool.Stats(time.Now())
+	if st.InUse != 2 || st.TimeWaitTuples != 1 {
+		t.Errorf("after close: pool %+v", st)
+	}
+}
+
+// TestListenPool covers passive data ports: allocation in turn, exhaustion
+// without falling back outside the range, and the two TIME_WAIT models.
+func TestListenPool(t *testing.T) {
+	tb, _ := newTable(t, 32768, 60999)
+	data, _ := portrange.New(41000, 41001)
+	peer := lo
+	roundTrip := func(l *Listener) {
+		t.Helper()
+		done := make(chan error, 1)
+		go func() {
+			c, err := l.Accept()
+			if err != nil {
+				done <- err
+				return
+			}
+			l.Close()
+			c.Write([]byte("data"))
+			c.Close() // the server closes first, as an FTP daemon does after RETR
+			done <- nil
+		}()
+		c, err := tb.Dial(context.Background(), "CLIENT", l.AddrPort())
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(c)
+		c.Close()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	l1, err := tb.ListenPool("FTP01", lo, data, peer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2, err := tb.ListenPool("FTP01", lo, data, peer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l1.AddrPort().Port() != 41000 || l2.AddrPort().Port() != 41001 {
+		t.Fatalf("ports %v %v", l1.AddrPort(), l2.AddrPort())
+	}
+	if _, err := tb.ListenPool("FTP01", lo, data, peer); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("third listener: %v, want ErrExhausted", err)
+	}
+	roundTrip(l1)
+	roundTrip(l2)
+	// Tuple model: the ports' connections are in TIME_WAIT, yet both ports
+	// serve the next listeners at once.
+	for i := 0; i < 20; i++ {
+		l, err := tb.ListenPool("FTP01", lo, data, peer)
+		if err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+		roundTrip(l)
+	}
+	// Strict model: a port is held 2×MSL after its connection closed (the
+	// model applies to the connections closed above too, so first wait).
+	data.SetModel(portrange.Strict, 200*time.Millisecond, 0)
+	if _, err := tb.ListenPool("FTP01", lo, data, peer); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("strict, just after the tuple rounds: %v, want ErrExhausted", err)
+	}
+	time.Sleep(450 * time.Millisecond)
+	for i := 0; i < 2; i++ {
+		l, err := tb.ListenPool("FTP01", lo, data, peer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roundTrip(l)
+	}
+	if _, err := tb.ListenPool("FTP01", lo, data, peer); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("strict: %v, want ErrExhausted", err)
+	}
+	time.Sleep(450 * time.Millisecond)
+	l, err := tb.ListenPool("FTP01", lo, data, peer)
+	if err != nil {
+		t.Fatalf("strict, after 2×MSL: %v", err)
+	}
+	l.Close()
+}
+
+func TestDisconnect(t *testing.T) {
+	tb, _ := newTable(t, 40000, 40009)
+	ln, err := tb.Listen("SRV", netip.AddrPortFrom(lo, 7001))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		got <- c
+	}()
+	c, err := tb.Dial(context.Background(), "CLI", netip.AddrPortFrom(lo, 7001))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s := <-got
+	defer s.Close()
+	info, err := tb.Disconnect(c.ID())
+	if err != nil || info.Local != c.LocalAddrPort() {
+		t.Fatalf("%+v %v", info, err)
+	}
+	s.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := s.Read(make([]byte, 1)); err == nil || errors.Is(err, io.EOF) {
+		t.Fatalf("the peer of a reset connection read %v, want a reset", err)
+	}
+	if _, err := tb.Disconnect(99999); err == nil {
+		t.Fatal("disconnect of no connection")
+	}
+	if _, err := tb.Listen("X", netip.AddrPortFrom(lo, 7001)); err == nil {
+		t.Fatal("two listeners on one port")
+	}
+}
+
+func TestSweep(t *testing.T) {
+	tb, _ := newTable(t, 40000, 40009)
+	ln, err := tb.Listen("SRV", netip.AddrPortFrom(lo, 7002))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := ln.ID()
+	ln.Close()
+	tb.Sweep()
+	if st := state(t, tb, id); st != "GONE" {
+		t.Fatalf("closed listener still listed as %s", st)
+	}
+}

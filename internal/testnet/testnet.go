@@ -1,0 +1,108 @@
+// Package testnet makes the test hosts of the end-to-end tests: network
+// namespaces and veth pairs with addresses in 10.77.0.0/16, removed when the
+// test ends, also when it fails. It is for tests only.
+package testnet
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync/atomic"
+	"testing"
+)
+
+var seq atomic.Int32
+
+// Name gives a short unique name (at most 15 characters, an interface
+// name's limit) for a namespace or interface of this test process.
+func Name(prefix string) string {
+	return fmt.Sprintf("%s%d%c", prefix, os.Getpid()%100000, 'a'+rune(seq.Add(1)%26))
+}
+
+// RequireRoot skips the test when not root, unless CI is set: in CI the
+// privileged tests must run, so there it fails instead.
+func RequireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("this test needs root (network namespaces, veth, TAP, raw sockets) and CI is set")
+	}
+	t.Skip("needs root")
+}
+
+// RequireTool skips (or in CI fails) when a program is missing.
+func RequireTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is not installed; .ci/run installs it", name)
+	}
+	t.Skipf("%s not installed", name)
+	return ""
+}
+
+func run(t testing.TB, args ...string) {
+	t.Helper()
+	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// Netns creates a network namespace with its loopback up; it is deleted when
+// the test ends.
+func Netns(t testing.TB) string {
+	t.Helper()
+	name := Name("ipnns")
+	run(t, "ip", "netns", "add", name)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+	run(t, "ip", "-n", name, "link", "set", "lo", "up")
+	return name
+}
+
+// Veth creates a veth pair: end a stays in this process's namespace (up,
+// with no address, for the stack to drive), end b goes into namespace ns
+// with address addr (e.g. "10.77.1.2/24") and up. It is deleted when the
+// test ends.
+func Veth(t testing.TB, ns, addr string) (a, b string) {
+	t.Helper()
+	a, b = Name("ipnva"), Name("ipnvb")
+	run(t, "ip", "link", "add", a, "type", "veth", "peer", "name", b)
+	t.Cleanup(func() { exec.Command("ip", "link", "del", a).Run() })
+	run(t, "ip", "link", "set", b, "netns", ns)
+	run(t, "ip", "-n", ns, "addr", "add", addr, "dev", b)
+	run(t, "ip", "-n", ns, "link", "set", b, "up")
+	run(t, "ip", "link", "set", a, "up")
+	return a, b
+}
+
+// Exec runs a command inside namespace ns and returns its combined output.
+func Exec(ns string, args ...string) (string, error) {
+	out, err := exec.Command("ip", append([]string{"netns", "exec", ns}, args...)...).CombinedOutput()
+	return string(out), err
+}
+
+// Must runs a command (in ns, or here if ns is "") and fails the test if
+// it fails.
+func Must(t testing.TB, ns string, args ...string) string {
+	t.Helper()
+	var out []byte
+	var err error
+	if ns == "" {
+		out, err = exec.Command(args[0], args[1:]...).CombinedOutput()
+	} else {
+		var s string
+		s, err = Exec(ns, args...)
+		out = []byte(s)
+	}
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}

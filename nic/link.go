@@ -1,0 +1,515 @@
+package nic
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"runtime"
+	"sort"
+	"time"
+
+	"ipnstack/msgcat"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/link/loopback"
+	"gvisor.dev/gvisor/pkg/tcpip/link/qdisc/fifo"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
+)
+
+// LinkType is the kind of a link.
+type LinkType string
+
+// The link types. OSAX (the product's OSA-Express link) is another name for
+// RAW.
+const (
+	TypeRaw      LinkType = "RAW"
+	TypeTAP      LinkType = "TAP"
+	TypeUser     LinkType = "USER"
+	TypeLoopback LinkType = "LOOPBACK"
+)
+
+// LinkState is what a link is doing.
+type LinkState string
+
+// The link states.
+const (
+	StateActive  LinkState = "ACTIVE"
+	StateStopped LinkState = "STOPPED" // STOP LINK; waits for START LINK
+	StateFailed  LinkState = "FAILED"  // the device went away; retried until it returns
+)
+
+// LinkConfig is what DEFINE LINK says.
+type LinkConfig struct {
+	ID       string
+	Type     LinkType
+	Dev      string           // host interface (RAW) or TAP device name (TAP)
+	Addr     netip.Prefix     // the stack's address and mask on the link
+	MTU      uint32           // 0: the device's (RAW), 1500 (TAP), 65520 (USER, LOOPBACK)
+	MAC      net.HardwareAddr // nil: derived from the id
+	Gateway  netip.Addr       // USER: the gateway's address (default .2 of the subnet)
+	Forwards []Forward        // USER: host ports forwarded into the stack
+	HostAddr netip.Addr       // TAP: an address for the host's side of the device
+}
+
+// Link is one defined link.
+type Link struct {
+	cfg     LinkConfig
+	nic     tcpip.NICID
+	ep      *linkEndpoint
+	mac     tcpip.LinkAddress
+	dev     *device      // RAW and TAP
+	user    *userGateway // USER
+	state   LinkState
+	since   time.Time
+	reason  string // why it failed
+	builtin bool
+	// fromHome: defined without an address of its own, the link follows
+	// SET IPADDR and SET MASK.
+	fromHome bool
+	stop     chan struct{} // ends the link's monitor
+	trace   string        // pcap file being written, if TRACE is on
+}
+
+// LinkInfo is a link as QUERY LINKS shows it.
+type LinkInfo struct {
+	Config   LinkConfig
+	NIC      tcpip.NICID
+	MAC      string
+	State    LinkState
+	Since    time.Time
+	Reason   string
+	Builtin  bool
+	Trace    string
+	Counters LinkCounters
+	Inbound  uint64 // USER: connections carried in from the host
+	Outbound uint64 // USER: connections carried out to the host
+}
+
+// LinkCounters are a link's counters since it was defined.
+type LinkCounters struct {
+	PacketsIn, BytesIn, PacketsOut, BytesOut uint64
+	Errors, Drops                            uint64
+}
+
+// Typed errors of link definition; package command maps each to a message.
+type (
+	// ErrLinkExists: DEFINE LINK of an id already defined.
+	ErrLinkExists struct{ ID string }
+	// ErrNoLink: no link has this id.
+	ErrNoLink struct{ ID string }
+	// ErrDeviceInUse: another link already drives this device.
+	ErrDeviceInUse struct{ Dev, Link string }
+	// ErrAddrConflict: the address or its subnet is another link's.
+	ErrAddrConflict struct {
+		Addr netip.Prefix
+		Link string
+	}
+	// ErrBadAddress: the address is the subnet's network or broadcast
+	// address, or the mask leaves no host.
+	ErrBadAddress struct {
+		Addr   netip.Prefix
+		Reason string
+	}
+	// ErrLinkBusy: a link with live connections cannot be deleted.
+	ErrLinkBusy struct {
+		ID    string
+		Conns int
+	}
+	// ErrBuiltin: the built-in loopback link cannot be changed.
+	ErrBuiltin struct{ ID string }
+	// ErrNoAddress: a link without IPADDR= before SET IPADDR.
+	ErrNoAddress struct{ ID string }
+	// ErrLinkState: START of an active link, STOP of a stopped one.
+	ErrLinkState struct {
+		ID    string
+		State LinkState
+	}
+)
+
+func (e *ErrLinkExists) Error() string  { return "link " + e.ID + " is already defined" }
+func (e *ErrNoLink) Error() string      { return "no link " + e.ID }
+func (e *ErrDeviceInUse) Error() string { return e.Dev + " is used by link " + e.Link }
+func (e *ErrAddrConflict) Error() string {
+	return e.Addr.String() + " conflicts with link " + e.Link
+}
+func (e *ErrBadAddress) Error() string { return e.Addr.String() + ": " + e.Reason }
+func (e *ErrLinkBusy) Error() string {
+	return fmt.Sprintf("link %s has %d live connections", e.ID, e.Conns)
+}
+func (e *ErrBuiltin) Error() string   { return "link " + e.ID + " is built in" }
+func (e *ErrNoAddress) Error() string { return "link " + e.ID + " has no address and no home address is set" }
+func (e *ErrLinkState) Error() string { return "link " + e.ID + " is " + string(e.State) }
+
+var stackAddressProperties = stack.AddressProperties{}
+
+// BuiltinLoopback is the id of the built-in loopback link (127.0.0.1/8).
+const BuiltinLoopback = "LOOP"
+
+// checkAddress refuses a network or broadcast address as the stack's own.
+func checkAddress(p netip.Prefix) error {
+	if !p.Addr().Is4() {
+		return &ErrBadAddress{p, "not an IPv4 address"}
+	}
+	if p.Bits() > 30 && p.Bits() != 32 {
+		return &ErrBadAddress{p, "the mask leaves no room for a peer"}
+	}
+	if p.Bits() <= 30 {
+		if p.Addr() == p.Masked().Addr() {
+			return &ErrBadAddress{p, "it is the subnet's network address"}
+		}
+		if p.Addr() == broadcast(p) {
+			return &ErrBadAddress{p, "it is the subnet's broadcast address"}
+		}
+	}
+	return nil
+}
+
+func broadcast(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().As4()
+	host := uint32(1)<<(32-p.Bits()) - 1
+	v := uint32(a[0])<<24 | uint32(a[1])<<16 | uint32(a[2])<<8 | uint32(a[3]) | host
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
+}
+
+// DefineLink defines a link and starts it. Either the link is defined and
+// active, or nothing of it remains and the error says why.
+func (s *Stack) DefineLink(cfg LinkConfig) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.links[cfg.ID]; ok {
+		return &ErrLinkExists{cfg.ID}
+	}
+	fromHome := false
+	if !cfg.Addr.IsValid() {
+		if !s.home.IsValid() {
+			return &ErrNoAddress{cfg.ID}
+		}
+		cfg.Addr, fromHome = s.home, true
+	}
+	if err := checkAddress(cfg.Addr); err != nil {
+		return err
+	}
+	for _, l := range s.sortedLinksLocked() {
+		if cfg.Dev != "" && l.cfg.Dev == cfg.Dev {
+			return &ErrDeviceInUse{cfg.Dev, l.cfg.ID}
+		}
+		if l.cfg.Addr.Overlaps(cfg.Addr) {
+			return &ErrAddrConflict{cfg.Addr, l.cfg.ID}
+		}
+	}
+	if cfg.Type == TypeUser {
+		if !cfg.Gateway.IsValid() {
+			cfg.Gateway = defaultGateway(cfg.Addr)
+		}
+		if !cfg.Addr.Contains(cfg.Gateway) || cfg.Gateway == cfg.Addr.Addr() {
+			return &ErrBadAddress{cfg.Addr, "gateway " + cfg.Gateway.String() + " must be another address of the subnet"}
+		}
+	}
+	l := &Link{cfg: cfg, nic: s.nextNIC, mac: linkMAC(cfg.ID, cfg.MAC), since: s.clock(), fromHome: fromHome}
+	dev, err := s.openDevice(l)
+	if err != nil {
+		return err
+	}
+	l.ep = newLinkEndpoint(dev)
+	opts := stack.NICOptions{Name: cfg.ID}
+	if cfg.Type == TypeRaw {
+		opts.QDisc = fifo.New(l.ep, runtime.GOMAXPROCS(0), 1000)
+	}
+	if err := s.ns.CreateNICWithOptions(l.nic, l.ep, opts); err != nil {
+		s.closeDevice(l)
+		return &ErrDevice{Dev: cfg.Dev, Reason: err.String()}
+	}
+	pa := tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{
+		Address: tcpip.AddrFrom4(cfg.Addr.Addr().As4()), PrefixLen: cfg.Addr.Bits()}}
+	if err := s.ns.AddProtocolAddress(l.nic, pa, stackAddressProperties); err != nil {
+		s.ns.RemoveNIC(l.nic)
+		s.closeDevice(l)
+		return &ErrDevice{Dev: cfg.Dev, Reason: err.String()}
+	}
+	s.nextNIC++
+	l.state = StateActive
+	l.stop = make(chan struct{})
+	s.links[cfg.ID] = l
+	s.rebuildRoutesLocked()
+	s.announce(l)
+	if cfg.Type == TypeRaw {
+		go s.monitor(l, l.stop)
+	}
+	return nil
+}
+
+// defaultGateway is the .2 of a USER link's subnet (QEMU's 10.0.2.2), or
+// .1 if .2 is the stack's own address.
+func defaultGateway(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().As4()
+	a[3] += 2
+	gw := netip.AddrFrom4(a)
+	if gw == p.Addr() {
+		a[3]--
+		gw = netip.AddrFrom4(a)
+	}
+	return gw
+}
+
+// openDevice opens the link's device: the fdbased endpoint over the host
+// interface or TAP, the user-mode gateway's wire, or a loopback.
+func (s *Stack) openDevice(l *Link) (stack.LinkEndpoint, error) {
+	cfg := l.cfg
+	// The device's dispatcher calls closed when it ends: with nil after a
+	// clean stop, with the error when the device failed under it. The
+	// holder tells which device it was, so that a late report about an old
+	// device never fails its successor.
+	var holder *device
+	closed := func(err tcpip.Error) {
+		if err != nil {
+			go s.deviceFailed(cfg.ID, holder, err.String())
+		}
+	}
+	switch cfg.Type {
+	case TypeRaw:
+		d, err := openRaw(cfg.Dev, cfg.MTU, l.mac, closed)
+		if err != nil {
+			return nil, err
+		}
+		holder = d
+		l.dev = d
+		return d.ep, nil
+	case TypeTAP:
+		var host netip.Prefix
+		if cfg.HostAddr.IsValid() {
+			host = netip.PrefixFrom(cfg.HostAddr, cfg.Addr.Bits())
+		}
+		d, err := openTAP(cfg.Dev, cfg.MTU, l.mac, host, closed)
+		if err != nil {
+			return nil, err
+		}
+		holder = d
+		l.dev = d
+		return d.ep, nil
+	case TypeUser:
+		g, ep, err := newUserGateway(cfg.Addr, cfg.Gateway, cfg.Forwards)
+		if err != nil {
+			return nil, err
+		}
+		l.user = g
+		return ep, nil
+	case TypeLoopback:
+		return loopback.New(), nil
+	}
+	return nil, &ErrDevice{Dev: cfg.Dev, Reason: "unknown link type " + string(cfg.Type)}
+}
+
+func (s *Stack) closeDevice(l *Link) {
+	if l.dev != nil {
+		l.dev.close()
+		l.dev = nil
+	}
+	if l.user != nil {
+		l.user.close()
+		l.user = nil
+	}
+}
+
+// announce sends a gratuitous ARP for the stack's address on an Ethernet
+// link, so that the neighbours learn (or relearn) its MAC.
+func (s *Stack) announce(l *Link) {
+	if l.dev != nil {
+		gratuitousARP(l.dev, l.mac, l.cfg.Addr.Addr())
+	}
+}
+
+// DeleteLink deletes a link that has no live connections.
+func (s *Stack) DeleteLink(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.links[id]
+	if !ok {
+		return &ErrNoLink{id}
+	}
+	if l.builtin {
+		return &ErrBuiltin{id}
+	}
+	if n := s.liveConnections(l.cfg.Addr.Addr()); n > 0 {
+		return &ErrLinkBusy{id, n}
+	}
+	for _, r := range s.routes {
+		if r.Link == id {
+			return &ErrRouteUses{Route: r.ID, Link: id}
+		}
+	}
+	close(l.stop)
+	s.stopTraceLocked(l)
+	s.ns.RemoveNIC(l.nic)
+	s.closeDevice(l)
+	delete(s.links, id)
+	s.rebuildRoutesLocked()
+	return nil
+}
+
+// liveConnections counts the TCP endpoints bound to addr, except those in
+// TIME_WAIT or closed.
+func (s *Stack) liveConnections(addr netip.Addr) int {
+	n := 0
+	for _, e := range s.TCPEndpoints() {
+		if e.Local.Addr() == addr && e.State != "TIME-WAIT" && e.State != "CLOSED" {
+			n++
+		}
+	}
+	return n
+}
+
+// StopLink takes a link down: its device is closed and nothing is sent or
+// received until START LINK.
+func (s *Stack) StopLink(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.links[id]
+	if !ok {
+		return &ErrNoLink{id}
+	}
+	if l.builtin {
+		return &ErrBuiltin{id}
+	}
+	if l.state == StateStopped {
+		return &ErrLinkState{id, l.state}
+	}
+	if old := l.ep.swap(nil); old != nil && l.dev != nil {
+		l.dev.close()
+		l.dev = nil
+	}
+	l.state, l.since, l.reason = StateStopped, s.clock(), ""
+	return nil
+}
+
+// StartLink starts a stopped or failed link now.
+func (s *Stack) StartLink(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.links[id]
+	if !ok {
+		return &ErrNoLink{id}
+	}
+	if l.state == StateActive {
+		return &ErrLinkState{id, l.state}
+	}
+	return s.restartLocked(l)
+}
+
+// restartLocked opens the link's device again and attaches it to the NIC.
+func (s *Stack) restartLocked(l *Link) error {
+	var dev stack.LinkEndpoint
+	switch l.cfg.Type {
+	case TypeRaw, TypeTAP:
+		if l.dev != nil {
+			l.dev.close()
+			l.dev = nil
+		}
+		ep, err := s.openDevice(l)
+		if err != nil {
+			return err
+		}
+		dev = ep
+	case TypeUser:
+		// The gateway stayed; plug the wire back in.
+		dev = l.ep.lastDevice()
+	default:
+		dev = loopback.New()
+	}
+	l.ep.swap(dev)
+	l.state, l.since, l.reason = StateActive, s.clock(), ""
+	s.announce(l)
+	return nil
+}
+
+// deviceFailed marks a link failed after its device d reported an error.
+func (s *Stack) deviceFailed(id string, d *device, reason string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.links[id]
+	if !ok || l.state != StateActive || l.dev != d {
+		return
+	}
+	s.failLocked(l, reason)
+}
+
+func (s *Stack) failLocked(l *Link, reason string) {
+	l.ep.swap(nil)
+	if l.dev != nil {
+		l.dev.close()
+		l.dev = nil
+	}
+	l.state, l.since, l.reason = StateFailed, s.clock(), reason
+	s.say(msgcat.New("IPN164W", l.cfg.ID, l.cfg.Dev, reason))
+}
+
+// monitorInterval is how often a RAW link's interface is checked.
+const monitorInterval = 500 * time.Millisecond
+
+// monitor watches a RAW link's host interface: it fails the link when the
+// interface vanishes or loses carrier, and restarts it when it returns.
+func (s *Stack) monitor(l *Link, stop <-chan struct{}) {
+	t := time.NewTicker(monitorInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		up := interfaceUp(l.cfg.Dev)
+		s.mu.Lock()
+		switch {
+		case l.state == StateActive && !up:
+			s.failLocked(l, "the interface is gone or has no carrier")
+		case l.state == StateFailed && up:
+			if err := s.restartLocked(l); err == nil {
+				s.say(msgcat.New("IPN165I", l.cfg.ID, l.cfg.Dev))
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// Links lists the links by id, the built-in loopback first.
+func (s *Stack) Links() []LinkInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	nics := s.ns.NICInfo()
+	var out []LinkInfo
+	for _, l := range s.sortedLinksLocked() {
+		info := LinkInfo{Config: l.cfg, NIC: l.nic, State: l.state, Since: l.since, Reason: l.reason,
+			Builtin: l.builtin, Trace: l.trace}
+		if l.cfg.Type == TypeRaw || l.cfg.Type == TypeTAP {
+			info.MAC = net.HardwareAddr(l.mac).String()
+		}
+		if n, ok := nics[l.nic]; ok {
+			st := n.Stats
+			info.Counters = LinkCounters{
+				PacketsIn: st.Rx.Packets.Value(), BytesIn: st.Rx.Bytes.Value(),
+				PacketsOut: st.Tx.Packets.Value(), BytesOut: st.Tx.Bytes.Value(),
+				Errors: st.MalformedL4RcvdPackets.Value(),
+				Drops: st.TxPacketsDroppedNoBufferSpace.Value() + st.DisabledRx.Packets.Value(),
+			}
+		}
+		if l.user != nil {
+			info.Inbound, info.Outbound = l.user.inbound.Load(), l.user.outbound.Load()
+		}
+		out = append(out, info)
+	}
+	return out
+}
+
+func (s *Stack) sortedLinksLocked() []*Link {
+	out := make([]*Link, 0, len(s.links))
+	for _, l := range s.links {
+		out = append(out, l)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].builtin != out[j].builtin {
+			return out[i].builtin
+		}
+		return out[i].cfg.ID < out[j].cfg.ID
+	})
+	return out
+}

@@ -1,0 +1,223 @@
+package nic
+
+import (
+	"net"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+)
+
+// Route is a static route (DEFINE ROUTE): traffic for Net leaves by Link,
+// through Gateway. A default route is a route to 0.0.0.0/0.
+type Route struct {
+	ID      string
+	Link    string
+	Net     netip.Prefix
+	Gateway netip.Addr
+}
+
+// RouteInfo is a route as QUERY ROUTES shows it: a defined route, or the
+// connected subnet of a link (ID empty).
+type RouteInfo struct {
+	Route
+	Connected bool
+	Active    bool // the route's link is active
+}
+
+// Typed errors of routes.
+type (
+	// ErrRouteExists: DEFINE ROUTE of an id already defined.
+	ErrRouteExists struct{ ID string }
+	// ErrNoRoute: no route has this id.
+	ErrNoRoute struct{ ID string }
+	// ErrGatewayNotOnLink: the gateway is not in the link's subnet.
+	ErrGatewayNotOnLink struct {
+		Gateway netip.Addr
+		Link    string
+		Subnet  netip.Prefix
+	}
+	// ErrBadNetwork: the network address has bits outside its mask.
+	ErrBadNetwork struct{ Net netip.Prefix }
+	// ErrRouteUses: a link that a route leaves by cannot be deleted.
+	ErrRouteUses struct{ Route, Link string }
+)
+
+func (e *ErrRouteExists) Error() string { return "route " + e.ID + " is already defined" }
+func (e *ErrNoRoute) Error() string     { return "no route " + e.ID }
+func (e *ErrGatewayNotOnLink) Error() string {
+	return "gateway " + e.Gateway.String() + " is not on link " + e.Link + " (" + e.Subnet.String() + ")"
+}
+func (e *ErrBadNetwork) Error() string { return e.Net.String() + " has host bits set" }
+func (e *ErrRouteUses) Error() string  { return "route " + e.Route + " uses link " + e.Link }
+
+// DefineRoute adds a static route.
+func (s *Stack) DefineRoute(r Route) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, x := range s.routes {
+		if x.ID == r.ID {
+			return &ErrRouteExists{r.ID}
+		}
+	}
+	l, ok := s.links[r.Link]
+	if !ok {
+		return &ErrNoLink{r.Link}
+	}
+	if r.Net.Masked() != r.Net {
+		return &ErrBadNetwork{r.Net}
+	}
+	if r.Gateway.IsValid() && !l.cfg.Addr.Masked().Contains(r.Gateway) {
+		return &ErrGatewayNotOnLink{r.Gateway, r.Link, l.cfg.Addr.Masked()}
+	}
+	s.routes = append(s.routes, r)
+	s.rebuildRoutesLocked()
+	return nil
+}
+
+// DeleteRoute removes a static route.
+func (s *Stack) DeleteRoute(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, r := range s.routes {
+		if r.ID == id {
+			s.routes = append(s.routes[:i], s.routes[i+1:]...)
+			s.rebuildRoutesLocked()
+			return nil
+		}
+	}
+	return &ErrNoRoute{id}
+}
+
+// Routes lists the connected subnets of the links, then the static routes,
+// most specific first.
+func (s *Stack) Routes() []RouteInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.routeInfoLocked()
+}
+
+func (s *Stack) routeInfoLocked() []RouteInfo {
+	var out []RouteInfo
+	for _, l := range s.sortedLinksLocked() {
+		out = append(out, RouteInfo{Route: Route{Link: l.cfg.ID, Net: l.cfg.Addr.Masked()},
+			Connected: true, Active: l.state == StateActive})
+	}
+	for _, r := range s.routes {
+		l := s.links[r.Link]
+		out = append(out, RouteInfo{Route: r, Active: l != nil && l.state == StateActive})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Net.Bits() > out[j].Net.Bits() })
+	return out
+}
+
+// rebuildRoutesLocked gives netstack the route table: the most specific
+// route first, which is the order netstack searches in.
+func (s *Stack) rebuildRoutesLocked() {
+	var table []tcpip.Route
+	for _, r := range s.routeInfoLocked() {
+		l := s.links[r.Link]
+		if l == nil {
+			continue
+		}
+		tr := tcpip.Route{Destination: subnetOf(r.Net), NIC: l.nic}
+		if r.Gateway.IsValid() {
+			tr.Gateway = tcpip.AddrFrom4(r.Gateway.As4())
+		}
+		table = append(table, tr)
+	}
+	s.ns.SetRouteTable(table)
+}
+
+func subnetOf(p netip.Prefix) tcpip.Subnet {
+	a := p.Masked().Addr().As4()
+	mask := net.CIDRMask(p.Bits(), 32)
+	sn, _ := tcpip.NewSubnet(tcpip.AddrFrom4(a), tcpip.MaskFromBytes(mask))
+	return sn
+}
+
+// Home is the stack's home address (SET IPADDR and SET MASK); the zero
+// Prefix until set.
+func (s *Stack) Home() netip.Prefix {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.home
+}
+
+// SetHome sets the home address. A link defined without an address of its
+// own gets the home address; changing the home address re-addresses those
+// links.
+func (s *Stack) SetHome(p netip.Prefix) error {
+	if err := checkAddress(p); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var moved []*Link
+	for _, l := range s.links {
+		if l.fromHome {
+			moved = append(moved, l)
+		}
+	}
+	for _, l := range s.links {
+		if !l.fromHome && l.cfg.Addr.Overlaps(p) {
+			return &ErrAddrConflict{p, l.cfg.ID}
+		}
+	}
+	for _, l := range moved {
+		old := tcpip.AddrFrom4(l.cfg.Addr.Addr().As4())
+		s.ns.RemoveAddress(l.nic, old)
+		pa := tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{
+			Address: tcpip.AddrFrom4(p.Addr().As4()), PrefixLen: p.Bits()}}
+		s.ns.AddProtocolAddress(l.nic, pa, stackAddressProperties)
+		l.cfg.Addr = p
+		s.announce(l)
+	}
+	s.home = p
+	s.rebuildRoutesLocked()
+	return nil
+}
+
+// Neighbor is an entry of a link's ARP cache.
+type Neighbor struct {
+	Link  string
+	Addr  netip.Addr
+	MAC   string
+	State string
+}
+
+// Neighbors lists the ARP caches of the Ethernet links.
+func (s *Stack) Neighbors() []Neighbor {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Neighbor
+	for _, l := range s.sortedLinksLocked() {
+		if l.cfg.Type != TypeRaw && l.cfg.Type != TypeTAP {
+			continue
+		}
+		entries, err := s.ns.Neighbors(l.nic, ipv4.ProtocolNumber)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if e.Addr.Len() != 4 {
+				continue
+			}
+			mac := ""
+			if len(e.LinkAddr) == 6 {
+				mac = net.HardwareAddr(e.LinkAddr).String()
+			}
+			out = append(out, Neighbor{Link: l.cfg.ID, Addr: netip.AddrFrom4(e.Addr.As4()), MAC: mac,
+				State: strings.ToUpper(e.State.String())})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Link != out[j].Link {
+			return out[i].Link < out[j].Link
+		}
+		return out[i].Addr.Less(out[j].Addr)
+	})
+	return out
+}

@@ -68,7 +68,7 @@ type Link struct {
 	// SET IPADDR and SET MASK.
 	fromHome bool
 	stop     chan struct{} // ends the link's monitor
-	trace   string        // pcap file being written, if TRACE is on
+	trace    string        // pcap file being written, if TRACE is on
 }
 
 // LinkInfo is a link as QUERY LINKS shows it.
@@ -137,8 +137,10 @@ func (e *ErrBadAddress) Error() string { return e.Addr.String() + ": " + e.Reaso
 func (e *ErrLinkBusy) Error() string {
 	return fmt.Sprintf("link %s has %d live connections", e.ID, e.Conns)
 }
-func (e *ErrBuiltin) Error() string   { return "link " + e.ID + " is built in" }
-func (e *ErrNoAddress) Error() string { return "link " + e.ID + " has no address and no home address is set" }
+func (e *ErrBuiltin) Error() string { return "link " + e.ID + " is built in" }
+func (e *ErrNoAddress) Error() string {
+	return "link " + e.ID + " has no address and no home address is set"
+}
 func (e *ErrLinkState) Error() string { return "link " + e.ID + " is " + string(e.State) }
 
 var stackAddressProperties = stack.AddressProperties{}
@@ -489,7 +491,7 @@ func (s *Stack) Links() []LinkInfo {
 				PacketsIn: st.Rx.Packets.Value(), BytesIn: st.Rx.Bytes.Value(),
 				PacketsOut: st.Tx.Packets.Value(), BytesOut: st.Tx.Bytes.Value(),
 				Errors: st.MalformedL4RcvdPackets.Value(),
-				Drops: st.TxPacketsDroppedNoBufferSpace.Value() + st.DisabledRx.Packets.Value(),
+				Drops:  st.TxPacketsDroppedNoBufferSpace.Value() + st.DisabledRx.Packets.Value(),
 			}
 		}
 		if l.user != nil {

@@ -10,6 +10,7 @@ func rows() []Spec {
 	var all []Spec
 	all = append(all, consoleRows...)
 	all = append(all, portRows...)
+	all = append(all, linkRows...)
 	return all
 }
 
@@ -88,8 +89,16 @@ var portRows = []Spec{
 		Verb:    "Query",
 		Object:  "CONnections",
 		Summary: "Show the stack's TCP connections with state, local and foreign address and port",
+		Help: []string{
+			"Every TCP endpoint of the stack, listening, established, closing or in TIME_WAIT, with its id (for DISCONNECT),",
+			"its owner (the daemon that opened it), its state, local and foreign address and port; a second line gives",
+			"its bytes in and out, retransmitted segments, age and idle time. Filters combine.",
+		},
 		Operands: []Operand{
+			{Key: "IPADDR", Type: IPv4{}, Help: "only connections with this local or foreign address"},
 			{Key: "PORT", Type: portType, Help: "only connections with this local or foreign port"},
+			{Key: "STATE", Type: Enum{Values: ConnectionStates}, Help: "only connections in this state"},
+			{Key: "OWNER", Type: Name{Max: 8}, Help: "only connections of this owner (an FTPD id, CONSOLE, ...)"},
 			{Key: "MAX", Type: Int{Min: 1, Max: 1000000}, Help: "show at most this many connections"},
 		},
 		Example: "QUERY CONNECTIONS,PORT=21",

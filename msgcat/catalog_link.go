@@ -1,7 +1,7 @@
 package msgcat
 
 var routeGroup = Group{Title: "Addresses, routes, ARP and traces", Entries: []Entry{
-	{ID: "IPN100I", Text: "Route {id:text} defined: {net:text} via {gateway:text} on link {link:text}",
+	{ID: "IPN100I", Text: "Route {id:text} defined: {net:text} {via:text} on link {link:text}",
 		Explain:  "DEFINE ROUTE added a static route.",
 		System:   "Traffic for the network leaves by the link, through the gateway.",
 		Operator: "None."},
@@ -144,7 +144,7 @@ var linkGroup = Group{Title: "Links", Entries: []Entry{
 		Explain:  "One link of QUERY LINKS.",
 		System:   "None.",
 		Operator: "None."},
-	{ID: "IPN168I", Text: "         forwards 127.0.0.1:{host:text} to port {stack:text}; gateway {gateway:text}",
+	{ID: "IPN168I", Text: "         forwards 127.0.0.1:{host:text} to {stack:text}; gateway {gateway:text}",
 		Explain:  "QUERY LINKS for a USER link: host ports on 127.0.0.1 carried into the stack, and the gateway whose address reaches the host's loopback.",
 		System:   "None.",
 		Operator: "None."},

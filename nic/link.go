@@ -75,6 +75,7 @@ type Link struct {
 type LinkInfo struct {
 	Config   LinkConfig
 	NIC      tcpip.NICID
+	MTU      uint32
 	MAC      string
 	State    LinkState
 	Since    time.Time
@@ -480,7 +481,7 @@ func (s *Stack) Links() []LinkInfo {
 	nics := s.ns.NICInfo()
 	var out []LinkInfo
 	for _, l := range s.sortedLinksLocked() {
-		info := LinkInfo{Config: l.cfg, NIC: l.nic, State: l.state, Since: l.since, Reason: l.reason,
+		info := LinkInfo{Config: l.cfg, NIC: l.nic, MTU: l.ep.MTU(), State: l.state, Since: l.since, Reason: l.reason,
 			Builtin: l.builtin, Trace: l.trace}
 		if l.cfg.Type == TypeRaw || l.cfg.Type == TypeTAP {
 			info.MAC = net.HardwareAddr(l.mac).String()

@@ -65,6 +65,9 @@ func (s *Stack) Ping(ctx context.Context, addr netip.Addr, count, size int, time
 		var r bytes.Reader
 		r.Reset(req)
 		if _, terr := ep.Write(&r, tcpip.WriteOptions{}); terr != nil {
+			if _, ok := terr.(*tcpip.ErrClosedForSend); ok {
+				return errors.New("the link to it is not active")
+			}
 			if _, ok := terr.(*tcpip.ErrHostUnreachable); ok {
 				return &ErrNoRouteTo{addr}
 			}

@@ -221,3 +221,25 @@ func (s *Stack) TCPStats() TCPCounters {
 		Failed:       st.FailedConnectionAttempts.Value(),
 	}
 }
+
+// ProtoCounters are the stack's IP, ICMP and UDP counters since start.
+type ProtoCounters struct {
+	IPIn, IPDelivered, IPOut, IPMalformed, IPNoRoute        uint64
+	EchoReqIn, EchoReqOut, EchoRepIn, EchoRepOut, UnreachIn uint64
+	UnreachOut, UDPIn, UDPOut, UDPNoPort, UDPErrors         uint64
+}
+
+// ProtoStats reads the IP, ICMP and UDP counters.
+func (s *Stack) ProtoStats() ProtoCounters {
+	st := s.ns.Stats()
+	ip, icmpv4, udp := st.IP, st.ICMP.V4, st.UDP
+	return ProtoCounters{
+		IPIn: ip.PacketsReceived.Value(), IPDelivered: ip.PacketsDelivered.Value(), IPOut: ip.PacketsSent.Value(),
+		IPMalformed: ip.MalformedPacketsReceived.Value(), IPNoRoute: ip.OutgoingPacketErrors.Value(),
+		EchoReqIn: icmpv4.PacketsReceived.EchoRequest.Value(), EchoReqOut: icmpv4.PacketsSent.EchoRequest.Value(),
+		EchoRepIn: icmpv4.PacketsReceived.EchoReply.Value(), EchoRepOut: icmpv4.PacketsSent.EchoReply.Value(),
+		UnreachIn: icmpv4.PacketsReceived.DstUnreachable.Value(), UnreachOut: icmpv4.PacketsSent.DstUnreachable.Value(),
+		UDPIn: udp.PacketsReceived.Value(), UDPOut: udp.PacketsSent.Value(), UDPNoPort: udp.UnknownPortErrors.Value(),
+		UDPErrors: udp.MalformedPacketsReceived.Value() + udp.ReceiveBufferErrors.Value(),
+	}
+}

@@ -179,7 +179,7 @@ func TestDeckReturnCodes(t *testing.T) {
 	for _, l := range lines {
 		order = append(order, l[:7])
 	}
-	want := "IPN237I IPN122I IPN123I IPN124I IPN237I IPN150I IPN151I IPN152I IPN153I IPN237I IPN122I IPN123I IPN124I"
+	want := "IPN237I IPN122I IPN123I IPN124I IPN237I IPN150I IPN151I IPN152I IPN153I IPN155I IPN156I IPN157I IPN154I IPN237I IPN122I IPN123I IPN124I"
 	if strings.Join(order, " ") != want {
 		t.Errorf("reply order %v", order)
 	}

@@ -22,7 +22,6 @@ import (
 	"ipnstack/command"
 	"ipnstack/command/ops"
 	"ipnstack/msgcat"
-	"ipnstack/nic"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -141,21 +140,14 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		defer hc.Close()
 	}
 
-	stk, err := nic.New(nic.Options{})
+	sys, err := ops.New(ops.Config{})
 	if err != nil {
 		ln.Close()
 		fmt.Fprintln(stderr, "stackd: network stack:", err)
 		return exitStart
 	}
-	sys, err := ops.New(ops.Config{Stack: stk})
-	if err != nil {
-		ln.Close()
-		stk.Close()
-		fmt.Fprintln(stderr, "stackd:", err)
-		return exitStart
-	}
 	hub := command.NewHub(command.Commands, sys, hc, log)
-	sys.Hub = hub
+	sys.SetHub(hub)
 
 	// The system console: the terminal's line editor, or stdout.
 	var (
@@ -225,7 +217,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	log.Info("shutting down", zap.String("reason", reason))
 	hub.Shutdown(reason)
 	srv.Close()
-	stk.Close()
+	sys.Close()
 	m := msgcat.New("IPN212I")
 	hc.Line("*", '*', m.String())
 	if interactive {

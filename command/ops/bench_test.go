@@ -63,7 +63,7 @@ func BenchmarkDeck100k(b *testing.B) {
 func BenchmarkConsoleRoundTrip(b *testing.B) {
 	sys := newTestSystem(b)
 	hub := command.NewHub(command.Commands, sys, nil, nil)
-	sys.Hub = hub
+	sys.SetHub(hub)
 	path := filepath.Join(b.TempDir(), "c.sock")
 	ln, _, err := command.ListenSocket(path)
 	if err != nil {

@@ -3,6 +3,8 @@ package ops
 import (
 	"context"
 	"flag"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,12 +14,10 @@ import (
 	"time"
 
 	"ipnstack/command"
+	"ipnstack/internal/testnet"
 	"ipnstack/msgcat"
 	"ipnstack/nic"
 
-	"gvisor.dev/gvisor/pkg/tcpip"
-	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
-	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected output of the golden decks")
@@ -28,15 +28,11 @@ var testClock = func() time.Time { return time.Date(2026, 11, 22, 8, 30, 0, 0, t
 // newTestSystem builds a real System on a real netstack with a fixed clock.
 func newTestSystem(t testing.TB) *System {
 	t.Helper()
-	stk, err := nic.New(nic.Options{})
+	sys, err := New(Config{Clock: testClock})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(stk.Close)
-	sys, err := New(Config{Clock: testClock, Stack: stk})
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(sys.Close)
 	return sys
 }
 
@@ -72,11 +68,25 @@ func TestGoldenDecks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			sys := newTestSystem(t)
-			if setup := setups[name]; setup != nil {
-				setup(t, sys)
+			if strings.HasSuffix(name, ".root.deck") {
+				testnet.RequireRoot(t)
 			}
-			got := runDeck(t, sys, name, string(in))
+			sys := newTestSystem(t)
+			vars := map[string]string{"$TMP": t.TempDir()}
+			if setup := setups[name]; setup != nil {
+				for k, v := range setup(t, sys) {
+					vars[k] = v
+				}
+			}
+			text := string(in)
+			for k, v := range vars {
+				text = strings.ReplaceAll(text, k, v)
+			}
+			got := runDeck(t, sys, name, text)
+			for k, v := range vars {
+				got = strings.ReplaceAll(got, v, k)
+			}
+			got = normalize(got)
 			outPath := strings.TrimSuffix(path, ".deck") + ".out"
 			if *update {
 				os.WriteFile(outPath, []byte(got), 0o644)
@@ -94,20 +104,25 @@ func TestGoldenDecks(t *testing.T) {
 }
 
 // setups prepare the stack for the decks that need more than commands can
-// make yet.
-var setups = map[string]func(t *testing.T, sys *System){
-	"connections.deck": func(t *testing.T, sys *System) {
-		ns := sys.Stack.NS()
-		addr := func(port uint16) tcpip.FullAddress {
-			return tcpip.FullAddress{NIC: nic.LoopbackNIC, Addr: tcpip.AddrFrom4([4]byte{127, 0, 0, 1}), Port: port}
-		}
-		ln, err := gonet.ListenTCP(ns, addr(7000), ipv4.ProtocolNumber)
+// make; they may give variables ($NAME) that the deck's text uses and the
+// output shows by name. $TMP is a temporary directory. A deck named
+// *.root.deck runs only as root (and always in CI).
+var setups = map[string]func(t *testing.T, sys *System) map[string]string{
+	"raw.root.deck": func(t *testing.T, sys *System) map[string]string {
+		ns := testnet.Netns(t)
+		dev, peer := testnet.Veth(t, ns, "10.77.30.2/24")
+		testnet.Must(t, "", "ip", "-n", ns, "link", "set", peer, "address", "02:77:00:00:30:02")
+		return map[string]string{"$DEV": dev, "$NS": ns}
+	},
+	"connections.deck": func(t *testing.T, sys *System) map[string]string {
+		lo := netip.MustParseAddr("127.0.0.1")
+		ln, err := sys.Conns.Listen("TESTSRV", netip.AddrPortFrom(lo, 7000))
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { ln.Close() })
-		for _, port := range []uint16{40001, 40002} {
-			c, err := gonet.DialTCPWithBind(context.Background(), ns, addr(port), addr(7000), ipv4.ProtocolNumber)
+		for i := 0; i < 2; i++ {
+			c, err := sys.Conns.Dial(context.Background(), "TESTCLI", netip.AddrPortFrom(lo, 7000))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,6 +133,29 @@ var setups = map[string]func(t *testing.T, sys *System){
 			}
 			t.Cleanup(func() { a.Close() })
 		}
+		return nil
+	},
+	"links.deck": func(t *testing.T, sys *System) map[string]string {
+		// A host port in use, for FORWARD= to fail on.
+		ln, err := net.Listen("tcp4", "127.0.0.1:47109")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		return nil
+	},
+	"busylink.deck": func(t *testing.T, sys *System) map[string]string {
+		// A link with a listener on it.
+		err := sys.Stack.DefineLink(nic.LinkConfig{ID: "LOOP3", Type: nic.TypeLoopback, Addr: netip.MustParsePrefix("10.99.3.1/24")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln, err := sys.Conns.Listen("TESTSRV", netip.MustParseAddrPort("10.99.3.1:2121"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		return nil
 	},
 }
 
@@ -137,10 +175,10 @@ var notFromDecks = map[string]string{
 	"IPN222W": "cmd/ipnconsole e2e",
 	"IPN300I": "cmd/ipnconsole interactive e2e",
 	"IPN202W": "command.TestRunDeck (no command warns yet)",
-	"IPN304E": "command.TestResolveErrors (no ambiguous verb yet)",
 	"IPN309E": "command.TestResolveErrors (no ambiguous keyword yet)",
-	"IPN311E": "command.TestResolveErrors (no required operand yet)",
 	"IPN319E": "command.TestResolveErrors (no flag yet)",
+	"IPN164W": "nic.TestRawLink (a link fails between two commands)",
+	"IPN165I": "nic.TestRawLink (a link recovers between two commands)",
 	"IPN349E": "command.TestHandlerPanic",
 	"IPN998S": "command.TestHandlerPanic",
 	"IPN999S": "msgcat.TestRender",
@@ -187,6 +225,23 @@ func TestEveryRowHasAHandler(t *testing.T) {
 			t.Errorf("handler %s has no row in the table", k)
 		}
 	}
+}
+
+// volatile are the parts of a deck's output that a run measures (round-trip
+// times); they are replaced by a fixed text before the comparison.
+var volatile = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`time=[0-9]+\.[0-9]{3} ms`), "time=N.NNN ms"},
+	{regexp.MustCompile(`min/avg/max [0-9.]+/[0-9.]+/[0-9.]+ ms`), "min/avg/max N/N/N ms"},
+}
+
+func normalize(s string) string {
+	for _, v := range volatile {
+		s = v.re.ReplaceAllString(s, v.with)
+	}
+	return s
 }
 
 func diffLines(want, got string) string {

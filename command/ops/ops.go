@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"ipnstack/command"
+	"ipnstack/conn"
 	"ipnstack/msgcat"
 	"ipnstack/nic"
 	"ipnstack/portrange"
@@ -28,6 +29,7 @@ var handlers = bind(
 		"SHUTDOWN":         (*System).shutdown,
 	},
 	portHandlers,
+	linkHandlers,
 )
 
 func bind(groups ...map[string]Handler) map[string]Handler {
@@ -49,6 +51,7 @@ type System struct {
 	Started   time.Time
 	Stack     *nic.Stack
 	Ephemeral *portrange.Pool
+	Conns     *conn.Table
 	Hub       *command.Hub // consoles and command counters; may be nil in tests
 
 	// cmdMu lets commands that only look run together while a command that
@@ -58,32 +61,65 @@ type System struct {
 	stopOnce sync.Once
 	stop     chan struct{}
 	stopBy   string
+	hubMu    sync.Mutex
+	homeMask int // SET MASK before any SET IPADDR
 }
 
-// Config are the parts a System is built from.
+// Config are the settings a System is built with.
 type Config struct {
 	Clock func() time.Time
-	Stack *nic.Stack
 }
 
-// New makes a System over a stack. The ephemeral pool starts on the stack's
-// built-in range.
+// New makes a System: a netstack with its built-in loopback link, the
+// ephemeral pool on the built-in range, and the connection table.
+// Unsolicited messages go to the hub once SetHub is called.
 func New(cfg Config) (*System, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	pool, err := portrange.New(portrange.DefaultLow, portrange.DefaultHigh)
+	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), stop: make(chan struct{})}
+	stk, err := nic.New(nic.Options{Sink: s.Broadcast, Clock: cfg.Clock})
 	if err != nil {
 		return nil, err
 	}
-	if err := cfg.Stack.SetPortRange(portrange.DefaultLow, portrange.DefaultHigh); err != nil {
+	pool, err := portrange.New(portrange.DefaultLow, portrange.DefaultHigh)
+	if err != nil {
+		stk.Close()
 		return nil, err
 	}
-	pool.SetModel(portrange.Tuple, 0, cfg.Stack.TimeWait())
-	return &System{
-		Clock: cfg.Clock, Started: cfg.Clock(), Stack: cfg.Stack, Ephemeral: pool,
-		stop: make(chan struct{}),
-	}, nil
+	if err := stk.SetPortRange(portrange.DefaultLow, portrange.DefaultHigh); err != nil {
+		stk.Close()
+		return nil, err
+	}
+	pool.SetModel(portrange.Tuple, 0, stk.TimeWait())
+	s.Stack, s.Ephemeral = stk, pool
+	s.Conns = conn.New(stk.NS(), pool, cfg.Clock)
+	return s, nil
+}
+
+// SetHub gives the system the console hub: unsolicited messages go to it,
+// and QUERY STATISTICS reads its counters.
+func (s *System) SetHub(h *command.Hub) {
+	s.hubMu.Lock()
+	s.Hub = h
+	s.hubMu.Unlock()
+}
+
+// Broadcast sends an unsolicited message to every console (nowhere before
+// SetHub).
+func (s *System) Broadcast(m msgcat.Msg) {
+	s.hubMu.Lock()
+	h := s.Hub
+	s.hubMu.Unlock()
+	if h != nil {
+		h.Broadcast(m)
+	}
+}
+
+// Close ends the connection table and the stack.
+func (s *System) Close() {
+	s.Conns.Close()
+	s.Stack.Close()
 }
 
 // Exec implements command.Executor.

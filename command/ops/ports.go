@@ -2,12 +2,12 @@ package ops
 
 import (
 	"context"
-	"sort"
+	"strconv"
 	"strings"
 
 	"ipnstack/command"
+	"ipnstack/conn"
 	"ipnstack/msgcat"
-	"ipnstack/nic"
 	"ipnstack/portrange"
 )
 
@@ -73,48 +73,38 @@ func (s *System) sayPortRange(out command.Out) {
 	out.Say(msgcat.New("IPN124I", st.Allocations, st.Exhaustions, s.Started))
 }
 
-// stateName gives a TCP state as QUERY CONNECTIONS prints it.
-func stateName(gvisorState string) string {
-	return strings.ReplaceAll(gvisorState, "-", "_")
-}
-
 func (s *System) queryConnections(_ context.Context, req *command.Request, out command.Out) {
-	eps := s.Stack.TCPEndpoints()
-	sort.Slice(eps, func(i, j int) bool {
-		a, b := eps[i], eps[j]
-		if a.Local != b.Local {
-			return a.Local.Port() < b.Local.Port() || a.Local.Port() == b.Local.Port() && a.Local.Addr().Less(b.Local.Addr())
-		}
-		return a.Foreign.Port() < b.Foreign.Port()
-	})
-	var match []nic.Endpoint
-	if req.Args.Has("PORT") {
-		p := uint16(req.Args.Int("PORT"))
-		for _, e := range eps {
-			if e.Local.Port() == p || e.Foreign.Port() == p {
-				match = append(match, e)
-			}
-		}
-	} else {
-		match = eps
-	}
+	a := req.Args
+	f := conn.Filter{Addr: a.Addr("IPADDR"), Port: uint16(a.Int("PORT")), State: a.Str("STATE"), Owner: a.Str("OWNER")}
+	match := s.Conns.Snapshot(f)
 	shown := len(match)
-	if req.Args.Has("MAX") && int64(shown) > req.Args.Int("MAX") {
-		shown = int(req.Args.Int("MAX"))
+	if a.Has("MAX") && int64(shown) > a.Int("MAX") {
+		shown = int(a.Int("MAX"))
 	}
 	out.Say(msgcat.New("IPN140I"))
-	for i, e := range match[:shown] {
-		foreign := e.Foreign.String()
-		if e.Foreign.Port() == 0 {
+	for _, c := range match[:shown] {
+		foreign := c.Foreign.String()
+		if c.Kind == conn.KindListener {
 			foreign = "*"
 		}
-		out.Say(msgcat.New("IPN141I", pad(msgcat.FormatNum(int64(i+1)), 8), pad(stateName(e.State), 12),
-			pad(e.Local.String(), 22), pad(foreign, 22), "STACK"))
+		out.Say(msgcat.New("IPN141I", pad(strconv.FormatUint(c.ID, 10), 8), pad(c.State, 12),
+			pad(c.Local.String(), 22), pad(foreign, 22), c.Owner))
+		out.Say(msgcat.New("IPN146I", c.BytesIn, c.BytesOut, c.Retransmits, c.Age, c.Idle))
 	}
 	if shown < len(match) {
 		out.Say(msgcat.New("IPN143I", shown, len(match)-shown))
 	}
 	out.Say(msgcat.New("IPN142I", shown, len(match)))
+}
+
+func (s *System) disconnect(_ context.Context, req *command.Request, out command.Out) {
+	id := uint64(req.Args.Int("ID"))
+	info, err := s.Conns.Disconnect(id)
+	if err != nil {
+		out.Say(msgcat.New("IPN145E", id))
+		return
+	}
+	out.Say(msgcat.New("IPN144I", id, info.Local.String(), info.Foreign.String()))
 }
 
 func pad(s string, n int) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"ipnstack/command"
+	"ipnstack/conn"
 	"ipnstack/msgcat"
 )
 
@@ -27,14 +28,14 @@ func (s *System) sayStatistics(out command.Out) {
 	}
 	out.Say(msgcat.New("IPN151I", cmds, failed, consoles))
 	var listen, estab, tw, other int
-	eps := s.Stack.TCPEndpoints()
+	eps := s.Conns.Snapshot(conn.Filter{})
 	for _, e := range eps {
 		switch e.State {
 		case "LISTEN":
 			listen++
 		case "ESTABLISHED":
 			estab++
-		case "TIME-WAIT":
+		case "TIME_WAIT":
 			tw++
 		default:
 			other++
@@ -43,4 +44,12 @@ func (s *System) sayStatistics(out command.Out) {
 	out.Say(msgcat.New("IPN152I", len(eps), listen, estab, tw, other))
 	t := s.Stack.TCPStats()
 	out.Say(msgcat.New("IPN153I", t.SegmentsIn, t.SegmentsOut, t.Retransmits, t.ActiveOpens, t.PassiveOpens, t.Failed))
+	p := s.Stack.ProtoStats()
+	out.Say(msgcat.New("IPN155I", p.IPIn, p.IPDelivered, p.IPOut, p.IPMalformed, p.IPNoRoute))
+	out.Say(msgcat.New("IPN156I", p.EchoReqIn, p.EchoReqOut, p.EchoRepIn, p.EchoRepOut, p.UnreachIn, p.UnreachOut))
+	out.Say(msgcat.New("IPN157I", p.UDPIn, p.UDPOut, p.UDPNoPort, p.UDPErrors))
+	for _, l := range s.Stack.Links() {
+		c := l.Counters
+		out.Say(msgcat.New("IPN154I", l.Config.ID, c.PacketsIn, c.BytesIn, c.PacketsOut, c.BytesOut, c.Errors, c.Drops))
+	}
 }

@@ -17,7 +17,7 @@ var seq atomic.Int32
 // Name gives a short unique name (at most 15 characters, an interface
 // name's limit) for a namespace or interface of this test process.
 func Name(prefix string) string {
-	return fmt.Sprintf("%s%d%c", prefix, os.Getpid()%100000, 'a'+rune(seq.Add(1)%26))
+	return fmt.Sprintf("%s%05d%c", prefix, os.Getpid()%100000, 'a'+rune(seq.Add(1)%26))
 }
 
 // RequireRoot skips the test when not root, unless CI is set: in CI the

@@ -1,0 +1,450 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/bits"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"ipnstack/command"
+	"ipnstack/msgcat"
+	"ipnstack/nic"
+)
+
+var linkHandlers = map[string]Handler{
+	"DEFINE LINK":  (*System).defineLink,
+	"DELETE LINK":  (*System).deleteLink,
+	"START":        (*System).startLink,
+	"STOP":         (*System).stopLink,
+	"QUERY LINKS":  (*System).queryLinks,
+	"SET":          (*System).set,
+	"DEFINE ROUTE": (*System).defineRoute,
+	"DELETE ROUTE": (*System).deleteRoute,
+	"QUERY ROUTES": (*System).queryRoutes,
+	"QUERY ARP":    (*System).queryARP,
+	"PING":         (*System).ping,
+	"TRACE":        (*System).trace,
+	"DISCONNECT":   (*System).disconnect,
+}
+
+// linkErr gives the message of a typed error of package nic.
+func linkErr(err error) msgcat.Msg {
+	var (
+		exists  *nic.ErrLinkExists
+		noLink  *nic.ErrNoLink
+		noDev   *nic.ErrNoDevice
+		inUse   *nic.ErrDeviceInUse
+		clash   *nic.ErrAddrConflict
+		badAddr *nic.ErrBadAddress
+		busy    *nic.ErrLinkBusy
+		builtin *nic.ErrBuiltin
+		state   *nic.ErrLinkState
+		noAddr  *nic.ErrNoAddress
+		dev     *nic.ErrDevice
+		rExists *nic.ErrRouteExists
+		noRoute *nic.ErrNoRoute
+		gw      *nic.ErrGatewayNotOnLink
+		badNet  *nic.ErrBadNetwork
+		uses    *nic.ErrRouteUses
+		trOn    *nic.ErrTraceOn
+		trOff   *nic.ErrTraceOff
+		trFile  *nic.ErrTraceFile
+	)
+	switch {
+	case errors.As(err, &exists):
+		return msgcat.New("IPN172E", exists.ID)
+	case errors.As(err, &noLink):
+		return msgcat.New("IPN171E", noLink.ID)
+	case errors.As(err, &noDev):
+		return msgcat.New("IPN173E", noDev.Dev)
+	case errors.As(err, &inUse):
+		return msgcat.New("IPN174E", inUse.Dev, inUse.Link)
+	case errors.As(err, &clash):
+		return msgcat.New("IPN175E", clash.Addr.String(), clash.Link)
+	case errors.As(err, &badAddr):
+		return msgcat.New("IPN185E", badAddr.Addr.String(), badAddr.Reason)
+	case errors.As(err, &busy):
+		return msgcat.New("IPN178E", busy.ID, busy.Conns)
+	case errors.As(err, &builtin):
+		return msgcat.New("IPN182E", builtin.ID)
+	case errors.As(err, &state):
+		return msgcat.New("IPN183E", state.ID, string(state.State))
+	case errors.As(err, &noAddr):
+		return msgcat.New("IPN184E", noAddr.ID)
+	case errors.As(err, &dev):
+		return msgcat.New("IPN179E", dev.Dev, dev.Reason)
+	case errors.As(err, &rExists):
+		return msgcat.New("IPN105E", rExists.ID)
+	case errors.As(err, &noRoute):
+		return msgcat.New("IPN106E", noRoute.ID)
+	case errors.As(err, &gw):
+		return msgcat.New("IPN107E", gw.Gateway.String(), gw.Link, gw.Subnet.String())
+	case errors.As(err, &badNet):
+		return msgcat.New("IPN108E", badNet.Net.String(), badNet.Net.Masked().String())
+	case errors.As(err, &uses):
+		return msgcat.New("IPN109E", uses.Link, uses.Route)
+	case errors.As(err, &trOn):
+		return msgcat.New("IPN119E", trOn.Link, trOn.File)
+	case errors.As(err, &trOff):
+		return msgcat.New("IPN115E", trOff.Link)
+	case errors.As(err, &trFile):
+		return msgcat.New("IPN118E", trFile.File, trFile.Reason)
+	}
+	return msgcat.New("IPN998S", "the link layer", err.Error())
+}
+
+// maskBits checks that a mask is contiguous and gives its length.
+func maskBits(m netip.Addr) (int, bool) {
+	b := m.As4()
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	n := bits.LeadingZeros32(^v)
+	return n, v<<uint(n) == 0 || n == 32
+}
+
+// linkTypes says which type-specific operands each link type takes.
+var linkTypes = map[nic.LinkType]struct {
+	needs, takes []string
+}{
+	nic.TypeRaw:      {needs: []string{"DEV"}, takes: []string{"DEV", "MAC"}},
+	nic.TypeTAP:      {needs: []string{"DEV"}, takes: []string{"DEV", "MAC", "HOSTADDR"}},
+	nic.TypeUser:     {takes: []string{"GATEWAY", "FORWARD"}},
+	nic.TypeLoopback: {},
+}
+
+var typeSpecific = []string{"DEV", "MAC", "HOSTADDR", "GATEWAY", "FORWARD"}
+
+func (s *System) defineLink(_ context.Context, req *command.Request, out command.Out) {
+	a := req.Args
+	typ := nic.LinkType(a.Str("TYPE"))
+	if typ == "OSAX" {
+		typ = nic.TypeRaw
+	}
+	cfg := nic.LinkConfig{ID: a.Str("ID"), Type: typ, Dev: a.Str("DEV"), MTU: uint32(a.Int("MTU")),
+		Gateway: a.Addr("GATEWAY"), HostAddr: a.Addr("HOSTADDR")}
+	var errs []msgcat.Msg
+	rule := linkTypes[typ]
+	for _, k := range typeSpecific {
+		if a.Has(k) && !contains(rule.takes, k) {
+			errs = append(errs, msgcat.New("IPN176E", k, string(typ)))
+		}
+	}
+	for _, k := range rule.needs {
+		if !a.Has(k) {
+			errs = append(errs, msgcat.New("IPN177E", k, string(typ)))
+		}
+	}
+	if a.Has("MAC") {
+		mac, err := net.ParseMAC(a.Str("MAC"))
+		if err != nil || len(mac) != 6 || mac[0]&1 != 0 {
+			errs = append(errs, msgcat.New("IPN180E", a.Str("MAC")))
+		} else {
+			cfg.MAC = mac
+		}
+	}
+	for _, item := range a.List("FORWARD") {
+		f, err := nic.ParseForward(item.(string))
+		if err != nil {
+			var fe *nic.ErrForward
+			errors.As(err, &fe)
+			errs = append(errs, msgcat.New("IPN181E", fe.Item, fe.Reason))
+			continue
+		}
+		cfg.Forwards = append(cfg.Forwards, f)
+	}
+	switch {
+	case a.Has("IPADDR"):
+		bitsN := 24
+		if a.Has("MASK") {
+			n, ok := maskBits(a.Addr("MASK"))
+			if !ok {
+				errs = append(errs, msgcat.New("IPN111E", a.Addr("MASK").String()))
+			}
+			bitsN = n
+		}
+		cfg.Addr = netip.PrefixFrom(a.Addr("IPADDR"), bitsN)
+	case a.Has("MASK"):
+		errs = append(errs, msgcat.New("IPN311E", "IPADDR", "DEFINE LINK"))
+	}
+	if len(errs) > 0 {
+		for _, m := range errs {
+			out.Say(m)
+		}
+		return
+	}
+	if err := s.Stack.DefineLink(cfg); err != nil {
+		out.Say(linkErr(err))
+		return
+	}
+	addr := cfg.Addr
+	if !addr.IsValid() {
+		addr = s.Stack.Home()
+	}
+	out.Say(msgcat.New("IPN160I", cfg.ID, string(typ), addr.String()))
+}
+
+func contains(list []string, k string) bool {
+	for _, x := range list {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *System) deleteLink(_ context.Context, req *command.Request, out command.Out) {
+	id := req.Args.Str("ID")
+	if err := s.Stack.DeleteLink(id); err != nil {
+		out.Say(linkErr(err))
+		return
+	}
+	out.Say(msgcat.New("IPN161I", id))
+}
+
+func (s *System) startLink(_ context.Context, req *command.Request, out command.Out) {
+	id := req.Args.Str("LINK")
+	if err := s.Stack.StartLink(id); err != nil {
+		out.Say(linkErr(err))
+		return
+	}
+	out.Say(msgcat.New("IPN162I", id))
+}
+
+func (s *System) stopLink(_ context.Context, req *command.Request, out command.Out) {
+	id := req.Args.Str("LINK")
+	if err := s.Stack.StopLink(id); err != nil {
+		out.Say(linkErr(err))
+		return
+	}
+	out.Say(msgcat.New("IPN163I", id))
+}
+
+func (s *System) queryLinks(_ context.Context, req *command.Request, out command.Out) {
+	links := s.Stack.Links()
+	if req.Args.Has("ID") {
+		id := req.Args.Str("ID")
+		var one []nic.LinkInfo
+		for _, l := range links {
+			if l.Config.ID == id {
+				one = append(one, l)
+			}
+		}
+		if len(one) == 0 {
+			out.Say(msgcat.New("IPN171E", id))
+			return
+		}
+		links = one
+	}
+	out.Say(msgcat.New("IPN166I"))
+	for _, l := range links {
+		dev := l.Config.Dev
+		if dev == "" {
+			dev = "-"
+		}
+		mac := l.MAC
+		if mac == "" {
+			mac = "-"
+		}
+		out.Say(msgcat.New("IPN167I", pad(l.Config.ID, 8), pad(string(l.Config.Type), 8), pad(string(l.State), 8),
+			pad(dev, 16), pad(l.Config.Addr.String(), 19), pad(strconv.Itoa(int(l.MTU)), 7), mac))
+		for _, f := range l.Config.Forwards {
+			stackPorts := "port " + strconv.Itoa(int(f.StackPort))
+			if f.Count > 1 {
+				stackPorts = "ports " + strconv.Itoa(int(f.StackPort)) + "-" + strconv.Itoa(int(f.StackPort)+f.Count-1)
+			}
+			host, _, _ := strings.Cut(f.String(), ":")
+			out.Say(msgcat.New("IPN168I", host, stackPorts, l.Config.Gateway.String()))
+		}
+		if l.State != nic.StateActive {
+			reason := ""
+			if l.Reason != "" {
+				reason = ": " + l.Reason
+			}
+			out.Say(msgcat.New("IPN169I", string(l.State), l.Since, reason))
+		}
+	}
+	out.Say(msgcat.New("IPN170I", len(links)))
+}
+
+func (s *System) set(_ context.Context, req *command.Request, out command.Out) {
+	a := req.Args
+	home := s.Stack.Home()
+	addr := home.Addr()
+	bitsN := 24
+	if home.IsValid() {
+		bitsN = home.Bits()
+	} else if s.homeMask > 0 {
+		bitsN = s.homeMask
+	}
+	if a.Has("MASK") {
+		n, ok := maskBits(a.Addr("MASK"))
+		if !ok {
+			out.Say(msgcat.New("IPN111E", a.Addr("MASK").String()))
+			return
+		}
+		bitsN = n
+	}
+	if a.Has("IPADDR") {
+		addr = a.Addr("IPADDR")
+	}
+	if !addr.IsValid() {
+		// A mask before any address: kept for the SET IPADDR to come.
+		s.homeMask = bitsN
+		out.Say(msgcat.New("IPN110I", "(none)", maskString(bitsN)))
+		return
+	}
+	if err := s.Stack.SetHome(netip.PrefixFrom(addr, bitsN)); err != nil {
+		out.Say(linkErr(err))
+		return
+	}
+	out.Say(msgcat.New("IPN110I", addr.String(), maskString(bitsN)))
+}
+
+func maskString(n int) string {
+	m := net.CIDRMask(n, 32)
+	return net.IP(m).String()
+}
+
+func (s *System) defineRoute(_ context.Context, req *command.Request, out command.Out) {
+	a := req.Args
+	netAddr := a.Addr("IPADDR")
+	bitsN := 32
+	if netAddr.IsUnspecified() {
+		bitsN = 0
+	}
+	if a.Has("MASK") {
+		n, ok := maskBits(a.Addr("MASK"))
+		if !ok {
+			out.Say(msgcat.New("IPN111E", a.Addr("MASK").String()))
+			return
+		}
+		bitsN = n
+	}
+	r := nic.Route{ID: a.Str("ID"), Link: a.Str("LINKID"), Net: netip.PrefixFrom(netAddr, bitsN), Gateway: a.Addr("GATEWAY")}
+	if err := s.Stack.DefineRoute(r); err != nil {
+		out.Say(linkErr(err))
+		return
+	}
+	via := "directly"
+	if r.Gateway.IsValid() {
+		via = "via " + r.Gateway.String()
+	}
+	out.Say(msgcat.New("IPN100I", r.ID, r.Net.String(), via, r.Link))
+}
+
+func (s *System) deleteRoute(_ context.Context, req *command.Request, out command.Out) {
+	id := req.Args.Str("ID")
+	if err := s.Stack.DeleteRoute(id); err != nil {
+		out.Say(linkErr(err))
+		return
+	}
+	out.Say(msgcat.New("IPN101I", id))
+}
+
+func (s *System) queryRoutes(_ context.Context, _ *command.Request, out command.Out) {
+	routes := s.Stack.Routes()
+	out.Say(msgcat.New("IPN102I"))
+	for _, r := range routes {
+		id, gw, st := r.ID, "direct", "ACTIVE"
+		if r.Connected {
+			id = "-"
+		}
+		if r.Gateway.IsValid() {
+			gw = r.Gateway.String()
+		}
+		if !r.Active {
+			st = "INACTIVE"
+		}
+		out.Say(msgcat.New("IPN103I", pad(id, 8), pad(r.Net.String(), 19), pad(gw, 16), pad(r.Link, 8), st))
+	}
+	out.Say(msgcat.New("IPN104I", len(routes)))
+}
+
+func (s *System) queryARP(_ context.Context, _ *command.Request, out command.Out) {
+	ns := s.Stack.Neighbors()
+	out.Say(msgcat.New("IPN112I"))
+	for _, n := range ns {
+		mac := n.MAC
+		if mac == "" {
+			mac = "-"
+		}
+		out.Say(msgcat.New("IPN113I", pad(n.Link, 8), pad(n.Addr.String(), 16), pad(mac, 18), n.State))
+	}
+	out.Say(msgcat.New("IPN114I", len(ns)))
+}
+
+func (s *System) ping(ctx context.Context, req *command.Request, out command.Out) {
+	a := req.Args
+	host := a.Positional(0).(string)
+	addr, err := netip.ParseAddr(host)
+	if err != nil || !addr.Is4() {
+		out.Say(msgcat.New("IPN134E", host))
+		return
+	}
+	count, size, timeout := int(a.Int("COUNT")), int(a.Int("SIZE")), time.Duration(a.Int("TIMEOUT"))*time.Second
+	var got int
+	var min, max, sum time.Duration
+	err = s.Stack.Ping(ctx, addr, count, size, timeout, func(e nic.Echo) {
+		if !e.Reply {
+			out.Say(msgcat.New("IPN131W", addr.String(), e.Seq, int(timeout/time.Second)))
+			return
+		}
+		got++
+		if got == 1 || e.RTT < min {
+			min = e.RTT
+		}
+		if e.RTT > max {
+			max = e.RTT
+		}
+		sum += e.RTT
+		out.Say(msgcat.New("IPN130I", addr.String(), e.Seq, e.Bytes, ms(e.RTT)))
+	})
+	var noRoute *nic.ErrNoRouteTo
+	switch {
+	case errors.As(err, &noRoute):
+		out.Say(msgcat.New("IPN135E", addr.String()))
+		return
+	case err != nil && ctx.Err() == nil:
+		out.Say(msgcat.New("IPN136E", addr.String(), err.Error()))
+		return
+	}
+	if got == count {
+		out.Say(msgcat.New("IPN132I", addr.String(), count, got, ms(min), ms(sum/time.Duration(got)), ms(max)))
+		return
+	}
+	out.Say(msgcat.New("IPN133W", addr.String(), count, got, (count-got)*100/count))
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
+
+func (s *System) trace(_ context.Context, req *command.Request, out command.Out) {
+	a := req.Args
+	link := a.Str("LINKID")
+	if a.Positional(0) == "ON" {
+		if !a.Has("FILE") {
+			out.Say(msgcat.New("IPN311E", "FILE", "TRACE ON"))
+			return
+		}
+		file := a.Str("FILE")
+		if err := s.Stack.TraceOn(link, file); err != nil {
+			out.Say(linkErr(err))
+			return
+		}
+		out.Say(msgcat.New("IPN116I", link, file))
+		return
+	}
+	if a.Has("FILE") {
+		out.Say(msgcat.New("IPN310E", "FILE", "TRACE OFF"))
+		return
+	}
+	file, n, err := s.Stack.TraceOff(link)
+	if err != nil {
+		out.Say(linkErr(err))
+		return
+	}
+	out.Say(msgcat.New("IPN117I", link, n, file))
+}

@@ -18,7 +18,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -62,9 +61,10 @@ type Table struct {
 	ephemeral *portrange.Pool
 	clock     func() time.Time
 
-	mu     sync.RWMutex
-	byID   map[uint64]*entry
-	nextID uint64
+	mu      sync.RWMutex
+	byID    map[uint64]*entry
+	ordered []*entry // by id; ended entries are dropped by Sweep
+	nextID  uint64
 
 	stop chan struct{}
 	done chan struct{}
@@ -127,11 +127,18 @@ func (t *Table) sweeper() {
 func (t *Table) Sweep() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for id, e := range t.byID {
+	keep := t.ordered[:0]
+	for _, e := range t.ordered {
 		if e.closed.Load() && ended(tcp.EndpointState(e.ep.State())) {
-			delete(t.byID, id)
+			delete(t.byID, e.id)
+			continue
 		}
+		keep = append(keep, e)
 	}
+	for i := len(keep); i < len(t.ordered); i++ {
+		t.ordered[i] = nil
+	}
+	t.ordered = keep
 }
 
 func ended(s tcp.EndpointState) bool {
@@ -153,6 +160,7 @@ func (t *Table) register(owner string, kind Kind, ep tcpip.Endpoint) *entry {
 	t.nextID++
 	e.id = t.nextID
 	t.byID[e.id] = e
+	t.ordered = append(t.ordered, e)
 	t.mu.Unlock()
 	return e
 }
@@ -234,10 +242,7 @@ func (f Filter) match(i *Info) bool {
 // read lock only to copy the entry pointers.
 func (t *Table) Snapshot(f Filter) []Info {
 	t.mu.RLock()
-	entries := make([]*entry, 0, len(t.byID))
-	for _, e := range t.byID {
-		entries = append(entries, e)
-	}
+	entries := append([]*entry(nil), t.ordered...)
 	t.mu.RUnlock()
 	now := t.clock()
 	out := make([]Info, 0, len(entries))
@@ -256,7 +261,6 @@ func (t *Table) Snapshot(f Filter) []Info {
 			out = append(out, i)
 		}
 	}
-	sort.Slice(out, func(a, b int) bool { return out[a].ID < out[b].ID })
 	return out
 }
 

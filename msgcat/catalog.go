@@ -49,7 +49,7 @@ var stackGroup = Group{Title: "The stack: ports, connections, statistics", Entri
 		Explain:  "Column heads of QUERY CONNECTIONS: connection id, TCP state, local address and port, foreign address and port, owner.",
 		System:   "None.",
 		Operator: "None."},
-	{ID: "IPN141I", Text: "{id:text} {state:text} {local:text} {foreign:text} {owner:text}",
+	{ID: "IPN141I", Text: "{id:text:8} {state:text:12} {local:text:22} {foreign:text:22} {owner:text}",
 		Explain:  "One connection of QUERY CONNECTIONS.",
 		System:   "None.",
 		Operator: "None."},

@@ -4,7 +4,9 @@
 // An id is "IPN", three digits and a severity letter (I, W, E, A or S). The
 // text is a template whose inserts are typed: {low:num} prints an integer with
 // thousands separators (32,768), {name:q} a string in apostrophes, {x:text} a
-// string as it is, {t:time} a timestamp and {d:dur} a duration. Each entry
+// string as it is, {t:time} a timestamp and {d:dur} a duration. A width,
+// {id:text:8}, pads the insert with blanks to that many characters, for the
+// columns of a display. Each entry
 // also carries the explanation, the system action and the operator action
 // that HELP IPNnnnS and docs/messages.md show.
 //
@@ -85,6 +87,7 @@ type Entry struct {
 
 	segs []segment
 	nIns int // number of inserts
+	size int // a guess of the rendered length, to size the buffer once
 }
 
 // Severity is the entry's severity letter.
@@ -140,9 +143,10 @@ const (
 var kindNames = map[kind]string{kNum: "num", kText: "text", kQuoted: "q", kTime: "time", kDur: "dur"}
 
 type segment struct {
-	kind kind
-	lit  string
-	name string
+	kind  kind
+	lit   string
+	name  string
+	width int // pad to this many characters (0: none)
 }
 
 // Msg is one message to be said: an id and the values of its inserts.
@@ -189,10 +193,12 @@ func (m Msg) AppendTo(b *strings.Builder) {
 		b.WriteString("IPN999S Message " + m.ID + " could not be formatted")
 		return
 	}
+	b.Grow(len(m.ID) + 1 + e.size)
 	b.WriteString(m.ID)
 	b.WriteByte(' ')
 	i := 0
 	for _, s := range e.segs {
+		start := b.Len()
 		switch s.kind {
 		case kLiteral:
 			b.WriteString(s.lit)
@@ -209,6 +215,9 @@ func (m Msg) AppendTo(b *strings.Builder) {
 			writeTime(b, m.Args[i])
 		case kDur:
 			writeDur(b, m.Args[i])
+		}
+		for n := b.Len() - start; n < s.width; n++ {
+			b.WriteByte(' ')
 		}
 		i++
 	}
@@ -246,8 +255,10 @@ func build(gs []Group) (map[string]*Entry, []*Entry, []string) {
 			}
 			e.segs = segs
 			for _, s := range segs {
+				e.size += len(s.lit) + s.width
 				if s.kind != kLiteral {
 					e.nIns++
+					e.size += 8
 				}
 			}
 			if _, dup := m[e.ID]; dup {
@@ -280,6 +291,14 @@ func parseTemplate(t string) ([]segment, error) {
 		if !ok {
 			return segs, fmt.Errorf("insert %q has no kind", t[i:i+j+1])
 		}
+		width := 0
+		if k, w, hasWidth := strings.Cut(kindName, ":"); hasWidth {
+			n, err := strconv.Atoi(w)
+			if err != nil || n < 1 || n > 80 {
+				return segs, fmt.Errorf("insert %q has a bad width", t[i:i+j+1])
+			}
+			kindName, width = k, n
+		}
 		k := kind(-1)
 		for kk, n := range kindNames {
 			if n == kindName {
@@ -289,7 +308,7 @@ func parseTemplate(t string) ([]segment, error) {
 		if k < 0 {
 			return segs, fmt.Errorf("insert %q has unknown kind %q", name, kindName)
 		}
-		segs = append(segs, segment{kind: k, name: name})
+		segs = append(segs, segment{kind: k, name: name, width: width})
 		t = t[i+j+1:]
 	}
 	return segs, nil
@@ -393,9 +412,17 @@ func FormatDuration(d time.Duration) string {
 	s := int64(d / time.Second)
 	days := s / 86400
 	s %= 86400
-	out := fmt.Sprintf("%02d:%02d:%02d", s/3600, s/60%60, s%60)
+	var buf [32]byte
+	b := buf[:0]
 	if days > 0 {
-		out = strconv.FormatInt(days, 10) + "d " + out
+		b = strconv.AppendInt(b, days, 10)
+		b = append(b, 'd', ' ')
 	}
-	return out
+	for i, v := range [3]int64{s / 3600, s / 60 % 60, s % 60} {
+		if i > 0 {
+			b = append(b, ':')
+		}
+		b = append(b, byte('0'+v/10), byte('0'+v%10))
+	}
+	return string(b)
 }

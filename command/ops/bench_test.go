@@ -3,6 +3,9 @@ package ops
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/netip"
+	"sync/atomic"
 
 	"path/filepath"
 	"sort"
@@ -11,6 +14,7 @@ import (
 	"time"
 
 	"ipnstack/command"
+	"ipnstack/grammar"
 	"ipnstack/msgcat"
 )
 
@@ -90,4 +94,79 @@ func BenchmarkConsoleRoundTrip(b *testing.B) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds()), "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds()), "p99-µs")
+}
+
+// BenchmarkQueryConnections10k runs QUERY CONNECTIONS over 10,001 entries
+// of the connection table (a listener and 5,000 connections with both ends
+// in the stack) while a bulk transfer keeps running inside the stack, and
+// renders every line.
+func BenchmarkQueryConnections10k(b *testing.B) {
+	sys := newTestSystem(b)
+	lo := netip.MustParseAddr("127.0.0.1")
+	ln, err := sys.Conns.Listen("BENCH", netip.AddrPortFrom(lo, 7000))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	var keep []net.Conn
+	for i := 0; i < 5000; i++ {
+		c, err := sys.Conns.Dial(context.Background(), "BENCHCLI", netip.AddrPortFrom(lo, 7000))
+		if err != nil {
+			b.Fatal(err)
+		}
+		a, err := ln.Accept()
+		if err != nil {
+			b.Fatal(err)
+		}
+		keep = append(keep, c, a)
+	}
+	defer func() {
+		for _, c := range keep {
+			c.Close()
+		}
+	}()
+	// The transfer: one connection streams until the benchmark ends.
+	stop := make(chan struct{})
+	var moved atomic.Int64
+	src, dst := keep[0], keep[1]
+	go func() {
+		buf := make([]byte, 64*1024)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := src.Write(buf); err != nil {
+				return
+			}
+		}
+	}()
+	go func() {
+		buf := make([]byte, 64*1024)
+		for {
+			n, err := dst.Read(buf)
+			moved.Add(int64(n))
+			if err != nil {
+				return
+			}
+		}
+	}()
+	defer close(stop)
+	req := &command.Request{Spec: command.Commands.Spec("QUERY CONNECTIONS")}
+	st, _ := grammar.Parse("QUERY CONNECTIONS")
+	_, req.Args, _ = command.Commands.Resolve(st)
+	var lines int
+	out := command.OutFunc(func(m msgcat.Msg) { _ = m.String(); lines++ })
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		lines = 0
+		sys.queryConnections(context.Background(), req, out)
+	}
+	b.StopTimer()
+	if lines != 2*10001+2 {
+		b.Fatalf("%d lines", lines)
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/query")
+	b.ReportMetric(float64(moved.Load())/b.Elapsed().Seconds()/1e6, "MB/s-transfer")
 }

@@ -17,7 +17,6 @@ import (
 	"ipnstack/internal/testnet"
 	"ipnstack/msgcat"
 	"ipnstack/nic"
-
 )
 
 var update = flag.Bool("update", false, "rewrite the expected output of the golden decks")

@@ -249,8 +249,8 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 		if mac == "" {
 			mac = "-"
 		}
-		out.Say(msgcat.New("IPN167I", pad(l.Config.ID, 8), pad(string(l.Config.Type), 8), pad(string(l.State), 8),
-			pad(dev, 16), pad(l.Config.Addr.String(), 19), pad(strconv.Itoa(int(l.MTU)), 7), mac))
+		out.Say(msgcat.New("IPN167I", l.Config.ID, string(l.Config.Type), string(l.State),
+			dev, l.Config.Addr.String(), l.MTU, mac))
 		for _, f := range l.Config.Forwards {
 			stackPorts := "port " + strconv.Itoa(int(f.StackPort))
 			if f.Count > 1 {
@@ -359,7 +359,7 @@ func (s *System) queryRoutes(_ context.Context, _ *command.Request, out command.
 		if !r.Active {
 			st = "INACTIVE"
 		}
-		out.Say(msgcat.New("IPN103I", pad(id, 8), pad(r.Net.String(), 19), pad(gw, 16), pad(r.Link, 8), st))
+		out.Say(msgcat.New("IPN103I", id, r.Net.String(), gw, r.Link, st))
 	}
 	out.Say(msgcat.New("IPN104I", len(routes)))
 }
@@ -372,7 +372,7 @@ func (s *System) queryARP(_ context.Context, _ *command.Request, out command.Out
 		if mac == "" {
 			mac = "-"
 		}
-		out.Say(msgcat.New("IPN113I", pad(n.Link, 8), pad(n.Addr.String(), 16), pad(mac, 18), n.State))
+		out.Say(msgcat.New("IPN113I", n.Link, n.Addr.String(), mac, n.State))
 	}
 	out.Say(msgcat.New("IPN114I", len(ns)))
 }

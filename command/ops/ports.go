@@ -87,8 +87,7 @@ func (s *System) queryConnections(_ context.Context, req *command.Request, out c
 		if c.Kind == conn.KindListener {
 			foreign = "*"
 		}
-		out.Say(msgcat.New("IPN141I", pad(strconv.FormatUint(c.ID, 10), 8), pad(c.State, 12),
-			pad(c.Local.String(), 22), pad(foreign, 22), c.Owner))
+		out.Say(msgcat.New("IPN141I", strconv.FormatUint(c.ID, 10), c.State, c.Local.String(), foreign, c.Owner))
 		out.Say(msgcat.New("IPN146I", c.BytesIn, c.BytesOut, c.Retransmits, c.Age, c.Idle))
 	}
 	if shown < len(match) {

@@ -281,12 +281,16 @@ func cleanTermType(p []byte) string {
 	return string(b)
 }
 
+// askable are the options we ever ask for; no other can be waiting for an
+// answer.
+var askable = [...]byte{optBinary, optEcho, optSGA, optTTYPE, optNAWS}
+
 // settled reports whether every request has been answered and the peer has
 // told what it agreed to tell (its size after WILL NAWS, its type after
 // WILL TTYPE).
 func (e *engine) settled() bool {
-	for i := range e.us {
-		if e.us[i].pending() || e.him[i].pending() {
+	for _, o := range askable {
+		if e.us[o].pending() || e.him[o].pending() {
 			return false
 		}
 	}

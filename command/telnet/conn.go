@@ -99,14 +99,14 @@ func Server(nc net.Conn, opts Options) *Conn {
 	return &Conn{nc: nc, opts: opts, e: newEngine(opts), raw: make([]byte, 4096)}
 }
 
-// Negotiate sends the requests Options asks for and waits until the peer has
-// answered them all (and sent its window size and terminal type if it
+// Negotiate sends the requests Options asks for and waits until the peer
+// has answered them all (and sent its window size and terminal type if it
 // agreed to), at most Options.NegotiationTimeout. A peer that answers
-// nothing, such as inetutils telnet before it has seen an option, costs
-// the timeout and leaves line mode. Data that arrives meanwhile is kept for
-// the read methods. Negotiate uses the connection's read deadline and
-// clears it when done. It returns the mode and an error only if the
-// connection failed.
+// nothing (a raw TCP client such as nc) costs the timeout and stays in line
+// mode; answers that come later still count. Data that arrives meanwhile
+// is kept for the read methods. Negotiate uses the connection's read
+// deadline and clears it when done. It returns the mode, and an error only
+// if the connection failed.
 func (c *Conn) Negotiate() (Mode, error) {
 	c.rmu.Lock()
 	defer c.rmu.Unlock()

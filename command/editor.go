@@ -38,6 +38,11 @@ type EditorConfig struct {
 	Stdout      io.Writer
 	IsTerminal  func() bool
 	Width       func() int
+	// Remote: the terminal is at the far end of a connection (a telnet
+	// console in character mode): nothing here to put in raw mode.
+	Remote bool
+	// OnWidth registers readline's redraw for window size changes.
+	OnWidth func(redraw func())
 }
 
 // NewEditor starts a line editor.
@@ -60,6 +65,15 @@ func NewEditor(cfg EditorConfig) (*Editor, error) {
 	if cfg.IsTerminal != nil {
 		rc.FuncIsTerminal = cfg.IsTerminal
 	}
+	if cfg.Remote {
+		rc.FuncIsTerminal = func() bool { return true }
+		rc.FuncMakeRaw = func() error { return nil }
+		rc.FuncExitRaw = func() error { return nil }
+		rc.ForceUseInteractive = true
+	}
+	if cfg.OnWidth != nil {
+		rc.FuncOnWidthChanged = cfg.OnWidth
+	}
 	e := &Editor{out: cfg.Stdout, fd: int(os.Stdin.Fd())}
 	if e.out == nil {
 		e.out = os.Stdout
@@ -77,7 +91,17 @@ func NewEditor(cfg EditorConfig) (*Editor, error) {
 
 // ReadLine reads one line. It returns io.EOF on Ctrl-D at an empty line or
 // once the editor is closed, and ErrInterrupt on Ctrl-C.
-func (e *Editor) ReadLine() (string, error) {
+func (e *Editor) ReadLine() (string, error) { return e.read(e.rl.Readline) }
+
+// ReadPassword reads a line without showing it.
+func (e *Editor) ReadPassword(prompt string) (string, error) {
+	return e.read(func() (string, error) {
+		b, err := e.rl.ReadPassword(prompt)
+		return string(b), err
+	})
+}
+
+func (e *Editor) read(f func() (string, error)) (string, error) {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
@@ -85,12 +109,15 @@ func (e *Editor) ReadLine() (string, error) {
 	}
 	e.reading = true
 	e.mu.Unlock()
-	line, err := e.rl.Readline()
+	line, err := f()
 	e.mu.Lock()
 	e.reading = false
 	e.mu.Unlock()
 	return line, err
 }
+
+// SetPrompt changes the prompt of the next ReadLine.
+func (e *Editor) SetPrompt(p string) { e.rl.SetPrompt(p) }
 
 // Println prints a line above the prompt and redraws the line being typed.
 // It may be called from any goroutine. It does not use readline's own Write,

@@ -27,9 +27,10 @@ type Sink interface {
 
 // Console is one attached console.
 type Console struct {
-	Info  ConsoleInfo
-	Addr  string // where it comes from: "terminal", "local", "10.77.0.2:40001"
-	Since time.Time
+	Info     ConsoleInfo
+	Addr     string // where it comes from: "terminal", "local", "10.77.0.2:40001"
+	Since    time.Time
+	Listener string // the console listener it came through, if remote
 
 	hub     *Hub
 	sink    Sink
@@ -37,14 +38,27 @@ type Console struct {
 	cancel  context.CancelFunc
 	mu      sync.Mutex // serialises writes to sink
 	busy    sync.Mutex // held while a command runs
-	queue   chan string
 	closed  chan struct{}
 	once    sync.Once
 	dropped atomic.Uint64
 
-	stopPump chan struct{} // closed to make pump drain its queue and end
-	pumpDone chan struct{}
+	// The output queue: replies, unsolicited messages and end-of-command
+	// marks, written to the sink in order by the console's writer, so that
+	// a slow console never blocks a command handler or the stack.
+	qmu      sync.Mutex
+	q        []outItem
+	unsolN   int           // unsolicited items queued
+	wake     chan struct{} // a new item is queued
+	stopW    chan struct{} // closed to make the writer drain the queue and end
+	writerOK chan struct{} // closed when the writer has ended
 	stopOnce sync.Once
+}
+
+type outItem struct {
+	kind byte // 'R' reply, 'U' unsolicited, 'D' the command's end
+	line string
+	rc   int
+	ack  chan error // 'D': gets the sink's answer once written
 }
 
 // Counters are the command counts QUERY STATISTICS shows.
@@ -81,7 +95,8 @@ func NewHub(t *Table, exec Executor, hc *Hardcopy, log *zap.Logger) *Hub {
 }
 
 // unsolicitedQueue is how many unsolicited lines may wait for a slow console
-// before further ones are dropped for it (and counted).
+// before further ones are dropped for it (and counted). Replies to the
+// console's own commands are never dropped.
 const unsolicitedQueue = 1024
 
 // ErrClosing is returned by Attach once the stack is shutting down.
@@ -90,6 +105,12 @@ var ErrClosing = fmt.Errorf("the stack is shutting down")
 // Attach adds a console. prefix names its kind ("L" local socket, "T"
 // telnet); the id is the prefix and a sequence number, or fixedID if given.
 func (h *Hub) Attach(prefix, fixedID, addr string, auth Authority, sink Sink) (*Console, error) {
+	return h.AttachOperator(prefix, fixedID, addr, "", "", auth, sink)
+}
+
+// AttachOperator adds a console on which an operator logged on, through a
+// console listener.
+func (h *Hub) AttachOperator(prefix, fixedID, addr, operator, listener string, auth Authority, sink Sink) (*Console, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
@@ -101,14 +122,14 @@ func (h *Hub) Attach(prefix, fixedID, addr string, auth Authority, sink Sink) (*
 		id = fmt.Sprintf("%s%03d", prefix, h.seq[prefix])
 	}
 	c := &Console{
-		Info: ConsoleInfo{ID: id, Auth: auth}, Addr: addr, Since: h.Clock(),
-		hub: h, sink: sink, queue: make(chan string, unsolicitedQueue), closed: make(chan struct{}),
-		stopPump: make(chan struct{}), pumpDone: make(chan struct{}),
+		Info: ConsoleInfo{ID: id, Operator: operator, Auth: auth}, Addr: addr, Since: h.Clock(), Listener: listener,
+		hub: h, sink: sink, closed: make(chan struct{}),
+		wake: make(chan struct{}, 1), stopW: make(chan struct{}), writerOK: make(chan struct{}),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	h.consoles[c] = struct{}{}
-	go c.pump()
-	h.Log.Info("console attached", zap.String("console", id), zap.String("addr", addr))
+	go c.writer()
+	h.Log.Info("console attached", zap.String("console", id), zap.String("addr", addr), zap.String("operator", operator))
 	return c, nil
 }
 
@@ -134,11 +155,7 @@ func (h *Hub) Broadcast(m msgcat.Msg) {
 		h.Hardcopy.Flush()
 	}
 	for _, c := range h.Consoles() {
-		select {
-		case c.queue <- line:
-		default:
-			c.dropped.Add(1)
-		}
+		c.enqueue(outItem{kind: 'U', line: line})
 	}
 }
 
@@ -156,9 +173,7 @@ func (c *Console) Session() *Session {
 		if h.Hardcopy != nil {
 			h.Hardcopy.Line(c.Info.ID, '>', line)
 		}
-		c.mu.Lock()
-		c.sink.Reply(line)
-		c.mu.Unlock()
+		c.enqueue(outItem{kind: 'R', line: line})
 	})}
 }
 
@@ -191,42 +206,92 @@ func (c *Console) Run(s *Session, line string) bool {
 	if h.Hardcopy != nil {
 		h.Hardcopy.Flush()
 	}
-	c.mu.Lock()
-	err := c.sink.Done(rc)
-	c.mu.Unlock()
-	return err == nil
+	ack := make(chan error, 1)
+	if !c.enqueue(outItem{kind: 'D', rc: rc, ack: ack}) {
+		return false
+	}
+	select {
+	case err := <-ack:
+		return err == nil
+	case <-c.writerOK:
+		return false
+	}
 }
 
-// pump writes unsolicited lines to the sink until stopPump; then it writes
-// what is still queued and ends.
-func (c *Console) pump() {
-	defer close(c.pumpDone)
-	write := func(line string) {
-		c.mu.Lock()
-		c.sink.Unsolicited(line)
-		c.mu.Unlock()
+// enqueue adds an item to the output queue. Unsolicited messages beyond
+// unsolicitedQueue waiting for a console are dropped for it (and counted);
+// replies never are. It returns false once the console's writer has ended.
+func (c *Console) enqueue(it outItem) bool {
+	c.qmu.Lock()
+	select {
+	case <-c.writerOK:
+		c.qmu.Unlock()
+		return false
+	default:
 	}
+	if it.kind == 'U' {
+		if c.unsolN >= unsolicitedQueue {
+			c.qmu.Unlock()
+			c.dropped.Add(1)
+			return true
+		}
+		c.unsolN++
+	}
+	c.q = append(c.q, it)
+	c.qmu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// writer writes the queue to the sink until stopW; then it writes what is
+// still queued and ends.
+func (c *Console) writer() {
+	defer close(c.writerOK)
 	for {
+		c.qmu.Lock()
+		items := c.q
+		c.q = nil
+		c.unsolN = 0
+		c.qmu.Unlock()
+		for _, it := range items {
+			c.mu.Lock()
+			var err error
+			switch it.kind {
+			case 'R':
+				err = c.sink.Reply(it.line)
+			case 'U':
+				err = c.sink.Unsolicited(it.line)
+			case 'D':
+				err = c.sink.Done(it.rc)
+			}
+			c.mu.Unlock()
+			if it.ack != nil {
+				it.ack <- err
+			}
+		}
+		if len(items) > 0 {
+			continue
+		}
 		select {
-		case line := <-c.queue:
-			write(line)
-		case <-c.stopPump:
-			for {
-				select {
-				case line := <-c.queue:
-					write(line)
-				default:
-					return
-				}
+		case <-c.wake:
+		case <-c.stopW:
+			c.qmu.Lock()
+			left := len(c.q)
+			c.qmu.Unlock()
+			if left == 0 {
+				return
 			}
 		}
 	}
 }
 
-// drainPump stops the pump once every queued unsolicited line is written.
-func (c *Console) drainPump() {
-	c.stopOnce.Do(func() { close(c.stopPump) })
-	<-c.pumpDone
+// drainWriter stops the writer once every queued item is written.
+func (c *Console) drainWriter() {
+	c.stopOnce.Do(func() { close(c.stopW) })
+	<-c.writerOK
 }
 
 // Detach removes a console whose connection ended.
@@ -234,7 +299,7 @@ func (c *Console) Detach() {
 	c.once.Do(func() {
 		close(c.closed)
 		c.cancel()
-		c.stopOnce.Do(func() { close(c.stopPump) })
+		c.stopOnce.Do(func() { close(c.stopW) })
 		h := c.hub
 		h.mu.Lock()
 		delete(h.consoles, c)
@@ -253,7 +318,7 @@ func (c *Console) End(reason string) {
 }
 
 func (c *Console) endLocked(reason string) {
-	c.drainPump()
+	c.drainWriter()
 	c.mu.Lock()
 	c.sink.Close(reason)
 	c.mu.Unlock()

@@ -11,6 +11,7 @@ func rows() []Spec {
 	all = append(all, consoleRows...)
 	all = append(all, portRows...)
 	all = append(all, linkRows...)
+	all = append(all, remoteRows...)
 	return all
 }
 

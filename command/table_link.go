@@ -47,11 +47,15 @@ var linkRows = []Spec{
 		Mutates:  true, Auth: AuthFull,
 	},
 	{
-		Verb:     "STOP",
-		Summary:  "Stop a link until START LINK",
-		Operands: []Operand{{Key: "LINK", Type: Name{Max: 8}, Required: true, Help: "the link"}},
-		Example:  "STOP LINK=OSA1",
-		Mutates:  true, Auth: AuthFull,
+		Verb:    "STOP",
+		Summary: "Stop a link until START LINK, or end a console",
+		Operands: []Operand{
+			{Key: "LINK", Type: Name{Max: 8}, Help: "the link to stop"},
+			{Key: "CONSOLE", Type: Name{Max: 8}, Help: "the console to end (QUERY CONSOLES shows the ids)"},
+		},
+		AtLeastOne: []string{"LINK", "CONSOLE"},
+		Example:    "STOP LINK=OSA1",
+		Mutates:    true, Auth: AuthFull,
 	},
 	{
 		Verb: "Query", Object: "LINKs",

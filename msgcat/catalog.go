@@ -16,6 +16,7 @@ var groups = []Group{
 	linkGroup,
 	routeGroup,
 	consoleGroup,
+	remoteGroup,
 	syntaxGroup,
 	faultGroup,
 }

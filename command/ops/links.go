@@ -20,7 +20,6 @@ var linkHandlers = map[string]Handler{
 	"DEFINE LINK":  (*System).defineLink,
 	"DELETE LINK":  (*System).deleteLink,
 	"START":        (*System).startLink,
-	"STOP":         (*System).stopLink,
 	"QUERY LINKS":  (*System).queryLinks,
 	"SET":          (*System).set,
 	"DEFINE ROUTE": (*System).defineRoute,

@@ -30,6 +30,7 @@ var handlers = bind(
 	},
 	portHandlers,
 	linkHandlers,
+	consoleHandlers,
 )
 
 func bind(groups ...map[string]Handler) map[string]Handler {
@@ -63,6 +64,8 @@ type System struct {
 	stopBy   string
 	hubMu    sync.Mutex
 	homeMask int // SET MASK before any SET IPADDR
+
+	listeners map[string]*consoleListener // DEFINE CONSOLE
 }
 
 // Config are the settings a System is built with.
@@ -77,7 +80,8 @@ func New(cfg Config) (*System, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), stop: make(chan struct{})}
+	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), stop: make(chan struct{}),
+		listeners: map[string]*consoleListener{}}
 	stk, err := nic.New(nic.Options{Sink: s.Broadcast, Clock: cfg.Clock})
 	if err != nil {
 		return nil, err
@@ -116,8 +120,11 @@ func (s *System) Broadcast(m msgcat.Msg) {
 	}
 }
 
-// Close ends the connection table and the stack.
+// Close ends the console listeners, the connection table and the stack.
 func (s *System) Close() {
+	s.cmdMu.Lock()
+	s.closeConsoles()
+	s.cmdMu.Unlock()
 	s.Conns.Close()
 	s.Stack.Close()
 }

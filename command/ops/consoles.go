@@ -1,0 +1,148 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"sort"
+	"syscall"
+	"time"
+
+	"ipnstack/command"
+	"ipnstack/msgcat"
+)
+
+var consoleHandlers = map[string]Handler{
+	"DEFINE CONSOLE": (*System).defineConsole,
+	"DELETE CONSOLE": (*System).deleteConsole,
+	"QUERY CONSOLES": (*System).queryConsoles,
+	"STOP":           (*System).stop,
+}
+
+// consoleListener is a telnet listener of DEFINE CONSOLE.
+type consoleListener struct {
+	id      string
+	where   string // HOST or STACK
+	addr    netip.AddrPort
+	timeout time.Duration
+	srv     *command.TelnetServer
+}
+
+func (s *System) defineConsole(_ context.Context, req *command.Request, out command.Out) {
+	a := req.Args
+	id, where := a.Str("ID"), a.Str("WHERE")
+	if _, ok := s.listeners[id]; ok {
+		out.Say(msgcat.New("IPN512E", id))
+		return
+	}
+	ip := a.Addr("IPADDR")
+	if !ip.IsValid() {
+		ip = netip.MustParseAddr("127.0.0.1")
+		if where == "STACK" {
+			ip = netip.IPv4Unspecified()
+		}
+	}
+	addr := netip.AddrPortFrom(ip, uint16(a.Int("PORT")))
+	var ln net.Listener
+	var err error
+	if where == "STACK" {
+		ln, err = s.Conns.Listen("CONSOLE", addr)
+	} else {
+		ln, err = net.Listen("tcp4", addr.String())
+	}
+	if err != nil {
+		out.Say(msgcat.New("IPN514E", addr.String(), listenErr(err)))
+		return
+	}
+	timeout := time.Duration(a.Int("TIMEOUT")) * time.Second
+	srv := &command.TelnetServer{Name: id, Hub: s.Hub, Auth: s, Listener: ln, IdleTimeout: timeout}
+	s.listeners[id] = &consoleListener{id: id, where: where, addr: addr, timeout: timeout, srv: srv}
+	go srv.Serve()
+	out.Say(msgcat.New("IPN510I", id, where, addr.String()))
+}
+
+func listenErr(err error) string {
+	var se syscall.Errno
+	if errors.As(err, &se) {
+		return se.Error()
+	}
+	return err.Error()
+}
+
+func (s *System) deleteConsole(_ context.Context, req *command.Request, out command.Out) {
+	id := req.Args.Str("ID")
+	l, ok := s.listeners[id]
+	if !ok {
+		out.Say(msgcat.New("IPN513E", id))
+		return
+	}
+	delete(s.listeners, id)
+	l.srv.Close()
+	n := 0
+	for _, c := range s.Hub.Consoles() {
+		if c.Listener == id {
+			go c.End("console listener " + id + " deleted")
+			n++
+		}
+	}
+	out.Say(msgcat.New("IPN511I", id, n))
+}
+
+func (s *System) queryConsoles(_ context.Context, _ *command.Request, out command.Out) {
+	cs := s.Hub.Consoles()
+	out.Say(msgcat.New("IPN515I"))
+	for _, c := range cs {
+		op := c.Info.Operator
+		if op == "" {
+			op = "-"
+		}
+		auth := "FULL"
+		if c.Info.Auth == command.AuthQuery {
+			auth = "QUERY"
+		}
+		out.Say(msgcat.New("IPN516I", c.Info.ID, op, auth, c.Addr, c.Since))
+	}
+	ids := make([]string, 0, len(s.listeners))
+	for id := range s.listeners {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		l := s.listeners[id]
+		out.Say(msgcat.New("IPN517I", l.id, l.where, l.srv.Listener.Addr().String(), l.timeout))
+	}
+	out.Say(msgcat.New("IPN518I", len(cs), len(ids)))
+}
+
+// stop is STOP LINK= or STOP CONSOLE=.
+func (s *System) stop(ctx context.Context, req *command.Request, out command.Out) {
+	a := req.Args
+	if a.Has("LINK") == a.Has("CONSOLE") {
+		out.Say(msgcat.New("IPN521E"))
+		return
+	}
+	if a.Has("LINK") {
+		s.stopLink(ctx, req, out)
+		return
+	}
+	id := a.Str("CONSOLE")
+	for _, c := range s.Hub.Consoles() {
+		if c.Info.ID == id {
+			out.Say(msgcat.New("IPN519I", id, req.Console.ID))
+			// End waits for the console's running command (this one,
+			// if a console stops itself) before closing it.
+			go c.End("stopped by console " + req.Console.ID)
+			return
+		}
+	}
+	out.Say(msgcat.New("IPN520E", id))
+}
+
+// closeConsoles closes the console listeners (at shutdown).
+func (s *System) closeConsoles() {
+	for id, l := range s.listeners {
+		l.srv.Close()
+		delete(s.listeners, id)
+	}
+}

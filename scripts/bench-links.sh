@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Link benchmarks (needs root): the stack against the kernel on the same veth
+# pair, in interleaved rounds, figures printed as ratios per round.
+#
+#   ns ipnbA: veth end A; the kernel server at 10.77.40.1, the stack (a RAW
+#             link on the same end) at 10.77.40.10
+#   ns ipnbB: veth end B, the client at 10.77.40.2
+#
+# DL: the server sends 1 GiB, the client reads (like FTP RETR).
+# UL: the client sends 1 GiB, the server reads (like FTP STOR).
+# SHORT: 10,000 connections, 8 at a time: connect, send 1 KiB, close.
+# IDLE: 10,000 idle connections held by the stack: RSS per connection.
+#
+# Usage: scripts/bench-links.sh [rounds]   (default 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+A=ipnbA$$ B=ipnbB$$ VA=ipnbva$$ VB=ipnbvb$$
+bin=$(mktemp -d)
+cleanup() {
+  pkill -f "$bin/ipnbench" 2>/dev/null || true
+  ip netns del "$A" 2>/dev/null || true
+  ip netns del "$B" 2>/dev/null || true
+  rm -rf "$bin"
+}
+trap cleanup EXIT
+go build -o "$bin/ipnbench" ./scripts/ipnbench
+
+ip netns add "$A"
+ip netns add "$B"
+ip link add "$VA" type veth peer name "$VB"
+ip link set "$VA" netns "$A"
+ip link set "$VB" netns "$B"
+ip -n "$A" addr add 10.77.40.1/24 dev "$VA"
+ip -n "$B" addr add 10.77.40.2/24 dev "$VB"
+for ns in "$A" "$B"; do ip -n "$ns" link set lo up; done
+ip -n "$A" link set "$VA" up
+ip -n "$B" link set "$VB" up
+# The client's own TIME_WAIT must not slow it down (see shared/reference/netstack.md).
+ip netns exec "$B" sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="10000 65535"
+
+# serve IMPL MODE: starts a server in ns A and waits until it listens.
+serve() {
+  local impl=$1 mode=$2 addr
+  if [ "$impl" = stack ]; then addr=10.77.40.10/24; else addr=10.77.40.1/24; fi
+  ip netns exec "$A" "$bin/ipnbench" server --impl "$impl" --dev "$VA" --addr "$addr" --port 5001 --mode "$mode" \
+    > "$bin/server.out" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do grep -q READY "$bin/server.out" 2>/dev/null && return; sleep 0.05; done
+  echo "server did not start:"; cat "$bin/server.out"; exit 1
+}
+stop() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }
+target() { if [ "$1" = stack ]; then echo 10.77.40.10:5001; else echo 10.77.40.1:5001; fi; }
+# run IMPL MODE CLIENTMODE: one measurement; prints the figure.
+run() {
+  serve "$1" "$2"
+  ip netns exec "$B" timeout 120 "$bin/ipnbench" client --target "$(target "$1")" --mode "$3" "${@:4}"
+  stop
+}
+figure() { awk '{for (i=1;i<=NF;i++) if ($i ~ /Gbit\/s|\/s$/) {print $(i-1)} }' | sed 's/[^0-9.]//g' | tail -1; }
+ratio() { awk -v s="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", s / k; else print "n/a" }'; }
+
+echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')"
+for r in $(seq "$rounds"); do
+  kd=$(run kernel source dl | tee /dev/stderr | figure)
+  sd=$(run stack source dl | tee /dev/stderr | figure)
+  ku=$(run kernel sink ul --bytes $((1<<30)) | tee /dev/stderr | figure)
+  su=$(run stack sink ul --bytes $((1<<30)) | tee /dev/stderr | figure)
+  ks=$(run kernel short short --conns 10000 --c 8 | tee /dev/stderr | sed 's/.*: //; s/\/s//')
+  ss=$(run stack short short --conns 10000 --c 8 | tee /dev/stderr | sed 's/.*: //; s/\/s//')
+  echo "ROUND $r  DL kernel $kd stack $sd Gbit/s ratio $(ratio "$sd" "$kd")  UL kernel $ku stack $su Gbit/s ratio $(ratio "$su" "$ku")  SHORT kernel $ks stack $ss /s ratio $(ratio "$ss" "$ks")"
+done
+
+# Memory per idle connection held by the stack.
+serve stack idle
+before=$(awk '/READY/ {print $3}' "$bin/server.out")
+ip netns exec "$B" "$bin/ipnbench" client --target 10.77.40.10:5001 --mode idle --conns 10000 --hold 30s > "$bin/client.out" &
+client=$!
+for _ in $(seq 600); do grep -q OPEN "$bin/client.out" 2>/dev/null && break; sleep 0.1; done
+sleep 1
+kill -USR1 "$server"; sleep 2
+after=$(awk '/CONNS/ {print $4}' "$bin/server.out" | tail -1)
+conns=$(awk '/CONNS/ {print $2}' "$bin/server.out" | tail -1)
+kill "$client" 2>/dev/null || true
+stop
+echo "IDLE $conns connections: RSS $before -> $after bytes: $(awk -v a="$after" -v b="$before" -v n="$conns" 'BEGIN { printf "%.2f", (a - b) / n / 1024 }') KiB per connection"

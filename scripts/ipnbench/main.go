@@ -1,0 +1,244 @@
+// Command ipnbench is the load tool of scripts/bench-links.sh: a server that
+// runs either on the stack (a RAW link on a veth end, through package conn)
+// or on the kernel, and a client that measures bulk throughput both ways,
+// short connections per second, and holds idle connections. The script runs
+// both servers on the same veth, in interleaved rounds, and prints ratios.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"ipnstack/command/ops"
+	"ipnstack/nic"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: ipnbench server|client [flags]")
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "server":
+		server(os.Args[2:])
+	case "client":
+		client(os.Args[2:])
+	default:
+		fmt.Fprintln(os.Stderr, "usage: ipnbench server|client [flags]")
+		os.Exit(2)
+	}
+}
+
+// server modes: sink reads each connection to EOF (UL); source writes
+// --bytes to each connection and closes (DL); short reads to EOF and closes
+// (connection rate); idle keeps every connection open (memory).
+func server(args []string) {
+	fs := flag.NewFlagSet("server", flag.ExitOnError)
+	impl := fs.String("impl", "stack", "stack or kernel")
+	dev := fs.String("dev", "", "stack: the veth end for the RAW link")
+	addr := fs.String("addr", "", "address/prefix to serve on (stack: the stack's; kernel: one the kernel has)")
+	port := fs.Int("port", 5001, "port")
+	mode := fs.String("mode", "sink", "sink, source, short or idle")
+	size := fs.Int64("bytes", 1<<30, "source: bytes per connection")
+	fs.Parse(args)
+	prefix := netip.MustParsePrefix(*addr)
+	var ln net.Listener
+	if *impl == "stack" {
+		sys, err := ops.New(ops.Config{})
+		if err != nil {
+			fail(err)
+		}
+		defer sys.Close()
+		if err := sys.Stack.DefineLink(nic.LinkConfig{ID: "BENCH", Type: nic.TypeRaw, Dev: *dev, Addr: prefix}); err != nil {
+			fail(err)
+		}
+		l, err := sys.Conns.Listen("BENCH", netip.AddrPortFrom(prefix.Addr(), uint16(*port)))
+		if err != nil {
+			fail(err)
+		}
+		ln = l
+	} else {
+		l, err := net.Listen("tcp4", netip.AddrPortFrom(prefix.Addr(), uint16(*port)).String())
+		if err != nil {
+			fail(err)
+		}
+		ln = l
+	}
+	var open atomic.Int64
+	var held sync.Mutex
+	var keep []net.Conn
+	usr := make(chan os.Signal, 1)
+	signal.Notify(usr, syscall.SIGUSR1)
+	go func() {
+		for range usr {
+			runtime.GC()
+			debug.FreeOSMemory()
+			fmt.Printf("CONNS %d RSS %d\n", open.Load(), rss())
+		}
+	}()
+	fmt.Printf("READY RSS %d\n", rss())
+	buf := make([]byte, 1<<20)
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		open.Add(1)
+		switch *mode {
+		case "idle":
+			held.Lock()
+			keep = append(keep, c)
+			held.Unlock()
+		case "source":
+			go func() {
+				b := make([]byte, 1<<20)
+				for left := *size; left > 0; {
+					n := int64(len(b))
+					if left < n {
+						n = left
+					}
+					w, err := c.Write(b[:n])
+					if err != nil {
+						break
+					}
+					left -= int64(w)
+				}
+				c.Close()
+				open.Add(-1)
+			}()
+		default: // sink, short
+			go func() {
+				b := make([]byte, 1<<20)
+				if *mode == "short" {
+					b = make([]byte, 4096)
+				}
+				for {
+					if _, err := c.Read(b); err != nil {
+						break
+					}
+				}
+				c.Close()
+				open.Add(-1)
+			}()
+		}
+		_ = buf
+	}
+}
+
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			f := strings.Fields(l)
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+func client(args []string) {
+	fs := flag.NewFlagSet("client", flag.ExitOnError)
+	target := fs.String("target", "", "ip:port")
+	mode := fs.String("mode", "dl", "dl, ul, short or idle")
+	size := fs.Int64("bytes", 1<<30, "ul: bytes to send")
+	conns := fs.Int("conns", 10000, "short, idle: connections")
+	conc := fs.Int("c", 8, "short: concurrent connections")
+	hold := fs.Duration("hold", 10*time.Second, "idle: how long to hold the connections")
+	fs.Parse(args)
+	switch *mode {
+	case "dl":
+		c, err := net.DialTimeout("tcp4", *target, 10*time.Second)
+		if err != nil {
+			fail(err)
+		}
+		t0 := time.Now()
+		n, err := io.Copy(io.Discard, c)
+		d := time.Since(t0)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Printf("DL %d bytes in %.3f s: %.2f Gbit/s\n", n, d.Seconds(), float64(n)*8/d.Seconds()/1e9)
+	case "ul":
+		c, err := net.DialTimeout("tcp4", *target, 10*time.Second)
+		if err != nil {
+			fail(err)
+		}
+		b := make([]byte, 1<<20)
+		t0 := time.Now()
+		for left := *size; left > 0; {
+			n := int64(len(b))
+			if left < n {
+				n = left
+			}
+			w, err := c.Write(b[:n])
+			if err != nil {
+				fail(err)
+			}
+			left -= int64(w)
+		}
+		c.(*net.TCPConn).CloseWrite()
+		io.Copy(io.Discard, c) // the server closes after reading everything
+		d := time.Since(t0)
+		fmt.Printf("UL %d bytes in %.3f s: %.2f Gbit/s\n", *size, d.Seconds(), float64(*size)*8/d.Seconds()/1e9)
+	case "short":
+		var next atomic.Int64
+		var failed atomic.Int64
+		var wg sync.WaitGroup
+		payload := make([]byte, 1024)
+		t0 := time.Now()
+		for w := 0; w < *conc; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for next.Add(1) <= int64(*conns) {
+					c, err := net.DialTimeout("tcp4", *target, 10*time.Second)
+					if err != nil {
+						failed.Add(1)
+						continue
+					}
+					c.Write(payload)
+					c.Close()
+				}
+			}()
+		}
+		wg.Wait()
+		d := time.Since(t0)
+		fmt.Printf("SHORT %d connections (%d failed) in %.3f s: %.0f/s\n", *conns, failed.Load(), d.Seconds(), float64(*conns)/d.Seconds())
+	case "idle":
+		var keep []net.Conn
+		for i := 0; i < *conns; i++ {
+			c, err := net.DialTimeout("tcp4", *target, 10*time.Second)
+			if err != nil {
+				fail(err)
+			}
+			keep = append(keep, c)
+		}
+		fmt.Printf("OPEN %d\n", len(keep))
+		ctx, cancel := context.WithTimeout(context.Background(), *hold)
+		defer cancel()
+		<-ctx.Done()
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "ipnbench:", err)
+	os.Exit(1)
+}

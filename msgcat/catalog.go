@@ -14,6 +14,7 @@ var groups = []Group{
 	stackGroup,
 	consoleGroup,
 	syntaxGroup,
+	ftpGroup,
 	faultGroup,
 }
 

@@ -146,6 +146,10 @@ func (s *session) cmdRNFR(arg string) string { s.changeTree("RNFR", arg); return
 // writable resolves a path that a command will change and checks the
 // session may; it replies itself on refusal.
 func (s *session) writable(arg string, create bool) (loc, bool) {
+	if vp, top := s.inTop(arg); top {
+		s.reply(rRootRO, vp)
+		return loc{}, false
+	}
 	l, err := s.resolve(arg)
 	if err != nil {
 		s.replyErr(err)

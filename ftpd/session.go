@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -395,6 +396,13 @@ func (s *session) rightsAt(l loc) rights {
 		return rights{}
 	}
 	return rights{write: true}
+}
+
+// inTop says whether arg names something directly in the virtual root
+// (a public name, or a name that could only be a new one there).
+func (s *session) inTop(arg string) (string, bool) {
+	vp := visiblePath(s.cwd, arg)
+	return vp, s.root == "/" && (vp == "/" || path.Dir(vp) == "/")
 }
 
 // resolve finds a path of the session's tree.

@@ -326,6 +326,10 @@ func (s *session) upload(verb, arg string) string {
 	if verb == "STOU" && arg == "" {
 		arg = "STOU"
 	}
+	if vp, top := s.inTop(arg); top {
+		s.reply(rNameBad, vp)
+		return ""
+	}
 	l, err := s.resolve(arg)
 	if err != nil {
 		s.replyErr(err)

@@ -110,3 +110,13 @@ func verbs(m map[string]*command) []string {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// usesData says whether a command is a transfer command, which takes the
+// session's data setup.
+func usesData(verb string) bool {
+	switch verb {
+	case "RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD":
+		return true
+	}
+	return false
+}

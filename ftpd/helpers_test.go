@@ -59,6 +59,19 @@ func (e *testEnv) countMsgs(id string) int {
 	return n
 }
 
+// fastTempDir is a temporary directory in memory (/dev/shm) when there is
+// one: the tests that move thousands of files measure the daemon, not the
+// machine's disk, whose journal can stall for seconds.
+func fastTempDir(t testing.TB) string {
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		if d, err := os.MkdirTemp("/dev/shm", "ftpd-test-"); err == nil {
+			t.Cleanup(func() { os.RemoveAll(d) })
+			return d
+		}
+	}
+	return t.TempDir()
+}
+
 // freePort finds a port for a control listener (tests only).
 func freePort(t testing.TB) uint16 {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -94,7 +107,7 @@ func dataRange(t testing.TB, n int) (uint16, uint16) {
 func newEnv(t testing.TB, mod func(*Config)) *testEnv {
 	tt, _ := t.(*testing.T)
 	e := &testEnv{t: tt}
-	base := t.TempDir()
+	base := fastTempDir(t)
 	e.pub, e.ro = filepath.Join(base, "pub"), filepath.Join(base, "ro")
 	os.Mkdir(e.pub, 0o755)
 	os.Mkdir(e.ro, 0o755)

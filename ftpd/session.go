@@ -268,6 +268,16 @@ func (s *session) dispatch(verb, arg string) string {
 		return ""
 	}
 	s.verb = verb
+	if usesData(verb) && s.pasv != nil {
+		// The PASV timeout covers the wait for the transfer command; once
+		// it is here, a slow file system must not expire the listener.
+		s.pasv.timer.Stop()
+		defer func() {
+			if s.pasv != nil {
+				s.pasv.timer.Reset(s.d.cfg.PasvTimeout)
+			}
+		}()
+	}
 	return cmd.run(s, arg)
 }
 

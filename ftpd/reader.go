@@ -163,5 +163,21 @@ func (c *cmdReader) add(b byte) ([]byte, bool) {
 // with blanks), except that a run of blanks after the verb counts as one.
 func splitCommand(line string) (verb, arg string) {
 	verb, arg, _ = strings.Cut(line, " ")
-	return strings.ToUpper(verb), strings.TrimLeft(arg, " ")
+	return asciiUpper(verb), strings.TrimLeft(arg, " ")
+}
+
+// asciiUpper folds a-z only, leaving other bytes as they are.
+func asciiUpper(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'a' && s[i] <= 'z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'a' && b[j] <= 'z' {
+					b[j] -= 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }

@@ -136,9 +136,7 @@ func New(cfg Config, tr Transport, users *Users, files *Files, sink func(msgcat.
 // ID is the daemon's id.
 func (d *Daemon) ID() string { return d.cfg.ID }
 
-// Addr is the address the daemon listens on (with the port the transport
-// chose, if the configured port was 0... which Config refuses; so the
-// configured one).
+// Addr is the address the daemon listens on.
 func (d *Daemon) Addr() netip.AddrPort {
 	d.mu.Lock()
 	defer d.mu.Unlock()

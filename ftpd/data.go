@@ -239,10 +239,7 @@ func (s *session) takeData() (dataSource, bool) {
 	ds := dataSource{pasv: s.pasv, active: s.active}
 	s.pasv, s.active = nil, netip.AddrPort{}
 	if ds.pasv != nil {
-		ds.pasv.timer.Stop()
-		if ds.pasv.expired.Load() {
-			return ds, true // the transfer reports the timeout
-		}
+		ds.pasv.timer.Stop() // an expired listener is reported by the transfer (425)
 		return ds, true
 	}
 	return ds, ds.active.IsValid()

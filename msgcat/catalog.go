@@ -18,6 +18,7 @@ var groups = []Group{
 	consoleGroup,
 	remoteGroup,
 	syntaxGroup,
+	ftpGroup,
 	faultGroup,
 }
 

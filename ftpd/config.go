@@ -1,0 +1,133 @@
+package ftpd
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"ipnstack/portrange"
+)
+
+// Anonymous says whether the anonymous users (anonymous, ftp) may log in.
+type Anonymous int
+
+// The ANONYMOUS= values of DEFINE FTPD.
+const (
+	AnonNo    Anonymous = iota // no anonymous login
+	AnonRead                   // anonymous users may read
+	AnonWrite                  // anonymous users may also upload new files and make directories
+)
+
+func (a Anonymous) String() string {
+	switch a {
+	case AnonRead:
+		return "READ"
+	case AnonWrite:
+		return "WRITE"
+	}
+	return "NO"
+}
+
+// ParseAnonymous reads an ANONYMOUS= value (NO, READ or WRITE, any case).
+func ParseAnonymous(s string) (Anonymous, error) {
+	switch strings.ToUpper(s) {
+	case "NO":
+		return AnonNo, nil
+	case "READ":
+		return AnonRead, nil
+	case "WRITE":
+		return AnonWrite, nil
+	}
+	return AnonNo, fmt.Errorf("ANONYMOUS=%s is not NO, READ or WRITE", s)
+}
+
+// Defaults of a Config's zero fields.
+const (
+	DefaultCount       = 20
+	DefaultTimeout     = 300 * time.Second
+	DefaultPasvTimeout = 60 * time.Second
+	DefaultLoginDelay  = time.Second
+	MaxFailedLogins    = 3
+)
+
+// Config is one daemon, as DEFINE FTPD describes it.
+type Config struct {
+	ID   string         // daemon id (ID=)
+	Addr netip.AddrPort // control address (IPADDR= and PORT=)
+	// Count is the most sessions served at once (COUNT=); the next client
+	// gets 421. Zero means DefaultCount.
+	Count int
+	// Timeout ends a session idle this long with 421 (TIMEOUT=). Zero means
+	// DefaultTimeout.
+	Timeout time.Duration
+	// DataPorts is the pool passive data ports come from: the daemon's own
+	// DATAPORTS= pool if it has one, else the stack's ephemeral pool.
+	DataPorts *portrange.Pool
+	// PasvAddr is the IPv4 address a 227 reply advertises (PASVADDR=, for a
+	// daemon behind NAT). The zero value advertises the control
+	// connection's local address. EPSV never needs it.
+	PasvAddr netip.Addr
+	// Active allows PORT and EPRT (ACTIVE=YES).
+	Active bool
+	// Anonymous allows the anonymous users (ANONYMOUS=).
+	Anonymous Anonymous
+	// Banner is the text of the 220 greeting (BANNER=); empty gives a
+	// default naming the daemon.
+	Banner string
+	// PasvTimeout gives a passive listener's port back when no transfer
+	// command used it within this time. Zero means DefaultPasvTimeout.
+	PasvTimeout time.Duration
+	// LoginDelay is how long a failed login waits before its 530. Zero means
+	// DefaultLoginDelay; a negative value means no delay (tests).
+	LoginDelay time.Duration
+	// Clock gives the time (tests pass a fake); nil means time.Now.
+	Clock func() time.Time
+}
+
+// ConfigError says what is wrong with a Config.
+type ConfigError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ConfigError) Error() string { return "FTPD " + e.Field + ": " + e.Reason }
+
+// withDefaults checks a Config and fills its zero fields.
+func (c Config) withDefaults() (Config, error) {
+	if c.ID == "" {
+		return c, &ConfigError{"ID", "is required"}
+	}
+	if !c.Addr.IsValid() || c.Addr.Port() == 0 {
+		return c, &ConfigError{"PORT", "the control address needs an address and a port"}
+	}
+	if c.DataPorts == nil {
+		return c, &ConfigError{"DATAPORTS", "a data-port pool is required"}
+	}
+	if c.PasvAddr.IsValid() && !c.PasvAddr.Unmap().Is4() {
+		return c, &ConfigError{"PASVADDR", "must be an IPv4 address"}
+	}
+	if c.Count < 0 || c.Timeout < 0 || c.PasvTimeout < 0 {
+		return c, &ConfigError{"COUNT", "COUNT and TIMEOUT cannot be negative"}
+	}
+	if c.Count == 0 {
+		c.Count = DefaultCount
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.PasvTimeout == 0 {
+		c.PasvTimeout = DefaultPasvTimeout
+	}
+	if c.LoginDelay == 0 {
+		c.LoginDelay = DefaultLoginDelay
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
+	}
+	if c.Banner == "" {
+		c.Banner = "TCP/IP FOR VSE FTP daemon " + c.ID + " ready"
+	}
+	c.Banner = strings.NewReplacer("\r", " ", "\n", " ").Replace(c.Banner)
+	return c, nil
+}

@@ -1,0 +1,351 @@
+package ftpd
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"ipnstack/msgcat"
+	"ipnstack/portrange"
+)
+
+// Daemon is one FTP daemon: a control listener and its sessions.
+type Daemon struct {
+	cfg   Config
+	tr    Transport
+	users *Users
+	files *Files
+	sink  func(msgcat.Msg)
+	log   *zap.Logger
+	cmds  map[string]*command
+
+	closing atomic.Bool
+	done    chan struct{} // closed when Shutdown begins
+
+	mu         sync.Mutex
+	ln         net.Listener
+	running    bool
+	stopped    bool
+	started    time.Time
+	sessions   map[uint64]*session
+	nextID     uint64
+	acceptDone chan struct{}
+	wg         sync.WaitGroup // one per session goroutine
+
+	c counters
+
+	inBurst      atomic.Bool
+	burstMu      sync.Mutex
+	burstStart   time.Time
+	burstRefused int64
+}
+
+// counters are the daemon's statistics, updated without locks.
+type counters struct {
+	sessionsTotal, refused, loggedIn           atomic.Uint64
+	failedLogins, lockouts                     atomic.Uint64
+	transfers, transfersFailed, aborts         atomic.Uint64
+	bytesIn, bytesOut, filesIn, filesOut       atomic.Uint64
+	pasv, pasvExhausted, foreignData, bounceNo atomic.Uint64
+	idleTimeouts                               atomic.Uint64
+}
+
+// Stats is a snapshot of a daemon for QUERY FTPDS.
+type Stats struct {
+	ID        string
+	Addr      netip.AddrPort
+	Running   bool
+	Started   time.Time
+	Count     int           // COUNT=
+	Timeout   time.Duration // TIMEOUT=
+	Active    bool
+	Anonymous Anonymous
+	PasvAddr  netip.Addr
+
+	Sessions        int    // now
+	SessionsTotal   uint64 // accepted since start
+	Refused         uint64 // refused at COUNT
+	Logins          uint64 // successful logins
+	FailedLogins    uint64
+	Lockouts        uint64 // sessions closed after 3 failed logins
+	IdleTimeouts    uint64
+	Transfers       uint64 // transfers and listings that completed
+	TransfersFailed uint64 // that ended with 4xx/5xx after starting
+	Aborts          uint64 // ended by ABOR
+	BytesIn         uint64
+	BytesOut        uint64
+	FilesIn         uint64
+	FilesOut        uint64
+	PasvRequests    uint64 // PASV and EPSV
+	PasvExhausted   uint64 // of which refused with 425: no port free
+	ForeignData     uint64 // data connections refused: wrong address
+	BounceRefused   uint64 // PORT/EPRT refused: foreign address or port < 1024
+	DataPorts       portrange.Stats
+}
+
+// SessionInfo is one session, for the console's display.
+type SessionInfo struct {
+	ID       uint64
+	User     string // "" before login
+	Client   netip.AddrPort
+	Since    time.Time
+	BytesIn  int64
+	BytesOut int64
+	FilesIn  int64
+	FilesOut int64
+	Transfer string // the command of the transfer running, or ""
+}
+
+// Errors of the daemon's life.
+var (
+	ErrRunning = errors.New("FTP daemon is already started")
+	ErrStopped = errors.New("FTP daemon is shut down")
+)
+
+// New makes a daemon; Start opens its listener.
+func New(cfg Config, tr Transport, users *Users, files *Files, sink func(msgcat.Msg), log *zap.Logger) (*Daemon, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if tr == nil || users == nil || files == nil {
+		return nil, &ConfigError{"ID", "a transport, users and files are required"}
+	}
+	if sink == nil {
+		sink = func(msgcat.Msg) {}
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	return &Daemon{
+		cfg: cfg, tr: tr, users: users, files: files, sink: sink,
+		log:      log.With(zap.String("ftpd", cfg.ID)),
+		cmds:     commandTable(),
+		done:     make(chan struct{}),
+		sessions: map[uint64]*session{},
+	}, nil
+}
+
+// ID is the daemon's id.
+func (d *Daemon) ID() string { return d.cfg.ID }
+
+// Addr is the address the daemon listens on.
+func (d *Daemon) Addr() netip.AddrPort {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ln != nil {
+		if ap := addrPortOf(d.ln.Addr()); ap.IsValid() {
+			return ap
+		}
+	}
+	return d.cfg.Addr
+}
+
+// Start opens the control listener and accepts clients.
+func (d *Daemon) Start() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped {
+		return ErrStopped
+	}
+	if d.running {
+		return ErrRunning
+	}
+	ln, err := d.tr.Listen(d.cfg.Addr)
+	if err != nil {
+		return err
+	}
+	d.ln, d.running, d.started = ln, true, d.cfg.Clock()
+	d.acceptDone = make(chan struct{})
+	go d.acceptLoop(ln, d.acceptDone)
+	low, high := d.cfg.DataPorts.Range()
+	d.sink(msgcat.New("IPN400I", d.cfg.ID, addrPortOf(ln.Addr()).String(), low, high, d.cfg.Count))
+	d.log.Info("FTP daemon started", zap.Stringer("addr", addrPortOf(ln.Addr())))
+	return nil
+}
+
+func (d *Daemon) acceptLoop(ln net.Listener, done chan struct{}) {
+	defer close(done)
+	backoff := 5 * time.Millisecond
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if d.closing.Load() {
+				return
+			}
+			if errors.Is(err, net.ErrClosed) {
+				d.sink(msgcat.New("IPN404E", d.cfg.ID, err.Error()))
+				d.log.Error("accept failed", zap.Error(err))
+				return
+			}
+			d.log.Warn("accept failed; retrying", zap.Error(err), zap.Duration("backoff", backoff))
+			select {
+			case <-time.After(backoff):
+			case <-d.done:
+				return
+			}
+			backoff = min(2*backoff, time.Second)
+			continue
+		}
+		backoff = 5 * time.Millisecond
+		d.admit(c)
+	}
+}
+
+// admit starts a session, or refuses the client at COUNT.
+func (d *Daemon) admit(c net.Conn) {
+	d.mu.Lock()
+	if d.closing.Load() {
+		d.mu.Unlock()
+		c.Close()
+		return
+	}
+	if len(d.sessions) >= d.cfg.Count {
+		d.mu.Unlock()
+		d.c.refused.Add(1)
+		peer := addrPortOf(c.RemoteAddr())
+		c.SetWriteDeadline(time.Now().Add(time.Second))
+		c.Write(appendReply(nil, replies[rTooMany].Code, ' ', replies[rTooMany].Text, d.cfg.Count))
+		c.Close()
+		d.sink(msgcat.New("IPN412W", d.cfg.ID, peer.String(), d.cfg.Count))
+		d.log.Warn("session refused at COUNT", zap.Stringer("client", peer), zap.Int("count", d.cfg.Count))
+		return
+	}
+	d.nextID++
+	s := newSession(d, d.nextID, c)
+	d.sessions[s.id] = s
+	d.wg.Add(1)
+	d.mu.Unlock()
+	d.c.sessionsTotal.Add(1)
+	go s.serve()
+}
+
+func (d *Daemon) sessionEnded(s *session) {
+	d.mu.Lock()
+	delete(d.sessions, s.id)
+	d.mu.Unlock()
+	d.wg.Done()
+}
+
+// Shutdown stops the daemon: no new clients; every session ends with 421,
+// a transfer in flight first aborted (an upload discarded, the previous
+// file kept). It waits for the sessions until ctx ends, then closes what is
+// left by force and waits for that.
+func (d *Daemon) Shutdown(ctx context.Context) error {
+	d.mu.Lock()
+	if d.stopped {
+		d.mu.Unlock()
+		return nil
+	}
+	d.stopped = true
+	running := d.running
+	d.closing.Store(true)
+	close(d.done)
+	ln, acceptDone := d.ln, d.acceptDone
+	d.mu.Unlock()
+	if !running {
+		return nil
+	}
+	ln.Close()
+	<-acceptDone
+	d.mu.Lock()
+	for _, s := range d.sessions {
+		s.shutdown()
+	}
+	d.mu.Unlock()
+	waited := make(chan struct{})
+	go func() { d.wg.Wait(); close(waited) }()
+	var err error
+	select {
+	case <-waited:
+	case <-ctx.Done():
+		err = ctx.Err()
+		d.mu.Lock()
+		for _, s := range d.sessions {
+			s.kill()
+		}
+		d.mu.Unlock()
+		<-waited
+	}
+	d.mu.Lock()
+	d.running = false
+	d.mu.Unlock()
+	d.sink(msgcat.New("IPN401I", d.cfg.ID, d.c.sessionsTotal.Load(), d.c.transfers.Load()))
+	d.log.Info("FTP daemon ended")
+	return err
+}
+
+// Stats takes a snapshot.
+func (d *Daemon) Stats() Stats {
+	d.mu.Lock()
+	n, running, started := len(d.sessions), d.running, d.started
+	d.mu.Unlock()
+	return Stats{
+		ID: d.cfg.ID, Addr: d.Addr(), Running: running, Started: started,
+		Count: d.cfg.Count, Timeout: d.cfg.Timeout, Active: d.cfg.Active, Anonymous: d.cfg.Anonymous, PasvAddr: d.cfg.PasvAddr,
+		Sessions: n, SessionsTotal: d.c.sessionsTotal.Load(), Refused: d.c.refused.Load(),
+		Logins: d.c.loggedIn.Load(), FailedLogins: d.c.failedLogins.Load(), Lockouts: d.c.lockouts.Load(),
+		IdleTimeouts: d.c.idleTimeouts.Load(),
+		Transfers:    d.c.transfers.Load(), TransfersFailed: d.c.transfersFailed.Load(), Aborts: d.c.aborts.Load(),
+		BytesIn: d.c.bytesIn.Load(), BytesOut: d.c.bytesOut.Load(), FilesIn: d.c.filesIn.Load(), FilesOut: d.c.filesOut.Load(),
+		PasvRequests: d.c.pasv.Load(), PasvExhausted: d.c.pasvExhausted.Load(),
+		ForeignData: d.c.foreignData.Load(), BounceRefused: d.c.bounceNo.Load(),
+		DataPorts: d.cfg.DataPorts.Stats(d.cfg.Clock()),
+	}
+}
+
+// Sessions lists the sessions, oldest first.
+func (d *Daemon) Sessions() []SessionInfo {
+	d.mu.Lock()
+	out := make([]SessionInfo, 0, len(d.sessions))
+	for _, s := range d.sessions {
+		out = append(out, s.info())
+	}
+	d.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// pasvRefused counts a PASV/EPSV refused for want of a port, and raises
+// IPN410W at the start of a burst.
+func (d *Daemon) pasvRefused(client netip.AddrPort) {
+	d.c.pasvExhausted.Add(1)
+	d.burstMu.Lock()
+	first := !d.inBurst.Load()
+	if first {
+		d.inBurst.Store(true)
+		d.burstStart = d.cfg.Clock()
+		d.burstRefused = 0
+	}
+	d.burstRefused++
+	d.burstMu.Unlock()
+	if first {
+		low, high := d.cfg.DataPorts.Range()
+		d.sink(msgcat.New("IPN410W", d.cfg.ID, low, high, client.String()))
+		d.log.Warn("data-port pool exhausted", zap.Stringer("client", client))
+	}
+}
+
+// pasvServed ends a burst of refusals (IPN411I).
+func (d *Daemon) pasvServed() {
+	if !d.inBurst.Load() {
+		return
+	}
+	d.burstMu.Lock()
+	if !d.inBurst.Load() {
+		d.burstMu.Unlock()
+		return
+	}
+	d.inBurst.Store(false)
+	n, dur := d.burstRefused, d.cfg.Clock().Sub(d.burstStart)
+	d.burstMu.Unlock()
+	d.sink(msgcat.New("IPN411I", d.cfg.ID, n, dur))
+	d.log.Info("data-port pool recovered", zap.Int64("refused", n), zap.Duration("burst", dur))
+}

@@ -1,0 +1,314 @@
+package ftpd
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// leftovers lists temporary upload files left in a directory.
+func leftovers(t *testing.T, dir string) []string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(dir, tempPrefix+"*"))
+	return m
+}
+
+func TestCountRefusal(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Count = 2 })
+	a, b := dial(t, e.addr), dial(t, e.addr)
+	a.read()
+	b.read()
+	c := dial(t, e.addr)
+	if code, text := c.read(); code != 421 || !strings.Contains(text, "COUNT=2") {
+		t.Fatalf("third session: %s", text)
+	}
+	if e.countMsgs("IPN412W") != 1 || e.d.Stats().Refused != 1 {
+		t.Fatalf("%v", e.messages())
+	}
+	a.expect("QUIT", 221)
+	time.Sleep(50 * time.Millisecond)
+	d := dial(t, e.addr)
+	if code, _ := d.read(); code != 220 {
+		t.Fatal("a session ended but no new one is admitted")
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Timeout = 300 * time.Millisecond })
+	c := dial(t, e.addr)
+	c.read()
+	c.login("USER1", "secret")
+	if code, text := c.read(); code != 421 || !strings.Contains(text, "Idle") {
+		t.Fatalf("%s", text)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if e.countMsgs("IPN403I") != 1 || !strings.Contains(strings.Join(e.messages(), "\n"), "(idle timeout)") {
+		t.Fatalf("%v", e.messages())
+	}
+}
+
+func TestFailedLogins(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.LoginDelay = time.Second })
+	bad := dial(t, e.addr)
+	bad.read()
+	good := dial(t, e.addr)
+	good.read()
+	bad.expect("USER user1", 331)
+	bad.send("PASS wrong")
+	// While the bad session waits out its delay, another logs in at once.
+	start := time.Now()
+	good.login("USER1", "secret")
+	if d := time.Since(start); d > 700*time.Millisecond {
+		t.Fatalf("a failed login delayed another session by %v", d)
+	}
+	if code, _ := bad.read(); code != 530 {
+		t.Fatal("first failure")
+	}
+	bad.expect("USER nosuch", 331) // unknown users get 331 too: no probing
+	bad.expect("PASS x", 530)
+	bad.expect("USER user1", 331)
+	bad.expect("PASS y", 421)
+	if _, err := bad.r.ReadByte(); err == nil {
+		t.Fatal("connection still open")
+	}
+	if e.countMsgs("IPN413W") != 1 || e.d.Stats().FailedLogins != 3 || e.d.Stats().Lockouts != 1 {
+		t.Fatalf("%v %+v", e.messages(), e.d.Stats())
+	}
+}
+
+func TestShutdownDuringUpload(t *testing.T) {
+	e := newEnv(t, nil)
+	must(t, os.WriteFile(filepath.Join(e.pub, "keep.txt"), []byte("previous"), 0o644))
+	idle := dial(t, e.addr)
+	idle.read()
+	c := dial(t, e.addr)
+	c.read()
+	c.login("USER1", "secret")
+	d := c.epsv()
+	defer d.Close()
+	c.expect("STOR /PUB/keep.txt", 150)
+	d.Write([]byte("half of the new cont"))
+	time.Sleep(100 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	must(t, e.d.Shutdown(ctx))
+	if code, text := c.read(); code != 421 {
+		t.Fatalf("uploading session: %s", text)
+	}
+	if code, text := idle.read(); code != 421 {
+		t.Fatalf("idle session: %s", text)
+	}
+	if b, _ := os.ReadFile(filepath.Join(e.pub, "keep.txt")); string(b) != "previous" {
+		t.Fatalf("previous file changed: %q", b)
+	}
+	if l := leftovers(t, e.pub); len(l) != 0 {
+		t.Fatalf("left behind: %v", l)
+	}
+	if e.countMsgs("IPN401I") != 1 || e.countMsgs("IPN400I") != 1 {
+		t.Fatalf("%v", e.messages())
+	}
+	if st := e.d.Stats(); st.DataPorts.InUse != 0 || st.Sessions != 0 {
+		t.Fatalf("after shutdown: %+v", st)
+	}
+}
+
+func TestAbortAndResetUpload(t *testing.T) {
+	e := newEnv(t, nil)
+	must(t, os.WriteFile(filepath.Join(e.pub, "keep.txt"), []byte("previous"), 0o644))
+	c := dial(t, e.addr)
+	c.read()
+	c.login("USER1", "secret")
+	c.expect("CWD /PUB", 250)
+
+	// ABOR in the middle of a STOR.
+	d := c.epsv()
+	c.expect("STOR keep.txt", 150)
+	d.Write([]byte("partial"))
+	time.Sleep(50 * time.Millisecond)
+	c.send("\xff\xf4\xff\xf2ABOR")
+	if code, text := c.read(); code != 426 {
+		t.Fatalf("ABOR: %s", text)
+	}
+	if code, text := c.read(); code != 226 {
+		t.Fatalf("ABOR: %s", text)
+	}
+	d.Close()
+
+	// A reset data connection.
+	d = c.epsv()
+	c.expect("STOR keep.txt", 150)
+	d.Write([]byte("partial"))
+	d.(*net.TCPConn).SetLinger(0)
+	d.Close()
+	if code, text := c.read(); code != 426 {
+		t.Fatalf("reset: %s", text)
+	}
+	if b, _ := os.ReadFile(filepath.Join(e.pub, "keep.txt")); string(b) != "previous" {
+		t.Fatalf("previous file changed: %q", b)
+	}
+	if l := leftovers(t, e.pub); len(l) != 0 {
+		t.Fatalf("left behind: %v", l)
+	}
+	// ABOR during a download of a big file, then the session goes on.
+	must(t, os.WriteFile(filepath.Join(e.pub, "big"), make([]byte, 32<<20), 0o644))
+	c.expect("TYPE I", 200)
+	d = c.epsv()
+	c.expect("RETR big", 150)
+	io.ReadFull(d, make([]byte, 1000))
+	c.send("ABOR")
+	if code, _ := c.read(); code != 426 {
+		t.Fatal("426")
+	}
+	if code, _ := c.read(); code != 226 {
+		t.Fatal("226")
+	}
+	d.Close()
+	c.expect("NOOP", 200)
+	if st := e.d.Stats(); st.Aborts != 2 {
+		t.Fatalf("aborts %d", st.Aborts)
+	}
+}
+
+func TestDataConnectionChecks(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.PasvTimeout = 300 * time.Millisecond })
+	must(t, os.WriteFile(filepath.Join(e.pub, "f"), []byte("data"), 0o644))
+	c := dial(t, e.addr)
+	c.read()
+	c.login("USER1", "secret")
+	c.expect("CWD /PUB", 250)
+
+	// One outstanding PASV per session.
+	c.expect("EPSV", 229)
+	c.expect("PASV", 227)
+	if in := e.pool.Stats(time.Now()).InUse; in != 1 {
+		t.Fatalf("two passive requests hold %d ports", in)
+	}
+	// A PASV not used in time gives its port back.
+	for i := 0; i < 100 && e.pool.Stats(time.Now()).InUse != 0; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if in := e.pool.Stats(time.Now()).InUse; in != 0 {
+		t.Fatalf("expired PASV still holds %d ports", in)
+	}
+	c.expect("RETR f", 150)
+	if code, text := c.read(); code != 425 {
+		t.Fatalf("%s", text)
+	}
+
+	// A data connection from another address is refused.
+	text := c.expect("EPSV", 229)
+	port, _ := strconv.Atoi(strings.TrimSuffix(text[strings.Index(text, "|||")+3:], "|)"))
+	dl := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
+	thief, err := dl.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Skipf("cannot dial from 127.0.0.2: %v", err)
+	}
+	defer thief.Close()
+	c.expect("RETR f", 150)
+	if code, text := c.read(); code != 425 || !strings.Contains(text, "127.0.0.2") {
+		t.Fatalf("%s", text)
+	}
+	if st := e.d.Stats(); st.ForeignData != 1 || st.DataPorts.InUse != 0 {
+		t.Fatalf("%+v", st)
+	}
+	// NAT: PASVADDR is what 227 advertises.
+	c.expect("QUIT", 221)
+}
+
+func TestPasvAddrAndActiveOff(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.PasvAddr = netip.MustParseAddr("203.0.113.7"); c.Active = false })
+	c := dial(t, e.addr)
+	c.read()
+	c.login("USER1", "secret")
+	text := c.expect("PASV", 227)
+	if !strings.Contains(text, "(203,0,113,7,") {
+		t.Fatalf("%s", text)
+	}
+	c.expect("PORT 127,0,0,1,100,100", 502)
+	c.expect("EPRT |1|127.0.0.1|25700|", 502)
+	if l := c.list("LIST /"); !strings.Contains(l, " PUB\r\n") || !strings.Contains(l, "dr-xr-xr-x") {
+		t.Fatalf("root listing %q", l)
+	}
+}
+
+func TestAnonymousAndUserRoot(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Anonymous = AnonWrite })
+	must(t, os.MkdirAll(filepath.Join(e.pub, "home", "joe"), 0o755))
+	must(t, os.WriteFile(filepath.Join(e.pub, "exists"), []byte("x"), 0o644))
+	must(t, e.users.Define(User{ID: "joe", Password: "pw", Root: "/PUB/home/joe"}))
+
+	a := dial(t, e.addr)
+	a.read()
+	a.expect("USER ftp", 331)
+	a.expect("PASS me@example.org", 230)
+	a.stor("STOR", "/PUB/new.txt", []byte("anon"))
+	a.expect("STOR /PUB/exists", 550)
+	a.expect("APPE /PUB/new.txt", 550)
+	a.expect("DELE /PUB/new.txt", 550)
+	a.expect("RNFR /PUB/new.txt", 550)
+	a.expect("MKD /PUB/anondir", 257)
+
+	j := dial(t, e.addr)
+	j.read()
+	j.login("joe", "pw")
+	j.expect("PWD", 257)
+	j.stor("STOR", "mine.txt", []byte("joe"))
+	if _, err := os.Stat(filepath.Join(e.pub, "home", "joe", "mine.txt")); err != nil {
+		t.Fatal(err)
+	}
+	j.expect("CWD ../..", 250)
+	if text := j.expect("PWD", 257); !strings.HasPrefix(text, `257 "/"`) {
+		t.Fatalf("%s", text)
+	}
+	j.expect("RETR /exists", 550) // /PUB/exists is outside joe's root
+	if l := j.list("NLST"); l != "mine.txt\r\n" {
+		t.Fatalf("%q", l)
+	}
+	if s := e.d.Sessions(); len(s) != 2 || s[0].User != "ANONYMOUS" || s[1].User != "JOE" || s[1].BytesIn != 3 {
+		t.Fatalf("%+v", s)
+	}
+}
+
+// TestDiskFull fills a small tmpfs: STOR gets 452, the previous file stays,
+// no temporary file is left, and the session goes on.
+func TestDiskFull(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("needs root to mount a tmpfs (CI is set)")
+		}
+		t.Skip("needs root to mount a tmpfs")
+	}
+	e := newEnv(t, nil)
+	dir := filepath.Join(t.TempDir(), "small")
+	must(t, os.Mkdir(dir, 0o755))
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("mount: %v %s", err, out)
+	}
+	defer exec.Command("umount", dir).Run()
+	must(t, os.WriteFile(filepath.Join(dir, "keep"), []byte("previous"), 0o644))
+	must(t, e.files.Define(File{Public: "SMALL", Dir: dir}))
+	c := dial(t, e.addr)
+	c.read()
+	c.login("USER1", "secret")
+	d := c.epsv()
+	c.expect("STOR /SMALL/keep", 150)
+	go func() { d.Write(make([]byte, 1<<20)); d.Close() }()
+	if code, text := c.read(); code != 452 {
+		t.Fatalf("%s", text)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "keep")); string(b) != "previous" {
+		t.Fatalf("%q", b)
+	}
+	if l := leftovers(t, dir); len(l) != 0 {
+		t.Fatalf("%v", l)
+	}
+	c.expect("NOOP", 200)
+}

@@ -1,0 +1,371 @@
+package ftpd
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"ipnstack/portrange"
+)
+
+// pasvState is the session's one outstanding passive listener. Its timer
+// closes the listener (giving the port back) when no transfer used it in
+// time.
+type pasvState struct {
+	ln      net.Listener
+	port    uint16
+	timer   *time.Timer
+	expired atomic.Bool
+}
+
+func (p *pasvState) close() {
+	p.timer.Stop()
+	p.ln.Close()
+}
+
+// closeData drops the PASV listener and the PORT target.
+func (s *session) closeData() {
+	if s.pasv != nil {
+		s.pasv.close()
+		s.pasv = nil
+	}
+	s.active = netip.AddrPort{}
+}
+
+// openPasv opens a passive listener for the next transfer. It replies
+// itself on failure and returns false.
+func (s *session) openPasv() bool {
+	s.closeData()
+	s.d.c.pasv.Add(1)
+	ln, err := s.d.tr.ListenData(s.local.Addr(), s.d.cfg.DataPorts, s.peer.Addr())
+	if err != nil {
+		if errors.Is(err, portrange.ErrExhausted) {
+			s.d.pasvRefused(s.peer)
+			low, high := s.d.cfg.DataPorts.Range()
+			s.reply(rNoDataPort, low, high)
+			return false
+		}
+		s.log.Warn("passive listener failed", zap.Error(err))
+		s.reply(rDataFailed, "passive listener failed")
+		return false
+	}
+	s.d.pasvServed()
+	p := &pasvState{ln: ln, port: addrPortOf(ln.Addr()).Port()}
+	p.timer = time.AfterFunc(s.d.cfg.PasvTimeout, func() {
+		p.expired.Store(true)
+		p.ln.Close()
+	})
+	s.pasv = p
+	return true
+}
+
+func (s *session) cmdPASV(string) string {
+	if s.epsvAll {
+		s.reply(rAfterEpsvAll, "PASV")
+		return ""
+	}
+	adv := s.d.cfg.PasvAddr
+	if !adv.IsValid() {
+		adv = s.local.Addr()
+	}
+	adv = adv.Unmap()
+	if !adv.Is4() {
+		s.reply(rPasvV6)
+		return ""
+	}
+	if !s.openPasv() {
+		return ""
+	}
+	a := adv.As4()
+	hp := strconv.Itoa(int(a[0])) + "," + strconv.Itoa(int(a[1])) + "," + strconv.Itoa(int(a[2])) + "," +
+		strconv.Itoa(int(a[3])) + "," + strconv.Itoa(int(s.pasv.port>>8)) + "," + strconv.Itoa(int(s.pasv.port&255))
+	s.reply(rPasv, hp)
+	return ""
+}
+
+// netProto is the RFC 2428 number of the control connection's family.
+func (s *session) netProto() string {
+	if s.local.Addr().Unmap().Is4() {
+		return "1"
+	}
+	return "2"
+}
+
+func (s *session) cmdEPSV(arg string) string {
+	switch strings.ToUpper(arg) {
+	case "ALL":
+		s.epsvAll = true
+		s.reply(rEpsvAll)
+		return ""
+	case "", s.netProto():
+	case "1", "2":
+		s.reply(rProtoBad, s.netProto())
+		return ""
+	default:
+		if _, err := strconv.Atoi(arg); err == nil {
+			s.reply(rProtoBad, s.netProto())
+		} else {
+			s.reply(rBadArg, "EPSV")
+		}
+		return ""
+	}
+	if s.openPasv() {
+		s.reply(rEpsv, s.pasv.port)
+	}
+	return ""
+}
+
+// parsePORT reads h1,h2,h3,h4,p1,p2.
+func parsePORT(arg string) (netip.AddrPort, bool) {
+	f := strings.Split(strings.TrimSpace(arg), ",")
+	if len(f) != 6 {
+		return netip.AddrPort{}, false
+	}
+	var v [6]byte
+	for i, x := range f {
+		n, err := strconv.Atoi(strings.TrimSpace(x))
+		if err != nil || n < 0 || n > 255 {
+			return netip.AddrPort{}, false
+		}
+		v[i] = byte(n)
+	}
+	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{v[0], v[1], v[2], v[3]}), uint16(v[4])<<8|uint16(v[5])), true
+}
+
+// parseEPRT reads |proto|addr|port| with any delimiter (RFC 2428). proto
+// is "" when the syntax is wrong.
+func parseEPRT(arg string) (proto string, ap netip.AddrPort, ok bool) {
+	if len(arg) < 2 || arg[0] < 33 || arg[0] > 126 {
+		return "", ap, false
+	}
+	f := strings.Split(arg[1:], string(arg[0]))
+	if len(f) != 4 || f[3] != "" {
+		return "", ap, false
+	}
+	proto = f[0]
+	if proto != "1" && proto != "2" {
+		return proto, ap, false
+	}
+	a, err := netip.ParseAddr(f[1])
+	if err != nil || (proto == "1") != a.Is4() || a.Zone() != "" {
+		return "", ap, false
+	}
+	p, err := strconv.Atoi(f[2])
+	if err != nil || p < 1 || p > 65535 {
+		return "", ap, false
+	}
+	return proto, netip.AddrPortFrom(a, uint16(p)), true
+}
+
+func (s *session) cmdPORT(arg string) string {
+	if s.epsvAll {
+		s.reply(rAfterEpsvAll, "PORT")
+		return ""
+	}
+	if !s.d.cfg.Active {
+		s.reply(rActiveOff)
+		return ""
+	}
+	ap, ok := parsePORT(arg)
+	if !ok {
+		s.reply(rBadArg, "PORT")
+		return ""
+	}
+	if s.setActive(ap) {
+		s.reply(rPortOK)
+	}
+	return ""
+}
+
+func (s *session) cmdEPRT(arg string) string {
+	if s.epsvAll {
+		s.reply(rAfterEpsvAll, "EPRT")
+		return ""
+	}
+	if !s.d.cfg.Active {
+		s.reply(rActiveOff)
+		return ""
+	}
+	proto, ap, ok := parseEPRT(arg)
+	if !ok {
+		if proto != "" {
+			s.reply(rProtoBad, "1,2")
+		} else {
+			s.reply(rBadArg, "EPRT")
+		}
+		return ""
+	}
+	if s.setActive(ap) {
+		s.reply(rEprtOK)
+	}
+	return ""
+}
+
+// setActive checks an active-mode target against bounce attacks (RFC
+// 2577): only the control connection's client, only ports >= 1024.
+func (s *session) setActive(ap netip.AddrPort) bool {
+	if ap.Addr().Unmap() != s.peer.Addr().Unmap() {
+		s.d.c.bounceNo.Add(1)
+		s.reply(rPortForeign, ap.Addr().String(), s.peer.Addr().String())
+		return false
+	}
+	if ap.Port() < 1024 {
+		s.d.c.bounceNo.Add(1)
+		s.reply(rPortLow, ap.Port())
+		return false
+	}
+	s.closeData()
+	s.active = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	return true
+}
+
+// dataSource is how the next transfer gets its connection: a passive
+// listener or an active target, taken from the session for one transfer.
+type dataSource struct {
+	pasv   *pasvState
+	active netip.AddrPort
+}
+
+// takeData hands the session's data setup to a transfer; false if none.
+func (s *session) takeData() (dataSource, bool) {
+	ds := dataSource{pasv: s.pasv, active: s.active}
+	s.pasv, s.active = nil, netip.AddrPort{}
+	if ds.pasv != nil {
+		ds.pasv.timer.Stop() // an expired listener is reported by the transfer (425)
+		return ds, true
+	}
+	return ds, ds.active.IsValid()
+}
+
+// connectErr is why a data connection could not be made.
+type connectErr struct {
+	reply replyID
+	args  []any
+}
+
+func (e *connectErr) Error() string { return replies[e.reply].Text }
+
+// connect makes the data connection of transfer x.
+func (s *session) connect(x *transfer, ds dataSource) (net.Conn, error) {
+	timeout := s.d.cfg.PasvTimeout
+	if ds.pasv != nil {
+		p := ds.pasv
+		defer p.ln.Close() // one connection per PASV; the port returns when it closes
+		if p.expired.Load() {
+			return nil, &connectErr{rDataTimeout, []any{int64(timeout / time.Second)}}
+		}
+		var timedOut atomic.Bool
+		t := time.AfterFunc(timeout, func() { timedOut.Store(true); p.ln.Close() })
+		defer t.Stop()
+		if !x.setListener(p.ln) {
+			return nil, errAborted
+		}
+		c, err := p.ln.Accept()
+		if err != nil {
+			switch {
+			case x.aborted.Load():
+				return nil, errAborted
+			case timedOut.Load() || p.expired.Load():
+				return nil, &connectErr{rDataTimeout, []any{int64(timeout / time.Second)}}
+			}
+			return nil, &connectErr{rDataFailed, []any{rootCause(err)}}
+		}
+		from := addrPortOf(c.RemoteAddr())
+		if from.Addr() != s.peer.Addr() {
+			c.Close()
+			s.d.c.foreignData.Add(1)
+			s.log.Warn("data connection from a foreign address refused", zap.Stringer("from", from))
+			return nil, &connectErr{rDataForeign, []any{from.Addr().String()}}
+		}
+		return c, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if !x.setCancel(cancel) {
+		return nil, errAborted
+	}
+	lport := s.local.Port() - 1
+	c, err := s.d.tr.DialData(ctx, netip.AddrPortFrom(s.local.Addr(), lport), ds.active)
+	if err != nil {
+		if x.aborted.Load() {
+			return nil, errAborted
+		}
+		return nil, &connectErr{rDataFailed, []any{rootCause(err)}}
+	}
+	return c, nil
+}
+
+var errAborted = errors.New("transfer aborted")
+
+// transfer is one data transfer (or listing), run by its own goroutine,
+// which the session owns: the session waits for done before it starts
+// another or ends.
+type transfer struct {
+	verb  string
+	what  string
+	bytes atomic.Int64
+	done  chan struct{}
+
+	aborted atomic.Bool
+	mu      sync.Mutex
+	ln      net.Listener
+	conn    net.Conn
+	cancel  context.CancelFunc
+
+	finished bool // under session.mu
+}
+
+func (x *transfer) isFinished() bool {
+	select {
+	case <-x.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// abort stops the transfer wherever it is: waiting for its connection or
+// moving data.
+func (x *transfer) abort() {
+	x.aborted.Store(true)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.ln != nil {
+		x.ln.Close()
+	}
+	if x.conn != nil {
+		x.conn.Close()
+	}
+	if x.cancel != nil {
+		x.cancel()
+	}
+}
+
+func (x *transfer) setListener(ln net.Listener) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.ln = ln
+	return !x.aborted.Load()
+}
+
+func (x *transfer) setCancel(c context.CancelFunc) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.cancel = c
+	return !x.aborted.Load()
+}
+
+func (x *transfer) setConn(c net.Conn) bool {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.conn = c
+	return !x.aborted.Load()
+}

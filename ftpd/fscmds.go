@@ -1,0 +1,553 @@
+package ftpd
+
+import (
+	"errors"
+	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func (s *session) cmdACCT(string) string    { s.reply(rAcct); return "" }
+func (s *session) cmdALLO(string) string    { s.reply(rAllo); return "" }
+func (s *session) cmdNOOP(string) string    { s.reply(rNoop); return "" }
+func (s *session) cmdSYST(string) string    { s.reply(rSyst); return "" }
+func (s *session) cmdNotImpl(string) string { s.reply(rNotImpl, s.verb); return "" }
+
+func (s *session) cmdQUIT(string) string {
+	s.reply(rQuit)
+	return "QUIT"
+}
+
+// cmdABOR runs only when no transfer is in flight (dispatch handles the
+// other case): it drops the data setup.
+func (s *session) cmdABOR(string) string {
+	s.closeData()
+	s.reply(rAborNone)
+	return ""
+}
+
+func (s *session) cmdTYPE(arg string) string {
+	f := strings.Fields(strings.ToUpper(arg))
+	if len(f) == 0 {
+		s.reply(rBadArg, "TYPE")
+		return ""
+	}
+	switch f[0] {
+	case "A", "E":
+		switch {
+		case len(f) == 1 || len(f) == 2 && f[1] == "N":
+			s.typ = typeA
+			if f[0] == "E" {
+				s.typ = typeE
+			}
+			s.reply(rTypeOK, f[0])
+		case len(f) == 2 && (f[1] == "T" || f[1] == "C"):
+			s.reply(rTypeBad, f[0]+" "+f[1])
+		default:
+			s.reply(rBadArg, "TYPE")
+		}
+	case "I":
+		if len(f) != 1 {
+			s.reply(rBadArg, "TYPE")
+			return ""
+		}
+		s.typ = typeI
+		s.reply(rTypeOK, "I")
+	case "L":
+		if len(f) != 2 {
+			s.reply(rBadArg, "TYPE")
+			return ""
+		}
+		if _, err := strconv.Atoi(f[1]); err != nil {
+			s.reply(rBadArg, "TYPE")
+		} else if f[1] != "8" {
+			s.reply(rTypeBad, "L "+f[1])
+		} else {
+			s.typ = typeI
+			s.reply(rTypeOK, "L 8")
+		}
+	default:
+		if len(f[0]) == 1 && len(f) == 1 {
+			s.reply(rTypeBad, f[0])
+		} else {
+			s.reply(rBadArg, "TYPE")
+		}
+	}
+	return ""
+}
+
+func (s *session) cmdMODE(arg string) string {
+	switch m := strings.ToUpper(arg); m {
+	case "S":
+		s.reply(rModeOK)
+	case "B", "C", "Z":
+		s.reply(rModeBad, m)
+	default:
+		s.reply(rBadArg, "MODE")
+	}
+	return ""
+}
+
+func (s *session) cmdSTRU(arg string) string {
+	switch st := strings.ToUpper(arg); st {
+	case "F":
+		s.reply(rStruOK)
+	case "R", "P":
+		s.reply(rStruBad, st)
+	default:
+		s.reply(rBadArg, "STRU")
+	}
+	return ""
+}
+
+func (s *session) cmdREST(arg string) string {
+	n, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil || n < 0 {
+		s.reply(rBadArg, "REST")
+		return ""
+	}
+	s.rest = n
+	s.reply(rRest, n)
+	return ""
+}
+
+func (s *session) cmdPWD(string) string {
+	s.reply(rPwd, quotePath(s.cwd))
+	return ""
+}
+
+func (s *session) changeDir(arg string, ok replyID) {
+	l, err := s.resolve(arg)
+	if err != nil {
+		s.replyErr(err)
+		return
+	}
+	dir, err := isDirLoc(l)
+	if err != nil {
+		s.replyErr(err)
+		return
+	}
+	if !dir {
+		s.reply(rNotDir, l.vpath)
+		return
+	}
+	s.cwd = l.vpath
+	s.reply(ok, l.vpath)
+}
+
+func (s *session) cmdCWD(arg string) string  { s.changeDir(arg, rCwd); return "" }
+func (s *session) cmdCDUP(string) string     { s.changeDir("..", rCdup); return "" }
+func (s *session) cmdMKD(arg string) string  { s.changeTree("MKD", arg); return "" }
+func (s *session) cmdRMD(arg string) string  { s.changeTree("RMD", arg); return "" }
+func (s *session) cmdDELE(arg string) string { s.changeTree("DELE", arg); return "" }
+func (s *session) cmdRNFR(arg string) string { s.changeTree("RNFR", arg); return "" }
+
+// writable resolves a path that a command will change and checks the
+// session may; it replies itself on refusal.
+func (s *session) writable(arg string, create bool) (loc, bool) {
+	if vp, top := s.inTop(arg); top {
+		s.reply(rRootRO, vp)
+		return loc{}, false
+	}
+	l, err := s.resolve(arg)
+	if err != nil {
+		s.replyErr(err)
+		return l, false
+	}
+	if l.top || l.atPublic(s.root) {
+		s.reply(rRootRO, l.vpath)
+		return l, false
+	}
+	rt := s.rightsAt(l)
+	switch {
+	case rt.write, rt.createNew && create:
+		return l, true
+	case rt.createNew:
+		s.reply(rDenied, l.vpath)
+	default:
+		s.reply(rReadOnly, l.vpath)
+	}
+	return l, false
+}
+
+// changeTree runs MKD, RMD, DELE and RNFR.
+func (s *session) changeTree(verb, arg string) {
+	l, ok := s.writable(arg, verb == "MKD")
+	if !ok {
+		return
+	}
+	r, err := l.openBase()
+	if err != nil {
+		s.replyErr(err)
+		return
+	}
+	defer r.Close()
+	if verb == "MKD" {
+		if err := r.Mkdir(l.rel, 0o755); err != nil {
+			s.replyErr(l.fail(err))
+			return
+		}
+		s.reply(rMkd, quotePath(l.vpath))
+		return
+	}
+	fi, err := r.Lstat(l.rel)
+	if err != nil {
+		s.replyErr(l.fail(err))
+		return
+	}
+	switch verb {
+	case "RMD":
+		if !fi.IsDir() {
+			s.reply(rNotDir, l.vpath)
+			return
+		}
+		if err := r.Remove(l.rel); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				s.reply(rNotEmpty, l.vpath)
+			} else {
+				s.replyErr(l.fail(err))
+			}
+			return
+		}
+		s.reply(rRmd, l.vpath)
+	case "DELE":
+		if fi.IsDir() {
+			s.reply(rNotFile, l.vpath)
+			return
+		}
+		if err := r.Remove(l.rel); err != nil {
+			s.replyErr(l.fail(err))
+			return
+		}
+		s.reply(rDele, l.vpath)
+	case "RNFR":
+		s.rnfr = &l
+		s.reply(rRnfr, l.vpath)
+	}
+}
+
+func (s *session) cmdRNTO(arg string) string {
+	from := s.lastRnfr
+	if from == nil {
+		s.reply(rNeedRnfr)
+		return ""
+	}
+	to, ok := s.writable(arg, false)
+	if !ok {
+		return ""
+	}
+	if to.file.Public != from.file.Public || to.base != from.base {
+		s.reply(rCrossRename, to.vpath)
+		return ""
+	}
+	r, err := to.openBase()
+	if err != nil {
+		s.replyErr(err)
+		return ""
+	}
+	defer r.Close()
+	if err := r.Rename(from.rel, to.rel); err != nil {
+		s.replyErr(to.fail(err))
+		return ""
+	}
+	s.reply(rRnto, to.vpath)
+	return ""
+}
+
+// statFile resolves a plain file for SIZE and MDTM.
+func (s *session) statFile(arg string) (entry, bool) {
+	l, err := s.resolve(arg)
+	if err != nil {
+		s.replyErr(err)
+		return entry{}, false
+	}
+	e, err := statLoc(s.d.files, l)
+	if err != nil {
+		s.replyErr(err)
+		return entry{}, false
+	}
+	if e.dir {
+		s.reply(rNotFile, l.vpath)
+		return entry{}, false
+	}
+	return e, true
+}
+
+func (s *session) cmdSIZE(arg string) string {
+	if s.typ != typeI {
+		s.reply(rSizeType, s.typ.String())
+		return ""
+	}
+	if e, ok := s.statFile(arg); ok {
+		s.reply(rSize, e.size)
+	}
+	return ""
+}
+
+func (s *session) cmdMDTM(arg string) string {
+	if e, ok := s.statFile(arg); ok {
+		s.reply(rMdtm, e.mtime.UTC().Format("20060102150405"))
+	}
+	return ""
+}
+
+// listArg drops ls options (-l, -la...) from a LIST or NLST argument.
+func listArg(arg string) string {
+	for strings.HasPrefix(arg, "-") {
+		_, rest, _ := strings.Cut(arg, " ")
+		arg = strings.TrimLeft(rest, " ")
+	}
+	if arg == "" {
+		return "."
+	}
+	return arg
+}
+
+// listing gives the entries a LIST, NLST or STAT shows for arg, and
+// whether arg named a directory.
+func (s *session) listing(arg string) (loc, []entry, bool, error) {
+	l, err := s.resolve(arg)
+	if err != nil {
+		return l, nil, false, err
+	}
+	e, err := statLoc(s.d.files, l)
+	if err != nil {
+		return l, nil, false, err
+	}
+	if !e.dir {
+		return l, []entry{e}, false, nil
+	}
+	es, err := listDir(s.d.files, l)
+	return l, es, true, err
+}
+
+func (s *session) listFailed(arg string, err error) {
+	var pe *pathError
+	reason := "failed"
+	if errors.As(err, &pe) {
+		reason = strings.TrimPrefix(template(replies[pe.reply].Text), "<path>: ")
+	}
+	s.reply(rListFailed, visiblePath(s.cwd, arg), reason)
+}
+
+// textListing sends lines (LF-separated) as TYPE A, or in EBCDIC in TYPE E.
+func (s *session) textListing(verb, what string, text []byte) {
+	t := typeA
+	if s.typ == typeE {
+		t = typeE
+	}
+	data := convertAll(t, true, text)
+	s.startTransfer(&xferJob{verb: verb, what: what, mode: t,
+		body: sendBytes(data), finish: func(bool) error { return nil }})
+}
+
+func (s *session) cmdLIST(arg string) string {
+	arg = listArg(arg)
+	_, es, _, err := s.listing(arg)
+	if err != nil {
+		s.listFailed(arg, err)
+		return ""
+	}
+	now := s.d.cfg.Clock()
+	var b []byte
+	for _, e := range es {
+		b = appendLIST(b, e, now)
+		b = append(b, '\n')
+	}
+	s.textListing("LIST", "file list", b)
+	return ""
+}
+
+func (s *session) cmdNLST(arg string) string {
+	arg = listArg(arg)
+	_, es, dir, err := s.listing(arg)
+	if err != nil {
+		s.listFailed(arg, err)
+		return ""
+	}
+	var b []byte
+	for _, e := range es {
+		if dir {
+			b = append(b, e.name...)
+		} else {
+			b = append(b, arg...)
+		}
+		b = append(b, '\n')
+	}
+	s.textListing("NLST", "name list", b)
+	return ""
+}
+
+func (s *session) cmdMLSD(arg string) string {
+	if arg == "" {
+		arg = "."
+	}
+	l, err := s.resolve(arg)
+	if err != nil {
+		s.replyErr(err)
+		return ""
+	}
+	self, err := statLoc(s.d.files, l)
+	if err != nil {
+		s.replyErr(err)
+		return ""
+	}
+	if !self.dir {
+		s.reply(rMlsdNotDir, l.vpath)
+		return ""
+	}
+	es, err := listDir(s.d.files, l)
+	if err != nil {
+		s.replyErr(err)
+		return ""
+	}
+	b := appendFacts(nil, self, "cdir", s.facts, s.rightsAt(l), ".")
+	b = append(b, '\r', '\n')
+	for _, e := range es {
+		el := l
+		if l.top {
+			el, _ = s.resolve("/" + e.name)
+		}
+		b = appendFacts(b, e, "", s.facts, s.rightsAt(el), e.name)
+		b = append(b, '\r', '\n')
+	}
+	s.startTransfer(&xferJob{verb: "MLSD", what: "MLSD " + l.vpath, mode: typeA,
+		body: sendBytes(b), finish: func(bool) error { return nil }})
+	return ""
+}
+
+func (s *session) cmdMLST(arg string) string {
+	if arg == "" {
+		arg = "."
+	}
+	l, err := s.resolve(arg)
+	if err != nil {
+		s.replyErr(err)
+		return ""
+	}
+	e, err := statLoc(s.d.files, l)
+	if err != nil {
+		s.replyErr(err)
+		return ""
+	}
+	line := string(appendFacts(nil, e, "", s.facts, s.rightsAt(l), l.vpath))
+	s.replyLines(rMlst, []string{line}, l.vpath)
+	return ""
+}
+
+func (s *session) cmdSTAT(arg string) string {
+	if arg == "" {
+		s.replyLines(rStat, s.statusLines(), s.d.cfg.ID)
+		return ""
+	}
+	arg = listArg(arg)
+	l, es, _, err := s.listing(arg)
+	if err != nil {
+		s.replyErr(err)
+		return ""
+	}
+	now := s.d.cfg.Clock()
+	lines := make([]string, 0, len(es))
+	for _, e := range es {
+		lines = append(lines, string(appendLIST(nil, e, now)))
+	}
+	s.replyLines(rStatPath, lines, l.vpath)
+	return ""
+}
+
+func (s *session) statusLines() []string {
+	data := "none"
+	switch {
+	case s.pasv != nil:
+		data = "passive, port " + strconv.Itoa(int(s.pasv.port))
+	case s.active.IsValid():
+		data = "active, to " + s.active.String()
+	}
+	if s.epsvAll {
+		data += " (EPSV ALL)"
+	}
+	return []string{
+		"Connected to " + s.local.String() + " from " + s.peer.String(),
+		"Logged in as " + s.userName + ", directory " + s.cwd,
+		"TYPE " + s.typ.String() + ", STRU F, MODE S; data connection " + data,
+		"Files in " + strconv.FormatInt(s.filesIn.Load(), 10) + " (" + strconv.FormatInt(s.bytesIn.Load(), 10) + " bytes), out " +
+			strconv.FormatInt(s.filesOut.Load(), 10) + " (" + strconv.FormatInt(s.bytesOut.Load(), 10) + " bytes)",
+		"Idle timeout " + strconv.FormatInt(int64(s.idle/time.Second), 10) + " seconds",
+	}
+}
+
+func (s *session) cmdHELP(arg string) string {
+	if arg == "" {
+		vs := verbs(s.d.cmds)
+		var lines []string
+		for i := 0; i < len(vs); i += 8 {
+			lines = append(lines, strings.Join(vs[i:min(i+8, len(vs))], " "))
+		}
+		s.replyLines(rHelp, lines)
+		return ""
+	}
+	v := strings.ToUpper(strings.TrimSpace(arg))
+	if c, ok := s.d.cmds[v]; ok {
+		s.reply(rHelpCmd, c.syntax)
+		return ""
+	}
+	s.reply(rHelpUnknown, v)
+	return ""
+}
+
+func (s *session) cmdFEAT(string) string {
+	lines := append([]string{}, features...)
+	lines = append(lines, "MLST "+factList(s.facts, true))
+	sortStrings(lines)
+	s.replyLines(rFeat, lines)
+	return ""
+}
+
+func (s *session) cmdOPTS(arg string) string {
+	what, rest, _ := strings.Cut(arg, " ")
+	switch strings.ToUpper(what) {
+	case "UTF8":
+		if r := strings.ToUpper(strings.TrimSpace(rest)); r == "ON" || r == "OFF" || r == "" {
+			s.reply(rOptsUTF8)
+			return ""
+		}
+	case "MLST":
+		s.facts = parseFacts(strings.TrimSpace(rest))
+		s.reply(rOptsMLST, factList(s.facts, false))
+		return ""
+	}
+	s.reply(rOptsBad, arg)
+	return ""
+}
+
+// SITE commands.
+const minIdle = 30 * time.Second
+
+func (s *session) cmdSITE(arg string) string {
+	sub, rest, _ := strings.Cut(arg, " ")
+	rest = strings.TrimSpace(rest)
+	switch strings.ToUpper(sub) {
+	case "HELP":
+		s.replyLines(rSiteHelp, []string{"HELP            this list", "IDLE [seconds]  show or set this session's idle timeout"})
+	case "IDLE":
+		if rest == "" {
+			s.reply(rSiteIdle, int64(s.idle/time.Second))
+			return ""
+		}
+		n, err := strconv.Atoi(rest)
+		max := int64(s.d.cfg.Timeout / time.Second)
+		if err != nil || n < int(minIdle/time.Second) || int64(n) > max {
+			s.reply(rSiteIdleBad, int64(minIdle/time.Second), max)
+			return ""
+		}
+		s.idle = time.Duration(n) * time.Second
+		s.reply(rSiteIdle, n)
+	default:
+		if len(sub) > 16 {
+			sub = sub[:16]
+		}
+		s.reply(rSiteUnknown, strings.ToUpper(sub))
+	}
+	return ""
+}

@@ -1,0 +1,460 @@
+package ftpd
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"path"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"ipnstack/msgcat"
+)
+
+// aLongTimeAgo is a read deadline in the past: it wakes a blocked read.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// session is one client's control connection. Its goroutine (serve) owns
+// every field not marked otherwise; mu guards what the transfer goroutine
+// and the daemon also touch.
+type session struct {
+	d     *Daemon
+	id    uint64
+	ctrl  net.Conn
+	rd    *cmdReader
+	log   *zap.Logger
+	peer  netip.AddrPort
+	local netip.AddrPort
+	since time.Time
+
+	wmu  sync.Mutex // one reply at a time on the control connection
+	wbuf []byte
+
+	closing atomic.Bool // the daemon is shutting down
+	killed  atomic.Bool // and has stopped waiting
+
+	// Login.
+	userName string // as given in USER
+	loggedIn bool
+	anon     bool
+	user     UserInfo
+	root     string // the user's root in the FTP tree
+	failed   int
+	idle     time.Duration
+
+	// State.
+	verb     string // the command being served
+	cwd      string
+	typ      xferType
+	rest     int64
+	rnfr     *loc // set by RNFR for the next command only
+	lastRnfr *loc // RNFR of the command just before this one
+	facts    int
+	epsvAll  bool
+	pasv     *pasvState
+	active   netip.AddrPort // PORT/EPRT target, for the next transfer
+
+	mu       sync.Mutex
+	xfer     *transfer
+	user2    string // user id for info(), under mu
+	bytesIn  atomic.Int64
+	bytesOut atomic.Int64
+	filesIn  atomic.Int64
+	filesOut atomic.Int64
+}
+
+func newSession(d *Daemon, id uint64, c net.Conn) *session {
+	s := &session{
+		d: d, id: id, ctrl: c, rd: newCmdReader(c),
+		peer: addrPortOf(c.RemoteAddr()), local: addrPortOf(c.LocalAddr()),
+		since: d.cfg.Clock(), cwd: "/", typ: typeA, facts: factAll, idle: d.cfg.Timeout,
+	}
+	s.log = d.log.With(zap.Uint64("session", id), zap.Stringer("client", s.peer))
+	return s
+}
+
+func (s *session) info() SessionInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	si := SessionInfo{ID: s.id, User: s.user2, Client: s.peer, Since: s.since,
+		BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(), FilesIn: s.filesIn.Load(), FilesOut: s.filesOut.Load()}
+	if s.xfer != nil && !s.xfer.finished {
+		si.Transfer = s.xfer.verb
+	}
+	return si
+}
+
+// reply sends one catalogued reply.
+func (s *session) reply(id replyID, args ...any) {
+	r := &replies[id]
+	s.wmu.Lock()
+	s.wbuf = appendReply(s.wbuf[:0], r.Code, ' ', r.Text, args...)
+	s.writeLocked()
+	s.wmu.Unlock()
+}
+
+// replyLines sends a multi-line reply: the table's first line, the lines
+// given (each after a blank), and the table's last line.
+func (s *session) replyLines(id replyID, lines []string, args ...any) {
+	r := &replies[id]
+	s.wmu.Lock()
+	b := appendReply(s.wbuf[:0], r.Code, '-', r.Text, args...)
+	for _, l := range lines {
+		b = append(b, ' ')
+		b = appendInsert(b, l)
+		b = append(b, '\r', '\n')
+	}
+	s.wbuf = appendReply(b, r.Code, ' ', r.End)
+	s.writeLocked()
+	s.wmu.Unlock()
+}
+
+func (s *session) writeLocked() {
+	s.ctrl.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	if _, err := s.ctrl.Write(s.wbuf); err != nil {
+		s.log.Debug("reply not sent", zap.Error(err))
+	}
+	if cap(s.wbuf) > 4096 {
+		s.wbuf = nil // a long multi-line reply does not stay allocated
+	}
+}
+
+// shutdown asks the session to end with 421 (called by the daemon).
+func (s *session) shutdown() {
+	s.closing.Store(true)
+	s.ctrl.SetReadDeadline(aLongTimeAgo)
+	s.mu.Lock()
+	x := s.xfer
+	s.mu.Unlock()
+	if x != nil {
+		x.abort()
+	}
+}
+
+// kill closes the control connection when the daemon stops waiting.
+func (s *session) kill() {
+	s.killed.Store(true)
+	s.shutdown()
+	s.ctrl.Close()
+}
+
+// armDeadline sets the control read deadline: the idle timeout, or none
+// while a transfer runs. Whoever sets a deadline checks closing after it,
+// so a shutdown's deadline in the past is never lost.
+func (s *session) armDeadline() {
+	s.mu.Lock()
+	var t time.Time
+	if s.xfer == nil || s.xfer.finished {
+		t = time.Now().Add(s.idle)
+	}
+	s.ctrl.SetReadDeadline(t)
+	s.mu.Unlock()
+	if s.closing.Load() {
+		s.ctrl.SetReadDeadline(aLongTimeAgo)
+	}
+}
+
+// serve runs the session to its end.
+func (s *session) serve() {
+	reason := "client closed"
+	defer func() {
+		s.mu.Lock()
+		x := s.xfer
+		s.mu.Unlock()
+		if x != nil {
+			x.abort() // the client is gone: nobody waits for this transfer
+		}
+		s.endTransfer()
+		s.closeData()
+		s.ctrl.Close()
+		s.d.sessionEnded(s)
+		if s.loggedIn {
+			s.d.sink(msgcat.New("IPN403I", s.d.cfg.ID, s.userName, s.peer.String(), reason, s.d.cfg.Clock().Sub(s.since),
+				s.filesIn.Load(), s.bytesIn.Load(), s.filesOut.Load(), s.bytesOut.Load()))
+		}
+		s.log.Info("session ended", zap.String("reason", reason), zap.String("user", s.userName))
+	}()
+	s.log.Debug("session started")
+	s.reply(rBanner, s.d.cfg.Banner)
+	for {
+		s.armDeadline()
+		line, err := s.rd.ReadLine()
+		if err != nil {
+			if errors.Is(err, ErrLineTooLong) {
+				s.reply(rLineTooLong)
+				continue
+			}
+			reason = s.readFailed(err)
+			return
+		}
+		verb, arg := splitCommand(line)
+		if verb == "PASS" {
+			s.log.Debug("command", zap.String("verb", verb))
+		} else {
+			s.log.Debug("command", zap.String("verb", verb), zap.String("arg", arg))
+		}
+		if r := s.dispatch(verb, arg); r != "" {
+			reason = r
+			return
+		}
+	}
+}
+
+// readFailed says why the control connection ended and sends the 421 that
+// goes with it.
+func (s *session) readFailed(err error) string {
+	if s.closing.Load() {
+		s.endTransfer()
+		if !s.killed.Load() {
+			s.reply(rShutdown)
+		}
+		return "shutdown"
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
+		s.d.c.idleTimeouts.Add(1)
+		s.reply(rIdle, int64(s.idle/time.Second))
+		return "idle timeout"
+	}
+	if errors.Is(err, io.EOF) {
+		return "client closed"
+	}
+	return "control connection lost"
+}
+
+// dispatch runs one command. It returns why the session ends, or "".
+func (s *session) dispatch(verb, arg string) string {
+	s.lastRnfr, s.rnfr = s.rnfr, nil
+	s.mu.Lock()
+	x := s.xfer
+	s.mu.Unlock()
+	if x != nil {
+		switch verb {
+		case "ABOR":
+			s.abortTransfer(x)
+			return ""
+		case "STAT":
+			if arg == "" && !x.isFinished() {
+				s.reply(rStatXfer, x.what, x.bytes.Load())
+				return ""
+			}
+		}
+		// Commands are served in order: wait for the transfer's reply.
+		s.endTransfer()
+	}
+	cmd, ok := s.d.cmds[verb]
+	if !ok {
+		if len(verb) > 16 {
+			verb = verb[:16]
+		}
+		s.reply(rUnknown, verb)
+		return ""
+	}
+	switch {
+	case cmd.login && !s.loggedIn:
+		s.reply(rNotLoggedIn)
+		return ""
+	case cmd.arg == argRequired && arg == "":
+		s.reply(rNeedArg, verb)
+		return ""
+	case cmd.arg == argNone && arg != "":
+		s.reply(rNoArg, verb)
+		return ""
+	}
+	s.verb = verb
+	if usesData(verb) && s.pasv != nil {
+		// The PASV timeout covers the wait for the transfer command; once
+		// it is here, a slow file system must not expire the listener.
+		s.pasv.timer.Stop()
+		defer func() {
+			if s.pasv != nil {
+				s.pasv.timer.Reset(s.d.cfg.PasvTimeout)
+			}
+		}()
+	}
+	return cmd.run(s, arg)
+}
+
+// abortTransfer ends the running transfer: it replies 426, then ABOR 226.
+func (s *session) abortTransfer(x *transfer) {
+	if x.isFinished() {
+		s.endTransfer()
+		s.reply(rAborNone)
+		return
+	}
+	x.abort()
+	s.endTransfer()
+	s.reply(rAborOK)
+}
+
+// endTransfer waits for the transfer in flight, if any, and forgets it.
+func (s *session) endTransfer() {
+	s.mu.Lock()
+	x := s.xfer
+	s.mu.Unlock()
+	if x == nil {
+		return
+	}
+	if s.closing.Load() {
+		x.abort()
+	}
+	<-x.done
+	s.mu.Lock()
+	s.xfer = nil
+	s.mu.Unlock()
+}
+
+// Login.
+
+func isAnonymous(user string) bool {
+	return strings.EqualFold(user, "anonymous") || strings.EqualFold(user, "ftp")
+}
+
+func (s *session) cmdUSER(arg string) string {
+	if s.loggedIn {
+		// A new USER starts a new login (RFC 959 allows it).
+		s.loggedIn, s.anon, s.cwd, s.root = false, false, "/", ""
+		s.setUser("")
+	}
+	if isAnonymous(arg) {
+		if s.d.cfg.Anonymous == AnonNo {
+			s.userName = ""
+			s.reply(rAnonRefused)
+			return ""
+		}
+		s.userName = "ANONYMOUS"
+		s.reply(rAnonOK)
+		return ""
+	}
+	s.userName = strings.ToUpper(arg)
+	s.reply(rUserOK, s.userName)
+	return ""
+}
+
+func (s *session) cmdPASS(arg string) string {
+	if s.loggedIn {
+		s.reply(rAlreadyIn)
+		return ""
+	}
+	if s.userName == "" {
+		s.reply(rNeedUser)
+		return ""
+	}
+	if s.userName == "ANONYMOUS" {
+		s.anon, s.root = true, "/"
+		s.login()
+		s.reply(rAnonLoggedIn, s.d.cfg.Anonymous.String())
+		return ""
+	}
+	u, err := s.d.users.Authenticate(s.userName, arg)
+	if err == nil {
+		s.user, s.root = u, u.Root
+		s.login()
+		s.reply(rLoggedIn, u.ID)
+		return ""
+	}
+	s.failed++
+	s.d.c.failedLogins.Add(1)
+	s.log.Info("login failed", zap.String("user", s.userName), zap.Int("failures", s.failed))
+	if s.d.cfg.LoginDelay > 0 {
+		t := time.NewTimer(s.d.cfg.LoginDelay)
+		select {
+		case <-t.C:
+		case <-s.d.done:
+			t.Stop()
+		}
+	}
+	if s.failed >= MaxFailedLogins {
+		s.d.c.lockouts.Add(1)
+		s.reply(rLockout)
+		s.d.sink(msgcat.New("IPN413W", s.d.cfg.ID, s.peer.String(), s.failed, s.userName))
+		return "failed logins"
+	}
+	s.reply(rLoginFailed)
+	return ""
+}
+
+func (s *session) login() {
+	s.loggedIn, s.cwd, s.failed = true, "/", 0
+	s.setUser(s.userName)
+	s.d.c.loggedIn.Add(1)
+	s.d.sink(msgcat.New("IPN402I", s.d.cfg.ID, s.userName, s.peer.String()))
+	s.log = s.log.With(zap.String("user", s.userName))
+	s.log.Info("logged in")
+}
+
+func (s *session) setUser(u string) {
+	s.mu.Lock()
+	s.user2 = u
+	s.mu.Unlock()
+}
+
+// rightsAt says what the session may do at a location.
+func (s *session) rightsAt(l loc) rights {
+	switch {
+	case l.top, l.readOnly, s.user.ReadOnly && !s.anon:
+		return rights{}
+	case s.anon && s.d.cfg.Anonymous == AnonWrite:
+		return rights{createNew: true}
+	case s.anon:
+		return rights{}
+	}
+	return rights{write: true}
+}
+
+// inTop says whether arg names something directly in the virtual root
+// (a public name, or a name that could only be a new one there).
+func (s *session) inTop(arg string) (string, bool) {
+	vp := visiblePath(s.cwd, arg)
+	return vp, s.root == "/" && (vp == "/" || path.Dir(vp) == "/")
+}
+
+// resolve finds a path of the session's tree.
+func (s *session) resolve(arg string) (loc, error) {
+	l, err := resolve(s.d.files, s.root, s.cwd, arg)
+	if err != nil {
+		return l, err
+	}
+	if strings.Contains("/"+l.rel, "/"+tempPrefix) {
+		return l, &pathError{reply: rNoSuch, vpath: l.vpath}
+	}
+	return l, nil
+}
+
+// replyErr sends the reply of a path error (or a generic 550).
+func (s *session) replyErr(err error) {
+	var pe *pathError
+	if !errors.As(err, &pe) {
+		s.reply(rFailed, "?", err.Error())
+		return
+	}
+	switch pe.reply {
+	case rFailed:
+		s.reply(rFailed, pe.vpath, rootCause(pe.err))
+	case rDiskFull, rLocalError:
+		s.reply(pe.reply, rootCause(pe.err))
+	default:
+		s.reply(pe.reply, pe.vpath)
+	}
+}
+
+// rootCause gives the innermost error text: "no space left on device", not
+// the host path around it (which the client must not see).
+func rootCause(err error) string {
+	if err == nil {
+		return "failed"
+	}
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err.Error()
+		}
+		err = u
+	}
+}

@@ -1,0 +1,478 @@
+package ftpd
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"path"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// Transfer buffers exist only while a transfer runs: 16 KiB to read, the
+// rest for the converted bytes (at most twice as many).
+const (
+	bufSize = 64 << 10
+	inSize  = 16 << 10
+	chunk   = 1 << 20 // a download is sent in pieces this big, so STAT can tell progress
+)
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+
+// xferJob is what one transfer does once its data connection is made.
+type xferJob struct {
+	verb     string
+	what     string // for 150 and STAT
+	mode     xferType
+	stouName string
+	upload   bool
+	file     bool // counts as a file moved
+	body     func(x *transfer, c net.Conn, buf []byte) (int64, error)
+	finish   func(ok bool) error // after the data connection is closed
+}
+
+// localErr marks an error of the host's file system (not the network).
+type localErr struct{ err error }
+
+func (e *localErr) Error() string { return e.err.Error() }
+func (e *localErr) Unwrap() error { return e.err }
+
+// startTransfer hands a job to a transfer goroutine; the session goes on
+// reading commands (ABOR, STAT) while it runs.
+func (s *session) startTransfer(j *xferJob) {
+	ds, ok := s.takeData()
+	if !ok {
+		j.finish(false)
+		s.reply(rNoDataSetup)
+		return
+	}
+	x := &transfer{verb: j.verb, what: j.what, done: make(chan struct{})}
+	s.mu.Lock()
+	s.xfer = x
+	s.mu.Unlock()
+	go s.runTransfer(x, j, ds)
+}
+
+func (s *session) runTransfer(x *transfer, j *xferJob, ds dataSource) {
+	defer close(x.done)
+	if j.stouName != "" {
+		s.reply(rOpeningStou, j.stouName)
+	} else {
+		s.reply(rOpening, j.mode.modeName(), j.what)
+	}
+	var n int64
+	c, err := s.connect(x, ds)
+	if err == nil {
+		if !x.setConn(c) {
+			err = errAborted
+			c.Close()
+		} else {
+			bp := bufPool.Get().(*[]byte)
+			n, err = j.body(x, c, *bp)
+			bufPool.Put(bp)
+			if cerr := c.Close(); err == nil && cerr != nil && !errors.Is(cerr, net.ErrClosed) {
+				err = cerr
+			}
+		}
+	}
+	aborted := x.aborted.Load()
+	ok := err == nil && !aborted
+	if ferr := j.finish(ok); ok && ferr != nil {
+		err, ok = ferr, false
+	}
+	s.account(j, n, ok, aborted)
+	if !s.closing.Load() {
+		s.replyTransfer(j, n, err, aborted)
+	}
+	if err != nil && !aborted {
+		s.log.Info("transfer failed", zap.String("verb", j.verb), zap.String("what", j.what), zap.Error(err))
+	}
+	s.mu.Lock()
+	x.finished = true
+	s.ctrl.SetReadDeadline(time.Now().Add(s.idle))
+	s.mu.Unlock()
+	if s.closing.Load() {
+		s.ctrl.SetReadDeadline(aLongTimeAgo)
+	}
+}
+
+func (s *session) account(j *xferJob, n int64, ok, aborted bool) {
+	c := &s.d.c
+	if j.upload {
+		s.bytesIn.Add(n)
+		c.bytesIn.Add(uint64(n))
+	} else {
+		s.bytesOut.Add(n)
+		c.bytesOut.Add(uint64(n))
+	}
+	switch {
+	case ok:
+		c.transfers.Add(1)
+		if j.file && j.upload {
+			s.filesIn.Add(1)
+			c.filesIn.Add(1)
+		} else if j.file {
+			s.filesOut.Add(1)
+			c.filesOut.Add(1)
+		}
+	case aborted:
+		c.aborts.Add(1)
+		c.transfersFailed.Add(1)
+	default:
+		c.transfersFailed.Add(1)
+	}
+}
+
+// replyTransfer sends the last reply of a transfer.
+func (s *session) replyTransfer(j *xferJob, n int64, err error, aborted bool) {
+	var ce *connectErr
+	var pe *pathError
+	var le *localErr
+	switch {
+	case aborted:
+		s.reply(rAborted)
+	case err == nil:
+		s.reply(rXferOK, n)
+	case errors.As(err, &ce):
+		s.reply(ce.reply, ce.args...)
+	case errors.As(err, &pe):
+		s.replyErr(err)
+	case isDiskFull(err):
+		s.reply(rDiskFull, rootCause(err))
+	case errors.As(err, &le):
+		s.reply(rLocalError, rootCause(err))
+	default:
+		s.reply(rDataLost, rootCause(err))
+	}
+}
+
+func isDiskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EFBIG)
+}
+
+// sendFile is the body of RETR: TYPE I straight from the file (the
+// kernel's sendfile where the transport allows it), A and E converted.
+func sendFile(f *os.File, t xferType) func(*transfer, net.Conn, []byte) (int64, error) {
+	return func(x *transfer, c net.Conn, buf []byte) (int64, error) {
+		var total int64
+		conv := newConverter(t, true)
+		if conv == nil {
+			for {
+				k, err := io.CopyBuffer(c, io.LimitReader(f, chunk), buf)
+				total += k
+				x.bytes.Add(k)
+				if err != nil {
+					var pe *fs.PathError
+					if errors.As(err, &pe) && pe.Path == f.Name() {
+						return total, &localErr{err}
+					}
+					return total, err
+				}
+				if k < chunk {
+					return total, nil
+				}
+			}
+		}
+		in, out := buf[:inSize], buf[inSize:inSize]
+		for {
+			nr, rerr := f.Read(in)
+			if nr > 0 {
+				out = conv.conv(out[:0], in[:nr])
+				k, err := c.Write(out)
+				total += int64(k)
+				x.bytes.Add(int64(k))
+				if err != nil {
+					return total, err
+				}
+			}
+			if rerr == io.EOF {
+				out = conv.flush(out[:0])
+				k, err := c.Write(out)
+				return total + int64(k), err
+			}
+			if rerr != nil {
+				return total, &localErr{rerr}
+			}
+		}
+	}
+}
+
+// sendBytes is the body of a listing.
+func sendBytes(data []byte) func(*transfer, net.Conn, []byte) (int64, error) {
+	return func(x *transfer, c net.Conn, _ []byte) (int64, error) {
+		n, err := c.Write(data)
+		x.bytes.Add(int64(n))
+		return int64(n), err
+	}
+}
+
+// receiveFile is the body of STOR, APPE and STOU: read the data connection
+// to its end into w (the temporary file), converting A and E.
+func receiveFile(w *os.File, t xferType) func(*transfer, net.Conn, []byte) (int64, error) {
+	return func(x *transfer, c net.Conn, buf []byte) (int64, error) {
+		var total int64
+		conv := newConverter(t, false)
+		in, out := buf[:inSize], buf[inSize:inSize]
+		if conv == nil {
+			in = buf
+		}
+		for {
+			nr, rerr := c.Read(in)
+			if nr > 0 {
+				total += int64(nr)
+				x.bytes.Add(int64(nr))
+				data := in[:nr]
+				if conv != nil {
+					out = conv.conv(out[:0], data)
+					data = out
+				}
+				if _, err := w.Write(data); err != nil {
+					return total, &localErr{err}
+				}
+			}
+			if rerr == io.EOF {
+				if conv != nil {
+					if _, err := w.Write(conv.flush(out[:0])); err != nil {
+						return total, &localErr{err}
+					}
+				}
+				return total, nil
+			}
+			if rerr != nil {
+				return total, rerr
+			}
+		}
+	}
+}
+
+// RETR.
+func (s *session) cmdRETR(arg string) string {
+	off := s.rest
+	s.rest = 0
+	l, err := s.resolve(arg)
+	if err != nil {
+		s.replyErr(err)
+		return ""
+	}
+	if l.top {
+		s.reply(rNotFile, l.vpath)
+		return ""
+	}
+	r, err := l.openBase()
+	if err != nil {
+		s.replyErr(err)
+		return ""
+	}
+	f, err := r.Open(l.rel)
+	r.Close()
+	if err != nil {
+		s.replyErr(l.fail(err))
+		return ""
+	}
+	fi, err := f.Stat()
+	switch {
+	case err != nil:
+		f.Close()
+		s.replyErr(l.fail(err))
+		return ""
+	case fi.IsDir():
+		f.Close()
+		s.reply(rNotFile, l.vpath)
+		return ""
+	case off > fi.Size():
+		f.Close()
+		s.reply(rRestBeyond, off, fi.Size())
+		return ""
+	case off > 0:
+		if _, err := f.Seek(off, io.SeekStart); err != nil {
+			f.Close()
+			s.replyErr(l.fail(err))
+			return ""
+		}
+	}
+	s.startTransfer(&xferJob{
+		verb: "RETR", what: l.vpath + " (" + strconv.FormatInt(fi.Size()-off, 10) + " bytes)", mode: s.typ, file: true,
+		body:   sendFile(f, s.typ),
+		finish: func(bool) error { f.Close(); return nil },
+	})
+	return ""
+}
+
+func (s *session) cmdSTOR(arg string) string { return s.upload("STOR", arg) }
+func (s *session) cmdAPPE(arg string) string { return s.upload("APPE", arg) }
+func (s *session) cmdSTOU(arg string) string { return s.upload("STOU", arg) }
+
+func tempName() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return tempPrefix + hex.EncodeToString(b[:])
+}
+
+// upload prepares STOR, APPE and STOU: the checks that give 5xx before any
+// data moves, and the temporary file the data goes into. The target is
+// replaced (STOR, APPE) or created (STOU, and anonymous uploads, which may
+// not overwrite) only when the transfer completed.
+func (s *session) upload(verb, arg string) string {
+	off := s.rest
+	s.rest = 0
+	if verb == "STOU" && arg == "" {
+		arg = "STOU"
+	}
+	if vp, top := s.inTop(arg); top {
+		s.reply(rNameBad, vp)
+		return ""
+	}
+	l, err := s.resolve(arg)
+	if err != nil {
+		s.replyErr(err)
+		return ""
+	}
+	if l.top || l.atPublic(s.root) {
+		s.reply(rNameBad, l.vpath)
+		return ""
+	}
+	rt := s.rightsAt(l)
+	switch {
+	case !rt.write && !rt.createNew:
+		s.reply(rReadOnly, l.vpath)
+		return ""
+	case rt.createNew && (verb == "APPE" || off > 0):
+		s.reply(rDenied, l.vpath)
+		return ""
+	}
+	r, err := l.openBase()
+	if err != nil {
+		s.replyErr(err)
+		return ""
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			r.Close()
+		}
+	}()
+	dir := path.Dir(l.rel)
+	if pfi, err := r.Stat(dir); err != nil {
+		s.replyErr(l.fail(err))
+		return ""
+	} else if !pfi.IsDir() {
+		s.reply(rNotDir, path.Dir(l.vpath))
+		return ""
+	}
+	final, vfinal := l.rel, l.vpath
+	if verb == "STOU" {
+		final, vfinal = "", ""
+		for i := 0; i < 1000 && final == ""; i++ {
+			cand := l.rel
+			if i > 0 {
+				cand += "." + strconv.Itoa(i)
+			}
+			if _, err := r.Lstat(cand); errors.Is(err, fs.ErrNotExist) {
+				final, vfinal = cand, path.Join(path.Dir(l.vpath), path.Base(cand))
+			}
+		}
+		if final == "" {
+			s.reply(rNameBad, l.vpath)
+			return ""
+		}
+	}
+	var keep int64
+	var mode fs.FileMode = 0o644
+	fi, err := r.Stat(final)
+	switch {
+	case err == nil && fi.IsDir():
+		s.reply(rNotFile, vfinal)
+		return ""
+	case err == nil && rt.createNew:
+		s.reply(rExists, vfinal)
+		return ""
+	case err == nil:
+		mode = fi.Mode().Perm()
+		if verb == "APPE" && off == 0 {
+			keep = fi.Size()
+		} else {
+			keep = off
+		}
+		if keep > fi.Size() {
+			s.reply(rRestBeyond, keep, fi.Size())
+			return ""
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		s.replyErr(l.fail(err))
+		return ""
+	case off > 0:
+		s.reply(rRestBeyond, off, 0)
+		return ""
+	}
+	tmpRel := path.Join(dir, tempName())
+	tmp, err := r.OpenFile(tmpRel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		s.replyErr(l.fail(err))
+		return ""
+	}
+	if keep > 0 {
+		if err := copyPrefix(r, final, tmp, keep); err != nil {
+			tmp.Close()
+			r.Remove(tmpRel)
+			if isDiskFull(err) {
+				s.reply(rDiskFull, rootCause(err))
+			} else {
+				s.reply(rLocalError, rootCause(err))
+			}
+			return ""
+		}
+	}
+	noReplace := verb == "STOU" || rt.createNew
+	ok = true
+	stouName := ""
+	if verb == "STOU" {
+		stouName = path.Base(vfinal)
+	}
+	s.startTransfer(&xferJob{
+		verb: verb, what: vfinal, mode: s.typ, stouName: stouName, upload: true, file: true,
+		body: receiveFile(tmp, s.typ),
+		finish: func(success bool) error {
+			defer r.Close()
+			err := tmp.Close()
+			if success && err == nil {
+				if noReplace {
+					if err = r.Link(tmpRel, final); err == nil {
+						r.Remove(tmpRel)
+						return nil
+					}
+				} else if err = r.Rename(tmpRel, final); err == nil {
+					return nil
+				}
+			}
+			r.Remove(tmpRel)
+			if err != nil {
+				return l.fail(err)
+			}
+			return nil
+		},
+	})
+	return ""
+}
+
+// copyPrefix copies the first n bytes of rel into w (a resumed STOR, an
+// APPE), so the upload can still be renamed into place whole.
+func copyPrefix(r *os.Root, rel string, w *os.File, n int64) error {
+	src, err := r.Open(rel)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	k, err := io.Copy(w, io.LimitReader(src, n))
+	if err == nil && k < n {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}

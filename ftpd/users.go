@@ -1,0 +1,250 @@
+package ftpd
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Authority is a user's console authority (CONSOLE=), stored for the
+// console logon; the FTP daemon ignores it.
+type Authority int
+
+// The CONSOLE= values of DEFINE USER.
+const (
+	ConsoleNo Authority = iota
+	ConsoleQuery
+	ConsoleYes
+)
+
+func (a Authority) String() string {
+	switch a {
+	case ConsoleQuery:
+		return "QUERY"
+	case ConsoleYes:
+		return "YES"
+	}
+	return "NO"
+}
+
+// User is a DEFINE USER definition as given, with its password in clear.
+// The registry keeps only a salted hash of the password.
+type User struct {
+	ID       string    // 1-16 characters; stored upper case, matched in any case
+	Password string    // never stored, logged or shown
+	Root     string    // path in the FTP tree where the user starts and is confined; "" means "/"
+	ReadOnly bool      // no writes of any kind
+	Console  Authority // console authority, for the console logon
+}
+
+// UserInfo is what the registry shows of a user: never the password.
+type UserInfo struct {
+	ID       string
+	Root     string
+	ReadOnly bool
+	Console  Authority
+}
+
+// The password hash: argon2id with these parameters (docs/ftp.md says why
+// they are this small). They are stored with each hash, so they can change
+// without invalidating users already defined.
+const (
+	kdfTime    = 1
+	kdfMemory  = 4 * 1024 // KiB
+	kdfThreads = 1
+	kdfKeyLen  = 32
+	kdfSaltLen = 16
+)
+
+type passwordHash struct {
+	time, memory uint32
+	threads      uint8
+	salt, key    []byte
+}
+
+func hashPassword(password string) (passwordHash, error) {
+	salt := make([]byte, kdfSaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		return passwordHash{}, err
+	}
+	h := passwordHash{time: kdfTime, memory: kdfMemory, threads: kdfThreads, salt: salt}
+	h.key = argon2.IDKey([]byte(password), salt, h.time, h.memory, h.threads, kdfKeyLen)
+	return h, nil
+}
+
+func (h passwordHash) matches(password string) bool {
+	k := argon2.IDKey([]byte(password), h.salt, h.time, h.memory, h.threads, uint32(len(h.key)))
+	return subtle.ConstantTimeCompare(k, h.key) == 1
+}
+
+// String never shows the hash itself.
+func (h passwordHash) String() string {
+	return fmt.Sprintf("argon2id(t=%d,m=%dKiB,p=%d)", h.time, h.memory, h.threads)
+}
+
+type userRec struct {
+	info UserInfo
+	hash passwordHash
+}
+
+// Users is the stack-wide user registry. It is safe for concurrent use.
+// Password checks run at most GOMAXPROCS at a time, so a burst of logins
+// costs time in turn instead of memory all at once.
+type Users struct {
+	mu    sync.RWMutex
+	users map[string]*userRec
+	sem   chan struct{}
+	dummy passwordHash // checked for unknown users, so timing does not tell who exists
+}
+
+// NewUsers makes an empty registry.
+func NewUsers() *Users {
+	dummy, _ := hashPassword("\x00no user\x00")
+	return &Users{users: map[string]*userRec{}, sem: make(chan struct{}, runtime.GOMAXPROCS(0)), dummy: dummy}
+}
+
+// Registry errors.
+var (
+	ErrUserExists   = errors.New("user is already defined")
+	ErrNoSuchUser   = errors.New("user is not defined")
+	ErrLoginFailed  = errors.New("user id or password is wrong")
+	ErrFileExists   = errors.New("public name is already defined")
+	ErrNoSuchFile   = errors.New("public name is not defined")
+	ErrReservedUser = errors.New("ANONYMOUS and FTP are the anonymous users; ANONYMOUS= of DEFINE FTPD allows them")
+)
+
+// FieldError says which operand of a definition is wrong.
+type FieldError struct {
+	Field, Value, Reason string
+}
+
+func (e *FieldError) Error() string { return e.Field + "=" + e.Value + ": " + e.Reason }
+
+// CheckUserID checks a user id: 1-16 characters, letters, digits, @ # $ - _ .
+func CheckUserID(id string) error {
+	if len(id) == 0 || len(id) > 16 {
+		return &FieldError{"ID", id, "must be 1 to 16 characters"}
+	}
+	for _, r := range id {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("@#$-_.", r)) {
+			return &FieldError{"ID", id, "may hold only letters, digits and @ # $ - _ ."}
+		}
+	}
+	return nil
+}
+
+// cleanRoot makes a user's root an absolute, clean virtual path.
+func cleanRoot(root string) (string, error) {
+	if root == "" {
+		return "/", nil
+	}
+	if !strings.HasPrefix(root, "/") || strings.ContainsAny(root, "\x00\r\n") {
+		return "", &FieldError{"ROOT", root, "must be an absolute path of the FTP tree, such as /PUB/HOME"}
+	}
+	c := path.Clean(root)
+	if c != root && c+"/" != root {
+		return "", &FieldError{"ROOT", root, "must be a clean path (no . or .. or double slashes)"}
+	}
+	if c == "/" {
+		return c, nil
+	}
+	// The public name (first component) matches in any case; keep it upper case.
+	first, rest, _ := strings.Cut(c[1:], "/")
+	c = "/" + strings.ToUpper(first)
+	if rest != "" {
+		c += "/" + rest
+	}
+	return c, nil
+}
+
+// Define adds a user. The id is stored upper case.
+func (u *Users) Define(def User) error {
+	if err := CheckUserID(def.ID); err != nil {
+		return err
+	}
+	id := strings.ToUpper(def.ID)
+	if id == "ANONYMOUS" || id == "FTP" {
+		return ErrReservedUser
+	}
+	if def.Password == "" {
+		return &FieldError{"PASSWORD", "", "is required"}
+	}
+	root, err := cleanRoot(def.Root)
+	if err != nil {
+		return err
+	}
+	h, err := hashPassword(def.Password)
+	if err != nil {
+		return err
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if _, ok := u.users[id]; ok {
+		return ErrUserExists
+	}
+	u.users[id] = &userRec{info: UserInfo{ID: id, Root: root, ReadOnly: def.ReadOnly, Console: def.Console}, hash: h}
+	return nil
+}
+
+// Delete removes a user. Sessions already logged in go on.
+func (u *Users) Delete(id string) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	id = strings.ToUpper(id)
+	if _, ok := u.users[id]; !ok {
+		return ErrNoSuchUser
+	}
+	delete(u.users, id)
+	return nil
+}
+
+// Get shows one user.
+func (u *Users) Get(id string) (UserInfo, bool) {
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	r, ok := u.users[strings.ToUpper(id)]
+	if !ok {
+		return UserInfo{}, false
+	}
+	return r.info, true
+}
+
+// List shows every user, by id.
+func (u *Users) List() []UserInfo {
+	u.mu.RLock()
+	out := make([]UserInfo, 0, len(u.users))
+	for _, r := range u.users {
+		out = append(out, r.info)
+	}
+	u.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Authenticate checks a user id (any case) and password. It returns
+// ErrLoginFailed for an unknown user or a wrong password alike, after the
+// same amount of work.
+func (u *Users) Authenticate(id, password string) (UserInfo, error) {
+	u.mu.RLock()
+	r, ok := u.users[strings.ToUpper(id)]
+	u.mu.RUnlock()
+	h := u.dummy
+	if ok {
+		h = r.hash
+	}
+	u.sem <- struct{}{}
+	match := h.matches(password)
+	<-u.sem
+	if !ok || !match {
+		return UserInfo{}, ErrLoginFailed
+	}
+	return r.info, nil
+}

@@ -55,6 +55,8 @@ func NewEditor(cfg EditorConfig) (*Editor, error) {
 		HistoryFile:       cfg.HistoryFile,
 		HistoryLimit:      1000,
 		HistorySearchFold: true,
+		// Lines go to the history by hand, with passwords masked.
+		DisableAutoSaveHistory: true,
 		AutoComplete:      completer{cfg.Table},
 		InterruptPrompt:   "^C",
 		EOFPrompt:         "",
@@ -89,9 +91,16 @@ func NewEditor(cfg EditorConfig) (*Editor, error) {
 	return e, nil
 }
 
-// ReadLine reads one line. It returns io.EOF on Ctrl-D at an empty line or
-// once the editor is closed, and ErrInterrupt on Ctrl-C.
-func (e *Editor) ReadLine() (string, error) { return e.read(e.rl.Readline) }
+// ReadLine reads one line and keeps it in the history, its passwords
+// masked. It returns io.EOF on Ctrl-D at an empty line or once the editor
+// is closed, and ErrInterrupt on Ctrl-C.
+func (e *Editor) ReadLine() (string, error) {
+	line, err := e.read(e.rl.Readline)
+	if err == nil && strings.TrimSpace(line) != "" {
+		e.rl.SaveHistory(MaskSecrets(line))
+	}
+	return line, err
+}
 
 // ReadPassword reads a line without showing it.
 func (e *Editor) ReadPassword(prompt string) (string, error) {

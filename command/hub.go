@@ -194,7 +194,7 @@ func (c *Console) Run(s *Session, line string) bool {
 		return false
 	}
 	if h.Hardcopy != nil {
-		h.Hardcopy.Line(c.Info.ID, '<', line)
+		h.Hardcopy.Line(c.Info.ID, '<', MaskSecrets(line))
 	}
 	rc := s.Do(c.ctx, line)
 	if !grammar.IsComment(line) {

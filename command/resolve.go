@@ -209,7 +209,11 @@ func resolveOperands(t *Table, spec *Spec, ops []grammar.Operand) (Args, []msgca
 		case len(m.fits) > 1:
 			errs = append(errs, msgcat.New("IPN309E", op.Key.Text, cmd, joinNames(keys, m.fits)))
 			continue
-		case len(m.tooShort) > 0:
+		case len(m.tooShort) == 1:
+			k := keys[m.tooShort[0]]
+			errs = append(errs, msgcat.New("IPN318E", op.Key.Text, strings.ToUpper(k), cmd, k[:minLen(k)]))
+			continue
+		case len(m.tooShort) > 1:
 			errs = append(errs, msgcat.New("IPN309E", op.Key.Text, cmd, joinNames(keys, m.tooShort)))
 			continue
 		case t.keywords[strings.ToUpper(op.Key.Text)]:
@@ -283,6 +287,9 @@ func resolveOperands(t *Table, spec *Spec, ops []grammar.Operand) (Args, []msgca
 func valueError(err error, key, typed string) msgcat.Msg {
 	var oor *OutOfRange
 	if errors.As(err, &oor) {
+		if oor.Unit != "" {
+			return msgcat.New("IPN317E", key, oor.Value, oor.Min, oor.Max, oor.Unit)
+		}
 		return msgcat.New("IPN314E", key, oor.Value, oor.Min, oor.Max)
 	}
 	var wt *WrongType

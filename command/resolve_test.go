@@ -96,6 +96,7 @@ func TestResolveErrors(t *testing.T) {
 		{"DEF FTPD", "IPN311E Operand ID is required for DEFINE FTPD"},
 		{"DEF FTPD ID=F DATA=(1,2)", "IPN309E Keyword 'DATA' is ambiguous for DEFINE FTPD: it fits DATAPORTS and DATATIMEOUT"},
 		{"DEF FTPD ID=F DAT=(1,2)", "IPN309E Keyword 'DAT' is ambiguous for DEFINE FTPD: it fits DATAPORTS and DATATIMEOUT"},
+		{"DEF FTPD ID=F IMM=1", "IPN318E Keyword 'IMM' is too short for IMMEDIATE of DEFINE FTPD; its shortest form is IMMED"},
 		{"DEF FTPD ID=F DATAP=(1)", "IPN313E Value '(1)' of DATAPORTS is not a list (v1,v2,...) of 2 values, each a whole number from 1 to 65,535"},
 		{"DEF FTPD ID=F DATAP=(1,0)", "IPN314E DATAPORTS=0 is out of range 1 to 65,535"},
 		{"DEF FTPD ID=TOOLONGNAME", "IPN313E Value 'TOOLONGNAME' of ID is not a name of 1 to 8 letters, digits or $#@_-."},
@@ -227,5 +228,26 @@ func TestHelp(t *testing.T) {
 	}
 	if got := run("HELP"); !strings.HasPrefix(got[1], "IPN230I") || len(got) != 2+len(Commands.Specs()) {
 		t.Errorf("HELP: %d lines", len(got))
+	}
+}
+
+func TestMaskSecrets(t *testing.T) {
+	cases := map[string]string{
+		"DEFINE USER ID=A,PASSWORD=s3cret,CONSOLE=YES":  "DEFINE USER ID=A,PASSWORD=********,CONSOLE=YES",
+		"define user id=a password = 'it''s, secret' x": "define user id=a password = ******** x",
+		`DEFINE USER ID=A,PASSWORD="quoted",ROOT=/`:     "DEFINE USER ID=A,PASSWORD=********,ROOT=/",
+		"DEFINE USER ID=A,PASSWORD='unterminated":       "DEFINE USER ID=A,PASSWORD=********",
+		"PORTRANGE LOW=40000":                           "PORTRANGE LOW=40000",
+		"DEFINE USER ID=A,PASSWORD=x1,PASSWORD=x2":      "DEFINE USER ID=A,PASSWORD=********,PASSWORD=********",
+	}
+	for in, want := range cases {
+		if got := MaskSecrets(in); got != want {
+			t.Errorf("MaskSecrets(%q) = %q, want %q", in, got, want)
+		}
+	}
+	for _, k := range Commands.secretKeys() {
+		if MaskSecrets(k+"=x") != k+"=********" {
+			t.Errorf("secret keyword %s is not masked", k)
+		}
 	}
 }

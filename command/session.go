@@ -74,7 +74,7 @@ func (s *Session) Do(ctx context.Context, line string) int {
 		return 0
 	}
 	out := &rcOut{out: s.Out}
-	out.Say(msgcat.New("IPN237I", line))
+	out.Say(msgcat.New("IPN237I", MaskSecrets(line)))
 	st, err := grammar.Parse(line)
 	if err != nil {
 		out.Say(syntaxMsg(err))

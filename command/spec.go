@@ -20,6 +20,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"ipnstack/grammar"
 	"ipnstack/msgcat"
@@ -128,6 +129,7 @@ type Type interface {
 type OutOfRange struct {
 	Value    string
 	Min, Max int64
+	Unit     string // of Min and Max, if not plain numbers ("ms")
 }
 
 func (e *OutOfRange) Error() string {
@@ -469,3 +471,46 @@ func matchAbbrev(typed string, names []string) matches {
 	}
 	return m
 }
+
+// Duration is a time: a number of seconds, or a number with a unit MS, S, M
+// or H ("250MS", "30S", "2M"); the value is a time.Duration in [Min, Max].
+type Duration struct{ Min, Max time.Duration }
+
+// Parse implements Type.
+func (t Duration) Parse(v grammar.Value) (any, error) {
+	s, err := scalar(v, t.Describe())
+	if err != nil {
+		return nil, err
+	}
+	u := strings.ToUpper(s)
+	unit := time.Second
+	for _, x := range []struct {
+		suffix string
+		d      time.Duration
+	}{{"MS", time.Millisecond}, {"S", time.Second}, {"M", time.Minute}, {"H", time.Hour}} {
+		if strings.HasSuffix(u, x.suffix) {
+			u, unit = strings.TrimSuffix(u, x.suffix), x.d
+			break
+		}
+	}
+	n, perr := strconv.ParseInt(u, 10, 64)
+	if perr != nil || n < 0 {
+		return nil, &WrongType{Value: s, Want: t.Describe()}
+	}
+	d := time.Duration(n) * unit
+	if d < t.Min || d > t.Max || n > int64(t.Max/unit)+1 {
+		return nil, &OutOfRange{Value: s, Min: int64(t.Min / time.Millisecond), Max: int64(t.Max / time.Millisecond), Unit: "ms"}
+	}
+	return d, nil
+}
+
+// Describe implements Type.
+func (t Duration) Describe() string {
+	return "a time from " + t.Min.String() + " to " + t.Max.String() + " (seconds, or with MS, S, M or H)"
+}
+
+// Meta implements Type.
+func (Duration) Meta() string { return "time" }
+
+// Choices implements Type.
+func (Duration) Choices() []string { return nil }

@@ -12,6 +12,7 @@ func rows() []Spec {
 	all = append(all, portRows...)
 	all = append(all, linkRows...)
 	all = append(all, remoteRows...)
+	all = append(all, ftpRows...)
 	return all
 }
 

@@ -65,15 +65,17 @@ var linkRows = []Spec{
 	},
 	{
 		Verb:    "SET",
-		Summary: "Set the stack's home address and mask",
+		Summary: "Set the stack's home address and mask, and the TIME_WAIT model of the port pools",
 		Help: []string{
 			"A link defined without IPADDR= uses the home address; changing it re-addresses those links.",
+			"TIMEWAIT= and MSL= apply to the ephemeral range and to every FTP daemon's data ports, and to the",
+			"connections already in TIME_WAIT.",
 		},
-		Operands: []Operand{
+		Operands: append([]Operand{
 			{Key: "IPADDR", Type: IPv4{}, Help: "the home address"},
 			{Key: "MASK", Type: IPv4{}, Help: "the home subnet mask"},
-		},
-		AtLeastOne: []string{"IPADDR", "MASK"},
+		}, timeWaitOperands...),
+		AtLeastOne: []string{"IPADDR", "MASK", "TIMEWAIT", "MSL"},
 		Example:    "SET IPADDR=10.77.0.10,MASK=255.255.255.0",
 		Mutates:    true, Auth: AuthFull,
 	},

@@ -19,6 +19,7 @@ var groups = []Group{
 	remoteGroup,
 	syntaxGroup,
 	ftpGroup,
+	ftpCmdGroup,
 	faultGroup,
 }
 
@@ -269,6 +270,14 @@ var syntaxGroup = Group{Title: "Command syntax and operands", Entries: []Entry{
 		Explain:  "The command takes fewer values without a keyword than were given.",
 		System:   "The command is rejected; nothing is changed.",
 		Operator: "Write the operand as KEY=value, or remove it."},
+	{ID: "IPN317E", Text: "{keyword:text}={value:text} is out of range {min:num} to {max:num} {unit:text}",
+		Explain:  "The operand's time lies outside the range the operand allows.",
+		System:   "The command is rejected; nothing is changed.",
+		Operator: "Give a time inside the range named."},
+	{ID: "IPN318E", Text: "Keyword {typed:q} is too short for {keyword:text} of {command:text}; its shortest form is {min:text}",
+		Explain:  "The abbreviated keyword is shorter than the capitals of the keyword, which are its shortest form.",
+		System:   "The command is rejected; nothing is changed.",
+		Operator: "Type at least the capitals of the keyword (HELP <command> shows them)."},
 	{ID: "IPN319E", Text: "Operand {keyword:text} of {command:text} takes no value",
 		Explain:  "The operand is a bare keyword (a flag) and was given a value.",
 		System:   "The command is rejected; nothing is changed.",

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sort"
 	"sync"
 	"time"
 )
@@ -156,13 +157,28 @@ type Stats struct {
 // Free is the number of ports in the range that could be allocated now.
 func (s Stats) Free() int { return s.Size - s.InUse - s.Blocked }
 
-// twEntry is a connection that ended in TIME_WAIT at closed. How long it
-// holds depends on the model in force when the pool looks, so that a change
-// of model or MSL applies to the connections already in TIME_WAIT.
+// twEntry is a connection that ended in TIME_WAIT at closed (unix ns).
 type twEntry struct {
 	remote Remote
-	closed time.Time
+	closed int64
 }
+
+// twList holds one port's connections in TIME_WAIT, oldest first: the order
+// they closed in, so that the expired ones are always at the front and a
+// check costs no more than what expired. How long an entry holds depends on
+// the model in force when the pool looks, so that a change of model or MSL
+// applies to the connections already in TIME_WAIT. byRemote (the latest
+// close per foreign end) is kept only once the pool has served a dial, the
+// one request that asks about one exact 4-tuple.
+type twList struct {
+	fifo     []twEntry
+	head     int
+	byRemote map[Remote]int64
+}
+
+func (l *twList) len() int { return len(l.fifo) - l.head }
+
+func (l *twList) newest() int64 { return l.fifo[len(l.fifo)-1].closed }
 
 // Pool is a range of ports with its leases and TIME_WAIT records.
 type Pool struct {
@@ -170,7 +186,8 @@ type Pool struct {
 	low, high   uint16
 	next        uint16 // where the next search starts
 	leased      [1024]uint64
-	tw          map[uint16][]twEntry
+	tw          map[uint16]*twList
+	dials       bool // the pool has served a dial (Allocate with a foreign port)
 	twHold      time.Duration // how long a TIME_WAIT record lasts in the Tuple model
 	model       Model
 	msl         time.Duration
@@ -185,7 +202,7 @@ func New(low, high uint16) (*Pool, error) {
 	}
 	return &Pool{
 		low: low, high: high, next: low,
-		tw:     make(map[uint16][]twEntry),
+		tw:     make(map[uint16]*twList),
 		twHold: 60 * time.Second,
 		msl:    DefaultMSL,
 	}, nil
@@ -238,6 +255,9 @@ func (p *Pool) Model() (m Model, msl, tupleHold time.Duration) {
 func (p *Pool) Allocate(now time.Time, r Remote) (uint16, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if r.Port != 0 {
+		p.dials = true
+	}
 	if p.next < p.low || p.next > p.high {
 		p.next = p.low
 	}
@@ -306,15 +326,22 @@ func (p *Pool) TimeWait(now time.Time, port uint16, r Remote) {
 }
 
 func (p *Pool) addTimeWaitLocked(now time.Time, port uint16, r Remote) {
-	list := p.pruneLocked(now, port)
-	for i := range list {
-		if list[i].remote == r {
-			list[i].closed = now
-			p.tw[port] = list
-			return
-		}
+	l := p.pruneLocked(now, port)
+	if l == nil {
+		l = &twList{}
+		p.tw[port] = l
 	}
-	p.tw[port] = append(list, twEntry{remote: r, closed: now})
+	ns := now.UnixNano()
+	if l.len() > 0 && ns < l.newest() {
+		ns = l.newest() // a clock that went back must not break the order
+	}
+	l.fifo = append(l.fifo, twEntry{remote: r, closed: ns})
+	if p.dials {
+		if l.byRemote == nil {
+			l.byRemote = map[Remote]int64{}
+		}
+		l.byRemote[r] = ns
+	}
 }
 
 // holdLocked is how long TIME_WAIT lasts in the model in force.
@@ -325,47 +352,58 @@ func (p *Pool) holdLocked() time.Duration {
 	return p.twHold
 }
 
+// keepLocked is how long a record is kept: the longer of the two models'
+// holds, so that a change of model can lengthen a hold as well as shorten it.
+func (p *Pool) keepLocked() time.Duration {
+	if 2*p.msl > p.twHold {
+		return 2 * p.msl
+	}
+	return p.twHold
+}
+
 // usableLocked says whether the TIME_WAIT model lets port serve r now.
 func (p *Pool) usableLocked(now time.Time, port uint16, r Remote) bool {
-	list := p.pruneLocked(now, port)
-	if len(list) == 0 {
+	l := p.pruneLocked(now, port)
+	if l == nil {
 		return true
 	}
 	if p.model == Strict {
-		return false
+		return l.newest()+int64(p.holdLocked()) <= now.UnixNano()
 	}
 	if r.Port == 0 {
 		// A listener: its client will come from a port of its own choosing,
 		// and a SYN for a 4-tuple in TIME_WAIT is accepted anyway.
 		return true
 	}
-	for _, e := range list {
-		if e.remote == r {
-			return false
-		}
-	}
-	return true
+	closed, ok := l.byRemote[r]
+	return !ok || closed+int64(p.holdLocked()) <= now.UnixNano()
 }
 
-// pruneLocked drops the expired TIME_WAIT records of a port.
-func (p *Pool) pruneLocked(now time.Time, port uint16) []twEntry {
-	list, ok := p.tw[port]
+// pruneLocked drops the expired TIME_WAIT records of a port and gives what
+// is left, or nil.
+func (p *Pool) pruneLocked(now time.Time, port uint16) *twList {
+	l, ok := p.tw[port]
 	if !ok {
 		return nil
 	}
-	hold := p.holdLocked()
-	keep := list[:0]
-	for _, e := range list {
-		if e.closed.Add(hold).After(now) {
-			keep = append(keep, e)
+	limit := now.UnixNano() - int64(p.keepLocked())
+	for l.head < len(l.fifo) && l.fifo[l.head].closed <= limit {
+		e := l.fifo[l.head]
+		if l.byRemote != nil && l.byRemote[e.remote] == e.closed {
+			delete(l.byRemote, e.remote)
 		}
+		l.fifo[l.head] = twEntry{}
+		l.head++
 	}
-	if len(keep) == 0 {
+	if l.len() == 0 {
 		delete(p.tw, port)
 		return nil
 	}
-	p.tw[port] = keep
-	return keep
+	if l.head > 64 && l.head > len(l.fifo)/2 {
+		l.fifo = append(l.fifo[:0:0], l.fifo[l.head:]...)
+		l.head = 0
+	}
+	return l
 }
 
 // Stats takes a snapshot, dropping expired TIME_WAIT records first.
@@ -377,14 +415,20 @@ func (p *Pool) Stats(now time.Time) Stats {
 		Allocations: p.allocations, Exhaustions: p.exhaustions,
 		Model: p.model, MSL: p.msl,
 	}
+	limit := now.UnixNano() - int64(p.holdLocked())
 	for port := range p.tw {
-		p.pruneLocked(now, port)
-	}
-	for port, list := range p.tw {
-		s.TimeWait++
-		s.TimeWaitTuples += len(list)
-		if p.model == Strict && port >= p.low && port <= p.high && !p.isLeased(port) {
-			s.Blocked++
+		l := p.pruneLocked(now, port)
+		if l == nil {
+			continue
+		}
+		live := l.fifo[l.head:]
+		first := sort.Search(len(live), func(i int) bool { return live[i].closed > limit })
+		if n := len(live) - first; n > 0 {
+			s.TimeWait++
+			s.TimeWaitTuples += n
+			if p.model == Strict && port >= p.low && port <= p.high && !p.isLeased(port) {
+				s.Blocked++
+			}
 		}
 	}
 	for port := int(p.low); port <= int(p.high); port++ {

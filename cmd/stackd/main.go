@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -46,6 +47,7 @@ type options struct {
 	socket, deck, hardcopy       string
 	logLevel, logFormat, logFile string
 	console, history             string
+	data, telnet                 string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -60,6 +62,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.logFile, "log-file", "", "daemon log `file` (default stderr; stackd.log beside the socket when the terminal is the console)")
 	fs.StringVar(&o.console, "console", "auto", "operator console on the terminal: auto (when stdin is a terminal), on or off")
 	fs.StringVar(&o.history, "history", command.DefaultHistoryFile(), "history `file` of the terminal console")
+	fs.StringVar(&o.data, "data", defaultDataDir(), "data `directory`: a relative DLBL= of DEFINE FILE is taken from it; pub/ in it is the default deck's FTP directory")
+	fs.StringVar(&o.telnet, "telnet", "", "open a telnet console listener on the host at `addr:port` (e.g. 127.0.0.1:2323); off by default")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: stackd [flags]\n\nThe TCP/IP stack daemon. Flags:\n")
 		fs.PrintDefaults()
@@ -75,7 +79,39 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	default:
 		return nil, fmt.Errorf("--console must be auto, on or off, not %q", o.console)
 	}
+	if o.telnet != "" {
+		if _, err := netip.ParseAddrPort(o.telnet); err != nil {
+			return nil, fmt.Errorf("--telnet must be an IPv4 address and port, such as 127.0.0.1:2323: %v", err)
+		}
+	}
 	return o, nil
+}
+
+// defaultDataDir is $XDG_DATA_HOME/ipnstack, or ~/.local/share/ipnstack.
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "ipnstack")
+	}
+	if h, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(h, ".local", "share", "ipnstack")
+	}
+	return "ipnstack-data"
+}
+
+// prepareDataDir makes the data directory and its pub/, with a file in
+// pub/ so that a first download has something to fetch.
+func prepareDataDir(dir string) error {
+	pub := filepath.Join(dir, "pub")
+	if err := os.MkdirAll(pub, 0o755); err != nil {
+		return err
+	}
+	readme := filepath.Join(pub, "README.txt")
+	if _, err := os.Stat(readme); os.IsNotExist(err) {
+		text := "This is the FTP directory /PUB of the ipnstack TCP/IP stack.\n" +
+			"It is the directory pub of the stack's data directory (stackd --data).\n"
+		return os.WriteFile(readme, []byte(text), 0o644)
+	}
+	return nil
 }
 
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
@@ -140,7 +176,12 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		defer hc.Close()
 	}
 
-	sys, err := ops.New(ops.Config{})
+	if err := prepareDataDir(o.data); err != nil {
+		ln.Close()
+		fmt.Fprintln(stderr, "stackd: data directory:", err)
+		return exitStart
+	}
+	sys, err := ops.New(ops.Config{DataDir: o.data, Log: log})
 	if err != nil {
 		ln.Close()
 		fmt.Fprintln(stderr, "stackd: network stack:", err)
@@ -189,6 +230,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			sysLine(line)
 		})}
 	res, _ := command.RunDeck(context.Background(), deck, deckName, strings.NewReader(deckText))
+	if o.telnet != "" {
+		ap := netip.MustParseAddrPort(o.telnet)
+		deck.Do(context.Background(), fmt.Sprintf("DEFINE CONSOLE ID=TELNET,IPADDR=%s,PORT=%d", ap.Addr(), ap.Port()))
+	}
 	hc.Flush()
 	log.Info("deck processed", zap.String("deck", deckName), zap.Int("statements", res.Statements), zap.Int("rc", res.RC))
 

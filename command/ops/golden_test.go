@@ -134,6 +134,20 @@ var setups = map[string]func(t *testing.T, sys *System) map[string]string{
 		}
 		return nil
 	},
+	"ftp.deck": func(t *testing.T, sys *System) map[string]string {
+		dir := t.TempDir()
+		for _, d := range []string{"pub", "ro"} {
+			if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return map[string]string{"$TMP": dir}
+	},
+	"consoles.deck": func(t *testing.T, sys *System) map[string]string {
+		// The console commands need the hub.
+		sys.SetHub(command.NewHub(command.Commands, sys, nil, nil))
+		return nil
+	},
 	"links.deck": func(t *testing.T, sys *System) map[string]string {
 		// A host port in use, for FORWARD= to fail on.
 		ln, err := net.Listen("tcp4", "127.0.0.1:47109")
@@ -179,6 +193,25 @@ var notFromDecks = map[string]string{
 	"IPN164W": "nic.TestRawLink (a link fails between two commands)",
 	"IPN165I": "nic.TestRawLink (a link recovers between two commands)",
 	"IPN349E": "command.TestHandlerPanic",
+	"IPN400I": "ftpd tests (unsolicited: a daemon started)",
+	"IPN401I": "ftpd tests (unsolicited: a daemon ended)",
+	"IPN402I": "ftpd tests (unsolicited: a user logged in)",
+	"IPN403I": "ftpd tests (unsolicited: a session ended)",
+	"IPN404E": "ftpd tests (unsolicited: the control listener failed)",
+	"IPN410W": "ftpd.TestSeedScenario (unsolicited: the data ports ran out)",
+	"IPN411I": "ftpd.TestSeedScenario (unsolicited: the data ports came back)",
+	"IPN412W": "ftpd.TestCountRefusal (unsolicited)",
+	"IPN413W": "ftpd.TestFailedLogins (unsolicited)",
+	"IPN451I": "cmd/stackd FTP e2e (QUERY FTPDS during a session)",
+	"IPN500I": "cmd/stackd telnet e2e (logon)",
+	"IPN503E": "cmd/stackd telnet e2e (logon)",
+	"IPN504E": "cmd/stackd telnet e2e (logon)",
+	"IPN505W": "cmd/stackd telnet e2e (logon)",
+	"IPN506I": "cmd/stackd telnet e2e (logon)",
+	"IPN507W": "command.TestTelnetIdleTimeout",
+	"IPN508E": "command.TestTelnetLongLine",
+	"IPN516I": "cmd/stackd telnet e2e (QUERY CONSOLES with consoles attached)",
+	"IPN519I": "cmd/stackd telnet e2e (STOP CONSOLE)",
 	"IPN998S": "command.TestHandlerPanic",
 	"IPN999S": "msgcat.TestRender",
 }

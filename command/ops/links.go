@@ -269,7 +269,22 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 	out.Say(msgcat.New("IPN170I", len(links)))
 }
 
+// set is SET: the home address and mask, and the TIME_WAIT model. The
+// address is applied first, as it is the part that can be refused; the
+// model then cannot fail, so the command is all or nothing.
 func (s *System) set(_ context.Context, req *command.Request, out command.Out) {
+	a := req.Args
+	if a.Has("IPADDR") || a.Has("MASK") {
+		if !s.setHome(req, out) {
+			return
+		}
+	}
+	if a.Has("TIMEWAIT") || a.Has("MSL") {
+		s.setTimeWait(req, out)
+	}
+}
+
+func (s *System) setHome(req *command.Request, out command.Out) bool {
 	a := req.Args
 	home := s.Stack.Home()
 	addr := home.Addr()
@@ -283,7 +298,7 @@ func (s *System) set(_ context.Context, req *command.Request, out command.Out) {
 		n, ok := maskBits(a.Addr("MASK"))
 		if !ok {
 			out.Say(msgcat.New("IPN111E", a.Addr("MASK").String()))
-			return
+			return false
 		}
 		bitsN = n
 	}
@@ -294,13 +309,14 @@ func (s *System) set(_ context.Context, req *command.Request, out command.Out) {
 		// A mask before any address: kept for the SET IPADDR to come.
 		s.homeMask = bitsN
 		out.Say(msgcat.New("IPN110I", "(none)", maskString(bitsN)))
-		return
+		return true
 	}
 	if err := s.Stack.SetHome(netip.PrefixFrom(addr, bitsN)); err != nil {
 		out.Say(linkErr(err))
-		return
+		return false
 	}
 	out.Say(msgcat.New("IPN110I", addr.String(), maskString(bitsN)))
+	return true
 }
 
 func maskString(n int) string {

@@ -11,9 +11,12 @@ import (
 
 	"ipnstack/command"
 	"ipnstack/conn"
+	"ipnstack/ftpd"
 	"ipnstack/msgcat"
 	"ipnstack/nic"
 	"ipnstack/portrange"
+
+	"go.uber.org/zap"
 )
 
 // Handler runs one command.
@@ -31,6 +34,7 @@ var handlers = bind(
 	portHandlers,
 	linkHandlers,
 	consoleHandlers,
+	ftpHandlers,
 )
 
 func bind(groups ...map[string]Handler) map[string]Handler {
@@ -53,6 +57,10 @@ type System struct {
 	Stack     *nic.Stack
 	Ephemeral *portrange.Pool
 	Conns     *conn.Table
+	Users     *ftpd.Users
+	Files     *ftpd.Files
+	DataDir   string // where a relative DLBL= of DEFINE FILE is taken from
+	Log       *zap.Logger
 	Hub       *command.Hub // consoles and command counters; may be nil in tests
 
 	// cmdMu lets commands that only look run together while a command that
@@ -60,17 +68,22 @@ type System struct {
 	cmdMu sync.RWMutex
 
 	stopOnce sync.Once
-	stop     chan struct{}
+	stopCh   chan struct{}
 	stopBy   string
 	hubMu    sync.Mutex
 	homeMask int // SET MASK before any SET IPADDR
 
 	listeners map[string]*consoleListener // DEFINE CONSOLE
+	ftpds     map[string]*ftpDaemon       // DEFINE FTPD
+	twModel   portrange.Model             // SET TIMEWAIT=
+	msl       time.Duration               // SET MSL=
 }
 
 // Config are the settings a System is built with.
 type Config struct {
-	Clock func() time.Time
+	Clock   func() time.Time
+	DataDir string      // for relative DLBL= (default: the working directory)
+	Log     *zap.Logger // nil logs nothing
 }
 
 // New makes a System: a netstack with its built-in loopback link, the
@@ -80,8 +93,13 @@ func New(cfg Config) (*System, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), stop: make(chan struct{}),
-		listeners: map[string]*consoleListener{}}
+	if cfg.Log == nil {
+		cfg.Log = zap.NewNop()
+	}
+	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), stopCh: make(chan struct{}),
+		DataDir: cfg.DataDir, Log: cfg.Log, Users: ftpd.NewUsers(), Files: ftpd.NewFiles(cfg.Clock),
+		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{},
+		twModel: portrange.Tuple, msl: portrange.DefaultMSL}
 	stk, err := nic.New(nic.Options{Sink: s.Broadcast, Clock: cfg.Clock})
 	if err != nil {
 		return nil, err
@@ -120,10 +138,12 @@ func (s *System) Broadcast(m msgcat.Msg) {
 	}
 }
 
-// Close ends the console listeners, the connection table and the stack.
+// Close ends the console listeners, the FTP daemons, the connection table
+// and the stack.
 func (s *System) Close() {
 	s.cmdMu.Lock()
 	s.closeConsoles()
+	s.closeFTPDs()
 	s.cmdMu.Unlock()
 	s.Conns.Close()
 	s.Stack.Close()
@@ -148,7 +168,7 @@ func (s *System) Exec(ctx context.Context, req *command.Request, out command.Out
 }
 
 // Stopped is closed when SHUTDOWN has been entered.
-func (s *System) Stopped() <-chan struct{} { return s.stop }
+func (s *System) Stopped() <-chan struct{} { return s.stopCh }
 
 // StoppedBy names the console that entered SHUTDOWN.
 func (s *System) StoppedBy() string { return s.stopBy }
@@ -160,6 +180,6 @@ func (s *System) shutdown(_ context.Context, req *command.Request, out command.O
 		if s.Hub != nil {
 			s.Hub.Quiesce("SHUTDOWN from " + req.Console.ID)
 		}
-		close(s.stop)
+		close(s.stopCh)
 	})
 }

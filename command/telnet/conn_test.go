@@ -411,7 +411,7 @@ func TestConcurrentWrites(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := range each {
-				msg := fmt.Sprintf("IPN999I writer %d message %d %s\n", g, i, strings.Repeat("x", 200))
+				msg := fmt.Sprintf("IPN000I writer %d message %d %s\n", g, i, strings.Repeat("x", 200))
 				if _, err := c.Write([]byte(msg)); err != nil {
 					t.Errorf("Write: %v", err)
 					return
@@ -428,10 +428,10 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Fatalf("ReadLine = %q, %v", r.line, r.err)
 	}
 	got := p.waitFor("all messages", func(b []byte) bool {
-		return bytes.Count(b, []byte("IPN999I")) == writers*each && bytes.Count(b, []byte("[Yes]")) == ayts
+		return bytes.Count(b, []byte("IPN000I")) == writers*each && bytes.Count(b, []byte("[Yes]")) == ayts
 	})
 	for _, l := range strings.Split(string(got), "\r\n") {
-		if l != "" && l != "[Yes]" && !(strings.HasPrefix(l, "IPN999I writer ") && strings.HasSuffix(l, strings.Repeat("x", 200))) {
+		if l != "" && l != "[Yes]" && !(strings.HasPrefix(l, "IPN000I writer ") && strings.HasSuffix(l, strings.Repeat("x", 200))) {
 			t.Fatalf("interleaved line %q", l)
 		}
 	}

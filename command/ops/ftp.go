@@ -1,0 +1,342 @@
+package ops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"ipnstack/command"
+	"ipnstack/conn"
+	"ipnstack/ftpd"
+	"ipnstack/msgcat"
+	"ipnstack/portrange"
+)
+
+var ftpHandlers = map[string]Handler{
+	"DEFINE FTPD": (*System).defineFTPD,
+	"DELETE FTPD": (*System).deleteFTPD,
+	"QUERY FTPDS": (*System).queryFTPDs,
+	"DEFINE USER": (*System).defineUser,
+	"DELETE USER": (*System).deleteUser,
+	"QUERY USERS": (*System).queryUsers,
+	"DEFINE FILE": (*System).defineFile,
+	"DELETE FILE": (*System).deleteFile,
+	"QUERY FILES": (*System).queryFiles,
+}
+
+// ftpDaemon is a daemon of DEFINE FTPD.
+type ftpDaemon struct {
+	d    *ftpd.Daemon
+	pool *portrange.Pool // its own DATAPORTS pool, or nil for the stack's range
+}
+
+// ftpTransport is the doorway package ftpd uses, over the connection table,
+// with the daemon's id as the owner of its connections.
+type ftpTransport struct {
+	t     *conn.Table
+	owner string
+}
+
+func (f ftpTransport) Listen(addr netip.AddrPort) (net.Listener, error) {
+	l, err := f.t.Listen(f.owner, addr)
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (f ftpTransport) ListenData(local netip.Addr, pool *portrange.Pool, peer netip.Addr) (net.Listener, error) {
+	l, err := f.t.ListenPool(f.owner, local, pool, peer)
+	if err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (f ftpTransport) DialData(ctx context.Context, local, remote netip.AddrPort) (net.Conn, error) {
+	c, err := f.t.DialFrom(ctx, f.owner, local, remote)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Logon implements command.Authenticator: an operator of a remote console
+// is a user with CONSOLE=YES or CONSOLE=QUERY.
+func (s *System) Logon(id, password string) (command.Authority, bool) {
+	u, err := s.Users.Authenticate(id, password)
+	if err != nil {
+		return 0, false
+	}
+	switch u.Console {
+	case ftpd.ConsoleYes:
+		return command.AuthFull, true
+	case ftpd.ConsoleQuery:
+		return command.AuthQuery, true
+	}
+	return 0, false
+}
+
+func (s *System) defineFTPD(_ context.Context, req *command.Request, out command.Out) {
+	a := req.Args
+	id := a.Str("ID")
+	if _, ok := s.ftpds[id]; ok {
+		out.Say(msgcat.New("IPN442E", id))
+		return
+	}
+	pool := s.Ephemeral
+	var own *portrange.Pool
+	portsText := ""
+	if a.Has("DATAPORTS") {
+		l := a.List("DATAPORTS")
+		lo, hi := uint16(l[0].(int64)), uint16(l[1].(int64))
+		if lo > hi {
+			out.Say(msgcat.New("IPN446E", lo, hi))
+			return
+		}
+		for oid, o := range s.ftpds {
+			if o.pool == nil {
+				continue
+			}
+			olo, ohi := o.pool.Range()
+			if lo <= ohi && olo <= hi {
+				out.Say(msgcat.New("IPN445E", lo, hi, oid))
+				return
+			}
+		}
+		p, err := portrange.New(lo, hi)
+		if err != nil {
+			out.Say(msgcat.New("IPN446E", lo, hi))
+			return
+		}
+		p.SetModel(s.twModel, s.msl, s.Stack.TimeWait())
+		pool, own = p, p
+		portsText = fmt.Sprintf("%d-%d", lo, hi)
+	} else {
+		lo, hi := s.Ephemeral.Range()
+		portsText = fmt.Sprintf("%d-%d (the stack's range)", lo, hi)
+	}
+	anon, _ := ftpd.ParseAnonymous(a.Str("ANONYMOUS"))
+	ip := a.Addr("IPADDR")
+	if !ip.IsValid() {
+		ip = netip.IPv4Unspecified()
+	}
+	cfg := ftpd.Config{
+		ID: id, Addr: netip.AddrPortFrom(ip, uint16(a.Int("PORT"))),
+		Count: int(a.Int("COUNT")), Timeout: time.Duration(a.Int("TIMEOUT")) * time.Second,
+		DataPorts: pool, PasvAddr: a.Addr("PASVADDR"), Active: a.Bool("ACTIVE"),
+		Anonymous: anon, Banner: a.Str("BANNER"), Clock: s.Clock,
+	}
+	d, err := ftpd.New(cfg, ftpTransport{t: s.Conns, owner: id}, s.Users, s.Files, s.Broadcast, s.Log)
+	if err != nil {
+		out.Say(msgcat.New("IPN444E", id, err.Error()))
+		return
+	}
+	if err := d.Start(); err != nil {
+		out.Say(msgcat.New("IPN444E", id, err.Error()))
+		return
+	}
+	s.ftpds[id] = &ftpDaemon{d: d, pool: own}
+	out.Say(msgcat.New("IPN440I", id, cfg.Addr.String(), portsText))
+}
+
+func (s *System) deleteFTPD(ctx context.Context, req *command.Request, out command.Out) {
+	id := req.Args.Str("ID")
+	f, ok := s.ftpds[id]
+	if !ok {
+		out.Say(msgcat.New("IPN443E", id))
+		return
+	}
+	n := f.d.Stats().Sessions
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	f.d.Shutdown(sctx)
+	delete(s.ftpds, id)
+	out.Say(msgcat.New("IPN441I", id, n))
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "YES"
+	}
+	return "NO"
+}
+
+func (s *System) queryFTPDs(_ context.Context, req *command.Request, out command.Out) {
+	ids := make([]string, 0, len(s.ftpds))
+	for id := range s.ftpds {
+		if !req.Args.Has("ID") || id == req.Args.Str("ID") {
+			ids = append(ids, id)
+		}
+	}
+	if req.Args.Has("ID") && len(ids) == 0 {
+		out.Say(msgcat.New("IPN443E", req.Args.Str("ID")))
+		return
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		s.sayFTPD(s.ftpds[id], out)
+	}
+	out.Say(msgcat.New("IPN452I", len(ids)))
+}
+
+func (s *System) sayFTPD(f *ftpDaemon, out command.Out) {
+	st := f.d.Stats()
+	state := "ACTIVE"
+	if !st.Running {
+		state = "ENDED"
+	}
+	out.Say(msgcat.New("IPN447I", st.ID, state, st.Addr.String(), st.Sessions, st.Count, st.SessionsTotal, st.Refused))
+	out.Say(msgcat.New("IPN448I", st.Transfers, st.TransfersFailed, st.Aborts, st.FilesIn, st.FilesOut, st.BytesIn, st.BytesOut))
+	p := st.DataPorts
+	pool := "DATAPORTS"
+	if f.pool == nil {
+		pool = "PORTRANGE"
+	}
+	out.Say(msgcat.New("IPN449I", p.Low, p.High, pool, p.Model.String(), p.InUse, p.Blocked, st.PasvRequests, st.PasvExhausted))
+	pasv := "-"
+	if st.PasvAddr.IsValid() {
+		pasv = st.PasvAddr.String()
+	}
+	out.Say(msgcat.New("IPN450I", st.Logins, st.FailedLogins, st.Lockouts, st.IdleTimeouts, pasv, yesNo(st.Active), st.Anonymous.String()))
+	for _, ss := range f.d.Sessions() {
+		user := ss.User
+		if user == "" {
+			user = "(not logged in)"
+		}
+		transfer := ""
+		if ss.Transfer != "" {
+			transfer = "; now " + ss.Transfer
+		}
+		out.Say(msgcat.New("IPN451I", ss.ID, user, ss.Client.String(), ss.Since, ss.FilesIn, ss.FilesOut, ss.BytesIn, ss.BytesOut, transfer))
+	}
+}
+
+func (s *System) defineUser(_ context.Context, req *command.Request, out command.Out) {
+	a := req.Args
+	console := map[string]ftpd.Authority{"NO": ftpd.ConsoleNo, "QUERY": ftpd.ConsoleQuery, "YES": ftpd.ConsoleYes}[a.Str("CONSOLE")]
+	u := ftpd.User{ID: a.Str("ID"), Password: a.Str("PASSWORD"), Root: a.Str("ROOT"), ReadOnly: a.Bool("READONLY"), Console: console}
+	if err := s.Users.Define(u); err != nil {
+		out.Say(registryErr(err, "ID", u.ID))
+		return
+	}
+	info, _ := s.Users.Get(u.ID)
+	out.Say(msgcat.New("IPN455I", info.ID, info.Root, yesNo(info.ReadOnly), info.Console.String()))
+}
+
+// registryErr gives the message of an error of the users or files registry.
+func registryErr(err error, field, value string) msgcat.Msg {
+	var fe *ftpd.FieldError
+	switch {
+	case errors.As(err, &fe):
+		return msgcat.New("IPN459E", fe.Field, fe.Value, fe.Reason)
+	case errors.Is(err, ftpd.ErrUserExists):
+		return msgcat.New("IPN457E", value)
+	case errors.Is(err, ftpd.ErrNoSuchUser):
+		return msgcat.New("IPN458E", value)
+	case errors.Is(err, ftpd.ErrReservedUser):
+		return msgcat.New("IPN459E", field, value, err.Error())
+	case errors.Is(err, ftpd.ErrFileExists):
+		return msgcat.New("IPN469E", value)
+	case errors.Is(err, ftpd.ErrNoSuchFile):
+		return msgcat.New("IPN470E", value)
+	}
+	return msgcat.New("IPN459E", field, value, err.Error())
+}
+
+func (s *System) deleteUser(_ context.Context, req *command.Request, out command.Out) {
+	id := req.Args.Str("ID")
+	if err := s.Users.Delete(id); err != nil {
+		out.Say(registryErr(err, "ID", id))
+		return
+	}
+	out.Say(msgcat.New("IPN456I", id))
+}
+
+func (s *System) queryUsers(_ context.Context, _ *command.Request, out command.Out) {
+	us := s.Users.List()
+	out.Say(msgcat.New("IPN460I"))
+	for _, u := range us {
+		out.Say(msgcat.New("IPN461I", u.ID, u.Root, yesNo(u.ReadOnly), u.Console.String()))
+	}
+	out.Say(msgcat.New("IPN462I", len(us)))
+}
+
+func (s *System) defineFile(_ context.Context, req *command.Request, out command.Out) {
+	a := req.Args
+	dir := a.Str("DLBL")
+	if !filepath.IsAbs(dir) && s.DataDir != "" {
+		dir = filepath.Join(s.DataDir, dir)
+	}
+	f := ftpd.File{Public: a.Str("PUBLIC"), Dir: dir, ReadOnly: a.Bool("READONLY")}
+	if err := s.Files.Define(f); err != nil {
+		out.Say(registryErr(err, "PUBLIC", f.Public))
+		return
+	}
+	out.Say(msgcat.New("IPN264I", filepath.Clean(dir)))
+}
+
+func (s *System) deleteFile(_ context.Context, req *command.Request, out command.Out) {
+	name := req.Args.Str("PUBLIC")
+	if err := s.Files.Delete(name); err != nil {
+		out.Say(registryErr(err, "PUBLIC", name))
+		return
+	}
+	out.Say(msgcat.New("IPN468I", name))
+}
+
+func (s *System) queryFiles(_ context.Context, _ *command.Request, out command.Out) {
+	fs := s.Files.List()
+	out.Say(msgcat.New("IPN465I"))
+	for _, f := range fs {
+		access := "READ/WRITE"
+		if f.ReadOnly {
+			access = "READ ONLY"
+		}
+		out.Say(msgcat.New("IPN466I", f.Public, access, f.Dir))
+	}
+	out.Say(msgcat.New("IPN467I", len(fs)))
+}
+
+// setTimeWait applies SET TIMEWAIT= and MSL= to every pool.
+func (s *System) setTimeWait(req *command.Request, out command.Out) {
+	a := req.Args
+	if a.Has("TIMEWAIT") {
+		s.twModel = portrange.Tuple
+		if a.Str("TIMEWAIT") == "STRICT" {
+			s.twModel = portrange.Strict
+		}
+	}
+	if a.Has("MSL") {
+		s.msl = a.Get("MSL").(time.Duration)
+	}
+	pools := []*portrange.Pool{s.Ephemeral}
+	for _, f := range s.ftpds {
+		if f.pool != nil {
+			pools = append(pools, f.pool)
+		}
+	}
+	for _, p := range pools {
+		p.SetModel(s.twModel, s.msl, s.Stack.TimeWait())
+	}
+	hold := "for 2×MSL after its connection closed, whoever the next peer is"
+	if s.twModel == portrange.Tuple {
+		hold = "only for the 4-tuple in TIME_WAIT; other peers may use it at once"
+	}
+	out.Say(msgcat.New("IPN126I", s.twModel.String(), s.msl, hold))
+}
+
+// closeFTPDs ends every FTP daemon (at shutdown).
+func (s *System) closeFTPDs() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for id, f := range s.ftpds {
+		f.d.Shutdown(ctx)
+		delete(s.ftpds, id)
+	}
+}

@@ -1,0 +1,106 @@
+package command
+
+import "time"
+
+var ftpRows = []Spec{
+	{
+		Verb: "DEFine", Object: "FTPD",
+		Summary: "Create a File Transfer Protocol Daemon",
+		Help: []string{
+			"Passive data ports come from DATAPORTS= if given, else from the stack's PORTRANGE, the next available port in turn;",
+			"when none is free the client gets 425 and the operator one warning per burst, never a port outside the range.",
+			"PASVADDR= is the address 227 replies advertise, for a daemon behind NAT (EPSV needs none).",
+			"Active mode (PORT, EPRT) connects from the port below PORT=, only to the client's own address and ports 1024 and up.",
+		},
+		Operands: []Operand{
+			{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the daemon's name"},
+			{Key: "PORT", Type: portType, Default: "21", Help: "the control port"},
+			{Key: "IPADDR", Type: IPv4{}, Help: "the stack address to listen on (default: all)"},
+			{Key: "COUNT", Type: Int{Min: 1, Max: 10000}, Default: "100", Help: "most sessions at once; the next gets 421"},
+			{Key: "TIMEOUT", Type: Int{Min: 10, Max: 86400}, Default: "300", Help: "seconds a session may stay idle"},
+			{Key: "DATAPORTS", Type: List{Elem: portType, Min: 2, Max: 2, Name: "(low,high)"}, Help: "the daemon's own passive data port range"},
+			{Key: "PASVADDR", Type: IPv4{}, Help: "the address 227 replies advertise (default: the address the client reached)"},
+			{Key: "ACTIVE", Type: Bool{}, Default: "YES", Help: "allow active mode (PORT, EPRT)"},
+			{Key: "ANONYMOUS", Type: Enum{Values: []string{"NO", "READ", "WRITE"}}, Default: "NO",
+				Help: "allow anonymous logins: READ downloads only, WRITE also new uploads"},
+			{Key: "BANNER", Type: Text{Max: 200}, Help: "the text of the 220 greeting"},
+		},
+		Example: "DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(30000,30019),PASVADDR=127.0.0.1",
+		Mutates: true, Auth: AuthFull,
+	},
+	{
+		Verb: "DELete", Object: "FTPD",
+		Summary:  "End an FTP daemon: its sessions end with 421, uploads in flight leave nothing half-written",
+		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the daemon"}},
+		Mutates:  true, Auth: AuthFull,
+	},
+	{
+		Verb: "Query", Object: "FTPDs",
+		Summary:  "Show the FTP daemons: sessions, transfers, bytes, data-port pool use and exhaustions",
+		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Help: "only this daemon"}},
+		Auth:     AuthQuery,
+	},
+	{
+		Verb: "DEFine", Object: "USER",
+		Summary: "Define a user of the FTP daemons and, with CONSOLE=, an operator of the remote consoles",
+		Help: []string{
+			"The password is stored hashed (argon2id) and never logged or shown; it keeps its case.",
+		},
+		Operands: []Operand{
+			{Key: "ID", Type: Name{Max: 16}, Required: true, Help: "the user id (folded to upper case)"},
+			{Key: "PASSWORD", Type: Secret{Text{Max: 128, Name: "password"}}, Required: true, Help: "the password (never echoed, logged or shown)"},
+			{Key: "ROOT", Type: Text{Max: 255, Name: "/path"}, Help: "where in the FTP tree the user starts and is confined (default /)"},
+			{Key: "READONLY", Type: Bool{}, Default: "NO", Help: "no uploads, deletes or renames"},
+			{Key: "CONSOLE", Type: Enum{Values: []string{"NO", "QUERY", "YES"}}, Default: "NO",
+				Help: "remote console logon: YES any command, QUERY only QUERY and HELP"},
+		},
+		Example: "DEFINE USER ID=OPER1,PASSWORD='s3cret',CONSOLE=YES",
+		Mutates: true, Auth: AuthFull,
+	},
+	{
+		Verb: "DELete", Object: "USER",
+		Summary:  "Delete a user (sessions already logged in go on)",
+		Operands: []Operand{{Key: "ID", Type: Name{Max: 16}, Required: true, Help: "the user"}},
+		Mutates:  true, Auth: AuthFull,
+	},
+	{
+		Verb: "Query", Object: "USERs",
+		Summary: "Show the users: root, read-only, console authority (never the password)",
+		Auth:    AuthQuery,
+	},
+	{
+		Verb: "DEFine", Object: "FILE",
+		Summary: "Map a host directory into the FTP tree as /name",
+		Help: []string{
+			"A relative DLBL= is taken from the stack's data directory (stackd --data).",
+		},
+		Operands: []Operand{
+			{Key: "PUBlic", Type: Text{Max: 32, Name: "name"}, Required: true, Help: "the name in the FTP root"},
+			{Key: "DLBL", Type: Text{Max: 255, Name: "host-directory"}, Required: true, Help: "the host directory"},
+			{Key: "READONLY", Type: Bool{}, Default: "YES", Help: "no uploads, deletes or renames under it"},
+			{Key: "TYPE", Type: Enum{Values: []string{"DIRectory", "LIBrary"}}, Default: "DIRECTORY",
+				Help: "accepted for decks of the real product; both map a host directory"},
+		},
+		Example: "DEFINE FILE PUBLIC=PUB,DLBL=/srv/ftp/pub,READONLY=NO",
+		Mutates: true, Auth: AuthFull,
+	},
+	{
+		Verb: "DELete", Object: "FILE",
+		Summary:  "Remove a directory from the FTP tree",
+		Operands: []Operand{{Key: "PUBlic", Type: Text{Max: 32, Name: "name"}, Required: true, Help: "the name"}},
+		Mutates:  true, Auth: AuthFull,
+	},
+	{
+		Verb: "Query", Object: "FILEs",
+		Summary: "Show the directories of the FTP tree",
+		Auth:    AuthQuery,
+	},
+}
+
+// The TIME_WAIT operands of SET.
+var timeWaitOperands = []Operand{
+	{Key: "TIMEWAIT", Type: Enum{Values: []string{"TUPLE", "STRICT"}},
+		Help: "the TIME_WAIT model of the port pools: TUPLE, what a TCP stack does (TIME_WAIT holds the 4-tuple, the port serves other peers at once), or STRICT, the seeds' model (a port is unusable for 2×MSL after its connection closed)"},
+	{Key: "MSL", Type: Duration{Min: time.Millisecond, Max: 10 * time.Minute},
+		Help: "the maximum segment lifetime of the STRICT model (TIME_WAIT lasts 2×MSL; default 30 s)"},
+}

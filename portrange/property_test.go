@@ -1,0 +1,150 @@
+package portrange
+
+import (
+	"errors"
+	"math/rand"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// refPool is the obvious model of a pool: for every port, the leases and
+// the close times of its connections in TIME_WAIT, searched by brute force.
+type refPool struct {
+	low, high uint16
+	leased    map[uint16]bool
+	tw        map[uint16][]twEntry
+}
+
+func (r *refPool) usable(now time.Time, port uint16, peer Remote, m Model, hold time.Duration) bool {
+	if r.leased[port] {
+		return false
+	}
+	for _, e := range r.tw[port] {
+		if e.closed+int64(hold) <= now.UnixNano() {
+			continue // expired
+		}
+		if m == Strict || (peer.Port != 0 && e.remote == peer) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestNoFalseExhaustion drives a pool and the model with 10^6 random steps:
+// allocations for listeners and for dials to a few peers, connections that
+// close with or without TIME_WAIT, time passing, and changes of model. The
+// pool must never say "exhausted" while a port could serve, never hand out
+// a port that cannot, and must hand them out in turn.
+func TestNoFalseExhaustion(t *testing.T) {
+	steps := 1_000_000
+	if testing.Short() {
+		steps = 100_000
+	}
+	rng := rand.New(rand.NewSource(1))
+	const low, high = 40000, 40019
+	p, _ := New(low, high)
+	hold := 2 * time.Second
+	p.SetModel(Tuple, 500*time.Millisecond, hold)
+	ref := &refPool{low: low, high: high, leased: map[uint16]bool{}, tw: map[uint16][]twEntry{}}
+	model := Tuple
+	peers := []Remote{
+		{Addr: netip.MustParseAddr("10.77.0.2")},
+		{Addr: netip.MustParseAddr("10.77.0.2"), Port: 8080},
+		{Addr: netip.MustParseAddr("10.77.0.3"), Port: 8080},
+		{Addr: netip.MustParseAddr("10.77.0.2"), Port: 9090},
+	}
+	type lease struct {
+		port uint16
+		peer Remote
+	}
+	var live []lease
+	now := time.Unix(1_800_000_000, 0)
+	next := uint16(low)
+	var allocs, exhaustions int
+	for i := 0; i < steps; i++ {
+		holdNow := hold
+		if model == Strict {
+			holdNow = time.Second // 2 × MSL of 500 ms
+		}
+		switch op := rng.Intn(100); {
+		case op < 45: // allocate
+			peer := peers[rng.Intn(len(peers))]
+			// The next available port in turn, from where the last
+			// allocation stopped.
+			want, any := uint16(0), false
+			for k := 0; k < high-low+1; k++ {
+				port := uint16(low + (int(next)-low+k)%(high-low+1))
+				if ref.usable(now, port, peer, model, holdNow) {
+					want, any = port, true
+					break
+				}
+			}
+			port, err := p.Allocate(now, peer)
+			if errors.Is(err, ErrExhausted) {
+				exhaustions++
+				if any {
+					t.Fatalf("step %d: false exhaustion (%v, model %v)", i, peer, model)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ref.usable(now, port, peer, model, holdNow) {
+				t.Fatalf("step %d: port %d handed out while unusable for %v", i, port, peer)
+			}
+			if port != want {
+				t.Fatalf("step %d: port %d handed out, the next available in turn is %d", i, port, want)
+			}
+			next = port + 1
+			if port == high {
+				next = low
+			}
+			allocs++
+			ref.leased[port] = true
+			live = append(live, lease{port, peer})
+		case op < 85 && len(live) > 0: // a connection closes
+			k := rng.Intn(len(live))
+			l := live[k]
+			live = append(live[:k], live[k+1:]...)
+			var tw *Remote
+			if rng.Intn(2) == 0 { // the stack closed first: TIME_WAIT
+				r := l.peer
+				if r.Port == 0 {
+					r.Port = uint16(1024 + rng.Intn(60000)) // the client's own port
+				}
+				tw = &r
+				ref.tw[l.port] = append(ref.tw[l.port], twEntry{remote: r, closed: now.UnixNano()})
+			}
+			if err := p.Release(now, l.port, tw); err != nil {
+				t.Fatalf("step %d: release %d: %v", i, l.port, err)
+			}
+			delete(ref.leased, l.port)
+		case op < 99: // time passes
+			now = now.Add(time.Duration(rng.Intn(200)) * time.Millisecond)
+		default: // the operator changes the model
+			if model == Tuple {
+				model = Strict
+			} else {
+				model = Tuple
+			}
+			p.SetModel(model, 0, 0)
+		}
+		if i%1000 == 0 {
+			for port, list := range ref.tw { // keep the model small
+				keep := list[:0]
+				for _, e := range list {
+					if e.closed+int64(hold+time.Second) > now.UnixNano() {
+						keep = append(keep, e)
+					}
+				}
+				ref.tw[port] = keep
+			}
+		}
+	}
+	if allocs < steps/10 || exhaustions == 0 {
+		t.Fatalf("the walk did not exercise the pool: %d allocations, %d exhaustions", allocs, exhaustions)
+	}
+	t.Logf("%d steps: %d allocations, %d true exhaustions, 0 false", steps, allocs, exhaustions)
+}

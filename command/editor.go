@@ -57,12 +57,12 @@ func NewEditor(cfg EditorConfig) (*Editor, error) {
 		HistorySearchFold: true,
 		// Lines go to the history by hand, with passwords masked.
 		DisableAutoSaveHistory: true,
-		AutoComplete:      completer{cfg.Table},
-		InterruptPrompt:   "^C",
-		EOFPrompt:         "",
-		Stdin:             cfg.Stdin,
-		Stdout:            cfg.Stdout,
-		FuncGetWidth:      cfg.Width,
+		AutoComplete:           completer{cfg.Table},
+		InterruptPrompt:        "^C",
+		EOFPrompt:              "",
+		Stdin:                  cfg.Stdin,
+		Stdout:                 cfg.Stdout,
+		FuncGetWidth:           cfg.Width,
 	}
 	if cfg.IsTerminal != nil {
 		rc.FuncIsTerminal = cfg.IsTerminal

@@ -187,7 +187,7 @@ type Pool struct {
 	next        uint16 // where the next search starts
 	leased      [1024]uint64
 	tw          map[uint16]*twList
-	dials       bool // the pool has served a dial (Allocate with a foreign port)
+	dials       bool          // the pool has served a dial (Allocate with a foreign port)
 	twHold      time.Duration // how long a TIME_WAIT record lasts in the Tuple model
 	model       Model
 	msl         time.Duration

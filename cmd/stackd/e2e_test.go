@@ -74,13 +74,36 @@ type daemon struct {
 	err    error
 }
 
-// startDaemon starts stackd on a socket of its own and waits until it
-// accepts consoles. stdin is /dev/null: the daemon must not end on its EOF.
+// defaultDeck, among startDaemon's arguments, runs the built-in deck (with
+// its USER link on host ports 2121 and 30000-30019); otherwise the daemon
+// runs a deck of one PORTRANGE, so that parallel tests share no host port.
+const builtinDeck = "(built-in deck)"
+
+// startDaemon starts stackd on a socket of its own, with a data directory
+// of its own, and waits until it accepts consoles. stdin is /dev/null: the
+// daemon must not end on its EOF.
 func startDaemon(t *testing.T, args ...string) *daemon {
 	t.Helper()
 	dir := t.TempDir()
 	d := &daemon{socket: filepath.Join(dir, "console.sock"), dir: dir, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
-	d.cmd = exec.Command(stackdBin, append([]string{"--socket", d.socket}, args...)...)
+	full := []string{"--socket", d.socket, "--data", filepath.Join(dir, "data")}
+	custom, deflt := false, false
+	for _, a := range args {
+		switch a {
+		case "--deck":
+			custom = true
+		case builtinDeck:
+			deflt = true
+			continue
+		}
+		full = append(full, a)
+	}
+	if !custom && !deflt {
+		deck := filepath.Join(dir, "test.deck")
+		os.WriteFile(deck, []byte("PORTRANGE LOW=32768,HIGH=65535\n"), 0o644)
+		full = append(full, "--deck", deck)
+	}
+	d.cmd = exec.Command(stackdBin, full...)
 	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -174,14 +197,16 @@ func TestDeckReturnCodes(t *testing.T) {
 	}
 	// Every reply to a command comes before the echo of the next one.
 	out, _ := console(t, d.socket, "Q PORTR\nQ STAT\nQ PORTR\n")
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	order := []string{}
-	for _, l := range lines {
-		order = append(order, l[:7])
+	var firsts []string
+	for _, seg := range strings.Split(out, "IPN237I ")[1:] {
+		lines := strings.Split(strings.TrimSpace(seg), "\n")
+		if len(lines) < 2 {
+			t.Fatalf("a command without replies:\n%s", out)
+		}
+		firsts = append(firsts, lines[1][:7])
 	}
-	want := "IPN237I IPN122I IPN123I IPN124I IPN237I IPN150I IPN151I IPN152I IPN153I IPN155I IPN156I IPN157I IPN154I IPN237I IPN122I IPN123I IPN124I"
-	if strings.Join(order, " ") != want {
-		t.Errorf("reply order %v", order)
+	if strings.Join(firsts, " ") != "IPN122I IPN150I IPN122I" {
+		t.Errorf("replies out of order:\n%s", out)
 	}
 	// SHUTDOWN in the middle: the rest is not sent, and that is a warning.
 	out, rc := console(t, d.socket, "Q PORTR\nSHUTDOWN\nQ STAT\n* comment\nPORTRANGE LOW=50000\n")
@@ -217,7 +242,7 @@ func TestSocketModeAndOwnership(t *testing.T) {
 		t.Errorf("socket mode %v, want a socket with 0600", fi.Mode())
 	}
 	// A second daemon on the same socket refuses to start.
-	cmd := exec.Command(stackdBin, "--socket", d.socket)
+	cmd := exec.Command(stackdBin, "--socket", d.socket, "--data", t.TempDir())
 	out, err := cmd.CombinedOutput()
 	if cmd.ProcessState.ExitCode() != 12 || !strings.Contains(string(out), "IPN214S Console socket '"+d.socket+"' belongs to a running stack") {
 		t.Errorf("second stackd: %v %q", err, out)
@@ -237,7 +262,7 @@ func TestStaleSocketTakenOver(t *testing.T) {
 	}
 	ln.SetUnlinkOnClose(false)
 	ln.Close() // the file stays: a crashed daemon's socket
-	cmd := exec.Command(stackdBin, "--socket", sock)
+	cmd := exec.Command(stackdBin, "--socket", sock, "--data", filepath.Join(dir, "data"), "--deck", "/dev/null")
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -308,7 +333,7 @@ func TestSiteDeck(t *testing.T) {
 
 func TestHardcopyAndLog(t *testing.T) {
 	d := startDaemon(t, "--log-format", "json", "--log-level", "debug")
-	console(t, d.socket, "* a comment\nportrange low=40000\n")
+	console(t, d.socket, "* a comment\nportrange low=40000\nDEFINE USER ID=OPER9,PASSWORD='very secret',CONSOLE=YES\n")
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	d.wait(t)
 	hc, err := os.ReadFile(filepath.Join(d.dir, "hardcopy.log"))
@@ -317,14 +342,23 @@ func TestHardcopyAndLog(t *testing.T) {
 	}
 	for _, want := range []string{
 		"IPINIT   > IPN237I PORTRANGE LOW=32768,HIGH=65535",
+		"IPINIT   > IPN201I Deck 'test.deck' processed: 1 statements, return code 0",
 		"L001     < * a comment",
 		"L001     < portrange low=40000",
 		"L001     > IPN237I portrange low=40000",
 		"L001     > IPN127I Port range changed to 40,000 65,535",
 		"*        * IPN212I TCP/IP stack ended",
+		"L001     < DEFINE USER ID=OPER9,PASSWORD=********,CONSOLE=YES",
+		"L001     > IPN237I DEFINE USER ID=OPER9,PASSWORD=********,CONSOLE=YES",
 	} {
 		if !strings.Contains(string(hc), want) {
 			t.Errorf("hardcopy lacks %q:\n%s", want, hc)
+		}
+	}
+	// A password is never written anywhere.
+	for _, f := range []string{string(hc), d.stdout.String(), d.stderr.String()} {
+		if strings.Contains(f, "very secret") {
+			t.Errorf("the password is in a log:\n%s", f)
 		}
 	}
 	if fi, _ := os.Stat(filepath.Join(d.dir, "hardcopy.log")); fi.Mode().Perm() != 0o600 {

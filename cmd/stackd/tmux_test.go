@@ -126,7 +126,10 @@ func TestTerminalConsole(t *testing.T) {
 	x := newTmux(t)
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "console.sock")
-	cmdline := fmt.Sprintf("%s --socket %s --history %s; echo STACKD-RC=$?; sleep 30", stackdBin, sock, filepath.Join(dir, "h"))
+	deck := filepath.Join(dir, "test.deck")
+	os.WriteFile(deck, []byte("PORTRANGE LOW=32768,HIGH=65535\n"), 0o644)
+	cmdline := fmt.Sprintf("%s --socket %s --history %s --data %s --deck %s; echo STACKD-RC=$?; sleep 30",
+		stackdBin, sock, filepath.Join(dir, "h"), filepath.Join(dir, "data"), deck)
 	x.start("s", nil, cmdline)
 	x.waitScreen("s", "IPN213I TCP/IP stack started")
 	x.waitScreen("s", "==>")

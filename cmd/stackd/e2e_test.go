@@ -84,6 +84,13 @@ const builtinDeck = "(built-in deck)"
 // daemon must not end on its EOF.
 func startDaemon(t *testing.T, args ...string) *daemon {
 	t.Helper()
+	return startDaemonIn(t, "", args...)
+}
+
+// startDaemonIn starts stackd inside network namespace ns ("" for this
+// one).
+func startDaemonIn(t *testing.T, ns string, args ...string) *daemon {
+	t.Helper()
 	dir := t.TempDir()
 	d := &daemon{socket: filepath.Join(dir, "console.sock"), dir: dir, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	full := []string{"--socket", d.socket, "--data", filepath.Join(dir, "data")}
@@ -103,7 +110,11 @@ func startDaemon(t *testing.T, args ...string) *daemon {
 		os.WriteFile(deck, []byte("PORTRANGE LOW=32768,HIGH=65535\n"), 0o644)
 		full = append(full, "--deck", deck)
 	}
-	d.cmd = exec.Command(stackdBin, full...)
+	if ns != "" {
+		d.cmd = exec.Command("ip", append([]string{"netns", "exec", ns, stackdBin}, full...)...)
+	} else {
+		d.cmd = exec.Command(stackdBin, full...)
+	}
 	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)

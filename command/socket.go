@@ -83,47 +83,79 @@ func ListenSocket(path string) (ln *net.UnixListener, stale bool, err error) {
 	return ln, stale, nil
 }
 
-// SocketServer serves consoles on the console socket.
-type SocketServer struct {
-	Hub      *Hub
-	Listener net.Listener
-
+// acceptor runs a console server's accept loop: one goroutine a
+// connection, all of them waited for at Close.
+type acceptor struct {
 	mu     sync.Mutex
 	closed bool
+	conns  map[net.Conn]struct{}
 	wg     sync.WaitGroup
 }
 
-// Serve accepts consoles until Close.
-func (s *SocketServer) Serve() {
+// serve accepts until the listener is closed and hands each connection to
+// handle in a goroutine of its own.
+func (a *acceptor) serve(ln net.Listener, handle func(net.Conn)) {
 	for {
-		nc, err := s.Listener.Accept()
+		nc, err := ln.Accept()
 		if err != nil {
 			return
 		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
+		a.mu.Lock()
+		if a.closed {
+			a.mu.Unlock()
 			nc.Close()
 			return
 		}
-		s.wg.Add(1)
-		s.mu.Unlock()
+		if a.conns == nil {
+			a.conns = map[net.Conn]struct{}{}
+		}
+		a.conns[nc] = struct{}{}
+		a.wg.Add(1)
+		a.mu.Unlock()
 		go func() {
-			defer s.wg.Done()
-			s.serveConn(nc)
+			defer a.wg.Done()
+			handle(nc)
+			a.mu.Lock()
+			delete(a.conns, nc)
+			a.mu.Unlock()
 		}()
 	}
 }
 
+func (a *acceptor) isClosed() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.closed
+}
+
+// close stops accepting, applies kick to each open connection (nil: none),
+// and waits for the handlers to end.
+func (a *acceptor) close(ln net.Listener, kick func(net.Conn)) {
+	a.mu.Lock()
+	a.closed = true
+	if kick != nil {
+		for nc := range a.conns {
+			kick(nc)
+		}
+	}
+	a.mu.Unlock()
+	ln.Close()
+	a.wg.Wait()
+}
+
+// SocketServer serves consoles on the console socket.
+type SocketServer struct {
+	Hub      *Hub
+	Listener net.Listener
+	acc      acceptor
+}
+
+// Serve accepts consoles until Close.
+func (s *SocketServer) Serve() { s.acc.serve(s.Listener, s.serveConn) }
+
 // Close stops accepting and waits for the console connections to end (the
 // hub's Shutdown ends them).
-func (s *SocketServer) Close() {
-	s.mu.Lock()
-	s.closed = true
-	s.mu.Unlock()
-	s.Listener.Close()
-	s.wg.Wait()
-}
+func (s *SocketServer) Close() { s.acc.close(s.Listener, nil) }
 
 type socketSink struct {
 	conn  net.Conn

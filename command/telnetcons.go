@@ -43,52 +43,16 @@ type TelnetServer struct {
 	Listener    net.Listener
 	IdleTimeout time.Duration
 
-	mu     sync.Mutex
-	closed bool
-	conns  map[net.Conn]struct{}
-	wg     sync.WaitGroup
+	acc acceptor
 }
 
 // Serve accepts consoles until Close.
-func (s *TelnetServer) Serve() {
-	for {
-		nc, err := s.Listener.Accept()
-		if err != nil {
-			return
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			nc.Close()
-			return
-		}
-		if s.conns == nil {
-			s.conns = map[net.Conn]struct{}{}
-		}
-		s.conns[nc] = struct{}{}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			s.serve(nc)
-			s.mu.Lock()
-			delete(s.conns, nc)
-			s.mu.Unlock()
-		}()
-	}
-}
+func (s *TelnetServer) Serve() { s.acc.serve(s.Listener, s.serve) }
 
 // Close stops listening, ends the connections that have not logged on (the
 // logged-on consoles end through the hub), and waits for them all.
 func (s *TelnetServer) Close() {
-	s.mu.Lock()
-	s.closed = true
-	for nc := range s.conns {
-		nc.SetReadDeadline(time.Now())
-	}
-	s.mu.Unlock()
-	s.Listener.Close()
-	s.wg.Wait()
+	s.acc.close(s.Listener, func(nc net.Conn) { nc.SetReadDeadline(time.Now()) })
 }
 
 // remoteTerm is a remote terminal in line mode or character mode.
@@ -189,8 +153,10 @@ func (s *TelnetServer) serve(nc net.Conn) {
 			select {
 			case <-c.closed:
 			default:
-				t.println(msgcat.New("IPN507W", c.Info.ID, idle).String())
-				log.Info("console idle timeout", zap.String("console", c.Info.ID))
+				if !s.acc.isClosed() { // not the listener being deleted
+					t.println(msgcat.New("IPN507W", c.Info.ID, idle).String())
+					log.Info("console idle timeout", zap.String("console", c.Info.ID))
+				}
 			}
 			return
 		default:

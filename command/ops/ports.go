@@ -3,7 +3,6 @@ package ops
 import (
 	"context"
 	"strconv"
-	"strings"
 
 	"ipnstack/command"
 	"ipnstack/conn"
@@ -104,11 +103,4 @@ func (s *System) disconnect(_ context.Context, req *command.Request, out command
 		return
 	}
 	out.Say(msgcat.New("IPN144I", id, info.Local.String(), info.Foreign.String()))
-}
-
-func pad(s string, n int) string {
-	if len(s) >= n {
-		return s
-	}
-	return s + strings.Repeat(" ", n-len(s))
 }

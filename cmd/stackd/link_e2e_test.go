@@ -99,11 +99,24 @@ s.close()
 // checkTuple checks QUERY CONNECTIONS: the control connection with its
 // 4-tuple while it is open, then its closing state after QUIT (the daemon
 // closes first, so the stack's end goes to TIME_WAIT).
-func checkTuple(t *testing.T, socket, ns, stackAddr, clientAddr string) {
+//
+// The client dials dialAddr:dialPort from namespace ns; in the stack the
+// connection is stackAddr:21 with clientAddr. Through a USER link the
+// client's port is the gateway's, not the client's: the foreign port is
+// then whatever the stack lists, matched by address alone.
+func checkTuple(t *testing.T, socket, ns, dialAddr string, dialPort int, stackAddr, clientAddr string) {
 	t.Helper()
-	cport, quit := holdControl(t, ns, stackAddr, 21)
-	want := fmt.Sprintf("ESTABLISHED %s:21 %s:%d FTP01", stackAddr, clientAddr, cport)
+	cport, quit := holdControl(t, ns, dialAddr, dialPort)
 	rows := connections(t, socket, ",PORT=21")
+	want := fmt.Sprintf("ESTABLISHED %s:21 %s:%d FTP01", stackAddr, clientAddr, cport)
+	if dialAddr != stackAddr {
+		for _, r := range rows {
+			if strings.HasPrefix(r, fmt.Sprintf("ESTABLISHED %s:21 %s:", stackAddr, clientAddr)) {
+				want = r
+				fmt.Sscanf(strings.Fields(r)[2][len(clientAddr)+1:], "%d", &cport)
+			}
+		}
+	}
 	if !contains(rows, want) || !contains(rows, "LISTEN 0.0.0.0:21 * FTP01") {
 		t.Fatalf("QUERY CONNECTIONS %q lacks %q", rows, want)
 	}
@@ -126,6 +139,32 @@ func contains(rows []string, want string) bool {
 		}
 	}
 	return false
+}
+
+// traced runs what between TRACE ON and TRACE OFF on a link and checks
+// with tshark that the pcap file holds the handshake of a connection from
+// client to server:port.
+func traced(t *testing.T, socket, link, client, server string, port int, what func()) {
+	t.Helper()
+	testnet.RequireTool(t, "tshark")
+	pcap := filepath.Join(t.TempDir(), strings.ToLower(link)+".pcap")
+	mustConsole(t, socket, "TRACE ON,LINKID="+link+",FILE="+pcap+"\n")
+	what()
+	off := mustConsole(t, socket, "TRACE OFF,LINKID="+link+"\n")
+	if !strings.Contains(off, "IPN117I Trace of link "+link+" ended") {
+		t.Fatalf("TRACE OFF: %s", off)
+	}
+	fields, err := exec.Command("tshark", "-r", pcap, "-Y", fmt.Sprintf("tcp.port==%d && tcp.flags.syn==1", port),
+		"-T", "fields", "-e", "ip.src", "-e", "ip.dst", "-e", "tcp.flags.ack").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(fields)), "\n")
+	syn := func(l, src, dst string) bool { return l == src+"\t"+dst+"\tFalse" || l == src+"\t"+dst+"\t0" }
+	synack := func(l, src, dst string) bool { return l == src+"\t"+dst+"\tTrue" || l == src+"\t"+dst+"\t1" }
+	if len(lines) < 2 || !syn(lines[0], client, server) || !synack(lines[1], server, client) {
+		t.Fatalf("no handshake %s -> %s:%d in the trace:\n%s", client, server, port, fields)
+	}
 }
 
 // TestRawLinkE2E drives a veth end through a RAW link of the real stackd:
@@ -151,25 +190,12 @@ func TestRawLinkE2E(t *testing.T) {
 	}
 	testnet.Must(t, ns, "ping", "-c", "2", "-W", "2", "10.77.70.10")
 
-	pcap := filepath.Join(t.TempDir(), "osa1.pcap")
-	mustConsole(t, d.socket, "TRACE ON,LINKID=OSA1,FILE="+pcap+"\n")
-	out := testnet.Must(t, ns, "curl", "-sS", "--max-time", "20", "ftp://TESTER:T3ster@10.77.70.10/PUB/hello.txt")
-	if out != "hello over the raw link\n" {
-		t.Fatalf("curl: %q", out)
-	}
-	traced := mustConsole(t, d.socket, "TRACE OFF,LINKID=OSA1\n")
-	if !strings.Contains(traced, "IPN117I Trace of link OSA1 ended") {
-		t.Fatalf("TRACE OFF: %s", traced)
-	}
-	fields, err := exec.Command("tshark", "-r", pcap, "-Y", "tcp.port==21 && tcp.flags.syn==1", "-T", "fields",
-		"-e", "ip.src", "-e", "ip.dst", "-e", "tcp.flags.ack").Output()
-	if err != nil {
-		t.Fatalf("tshark: %v", err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(fields)), "\n")
-	if len(lines) != 2 || lines[0] != "10.77.70.2\t10.77.70.10\tFalse" && lines[0] != "10.77.70.2\t10.77.70.10\t0" {
-		t.Fatalf("no handshake in the trace:\n%s", fields)
-	}
+	traced(t, d.socket, "OSA1", "10.77.70.2", "10.77.70.10", 21, func() {
+		out := testnet.Must(t, ns, "curl", "-sS", "--max-time", "20", "ftp://TESTER:T3ster@10.77.70.10/PUB/hello.txt")
+		if out != "hello over the raw link\n" {
+			t.Fatalf("curl: %q", out)
+		}
+	})
 
 	ping := mustConsole(t, d.socket, "PING 10.77.70.2,COUNT=2\n")
 	if !strings.Contains(ping, "IPN132I Ping 10.77.70.2: 2 sent, 2 received, 0% loss") {
@@ -178,7 +204,7 @@ func TestRawLinkE2E(t *testing.T) {
 	if arp := mustConsole(t, d.socket, "QUERY ARP\n"); !strings.Contains(arp, "10.77.70.2") {
 		t.Fatalf("QUERY ARP:\n%s", arp)
 	}
-	checkTuple(t, d.socket, ns, "10.77.70.10", "10.77.70.2")
+	checkTuple(t, d.socket, ns, "10.77.70.10", 21, "10.77.70.10", "10.77.70.2")
 
 	// The interface goes down and comes back: the link fails and recovers.
 	testnet.Must(t, "", "ip", "link", "set", dev, "down")
@@ -212,10 +238,12 @@ func TestTapLinkE2E(t *testing.T) {
 		t.Fatalf("deck failed:\n%s", d.stdout)
 	}
 	testnet.Must(t, ns, "ping", "-c", "2", "-W", "2", "10.77.71.10")
-	out := testnet.Must(t, ns, "curl", "-sS", "--max-time", "20", "ftp://TESTER:T3ster@10.77.71.10/PUB/hello.txt")
-	if out != "hello over the tap\n" {
-		t.Fatalf("curl: %q", out)
-	}
+	traced(t, d.socket, "TAP1", "10.77.71.1", "10.77.71.10", 21, func() {
+		out := testnet.Must(t, ns, "curl", "-sS", "--max-time", "20", "ftp://TESTER:T3ster@10.77.71.10/PUB/hello.txt")
+		if out != "hello over the tap\n" {
+			t.Fatalf("curl: %q", out)
+		}
+	})
 	ping := mustConsole(t, d.socket, "PING 10.77.71.1,COUNT=1\n")
 	if !strings.Contains(ping, "IPN132I Ping 10.77.71.1: 1 sent, 1 received") {
 		t.Fatalf("PING:\n%s", ping)
@@ -224,7 +252,7 @@ func TestTapLinkE2E(t *testing.T) {
 	if !strings.Contains(links, "TAP1     TAP      ACTIVE   "+tap) {
 		t.Fatalf("QUERY LINKS:\n%s", links)
 	}
-	checkTuple(t, d.socket, ns, "10.77.71.10", "10.77.71.1")
+	checkTuple(t, d.socket, ns, "10.77.71.10", 21, "10.77.71.10", "10.77.71.1")
 }
 
 // TestUserLinkE2E needs no privileges: host ports on 127.0.0.1 reach the
@@ -249,12 +277,16 @@ func TestUserLinkE2E(t *testing.T) {
 	if strings.Contains(d.stdout.String(), "IPN204E") {
 		t.Fatalf("deck failed:\n%s", d.stdout)
 	}
-	// In: a stock client on the host, passive mode through the forwards.
-	out, err := exec.Command("curl", "-sS", "--max-time", "20", "--disable-epsv",
-		fmt.Sprintf("ftp://TESTER:T3ster@127.0.0.1:%d/PUB/hello.txt", ctl)).CombinedOutput()
-	if err != nil || string(out) != "hello through the gateway\n" {
-		t.Fatalf("curl: %v %q", err, out)
-	}
+	// In: a stock client on the host, passive mode through the forwards;
+	// in the stack it is a connection from the gateway.
+	traced(t, d.socket, "USER1", "10.0.2.2", "10.0.2.15", 21, func() {
+		out, err := exec.Command("curl", "-sS", "--max-time", "20", "--disable-epsv",
+			fmt.Sprintf("ftp://TESTER:T3ster@127.0.0.1:%d/PUB/hello.txt", ctl)).CombinedOutput()
+		if err != nil || string(out) != "hello through the gateway\n" {
+			t.Fatalf("curl: %v %q", err, out)
+		}
+	})
+	checkTuple(t, d.socket, "", "127.0.0.1", ctl, "10.0.2.15", "10.0.2.2")
 	// Out: PORT to the gateway's address lands on the host's loopback.
 	script := fmt.Sprintf(`import socket
 ln=socket.socket(); ln.bind(("127.0.0.1",0)); ln.listen(1); p=ln.getsockname()[1]
@@ -267,7 +299,7 @@ print(cmd("RETR /PUB/hello.txt"))
 d,_=ln.accept(); print(d.recv(100).decode().strip()); d.close()
 print(f.readline().decode().strip()); cmd("QUIT")
 `, ctl)
-	out, err = exec.Command("python3", "-c", script).CombinedOutput()
+	out, err := exec.Command("python3", "-c", script).CombinedOutput()
 	got := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if err != nil || len(got) != 4 || !strings.HasPrefix(got[0], "200") || !strings.HasPrefix(got[1], "150") ||
 		got[2] != "hello through the gateway" || !strings.HasPrefix(got[3], "226") {

@@ -18,6 +18,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,10 +50,13 @@ type Info struct {
 	Kind           Kind
 	State          string // LISTEN, ESTABLISHED, TIME_WAIT, ...
 	Local, Foreign netip.AddrPort
-	BytesIn        uint64
-	BytesOut       uint64
-	Retransmits    uint64
-	Age, Idle      time.Duration
+	// The same as the display prints them, made once per connection:
+	// "12", "10.77.0.10:21", "10.77.0.2:40001" ("*" for a listener).
+	IDText, LocalText, ForeignText string
+	BytesIn                        uint64
+	BytesOut                       uint64
+	Retransmits                    uint64
+	Age, Idle                      time.Duration
 }
 
 // Table is the connection table and the doorway to the stack's transport.
@@ -78,6 +82,7 @@ type entry struct {
 	ep      tcpip.Endpoint
 	local   netip.AddrPort
 	remote  netip.AddrPort
+	texts   [3]string // id, local, foreign as displayed
 	created time.Time
 	lastIO  atomic.Int64 // unix nanoseconds of the last read or write
 	in, out atomic.Uint64
@@ -159,6 +164,10 @@ func (t *Table) register(owner string, kind Kind, ep tcpip.Endpoint) *entry {
 	t.mu.Lock()
 	t.nextID++
 	e.id = t.nextID
+	e.texts = [3]string{strconv.FormatUint(e.id, 10), e.local.String(), e.remote.String()}
+	if kind == KindListener {
+		e.texts[2] = "*"
+	}
 	t.byID[e.id] = e
 	t.ordered = append(t.ordered, e)
 	t.mu.Unlock()
@@ -252,6 +261,7 @@ func (t *Table) Snapshot(f Filter) []Info {
 			continue
 		}
 		i := Info{ID: e.id, Owner: e.owner, Kind: e.kind, State: StateName(st), Local: e.local, Foreign: e.remote,
+			IDText: e.texts[0], LocalText: e.texts[1], ForeignText: e.texts[2],
 			BytesIn: e.in.Load(), BytesOut: e.out.Load(), Age: now.Sub(e.created),
 			Idle: now.Sub(time.Unix(0, e.lastIO.Load()))}
 		if ts, ok := e.ep.Stats().(*tcp.Stats); ok {

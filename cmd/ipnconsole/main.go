@@ -107,6 +107,12 @@ func deck(socket string, in io.Reader, out io.Writer) int {
 		worst = max(worst, rc)
 		w.Flush()
 	}
+	if err := sc.Err(); err != nil {
+		// A line too long to be a statement, or stdin failing: the rest of
+		// the deck is not run, and that is severe.
+		print(msgcat.New("IPN205S", "stdin", err.Error()).String())
+		return max(worst, 12)
+	}
 	return worst
 }
 

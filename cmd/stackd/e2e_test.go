@@ -381,6 +381,19 @@ func TestHardcopyAndLog(t *testing.T) {
 	}
 }
 
+func TestDeckLineTooLong(t *testing.T) {
+	d := startDaemon(t)
+	out, rc := console(t, d.socket, "Q PORTR\n"+strings.Repeat("X", 70000)+"\nQ PORTR\n")
+	if rc != 12 || !strings.Contains(out, "IPN205S Deck 'stdin' cannot be read: bufio.Scanner: token too long") {
+		t.Errorf("rc %d:\n%s", rc, out)
+	}
+	// A line over the language's limit but readable is a syntax error.
+	out, rc = console(t, d.socket, "PORTRANGE "+strings.Repeat("X", 5000)+"\n")
+	if rc != 8 || !strings.Contains(out, "IPN302E Syntax error at column 4,097: line longer than 4096 characters") {
+		t.Errorf("rc %d:\n%s", rc, out)
+	}
+}
+
 func TestCheckMode(t *testing.T) {
 	out, rc := console(t, "/nonexistent.sock", "PORTRANGE LOW=40000\nQ CON\n", "--check")
 	if rc != 0 || !strings.Contains(out, "IPN201I Deck 'stdin' processed: 2 statements, return code 0") {

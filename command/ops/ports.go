@@ -2,7 +2,6 @@ package ops
 
 import (
 	"context"
-	"strconv"
 
 	"ipnstack/command"
 	"ipnstack/conn"
@@ -82,11 +81,7 @@ func (s *System) queryConnections(_ context.Context, req *command.Request, out c
 	}
 	out.Say(msgcat.New("IPN140I"))
 	for _, c := range match[:shown] {
-		foreign := c.Foreign.String()
-		if c.Kind == conn.KindListener {
-			foreign = "*"
-		}
-		out.Say(msgcat.New("IPN141I", strconv.FormatUint(c.ID, 10), c.State, c.Local.String(), foreign, c.Owner))
+		out.Say(msgcat.New("IPN141I", c.IDText, c.State, c.LocalText, c.ForeignText, c.Owner))
 		out.Say(msgcat.New("IPN146I", c.BytesIn, c.BytesOut, c.Retransmits, c.Age, c.Idle))
 	}
 	if shown < len(match) {

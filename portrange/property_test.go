@@ -148,3 +148,39 @@ func TestNoFalseExhaustion(t *testing.T) {
 	}
 	t.Logf("%d steps: %d allocations, %d true exhaustions, 0 false", steps, allocs, exhaustions)
 }
+
+// TestStrictSustainedRate drives a 20-port pool in the strict model the way
+// the seed's FTP client does: it asks for a data port again and again,
+// each transfer takes a millisecond, and the server closes first, so each
+// port is held 2×MSL after its transfer. Over ten minutes of simulated time
+// the sustained rate must be ports ÷ (2×MSL) within 1%.
+func TestStrictSustainedRate(t *testing.T) {
+	const ports = 20
+	for _, msl := range []time.Duration{250 * time.Millisecond, time.Second, 30 * time.Second} {
+		p, _ := New(40000, 40000+ports-1)
+		p.SetModel(Strict, msl, 0)
+		client := Remote{Addr: netip.MustParseAddr("10.77.0.2")}
+		now := time.Unix(1_800_000_000, 0)
+		end := now.Add(10 * time.Minute)
+		const transfer = time.Millisecond
+		var done, refused int
+		for now.Before(end) {
+			port, err := p.Allocate(now, client)
+			if err != nil {
+				refused++
+				now = now.Add(time.Millisecond) // the client tries again at once
+				continue
+			}
+			now = now.Add(transfer)
+			tw := Remote{Addr: client.Addr, Port: uint16(30000 + done%30000)}
+			p.Release(now, port, &tw)
+			done++
+		}
+		want := float64(ports) / (2 * msl.Seconds())
+		got := float64(done) / (10 * time.Minute).Seconds()
+		if dev := (got - want) / want; dev > 0.01 || dev < -0.01 {
+			t.Errorf("MSL %v: %.3f transfers/s, model says %.3f (%.2f%% off)", msl, got, want, 100*dev)
+		}
+		t.Logf("MSL %v: %.3f transfers/s (ports/(2×MSL) = %.3f), %d refused with 425", msl, got, want, refused)
+	}
+}

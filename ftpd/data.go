@@ -251,7 +251,11 @@ type connectErr struct {
 	args  []any
 }
 
-func (e *connectErr) Error() string { return replies[e.reply].Text }
+// Error gives the reply's text with its inserts, for the log.
+func (e *connectErr) Error() string {
+	b := appendReply(nil, replies[e.reply].Code, ' ', replies[e.reply].Text, e.args...)
+	return string(b[4 : len(b)-2])
+}
 
 // connect makes the data connection of transfer x.
 func (s *session) connect(x *transfer, ds dataSource) (net.Conn, error) {

@@ -78,6 +78,9 @@ func (s *session) runTransfer(x *transfer, j *xferJob, ds dataSource) {
 			bp := bufPool.Get().(*[]byte)
 			n, err = j.body(x, c, *bp)
 			bufPool.Put(bp)
+			if err == nil && !j.upload && ds.active.IsValid() && !x.aborted.Load() {
+				lingerActive(c)
+			}
 			if cerr := c.Close(); err == nil && cerr != nil && !errors.Is(cerr, net.ErrClosed) {
 				err = cerr
 			}
@@ -101,6 +104,36 @@ func (s *session) runTransfer(x *transfer, j *xferJob, ds dataSource) {
 	s.mu.Unlock()
 	if s.closing.Load() {
 		s.ctrl.SetReadDeadline(aLongTimeAgo)
+	}
+}
+
+// activeLinger bounds how long an active-mode download waits for the
+// client to close its end of the data connection before the 226.
+const activeLinger = time.Second
+
+// lingerActive ends an active-mode download (PORT, EPRT): the daemon
+// half-closes the data connection and waits, at most activeLinger, for the
+// client to close its end before the caller closes it and replies 226. The
+// client's FIN proves it has the connection and every byte. Without the
+// wait, on the netstack the 226 could reach the client before the data
+// connection was even established on its side: the handshake's last ACK,
+// the data and the FIN leave from the data endpoint's own goroutine, and a
+// reply on the control connection can overtake them. curl then fails the
+// transfer (curl: (8), about one active transfer in ten with a race-built
+// stackd on a RAW link). The daemon still closes first, so TIME_WAIT stays
+// on its side. A passive download needs no wait: there the client's own
+// connect completed the handshake before it sent the command.
+func lingerActive(c net.Conn) {
+	cw, ok := c.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil {
+		return
+	}
+	c.SetReadDeadline(time.Now().Add(activeLinger))
+	var b [512]byte
+	for {
+		if _, err := c.Read(b[:]); err != nil {
+			return
+		}
 	}
 }
 

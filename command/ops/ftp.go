@@ -58,8 +58,18 @@ func (f ftpTransport) ListenData(local netip.Addr, pool *portrange.Pool, peer ne
 	return l, nil
 }
 
+// DialData connects from the daemon's port - 1. When the stack still holds
+// that 4-tuple in TIME_WAIT (an earlier transfer to the same client port,
+// which the daemon closed first), the netstack refuses it, where Linux lets
+// a connect() from a bound port take the tuple over (timestamps guard it):
+// then the connection comes from a port of the stack's range instead, as
+// vsftpd's connect_from_port_20=NO always does, rather than a 425.
 func (f ftpTransport) DialData(ctx context.Context, local, remote netip.AddrPort) (net.Conn, error) {
 	c, err := f.t.DialFrom(ctx, f.owner, local, remote)
+	var inUse *conn.ErrPortInUse
+	if errors.As(err, &inUse) {
+		c, err = f.t.Dial(ctx, f.owner, remote)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -86,6 +86,20 @@ def data_cmd(ftp, line, code, data=None, name=None, passive="EPSV"):
     return text, got
 
 
+def active_data(ftp, ls):
+    """After a 150 in active mode: accept the server's data connection, read
+    it to the end, and give (ok, final reply)."""
+    try:
+        ds, _ = ls.accept()
+    except OSError as e:
+        return False, "no data connection (%s), then %r" % (e, ftp.getmultiline())
+    while ds.recv(65536):
+        pass
+    ds.close()
+    text = ftp.getmultiline()
+    return text.startswith("226"), text
+
+
 def connect(a):
     ftp = ftplib.FTP()
     ftp.connect(a.host, a.port, timeout=20)
@@ -269,29 +283,20 @@ def main():
         ls = socket.socket()
         ls.bind((me, 0))
         ls.listen(1)
+        ls.settimeout(20)  # a server that fails after 150 must not hang the check
         port = ls.getsockname()[1]
         expect(ftp, "PORT %s,%d,%d" % (h, port >> 8, port & 255), 200)
         c, text = raw(ftp, "LIST")
         ok = c == 150
         if ok:
-            ds, _ = ls.accept()
-            while ds.recv(65536):
-                pass
-            ds.close()
-            text = ftp.getmultiline()
-            ok = text.startswith("226")
+            ok, text = active_data(ftp, ls)
         check("LIST over PORT", ok, text)
         port = ls.getsockname()[1]
         expect(ftp, "EPRT |1|%s|%d|" % (me, port), 200)
         c, text = raw(ftp, "NLST")
         ok = c == 150
         if ok:
-            ds, _ = ls.accept()
-            while ds.recv(65536):
-                pass
-            ds.close()
-            text = ftp.getmultiline()
-            ok = text.startswith("226")
+            ok, text = active_data(ftp, ls)
         check("NLST over EPRT", ok, text)
         ls.close()
     else:

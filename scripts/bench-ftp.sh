@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# FTP benchmarks (needs root; Debian packages vsftpd and iproute2): the
+# stack's FTP daemon against Debian's vsftpd over the same path, in
+# interleaved rounds (stack, vsftpd, stack, vsftpd...), ratios per round.
+#
+#   ns A: veth end A. The stack (stackd run in ns A, a RAW link on end A) at
+#         10.77.58.10, FTP on port 21; vsftpd on the kernel's address
+#         10.77.58.1, port 2121. Both have the passive range 40000-40001
+#         (2 ports) and a COUNT / max_clients of 1,000.
+#   ns B: veth end B, the client (scripts/ftpbench) at 10.77.58.2.
+#
+# vsftpd runs as Debian ships it plus what a benchmark needs: listen=YES,
+# background=NO, seccomp_sandbox=NO, its own empty secure_chroot_dir, no
+# logging, and anonymous read-only access (anon_root = the directory the
+# stack publishes as /PUB; no_anon_password=YES). Anonymous, because a local
+# user would need a system account; so vsftpd checks no password, while the
+# stack's LOGINS figure uses a user with an argon2id password (its anonymous
+# figure is printed too). Each measurement starts a fresh server.
+#
+# RETR4K: one session, 20,000 × (PASV, connect, RETR of 4 KiB, 226).
+# LOGINS: 300 clients connect and log in at once; each has 10 s.
+# IDLE:   300 logged-in idle sessions: stackd's RSS growth; vsftpd's total
+#         RSS (and PSS, which counts shared pages once) of all its processes.
+# BULK:   one PASV RETR of 1 GiB.
+#
+# Usage: scripts/bench-ftp.sh [rounds]   (default 3)
+# Smaller runs (a smoke test): N4K=500 SESSIONS=30 BULK_MB=64 scripts/bench-ftp.sh 1
+# Some of the measurements only: TESTS="retr logins" scripts/bench-ftp.sh 1
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+n4k=${N4K:-20000} sessions=${SESSIONS:-300} bulk_mb=${BULK_MB:-1024} tests=" ${TESTS:-retr logins idle bulk} "
+command -v vsftpd >/dev/null || { echo "vsftpd is not installed (apt-get install vsftpd)" >&2; exit 1; }
+[ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, a RAW link)" >&2; exit 1; }
+A=ipnfA$$ B=ipnfB$$ VA=ipnfva$$ VB=ipnfvb$$
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+server="" idler=""  # the processes running now
+
+# tree PID: the process and all its descendants.
+tree() {
+  local c
+  echo "$1"
+  for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do tree "$c"; done
+}
+# stop_tree PID: ends the process and its descendants, by their ids.
+stop_tree() {
+  local ps p
+  ps=$(tree "$1")
+  for p in $ps; do kill "$p" 2>/dev/null || true; done
+  for _ in $(seq 50); do
+    alive=0
+    for p in $ps; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && break
+    sleep 0.1
+  done
+  for p in $ps; do kill -9 "$p" 2>/dev/null || true; done
+  wait "$1" 2>/dev/null || true
+}
+cleanup() {
+  [ -n "$idler" ] && stop_tree "$idler"
+  [ -n "$server" ] && stop_tree "$server"
+  ip netns del "$A" 2>/dev/null || true
+  ip netns del "$B" 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+go build -o "$tmp/stackd" ./cmd/stackd
+go build -o "$tmp/ftpbench" ./scripts/ftpbench
+
+ip netns add "$A"
+ip netns add "$B"
+ip link add "$VA" type veth peer name "$VB"
+ip link set "$VA" netns "$A"
+ip link set "$VB" netns "$B"
+ip -n "$A" addr add 10.77.58.1/24 dev "$VA"
+ip -n "$B" addr add 10.77.58.2/24 dev "$VB"
+for ns in "$A" "$B"; do ip -n "$ns" link set lo up; done
+ip -n "$A" link set "$VA" up
+ip -n "$B" link set "$VB" up
+# The client's own ports: a wide range, and TIME_WAIT reuse for its connects.
+ip netns exec "$B" sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="10000 65535"
+
+mkdir -p "$tmp/pub" "$tmp/empty"
+head -c 4096 /dev/urandom > "$tmp/pub/4k.bin"
+head -c $((bulk_mb << 20)) /dev/urandom > "$tmp/pub/1g.bin"
+chmod 755 "$tmp/pub"
+chmod 644 "$tmp/pub/"*
+
+cat > "$tmp/stack.deck" <<EOF
+DEFINE LINK ID=OSA1,TYPE=RAW,DEV=$VA,IPADDR=10.77.58.10,MASK=255.255.255.0
+DEFINE FILE PUBLIC=PUB,DLBL=$tmp/pub,READONLY=YES
+DEFINE USER ID=BENCH,PASSWORD='bench-Pw1'
+DEFINE FTPD ID=FTPB,PORT=21,COUNT=1000,DATAPORTS=(40000,40001),ANONYMOUS=READ
+EOF
+cat > "$tmp/vsftpd.conf" <<EOF
+listen=YES
+listen_ipv6=NO
+listen_address=10.77.58.1
+listen_port=2121
+background=NO
+seccomp_sandbox=NO
+anonymous_enable=YES
+no_anon_password=YES
+anon_root=$tmp/pub
+local_enable=NO
+write_enable=NO
+pasv_enable=YES
+pasv_min_port=40000
+pasv_max_port=40001
+max_clients=1000
+max_per_ip=1000
+idle_session_timeout=600
+xferlog_enable=NO
+dirmessage_enable=NO
+connect_from_port_20=NO
+secure_chroot_dir=$tmp/empty
+EOF
+
+# serve stack|vsftpd: starts a fresh server in ns A and waits until it serves.
+serve() {
+  if [ "$1" = stack ]; then
+    rm -rf "$tmp/st"; mkdir -p "$tmp/st"
+    ip netns exec "$A" "$tmp/stackd" --socket "$tmp/st/console.sock" --data "$tmp/st" --deck "$tmp/stack.deck" \
+      --hardcopy none --console off --log-file "$tmp/st/stackd.log" < /dev/null > "$tmp/st/out" 2>&1 &
+    server=$!
+    for _ in $(seq 100); do grep -q IPN213I "$tmp/st/out" 2>/dev/null && break; sleep 0.05; done
+    grep -q "IPN201I" "$tmp/st/out" || { echo "stackd did not start:"; cat "$tmp/st/out"; exit 1; }
+  else
+    ip netns exec "$A" vsftpd "$tmp/vsftpd.conf" > "$tmp/vsftpd.out" 2>&1 &
+    server=$!
+    for _ in $(seq 100); do
+      [ -n "$(ip netns exec "$A" ss -Htln 'sport = :2121')" ] && break; sleep 0.05
+    done
+    [ -n "$(ip netns exec "$A" ss -Htln 'sport = :2121')" ] || { echo "vsftpd did not start:"; cat "$tmp/vsftpd.out"; exit 1; }
+  fi
+}
+stop() { stop_tree "$server"; server=""; }
+# args stack|stack-anon|vsftpd: the client's flags for that server.
+args() {
+  case $1 in
+    stack) echo "-addr 10.77.58.10:21 -user BENCH -pass bench-Pw1" ;;
+    stack-anon) echo "-addr 10.77.58.10:21 -user anonymous -pass bench@example.org" ;;
+    vsftpd) echo "-addr 10.77.58.1:2121 -user anonymous -pass bench@example.org" ;;
+  esac
+}
+path() { if [ "$1" = vsftpd ]; then echo "/$2"; else echo "/PUB/$2"; fi; }
+client() { ip netns exec "$B" "$tmp/ftpbench" "$@" -limit 150s; }
+ratio() { awk -v s="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", s / k; else print "n/a" }'; }
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
+sum_tree() { local f=$1 t=0 p; for p in $(tree "$2"); do t=$((t + $($f "$p"))); done; echo "$t"; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# retr SERVER: prints the line, sets fig to transfers a second.
+retr() {
+  local who=$1 srv=${1%-anon} line
+  serve "$srv"
+  line=$(client retr $(args "$who") -path "$(path "$srv" 4k.bin)" -n "$n4k" 2>&1) || true
+  stop
+  echo "  RETR4K $who: $line"
+  fig=$(echo "$line" | sed -n 's/.*: \([0-9.]*\)\/s.*/\1/p' | head -1)
+}
+logins() {
+  local who=$1 srv=${1%-anon} line
+  serve "$srv"
+  line=$(client logins $(args "$who") -c "$sessions" -timeout 10s 2>&1) || true
+  stop
+  echo "  LOGINS $who: $(echo "$line" | tr '\n' ' ')"
+  fig=$(echo "$line" | sed -n 's/.*all ended in \([0-9.]*\) s.*/\1/p')
+  fails=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p' | head -1)
+}
+bulk() {
+  local who=$1 srv=${1%-anon} line
+  serve "$srv"
+  line=$(client bulk $(args "$who") -path "$(path "$srv" 1g.bin)" 2>&1) || true
+  stop
+  echo "  BULK $who: $line"
+  fig=$(echo "$line" | sed -n 's/.*(\([0-9.]*\) Gbit\/s).*/\1/p')
+}
+idle() {
+  local who=$1 srv=${1%-anon} before after pss
+  serve "$srv"
+  sleep 1
+  if [ "$srv" = stack ]; then before=$(rss_kb "$server"); else before=$(sum_tree rss_kb "$server"); fi
+  client idle $(args "$who") -c "$sessions" > "$tmp/idle.out" 2>&1 &
+  idler=$!
+  for _ in $(seq 300); do grep -q OPEN "$tmp/idle.out" 2>/dev/null && break; sleep 0.1; done
+  sleep 1
+  if [ "$srv" = stack ]; then
+    after=$(rss_kb "$server")
+    fig=$(mb $((after - before)))
+    echo "  IDLE $who: $(cat "$tmp/idle.out"); stackd RSS $(mb "$before") -> $(mb "$after") MB: +$fig MB for $sessions sessions"
+  else
+    after=$(sum_tree rss_kb "$server")
+    pss=$(sum_tree pss_kb "$server")
+    fig=$(mb "$after")
+    echo "  IDLE vsftpd: $(cat "$tmp/idle.out"); $(tree "$server" | wc -l) processes, RSS total $fig MB (PSS $(mb "$pss") MB; $(mb "$before") MB before)"
+  fi
+  stop_tree "$idler"; idler=""
+  stop
+}
+
+echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')  vsftpd: $(dpkg-query -W -f='${Version}' vsftpd 2>/dev/null || echo '?')  load: $(cut -d' ' -f1-3 /proc/loadavg)"
+want() { [[ $tests == *" $1 "* ]]; }
+for r in $(seq "$rounds"); do
+  echo "ROUND $r"
+  rs= rv= ls= lsf= la= laf= lv= lvf= ms= ma= mv= bs= bv=
+  if want retr; then retr stack; rs=$fig; retr vsftpd; rv=$fig; fi
+  if want logins; then
+    logins stack; ls=$fig lsf=$fails; logins stack-anon; la=$fig laf=$fails; logins vsftpd; lv=$fig lvf=$fails
+  fi
+  if want idle; then idle stack; ms=$fig; idle stack-anon; ma=$fig; idle vsftpd; mv=$fig; fi
+  if want bulk; then bulk stack; bs=$fig; bulk vsftpd; bv=$fig; fi
+  sum="ROUND $r"
+  want retr && sum+="  RETR4K stack $rs vsftpd $rv /s ratio $(ratio "$rs" "$rv") |"
+  want logins && sum+="  LOGINS$sessions stack $ls s ($lsf failed; anonymous $la s, $laf failed) vsftpd $lv s ($lvf failed) |"
+  want idle && sum+="  IDLE$sessions stack +$ms MB (anonymous +$ma MB) vsftpd $mv MB RSS |"
+  want bulk && sum+="  BULK stack $bs vsftpd $bv Gbit/s ratio $(ratio "$bs" "$bv") |"
+  echo "${sum% |}"
+done

@@ -1,0 +1,431 @@
+// Command ftpbench is the load client of scripts/bench-ftp.sh: a small FTP
+// client that measures one server at a time (the stack's FTP daemon or
+// vsftpd) with the same loops, so the script can print their ratios.
+//
+//	ftpbench retr   -addr A -user U -pass P -path F -n 20000   PASV RETR loop in one session
+//	ftpbench logins -addr A -user U -pass P -c 300             concurrent connect + login
+//	ftpbench idle   -addr A -user U -pass P -c 300             hold logged-in sessions until SIGTERM
+//	ftpbench bulk   -addr A -user U -pass P -path F            one big PASV RETR
+//
+// Every loop is bounded by -limit; each prints one line the script parses.
+package main
+
+import (
+	"bufio"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
+	addr := fs.String("addr", "", "server control address host:port")
+	user := fs.String("user", "anonymous", "login")
+	pass := fs.String("pass", "bench@example.org", "password")
+	path := fs.String("path", "", "retr, bulk: the file to download")
+	n := fs.Int("n", 20000, "retr: transfers")
+	c := fs.Int("c", 300, "logins, idle: sessions")
+	timeout := fs.Duration("timeout", 10*time.Second, "logins, idle: time a session may take to log in")
+	limit := fs.Duration("limit", 120*time.Second, "the most the whole run may take")
+	fs.Parse(os.Args[2:])
+	if *addr == "" {
+		usage()
+	}
+	// A hard bound on the whole run, whatever hangs.
+	time.AfterFunc(*limit, func() {
+		fmt.Fprintf(os.Stderr, "ftpbench %s: time limit %v reached\n", os.Args[1], *limit)
+		os.Exit(3)
+	})
+	var err error
+	switch os.Args[1] {
+	case "retr":
+		err = retr(*addr, *user, *pass, *path, *n)
+	case "logins":
+		err = logins(*addr, *user, *pass, *c, *timeout)
+	case "idle":
+		err = idle(*addr, *user, *pass, *c, *timeout)
+	case "bulk":
+		err = bulk(*addr, *user, *pass, *path)
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "ftpbench %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: ftpbench retr|logins|idle|bulk -addr host:port [-user U -pass P] [-path F] [-n N] [-c N]")
+	os.Exit(2)
+}
+
+// ctrl is a control connection.
+type ctrl struct {
+	c net.Conn
+	r *bufio.Reader
+}
+
+// dial connects and reads the greeting, both before deadline.
+func dial(addr string, deadline time.Time) (*ctrl, error) {
+	c, err := net.DialTimeout("tcp", addr, time.Until(deadline))
+	if err != nil {
+		return nil, err
+	}
+	k := &ctrl{c: c, r: bufio.NewReader(c)}
+	c.SetDeadline(deadline)
+	code, text, err := k.read()
+	c.SetDeadline(time.Time{})
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	if code != 220 {
+		c.Close()
+		return nil, fmt.Errorf("greeting: %s", text)
+	}
+	return k, nil
+}
+
+// read reads one reply, multi-line ones too (RFC 959: "123-" ... "123 ").
+func (k *ctrl) read() (int, string, error) {
+	line, err := k.r.ReadString('\n')
+	if err != nil {
+		return 0, "", err
+	}
+	if len(line) < 4 {
+		return 0, "", fmt.Errorf("short reply %q", line)
+	}
+	code, err := strconv.Atoi(line[:3])
+	if err != nil {
+		return 0, "", fmt.Errorf("bad reply %q", line)
+	}
+	text := line
+	if line[3] == '-' {
+		end := line[:3] + " "
+		for {
+			l, err := k.r.ReadString('\n')
+			if err != nil {
+				return 0, "", err
+			}
+			text += l
+			if strings.HasPrefix(l, end) {
+				break
+			}
+		}
+	}
+	return code, strings.TrimRight(text, "\r\n"), nil
+}
+
+func (k *ctrl) cmd(line string) (int, string, error) {
+	if _, err := io.WriteString(k.c, line+"\r\n"); err != nil {
+		return 0, "", err
+	}
+	return k.read()
+}
+
+func (k *ctrl) expect(line string, want int) error {
+	code, text, err := k.cmd(line)
+	if err != nil {
+		return err
+	}
+	if code != want {
+		return fmt.Errorf("%s: %s", strings.Fields(line)[0], text)
+	}
+	return nil
+}
+
+func (k *ctrl) login(user, pass string) error {
+	code, text, err := k.cmd("USER " + user)
+	if err != nil {
+		return err
+	}
+	if code == 230 {
+		return nil
+	}
+	if code != 331 {
+		return fmt.Errorf("USER: %s", text)
+	}
+	return k.expect("PASS "+pass, 230)
+}
+
+// pasv asks PASV and gives the address of the 227 reply.
+func (k *ctrl) pasv() (string, int, error) {
+	code, text, err := k.cmd("PASV")
+	if err != nil {
+		return "", code, err
+	}
+	if code != 227 {
+		return "", code, fmt.Errorf("PASV: %s", text)
+	}
+	i, j := strings.IndexByte(text, '('), strings.IndexByte(text, ')')
+	if i < 0 || j < i {
+		return "", code, fmt.Errorf("PASV: %s", text)
+	}
+	f := strings.Split(text[i+1:j], ",")
+	if len(f) != 6 {
+		return "", code, fmt.Errorf("PASV: %s", text)
+	}
+	p1, _ := strconv.Atoi(f[4])
+	p2, _ := strconv.Atoi(f[5])
+	return net.JoinHostPort(strings.Join(f[:4], "."), strconv.Itoa(p1*256+p2)), code, nil
+}
+
+// get downloads path over PASV into w and gives the bytes read.
+func (k *ctrl) get(path string, buf []byte) (int64, error) {
+	daddr, _, err := k.pasv()
+	if err != nil {
+		return 0, err
+	}
+	d, err := net.DialTimeout("tcp", daddr, 10*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	code, text, err := k.cmd("RETR " + path)
+	if err != nil || (code != 150 && code != 125) {
+		d.Close()
+		if err == nil {
+			err = fmt.Errorf("RETR: %s", text)
+		}
+		return 0, err
+	}
+	var n int64
+	for {
+		m, err := d.Read(buf)
+		n += int64(m)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			d.Close()
+			return n, err
+		}
+	}
+	d.Close()
+	code, text, err = k.read()
+	if err != nil {
+		return n, err
+	}
+	if code != 226 {
+		return n, fmt.Errorf("after RETR: %s", text)
+	}
+	return n, nil
+}
+
+func session(addr, user, pass string) (*ctrl, error) {
+	k, err := dial(addr, time.Now().Add(10*time.Second))
+	if err != nil {
+		return nil, err
+	}
+	if err := k.login(user, pass); err != nil {
+		k.c.Close()
+		return nil, err
+	}
+	if err := k.expect("TYPE I", 200); err != nil {
+		k.c.Close()
+		return nil, err
+	}
+	return k, nil
+}
+
+// retr: n PASV RETRs of one small file in one session. A failed transfer
+// (a 425, say) is counted and the loop goes on while the session lives.
+func retr(addr, user, pass, path string, n int) error {
+	k, err := session(addr, user, pass)
+	if err != nil {
+		return err
+	}
+	defer k.c.Close()
+	buf := make([]byte, 64<<10)
+	failures := 0
+	var first error
+	var bytes int64
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		m, err := k.get(path, buf)
+		bytes += m
+		if err != nil {
+			failures++
+			if first == nil {
+				first = err
+			}
+			var ne net.Error
+			if errors.As(err, &ne) || errors.Is(err, io.EOF) {
+				// The control connection is gone: count the rest as failed.
+				failures += n - i - 1
+				break
+			}
+		}
+	}
+	el := time.Since(start)
+	k.cmd("QUIT")
+	ok := n - failures
+	fmt.Printf("RETR %d transfers of %s in %.2f s: %.0f/s, %d failures, %d bytes\n", n, path, el.Seconds(), float64(ok)/el.Seconds(), failures, bytes)
+	if first != nil {
+		fmt.Printf("first failure: %v\n", first)
+	}
+	return nil
+}
+
+// logins: c clients connect and log in at once. Each has timeout to be
+// logged in; the figure is the time until the last one ended.
+func logins(addr, user, pass string, c int, timeout time.Duration) error {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	type res struct {
+		d   time.Duration
+		err error
+	}
+	out := make([]res, c)
+	conns := make([]*ctrl, c)
+	t0 := time.Now()
+	for i := 0; i < c; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			<-start
+			deadline := t0.Add(timeout)
+			k, err := dial(addr, deadline)
+			if err == nil {
+				k.c.SetDeadline(deadline)
+				if err = k.login(user, pass); err != nil {
+					k.c.Close()
+					k = nil
+				}
+			}
+			out[i] = res{time.Since(t0), err}
+			conns[i] = k
+		}(i)
+	}
+	t0 = time.Now()
+	close(start)
+	wg.Wait()
+	var ok, failed int
+	var last time.Duration
+	var ds []time.Duration
+	errs := map[string]int{}
+	for _, r := range out {
+		if r.d > last {
+			last = r.d
+		}
+		if r.err != nil {
+			failed++
+			errs[errKind(r.err)]++
+			continue
+		}
+		ok++
+		ds = append(ds, r.d)
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	med := time.Duration(0)
+	if len(ds) > 0 {
+		med = ds[len(ds)/2]
+	}
+	fmt.Printf("LOGINS %d sessions: %d logged in, %d failed, all ended in %.2f s (median login %.3f s)\n",
+		c, ok, failed, last.Seconds(), med.Seconds())
+	for e, n := range errs {
+		fmt.Printf("  %d × %s\n", n, e)
+	}
+	for _, k := range conns {
+		if k != nil {
+			k.c.SetDeadline(time.Now().Add(2 * time.Second))
+			k.cmd("QUIT")
+			k.c.Close()
+		}
+	}
+	return nil
+}
+
+// errKind names an error without its addresses, so that alike ones count
+// together.
+func errKind(err error) string {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return "timed out"
+	}
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return oe.Op + ": " + oe.Err.Error()
+	}
+	return err.Error()
+}
+
+// idle: c logged-in sessions, opened 20 at a time, held until SIGTERM or
+// SIGINT, then ended with QUIT.
+func idle(addr, user, pass string, c int, timeout time.Duration) error {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	conns := make([]*ctrl, c)
+	var failed int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 20)
+	for i := 0; i < c; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			deadline := time.Now().Add(timeout)
+			k, err := dial(addr, deadline)
+			if err == nil {
+				k.c.SetDeadline(deadline)
+				err = k.login(user, pass)
+				k.c.SetDeadline(time.Time{})
+				if err != nil {
+					k.c.Close()
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				failed++
+				return
+			}
+			conns[i] = k
+		}(i)
+	}
+	wg.Wait()
+	fmt.Printf("OPEN %d logged in, %d failed\n", c-failed, failed)
+	<-sig
+	for _, k := range conns {
+		if k != nil {
+			k.c.SetDeadline(time.Now().Add(2 * time.Second))
+			k.cmd("QUIT")
+			k.c.Close()
+		}
+	}
+	return nil
+}
+
+// bulk: one RETR of a big file.
+func bulk(addr, user, pass, path string) error {
+	k, err := session(addr, user, pass)
+	if err != nil {
+		return err
+	}
+	defer k.c.Close()
+	buf := make([]byte, 1<<20)
+	start := time.Now()
+	n, err := k.get(path, buf)
+	el := time.Since(start)
+	if err != nil {
+		return err
+	}
+	k.cmd("QUIT")
+	fmt.Printf("BULK %d bytes in %.2f s: %.1f MB/s (%.2f Gbit/s)\n", n, el.Seconds(), float64(n)/el.Seconds()/1e6, float64(n)*8/el.Seconds()/1e9)
+	return nil
+}

@@ -428,13 +428,19 @@ func (t *Table) listen(owner string, addr netip.AddrPort, ls *lease) (*Listener,
 		}
 		return nil, netErr("bind "+addr.String(), terr)
 	}
-	if terr := ep.Listen(128); terr != nil {
+	if terr := ep.Listen(listenBacklog); terr != nil {
 		ep.Close()
 		return nil, netErr("listen "+addr.String(), terr)
 	}
 	e := t.register(owner, KindListener, ep)
 	return &Listener{t: t, e: e, ep: ep, wq: wq, lease: ls, closed: make(chan struct{})}, nil
 }
+
+// listenBacklog is the accept queue of every listener. A full queue makes
+// netstack fall back to SYN cookies and drop the handshake's last ACK, and
+// a client of a server that speaks first (FTP, telnet) then waits for ever:
+// the queue must hold a burst of logins (300 at once is a target).
+const listenBacklog = 4096
 
 // Dial connects to remote from a port of the ephemeral pool.
 func (t *Table) Dial(ctx context.Context, owner string, remote netip.AddrPort) (*Conn, error) {

@@ -30,7 +30,7 @@ func TestCountRefusal(t *testing.T) {
 	if code, text := c.read(); code != 421 || !strings.Contains(text, "COUNT=2") {
 		t.Fatalf("third session: %s", text)
 	}
-	if e.countMsgs("IPN412W") != 1 || e.d.Stats().Refused != 1 {
+	if !eventually(func() bool { return e.countMsgs("IPN412W") == 1 && e.d.Stats().Refused == 1 }) {
 		t.Fatalf("%v", e.messages())
 	}
 	a.expect("QUIT", 221)
@@ -49,8 +49,9 @@ func TestIdleTimeout(t *testing.T) {
 	if code, text := c.read(); code != 421 || !strings.Contains(text, "Idle") {
 		t.Fatalf("%s", text)
 	}
-	time.Sleep(50 * time.Millisecond)
-	if e.countMsgs("IPN403I") != 1 || !strings.Contains(strings.Join(e.messages(), "\n"), "(idle timeout)") {
+	if !eventually(func() bool {
+		return e.countMsgs("IPN403I") == 1 && strings.Contains(strings.Join(e.messages(), "\n"), "(idle timeout)")
+	}) {
 		t.Fatalf("%v", e.messages())
 	}
 }
@@ -79,7 +80,9 @@ func TestFailedLogins(t *testing.T) {
 	if _, err := bad.r.ReadByte(); err == nil {
 		t.Fatal("connection still open")
 	}
-	if e.countMsgs("IPN413W") != 1 || e.d.Stats().FailedLogins != 3 || e.d.Stats().Lockouts != 1 {
+	if !eventually(func() bool {
+		return e.countMsgs("IPN413W") == 1 && e.d.Stats().FailedLogins == 3 && e.d.Stats().Lockouts == 1
+	}) {
 		t.Fatalf("%v %+v", e.messages(), e.d.Stats())
 	}
 }

@@ -305,3 +305,17 @@ func must(t testing.TB, err error) {
 }
 
 var _ = fmt.Sprintf
+
+// eventually waits up to 3 s for cond: the daemon's console messages and
+// counters are updated by the session's goroutine, which may still be on
+// its way when the client has read its reply.
+func eventually(cond func() bool) bool {
+	deadline := time.Now().Add(3 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
+}

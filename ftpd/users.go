@@ -57,8 +57,8 @@ type UserInfo struct {
 // they are this small). They are stored with each hash, so they can change
 // without invalidating users already defined.
 const (
-	kdfTime    = 1
-	kdfMemory  = 4 * 1024 // KiB
+	kdfTime    = 3
+	kdfMemory  = 1024 // KiB
 	kdfThreads = 1
 	kdfKeyLen  = 32
 	kdfSaltLen = 16

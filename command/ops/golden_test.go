@@ -150,7 +150,7 @@ var setups = map[string]func(t *testing.T, sys *System) map[string]string{
 	},
 	"links.deck": func(t *testing.T, sys *System) map[string]string {
 		// A host port in use, for FORWARD= to fail on.
-		ln, err := net.Listen("tcp4", "127.0.0.1:47109")
+		ln, err := net.Listen("tcp4", "127.0.0.1:31709")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -267,6 +267,7 @@ var volatile = []struct {
 }{
 	{regexp.MustCompile(`time=[0-9]+\.[0-9]{3} ms`), "time=N.NNN ms"},
 	{regexp.MustCompile(`min/avg/max [0-9.]+/[0-9.]+/[0-9.]+ ms`), "min/avg/max N/N/N ms"},
+	{regexp.MustCompile(`IPN158I Storage: .*`), "IPN158I Storage: (measured)"},
 }
 
 func normalize(s string) string {

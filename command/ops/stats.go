@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"runtime"
 
 	"ipnstack/command"
 	"ipnstack/conn"
@@ -52,4 +53,7 @@ func (s *System) sayStatistics(out command.Out) {
 		c := l.Counters
 		out.Say(msgcat.New("IPN154I", l.Config.ID, c.PacketsIn, c.BytesIn, c.PacketsOut, c.BytesOut, c.Errors, c.Drops))
 	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	out.Say(msgcat.New("IPN158I", ms.HeapInuse, ms.Sys-ms.HeapReleased, runtime.NumGoroutine()))
 }

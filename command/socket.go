@@ -88,7 +88,6 @@ func ListenSocket(path string) (ln *net.UnixListener, stale bool, err error) {
 type acceptor struct {
 	mu     sync.Mutex
 	closed bool
-	conns  map[net.Conn]struct{}
 	wg     sync.WaitGroup
 }
 
@@ -106,38 +105,19 @@ func (a *acceptor) serve(ln net.Listener, handle func(net.Conn)) {
 			nc.Close()
 			return
 		}
-		if a.conns == nil {
-			a.conns = map[net.Conn]struct{}{}
-		}
-		a.conns[nc] = struct{}{}
 		a.wg.Add(1)
 		a.mu.Unlock()
 		go func() {
 			defer a.wg.Done()
 			handle(nc)
-			a.mu.Lock()
-			delete(a.conns, nc)
-			a.mu.Unlock()
 		}()
 	}
 }
 
-func (a *acceptor) isClosed() bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.closed
-}
-
-// close stops accepting, applies kick to each open connection (nil: none),
-// and waits for the handlers to end.
-func (a *acceptor) close(ln net.Listener, kick func(net.Conn)) {
+// close stops accepting and waits for the handlers to end.
+func (a *acceptor) close(ln net.Listener) {
 	a.mu.Lock()
 	a.closed = true
-	if kick != nil {
-		for nc := range a.conns {
-			kick(nc)
-		}
-	}
 	a.mu.Unlock()
 	ln.Close()
 	a.wg.Wait()
@@ -155,7 +135,7 @@ func (s *SocketServer) Serve() { s.acc.serve(s.Listener, s.serveConn) }
 
 // Close stops accepting and waits for the console connections to end (the
 // hub's Shutdown ends them).
-func (s *SocketServer) Close() { s.acc.close(s.Listener, nil) }
+func (s *SocketServer) Close() { s.acc.close(s.Listener) }
 
 type socketSink struct {
 	conn  net.Conn

@@ -29,36 +29,123 @@ const (
 	LogonAttempts = 3
 	// logonDelay slows guessing: each failed logon waits this long.
 	logonDelay = time.Second
+	// logonMaxLine bounds the operator id and password lines (DEFINE USER
+	// allows 16 and 128 characters): before logon, a character-mode
+	// client's every key costs a redraw of its line.
+	logonMaxLine = 256
 	// DefaultIdleTimeout ends a remote console nobody types on.
 	DefaultIdleTimeout = 15 * time.Minute
+	// DefaultWriteTimeout ends a remote console whose client has taken
+	// nothing of what the stack sent for this long.
+	DefaultWriteTimeout = time.Minute
 )
 
 // TelnetServer serves remote operator consoles over telnet on a listener
 // (on the host or inside the stack). Nobody commands the stack without
 // logging on; each console gets the authority of its operator.
 type TelnetServer struct {
-	Name        string // the listener's id (DEFINE CONSOLE ID=)
-	Hub         *Hub
-	Auth        Authenticator
-	Listener    net.Listener
-	IdleTimeout time.Duration
+	Name         string // the listener's id (DEFINE CONSOLE ID=)
+	Hub          *Hub
+	Auth         Authenticator
+	Listener     net.Listener
+	IdleTimeout  time.Duration // 0: DefaultIdleTimeout
+	WriteTimeout time.Duration // 0: DefaultWriteTimeout
+	MaxLine      int           // the longest command line; 0: grammar.MaxLine
 
-	acc acceptor
+	mu     sync.Mutex
+	closed bool
+	conns  map[net.Conn]struct{} // connections not logged on (yet)
+	wg     sync.WaitGroup        // their goroutines
 }
 
 // Serve accepts consoles until Close.
-func (s *TelnetServer) Serve() { s.acc.serve(s.Listener, s.serve) }
+func (s *TelnetServer) Serve() {
+	for {
+		nc, err := s.Listener.Accept()
+		if err != nil {
+			return
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			nc.Close()
+			return
+		}
+		if s.conns == nil {
+			s.conns = map[net.Conn]struct{}{}
+		}
+		s.conns[nc] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			s.serve(nc)
+			s.mu.Lock()
+			if _, pre := s.conns[nc]; pre {
+				delete(s.conns, nc)
+				s.wg.Done()
+			}
+			s.mu.Unlock()
+		}()
+	}
+}
 
-// Close stops listening, ends the connections that have not logged on (the
-// logged-on consoles end through the hub), and waits for them all.
+// Close stops listening, closes the connections that have not logged on
+// and waits for them. The logged-on consoles are the hub's: whoever closes
+// the listener ends them through the hub (DELETE CONSOLE, SHUTDOWN), each
+// after its running command — which may be the DELETE CONSOLE itself, so
+// Close does not wait for them.
 func (s *TelnetServer) Close() {
-	s.acc.close(s.Listener, func(nc net.Conn) { nc.SetReadDeadline(time.Now()) })
+	s.mu.Lock()
+	s.closed = true
+	for nc := range s.conns {
+		nc.Close()
+	}
+	s.mu.Unlock()
+	s.Listener.Close()
+	s.wg.Wait()
+}
+
+// attach makes a logged-on connection a console of the hub, unless the
+// listener was closed meanwhile; from then on Close leaves it to the hub.
+func (s *TelnetServer) attach(nc net.Conn, addr, operator string, auth Authority, sink Sink) (*Console, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosing
+	}
+	c, err := s.Hub.AttachOperator("T", "", addr, operator, s.Name, auth, sink)
+	if err != nil {
+		return nil, err
+	}
+	if _, pre := s.conns[nc]; pre {
+		delete(s.conns, nc)
+		s.wg.Done()
+	}
+	return c, nil
+}
+
+// stallConn closes a connection whose peer has taken nothing for the write
+// timeout: a client that stops reading must not hold a console's output,
+// and with it the console's commands, STOP CONSOLE and SHUTDOWN, for good.
+type stallConn struct {
+	net.Conn
+	timeout time.Duration
+}
+
+func (c stallConn) Write(p []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
+	n, err := c.Conn.Write(p)
+	if err != nil && isTimeout(err) {
+		c.Conn.Close()
+	}
+	return n, err
 }
 
 // remoteTerm is a remote terminal in line mode or character mode.
 type remoteTerm interface {
 	readLine(prompt string) (string, error)
 	readPassword(prompt string) (string, error)
+	setMaxLine(n int) // the longest line read; line mode has its own
 	println(line string)
 	prompt() // after a command, in line mode
 	close()
@@ -67,8 +154,16 @@ type remoteTerm interface {
 func (s *TelnetServer) serve(nc net.Conn) {
 	defer nc.Close()
 	log := s.Hub.Log.With(zap.String("listener", s.Name), zap.String("addr", nc.RemoteAddr().String()))
-	tc := telnet.Server(nc, telnet.Options{Echo: true, SGA: true, NAWS: true, TTYPE: true,
-		MaxLine: grammar.MaxLine, NegotiationTimeout: time.Second})
+	wt := s.WriteTimeout
+	if wt <= 0 {
+		wt = DefaultWriteTimeout
+	}
+	maxLine := s.MaxLine
+	if maxLine <= 0 {
+		maxLine = grammar.MaxLine
+	}
+	tc := telnet.Server(stallConn{nc, wt}, telnet.Options{Echo: true, SGA: true, NAWS: true, TTYPE: true,
+		MaxLine: maxLine, NegotiationTimeout: time.Second})
 	nc.SetReadDeadline(time.Now().Add(30 * time.Second))
 	mode, err := tc.Negotiate()
 	if err != nil {
@@ -76,7 +171,7 @@ func (s *TelnetServer) serve(nc net.Conn) {
 	}
 	var t remoteTerm
 	if mode == telnet.CharMode {
-		ct, err := newCharTerm(s.Hub.Table, tc)
+		ct, err := newCharTerm(s.Hub.Table, tc, maxLine)
 		if err != nil {
 			return
 		}
@@ -95,14 +190,16 @@ func (s *TelnetServer) serve(nc net.Conn) {
 	t.println(msgcat.New("IPN500I", s.Name).String())
 	var operator string
 	var auth Authority
+	t.setMaxLine(logonMaxLine)
 	for attempt := 1; ; attempt++ {
+		// A line too long is a wrong id or password.
 		nc.SetReadDeadline(time.Now().Add(2 * time.Minute))
 		id, err := t.readLine("Operator id: ")
-		if err != nil {
+		if err != nil && !errors.Is(err, telnet.ErrLineTooLong) {
 			return
 		}
 		pw, err := t.readPassword("Password: ")
-		if err != nil {
+		if err != nil && !errors.Is(err, telnet.ErrLineTooLong) {
 			return
 		}
 		id = strings.ToUpper(strings.TrimSpace(id))
@@ -120,8 +217,9 @@ func (s *TelnetServer) serve(nc net.Conn) {
 		t.println(msgcat.New("IPN503E").String())
 	}
 
+	t.setMaxLine(maxLine)
 	sink := &telnetSink{t: t, nc: nc}
-	c, err := s.Hub.AttachOperator("T", "", addr, operator, s.Name, auth, sink)
+	c, err := s.attach(nc, addr, operator, auth, sink)
 	if err != nil {
 		t.println(msgcat.New("IPN218I").String())
 		return
@@ -143,7 +241,7 @@ func (s *TelnetServer) serve(nc net.Conn) {
 		switch {
 		case err == nil:
 		case errors.Is(err, telnet.ErrLineTooLong):
-			t.println(msgcat.New("IPN508E", grammar.MaxLine).String())
+			t.println(msgcat.New("IPN508E", maxLine).String())
 			t.prompt()
 			continue
 		case errors.Is(err, telnet.ErrInterrupted) || errors.Is(err, ErrInterrupt):
@@ -153,10 +251,8 @@ func (s *TelnetServer) serve(nc net.Conn) {
 			select {
 			case <-c.closed:
 			default:
-				if !s.acc.isClosed() { // not the listener being deleted
-					t.println(msgcat.New("IPN507W", c.Info.ID, idle).String())
-					log.Info("console idle timeout", zap.String("console", c.Info.ID))
-				}
+				t.println(msgcat.New("IPN507W", c.Info.ID, idle).String())
+				log.Info("console idle timeout", zap.String("console", c.Info.ID))
 			}
 			return
 		default:
@@ -202,6 +298,10 @@ func (l *lineTerm) readLine(prompt string) (string, error) {
 
 func (l *lineTerm) readPassword(prompt string) (string, error) { return l.tc.ReadPassword(prompt) }
 
+// setMaxLine does nothing: the client edits its lines, the server neither
+// echoes nor redraws them, and the connection's own limit bounds them.
+func (l *lineTerm) setMaxLine(int) {}
+
 // println writes a line wrapped to the client's window width.
 func (l *lineTerm) println(line string) {
 	w, _ := l.tc.Size()
@@ -228,31 +328,84 @@ func (l *lineTerm) close() {}
 type charTerm struct {
 	ed *Editor
 	tc *telnet.Conn
+	in *deadlineReader
 }
 
-func newCharTerm(t *Table, tc *telnet.Conn) (*charTerm, error) {
+// deadlineReader is the editor's input: the connection. It keeps the
+// timeout error of a read deadline (the idle timeout), which readline only
+// reports as the end of its input.
+type deadlineReader struct {
+	tc      *telnet.Conn
+	mu      sync.Mutex
+	timeout error
+}
+
+// Read reads data bytes, less NUL: the NVT's no-operation, which readline
+// would take for the end of its input.
+func (d *deadlineReader) Read(p []byte) (int, error) {
+	for {
+		n, err := d.tc.Read(p)
+		if err != nil && isTimeout(err) {
+			d.mu.Lock()
+			d.timeout = err
+			d.mu.Unlock()
+		}
+		j := 0
+		for _, b := range p[:n] {
+			if b != 0 {
+				p[j] = b
+				j++
+			}
+		}
+		if j > 0 || err != nil || n == 0 {
+			return j, err
+		}
+	}
+}
+
+// Close does nothing: the connection is closed by its server.
+func (d *deadlineReader) Close() error { return nil }
+
+func (d *deadlineReader) err(err error) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err != nil && d.timeout != nil {
+		return d.timeout
+	}
+	return err
+}
+
+func newCharTerm(t *Table, tc *telnet.Conn, maxLine int) (*charTerm, error) {
 	width := func() int {
 		if w, _ := tc.Size(); w > 0 {
 			return w
 		}
 		return 80
 	}
+	in := &deadlineReader{tc: tc}
 	ed, err := NewEditor(EditorConfig{
-		Table: t, Stdin: tc, Stdout: tc, Width: width, Remote: true,
+		Table: t, Stdin: in, Stdout: tc, Width: width, Remote: true, MaxLine: maxLine,
 		OnWidth: func(redraw func()) { tc.OnResize(func(int, int) { redraw() }) },
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &charTerm{ed: ed, tc: tc}, nil
+	return &charTerm{ed: ed, tc: tc, in: in}, nil
 }
 
 func (c *charTerm) readLine(prompt string) (string, error) {
 	c.ed.SetPrompt(prompt)
-	return c.ed.ReadLine()
+	// Only commands go to the history, not the operator id of the logon.
+	line, err := c.ed.readLine(prompt == Prompt)
+	return line, c.in.err(err)
 }
 
-func (c *charTerm) readPassword(prompt string) (string, error) { return c.ed.ReadPassword(prompt) }
+func (c *charTerm) setMaxLine(n int) { c.ed.SetMaxLine(n) }
+
+func (c *charTerm) readPassword(prompt string) (string, error) {
+	pw, err := c.ed.ReadPassword(prompt)
+	return pw, c.in.err(err)
+}
 
 func (c *charTerm) println(line string) {
 	w, _ := c.tc.Size()
@@ -263,4 +416,9 @@ func (c *charTerm) println(line string) {
 
 func (c *charTerm) prompt() {}
 
-func (c *charTerm) close() { c.ed.Close() }
+// close closes the connection first: readline's reader then ends, which
+// the editor's Close waits for.
+func (c *charTerm) close() {
+	c.tc.Close()
+	c.ed.Close()
+}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -313,15 +312,4 @@ print(f.readline().decode().strip()); cmd("QUIT")
 	if !strings.Contains(ping, "1 received") {
 		t.Fatalf("PING of the gateway:\n%s", ping)
 	}
-}
-
-// freePort finds a free port on the host's 127.0.0.1.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

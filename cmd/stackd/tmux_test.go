@@ -26,7 +26,11 @@ func newTmux(t *testing.T) *tmux {
 		t.Skip("tmux not installed")
 	}
 	x := &tmux{t: t, server: fmt.Sprintf("ipnstack-test-%d-%d", os.Getpid(), time.Now().UnixNano())}
-	t.Cleanup(func() { exec.Command("tmux", "-L", x.server, "kill-server").Run() })
+	t.Cleanup(func() {
+		exec.Command("tmux", "-L", x.server, "kill-server").Run()
+		// kill-server leaves the server's socket file behind.
+		os.Remove(filepath.Join(os.TempDir(), fmt.Sprintf("tmux-%d", os.Getuid()), x.server))
+	})
 	return x
 }
 

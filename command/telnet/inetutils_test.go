@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -139,7 +140,11 @@ type tmuxTerm struct {
 
 func newTmux(t *testing.T, cmdline string) *tmuxTerm {
 	x := &tmuxTerm{t: t, server: fmt.Sprintf("ipnstack-telnet-%d-%d", os.Getpid(), time.Now().UnixNano())}
-	t.Cleanup(func() { exec.Command("tmux", "-L", x.server, "kill-server").Run() })
+	t.Cleanup(func() {
+		exec.Command("tmux", "-L", x.server, "kill-server").Run()
+		// kill-server leaves the server's socket file behind.
+		os.Remove(filepath.Join(os.TempDir(), fmt.Sprintf("tmux-%d", os.Getuid()), x.server))
+	})
 	x.run("new-session", "-d", "-s", "t", "-x", "100", "-y", "30", cmdline+"; echo TELNET-EXITED; sleep 60")
 	return x
 }

@@ -433,7 +433,11 @@ func (t *Table) listen(owner string, addr netip.AddrPort, ls *lease) (*Listener,
 		return nil, netErr("listen "+addr.String(), terr)
 	}
 	e := t.register(owner, KindListener, ep)
-	return &Listener{t: t, e: e, ep: ep, wq: wq, lease: ls, closed: make(chan struct{})}, nil
+	l := &Listener{t: t, e: e, ep: ep, wq: wq, lease: ls, closed: make(chan struct{})}
+	// One waiter entry for the listener's life, not one per Accept.
+	l.we, l.ready = waiter.NewChannelEntry(waiter.ReadableEvents)
+	wq.EventRegister(&l.we)
+	return l, nil
 }
 
 // listenBacklog is the accept queue of every listener. A full queue makes
@@ -516,6 +520,9 @@ type Listener struct {
 	wq    *waiter.Queue
 	lease *lease
 
+	we    waiter.Entry
+	ready chan struct{} // signalled when a connection waits to be accepted
+
 	mu       sync.Mutex
 	deadline time.Time
 	once     sync.Once
@@ -533,9 +540,6 @@ func (timeoutError) Temporary() bool { return true }
 
 // Accept waits for the next connection.
 func (l *Listener) Accept() (net.Conn, error) {
-	we, ch := waiter.NewChannelEntry(waiter.ReadableEvents)
-	l.wq.EventRegister(&we)
-	defer l.wq.EventUnregister(&we)
 	for {
 		nep, nwq, terr := l.ep.Accept(nil)
 		if terr == nil {
@@ -565,7 +569,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 			timer = tm.C
 		}
 		select {
-		case <-ch:
+		case <-l.ready:
 		case <-l.closed:
 			return nil, ErrClosed
 		case <-timer:
@@ -587,6 +591,7 @@ func (l *Listener) SetDeadline(t time.Time) error {
 func (l *Listener) Close() error {
 	l.once.Do(func() {
 		close(l.closed)
+		l.wq.EventUnregister(&l.we)
 		l.e.closed.Store(true)
 		l.ep.Close()
 		l.lease.drop(nil)

@@ -255,14 +255,19 @@ func (s *session) cmdRNTO(arg string) string {
 	return ""
 }
 
-// statFile resolves a plain file for SIZE and MDTM.
-func (s *session) statFile(arg string) (entry, bool) {
+// statArg resolves arg and stats what it names.
+func (s *session) statArg(arg string) (loc, entry, error) {
 	l, err := s.resolve(arg)
 	if err != nil {
-		s.replyErr(err)
-		return entry{}, false
+		return l, entry{}, err
 	}
 	e, err := statLoc(s.d.files, l)
+	return l, e, err
+}
+
+// statFile resolves a plain file for SIZE and MDTM.
+func (s *session) statFile(arg string) (entry, bool) {
+	l, e, err := s.statArg(arg)
 	if err != nil {
 		s.replyErr(err)
 		return entry{}, false
@@ -307,11 +312,7 @@ func listArg(arg string) string {
 // listing gives the entries a LIST, NLST or STAT shows for arg, and
 // whether arg named a directory.
 func (s *session) listing(arg string) (loc, []entry, bool, error) {
-	l, err := s.resolve(arg)
-	if err != nil {
-		return l, nil, false, err
-	}
-	e, err := statLoc(s.d.files, l)
+	l, e, err := s.statArg(arg)
 	if err != nil {
 		return l, nil, false, err
 	}
@@ -383,12 +384,7 @@ func (s *session) cmdMLSD(arg string) string {
 	if arg == "" {
 		arg = "."
 	}
-	l, err := s.resolve(arg)
-	if err != nil {
-		s.replyErr(err)
-		return ""
-	}
-	self, err := statLoc(s.d.files, l)
+	l, self, err := s.statArg(arg)
 	if err != nil {
 		s.replyErr(err)
 		return ""
@@ -421,12 +417,7 @@ func (s *session) cmdMLST(arg string) string {
 	if arg == "" {
 		arg = "."
 	}
-	l, err := s.resolve(arg)
-	if err != nil {
-		s.replyErr(err)
-		return ""
-	}
-	e, err := statLoc(s.d.files, l)
+	l, e, err := s.statArg(arg)
 	if err != nil {
 		s.replyErr(err)
 		return ""

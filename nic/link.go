@@ -322,16 +322,26 @@ func (s *Stack) announce(l *Link) {
 	}
 }
 
+// definedLinkLocked finds a link the operator defined (not the built-in
+// loopback), for the commands that change or remove one.
+func (s *Stack) definedLinkLocked(id string) (*Link, error) {
+	l, ok := s.links[id]
+	if !ok {
+		return nil, &ErrNoLink{id}
+	}
+	if l.builtin {
+		return nil, &ErrBuiltin{id}
+	}
+	return l, nil
+}
+
 // DeleteLink deletes a link that has no live connections.
 func (s *Stack) DeleteLink(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	l, ok := s.links[id]
-	if !ok {
-		return &ErrNoLink{id}
-	}
-	if l.builtin {
-		return &ErrBuiltin{id}
+	l, err := s.definedLinkLocked(id)
+	if err != nil {
+		return err
 	}
 	if n := s.liveConnections(l.cfg.Addr.Addr()); n > 0 {
 		return &ErrLinkBusy{id, n}
@@ -367,12 +377,9 @@ func (s *Stack) liveConnections(addr netip.Addr) int {
 func (s *Stack) StopLink(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	l, ok := s.links[id]
-	if !ok {
-		return &ErrNoLink{id}
-	}
-	if l.builtin {
-		return &ErrBuiltin{id}
+	l, err := s.definedLinkLocked(id)
+	if err != nil {
+		return err
 	}
 	if l.state == StateStopped {
 		return &ErrLinkState{id, l.state}

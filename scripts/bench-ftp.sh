@@ -33,6 +33,7 @@ n4k=${N4K:-20000} sessions=${SESSIONS:-300} bulk_mb=${BULK_MB:-1024} tests=" ${T
 command -v vsftpd >/dev/null || { echo "vsftpd is not installed (apt-get install vsftpd)" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, a RAW link)" >&2; exit 1; }
 A=ipnfA$$ B=ipnfB$$ VA=ipnfva$$ VB=ipnfvb$$
+. scripts/lib/nspair.sh
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
 server="" idler=""  # the processes running now
@@ -60,8 +61,7 @@ stop_tree() {
 cleanup() {
   [ -n "$idler" ] && stop_tree "$idler"
   [ -n "$server" ] && stop_tree "$server"
-  ip netns del "$A" 2>/dev/null || true
-  ip netns del "$B" 2>/dev/null || true
+  nspair_down
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -69,18 +69,7 @@ trap cleanup EXIT
 go build -o "$tmp/stackd" ./cmd/stackd
 go build -o "$tmp/ftpbench" ./scripts/ftpbench
 
-ip netns add "$A"
-ip netns add "$B"
-ip link add "$VA" type veth peer name "$VB"
-ip link set "$VA" netns "$A"
-ip link set "$VB" netns "$B"
-ip -n "$A" addr add 10.77.58.1/24 dev "$VA"
-ip -n "$B" addr add 10.77.58.2/24 dev "$VB"
-for ns in "$A" "$B"; do ip -n "$ns" link set lo up; done
-ip -n "$A" link set "$VA" up
-ip -n "$B" link set "$VB" up
-# The client's own ports: a wide range, and TIME_WAIT reuse for its connects.
-ip netns exec "$B" sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="10000 65535"
+nspair_up 58
 
 mkdir -p "$tmp/pub" "$tmp/empty"
 head -c 4096 /dev/urandom > "$tmp/pub/4k.bin"

@@ -16,28 +16,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 A=ipnbA$$ B=ipnbB$$ VA=ipnbva$$ VB=ipnbvb$$
+. scripts/lib/nspair.sh
 bin=$(mktemp -d)
 cleanup() {
   pkill -f "$bin/ipnbench" 2>/dev/null || true
-  ip netns del "$A" 2>/dev/null || true
-  ip netns del "$B" 2>/dev/null || true
+  nspair_down
   rm -rf "$bin"
 }
 trap cleanup EXIT
 go build -o "$bin/ipnbench" ./scripts/ipnbench
 
-ip netns add "$A"
-ip netns add "$B"
-ip link add "$VA" type veth peer name "$VB"
-ip link set "$VA" netns "$A"
-ip link set "$VB" netns "$B"
-ip -n "$A" addr add 10.77.40.1/24 dev "$VA"
-ip -n "$B" addr add 10.77.40.2/24 dev "$VB"
-for ns in "$A" "$B"; do ip -n "$ns" link set lo up; done
-ip -n "$A" link set "$VA" up
-ip -n "$B" link set "$VB" up
-# The client's own TIME_WAIT must not slow it down (see shared/reference/netstack.md).
-ip netns exec "$B" sysctl -qw net.ipv4.tcp_tw_reuse=1 net.ipv4.ip_local_port_range="10000 65535"
+nspair_up 40
 
 # serve IMPL MODE: starts a server in ns A and waits until it listens.
 serve() {

@@ -72,16 +72,6 @@ func fastTempDir(t testing.TB) string {
 	return t.TempDir()
 }
 
-// freePort finds a port for a control listener (tests only).
-func freePort(t testing.TB) uint16 {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return uint16(ln.Addr().(*net.TCPAddr).Port)
-}
-
 // dataRange picks a range of n ports unlikely to be in use: a random spot
 // below the host's ephemeral range.
 func dataRange(t testing.TB, n int) (uint16, uint16) {
@@ -126,14 +116,18 @@ func newEnv(t testing.TB, mod func(*Config)) *testEnv {
 	if err := e.files.Define(File{Public: "RO", Dir: e.ro, ReadOnly: true}); err != nil {
 		t.Fatal(err)
 	}
-	low, high := dataRange(t, 20)
-	pool, err := portrange.New(low, high)
+	// One pick below the ephemeral range: 20 data ports, then the port
+	// active transfers connect from (control port - 1), then the control
+	// port. An ephemeral control port would leave port - 1 to the kernel,
+	// which may have handed it to any other connection on the host.
+	low, high := dataRange(t, 22)
+	pool, err := portrange.New(low, low+19)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.pool = pool
 	cfg := Config{
-		ID: "FTP01", Addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), freePort(t)),
+		ID: "FTP01", Addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), high),
 		DataPorts: pool, Active: true, LoginDelay: -1, PasvTimeout: 5 * time.Second,
 	}
 	if mod != nil {

@@ -34,6 +34,25 @@ func ftpDeck(dir string) []string {
 	}
 }
 
+// helloDir is a directory to publish holding hello.txt with text in it.
+func helloDir(t *testing.T, text string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "hello.txt"), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// requireDeckOK fails the test when a statement of the daemon's
+// initialization deck failed.
+func requireDeckOK(t *testing.T, d *daemon) {
+	t.Helper()
+	if strings.Contains(d.stdout.String(), "IPN204E") {
+		t.Fatalf("deck failed:\n%s", d.stdout)
+	}
+}
+
 // mustConsole runs a deck and fails the test unless every statement
 // succeeded.
 func mustConsole(t *testing.T, socket, deck string) string {
@@ -178,15 +197,12 @@ func TestRawLinkE2E(t *testing.T) {
 	}
 	ns := testnet.Netns(t)
 	dev, _ := testnet.Veth(t, ns, "10.77.70.2/24")
-	pub := t.TempDir()
-	os.WriteFile(filepath.Join(pub, "hello.txt"), []byte("hello over the raw link\n"), 0o644)
+	pub := helloDir(t, "hello over the raw link\n")
 	deck := writeDeck(t, append([]string{
 		"DEFINE LINK ID=OSA1,TYPE=OSAX,DEV=" + dev + ",IPADDR=10.77.70.10,MASK=255.255.255.0",
 	}, ftpDeck(pub)...)...)
 	d := startDaemon(t, "--deck", deck)
-	if strings.Contains(d.stdout.String(), "IPN204E") {
-		t.Fatalf("deck failed:\n%s", d.stdout)
-	}
+	requireDeckOK(t, d)
 	testnet.Must(t, ns, "ping", "-c", "2", "-W", "2", "10.77.70.10")
 
 	traced(t, d.socket, "OSA1", "10.77.70.2", "10.77.70.10", 21, func() {
@@ -227,15 +243,12 @@ func TestTapLinkE2E(t *testing.T) {
 	}
 	ns := testnet.Netns(t)
 	tap := testnet.Name("ipntap")
-	pub := t.TempDir()
-	os.WriteFile(filepath.Join(pub, "hello.txt"), []byte("hello over the tap\n"), 0o644)
+	pub := helloDir(t, "hello over the tap\n")
 	deck := writeDeck(t, append([]string{
 		"DEFINE LINK ID=TAP1,TYPE=TAP,DEV=" + tap + ",IPADDR=10.77.71.10,MASK=255.255.255.0,HOSTADDR=10.77.71.1",
 	}, ftpDeck(pub)...)...)
 	d := startDaemonIn(t, ns, "--deck", deck)
-	if strings.Contains(d.stdout.String(), "IPN204E") {
-		t.Fatalf("deck failed:\n%s", d.stdout)
-	}
+	requireDeckOK(t, d)
 	testnet.Must(t, ns, "ping", "-c", "2", "-W", "2", "10.77.71.10")
 	traced(t, d.socket, "TAP1", "10.77.71.1", "10.77.71.10", 21, func() {
 		out := testnet.Must(t, ns, "curl", "-sS", "--max-time", "20", "ftp://TESTER:T3ster@10.77.71.10/PUB/hello.txt")
@@ -262,8 +275,7 @@ func TestUserLinkE2E(t *testing.T) {
 	testnet.RequireTool(t, "curl")
 	testnet.RequireTool(t, "python3")
 	ctl, data := freePort(t), freePort(t)
-	pub := t.TempDir()
-	os.WriteFile(filepath.Join(pub, "hello.txt"), []byte("hello through the gateway\n"), 0o644)
+	pub := helloDir(t, "hello through the gateway\n")
 	deck := writeDeck(t,
 		// The passive data port has the same number on the host and in the
 		// stack, since the 227 reply names the stack's port.
@@ -273,9 +285,7 @@ func TestUserLinkE2E(t *testing.T) {
 		fmt.Sprintf("DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1", data, data),
 	)
 	d := startDaemon(t, "--deck", deck)
-	if strings.Contains(d.stdout.String(), "IPN204E") {
-		t.Fatalf("deck failed:\n%s", d.stdout)
-	}
+	requireDeckOK(t, d)
 	// In: a stock client on the host, passive mode through the forwards;
 	// in the stack it is a connection from the gateway.
 	traced(t, d.socket, "USER1", "10.0.2.2", "10.0.2.15", 21, func() {

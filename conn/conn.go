@@ -446,8 +446,14 @@ func (t *Table) listen(owner string, addr netip.AddrPort, ls *lease) (*Listener,
 // the queue must hold a burst of logins (300 at once is a target).
 const listenBacklog = 4096
 
-// Dial connects to remote from a port of the ephemeral pool.
-func (t *Table) Dial(ctx context.Context, owner string, remote netip.AddrPort) (*Conn, error) {
+// Dial connects to remote from a port of the ephemeral pool, on the local
+// address given (the unspecified address lets the route choose). Naming the
+// address also names the link: a connection to a host client behind a USER
+// link (127.0.0.1, say) leaves on that link, not on the stack's loopback.
+func (t *Table) Dial(ctx context.Context, owner string, local netip.Addr, remote netip.AddrPort) (*Conn, error) {
+	if !local.IsValid() {
+		local = netip.IPv4Unspecified()
+	}
 	lo, hi := t.ephemeral.Range()
 	tries := int(hi) - int(lo) + 1
 	r := portrange.Remote{Addr: remote.Addr(), Port: remote.Port()}
@@ -457,7 +463,7 @@ func (t *Table) Dial(ctx context.Context, owner string, remote netip.AddrPort) (
 			return nil, err
 		}
 		ls := &lease{pool: t.ephemeral, port: port, clock: t.clock, holders: 1}
-		c, err := t.dial(ctx, owner, netip.AddrPortFrom(netip.IPv4Unspecified(), port), remote, ls)
+		c, err := t.dial(ctx, owner, netip.AddrPortFrom(local, port), remote, ls)
 		if err == nil {
 			return c, nil
 		}

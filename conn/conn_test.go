@@ -73,7 +73,7 @@ func TestDialListenAndTable(t *testing.T) {
 	}()
 	var clients []*Conn
 	for i := 0; i < 3; i++ {
-		c, err := tb.Dial(context.Background(), "CLI", netip.AddrPortFrom(lo, 7000))
+		c, err := tb.Dial(context.Background(), "CLI", netip.Addr{}, netip.AddrPortFrom(lo, 7000))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,7 +169,7 @@ func TestListenPool(t *testing.T) {
 			c.Close() // the server closes first, as an FTP daemon does after RETR
 			done <- nil
 		}()
-		c, err := tb.Dial(context.Background(), "CLIENT", l.AddrPort())
+		c, err := tb.Dial(context.Background(), "CLIENT", netip.Addr{}, l.AddrPort())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -241,7 +241,7 @@ func TestDisconnect(t *testing.T) {
 		c, _ := ln.Accept()
 		got <- c
 	}()
-	c, err := tb.Dial(context.Background(), "CLI", netip.AddrPortFrom(lo, 7001))
+	c, err := tb.Dial(context.Background(), "CLI", netip.Addr{}, netip.AddrPortFrom(lo, 7001))
 	if err != nil {
 		t.Fatal(err)
 	}

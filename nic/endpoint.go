@@ -25,6 +25,9 @@ type linkEndpoint struct {
 	child atomic.Pointer[deviceHolder]
 	last  stack.LinkEndpoint // the last device attached, kept while detached
 	trace atomic.Pointer[pcapWriter]
+	// martians: drop IPv4 packets from or to 127.0.0.0/8 (RAW and TAP
+	// links; the stack accepts loopback addresses from a USER link only).
+	martians bool
 
 	mu         sync.Mutex
 	dispatcher stack.NetworkDispatcher
@@ -99,6 +102,9 @@ func (e *linkEndpoint) device() stack.LinkEndpoint {
 func (e *linkEndpoint) DeliverNetworkPacket(protocol tcpip.NetworkProtocolNumber, pkt *stack.PacketBuffer) {
 	if w := e.trace.Load(); w != nil {
 		w.packet(protocol, pkt, true)
+	}
+	if e.martians && protocol == header.IPv4ProtocolNumber && isMartian(pkt) {
+		return
 	}
 	e.mu.Lock()
 	d := e.dispatcher
@@ -226,4 +232,15 @@ func (e *linkEndpoint) SupportedGSO() stack.SupportedGSO {
 		return e.gso.SupportedGSO()
 	}
 	return stack.GSONotSupported
+}
+
+// isMartian says whether an IPv4 packet comes from or goes to the loopback
+// network 127.0.0.0/8.
+func isMartian(pkt *stack.PacketBuffer) bool {
+	h, ok := pkt.Data().PullUp(header.IPv4MinimumSize)
+	if !ok {
+		return false // too short: the network layer drops it
+	}
+	ip := header.IPv4(h)
+	return header.IsV4LoopbackAddress(ip.SourceAddress()) || header.IsV4LoopbackAddress(ip.DestinationAddress())
 }

@@ -49,6 +49,7 @@ type LinkConfig struct {
 	MAC      net.HardwareAddr // nil: derived from the id
 	Gateway  netip.Addr       // USER: the gateway's address (default .2 of the subnet)
 	Forwards []Forward        // USER: host ports forwarded into the stack
+	Reach    []Reach          // USER: host destinations the stack may connect to
 	HostAddr netip.Addr       // TAP: an address for the host's side of the device
 }
 
@@ -85,6 +86,10 @@ type LinkInfo struct {
 	Counters LinkCounters
 	Inbound  uint64 // USER: connections carried in from the host
 	Outbound uint64 // USER: connections carried out to the host
+	Refused  uint64 // USER: connections from the stack refused (no client there, not in REACH=)
+	// Faults are the USER link's forwarded host ports whose accept loop
+	// fails now or died.
+	Faults []ForwardFault
 }
 
 // LinkCounters are a link's counters since it was defined.
@@ -215,6 +220,9 @@ func (s *Stack) DefineLink(cfg LinkConfig) error {
 		return err
 	}
 	l.ep = newLinkEndpoint(dev)
+	// Only a USER link carries host clients with loopback addresses; on a
+	// real network such packets are martians.
+	l.ep.martians = cfg.Type == TypeRaw || cfg.Type == TypeTAP
 	opts := stack.NICOptions{Name: cfg.ID}
 	if cfg.Type == TypeRaw {
 		opts.QDisc = fifo.New(l.ep, runtime.GOMAXPROCS(0), 1000)
@@ -291,7 +299,7 @@ func (s *Stack) openDevice(l *Link) (stack.LinkEndpoint, error) {
 		l.dev = d
 		return d.ep, nil
 	case TypeUser:
-		g, ep, err := newUserGateway(cfg.Addr, cfg.Gateway, cfg.Forwards)
+		g, ep, err := newUserGateway(cfg.ID, cfg.Addr, cfg.Gateway, cfg.Forwards, cfg.Reach, s.say)
 		if err != nil {
 			return nil, err
 		}
@@ -504,6 +512,7 @@ func (s *Stack) Links() []LinkInfo {
 		}
 		if l.user != nil {
 			info.Inbound, info.Outbound = l.user.inbound.Load(), l.user.outbound.Load()
+			info.Refused, info.Faults = l.user.refused.Load(), l.user.faults()
 		}
 		out = append(out, info)
 	}

@@ -56,9 +56,17 @@ const LoopbackNIC tcpip.NICID = 1
 // link at 127.0.0.1/8.
 func New(opts Options) (*Stack, error) {
 	ns := stack.New(stack.Options{
-		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol, arp.NewProtocol},
+		NetworkProtocols: []stack.NetworkProtocolFactory{ipv4.NewProtocolWithOptions(ipv4.Options{
+			// Host clients on 127.0.0.0/8 come in over a USER link with
+			// their own address; RAW and TAP links drop such packets.
+			AllowExternalLoopbackTraffic: true,
+		}), arp.NewProtocol},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4},
-		HandleLocal:        true,
+		// No HandleLocal: with it, a reply to a host client 127.0.0.1 that
+		// came in over a USER link would be looped to the stack's own
+		// 127.0.0.1. The stack reaches itself at 127.0.0.0/8 and on
+		// LOOPBACK links.
+		HandleLocal: false,
 	})
 	s := &Stack{ns: ns, sink: opts.Sink, clock: opts.Clock, nextNIC: LoopbackNIC + 1, links: map[string]*Link{}}
 	if s.clock == nil {

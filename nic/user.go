@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ipnstack/msgcat"
+
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/link/pipe"
@@ -25,37 +27,56 @@ import (
 
 // A USER link needs no privileges, like QEMU's user networking. The stack's
 // NIC is joined by a virtual wire (a gVisor pipe) to a small second netstack,
-// the gateway, which is the NAT between the stack and the host:
-//   - host ports on 127.0.0.1 chosen by the operator (FORWARD=) are listened
-//     on with host sockets; each connection is carried into the stack as a
-//     connection from the gateway's address, so the stack sees a real peer;
-//   - a connection from the stack to the gateway's address and any port is
-//     carried to the same port on the host's 127.0.0.1;
+// the gateway, which is the router between the stack and the host:
+//   - host ports chosen by the operator (FORWARD=, on 127.0.0.1 unless an
+//     item names another host address) are listened on with host sockets;
+//     each connection is carried into the stack from the client's own
+//     address and port, as a router's port forward does (destination NAT
+//     that keeps the source): the stack sees, checks and shows the real
+//     client, and its replies go back through the gateway;
+//   - a connection from the stack is carried to the host only where it may
+//     go: to the address of a client that has a connection carried in now
+//     (an active-mode FTP data connection to the client that asked for it),
+//     on a port of 1024 or more; or to a destination the operator listed
+//     (REACH=; the gateway's own address stands for the host's 127.0.0.1).
+//     Everything else is refused with a reset;
+//   - a reset stays a reset both ways, so a client that resets or dies
+//     mid-transfer is seen as gone, never as a clean end;
 //   - the gateway answers ICMP echo, so PING of it works.
+//
+// The gateway's netstack spoofs (it sends from the client's address) and is
+// promiscuous (it takes the replies to it); the stack accepts loopback
+// addresses on this link only (RAW and TAP links drop them as martians).
 const userMTU = 65520
 
-// Forward maps Count host ports on 127.0.0.1, from HostPort up, to stack
+// hostLoopback is the host address forwards listen on, and REACH= reaches,
+// unless an item names another.
+var hostLoopback = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+
+// Forward maps Count host ports on HostAddr, from HostPort up, to stack
 // ports from StackPort up.
 type Forward struct {
+	HostAddr            netip.Addr
 	HostPort, StackPort uint16
 	Count               int
 }
 
 func (f Forward) String() string {
+	host := f.HostAddr.String() + ":"
 	if f.Count == 1 {
 		if f.HostPort == f.StackPort {
-			return strconv.Itoa(int(f.HostPort))
+			return host + strconv.Itoa(int(f.HostPort))
 		}
-		return fmt.Sprintf("%d:%d", f.HostPort, f.StackPort)
+		return fmt.Sprintf("%s%d:%d", host, f.HostPort, f.StackPort)
 	}
 	hl, sl := int(f.HostPort)+f.Count-1, int(f.StackPort)+f.Count-1
 	if f.HostPort == f.StackPort {
-		return fmt.Sprintf("%d-%d", f.HostPort, hl)
+		return fmt.Sprintf("%s%d-%d", host, f.HostPort, hl)
 	}
-	return fmt.Sprintf("%d-%d:%d-%d", f.HostPort, hl, f.StackPort, sl)
+	return fmt.Sprintf("%s%d-%d:%d-%d", host, f.HostPort, hl, f.StackPort, sl)
 }
 
-// ErrForward is a FORWARD= item that cannot be read.
+// ErrForward is a FORWARD= or REACH= item that cannot be read.
 type ErrForward struct {
 	Item   string
 	Reason string
@@ -63,10 +84,31 @@ type ErrForward struct {
 
 func (e *ErrForward) Error() string { return e.Item + ": " + e.Reason }
 
-// ParseForward reads one FORWARD= item: "hostport", "hostport:stackport",
-// "low-high" or "low-high:low2-high2" (ranges of the same length).
+// hostAddrPart splits a leading IPv4 host address ("0.0.0.0:2121:21") off
+// an item; an item without one is on 127.0.0.1.
+func hostAddrPart(item string) (netip.Addr, string, error) {
+	first, rest, ok := strings.Cut(item, ":")
+	if !ok || !strings.Contains(first, ".") {
+		return hostLoopback, item, nil
+	}
+	a, err := netip.ParseAddr(first)
+	if err != nil || !a.Is4() {
+		return netip.Addr{}, "", fmt.Errorf("%q is not an IPv4 address", first)
+	}
+	return a, rest, nil
+}
+
+// ParseForward reads one FORWARD= item: "[hostaddr:]hostport",
+// "[hostaddr:]hostport:stackport", "[hostaddr:]low-high" or
+// "[hostaddr:]low-high:low2-high2" (ranges of the same length). The host
+// address is 127.0.0.1 unless given (0.0.0.0 listens on every host
+// address).
 func ParseForward(item string) (Forward, error) {
-	hostPart, stackPart, mapped := strings.Cut(item, ":")
+	host, rest, err := hostAddrPart(item)
+	if err != nil {
+		return Forward{}, &ErrForward{item, err.Error()}
+	}
+	hostPart, stackPart, mapped := strings.Cut(rest, ":")
 	hl, hh, err := portSpan(hostPart)
 	if err != nil {
 		return Forward{}, &ErrForward{item, err.Error()}
@@ -80,7 +122,44 @@ func ParseForward(item string) (Forward, error) {
 	if hh-hl != sh-sl {
 		return Forward{}, &ErrForward{item, "the host and stack ranges differ in length"}
 	}
-	return Forward{HostPort: uint16(hl), StackPort: uint16(sl), Count: hh - hl + 1}, nil
+	return Forward{HostAddr: host, HostPort: uint16(hl), StackPort: uint16(sl), Count: hh - hl + 1}, nil
+}
+
+// Reach is a host destination the stack's connections may go to through a
+// USER link (REACH=): ports Low to High of Addr. A connection to the
+// gateway's address on such a port of 127.0.0.1 goes to the host's
+// 127.0.0.1.
+type Reach struct {
+	Addr      netip.Addr
+	Low, High uint16
+}
+
+func (r Reach) String() string {
+	if r.Low == r.High {
+		return fmt.Sprintf("%s:%d", r.Addr, r.Low)
+	}
+	return fmt.Sprintf("%s:%d-%d", r.Addr, r.Low, r.High)
+}
+
+func (r Reach) has(a netip.Addr, port uint16) bool {
+	return r.Addr == a && port >= r.Low && port <= r.High
+}
+
+// ParseReach reads one REACH= item: "[hostaddr:]port" or
+// "[hostaddr:]low-high", the host address 127.0.0.1 unless given.
+func ParseReach(item string) (Reach, error) {
+	host, rest, err := hostAddrPart(item)
+	if err != nil {
+		return Reach{}, &ErrForward{item, err.Error()}
+	}
+	if host.IsUnspecified() {
+		return Reach{}, &ErrForward{item, "a destination needs a host address, not 0.0.0.0"}
+	}
+	lo, hi, err := portSpan(rest)
+	if err != nil {
+		return Reach{}, &ErrForward{item, err.Error()}
+	}
+	return Reach{Addr: host, Low: uint16(lo), High: uint16(hi)}, nil
 }
 
 func portSpan(s string) (lo, hi int, err error) {
@@ -103,114 +182,331 @@ func portSpan(s string) (lo, hi int, err error) {
 	return lo, hi, nil
 }
 
+// gatewayNIC is the gateway's one NIC, on the wire to the stack.
+const gatewayNIC tcpip.NICID = 1
+
 // userGateway is the gateway side of a USER link.
+//
+// Lock order: userGateway.mu, then hostListener.mu.
 type userGateway struct {
+	link      string // the link's id, for messages
+	say       func(msgcat.Msg)
 	gw        *stack.Stack
 	gwAddr    netip.Addr
 	stackAddr netip.Addr
 	forwards  []Forward
+	reach     []Reach
 
 	ctx       context.Context
 	cancel    context.CancelFunc
-	listeners []net.Listener
-	wg        sync.WaitGroup
-	inbound   atomic.Uint64 // host connections carried into the stack
-	outbound  atomic.Uint64 // stack connections carried to the host
+	listeners []*hostListener
+	wg        sync.WaitGroup // accept loops and carried connections
+
+	mu      sync.Mutex
+	clients map[netip.Addr]int // connections carried in now, per client address; never 0 (removed)
+
+	inbound  atomic.Uint64 // host connections carried into the stack
+	outbound atomic.Uint64 // stack connections carried to the host
+	refused  atomic.Uint64 // stack connections to where they may not go
+}
+
+// hostListener is one forwarded host port and its accept loop.
+type hostListener struct {
+	ln        net.Listener
+	addr      netip.AddrPort
+	stackPort uint16
+
+	mu      sync.Mutex
+	failing string // why Accept fails now ("" while it works)
+	dead    bool   // the loop ended: the port is no longer served
+}
+
+// ForwardFault is a forwarded host port whose accept loop fails or died.
+type ForwardFault struct {
+	Addr   netip.AddrPort
+	Reason string
+	Dead   bool
 }
 
 // newUserGateway builds the gateway and returns the stack's end of the wire.
 // It opens every forwarded host port first; if one is taken, nothing stays
 // open.
-func newUserGateway(prefix netip.Prefix, gwAddr netip.Addr, forwards []Forward) (*userGateway, stack.LinkEndpoint, error) {
-	g := &userGateway{gwAddr: gwAddr, stackAddr: prefix.Addr(), forwards: forwards}
+func newUserGateway(link string, prefix netip.Prefix, gwAddr netip.Addr, forwards []Forward, reach []Reach,
+	say func(msgcat.Msg)) (*userGateway, stack.LinkEndpoint, error) {
+	g := &userGateway{link: link, say: say, gwAddr: gwAddr, stackAddr: prefix.Addr(), forwards: forwards, reach: reach,
+		clients: map[netip.Addr]int{}}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	for _, f := range forwards {
 		for i := 0; i < f.Count; i++ {
-			hp := int(f.HostPort) + i
-			ln, err := net.Listen("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(hp)))
+			hp := netip.AddrPortFrom(f.HostAddr, f.HostPort+uint16(i))
+			ln, err := net.Listen("tcp4", hp.String())
 			if err != nil {
 				g.closeListeners()
-				return nil, nil, &ErrDevice{Dev: "127.0.0.1:" + strconv.Itoa(hp), Reason: errors.Unwrap(err).Error()}
+				reason := err.Error()
+				if u := errors.Unwrap(err); u != nil {
+					reason = u.Error()
+				}
+				return nil, nil, &ErrDevice{Dev: hp.String(), Reason: reason}
 			}
-			g.listeners = append(g.listeners, ln)
+			g.listeners = append(g.listeners, &hostListener{ln: ln, addr: hp, stackPort: f.StackPort + uint16(i)})
 		}
 	}
 	gw := stack.New(stack.Options{
-		NetworkProtocols:   []stack.NetworkProtocolFactory{ipv4.NewProtocol},
+		NetworkProtocols: []stack.NetworkProtocolFactory{ipv4.NewProtocolWithOptions(ipv4.Options{
+			AllowExternalLoopbackTraffic: true, // clients on the host's loopback keep their address
+		})},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, icmp.NewProtocol4},
 	})
-	stackEnd, gwEnd := pipe.New("", "", userMTU)
-	if err := gw.CreateNIC(1, gwEnd); err != nil {
+	fail := func(reason string) (*userGateway, stack.LinkEndpoint, error) {
 		g.closeListeners()
 		gw.Close()
-		return nil, nil, &ErrDevice{Dev: "gateway", Reason: err.String()}
+		return nil, nil, &ErrDevice{Dev: "gateway", Reason: reason}
+	}
+	stackEnd, gwEnd := pipe.New("", "", userMTU)
+	if err := gw.CreateNIC(gatewayNIC, gwEnd); err != nil {
+		return fail(err.String())
 	}
 	pa := tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber,
 		AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom4(gwAddr.As4()), PrefixLen: prefix.Bits()}}
-	if err := gw.AddProtocolAddress(1, pa, stack.AddressProperties{}); err != nil {
-		g.closeListeners()
-		gw.Close()
-		return nil, nil, &ErrDevice{Dev: "gateway", Reason: err.String()}
+	if err := gw.AddProtocolAddress(gatewayNIC, pa, stack.AddressProperties{}); err != nil {
+		return fail(err.String())
 	}
-	gw.SetRouteTable([]tcpip.Route{{Destination: pa.AddressWithPrefix.Subnet(), NIC: 1}})
+	// Spoofing: connections carried in are sent from the client's address.
+	// Promiscuous: the stack's replies to them, and its connections to the
+	// host, are taken whatever their destination.
+	if err := gw.SetSpoofing(gatewayNIC, true); err != nil {
+		return fail(err.String())
+	}
+	if err := gw.SetPromiscuousMode(gatewayNIC, true); err != nil {
+		return fail(err.String())
+	}
+	gw.SetRouteTable([]tcpip.Route{{Destination: pa.AddressWithPrefix.Subnet(), NIC: gatewayNIC}})
 	fwd := tcp.NewForwarder(gw, 0, 1024, g.toHost)
 	gw.SetTransportProtocolHandler(tcp.ProtocolNumber, fwd.HandlePacket)
 	g.gw = gw
-	k := 0
-	for _, f := range forwards {
-		for i := 0; i < f.Count; i++ {
-			ln, port := g.listeners[k], f.StackPort+uint16(i)
-			k++
-			g.wg.Add(1)
-			go g.acceptHost(ln, port)
-		}
+	for _, h := range g.listeners {
+		g.wg.Add(1)
+		go g.acceptHost(h)
 	}
 	return g, stackEnd, nil
 }
 
-// acceptHost carries each host connection to stackPort in the stack.
-func (g *userGateway) acceptHost(ln net.Listener, stackPort uint16) {
+// Accept back-off after a failed Accept (the host ran out of descriptors,
+// a connection was aborted before it was taken): from acceptBackoffMin,
+// doubling to acceptBackoffMax, as Go's net/http server does.
+const (
+	acceptBackoffMin = 5 * time.Millisecond
+	acceptBackoffMax = time.Second
+)
+
+// acceptHost carries each connection of one forwarded host port into the
+// stack. A failing Accept is retried with back-off, for as long as the link
+// lives; the console hears once when an episode starts (IPN186W) and once
+// when it ends (IPN187I).
+func (g *userGateway) acceptHost(h *hostListener) {
 	defer g.wg.Done()
+	var backoff time.Duration
+	failures := 0
 	for {
-		hc, err := ln.Accept()
+		hc, err := h.ln.Accept()
 		if err != nil {
-			return
-		}
-		g.wg.Add(1)
-		go func() {
-			defer g.wg.Done()
-			ctx, cancel := context.WithTimeout(g.ctx, 10*time.Second)
-			sc, err := gonet.DialContextTCP(ctx, g.gw,
-				tcpip.FullAddress{NIC: 1, Addr: tcpip.AddrFrom4(g.stackAddr.As4()), Port: stackPort}, ipv4.ProtocolNumber)
-			cancel()
-			if err != nil {
-				hc.Close()
+			if g.ctx.Err() != nil {
 				return
 			}
-			g.inbound.Add(1)
-			splice(g.ctx, hc, sc)
-		}()
+			if errors.Is(err, net.ErrClosed) {
+				h.setFault(err.Error(), true)
+				g.say(msgcat.New("IPN188E", g.link, h.addr.String(), err.Error()))
+				return
+			}
+			if failures == 0 {
+				h.setFault(err.Error(), false)
+				g.say(msgcat.New("IPN186W", g.link, h.addr.String(), rootError(err)))
+			}
+			failures++
+			backoff = min(max(2*backoff, acceptBackoffMin), acceptBackoffMax)
+			select {
+			case <-time.After(backoff):
+			case <-g.ctx.Done():
+				return
+			}
+			continue
+		}
+		if failures > 0 {
+			h.setFault("", false)
+			g.say(msgcat.New("IPN187I", g.link, h.addr.String(), failures))
+			failures, backoff = 0, 0
+		}
+		g.wg.Add(1)
+		go g.carryIn(hc.(*net.TCPConn), h.stackPort)
 	}
 }
 
-// toHost carries a connection from the stack to the gateway's address to
-// the same port on the host's loopback; anything else is refused.
+func (h *hostListener) setFault(reason string, dead bool) {
+	h.mu.Lock()
+	h.failing, h.dead = reason, dead
+	h.mu.Unlock()
+}
+
+// faults lists the forwarded ports whose accept loop fails or died.
+func (g *userGateway) faults() []ForwardFault {
+	var out []ForwardFault
+	for _, h := range g.listeners {
+		h.mu.Lock()
+		if h.failing != "" {
+			out = append(out, ForwardFault{Addr: h.addr, Reason: h.failing, Dead: h.dead})
+		}
+		h.mu.Unlock()
+	}
+	return out
+}
+
+// rootError is the innermost text of an error ("too many open files").
+func rootError(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err.Error()
+		}
+		err = u
+	}
+}
+
+// carryIn carries one host connection into the stack, from the client's
+// own address and port. If the stack refuses it, the client gets a reset.
+func (g *userGateway) carryIn(hc *net.TCPConn, stackPort uint16) {
+	defer g.wg.Done()
+	host := hostSide{hc}
+	client := addrPortOf4(hc.RemoteAddr())
+	if !client.IsValid() {
+		host.reset()
+		return
+	}
+	g.addClient(client.Addr())
+	defer g.dropClient(client.Addr())
+	ctx, cancel := context.WithTimeout(g.ctx, 10*time.Second)
+	sc, err := g.dialStack(ctx, client, stackPort)
+	cancel()
+	if err != nil {
+		host.reset()
+		return
+	}
+	g.inbound.Add(1)
+	splice(g.ctx, host, sc)
+}
+
+// addrPortOf4 is an IPv4 client's address and port (the zero value for
+// anything else).
+func addrPortOf4(a net.Addr) netip.AddrPort {
+	ta, ok := a.(*net.TCPAddr)
+	if !ok {
+		return netip.AddrPort{}
+	}
+	ap := ta.AddrPort()
+	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	if !ap.Addr().Is4() {
+		return netip.AddrPort{}
+	}
+	return ap
+}
+
+func (g *userGateway) addClient(a netip.Addr) {
+	g.mu.Lock()
+	g.clients[a]++
+	g.mu.Unlock()
+}
+
+func (g *userGateway) dropClient(a netip.Addr) {
+	g.mu.Lock()
+	if g.clients[a]--; g.clients[a] <= 0 {
+		delete(g.clients, a)
+	}
+	g.mu.Unlock()
+}
+
+// dialStack opens the gateway's connection to the stack from the client's
+// address and port.
+func (g *userGateway) dialStack(ctx context.Context, client netip.AddrPort, stackPort uint16) (*stackSide, error) {
+	var wq waiter.Queue
+	ep, terr := g.gw.NewEndpoint(tcp.ProtocolNumber, ipv4.ProtocolNumber, &wq)
+	if terr != nil {
+		return nil, errors.New(terr.String())
+	}
+	// The same client address and port may come in on two forwards, or
+	// again while an old connection of it lingers in the gateway.
+	ep.SocketOptions().SetReuseAddress(true)
+	if terr := ep.Bind(tcpip.FullAddress{NIC: gatewayNIC, Addr: tcpip.AddrFrom4(client.Addr().As4()), Port: client.Port()}); terr != nil {
+		ep.Close()
+		return nil, errors.New(terr.String())
+	}
+	we, ch := waiter.NewChannelEntry(waiter.WritableEvents)
+	wq.EventRegister(&we)
+	defer wq.EventUnregister(&we)
+	terr = ep.Connect(tcpip.FullAddress{NIC: gatewayNIC, Addr: tcpip.AddrFrom4(g.stackAddr.As4()), Port: stackPort})
+	if _, ok := terr.(*tcpip.ErrConnectStarted); ok {
+		select {
+		case <-ctx.Done():
+			ep.Close()
+			return nil, ctx.Err()
+		case <-ch:
+		}
+		terr = ep.LastError()
+	}
+	if terr != nil {
+		ep.Close()
+		return nil, errors.New(terr.String())
+	}
+	return &stackSide{TCPConn: gonet.NewTCPConn(&wq, ep), ep: ep}, nil
+}
+
+// hostFor says where on the host a connection from the stack to dst goes,
+// if it may go anywhere.
+func (g *userGateway) hostFor(dst netip.AddrPort) (netip.AddrPort, bool) {
+	a, port := dst.Addr(), dst.Port()
+	if a == g.gwAddr {
+		a = hostLoopback
+	}
+	for _, r := range g.reach {
+		if r.has(a, port) {
+			return netip.AddrPortFrom(a, port), true
+		}
+	}
+	if a == dst.Addr() && port >= 1024 {
+		g.mu.Lock()
+		live := g.clients[a] > 0
+		g.mu.Unlock()
+		if live {
+			return dst, true
+		}
+	}
+	return netip.AddrPort{}, false
+}
+
+// toHost carries a connection from the stack to the host where hostFor
+// allows it; anything else is refused with a reset.
 func (g *userGateway) toHost(r *tcp.ForwarderRequest) {
 	id := r.ID()
-	if id.LocalAddress != tcpip.AddrFrom4(g.gwAddr.As4()) {
+	if id.RemoteAddress != tcpip.AddrFrom4(g.stackAddr.As4()) || id.LocalAddress.Len() != 4 {
 		r.Complete(true)
 		return
 	}
-	hc, err := net.DialTimeout("tcp4", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(id.LocalPort))), 5*time.Second)
+	dst, ok := g.hostFor(netip.AddrPortFrom(netip.AddrFrom4(id.LocalAddress.As4()), id.LocalPort))
+	if !ok {
+		g.refused.Add(1)
+		r.Complete(true)
+		return
+	}
+	d := net.Dialer{Timeout: 5 * time.Second}
+	c, err := d.DialContext(g.ctx, "tcp4", dst.String())
 	if err != nil {
 		r.Complete(true)
 		return
 	}
+	hc := c.(*net.TCPConn)
 	var wq waiter.Queue
 	ep, terr := r.CreateEndpoint(&wq)
 	if terr != nil {
 		r.Complete(true)
-		hc.Close()
+		hostSide{hc}.reset()
 		return
 	}
 	r.Complete(false)
@@ -218,26 +514,49 @@ func (g *userGateway) toHost(r *tcp.ForwarderRequest) {
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
-		splice(g.ctx, hc, gonet.NewTCPConn(&wq, ep))
+		splice(g.ctx, hostSide{hc}, &stackSide{TCPConn: gonet.NewTCPConn(&wq, ep), ep: ep})
 	}()
 }
 
-// halfCloser is a connection whose write side can be shut alone.
-type halfCloser interface {
+// carried is one end of a carried connection.
+type carried interface {
 	net.Conn
 	CloseWrite() error
+	// reset ends the connection with a reset, not a FIN.
+	reset()
 }
 
-// splice copies both ways until both directions end or ctx does, passing
-// each end-of-stream on as a half close.
-func splice(ctx context.Context, a, b net.Conn) {
+// hostSide is the host socket's end.
+type hostSide struct{ *net.TCPConn }
+
+func (h hostSide) reset() {
+	h.SetLinger(0)
+	h.Close()
+}
+
+// stackSide is the gateway's endpoint toward the stack.
+type stackSide struct {
+	*gonet.TCPConn
+	ep tcpip.Endpoint
+}
+
+func (s *stackSide) reset() {
+	s.ep.Abort()
+	s.Close()
+}
+
+// splice copies both ways until both directions end or ctx does. An
+// end-of-stream is passed on as a half close; a reset or any other error on
+// either side resets both, so the far end sees an abort, not a clean end.
+func splice(ctx context.Context, a, b carried) {
 	done := make(chan struct{}, 2)
-	pass := func(dst, src net.Conn) {
-		io.Copy(dst, src)
-		if hc, ok := dst.(halfCloser); ok {
-			hc.CloseWrite()
+	var resetOnce sync.Once
+	resetBoth := func() { resetOnce.Do(func() { a.reset(); b.reset() }) }
+	pass := func(dst, src carried) {
+		if _, err := io.Copy(dst, src); err != nil {
+			resetBoth()
 		} else {
-			dst.Close()
+			dst.CloseWrite()
 		}
 		done <- struct{}{}
 	}
@@ -249,8 +568,7 @@ func splice(ctx context.Context, a, b net.Conn) {
 		case <-ctx.Done():
 			a.Close()
 			b.Close()
-			<-done
-			if n == 0 {
+			for ; n < 2; n++ {
 				<-done
 			}
 			return
@@ -261,8 +579,8 @@ func splice(ctx context.Context, a, b net.Conn) {
 }
 
 func (g *userGateway) closeListeners() {
-	for _, ln := range g.listeners {
-		ln.Close()
+	for _, h := range g.listeners {
+		h.ln.Close()
 	}
 }
 

@@ -119,22 +119,13 @@ s.close()
 // closes first, so the stack's end goes to TIME_WAIT).
 //
 // The client dials dialAddr:dialPort from namespace ns; in the stack the
-// connection is stackAddr:21 with clientAddr. Through a USER link the
-// client's port is the gateway's, not the client's: the foreign port is
-// then whatever the stack lists, matched by address alone.
+// connection is stackAddr:21 with clientAddr and the client's own port,
+// through a USER link as much as on a RAW link.
 func checkTuple(t *testing.T, socket, ns, dialAddr string, dialPort int, stackAddr, clientAddr string) {
 	t.Helper()
 	cport, quit := holdControl(t, ns, dialAddr, dialPort)
 	rows := connections(t, socket, ",PORT=21")
 	want := fmt.Sprintf("ESTABLISHED %s:21 %s:%d FTP01", stackAddr, clientAddr, cport)
-	if dialAddr != stackAddr {
-		for _, r := range rows {
-			if strings.HasPrefix(r, fmt.Sprintf("ESTABLISHED %s:21 %s:", stackAddr, clientAddr)) {
-				want = r
-				fmt.Sscanf(strings.Fields(r)[2][len(clientAddr)+1:], "%d", &cport)
-			}
-		}
-	}
 	if !contains(rows, want) || !contains(rows, "LISTEN 0.0.0.0:21 * FTP01") {
 		t.Fatalf("QUERY CONNECTIONS %q lacks %q", rows, want)
 	}
@@ -287,16 +278,17 @@ func TestUserLinkE2E(t *testing.T) {
 	d := startDaemon(t, "--deck", deck)
 	requireDeckOK(t, d)
 	// In: a stock client on the host, passive mode through the forwards;
-	// in the stack it is a connection from the gateway.
-	traced(t, d.socket, "USER1", "10.0.2.2", "10.0.2.15", 21, func() {
+	// in the stack it is a connection from the client's own address.
+	traced(t, d.socket, "USER1", "127.0.0.1", "10.0.2.15", 21, func() {
 		out, err := exec.Command("curl", "-sS", "--max-time", "20", "--disable-epsv",
 			fmt.Sprintf("ftp://TESTER:T3ster@127.0.0.1:%d/PUB/hello.txt", ctl)).CombinedOutput()
 		if err != nil || string(out) != "hello through the gateway\n" {
 			t.Fatalf("curl: %v %q", err, out)
 		}
 	})
-	checkTuple(t, d.socket, "", "127.0.0.1", ctl, "10.0.2.15", "10.0.2.2")
-	// Out: PORT to the gateway's address lands on the host's loopback.
+	checkTuple(t, d.socket, "", "127.0.0.1", ctl, "10.0.2.15", "127.0.0.1")
+	// Out: PORT to the client's own address reaches it; PORT to the
+	// gateway's address is a foreign address like any other.
 	script := fmt.Sprintf(`import socket
 ln=socket.socket(); ln.bind(("127.0.0.1",0)); ln.listen(1); p=ln.getsockname()[1]
 c=socket.create_connection(("127.0.0.1",%d),timeout=10); f=c.makefile("rwb")
@@ -304,14 +296,16 @@ def cmd(s):
     f.write((s+"\r\n").encode()); f.flush(); return f.readline().decode().strip()
 f.readline(); cmd("USER TESTER"); cmd("PASS T3ster"); cmd("TYPE I")
 print(cmd("PORT 10,0,2,2,%%d,%%d" %% (p//256,p%%256)))
+print(cmd("PORT 127,0,0,1,%%d,%%d" %% (p//256,p%%256)))
 print(cmd("RETR /PUB/hello.txt"))
 d,_=ln.accept(); print(d.recv(100).decode().strip()); d.close()
 print(f.readline().decode().strip()); cmd("QUIT")
 `, ctl)
 	out, err := exec.Command("python3", "-c", script).CombinedOutput()
 	got := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if err != nil || len(got) != 4 || !strings.HasPrefix(got[0], "200") || !strings.HasPrefix(got[1], "150") ||
-		got[2] != "hello through the gateway" || !strings.HasPrefix(got[3], "226") {
+	if err != nil || len(got) != 5 || got[0] != "501 Data connection to 10.0.2.2 refused: only 127.0.0.1 is allowed" ||
+		!strings.HasPrefix(got[1], "200") || !strings.HasPrefix(got[2], "150") ||
+		got[3] != "hello through the gateway" || !strings.HasPrefix(got[4], "226") {
 		t.Fatalf("active mode through the gateway: %v\n%s", err, out)
 	}
 	links := mustConsole(t, d.socket, "QUERY LINKS ID=USER1\n")

@@ -110,7 +110,7 @@ func BenchmarkQueryConnections10k(b *testing.B) {
 	defer ln.Close()
 	var keep []net.Conn
 	for i := 0; i < 5000; i++ {
-		c, err := sys.Conns.Dial(context.Background(), "BENCHCLI", netip.AddrPortFrom(lo, 7000))
+		c, err := sys.Conns.Dial(context.Background(), "BENCHCLI", netip.Addr{}, netip.AddrPortFrom(lo, 7000))
 		if err != nil {
 			b.Fatal(err)
 		}

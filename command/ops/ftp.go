@@ -68,7 +68,7 @@ func (f ftpTransport) DialData(ctx context.Context, local, remote netip.AddrPort
 	c, err := f.t.DialFrom(ctx, f.owner, local, remote)
 	var inUse *conn.ErrPortInUse
 	if errors.As(err, &inUse) {
-		c, err = f.t.Dial(ctx, f.owner, remote)
+		c, err = f.t.Dial(ctx, f.owner, local.Addr(), remote)
 	}
 	if err != nil {
 		return nil, err

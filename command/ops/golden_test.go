@@ -121,7 +121,7 @@ var setups = map[string]func(t *testing.T, sys *System) map[string]string{
 		}
 		t.Cleanup(func() { ln.Close() })
 		for i := 0; i < 2; i++ {
-			c, err := sys.Conns.Dial(context.Background(), "TESTCLI", netip.AddrPortFrom(lo, 7000))
+			c, err := sys.Conns.Dial(context.Background(), "TESTCLI", netip.Addr{}, netip.AddrPortFrom(lo, 7000))
 			if err != nil {
 				t.Fatal(err)
 			}

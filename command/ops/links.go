@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"ipnstack/command"
@@ -111,11 +110,11 @@ var linkTypes = map[nic.LinkType]struct {
 }{
 	nic.TypeRaw:      {needs: []string{"DEV"}, takes: []string{"DEV", "MAC"}},
 	nic.TypeTAP:      {needs: []string{"DEV"}, takes: []string{"DEV", "MAC", "HOSTADDR"}},
-	nic.TypeUser:     {takes: []string{"GATEWAY", "FORWARD"}},
+	nic.TypeUser:     {takes: []string{"GATEWAY", "FORWARD", "REACH"}},
 	nic.TypeLoopback: {},
 }
 
-var typeSpecific = []string{"DEV", "MAC", "HOSTADDR", "GATEWAY", "FORWARD"}
+var typeSpecific = []string{"DEV", "MAC", "HOSTADDR", "GATEWAY", "FORWARD", "REACH"}
 
 func (s *System) defineLink(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
@@ -150,10 +149,20 @@ func (s *System) defineLink(_ context.Context, req *command.Request, out command
 		if err != nil {
 			var fe *nic.ErrForward
 			errors.As(err, &fe)
-			errs = append(errs, msgcat.New("IPN181E", fe.Item, fe.Reason))
+			errs = append(errs, msgcat.New("IPN181E", "FORWARD", fe.Item, fe.Reason))
 			continue
 		}
 		cfg.Forwards = append(cfg.Forwards, f)
+	}
+	for _, item := range a.List("REACH") {
+		r, err := nic.ParseReach(item.(string))
+		if err != nil {
+			var fe *nic.ErrForward
+			errors.As(err, &fe)
+			errs = append(errs, msgcat.New("IPN181E", "REACH", fe.Item, fe.Reason))
+			continue
+		}
+		cfg.Reach = append(cfg.Reach, r)
 	}
 	switch {
 	case a.Has("IPADDR"):
@@ -255,8 +264,25 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 			if f.Count > 1 {
 				stackPorts = "ports " + strconv.Itoa(int(f.StackPort)) + "-" + strconv.Itoa(int(f.StackPort)+f.Count-1)
 			}
-			host, _, _ := strings.Cut(f.String(), ":")
+			host := f.HostAddr.String() + ":" + strconv.Itoa(int(f.HostPort))
+			if f.Count > 1 {
+				host += "-" + strconv.Itoa(int(f.HostPort)+f.Count-1)
+			}
 			out.Say(msgcat.New("IPN168I", host, stackPorts, l.Config.Gateway.String()))
+		}
+		if l.Config.Type == nic.TypeUser {
+			reach := "its clients"
+			for _, r := range l.Config.Reach {
+				reach += ", " + r.String()
+			}
+			out.Say(msgcat.New("IPN189I", l.Inbound, l.Outbound, l.Refused, reach))
+			for _, f := range l.Faults {
+				state := "failing"
+				if f.Dead {
+					state = "ended"
+				}
+				out.Say(msgcat.New("IPN190W", f.Addr.String(), state, f.Reason))
+			}
 		}
 		if l.State != nic.StateActive {
 			reason := ""

@@ -672,6 +672,18 @@ func (c *Conn) Close() error {
 // ID is the connection's id in the table.
 func (c *Conn) ID() uint64 { return c.e.id }
 
+// PeerClosed says whether the peer has ended its side of the connection: it
+// sent a FIN (CLOSE_WAIT and after) or a reset, whether or not a Read has
+// seen it yet.
+func (c *Conn) PeerClosed() bool {
+	switch tcp.EndpointState(c.e.ep.State()) {
+	case tcp.StateCloseWait, tcp.StateLastAck, tcp.StateClose, tcp.StateError,
+		tcp.StateTimeWait, tcp.StateClosing:
+		return true
+	}
+	return false
+}
+
 // LocalAddrPort and RemoteAddrPort give the 4-tuple.
 func (c *Conn) LocalAddrPort() netip.AddrPort { return c.e.local }
 

@@ -1,6 +1,7 @@
 package ftpd
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net"
@@ -297,7 +298,7 @@ func TestDiskFull(t *testing.T) {
 	}
 	defer exec.Command("umount", dir).Run()
 	must(t, os.WriteFile(filepath.Join(dir, "keep"), []byte("previous"), 0o644))
-	must(t, e.files.Define(File{Public: "SMALL", Dir: dir}))
+	mustDefine(t, e.files, File{Public: "SMALL", Dir: dir})
 	c := dial(t, e.addr)
 	c.read()
 	c.login("USER1", "secret")
@@ -314,4 +315,69 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("%v", l)
 	}
 	c.expect("NOOP", 200)
+}
+
+// TestUploadNeverCommittedWhenClientDies: a STOR over a file whose data
+// connection is reset, or whose control connection ends before (or just
+// after) the data connection's clean end, leaves the old file as it was and
+// no temporary file behind.
+func TestUploadNeverCommittedWhenClientDies(t *testing.T) {
+	e := newEnv(t, nil)
+	old := []byte("the previous content\n")
+	for _, c := range []struct {
+		name string
+		end  func(ctrl, data net.Conn)
+	}{
+		{"data reset", func(ctrl, data net.Conn) { data.(*net.TCPConn).SetLinger(0); data.Close() }},
+		{"control first", func(ctrl, data net.Conn) { ctrl.Close(); data.Close() }},
+		{"data first", func(ctrl, data net.Conn) { data.Close(); ctrl.Close() }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			target := filepath.Join(e.pub, "keep.txt")
+			must(t, os.WriteFile(target, old, 0o644))
+			cl := dial(t, e.addr)
+			cl.read()
+			cl.login("USER1", "secret")
+			cl.expect("TYPE I", 200)
+			d := cl.epsv()
+			cl.expect("STOR /PUB/keep.txt", 150)
+			if _, err := d.Write([]byte("a truncated upl")); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(20 * time.Millisecond) // let the daemon write what came
+			c.end(cl.c, d)
+			if c.name == "data reset" {
+				if code, text := cl.read(); code != 426 {
+					t.Fatalf("after the reset: %s", text)
+				}
+				cl.c.Close()
+			}
+			ok := eventually(func() bool { return len(e.d.Sessions()) == 0 })
+			if !ok {
+				t.Fatal("the session did not end")
+			}
+			if b, _ := os.ReadFile(target); !bytes.Equal(b, old) {
+				t.Fatalf("the old file was replaced: %q", b)
+			}
+			if l := leftovers(t, e.pub); len(l) != 0 {
+				t.Fatalf("temporary files left: %v", l)
+			}
+		})
+	}
+}
+
+// TestRMDIgnoresStaleUploads: a directory that holds only the temporary
+// file of an upload a crash cut short lists empty, and RMD removes it.
+func TestRMDIgnoresStaleUploads(t *testing.T) {
+	e := newEnv(t, nil)
+	dir := filepath.Join(e.pub, "gone")
+	must(t, os.Mkdir(dir, 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, tempPrefix+"deadbeef"), []byte("x"), 0o644))
+	c := dial(t, e.addr)
+	c.read()
+	c.login("USER1", "secret")
+	c.expect("RMD /PUB/gone", 250)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the directory is still there: %v", err)
+	}
 }

@@ -1,7 +1,9 @@
 package ftpd
 
 import (
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -21,9 +23,10 @@ type File struct {
 // Files is the stack-wide registry of published directories. It is safe
 // for concurrent use.
 type Files struct {
-	mu    sync.RWMutex
-	files map[string]File
-	clock func() time.Time
+	mu      sync.RWMutex
+	files   map[string]File
+	uploads map[string]int // host paths of the temporary files of uploads running now
+	clock   func() time.Time
 }
 
 // NewFiles makes an empty registry; clock may be nil (time.Now).
@@ -31,7 +34,7 @@ func NewFiles(clock func() time.Time) *Files {
 	if clock == nil {
 		clock = time.Now
 	}
-	return &Files{files: map[string]File{}, clock: clock}
+	return &Files{files: map[string]File{}, uploads: map[string]int{}, clock: clock}
 }
 
 // CheckPublic checks a public name: 1-32 characters, letters, digits,
@@ -48,20 +51,22 @@ func CheckPublic(name string) error {
 	return nil
 }
 
-// Define publishes a host directory, which must exist.
-func (f *Files) Define(def File) error {
+// Define publishes a host directory, which must exist. Temporary upload
+// files left there by a stack that ended mid-upload are removed; removed
+// says how many.
+func (f *Files) Define(def File) (removed int, err error) {
 	if err := CheckPublic(def.Public); err != nil {
-		return err
+		return 0, err
 	}
 	if !filepath.IsAbs(def.Dir) {
-		return &FieldError{"DLBL", def.Dir, "must be an absolute host path"}
+		return 0, &FieldError{"DLBL", def.Dir, "must be an absolute host path"}
 	}
 	st, err := os.Stat(def.Dir)
 	if err != nil {
-		return &FieldError{"DLBL", def.Dir, "cannot be reached: " + err.Error()}
+		return 0, &FieldError{"DLBL", def.Dir, "cannot be reached: " + err.Error()}
 	}
 	if !st.IsDir() {
-		return &FieldError{"DLBL", def.Dir, "is not a directory"}
+		return 0, &FieldError{"DLBL", def.Dir, "is not a directory"}
 	}
 	def.Public = strings.ToUpper(def.Public)
 	def.Dir = filepath.Clean(def.Dir)
@@ -69,12 +74,65 @@ func (f *Files) Define(def File) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if _, ok := f.files[def.Public]; ok {
-		return ErrFileExists
+		return 0, ErrFileExists
 	}
 	f.files[def.Public] = def
-	return nil
+	return f.sweepLocked(def.Dir), nil
 }
 
+// sweepLocked removes the temporary upload files under dir that no running
+// upload owns (a stack killed mid-upload leaves them). Symbolic links are
+// not followed.
+func (f *Files) sweepLocked(dir string) int {
+	n := 0
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return nil // an unreadable subtree is left alone
+		}
+		if !d.IsDir() && strings.HasPrefix(d.Name(), tempPrefix) && f.uploads[p] == 0 {
+			if os.Remove(p) == nil {
+				n++
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// uploadStarted and uploadEnded bracket a running upload's temporary file
+// (its host path), which no sweep may remove meanwhile.
+func (f *Files) uploadStarted(path string) {
+	f.mu.Lock()
+	f.uploads[path]++
+	f.mu.Unlock()
+}
+
+func (f *Files) uploadEnded(path string) {
+	f.mu.Lock()
+	if f.uploads[path]--; f.uploads[path] <= 0 {
+		delete(f.uploads, path)
+	}
+	f.mu.Unlock()
+}
+
+// clearStale removes the temporary upload files directly in the directory
+// rel of r (the host directory hostDir) that no running upload owns, so
+// that RMD of a directory that lists empty is not refused for them.
+func (f *Files) clearStale(r *os.Root, rel, hostDir string) {
+	d, err := r.Open(rel)
+	if err != nil {
+		return
+	}
+	names, _ := d.Readdirnames(-1)
+	d.Close()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, name := range names {
+		if strings.HasPrefix(name, tempPrefix) && f.uploads[filepath.Join(hostDir, name)] == 0 {
+			r.Remove(path.Join(rel, name))
+		}
+	}
+}
 // Delete withdraws a public name. Transfers already running finish.
 func (f *Files) Delete(name string) error {
 	f.mu.Lock()

@@ -202,7 +202,14 @@ func (s *session) changeTree(verb, arg string) {
 			s.reply(rNotDir, l.vpath)
 			return
 		}
-		if err := r.Remove(l.rel); err != nil {
+		err := r.Remove(l.rel)
+		if errors.Is(err, fs.ErrExist) {
+			// Uploads a crash cut short do not keep a directory that
+			// lists empty; a running upload does.
+			s.d.files.clearStale(r, l.rel, l.hostPath(l.rel))
+			err = r.Remove(l.rel)
+		}
+		if err != nil {
 			if errors.Is(err, fs.ErrExist) {
 				s.reply(rNotEmpty, l.vpath)
 			} else {

@@ -110,10 +110,10 @@ func newEnv(t testing.TB, mod func(*Config)) *testEnv {
 		t.Fatal(err)
 	}
 	e.files = NewFiles(nil)
-	if err := e.files.Define(File{Public: "PUB", Dir: e.pub}); err != nil {
+	if _, err := e.files.Define(File{Public: "PUB", Dir: e.pub}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.files.Define(File{Public: "RO", Dir: e.ro, ReadOnly: true}); err != nil {
+	if _, err := e.files.Define(File{Public: "RO", Dir: e.ro, ReadOnly: true}); err != nil {
 		t.Fatal(err)
 	}
 	// One pick below the ephemeral range: 20 data ports, then the port
@@ -312,4 +312,12 @@ func eventually(cond func() bool) bool {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return true
+}
+
+// mustDefine publishes a directory or fails the test.
+func mustDefine(t testing.TB, files *Files, def File) {
+	t.Helper()
+	if _, err := files.Define(def); err != nil {
+		t.Fatal(err)
+	}
 }

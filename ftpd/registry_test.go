@@ -3,6 +3,8 @@ package ftpd
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -72,7 +74,7 @@ func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
 func TestFilesRegistry(t *testing.T) {
 	f := NewFiles(nil)
 	dir := t.TempDir()
-	must(t, f.Define(File{Public: "prd2", Dir: dir, ReadOnly: true}))
+	mustDefine(t, f, File{Public: "prd2", Dir: dir, ReadOnly: true})
 	for _, c := range []File{
 		{Public: "PRD2", Dir: dir},
 		{Public: "a/b", Dir: dir},
@@ -80,7 +82,7 @@ func TestFilesRegistry(t *testing.T) {
 		{Public: "X", Dir: "relative"},
 		{Public: "Y", Dir: dir + "/missing"},
 	} {
-		if err := f.Define(c); err == nil {
+		if _, err := f.Define(c); err == nil {
 			t.Errorf("%+v accepted", c)
 		}
 	}
@@ -106,5 +108,34 @@ func BenchmarkLogin300(b *testing.B) {
 			go func() { defer wg.Done(); u.Authenticate("joe", "Secret1") }()
 		}
 		wg.Wait()
+	}
+}
+
+// TestFilesSweep: DEFINE FILE removes the temporary files of uploads that a
+// stack killed mid-upload left, at any depth, except those of uploads
+// running now; other files, and names that only look alike, stay.
+func TestFilesSweep(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755))
+	stale := []string{tempPrefix + "1", filepath.Join("a", tempPrefix+"2"), filepath.Join("a", "b", tempPrefix+"3")}
+	keep := []string{"data.bin", filepath.Join("a", "x"+tempPrefix+"4"), filepath.Join("a", "b", tempPrefix+"running")}
+	for _, p := range append(append([]string{}, stale...), keep...) {
+		must(t, os.WriteFile(filepath.Join(dir, p), []byte("x"), 0o644))
+	}
+	f := NewFiles(nil)
+	f.uploadStarted(filepath.Join(dir, "a", "b", tempPrefix+"running"))
+	n, err := f.Define(File{Public: "P", Dir: dir})
+	if err != nil || n != len(stale) {
+		t.Fatalf("Define: removed %d (want %d), %v", n, len(stale), err)
+	}
+	for _, p := range stale {
+		if _, err := os.Stat(filepath.Join(dir, p)); !os.IsNotExist(err) {
+			t.Errorf("%s was left: %v", p, err)
+		}
+	}
+	for _, p := range keep {
+		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
+			t.Errorf("%s was removed: %v", p, err)
+		}
 	}
 }

@@ -36,8 +36,9 @@ type session struct {
 	wmu  sync.Mutex // one reply at a time on the control connection
 	wbuf []byte
 
-	closing atomic.Bool // the daemon is shutting down
-	killed  atomic.Bool // and has stopped waiting
+	closing  atomic.Bool   // the daemon is shutting down
+	killed   atomic.Bool   // and has stopped waiting
+	ctrlGone chan struct{} // closed when the control connection's reading ends
 
 	// Login.
 	userName string // as given in USER
@@ -71,7 +72,7 @@ type session struct {
 
 func newSession(d *Daemon, id uint64, c net.Conn) *session {
 	s := &session{
-		d: d, id: id, ctrl: c, rd: newCmdReader(c),
+		d: d, id: id, ctrl: c, rd: newCmdReader(c), ctrlGone: make(chan struct{}),
 		peer: addrPortOf(c.RemoteAddr()), local: addrPortOf(c.LocalAddr()),
 		since: d.cfg.Clock(), cwd: "/", typ: typeA, facts: factAll, idle: d.cfg.Timeout,
 	}
@@ -164,6 +165,7 @@ func (s *session) armDeadline() {
 func (s *session) serve() {
 	reason := "client closed"
 	defer func() {
+		close(s.ctrlGone)
 		s.mu.Lock()
 		x := s.xfer
 		s.mu.Unlock()
@@ -308,6 +310,38 @@ func (s *session) endTransfer() {
 	s.mu.Lock()
 	s.xfer = nil
 	s.mu.Unlock()
+}
+
+// commitSettle is how long an upload that replaces data waits, after its
+// data connection ended cleanly, for news of the control connection: a
+// client killed mid-upload closes both, and the data connection's end alone
+// looks like a complete upload.
+const commitSettle = 25 * time.Millisecond
+
+// controlLost says whether the client's control connection has ended (read
+// to its end, or its peer sent FIN or a reset, where the transport can
+// tell), waiting at most settle for it.
+func (s *session) controlLost(settle time.Duration) bool {
+	pc, _ := s.ctrl.(interface{ PeerClosed() bool })
+	gone := func() bool {
+		select {
+		case <-s.ctrlGone:
+			return true
+		default:
+		}
+		return pc != nil && pc.PeerClosed()
+	}
+	if gone() || settle <= 0 {
+		return gone()
+	}
+	t := time.NewTimer(settle)
+	defer t.Stop()
+	select {
+	case <-s.ctrlGone:
+		return true
+	case <-t.C:
+	}
+	return gone()
 }
 
 // Login.

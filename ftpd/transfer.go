@@ -449,8 +449,11 @@ func (s *session) upload(verb, arg string) string {
 		return ""
 	}
 	tmpRel := path.Join(dir, tempName())
+	tmpHost := l.hostPath(tmpRel)
+	s.d.files.uploadStarted(tmpHost)
 	tmp, err := r.OpenFile(tmpRel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
 	if err != nil {
+		s.d.files.uploadEnded(tmpHost)
 		s.replyErr(l.fail(err))
 		return ""
 	}
@@ -458,6 +461,7 @@ func (s *session) upload(verb, arg string) string {
 		if err := copyPrefix(r, final, tmp, keep); err != nil {
 			tmp.Close()
 			r.Remove(tmpRel)
+			s.d.files.uploadEnded(tmpHost)
 			if isDiskFull(err) {
 				s.reply(rDiskFull, rootCause(err))
 			} else {
@@ -467,6 +471,7 @@ func (s *session) upload(verb, arg string) string {
 		}
 	}
 	noReplace := verb == "STOU" || rt.createNew
+	replaces := fi != nil // the target exists: a failed upload must leave it as it was
 	ok = true
 	stouName := ""
 	if verb == "STOU" {
@@ -477,14 +482,26 @@ func (s *session) upload(verb, arg string) string {
 		body: receiveFile(tmp, s.typ),
 		finish: func(success bool) error {
 			defer r.Close()
-			err := tmp.Close()
+			defer s.d.files.uploadEnded(tmpHost)
+			settle := time.Duration(0)
+			if replaces {
+				settle = commitSettle
+			}
+			if success && s.controlLost(settle) {
+				tmp.Close()
+				r.Remove(tmpRel)
+				return errControlLost
+			}
+			err := syncClose(tmp)
 			if success && err == nil {
 				if noReplace {
 					if err = r.Link(tmpRel, final); err == nil {
 						r.Remove(tmpRel)
+						syncDir(r, dir)
 						return nil
 					}
 				} else if err = r.Rename(tmpRel, final); err == nil {
+					syncDir(r, dir)
 					return nil
 				}
 			}
@@ -496,6 +513,30 @@ func (s *session) upload(verb, arg string) string {
 		},
 	})
 	return ""
+}
+
+// errControlLost: the data connection ended, but so did the control
+// connection; the upload is not taken as complete.
+var errControlLost = errors.New("the control connection ended during the upload")
+
+// syncClose makes an upload durable before it is renamed into place: the
+// data reaches the disk, then the file is closed.
+func syncClose(f *os.File) error {
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// syncDir makes a rename in dir durable. A failure is not the upload's: the
+// file is in place and whole; only a crash in the next moments could lose
+// the rename.
+func syncDir(r *os.Root, dir string) {
+	if d, err := r.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
 }
 
 // copyPrefix copies the first n bytes of rel into w (a resumed STOR, an

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"strings"
 	"syscall"
 )
@@ -100,6 +101,11 @@ func (l loc) atPublic(userRoot string) bool {
 }
 
 // openBase opens the os.Root that confines every host access of l.
+// hostPath is the host path of rel under the location's base.
+func (l loc) hostPath(rel string) string {
+	return filepath.Join(l.file.Dir, l.base, rel)
+}
+
 func (l loc) openBase() (*os.Root, error) {
 	r, err := os.OpenRoot(l.file.Dir)
 	if err != nil {

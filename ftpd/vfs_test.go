@@ -36,7 +36,7 @@ func TestConfinement(t *testing.T) {
 	must(t, os.Symlink("../ann/annfile", filepath.Join(pub, "home", "joe", "to-ann")))
 	must(t, os.Symlink("/", filepath.Join(pub, "home", "joe", "to-root")))
 	files := NewFiles(nil)
-	must(t, files.Define(File{Public: "pub", Dir: pub}))
+	mustDefine(t, files, File{Public: "pub", Dir: pub})
 
 	cases := []struct {
 		root, cwd, arg string
@@ -89,8 +89,8 @@ func TestConfinement(t *testing.T) {
 
 func TestVirtualRoot(t *testing.T) {
 	files := NewFiles(nil)
-	must(t, files.Define(File{Public: "b", Dir: t.TempDir(), ReadOnly: true}))
-	must(t, files.Define(File{Public: "A", Dir: t.TempDir()}))
+	mustDefine(t, files, File{Public: "b", Dir: t.TempDir(), ReadOnly: true})
+	mustDefine(t, files, File{Public: "A", Dir: t.TempDir()})
 	l, err := resolve(files, "/", "/", "..")
 	if err != nil || !l.top {
 		t.Fatalf("%+v %v", l, err)

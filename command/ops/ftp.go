@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"ipnstack/command"
@@ -284,11 +285,15 @@ func (s *System) defineFile(_ context.Context, req *command.Request, out command
 		dir = filepath.Join(s.DataDir, dir)
 	}
 	f := ftpd.File{Public: a.Str("PUBLIC"), Dir: dir, ReadOnly: a.Bool("READONLY")}
-	if err := s.Files.Define(f); err != nil {
+	removed, err := s.Files.Define(f)
+	if err != nil {
 		out.Say(registryErr(err, "PUBLIC", f.Public))
 		return
 	}
 	out.Say(msgcat.New("IPN264I", filepath.Clean(dir)))
+	if removed > 0 {
+		out.Say(msgcat.New("IPN471I", strings.ToUpper(f.Public), removed))
+	}
 }
 
 func (s *System) deleteFile(_ context.Context, req *command.Request, out command.Out) {

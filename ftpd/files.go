@@ -133,6 +133,7 @@ func (f *Files) clearStale(r *os.Root, rel, hostDir string) {
 		}
 	}
 }
+
 // Delete withdraws a public name. Transfers already running finish.
 func (f *Files) Delete(name string) error {
 	f.mu.Lock()

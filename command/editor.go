@@ -65,7 +65,14 @@ type EditorConfig struct {
 // NewEditor starts a line editor.
 func NewEditor(cfg EditorConfig) (*Editor, error) {
 	if cfg.HistoryFile != "" {
+		// The history is the operator's alone: created 0600 before the
+		// line editor opens it (its own default is 0666 less the umask),
+		// and an older file is made 0600.
 		os.MkdirAll(filepath.Dir(cfg.HistoryFile), 0o700)
+		if f, err := os.OpenFile(cfg.HistoryFile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600); err == nil {
+			f.Close()
+		}
+		os.Chmod(cfg.HistoryFile, 0o600)
 	}
 	rc := &readline.Config{
 		Prompt:            Prompt,

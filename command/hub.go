@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -393,9 +394,38 @@ func (h *Hardcopy) Line(console string, dir byte, text string) {
 		return
 	}
 	t := h.clock()
+	text = EscapeControls(text)
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	fmt.Fprintf(h.w, "%s.%02d %-8s %c %s\n", t.Format("20060102 150405"), t.Nanosecond()/1e7, console, dir, text)
+}
+
+// EscapeControls writes the control characters of a line (NUL, ESC, CR,
+// DEL ...) as \xNN, and a backslash as \\, so that a log line is one line
+// of plain text whatever an operator or a client sent.
+func EscapeControls(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c < 0x20 || c == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }
 
 // Flush writes buffered lines out.

@@ -1,8 +1,9 @@
 package command
 
 import (
-	"regexp"
 	"strings"
+
+	"ipnstack/msgcat"
 )
 
 // Secret is text that is never shown: a password. Its value keeps its case;
@@ -10,12 +11,12 @@ import (
 // is replaced by asterisks (MaskSecrets).
 type Secret struct{ Text }
 
-// secretValue matches KEY = value for the secret keywords of the table:
-// a quoted value (either quote, doubled inside) or a word.
-var secretValue = regexp.MustCompile(`(?i)\b(PASSWORD\s*=\s*)('(?:[^']|'')*'?|"(?:[^"]|"")*"?|[^\s,()]+)`)
+// secretKeywords are the keywords of the table's Secret operands, upper
+// case (a test checks the table against this list).
+var secretKeywords = []string{"PASSWORD"}
 
 // secretKeys lists the keywords of Secret operands, so that a test can check
-// that secretValue covers them all.
+// that secretKeywords covers them all.
 func (t *Table) secretKeys() []string {
 	var keys []string
 	for _, s := range t.specs {
@@ -28,11 +29,196 @@ func (t *Table) secretKeys() []string {
 	return keys
 }
 
-// MaskSecrets replaces the values of secret operands in a command line with
-// asterisks, for the echo, the hardcopy log and the history.
+// Masked is what stands for a secret value.
+const Masked = "********"
+
+// looksSecret says whether a keyword could be meant as a secret keyword: a
+// form or prefix of it (PASSW, PASS), a longer word that starts with it
+// (PASSWORDS), a usual other name (PASSWD, PWD, PW), or a misspelling (at
+// most two edits: PASWORD, PASSWROD). Masking a value that was not secret
+// costs only its echo; showing one that was costs the secret.
+func looksSecret(key string) bool {
+	k := strings.ToUpper(key)
+	if strings.HasPrefix(k, "PASS") || strings.HasPrefix(k, "PW") || strings.HasPrefix(k, "PSW") {
+		return true
+	}
+	for _, s := range secretKeywords {
+		switch {
+		case len(k) >= 3 && strings.HasPrefix(s, k), strings.HasPrefix(k, s):
+			return true
+		case len(k) >= 5 && editDistance(k, s) <= 2, len(k) == 4 && editDistance(k, s) <= 1:
+			return true
+		}
+	}
+	return false
+}
+
+// editDistance is the optimal string alignment distance: insertions,
+// deletions, substitutions and swaps of neighbours each count one.
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
+}
+
+func isKeyChar(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '#' || c == '@' || c == '$'
+}
+
+// quotedEnd gives the index just past a quoted value that starts at i (its
+// quote doubled inside stands for itself), or len(line) if it is not closed.
+func quotedEnd(line string, i int) int {
+	q := line[i]
+	for j := i + 1; j < len(line); j++ {
+		if line[j] == q {
+			if j+1 < len(line) && line[j+1] == q {
+				j++
+				continue
+			}
+			return j + 1
+		}
+	}
+	return len(line)
+}
+
+// findSecrets finds the values of the operands whose keyword looks secret:
+// for each, the byte range of the value as written.
+func findSecrets(line string) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		if c == '\'' || c == '"' {
+			i = quotedEnd(line, i) - 1
+			continue
+		}
+		if !isKeyChar(c) || i > 0 && isKeyChar(line[i-1]) {
+			continue
+		}
+		j := i
+		for j < len(line) && isKeyChar(line[j]) {
+			j++
+		}
+		key := line[i:j]
+		k := j
+		for k < len(line) && (line[k] == ' ' || line[k] == '\t') {
+			k++
+		}
+		if k >= len(line) || line[k] != '=' || !looksSecret(key) {
+			i = j - 1
+			continue
+		}
+		v := k + 1
+		for v < len(line) && (line[v] == ' ' || line[v] == '\t') {
+			v++
+		}
+		end := v
+		switch {
+		case v < len(line) && (line[v] == '\'' || line[v] == '"'):
+			end = quotedEnd(line, v)
+		case v < len(line) && line[v] == '(':
+			// A list: to its closing parenthesis, or the line's end.
+			for end = v + 1; end < len(line) && line[end] != ')'; end++ {
+				if line[end] == '\'' || line[end] == '"' {
+					end = quotedEnd(line, end) - 1
+				}
+			}
+			end = min(end+1, len(line))
+		default:
+			for end < len(line) && !strings.ContainsRune(" \t,()", rune(line[end])) {
+				end++
+			}
+		}
+		if end > v {
+			out = append(out, [2]int{v, end})
+		}
+		i = end - 1
+	}
+	return out
+}
+
+// MaskSecrets replaces the values of operands whose keyword is, or could be
+// meant as, a secret keyword with asterisks, for the echo, the hardcopy log
+// and the history. An unterminated quoted value is masked to the end of the
+// line.
 func MaskSecrets(line string) string {
-	if !strings.Contains(strings.ToUpper(line), "PASSWORD") {
+	spans := findSecrets(line)
+	if len(spans) == 0 {
 		return line
 	}
-	return secretValue.ReplaceAllString(line, "${1}********")
+	var b strings.Builder
+	last := 0
+	for _, s := range spans {
+		b.WriteString(line[last:s[0]])
+		b.WriteString(Masked)
+		last = s[1]
+	}
+	b.WriteString(line[last:])
+	return b.String()
+}
+
+// secretValues are the secret values of a line as written, and without
+// their quotes, for masking them in replies.
+func secretValues(line string) []string {
+	var out []string
+	for _, s := range findSecrets(line) {
+		v := line[s[0]:s[1]]
+		out = append(out, v)
+		if v[0] == '\'' || v[0] == '"' {
+			inner := strings.TrimSuffix(v[1:], v[:1])
+			inner = strings.ReplaceAll(inner, v[:1]+v[:1], v[:1])
+			if inner != "" {
+				out = append(out, inner)
+			}
+		}
+	}
+	return out
+}
+
+// maskOut hides a line's secret values in every text insert of the
+// messages said through it: no reply, error included, quotes a secret.
+type maskOut struct {
+	out     Out
+	secrets []string
+}
+
+func (m *maskOut) Say(msg msgcat.Msg) {
+	var args []any
+	for i, a := range msg.Args {
+		s, ok := a.(string)
+		if !ok {
+			continue
+		}
+		masked := s
+		for _, v := range m.secrets {
+			masked = strings.ReplaceAll(masked, v, Masked)
+		}
+		if masked != s {
+			if args == nil {
+				args = append([]any(nil), msg.Args...)
+			}
+			args[i] = masked
+		}
+	}
+	if args != nil {
+		msg = msgcat.Msg{ID: msg.ID, Args: args}
+	}
+	m.out.Say(msg)
 }

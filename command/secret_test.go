@@ -1,0 +1,123 @@
+package command
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"ipnstack/msgcat"
+)
+
+func TestLooksSecret(t *testing.T) {
+	for _, k := range []string{"PASSWORD", "password", "PASSW", "PAS", "PASS", "PASSWD", "PASWORD", "PASSWROD",
+		"PASSWRD", "PASSWORDS", "PWD", "PW", "PSW", "PASSCODE", "PASSWORT", "PASSWOR"} {
+		if !looksSecret(k) {
+			t.Errorf("%s is not taken for a secret keyword", k)
+		}
+	}
+	for _, k := range []string{"PORT", "ID", "IPADDR", "DLBL", "PUBLIC", "CONSOLE", "ROOT", "LOW", "HIGH", "PA", "P",
+		"ANONYMOUS", "DATAPORTS", "FORWARD", "GATEWAY", "COUNT"} {
+		if looksSecret(k) {
+			t.Errorf("%s is taken for a secret keyword", k)
+		}
+	}
+}
+
+func TestMaskSecretsForms(t *testing.T) {
+	cases := map[string]string{
+		"define user id=t7,passw=Leak7":             "define user id=t7,passw=********",
+		"DEFINE USER ID=A,PASWORD=Leak7,CONSOLE=YES": "DEFINE USER ID=A,PASWORD=********,CONSOLE=YES",
+		"DEFINE USER ID=A,PWD='a b, c',ROOT=/":       "DEFINE USER ID=A,PWD=********,ROOT=/",
+		"DEFINE USER ID=A,ROOT='PASSWORD=x'":         "DEFINE USER ID=A,ROOT='PASSWORD=x'",
+		"DEFINE USER ID=A,PASSWORD=":                 "DEFINE USER ID=A,PASSWORD=",
+		"DEFINE USER ID=A,PASSWORD='it''s'":          "DEFINE USER ID=A,PASSWORD=********",
+	}
+	for in, want := range cases {
+		if got := MaskSecrets(in); got != want {
+			t.Errorf("MaskSecrets(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestSecretsNeverInReplies: whatever is wrong with a line that holds a
+// secret, no reply (echo, syntax or operand error) shows its value, and the
+// hardcopy log has none either.
+func TestSecretsNeverInReplies(t *testing.T) {
+	for _, line := range []string{
+		"define user id=t7,passw=Leak7",
+		"define user id=t7,password='Leak7",
+		"define user id=t7,password=Leak7,password=Leak7",
+		"define user id=t7,pasword=Leak7,bogus=1",
+		"define user id=t7,password=(Leak7",
+		"define user id=t7,password=Leak7)))",
+		"define user id=t7 password='Leak7''",
+		"define user id=t7,password=\"Leak7",
+		"define user id=t7,password=" + strings.Repeat("Leak7", 40),
+	} {
+		var out []string
+		s := &Session{Table: Commands, Console: ConsoleInfo{Auth: AuthFull},
+			Out: OutFunc(func(m msgcat.Msg) { out = append(out, m.String()) })}
+		rc := s.Do(context.Background(), line)
+		all := strings.Join(out, "\n")
+		if strings.Contains(all, "Leak7") || strings.Contains(all, "eak7") {
+			t.Errorf("%q: a reply shows the secret:\n%s", line, all)
+		}
+		if !strings.HasPrefix(out[0], "IPN237I ") || !strings.Contains(out[0], Masked) {
+			t.Errorf("%q: echo %q", line, out[0])
+		}
+		if line != "define user id=t7,password=Leak7,password=Leak7" && rc < 8 {
+			t.Errorf("%q: rc %d\n%s", line, rc, all)
+		}
+		var hc bytes.Buffer
+		h := NewHardcopy(&hc, func() time.Time { return time.Unix(0, 0) })
+		h.Line("L001", '<', MaskSecrets(line))
+		h.Flush()
+		if strings.Contains(hc.String(), "Leak7") {
+			t.Errorf("%q: hardcopy %q", line, hc.String())
+		}
+	}
+}
+
+func TestEscapeControls(t *testing.T) {
+	for in, want := range map[string]string{
+		"QUERY LINKS":        "QUERY LINKS",
+		"Q\x00LINKS":         `Q\x00LINKS`,
+		"a\x1b[2Jb\r\nc\x7f": `a\x1b[2Jb\x0d\x0ac\x7f`,
+		`back\slash`:         `back\\slash`,
+	} {
+		if got := EscapeControls(in); got != want {
+			t.Errorf("EscapeControls(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestHistoryFileMode: the editor's history is created 0600, and an older
+// file is made 0600.
+func TestHistoryFileMode(t *testing.T) {
+	dir := t.TempDir()
+	for _, pre := range []bool{false, true} {
+		path := filepath.Join(dir, "hist")
+		os.Remove(path)
+		if pre {
+			if err := os.WriteFile(path, []byte("q links\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, w, _ := os.Pipe()
+		e, err := NewEditor(EditorConfig{Table: Commands, HistoryFile: path, Stdin: r, Stdout: w})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.Close()
+		r.Close()
+		w.Close()
+		st, err := os.Stat(path)
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("pre-existing %v: %v %v", pre, st.Mode(), err)
+		}
+	}
+}

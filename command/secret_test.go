@@ -29,7 +29,7 @@ func TestLooksSecret(t *testing.T) {
 
 func TestMaskSecretsForms(t *testing.T) {
 	cases := map[string]string{
-		"define user id=t7,passw=Leak7":             "define user id=t7,passw=********",
+		"define user id=t7,passw=Leak7":              "define user id=t7,passw=********",
 		"DEFINE USER ID=A,PASWORD=Leak7,CONSOLE=YES": "DEFINE USER ID=A,PASWORD=********,CONSOLE=YES",
 		"DEFINE USER ID=A,PWD='a b, c',ROOT=/":       "DEFINE USER ID=A,PWD=********,ROOT=/",
 		"DEFINE USER ID=A,ROOT='PASSWORD=x'":         "DEFINE USER ID=A,ROOT='PASSWORD=x'",

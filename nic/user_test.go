@@ -1,0 +1,106 @@
+package nic
+
+import (
+	"net"
+	"net/netip"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"ipnstack/msgcat"
+)
+
+// flakyListener fails Accept with EMFILE a number of times, then hands out
+// one real connection, then reports itself closed.
+type flakyListener struct {
+	net.Listener
+	mu    sync.Mutex
+	fails int
+	conn  net.Conn
+}
+
+func (l *flakyListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.fails > 0:
+		l.fails--
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: syscall.EMFILE}
+	case l.conn != nil:
+		c := l.conn
+		l.conn = nil
+		return c, nil
+	}
+	return nil, net.ErrClosed
+}
+
+// TestAcceptBackoff: a forwarded port whose Accept fails retries with
+// back-off and says so once (IPN186W), says when it works again (IPN187I),
+// and a socket closed under it is reported (IPN188E) and shown as a fault.
+func TestAcceptBackoff(t *testing.T) {
+	var mu sync.Mutex
+	var said []msgcat.Msg
+	say := func(m msgcat.Msg) { mu.Lock(); said = append(said, m); mu.Unlock() }
+	g, ep, err := newUserGateway("U1", netip.MustParsePrefix("10.0.2.15/24"), netip.MustParseAddr("10.0.2.2"), nil, nil, say)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ep.Close()
+	defer g.close()
+	real, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer real.Close()
+	fl := &flakyListener{Listener: real, fails: 5}
+	// The connection handed out is a real TCP one (carryIn needs it).
+	cli, err := net.Dial("tcp4", real.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	srv, err := real.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl.conn = srv
+	h := &hostListener{ln: fl, addr: netip.MustParseAddrPort("127.0.0.1:2121"), stackPort: 21}
+	g.listeners = append(g.listeners, h)
+	start := time.Now()
+	g.wg.Add(1)
+	go g.acceptHost(h)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		n := len(said)
+		mu.Unlock()
+		if n >= 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	ids := []string{}
+	for _, m := range said {
+		ids = append(ids, m.ID)
+	}
+	if len(said) != 3 || said[0].ID != "IPN186W" || said[1].ID != "IPN187I" || said[2].ID != "IPN188E" {
+		t.Fatalf("messages %v: %v", ids, said)
+	}
+	if got := said[0].String(); got != "IPN186W Link U1: accepting clients on 127.0.0.1:2121 fails: too many open files; retrying" {
+		t.Errorf("%s", got)
+	}
+	if got := said[1].String(); got != "IPN187I Link U1: accepting clients on 127.0.0.1:2121 again after 5 failures" {
+		t.Errorf("%s", got)
+	}
+	// Five back-offs: 5+10+20+40+80 ms at least.
+	if d := time.Since(start); d < 155*time.Millisecond {
+		t.Errorf("retried after %v: no back-off", d)
+	}
+	f := g.faults()
+	if len(f) != 1 || !f[0].Dead || f[0].Addr.String() != "127.0.0.1:2121" {
+		t.Errorf("faults %+v", f)
+	}
+}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"ipnstack/grammar"
+	"ipnstack/internal/acceptloop"
+	"ipnstack/msgcat"
 )
 
 // The console socket protocol. Every frame is one line: a tag letter, a
@@ -92,12 +94,28 @@ type acceptor struct {
 }
 
 // serve accepts until the listener is closed and hands each connection to
-// handle in a goroutine of its own.
-func (a *acceptor) serve(ln net.Listener, handle func(net.Conn)) {
+// handle in a goroutine of its own. A failing Accept is retried with
+// back-off; say hears once when that starts and once when it ends.
+func (a *acceptor) serve(ln net.Listener, handle func(net.Conn), say func(msgcat.Msg)) {
+	var bo acceptloop.Backoff
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
-			return
+			a.mu.Lock()
+			closed := a.closed
+			a.mu.Unlock()
+			if closed || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			wait, first := bo.Failed()
+			if first {
+				say(msgcat.New("IPN522W", "SOCKET", rootErr(err)))
+			}
+			time.Sleep(wait)
+			continue
+		}
+		if n := bo.OK(); n > 0 {
+			say(msgcat.New("IPN523I", "SOCKET", n))
 		}
 		a.mu.Lock()
 		if a.closed {
@@ -131,7 +149,7 @@ type SocketServer struct {
 }
 
 // Serve accepts consoles until Close.
-func (s *SocketServer) Serve() { s.acc.serve(s.Listener, s.serveConn) }
+func (s *SocketServer) Serve() { s.acc.serve(s.Listener, s.serveConn, s.Hub.Broadcast) }
 
 // Close stops accepting and waits for the console connections to end (the
 // hub's Shutdown ends them).

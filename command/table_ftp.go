@@ -11,6 +11,8 @@ var ftpRows = []Spec{
 			"when none is free the client gets 425 and the operator one warning per burst, never a port outside the range.",
 			"PASVADDR= is the address 227 replies advertise, for a daemon behind NAT (EPSV needs none).",
 			"Active mode (PORT, EPRT) connects from the port below PORT=, only to the client's own address and ports 1024 and up.",
+			"Per client address: at most PERCLIENT= sessions, LOGINTIME= seconds to log in, and LOCKOUT= after failed logins",
+			"(counted across connections; QUERY LOCKOUTS lists the addresses locked out, DELETE LOCKOUT lifts one).",
 		},
 		Operands: []Operand{
 			{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the daemon's name"},
@@ -24,8 +26,27 @@ var ftpRows = []Spec{
 			{Key: "ANONYMOUS", Type: Enum{Values: []string{"NO", "READ", "WRITE"}}, Default: "NO",
 				Help: "allow anonymous logins: READ downloads only, WRITE also new uploads"},
 			{Key: "BANNER", Type: Text{Max: 200}, Help: "the text of the 220 greeting"},
+			{Key: "PERCLIENT", Type: Int{Min: 1, Max: 10000}, Default: "16", Help: "most sessions one client address may hold at once; the next gets 421"},
+			{Key: "LOGINTIME", Type: Int{Min: 5, Max: 3600}, Default: "30", Help: "seconds from connect to log in; no command extends them"},
+			{Key: "LOCKOUT", Type: List{Elem: Int{Min: 0, Max: 100000}, Min: 3, Max: 3, Name: "(failures,within,for)"},
+				Help: "failed logins from one address within seconds that lock it out for seconds (default (10,60,60); failures 0: never)"},
 		},
 		Example: "DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(30000,30019),PASVADDR=127.0.0.1",
+		Mutates: true, Auth: AuthFull,
+	},
+	{
+		Verb: "Query", Object: "LOCKouts",
+		Summary: "Show the client addresses locked out after failed logins, by FTP daemon and at the console listeners",
+		Auth:    AuthQuery,
+	},
+	{
+		Verb: "DELete", Object: "LOCKout",
+		Summary: "Lift the lockout of a client address (at every FTP daemon and console listener, or at one)",
+		Operands: []Operand{
+			{Key: "IPADDR", Type: IPv4{}, Required: true, Help: "the client address"},
+			{Key: "ID", Type: Name{Max: 8}, Help: "only at this FTP daemon, or CONSOLES for the console listeners"},
+		},
+		Example: "DELETE LOCKOUT,IPADDR=10.77.0.9",
 		Mutates: true, Auth: AuthFull,
 	},
 	{

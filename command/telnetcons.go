@@ -4,12 +4,16 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"ipnstack/command/telnet"
 	"ipnstack/grammar"
+	"ipnstack/internal/acceptloop"
+	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
 
 	"go.uber.org/zap"
@@ -51,6 +55,10 @@ type TelnetServer struct {
 	IdleTimeout  time.Duration // 0: DefaultIdleTimeout
 	WriteTimeout time.Duration // 0: DefaultWriteTimeout
 	MaxLine      int           // the longest command line; 0: grammar.MaxLine
+	// Guard limits each client address: connections at once, the time to
+	// log on, and the lockout after failed logons (shared by the listeners
+	// of a stack). nil: a guard of its own with guard.Default.
+	Guard *guard.Guard
 
 	mu     sync.Mutex
 	closed bool
@@ -58,12 +66,34 @@ type TelnetServer struct {
 	wg     sync.WaitGroup        // their goroutines
 }
 
-// Serve accepts consoles until Close.
+// Serve accepts consoles until Close. A failing Accept is retried with
+// back-off; the consoles hear once when that starts (IPN522W) and once when
+// it ends (IPN523I).
 func (s *TelnetServer) Serve() {
+	s.mu.Lock()
+	if s.Guard == nil {
+		s.Guard = guard.New(guard.Default, nil)
+	}
+	s.mu.Unlock()
+	var bo acceptloop.Backoff
 	for {
 		nc, err := s.Listener.Accept()
 		if err != nil {
-			return
+			s.mu.Lock()
+			closed := s.closed
+			s.mu.Unlock()
+			if closed || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			wait, first := bo.Failed()
+			if first {
+				s.Hub.Broadcast(msgcat.New("IPN522W", s.Name, rootErr(err)))
+			}
+			time.Sleep(wait)
+			continue
+		}
+		if n := bo.OK(); n > 0 {
+			s.Hub.Broadcast(msgcat.New("IPN523I", s.Name, n))
 		}
 		s.mu.Lock()
 		if s.closed {
@@ -86,6 +116,17 @@ func (s *TelnetServer) Serve() {
 			}
 			s.mu.Unlock()
 		}()
+	}
+}
+
+// rootErr is the innermost text of an error ("too many open files").
+func rootErr(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err.Error()
+		}
+		err = u
 	}
 }
 
@@ -124,21 +165,61 @@ func (s *TelnetServer) attach(nc net.Conn, addr, operator string, auth Authority
 	return c, nil
 }
 
+// logonTimedOut tells a client that ran out of its logon time so.
+func (s *TelnetServer) logonTimedOut(t remoteTerm, err error) {
+	if isTimeout(err) {
+		t.println(msgcat.New("IPN527E", s.Guard.Policy().LoginTime).String())
+	}
+}
+
+// addrOf is the address of a connection's end (the zero Addr if none).
+func addrOf(a net.Addr) netip.Addr {
+	if ta, ok := a.(interface{ AddrPort() netip.AddrPort }); ok {
+		return ta.AddrPort().Addr().Unmap()
+	}
+	if ap, err := netip.ParseAddrPort(a.String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
 // stallConn closes a connection whose peer has taken nothing for the write
 // timeout: a client that stops reading must not hold a console's output,
 // and with it the console's commands, STOP CONSOLE and SHUTDOWN, for good.
+// During the logon it also holds every read deadline to the logon's end,
+// whatever the telnet layer sets (it clears its own waits' deadlines).
 type stallConn struct {
 	net.Conn
 	timeout time.Duration
+	limit   atomic.Int64 // UnixNano of the latest read deadline allowed; 0: none
 }
 
-func (c stallConn) Write(p []byte) (int, error) {
+func (c *stallConn) Write(p []byte) (int, error) {
 	c.Conn.SetWriteDeadline(time.Now().Add(c.timeout))
 	n, err := c.Conn.Write(p)
 	if err != nil && isTimeout(err) {
 		c.Conn.Close()
 	}
 	return n, err
+}
+
+// SetReadDeadline sets t, or the limit if t is later or none.
+func (c *stallConn) SetReadDeadline(t time.Time) error {
+	if l := c.limit.Load(); l != 0 && (t.IsZero() || t.UnixNano() > l) {
+		t = time.Unix(0, l)
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+// setLimit bounds every read deadline by t from now on (the zero t: no
+// bound) and applies it.
+func (c *stallConn) setLimit(t time.Time) {
+	if t.IsZero() {
+		c.limit.Store(0)
+		return
+	}
+	c.limit.Store(t.UnixNano())
+	c.Conn.SetReadDeadline(t)
 }
 
 // remoteTerm is a remote terminal in line mode or character mode.
@@ -154,6 +235,19 @@ type remoteTerm interface {
 func (s *TelnetServer) serve(nc net.Conn) {
 	defer nc.Close()
 	log := s.Hub.Log.With(zap.String("listener", s.Name), zap.String("addr", nc.RemoteAddr().String()))
+	peer := addrOf(nc.RemoteAddr())
+	switch r, _ := s.Guard.Admit(peer); r {
+	case guard.TooMany:
+		nc.SetWriteDeadline(time.Now().Add(time.Second))
+		io.WriteString(nc, msgcat.New("IPN524E", s.Guard.Policy().PerAddr).String()+"\r\n")
+		return
+	case guard.Locked:
+		nc.SetWriteDeadline(time.Now().Add(time.Second))
+		io.WriteString(nc, msgcat.New("IPN525E").String()+"\r\n")
+		return
+	}
+	defer s.Guard.Release(peer)
+	logonBy := time.Now().Add(s.Guard.Policy().LoginTime)
 	wt := s.WriteTimeout
 	if wt <= 0 {
 		wt = DefaultWriteTimeout
@@ -162,9 +256,10 @@ func (s *TelnetServer) serve(nc net.Conn) {
 	if maxLine <= 0 {
 		maxLine = grammar.MaxLine
 	}
-	tc := telnet.Server(stallConn{nc, wt}, telnet.Options{Echo: true, SGA: true, NAWS: true, TTYPE: true,
+	sc := &stallConn{Conn: nc, timeout: wt}
+	sc.setLimit(logonBy)
+	tc := telnet.Server(sc, telnet.Options{Echo: true, SGA: true, NAWS: true, TTYPE: true,
 		MaxLine: maxLine, NegotiationTimeout: time.Second})
-	nc.SetReadDeadline(time.Now().Add(30 * time.Second))
 	mode, err := tc.Negotiate()
 	if err != nil {
 		return
@@ -192,23 +287,34 @@ func (s *TelnetServer) serve(nc net.Conn) {
 	var auth Authority
 	t.setMaxLine(logonMaxLine)
 	for attempt := 1; ; attempt++ {
-		// A line too long is a wrong id or password.
-		nc.SetReadDeadline(time.Now().Add(2 * time.Minute))
+		// A line too long is a wrong id or password. The whole logon
+		// must end by logonBy (sc's limit); nothing typed extends it.
 		id, err := t.readLine("Operator id: ")
 		if err != nil && !errors.Is(err, telnet.ErrLineTooLong) {
+			s.logonTimedOut(t, err)
 			return
 		}
 		pw, err := t.readPassword("Password: ")
 		if err != nil && !errors.Is(err, telnet.ErrLineTooLong) {
+			s.logonTimedOut(t, err)
 			return
 		}
 		id = strings.ToUpper(strings.TrimSpace(id))
+		if locked, _ := s.Guard.IsLocked(peer); locked {
+			t.println(msgcat.New("IPN525E").String())
+			return
+		}
 		if a, ok := s.Auth.Logon(id, pw); ok && id != "" {
 			operator, auth = id, a
 			break
 		}
 		log.Warn("console logon failed", zap.String("operator", id), zap.Int("attempt", attempt))
 		time.Sleep(logonDelay)
+		if locked, until, n := s.Guard.Failed(peer); locked {
+			t.println(msgcat.New("IPN525E").String())
+			s.Hub.Broadcast(msgcat.New("IPN526W", peer.String(), n, until))
+			return
+		}
 		if attempt >= LogonAttempts {
 			t.println(msgcat.New("IPN504E", LogonAttempts).String())
 			s.Hub.Broadcast(msgcat.New("IPN505W", addr, LogonAttempts, s.Name))
@@ -217,6 +323,7 @@ func (s *TelnetServer) serve(nc net.Conn) {
 		t.println(msgcat.New("IPN503E").String())
 	}
 
+	sc.setLimit(time.Time{})
 	t.setMaxLine(maxLine)
 	sink := &telnetSink{t: t, nc: nc}
 	c, err := s.attach(nc, addr, operator, auth, sink)

@@ -5,15 +5,18 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"regexp"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"ipnstack/grammar"
+	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
 )
 
@@ -1097,3 +1100,118 @@ func TestTelnetStalledClient(t *testing.T) {
 		t.Errorf("the console ended after %v, before the write timeout", d)
 	}
 }
+
+// TestTelnetGuard: the console listeners limit each client address: the
+// connections it may hold (IPN524E), the time to log on (IPN527E), and a
+// lockout after failed logons over many connections (IPN526W once to the
+// consoles, IPN525E to the client) that new connections meet too.
+func TestTelnetGuard(t *testing.T) {
+	// The logon time runs from the connect.
+	quick := startTelnetServer(t, 0, func(s *TelnetServer) {
+		s.Guard = guard.New(guard.Policy{LoginTime: 800 * time.Millisecond}, nil)
+	})
+	slow := dialTelnet(t, quick.addr, false, 0)
+	slow.expect("Operator id: ")
+	slow.line("OPER1")
+	if out := slow.waitClosed(); !strings.Contains(out, "IPN527E No logon within 0.800s; the console is closed") {
+		t.Fatalf("logon time:\n%s", out)
+	}
+	g := guard.New(guard.Policy{PerAddr: 3, LoginTime: time.Minute, Failures: 2, Window: time.Minute, LockTime: time.Hour}, nil)
+	ts := startTelnetServer(t, 0, func(s *TelnetServer) { s.Guard = g })
+	watcher := dialTelnet(t, ts.addr, false, 0)
+	watcher.logonOK("OPER1", "s3cret", "FULL")
+	// Three connections at once: the watcher and two more; a fourth is refused.
+	a, b := dialTelnet(t, ts.addr, false, 0), dialTelnet(t, ts.addr, false, 0)
+	a.expect("Operator id: ")
+	b.expect("Operator id: ")
+	c := dialTelnet(t, ts.addr, false, 0)
+	if out := c.waitClosed(); !strings.Contains(out, "IPN524E Too many connections from your address (3)") {
+		t.Fatalf("a fourth connection:\n%s", out)
+	}
+	// One failure on each of two connections locks the address out.
+	a.line("OPER1")
+	a.expect("Password: ")
+	a.line("wrong")
+	a.expect("IPN503E Logon rejected")
+	b.line("OPER1")
+	b.expect("Password: ")
+	b.line("wrong")
+	if out := b.waitClosed(); !strings.Contains(out, "IPN525E Your address is locked out") {
+		t.Fatalf("the second failure:\n%s", out)
+	}
+	watcher.expect("IPN526W Console logons from 127.0.0.1 locked out after 2 failures, until ")
+	// The right password does not get in now, and nor does a new connection.
+	a.logon("OPER1", "s3cret")
+	if out := a.waitClosed(); !strings.Contains(out, "IPN525E") || strings.Contains(out, "IPN506I") {
+		t.Fatalf("logon while locked out:\n%s", out)
+	}
+	d := dialTelnet(t, ts.addr, false, 0)
+	if out := d.waitClosed(); !strings.Contains(out, "IPN525E") {
+		t.Fatalf("a new connection while locked out:\n%s", out)
+	}
+	if !g.Unlock(netip.MustParseAddr("127.0.0.1")) {
+		t.Fatal("Unlock")
+	}
+	e := dialTelnet(t, ts.addr, false, 0)
+	e.logonOK("OPER1", "s3cret", "FULL")
+}
+
+// failingListener fails Accept with EMFILE a few times before it serves.
+type failingListener struct {
+	net.Listener
+	mu    sync.Mutex
+	fails int
+}
+
+func (l *failingListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	if l.fails > 0 {
+		l.fails--
+		l.mu.Unlock()
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: syscall.EMFILE}
+	}
+	l.mu.Unlock()
+	return l.Listener.Accept()
+}
+
+// TestTelnetAcceptBackoff: a listener whose Accept fails keeps serving: the
+// consoles hear once when it starts failing and once when it works again.
+func TestTelnetAcceptBackoff(t *testing.T) {
+	var fl *failingListener
+	ts := startTelnetServer(t, 0, func(s *TelnetServer) {
+		fl = &failingListener{Listener: s.Listener}
+		s.Listener = fl
+	})
+	// A console of the hub's own, to hear the broadcasts.
+	var mu sync.Mutex
+	var heard []string
+	c, err := ts.hub.AttachOperator("L", "", "local", "", "", AuthFull, hearSink{func(line string) {
+		mu.Lock()
+		heard = append(heard, line)
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Detach()
+	fl.mu.Lock()
+	fl.fails = 4
+	fl.mu.Unlock()
+	cl := dialTelnet(t, ts.addr, false, 0)
+	cl.logonOK("OPER1", "s3cret", "FULL")
+	mu.Lock()
+	defer mu.Unlock()
+	all := strings.Join(heard, "\n")
+	if !strings.Contains(all, "IPN522W Console listener TN01: accepting connections fails: too many open files; retrying") ||
+		!strings.Contains(all, "IPN523I Console listener TN01: accepting connections again after ") {
+		t.Fatalf("heard:\n%s", all)
+	}
+}
+
+// hearSink is a console sink that hands every line to a function.
+type hearSink struct{ f func(string) }
+
+func (h hearSink) Reply(line string) error       { h.f(line); return nil }
+func (h hearSink) Unsolicited(line string) error { h.f(line); return nil }
+func (h hearSink) Done(int) error                { return nil }
+func (h hearSink) Close(string)                  {}

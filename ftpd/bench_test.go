@@ -18,7 +18,7 @@ import (
 
 // benchEnv is a daemon with a 2-port passive range and a 4 KiB file.
 func benchEnv(b *testing.B, ports int) *testEnv {
-	e := newEnv(b, func(c *Config) { c.Count = 1000 })
+	e := newEnv(b, func(c *Config) { c.Count, c.Guard.PerAddr, c.Guard.LoginTime = 1000, 1000, time.Minute })
 	low, high := dataRange(b, ports)
 	p, err := portrange.New(low, high)
 	must(b, err)
@@ -136,7 +136,7 @@ func TestIdleSessionMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
 	}
-	e := newEnv(t, func(c *Config) { c.Count = 1000 })
+	e := newEnv(t, func(c *Config) { c.Count, c.Guard.PerAddr, c.Guard.LoginTime = 1000, 1000, time.Minute })
 	measure := func() uint64 {
 		runtime.GC()
 		runtime.GC()
@@ -156,8 +156,8 @@ func TestIdleSessionMemory(t *testing.T) {
 		r.ReadString('\n')
 		r.ReadString('\n')
 	}
-	for e.d.Stats().Sessions != 300 {
-		time.Sleep(10 * time.Millisecond)
+	if !eventually(func() bool { return e.d.Stats().Sessions == 300 }) {
+		t.Fatalf("%d sessions, not 300", e.d.Stats().Sessions)
 	}
 	after := measure()
 	t.Logf("300 idle sessions: %.2f MB (%d bytes a session, client side included)", float64(after-before)/1e6, (after-before)/300)

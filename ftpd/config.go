@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"ipnstack/internal/guard"
 	"ipnstack/portrange"
 )
 
@@ -81,6 +82,10 @@ type Config struct {
 	// LoginDelay is how long a failed login waits before its 530. Zero means
 	// DefaultLoginDelay; a negative value means no delay (tests).
 	LoginDelay time.Duration
+	// Guard is what one client address may do: sessions at once, the time
+	// to log in, and the lockout after failed logins (PERCLIENT=,
+	// LOGINTIME=, LOCKOUT=). The zero value means guard.Default.
+	Guard guard.Policy
 	// Clock gives the time (tests pass a fake); nil means time.Now.
 	Clock func() time.Time
 }
@@ -124,6 +129,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now
+	}
+	if c.Guard == (guard.Policy{}) {
+		c.Guard = guard.Default
 	}
 	if c.Banner == "" {
 		c.Banner = "TCP/IP FOR VSE FTP daemon " + c.ID + " ready"

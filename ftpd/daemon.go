@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
 	"ipnstack/portrange"
 )
@@ -22,6 +23,7 @@ type Daemon struct {
 	tr    Transport
 	users *Users
 	files *Files
+	guard *guard.Guard
 	sink  func(msgcat.Msg)
 	log   *zap.Logger
 	cmds  map[string]*command
@@ -54,7 +56,7 @@ type counters struct {
 	transfers, transfersFailed, aborts         atomic.Uint64
 	bytesIn, bytesOut, filesIn, filesOut       atomic.Uint64
 	pasv, pasvExhausted, foreignData, bounceNo atomic.Uint64
-	idleTimeouts                               atomic.Uint64
+	idleTimeouts, loginTimeouts                atomic.Uint64
 }
 
 // Stats is a snapshot of a daemon for QUERY FTPDS.
@@ -75,7 +77,10 @@ type Stats struct {
 	Logins          uint64 // successful logins
 	FailedLogins    uint64
 	Lockouts        uint64 // sessions closed after 3 failed logins
+	Guard           guard.Policy
+	GuardStats      guard.Stats // refused per address, addresses locked out
 	IdleTimeouts    uint64
+	LoginTimeouts   uint64 // sessions ended at LOGINTIME=
 	Transfers       uint64 // transfers and listings that completed
 	TransfersFailed uint64 // that ended with 4xx/5xx after starting
 	Aborts          uint64 // ended by ABOR
@@ -125,7 +130,7 @@ func New(cfg Config, tr Transport, users *Users, files *Files, sink func(msgcat.
 		log = zap.NewNop()
 	}
 	return &Daemon{
-		cfg: cfg, tr: tr, users: users, files: files, sink: sink,
+		cfg: cfg, tr: tr, users: users, files: files, sink: sink, guard: guard.New(cfg.Guard, cfg.Clock),
 		log:      log.With(zap.String("ftpd", cfg.ID)),
 		cmds:     commandTable(),
 		done:     make(chan struct{}),
@@ -218,6 +223,19 @@ func (d *Daemon) admit(c net.Conn) {
 		d.log.Warn("session refused at COUNT", zap.Stringer("client", peer), zap.Int("count", d.cfg.Count))
 		return
 	}
+	peer := addrPortOf(c.RemoteAddr())
+	if r, _ := d.guard.Admit(peer.Addr()); r != guard.Admitted {
+		d.mu.Unlock()
+		id, args := rPerAddr, []any{d.cfg.Guard.PerAddr}
+		if r == guard.Locked {
+			id, args = rAddrLocked, nil
+		}
+		c.SetWriteDeadline(time.Now().Add(time.Second))
+		c.Write(appendReply(nil, replies[id].Code, ' ', replies[id].Text, args...))
+		c.Close()
+		d.log.Info("session refused", zap.Stringer("client", peer), zap.String("why", replies[id].Text))
+		return
+	}
 	d.nextID++
 	s := newSession(d, d.nextID, c)
 	d.sessions[s.id] = s
@@ -231,6 +249,7 @@ func (d *Daemon) sessionEnded(s *session) {
 	d.mu.Lock()
 	delete(d.sessions, s.id)
 	d.mu.Unlock()
+	d.guard.Release(s.peer.Addr())
 	d.wg.Done()
 }
 
@@ -292,14 +311,21 @@ func (d *Daemon) Stats() Stats {
 		Count: d.cfg.Count, Timeout: d.cfg.Timeout, Active: d.cfg.Active, Anonymous: d.cfg.Anonymous, PasvAddr: d.cfg.PasvAddr,
 		Sessions: n, SessionsTotal: d.c.sessionsTotal.Load(), Refused: d.c.refused.Load(),
 		Logins: d.c.loggedIn.Load(), FailedLogins: d.c.failedLogins.Load(), Lockouts: d.c.lockouts.Load(),
-		IdleTimeouts: d.c.idleTimeouts.Load(),
-		Transfers:    d.c.transfers.Load(), TransfersFailed: d.c.transfersFailed.Load(), Aborts: d.c.aborts.Load(),
+		Guard: d.cfg.Guard, GuardStats: d.guard.Stats(),
+		IdleTimeouts: d.c.idleTimeouts.Load(), LoginTimeouts: d.c.loginTimeouts.Load(),
+		Transfers: d.c.transfers.Load(), TransfersFailed: d.c.transfersFailed.Load(), Aborts: d.c.aborts.Load(),
 		BytesIn: d.c.bytesIn.Load(), BytesOut: d.c.bytesOut.Load(), FilesIn: d.c.filesIn.Load(), FilesOut: d.c.filesOut.Load(),
 		PasvRequests: d.c.pasv.Load(), PasvExhausted: d.c.pasvExhausted.Load(),
 		ForeignData: d.c.foreignData.Load(), BounceRefused: d.c.bounceNo.Load(),
 		DataPorts: d.cfg.DataPorts.Stats(d.cfg.Clock()),
 	}
 }
+
+// Lockouts lists the client addresses locked out now.
+func (d *Daemon) Lockouts() []guard.Lockout { return d.guard.Lockouts() }
+
+// Unlock lifts an address's lockout; it says whether it was locked out.
+func (d *Daemon) Unlock(a netip.Addr) bool { return d.guard.Unlock(a) }
 
 // Sessions lists the sessions, oldest first.
 func (d *Daemon) Sessions() []SessionInfo {

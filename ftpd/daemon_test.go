@@ -1,6 +1,7 @@
 package ftpd
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"io"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ipnstack/internal/guard"
 )
 
 // leftovers lists temporary upload files left in a directory.
@@ -380,4 +383,121 @@ func TestRMDIgnoresStaleUploads(t *testing.T) {
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("the directory is still there: %v", err)
 	}
+}
+
+// TestPerClientLimit: one address holding PERCLIENT= sessions gets 421 for
+// the next, whoever else connects; a session that ends frees its slot.
+func TestPerClientLimit(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Guard = guard.Policy{PerAddr: 3, LoginTime: time.Minute} })
+	var held []*client
+	for i := 0; i < 3; i++ {
+		c := dial(t, e.addr)
+		if code, text := c.read(); code != 220 {
+			t.Fatalf("session %d: %s", i+1, text)
+		}
+		held = append(held, c)
+	}
+	c := dial(t, e.addr)
+	if code, text := c.read(); code != 421 || !strings.Contains(text, "from your address (3)") {
+		t.Fatalf("a fourth session: %s", text)
+	}
+	// Another address is served (127.0.0.2 is this host's loopback too).
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.2")}}
+	oc, err := d.Dial("tcp", e.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := &client{t: t, c: oc, r: bufio.NewReader(oc), to: 10 * time.Second}
+	defer oc.Close()
+	if code, text := other.read(); code != 220 {
+		t.Fatalf("another address: %s", text)
+	}
+	held[0].expect("QUIT", 221)
+	held[0].c.Close()
+	if !eventually(func() bool { return len(e.d.Sessions()) == 3 }) {
+		t.Fatal("the session did not end")
+	}
+	c = dial(t, e.addr)
+	if code, text := c.read(); code != 220 {
+		t.Fatalf("after a QUIT: %s", text)
+	}
+	if st := e.d.Stats(); st.GuardStats.Refused != 1 {
+		t.Fatalf("%+v", st.GuardStats)
+	}
+}
+
+// TestLoginTime: a session that does not log in within LOGINTIME= gets 421,
+// however busy it keeps itself with other commands.
+func TestLoginTime(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Guard = guard.Policy{PerAddr: 16, LoginTime: 400 * time.Millisecond} })
+	c := dial(t, e.addr)
+	c.read()
+	start := time.Now()
+	for time.Since(start) < 300*time.Millisecond {
+		c.expect("NOOP", 200)
+		c.expect("USER nobody", 331)
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, text := c.read(); code != 421 || !strings.Contains(text, "Not logged in within") {
+		t.Fatalf("%d %s", code, text)
+	}
+	if st := e.d.Stats(); st.LoginTimeouts != 1 {
+		t.Fatalf("login timeouts %d", st.LoginTimeouts)
+	}
+	// A session that logs in in time stays.
+	ok := dial(t, e.addr)
+	ok.read()
+	ok.login("USER1", "secret")
+	time.Sleep(500 * time.Millisecond)
+	ok.expect("NOOP", 200)
+}
+
+// TestLockoutAcrossConnections: failed logins count per address over many
+// connections; the one that reaches the limit locks the address out
+// (IPN414W once), new connections and PASS on open sessions get 421 until
+// the operator lifts it.
+func TestLockoutAcrossConnections(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.LoginDelay = -1
+		c.Guard = guard.Policy{PerAddr: 16, LoginTime: time.Minute, Failures: 4, Window: time.Minute, LockTime: time.Hour}
+	})
+	waiting := dial(t, e.addr) // a session of the same address, not logged in yet
+	waiting.read()
+	waiting.expect("USER USER1", 331)
+	for i := 0; i < 2; i++ { // two connections, two failures each
+		c := dial(t, e.addr)
+		c.read()
+		c.expect("USER USER1", 331)
+		c.expect("PASS wrong", 530)
+		if i == 1 {
+			c.send("PASS wrong")
+			if code, text := c.read(); code != 421 || !strings.Contains(text, "locked out") {
+				t.Fatalf("the fourth failure: %s", text)
+			}
+			continue
+		}
+		c.expect("PASS wrong", 530)
+	}
+	if n := e.countMsgs("IPN414W"); n != 1 {
+		t.Fatalf("IPN414W said %d times: %v", n, e.messages())
+	}
+	c := dial(t, e.addr)
+	if code, text := c.read(); code != 421 || !strings.Contains(text, "locked out") {
+		t.Fatalf("a new connection: %s", text)
+	}
+	// The right password does not get in while locked out.
+	waiting.send("PASS secret")
+	if code, text := waiting.read(); code != 421 {
+		t.Fatalf("PASS on an open session: %s", text)
+	}
+	l := e.d.Lockouts()
+	if len(l) != 1 || l[0].Addr.String() != "127.0.0.1" || l[0].Failures != 4 {
+		t.Fatalf("%+v", l)
+	}
+	if !e.d.Unlock(l[0].Addr) {
+		t.Fatal("Unlock")
+	}
+	c = dial(t, e.addr)
+	c.read()
+	c.login("USER1", "secret")
 }

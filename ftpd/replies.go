@@ -25,6 +25,9 @@ const (
 	rIdle
 	rShutdown
 	rLockout
+	rPerAddr
+	rAddrLocked
+	rLoginTime
 	rUserOK
 	rAnonOK
 	rAnonRefused
@@ -129,6 +132,9 @@ var replies = [nReplies]replyDef{
 	rIdle:        {421, "Idle for {seconds} seconds: closing control connection", "", "A session sent no command within TIMEOUT= (or its SITE IDLE)."},
 	rShutdown:    {421, "Service shutting down: closing control connection", "", "DELETE FTPD or SHUTDOWN; a transfer in flight is aborted first and leaves nothing half-written."},
 	rLockout:     {421, "Too many failed logins: closing control connection", "", "The third failed login of a session (IPN413W)."},
+	rPerAddr:     {421, "Too many sessions from your address ({count}): try again later", "", "A client address that holds PERCLIENT= sessions connects again; the connection is closed."},
+	rAddrLocked:  {421, "Your address is locked out after failed logins: try again later", "", "A client address that failed to log in LOCKOUT= times within the window connects or sends PASS; the connection is closed (IPN414W when the lockout starts)."},
+	rLoginTime:   {421, "Not logged in within {seconds} seconds: closing control connection", "", "A session did not log in within LOGINTIME= of its connect; no command extends that time."},
 	rUserOK:      {331, "Password required for {user}", "", "USER with a user id."},
 	rAnonOK:      {331, "Anonymous login ok: send your e-mail address as password", "", "USER anonymous or ftp when ANONYMOUS=READ or WRITE."},
 	rAnonRefused: {530, "Anonymous login is not allowed here", "", "USER anonymous or ftp when ANONYMOUS=NO."},

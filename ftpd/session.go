@@ -48,6 +48,7 @@ type session struct {
 	root     string // the user's root in the FTP tree
 	failed   int
 	idle     time.Duration
+	loginBy  time.Time // a session not logged in by then ends (LOGINTIME=)
 
 	// State.
 	verb     string // the command being served
@@ -76,6 +77,7 @@ func newSession(d *Daemon, id uint64, c net.Conn) *session {
 		peer: addrPortOf(c.RemoteAddr()), local: addrPortOf(c.LocalAddr()),
 		since: d.cfg.Clock(), cwd: "/", typ: typeA, facts: factAll, idle: d.cfg.Timeout,
 	}
+	s.loginBy = time.Now().Add(d.cfg.Guard.LoginTime)
 	s.log = d.log.With(zap.Uint64("session", id), zap.Stringer("client", s.peer))
 	return s
 }
@@ -153,6 +155,9 @@ func (s *session) armDeadline() {
 	var t time.Time
 	if s.xfer == nil || s.xfer.finished {
 		t = time.Now().Add(s.idle)
+		if !s.loggedIn && s.loginBy.Before(t) {
+			t = s.loginBy // before login, the login time limit runs
+		}
 	}
 	s.ctrl.SetReadDeadline(t)
 	s.mu.Unlock()
@@ -220,6 +225,11 @@ func (s *session) readFailed(err error) string {
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
+		if !s.loggedIn && !time.Now().Before(s.loginBy) {
+			s.d.c.loginTimeouts.Add(1)
+			s.reply(rLoginTime, int64(s.d.cfg.Guard.LoginTime/time.Second))
+			return "login time exceeded"
+		}
 		s.d.c.idleTimeouts.Add(1)
 		s.reply(rIdle, int64(s.idle/time.Second))
 		return "idle timeout"
@@ -386,6 +396,10 @@ func (s *session) cmdPASS(arg string) string {
 		s.reply(rAnonLoggedIn, s.d.cfg.Anonymous.String())
 		return ""
 	}
+	if locked, _ := s.d.guard.IsLocked(s.peer.Addr()); locked {
+		s.reply(rAddrLocked)
+		return "address locked out"
+	}
 	u, err := s.d.users.Authenticate(s.userName, arg)
 	if err == nil {
 		s.user, s.root = u, u.Root
@@ -396,6 +410,7 @@ func (s *session) cmdPASS(arg string) string {
 	s.failed++
 	s.d.c.failedLogins.Add(1)
 	s.log.Info("login failed", zap.String("user", s.userName), zap.Int("failures", s.failed))
+	locked, until, n := s.d.guard.Failed(s.peer.Addr())
 	if s.d.cfg.LoginDelay > 0 {
 		t := time.NewTimer(s.d.cfg.LoginDelay)
 		select {
@@ -403,6 +418,12 @@ func (s *session) cmdPASS(arg string) string {
 		case <-s.d.done:
 			t.Stop()
 		}
+	}
+	if locked {
+		s.reply(rAddrLocked)
+		s.d.sink(msgcat.New("IPN414W", s.d.cfg.ID, s.peer.Addr().String(), n, until))
+		s.log.Warn("address locked out", zap.Int("failures", n), zap.Time("until", until))
+		return "address locked out"
 	}
 	if s.failed >= MaxFailedLogins {
 		s.d.c.lockouts.Add(1)

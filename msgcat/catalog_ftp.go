@@ -40,4 +40,8 @@ var ftpGroup = Group{Title: "FTP daemons: sessions, data ports, security", Entri
 		Explain:  "A client gave a wrong user id or password three times in one session. Each failure was delayed by a second; the third closed the connection with reply 421.",
 		System:   "The control connection is closed.",
 		Operator: "If the address recurs, someone may be guessing passwords."},
+	{ID: "IPN414W", Text: "FTP {id:text}: address {addr:text} locked out after {n:num} failed logins, until {until:time}",
+		Explain:  "Logins from one client address failed LOCKOUT= times within its window, over one connection or many. Password guessing from that address stops for a while.",
+		System:   "Every session of the address that sends PASS, and every new connection from it, is refused with 421 until the time given. The message is issued once per lockout.",
+		Operator: "QUERY LOCKOUTS lists the addresses locked out; DELETE LOCKOUT,IPADDR= lifts one early."},
 }}

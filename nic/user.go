@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ipnstack/internal/acceptloop"
 	"ipnstack/msgcat"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -291,22 +292,13 @@ func newUserGateway(link string, prefix netip.Prefix, gwAddr netip.Addr, forward
 	return g, stackEnd, nil
 }
 
-// Accept back-off after a failed Accept (the host ran out of descriptors,
-// a connection was aborted before it was taken): from acceptBackoffMin,
-// doubling to acceptBackoffMax, as Go's net/http server does.
-const (
-	acceptBackoffMin = 5 * time.Millisecond
-	acceptBackoffMax = time.Second
-)
-
 // acceptHost carries each connection of one forwarded host port into the
 // stack. A failing Accept is retried with back-off, for as long as the link
 // lives; the console hears once when an episode starts (IPN186W) and once
 // when it ends (IPN187I).
 func (g *userGateway) acceptHost(h *hostListener) {
 	defer g.wg.Done()
-	var backoff time.Duration
-	failures := 0
+	var bo acceptloop.Backoff
 	for {
 		hc, err := h.ln.Accept()
 		if err != nil {
@@ -318,23 +310,21 @@ func (g *userGateway) acceptHost(h *hostListener) {
 				g.say(msgcat.New("IPN188E", g.link, h.addr.String(), err.Error()))
 				return
 			}
-			if failures == 0 {
-				h.setFault(err.Error(), false)
+			wait, first := bo.Failed()
+			if first {
+				h.setFault(rootError(err), false)
 				g.say(msgcat.New("IPN186W", g.link, h.addr.String(), rootError(err)))
 			}
-			failures++
-			backoff = min(max(2*backoff, acceptBackoffMin), acceptBackoffMax)
 			select {
-			case <-time.After(backoff):
+			case <-time.After(wait):
 			case <-g.ctx.Done():
 				return
 			}
 			continue
 		}
-		if failures > 0 {
+		if n := bo.OK(); n > 0 {
 			h.setFault("", false)
-			g.say(msgcat.New("IPN187I", g.link, h.addr.String(), failures))
-			failures, backoff = 0, 0
+			g.say(msgcat.New("IPN187I", g.link, h.addr.String(), n))
 		}
 		g.wg.Add(1)
 		go g.carryIn(hc.(*net.TCPConn), h.stackPort)

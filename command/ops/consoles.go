@@ -56,7 +56,7 @@ func (s *System) defineConsole(_ context.Context, req *command.Request, out comm
 		return
 	}
 	timeout := time.Duration(a.Int("TIMEOUT")) * time.Second
-	srv := &command.TelnetServer{Name: id, Hub: s.Hub, Auth: s, Listener: ln, IdleTimeout: timeout}
+	srv := &command.TelnetServer{Name: id, Hub: s.Hub, Auth: s, Listener: ln, IdleTimeout: timeout, Guard: s.consoles}
 	s.listeners[id] = &consoleListener{id: id, where: where, addr: addr, timeout: timeout, srv: srv}
 	go srv.Serve()
 	out.Say(msgcat.New("IPN510I", id, where, addr.String()))

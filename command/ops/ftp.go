@@ -14,20 +14,78 @@ import (
 	"ipnstack/command"
 	"ipnstack/conn"
 	"ipnstack/ftpd"
+	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
 	"ipnstack/portrange"
 )
 
 var ftpHandlers = map[string]Handler{
-	"DEFINE FTPD": (*System).defineFTPD,
-	"DELETE FTPD": (*System).deleteFTPD,
-	"QUERY FTPDS": (*System).queryFTPDs,
-	"DEFINE USER": (*System).defineUser,
-	"DELETE USER": (*System).deleteUser,
-	"QUERY USERS": (*System).queryUsers,
-	"DEFINE FILE": (*System).defineFile,
-	"DELETE FILE": (*System).deleteFile,
-	"QUERY FILES": (*System).queryFiles,
+	"DEFINE FTPD":    (*System).defineFTPD,
+	"DELETE FTPD":    (*System).deleteFTPD,
+	"QUERY FTPDS":    (*System).queryFTPDs,
+	"DEFINE USER":    (*System).defineUser,
+	"DELETE USER":    (*System).deleteUser,
+	"QUERY USERS":    (*System).queryUsers,
+	"DEFINE FILE":    (*System).defineFile,
+	"DELETE FILE":    (*System).deleteFile,
+	"QUERY FILES":    (*System).queryFiles,
+	"QUERY LOCKOUTS": (*System).queryLockouts,
+	"DELETE LOCKOUT": (*System).deleteLockout,
+}
+
+// consolesOwner names the console listeners in QUERY LOCKOUTS and
+// DELETE LOCKOUT,ID=.
+const consolesOwner = "CONSOLES"
+
+// guards lists the guards of client addresses by owner: each FTP daemon,
+// and the console listeners, in name order.
+func (s *System) guards() (owners []string, lockouts map[string][]guard.Lockout, unlock map[string]func(netip.Addr) bool) {
+	lockouts, unlock = map[string][]guard.Lockout{}, map[string]func(netip.Addr) bool{}
+	for id, f := range s.ftpds {
+		owners = append(owners, id)
+		lockouts[id], unlock[id] = f.d.Lockouts(), f.d.Unlock
+	}
+	sort.Strings(owners)
+	owners = append(owners, consolesOwner)
+	lockouts[consolesOwner], unlock[consolesOwner] = s.consoles.Lockouts(), s.consoles.Unlock
+	return owners, lockouts, unlock
+}
+
+func (s *System) queryLockouts(_ context.Context, _ *command.Request, out command.Out) {
+	owners, lockouts, _ := s.guards()
+	n := 0
+	for _, o := range owners {
+		for _, l := range lockouts[o] {
+			out.Say(msgcat.New("IPN415I", o, l.Addr.String(), l.Until, l.Failures))
+			n++
+		}
+	}
+	out.Say(msgcat.New("IPN416I", n))
+}
+
+func (s *System) deleteLockout(_ context.Context, req *command.Request, out command.Out) {
+	a := req.Args.Addr("IPADDR")
+	owners, _, unlock := s.guards()
+	where := ""
+	if req.Args.Has("ID") {
+		id := req.Args.Str("ID")
+		if unlock[id] == nil {
+			out.Say(msgcat.New("IPN443E", id))
+			return
+		}
+		owners, where = []string{id}, " at "+id
+	}
+	var lifted []string
+	for _, o := range owners {
+		if unlock[o](a) {
+			lifted = append(lifted, o)
+		}
+	}
+	if len(lifted) == 0 {
+		out.Say(msgcat.New("IPN418E", a.String(), where))
+		return
+	}
+	out.Say(msgcat.New("IPN417I", a.String(), strings.Join(lifted, ", ")))
 }
 
 // ftpDaemon is a daemon of DEFINE FTPD.
@@ -142,6 +200,7 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		Count: int(a.Int("COUNT")), Timeout: time.Duration(a.Int("TIMEOUT")) * time.Second,
 		DataPorts: pool, PasvAddr: a.Addr("PASVADDR"), Active: a.Bool("ACTIVE"),
 		Anonymous: anon, Banner: a.Str("BANNER"), Clock: s.Clock,
+		Guard: guardPolicy(a),
 	}
 	d, err := ftpd.New(cfg, ftpTransport{t: s.Conns, owner: id}, s.Users, s.Files, s.Broadcast, s.Log)
 	if err != nil {
@@ -154,6 +213,20 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 	}
 	s.ftpds[id] = &ftpDaemon{d: d, pool: own}
 	out.Say(msgcat.New("IPN440I", id, cfg.Addr.String(), portsText))
+}
+
+// guardPolicy reads PERCLIENT=, LOGINTIME= and LOCKOUT= (the table gives
+// the first two their defaults; LOCKOUT= defaults here).
+func guardPolicy(a command.Args) guard.Policy {
+	p := guard.Default
+	p.PerAddr = int(a.Int("PERCLIENT"))
+	p.LoginTime = time.Duration(a.Int("LOGINTIME")) * time.Second
+	if l := a.List("LOCKOUT"); len(l) == 3 {
+		p.Failures = int(l[0].(int64))
+		p.Window = time.Duration(l[1].(int64)) * time.Second
+		p.LockTime = time.Duration(l[2].(int64)) * time.Second
+	}
+	return p
 }
 
 func (s *System) deleteFTPD(ctx context.Context, req *command.Request, out command.Out) {
@@ -214,7 +287,10 @@ func (s *System) sayFTPD(f *ftpDaemon, out command.Out) {
 	if st.PasvAddr.IsValid() {
 		pasv = st.PasvAddr.String()
 	}
-	out.Say(msgcat.New("IPN450I", st.Logins, st.FailedLogins, st.Lockouts, st.IdleTimeouts, pasv, yesNo(st.Active), st.Anonymous.String()))
+	out.Say(msgcat.New("IPN450I", st.Logins, st.FailedLogins, st.Lockouts, st.IdleTimeouts, st.LoginTimeouts, pasv, yesNo(st.Active), st.Anonymous.String()))
+	g := st.Guard
+	out.Say(msgcat.New("IPN453I", g.PerAddr, g.LoginTime, g.Failures, g.Window, g.LockTime,
+		st.GuardStats.Refused, st.GuardStats.Locked, st.GuardStats.Lockouts))
 	for _, ss := range f.d.Sessions() {
 		user := ss.User
 		if user == "" {

@@ -10,13 +10,13 @@ var remoteRows = []Spec{
 			"DEFINE USER ...,CONSOLE=YES (any command) or CONSOLE=QUERY (QUERY and HELP only); 3 failed logons close",
 			"the connection. Telnet clients that accept WILL ECHO and SGA get line editing, history and Tab completion.",
 		},
-		Operands: []Operand{
+		Operands: append([]Operand{
 			{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the listener's name"},
 			{Key: "PORT", Type: portType, Required: true, Help: "the port to listen on"},
 			{Key: "IPADDR", Type: IPv4{}, Help: "the address to listen on (default 127.0.0.1 on the host, 0.0.0.0 in the stack)"},
 			{Key: "WHERE", Type: Enum{Values: []string{"HOST", "STACK"}}, Default: "HOST", Help: "on the host or inside the stack"},
 			{Key: "TIMEOUT", Type: Int{Min: 10, Max: 86400}, Default: "900", Help: "seconds a console may stay idle"},
-		},
+		}, clientGuardOperands...),
 		Example: "DEFINE CONSOLE ID=TN01,PORT=2323",
 		Mutates: true, Auth: AuthFull,
 	},

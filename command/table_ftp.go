@@ -2,6 +2,15 @@ package command
 
 import "time"
 
+// clientGuardOperands are the rules for one client address, on every
+// server that logs clients in (DEFINE FTPD, DEFINE CONSOLE).
+var clientGuardOperands = []Operand{
+	{Key: "PERCLIENT", Type: Int{Min: 1, Max: 10000}, Default: "16", Help: "most connections one client address may hold at once; the next is refused"},
+	{Key: "LOGINTIME", Type: Int{Min: 5, Max: 3600}, Default: "30", Help: "seconds from connect to log in; nothing the client sends extends them"},
+	{Key: "LOCKOUT", Type: List{Elem: Int{Min: 0, Max: 100000}, Min: 3, Max: 3, Name: "(failures,within,for)"},
+		Help: "failed logins from one address within seconds that lock it out for seconds (default (10,60,60); failures 0: never)"},
+}
+
 var ftpRows = []Spec{
 	{
 		Verb: "DEFine", Object: "FTPD",
@@ -14,7 +23,7 @@ var ftpRows = []Spec{
 			"Per client address: at most PERCLIENT= sessions, LOGINTIME= seconds to log in, and LOCKOUT= after failed logins",
 			"(counted across connections; QUERY LOCKOUTS lists the addresses locked out, DELETE LOCKOUT lifts one).",
 		},
-		Operands: []Operand{
+		Operands: append([]Operand{
 			{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the daemon's name"},
 			{Key: "PORT", Type: portType, Default: "21", Help: "the control port"},
 			{Key: "IPADDR", Type: IPv4{}, Help: "the stack address to listen on (default: all)"},
@@ -26,17 +35,13 @@ var ftpRows = []Spec{
 			{Key: "ANONYMOUS", Type: Enum{Values: []string{"NO", "READ", "WRITE"}}, Default: "NO",
 				Help: "allow anonymous logins: READ downloads only, WRITE also new uploads"},
 			{Key: "BANNER", Type: Text{Max: 200}, Help: "the text of the 220 greeting"},
-			{Key: "PERCLIENT", Type: Int{Min: 1, Max: 10000}, Default: "16", Help: "most sessions one client address may hold at once; the next gets 421"},
-			{Key: "LOGINTIME", Type: Int{Min: 5, Max: 3600}, Default: "30", Help: "seconds from connect to log in; no command extends them"},
-			{Key: "LOCKOUT", Type: List{Elem: Int{Min: 0, Max: 100000}, Min: 3, Max: 3, Name: "(failures,within,for)"},
-				Help: "failed logins from one address within seconds that lock it out for seconds (default (10,60,60); failures 0: never)"},
-		},
+		}, clientGuardOperands...),
 		Example: "DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(30000,30019),PASVADDR=127.0.0.1",
 		Mutates: true, Auth: AuthFull,
 	},
 	{
 		Verb: "Query", Object: "LOCKouts",
-		Summary: "Show the client addresses locked out after failed logins, by FTP daemon and at the console listeners",
+		Summary: "Show the client addresses locked out after failed logins, by FTP daemon and console listener",
 		Auth:    AuthQuery,
 	},
 	{
@@ -44,7 +49,7 @@ var ftpRows = []Spec{
 		Summary: "Lift the lockout of a client address (at every FTP daemon and console listener, or at one)",
 		Operands: []Operand{
 			{Key: "IPADDR", Type: IPv4{}, Required: true, Help: "the client address"},
-			{Key: "ID", Type: Name{Max: 8}, Help: "only at this FTP daemon, or CONSOLES for the console listeners"},
+			{Key: "ID", Type: Name{Max: 8}, Help: "only at this FTP daemon or console listener"},
 		},
 		Example: "DELETE LOCKOUT,IPADDR=10.77.0.9",
 		Mutates: true, Auth: AuthFull,

@@ -29,13 +29,16 @@ go build -o "$work/ipnconsole" ./cmd/ipnconsole
 go build -o "$work/telnetbench" ./scripts/telnetbench
 
 password="bench-$$-$RANDOM"
+port=$("$work/telnetbench" freeport)
+# Every console comes from 127.0.0.1: the listener lets one address hold
+# more than the default 16 connections.
 cat > "$work/bench.deck" <<DECK
 PORTRANGE LOW=32768,HIGH=65535
 DEFINE USER ID=BENCH,PASSWORD='$password',CONSOLE=YES
+DEFINE CONSOLE ID=TELNET,PORT=$port,PERCLIENT=1000
 DECK
-port=$("$work/telnetbench" freeport)
 "$work/stackd" --console off --socket "$work/console.sock" --data "$work/data" --deck "$work/bench.deck" \
-  --log-file "$work/stackd.log" --telnet "127.0.0.1:$port" < /dev/null > "$work/stackd.out" 2>&1 &
+  --log-file "$work/stackd.log" < /dev/null > "$work/stackd.out" 2>&1 &
 pid=$!
 for _ in $(seq 100); do grep -q IPN213I "$work/stackd.out" 2>/dev/null && break; sleep 0.05; done
 grep -q "IPN510I Console listener TELNET defined on HOST 127.0.0.1:$port" "$work/stackd.out" || {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"ipnstack/command"
+	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
 )
 
@@ -56,7 +57,8 @@ func (s *System) defineConsole(_ context.Context, req *command.Request, out comm
 		return
 	}
 	timeout := time.Duration(a.Int("TIMEOUT")) * time.Second
-	srv := &command.TelnetServer{Name: id, Hub: s.Hub, Auth: s, Listener: ln, IdleTimeout: timeout, Guard: s.consoles}
+	g := guard.New(guardPolicy(a), s.Clock)
+	srv := &command.TelnetServer{Name: id, Hub: s.Hub, Auth: s, Listener: ln, IdleTimeout: timeout, Guard: g}
 	s.listeners[id] = &consoleListener{id: id, where: where, addr: addr, timeout: timeout, srv: srv}
 	go srv.Serve()
 	out.Say(msgcat.New("IPN510I", id, where, addr.String()))

@@ -33,21 +33,19 @@ var ftpHandlers = map[string]Handler{
 	"DELETE LOCKOUT": (*System).deleteLockout,
 }
 
-// consolesOwner names the console listeners in QUERY LOCKOUTS and
-// DELETE LOCKOUT,ID=.
-const consolesOwner = "CONSOLES"
-
-// guards lists the guards of client addresses by owner: each FTP daemon,
-// and the console listeners, in name order.
+// guards lists the guards of client addresses by owner (each FTP daemon
+// and console listener), in name order.
 func (s *System) guards() (owners []string, lockouts map[string][]guard.Lockout, unlock map[string]func(netip.Addr) bool) {
 	lockouts, unlock = map[string][]guard.Lockout{}, map[string]func(netip.Addr) bool{}
 	for id, f := range s.ftpds {
 		owners = append(owners, id)
 		lockouts[id], unlock[id] = f.d.Lockouts(), f.d.Unlock
 	}
+	for id, l := range s.listeners {
+		owners = append(owners, id)
+		lockouts[id], unlock[id] = l.srv.Guard.Lockouts(), l.srv.Guard.Unlock
+	}
 	sort.Strings(owners)
-	owners = append(owners, consolesOwner)
-	lockouts[consolesOwner], unlock[consolesOwner] = s.consoles.Lockouts(), s.consoles.Unlock
 	return owners, lockouts, unlock
 }
 
@@ -70,7 +68,7 @@ func (s *System) deleteLockout(_ context.Context, req *command.Request, out comm
 	if req.Args.Has("ID") {
 		id := req.Args.Str("ID")
 		if unlock[id] == nil {
-			out.Say(msgcat.New("IPN443E", id))
+			out.Say(msgcat.New("IPN419E", id))
 			return
 		}
 		owners, where = []string{id}, " at "+id

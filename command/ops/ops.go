@@ -12,7 +12,6 @@ import (
 	"ipnstack/command"
 	"ipnstack/conn"
 	"ipnstack/ftpd"
-	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
 	"ipnstack/nic"
 	"ipnstack/portrange"
@@ -75,7 +74,6 @@ type System struct {
 	homeMask int // SET MASK before any SET IPADDR
 
 	listeners map[string]*consoleListener // DEFINE CONSOLE
-	consoles  *guard.Guard                // client addresses at every console listener
 	ftpds     map[string]*ftpDaemon       // DEFINE FTPD
 	twModel   portrange.Model             // SET TIMEWAIT=
 	msl       time.Duration               // SET MSL=
@@ -101,8 +99,7 @@ func New(cfg Config) (*System, error) {
 	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), stopCh: make(chan struct{}),
 		DataDir: cfg.DataDir, Log: cfg.Log, Users: ftpd.NewUsers(), Files: ftpd.NewFiles(cfg.Clock),
 		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{},
-		consoles: guard.New(guard.Default, cfg.Clock),
-		twModel:  portrange.Tuple, msl: portrange.DefaultMSL}
+		twModel: portrange.Tuple, msl: portrange.DefaultMSL}
 	stk, err := nic.New(nic.Options{Sink: s.Broadcast, Clock: cfg.Clock})
 	if err != nil {
 		return nil, err

@@ -71,6 +71,7 @@ var ftpRows = []Spec{
 		Summary: "Define a user of the FTP daemons and, with CONSOLE=, an operator of the remote consoles",
 		Help: []string{
 			"The password is stored hashed (argon2id) and never logged or shown; it keeps its case.",
+			"Console authority and FTP access are separate: an operator (CONSOLE=YES or QUERY) is an FTP user only with FTP=YES.",
 		},
 		Operands: []Operand{
 			{Key: "ID", Type: Name{Max: 16}, Required: true, Help: "the user id (folded to upper case)"},
@@ -79,8 +80,9 @@ var ftpRows = []Spec{
 			{Key: "READONLY", Type: Bool{}, Default: "NO", Help: "no uploads, deletes or renames"},
 			{Key: "CONSOLE", Type: Enum{Values: []string{"NO", "QUERY", "YES"}}, Default: "NO",
 				Help: "remote console logon: YES any command, QUERY only QUERY and HELP"},
+			{Key: "FTP", Type: Bool{}, Help: "may log in to the FTP daemons (default YES, but NO for an operator given CONSOLE=YES or QUERY)"},
 		},
-		Example: "DEFINE USER ID=OPER1,PASSWORD='s3cret',CONSOLE=YES",
+		Example: "DEFINE USER ID=OPER1,PASSWORD='s3cret',CONSOLE=YES,FTP=NO",
 		Mutates: true, Auth: AuthFull,
 	},
 	{

@@ -250,7 +250,7 @@ func TestAnonymousAndUserRoot(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Anonymous = AnonWrite })
 	must(t, os.MkdirAll(filepath.Join(e.pub, "home", "joe"), 0o755))
 	must(t, os.WriteFile(filepath.Join(e.pub, "exists"), []byte("x"), 0o644))
-	must(t, e.users.Define(User{ID: "joe", Password: "pw", Root: "/PUB/home/joe"}))
+	must(t, e.users.Define(User{ID: "joe", Password: "pw", Root: "/PUB/home/joe", FTP: true}))
 
 	a := dial(t, e.addr)
 	a.read()
@@ -500,4 +500,20 @@ func TestLockoutAcrossConnections(t *testing.T) {
 	c = dial(t, e.addr)
 	c.read()
 	c.login("USER1", "secret")
+}
+
+// TestConsoleOnlyUserIsNoFTPUser: a user without FTP access (an operator
+// of the consoles only) cannot log in to FTP, and the reply is the same as
+// for a wrong password.
+func TestConsoleOnlyUserIsNoFTPUser(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.LoginDelay = -1 })
+	must(t, e.users.Define(User{ID: "viewer", Password: "look", Console: ConsoleQuery}))
+	c := dial(t, e.addr)
+	c.read()
+	c.expect("USER viewer", 331)
+	text := c.expect("PASS look", 530)
+	c.expect("USER user1", 331)
+	if wrong := c.expect("PASS nope", 530); wrong != text {
+		t.Fatalf("the replies differ: %q and %q", text, wrong)
+	}
 }

@@ -103,10 +103,10 @@ func newEnv(t testing.TB, mod func(*Config)) *testEnv {
 	os.Mkdir(e.ro, 0o755)
 	os.WriteFile(filepath.Join(e.ro, "readme.txt"), []byte("read me\n"), 0o644)
 	e.users = NewUsers()
-	if err := e.users.Define(User{ID: "user1", Password: "secret"}); err != nil {
+	if err := e.users.Define(User{ID: "user1", Password: "secret", FTP: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.users.Define(User{ID: "reader", Password: "secret", ReadOnly: true}); err != nil {
+	if err := e.users.Define(User{ID: "reader", Password: "secret", ReadOnly: true, FTP: true}); err != nil {
 		t.Fatal(err)
 	}
 	e.files = NewFiles(nil)

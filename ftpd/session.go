@@ -401,6 +401,11 @@ func (s *session) cmdPASS(arg string) string {
 		return "address locked out"
 	}
 	u, err := s.d.users.Authenticate(s.userName, arg)
+	if err == nil && !u.FTP {
+		// An operator of the consoles only: a failed login like any
+		// other, so the reply tells nothing of the id.
+		err = ErrLoginFailed
+	}
 	if err == nil {
 		s.user, s.root = u, u.Root
 		s.login()

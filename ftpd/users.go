@@ -43,6 +43,7 @@ type User struct {
 	Root     string    // path in the FTP tree where the user starts and is confined; "" means "/"
 	ReadOnly bool      // no writes of any kind
 	Console  Authority // console authority, for the console logon
+	FTP      bool      // may log in to the FTP daemons (FTP=)
 }
 
 // UserInfo is what the registry shows of a user: never the password.
@@ -51,6 +52,7 @@ type UserInfo struct {
 	Root     string
 	ReadOnly bool
 	Console  Authority
+	FTP      bool
 }
 
 // The password hash: argon2id with these parameters (docs/ftp.md says why
@@ -190,7 +192,7 @@ func (u *Users) Define(def User) error {
 	if _, ok := u.users[id]; ok {
 		return ErrUserExists
 	}
-	u.users[id] = &userRec{info: UserInfo{ID: id, Root: root, ReadOnly: def.ReadOnly, Console: def.Console}, hash: h}
+	u.users[id] = &userRec{info: UserInfo{ID: id, Root: root, ReadOnly: def.ReadOnly, Console: def.Console, FTP: def.FTP}, hash: h}
 	return nil
 }
 

@@ -305,13 +305,17 @@ func (s *System) sayFTPD(f *ftpDaemon, out command.Out) {
 func (s *System) defineUser(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
 	console := map[string]ftpd.Authority{"NO": ftpd.ConsoleNo, "QUERY": ftpd.ConsoleQuery, "YES": ftpd.ConsoleYes}[a.Str("CONSOLE")]
-	u := ftpd.User{ID: a.Str("ID"), Password: a.Str("PASSWORD"), Root: a.Str("ROOT"), ReadOnly: a.Bool("READONLY"), Console: console}
+	ftp := console == ftpd.ConsoleNo
+	if a.Has("FTP") {
+		ftp = a.Bool("FTP")
+	}
+	u := ftpd.User{ID: a.Str("ID"), Password: a.Str("PASSWORD"), Root: a.Str("ROOT"), ReadOnly: a.Bool("READONLY"), Console: console, FTP: ftp}
 	if err := s.Users.Define(u); err != nil {
 		out.Say(registryErr(err, "ID", u.ID))
 		return
 	}
 	info, _ := s.Users.Get(u.ID)
-	out.Say(msgcat.New("IPN455I", info.ID, info.Root, yesNo(info.ReadOnly), info.Console.String()))
+	out.Say(msgcat.New("IPN455I", info.ID, info.Root, yesNo(info.ReadOnly), info.Console.String(), yesNo(info.FTP)))
 }
 
 // registryErr gives the message of an error of the users or files registry.
@@ -347,7 +351,7 @@ func (s *System) queryUsers(_ context.Context, _ *command.Request, out command.O
 	us := s.Users.List()
 	out.Say(msgcat.New("IPN460I"))
 	for _, u := range us {
-		out.Say(msgcat.New("IPN461I", u.ID, u.Root, yesNo(u.ReadOnly), u.Console.String()))
+		out.Say(msgcat.New("IPN461I", u.ID, u.Root, yesNo(u.ReadOnly), u.Console.String(), yesNo(u.FTP)))
 	}
 	out.Say(msgcat.New("IPN462I", len(us)))
 }

@@ -3,9 +3,11 @@ package command
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
+	"ipnstack/grammar"
 	"ipnstack/msgcat"
 )
 
@@ -99,5 +101,45 @@ func TestDeckReadError(t *testing.T) {
 	res, err := RunDeck(context.Background(), s, "x.deck", failingReader{})
 	if err == nil || res.RC != 12 || (*lines)[0] != "IPN205S Deck 'x.deck' cannot be read: input/output error" {
 		t.Fatalf("%+v %v %q", res, err, *lines)
+	}
+}
+
+// TestDeckReader: lines of any length, LF or CR LF ends, a last line
+// without an end; a line longer than a statement comes back cut, with its
+// whole length.
+func TestDeckReader(t *testing.T) {
+	long := strings.Repeat("x", 1<<20)
+	in := "Q PORTR\r\n" + long + "\n\nPORTR LOW=40000\r\n" + strings.Repeat("y", grammar.MaxLine) + "\nlast"
+	dr := NewDeckReader(strings.NewReader(in))
+	want := []struct {
+		line string
+		n    int
+	}{
+		{"Q PORTR", 7}, {long[:grammar.MaxLine+1], 1 << 20}, {"", 0}, {"PORTR LOW=40000", 15},
+		{strings.Repeat("y", grammar.MaxLine), grammar.MaxLine}, {"last", 4},
+	}
+	for i, w := range want {
+		line, n, err := dr.Next()
+		if err != nil || line != w.line || n != w.n || dr.Line != i+1 {
+			t.Fatalf("line %d: %d bytes %q..., %d, %v (want %d)", i+1, len(line), line[:min(len(line), 10)], n, err, w.n)
+		}
+	}
+	if _, _, err := dr.Next(); err != io.EOF {
+		t.Fatalf("at the end: %v", err)
+	}
+}
+
+// TestDeckLongLine: a 1 MiB line is one E for that line; the deck goes on.
+func TestDeckLongLine(t *testing.T) {
+	s, lines := collect(nil)
+	deck := "* a deck\nPORTRANGE LOW=40000\nDEFINE USER ID=X,PASSWORD=" + strings.Repeat("s", 1<<20) + "\nPORTRANGE LOW=41000\n"
+	res, err := RunDeck(context.Background(), s, "big.deck", strings.NewReader(deck))
+	if err != nil || res.Statements != 3 || res.Failed != 1 || res.RC != 8 {
+		t.Fatalf("%+v %v\n%q", res, err, *lines)
+	}
+	all := strings.Join(*lines, "\n")
+	if !strings.Contains(all, "IPN206E Deck 'big.deck' line 3: 1,048,602 characters, longer than a statement may be (4,096); not run") ||
+		!strings.Contains(all, "IPN237I PORTRANGE LOW=41000") || strings.Contains(all, "sssss") {
+		t.Fatalf("%s", all)
 	}
 }

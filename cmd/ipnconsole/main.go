@@ -77,12 +77,26 @@ func deck(socket string, in io.Reader, out io.Writer) int {
 		return rcUnreachable
 	}
 	defer c.Close()
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 64*1024), grammar.MaxLine+2)
+	dr := command.NewDeckReader(in)
 	worst := 0
 	print := func(line string) { w.WriteString(line); w.WriteByte('\n') }
-	for sc.Scan() {
-		line := sc.Text()
+	for {
+		line, n, err := dr.Next()
+		if err == io.EOF {
+			return worst
+		}
+		if err != nil {
+			// stdin failing: the rest of the deck is not run, and that is
+			// severe.
+			print(msgcat.New("IPN205S", "stdin", err.Error()).String())
+			return max(worst, 12)
+		}
+		if n > grammar.MaxLine && !grammar.IsComment(line) {
+			// Not sent, not echoed; the deck goes on.
+			print(msgcat.New("IPN206E", "stdin", dr.Line, n, grammar.MaxLine).String())
+			worst = max(worst, 8)
+			continue
+		}
 		rc, err := c.Command(line, print)
 		if err != nil {
 			if errors.Is(err, command.ErrStackEnded) {
@@ -90,8 +104,12 @@ func deck(socket string, in io.Reader, out io.Writer) int {
 				if !grammar.IsComment(line) {
 					left++
 				}
-				for sc.Scan() {
-					if !grammar.IsComment(sc.Text()) {
+				for {
+					rest, _, err := dr.Next()
+					if err != nil {
+						break
+					}
+					if !grammar.IsComment(rest) {
 						left++
 					}
 				}
@@ -107,13 +125,6 @@ func deck(socket string, in io.Reader, out io.Writer) int {
 		worst = max(worst, rc)
 		w.Flush()
 	}
-	if err := sc.Err(); err != nil {
-		// A line too long to be a statement, or stdin failing: the rest of
-		// the deck is not run, and that is severe.
-		print(msgcat.New("IPN205S", "stdin", err.Error()).String())
-		return max(worst, 12)
-	}
-	return worst
 }
 
 // interactive runs the console on a terminal.

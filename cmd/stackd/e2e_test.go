@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"ipnstack/grammar"
 )
 
 // The end-to-end tests run the real binaries, built once by TestMain.
@@ -383,14 +385,29 @@ func TestHardcopyAndLog(t *testing.T) {
 
 func TestDeckLineTooLong(t *testing.T) {
 	d := startDaemon(t)
-	out, rc := console(t, d.socket, "Q PORTR\n"+strings.Repeat("X", 70000)+"\nQ PORTR\n")
-	if rc != 12 || !strings.Contains(out, "IPN205S Deck 'stdin' cannot be read: bufio.Scanner: token too long") {
-		t.Errorf("rc %d:\n%s", rc, out)
+	// A 1 MiB line is one E for that line, neither sent nor echoed; the
+	// deck goes on.
+	out, rc := console(t, d.socket, "Q PORTR\nDEFINE USER ID=X,PASSWORD="+strings.Repeat("X", 1<<20)+"\nQ PORTR\n")
+	if rc != 8 || !strings.Contains(out, "IPN206E Deck 'stdin' line 2: 1,048,602 characters, longer than a statement may be (4,096); not run") ||
+		strings.Count(out, "IPN122I") != 2 || strings.Contains(out, "XXXX") {
+		t.Errorf("rc %d:\n%.2000s", rc, out)
 	}
-	// A line over the language's limit but readable is a syntax error.
-	out, rc = console(t, d.socket, "PORTRANGE "+strings.Repeat("X", 5000)+"\n")
-	if rc != 8 || !strings.Contains(out, "IPN302E Syntax error at column 4,097: line longer than 4096 characters") {
-		t.Errorf("rc %d:\n%s", rc, out)
+	// A line of the longest length a statement may have is run.
+	out, rc = console(t, d.socket, "Q PORTR"+strings.Repeat(" ", grammar.MaxLine-7)+"\n")
+	if rc != 0 || !strings.Contains(out, "IPN122I") {
+		t.Errorf("a line of %d characters: rc %d:\n%.300s", grammar.MaxLine, rc, out)
+	}
+	// The same in a site deck of the stack, and in --check.
+	path := filepath.Join(t.TempDir(), "big.deck")
+	os.WriteFile(path, []byte("PORTRANGE LOW=40000\n"+strings.Repeat("Y", 1<<20)+"\nPORTRANGE LOW=41000\n"), 0o644)
+	d2 := startDaemon(t, "--deck", path)
+	if s := d2.stdout.String(); !strings.Contains(s, "IPN206E Deck 'big.deck' line 2: 1,048,576 characters") ||
+		!strings.Contains(s, "IPN203E Deck 'big.deck' processed: 3 statements, 1 failed, return code 8") {
+		t.Errorf("site deck:\n%.2000s", s)
+	}
+	out, rc = console(t, "/nonexistent.sock", "PORTRANGE LOW=40000\n"+strings.Repeat("Y", 1<<20)+"\n", "--check")
+	if rc != 8 || !strings.Contains(out, "IPN206E Deck 'stdin' line 2: 1,048,576 characters") {
+		t.Errorf("--check rc %d:\n%.2000s", rc, out)
 	}
 }
 

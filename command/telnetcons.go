@@ -62,6 +62,7 @@ type TelnetServer struct {
 
 	mu     sync.Mutex
 	closed bool
+	fault  string                // why Accept fails now, or ""
 	conns  map[net.Conn]struct{} // connections not logged on (yet)
 	wg     sync.WaitGroup        // their goroutines
 }
@@ -87,12 +88,18 @@ func (s *TelnetServer) Serve() {
 			}
 			wait, first := bo.Failed()
 			if first {
+				s.mu.Lock()
+				s.fault = rootErr(err)
+				s.mu.Unlock()
 				s.Hub.Broadcast(msgcat.New("IPN522W", s.Name, rootErr(err)))
 			}
 			time.Sleep(wait)
 			continue
 		}
 		if n := bo.OK(); n > 0 {
+			s.mu.Lock()
+			s.fault = ""
+			s.mu.Unlock()
 			s.Hub.Broadcast(msgcat.New("IPN523I", s.Name, n))
 		}
 		s.mu.Lock()
@@ -117,6 +124,13 @@ func (s *TelnetServer) Serve() {
 			s.mu.Unlock()
 		}()
 	}
+}
+
+// Fault says why the listener's Accept fails now ("" while it works).
+func (s *TelnetServer) Fault() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fault
 }
 
 // rootErr is the innermost text of an error ("too many open files").

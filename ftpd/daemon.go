@@ -12,6 +12,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"ipnstack/internal/acceptloop"
 	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
 	"ipnstack/portrange"
@@ -39,6 +40,8 @@ type Daemon struct {
 	sessions   map[uint64]*session
 	nextID     uint64
 	acceptDone chan struct{}
+	fault      string         // why the control listener fails now, or ""
+	faultDead  bool           // and it has ended
 	wg         sync.WaitGroup // one per session goroutine
 
 	c counters
@@ -77,6 +80,8 @@ type Stats struct {
 	Logins          uint64 // successful logins
 	FailedLogins    uint64
 	Lockouts        uint64 // sessions closed after 3 failed logins
+	Fault           string // why the control listener fails now ("" while it works)
+	FaultDead       bool   // the control listener has ended
 	Guard           guard.Policy
 	GuardStats      guard.Stats // refused per address, addresses locked out
 	IdleTimeouts    uint64
@@ -178,7 +183,7 @@ func (d *Daemon) Start() error {
 
 func (d *Daemon) acceptLoop(ln net.Listener, done chan struct{}) {
 	defer close(done)
-	backoff := 5 * time.Millisecond
+	var bo acceptloop.Backoff
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -186,22 +191,39 @@ func (d *Daemon) acceptLoop(ln net.Listener, done chan struct{}) {
 				return
 			}
 			if errors.Is(err, net.ErrClosed) {
+				d.setFault(err.Error(), true)
 				d.sink(msgcat.New("IPN404E", d.cfg.ID, err.Error()))
 				d.log.Error("accept failed", zap.Error(err))
 				return
 			}
-			d.log.Warn("accept failed; retrying", zap.Error(err), zap.Duration("backoff", backoff))
+			wait, first := bo.Failed()
+			if first {
+				d.setFault(rootCause(err), false)
+				d.sink(msgcat.New("IPN405W", d.cfg.ID, rootCause(err)))
+				d.log.Warn("accept failed; retrying", zap.Error(err))
+			}
 			select {
-			case <-time.After(backoff):
+			case <-time.After(wait):
 			case <-d.done:
 				return
 			}
-			backoff = min(2*backoff, time.Second)
 			continue
 		}
-		backoff = 5 * time.Millisecond
+		if n := bo.OK(); n > 0 {
+			d.setFault("", false)
+			d.sink(msgcat.New("IPN406I", d.cfg.ID, n))
+			d.log.Info("accepting again", zap.Int("failures", n))
+		}
 		d.admit(c)
 	}
+}
+
+// setFault records why the control listener fails now ("" once it works
+// again), and whether it has ended.
+func (d *Daemon) setFault(reason string, dead bool) {
+	d.mu.Lock()
+	d.fault, d.faultDead = reason, dead
+	d.mu.Unlock()
 }
 
 // admit starts a session, or refuses the client at COUNT.
@@ -304,14 +326,14 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 // Stats takes a snapshot.
 func (d *Daemon) Stats() Stats {
 	d.mu.Lock()
-	n, running, started := len(d.sessions), d.running, d.started
+	n, running, started, fault, dead := len(d.sessions), d.running, d.started, d.fault, d.faultDead
 	d.mu.Unlock()
 	return Stats{
 		ID: d.cfg.ID, Addr: d.Addr(), Running: running, Started: started,
 		Count: d.cfg.Count, Timeout: d.cfg.Timeout, Active: d.cfg.Active, Anonymous: d.cfg.Anonymous, PasvAddr: d.cfg.PasvAddr,
 		Sessions: n, SessionsTotal: d.c.sessionsTotal.Load(), Refused: d.c.refused.Load(),
 		Logins: d.c.loggedIn.Load(), FailedLogins: d.c.failedLogins.Load(), Lockouts: d.c.lockouts.Load(),
-		Guard: d.cfg.Guard, GuardStats: d.guard.Stats(),
+		Guard: d.cfg.Guard, GuardStats: d.guard.Stats(), Fault: fault, FaultDead: dead,
 		IdleTimeouts: d.c.idleTimeouts.Load(), LoginTimeouts: d.c.loginTimeouts.Load(),
 		Transfers: d.c.transfers.Load(), TransfersFailed: d.c.transfersFailed.Load(), Aborts: d.c.aborts.Load(),
 		BytesIn: d.c.bytesIn.Load(), BytesOut: d.c.bytesOut.Load(), FilesIn: d.c.filesIn.Load(), FilesOut: d.c.filesOut.Load(),

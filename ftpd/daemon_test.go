@@ -12,10 +12,16 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"go.uber.org/zap"
+
 	"ipnstack/internal/guard"
+	"ipnstack/msgcat"
 )
 
 // leftovers lists temporary upload files left in a directory.
@@ -515,5 +521,75 @@ func TestConsoleOnlyUserIsNoFTPUser(t *testing.T) {
 	c.expect("USER user1", 331)
 	if wrong := c.expect("PASS nope", 530); wrong != text {
 		t.Fatalf("the replies differ: %q and %q", text, wrong)
+	}
+}
+
+// flakyTransport's control listener fails Accept with EMFILE a number of
+// times before each connection it hands out.
+type flakyTransport struct {
+	HostTransport
+	fails *atomic.Int32
+}
+
+func (f *flakyTransport) Listen(addr netip.AddrPort) (net.Listener, error) {
+	ln, err := f.HostTransport.Listen(addr)
+	if err != nil {
+		return nil, err
+	}
+	return flakyListener{ln, f.fails}, nil
+}
+
+type flakyListener struct {
+	net.Listener
+	fails *atomic.Int32
+}
+
+func (l flakyListener) Accept() (net.Conn, error) {
+	if l.fails.Add(-1) >= 0 {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: syscall.EMFILE}
+	}
+	return l.Listener.Accept()
+}
+
+// TestAcceptFailuresRetried: the control listener survives failing
+// Accepts: one IPN405W when they start, one IPN406I when a client gets in,
+// and QUERY FTPDS's state in between.
+func TestAcceptFailuresRetried(t *testing.T) {
+	e := newEnv(t, nil)
+	port := e.d.Addr().Port()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	e.d.Shutdown(ctx)
+	cancel()
+	var fails atomic.Int32
+	fails.Store(1 << 20)
+	var mu sync.Mutex
+	var said []string
+	d, err := New(Config{ID: "FLAKY", Addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port), DataPorts: e.pool},
+		&flakyTransport{fails: &fails}, e.users, e.files, func(m msgcat.Msg) {
+			mu.Lock()
+			said = append(said, m.String())
+			mu.Unlock()
+		}, zap.NewNop())
+	must(t, err)
+	must(t, d.Start())
+	defer d.Shutdown(context.Background())
+	if !eventually(func() bool { return d.Stats().Fault == "too many open files" }) {
+		t.Fatalf("fault while failing: %q", d.Stats().Fault)
+	}
+	time.Sleep(50 * time.Millisecond)
+	fails.Store(0)
+	c := dial(t, d.Addr().String())
+	if code, text := c.read(); code != 220 {
+		t.Fatalf("%s", text)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	all := strings.Join(said, "\n")
+	if strings.Count(all, "IPN405W FTP daemon FLAKY: accepting clients fails: too many open files; retrying") != 1 ||
+		!strings.Contains(all, "IPN406I FTP daemon FLAKY: accepting clients again after ") {
+		t.Fatalf("%s", all)
+	}
+	if st := d.Stats(); st.Fault != "" {
+		t.Fatalf("fault after recovery: %q", st.Fault)
 	}
 }

@@ -113,6 +113,9 @@ func (s *System) queryConsoles(_ context.Context, _ *command.Request, out comman
 	for _, id := range ids {
 		l := s.listeners[id]
 		out.Say(msgcat.New("IPN517I", l.id, l.where, l.srv.Listener.Addr().String(), l.timeout))
+		if f := l.srv.Fault(); f != "" {
+			out.Say(msgcat.New("IPN528W", f))
+		}
 	}
 	out.Say(msgcat.New("IPN518I", len(cs), len(ids)))
 }

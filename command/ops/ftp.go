@@ -270,10 +270,18 @@ func (s *System) queryFTPDs(_ context.Context, req *command.Request, out command
 func (s *System) sayFTPD(f *ftpDaemon, out command.Out) {
 	st := f.d.Stats()
 	state := "ACTIVE"
-	if !st.Running {
+	switch {
+	case !st.Running:
 		state = "ENDED"
+	case st.FaultDead:
+		state = "FAILED"
+	case st.Fault != "":
+		state = "FAILING"
 	}
 	out.Say(msgcat.New("IPN447I", st.ID, state, st.Addr.String(), st.Sessions, st.Count, st.SessionsTotal, st.Refused))
+	if st.Fault != "" {
+		out.Say(msgcat.New("IPN454W", st.Fault))
+	}
 	out.Say(msgcat.New("IPN448I", st.Transfers, st.TransfersFailed, st.Aborts, st.FilesIn, st.FilesOut, st.BytesIn, st.BytesOut))
 	p := st.DataPorts
 	pool := "DATAPORTS"

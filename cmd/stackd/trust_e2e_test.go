@@ -306,7 +306,9 @@ func TestFTPLockout(t *testing.T) {
 		}
 		c.expect("PASS wrong", "421")
 	}
-	if !waitFor(5*time.Second, func() bool { return strings.Contains(d.stdout.String(), "IPN414W FTP FTP01: address 127.0.0.3 locked out after 4 failed logins") }) {
+	if !waitFor(5*time.Second, func() bool {
+		return strings.Contains(d.stdout.String(), "IPN414W FTP FTP01: address 127.0.0.3 locked out after 4 failed logins")
+	}) {
 		t.Fatalf("no IPN414W:\n%s", d.stdout)
 	}
 	c := dialFTPFrom(t, "127.0.0.3", port)
@@ -381,7 +383,9 @@ func TestTrustDescriptorExhaustion(t *testing.T) {
 		held = append(held, c)
 		time.Sleep(10 * time.Millisecond)
 	}
-	if !waitFor(5*time.Second, func() bool { return strings.Contains(out.String(), "IPN186W Link USER1: accepting clients on 127.0.0.1:"+strconv.Itoa(base)+" fails: too many open files; retrying") }) {
+	if !waitFor(5*time.Second, func() bool {
+		return strings.Contains(out.String(), "IPN186W Link USER1: accepting clients on 127.0.0.1:"+strconv.Itoa(base)+" fails: too many open files; retrying")
+	}) {
 		t.Fatalf("no IPN186W after %d connections:\n%s", len(held), out)
 	}
 	for _, c := range held {
@@ -454,4 +458,3 @@ func TestUploadDebrisAfterKill(t *testing.T) {
 		t.Fatalf("partial new files: %v", m)
 	}
 }
-

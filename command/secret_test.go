@@ -3,6 +3,7 @@ package command
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,5 +120,42 @@ func TestHistoryFileMode(t *testing.T) {
 		if err != nil || st.Mode().Perm() != 0o600 {
 			t.Fatalf("pre-existing %v: %v %v", pre, st.Mode(), err)
 		}
+	}
+}
+
+// TestHistoryMasksSecrets: lines read by the editor go to the history file
+// with every secret-looking value masked.
+func TestHistoryMasksSecrets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hist")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, ow, _ := os.Pipe()
+	go io.Copy(io.Discard, out)
+	e, err := NewEditor(EditorConfig{Table: Commands, HistoryFile: path, Stdin: r, Stdout: ow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := []string{"define user id=t7,passw=Leak7", "DEFINE USER ID=A,PASSWORD='Leak7 two',CONSOLE=YES", "q links"}
+	go func() {
+		for _, l := range lines {
+			io.WriteString(w, l+"\n")
+		}
+	}()
+	for range lines {
+		if _, err := e.ReadLine(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.Close()
+	w.Close()
+	ow.Close()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "Leak7") || !strings.Contains(string(b), "passw=********") || !strings.Contains(string(b), "q links") {
+		t.Fatalf("history:\n%s", b)
 	}
 }

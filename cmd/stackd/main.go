@@ -172,6 +172,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "stackd: hardcopy log:", err)
 			return exitStart
 		}
+		f.Chmod(0o600) // an older log, too, is the operators' alone
 		hc = command.NewHardcopy(f, time.Now)
 		defer hc.Close()
 	}

@@ -425,8 +425,8 @@ func (s *session) cmdPASS(arg string) string {
 		}
 	}
 	if locked {
-		s.reply(rAddrLocked)
 		s.d.sink(msgcat.New("IPN414W", s.d.cfg.ID, s.peer.Addr().String(), n, until))
+		s.reply(rAddrLocked)
 		s.log.Warn("address locked out", zap.Int("failures", n), zap.Time("until", until))
 		return "address locked out"
 	}

@@ -186,6 +186,9 @@ func portSpan(s string) (lo, hi int, err error) {
 // gatewayNIC is the gateway's one NIC, on the wire to the stack.
 const gatewayNIC tcpip.NICID = 1
 
+// gatewayTimeWait is the gateway's TCP TIME_WAIT (see newUserGateway).
+const gatewayTimeWait = 250 * time.Millisecond
+
 // userGateway is the gateway side of a USER link.
 //
 // Lock order: userGateway.mu, then hostListener.mu.
@@ -258,6 +261,13 @@ func newUserGateway(link string, prefix netip.Prefix, gwAddr netip.Addr, forward
 		})},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, icmp.NewProtocol4},
 	})
+	// The gateway's TIME_WAIT is short: the wire to the stack is an
+	// in-process pipe that neither loses nor reorders, so no old segment
+	// can arrive late; and the host (whose loopback reuses a 4-tuple in
+	// TIME_WAIT after a second) may bring the same client address and port
+	// back, which the gateway must then be free to connect from again.
+	tw := tcpip.TCPTimeWaitTimeoutOption(gatewayTimeWait)
+	gw.SetTransportProtocolOption(tcp.ProtocolNumber, &tw)
 	fail := func(reason string) (*userGateway, stack.LinkEndpoint, error) {
 		g.closeListeners()
 		gw.Close()

@@ -52,11 +52,11 @@ func TestFTPBuiltinDeck(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^-.* 100000 .* uploaded\.bin\r?$`).MatchString(list) || !strings.Contains(list, "README.txt") {
 		t.Fatalf("listing:\n%s", list)
 	}
-	// A session held open shows in QUERY FTPDS; the USER link's clients come
-	// from the NAT gateway, 10.0.2.2.
+	// A session held open shows in QUERY FTPDS with the client's own
+	// address and port, through the USER link as anywhere.
 	h := holdSession(t, s)
 	out := s.console(t, "QUERY FTPDS\n")
-	if !regexp.MustCompile(`(?m)^IPN451I +session \d+: IPNUSER from 10\.0\.2\.2:\d+ since `).MatchString(out) ||
+	if !regexp.MustCompile(`(?m)^IPN451I +session \d+: IPNUSER from `+regexp.QuoteMeta(h.local)+` since `).MatchString(out) ||
 		sayField(out, "IPN447I", "sessions") != 1 {
 		t.Fatalf("QUERY FTPDS does not show the session:\n%s", out)
 	}
@@ -68,14 +68,8 @@ func TestFTPBuiltinDeck(t *testing.T) {
 // TestFTPUserLink: the matrix of stock clients through a USER link (no
 // privileges: it runs as any user). Host ports on 127.0.0.1 are forwarded
 // into the stack; the data ports are forwarded to the same port numbers,
-// and PASVADDR=127.0.0.1 makes PASV advertise where they are.
-//
-// Active mode cannot work through this NAT: the stack sees every client as
-// the gateway 10.0.2.2, and it refuses PORT and EPRT to any address other
-// than the control connection's peer (bounce protection, RFC 2577), so a
-// PORT naming 127.0.0.1 gets 501. The conformance check therefore runs with
-// --active no against a daemon with ACTIVE=NO, and the 501 is checked on its
-// own.
+// and PASVADDR=127.0.0.1 makes PASV advertise where they are. The stack
+// sees each client's own address, so active mode works as on any network.
 func TestFTPUserLink(t *testing.T) {
 	pub, ro := ftpDirs(t)
 	base := hostPorts(t, 42)
@@ -111,6 +105,7 @@ DEFINE FTPD ID=FTPC,PORT=2021,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1,ACTIVE=NO
 		c.id, c.port = "FTPC", ctlNoActive
 		conformance(t, &c, false)
 	})
+	t.Run("conformance-active", func(t *testing.T) { conformance(t, s, true) })
 	out := s.console(t, "QUERY FTPDS ID=FTPU\n")
 	if n := sayField(out, "IPN449I", "exhausted"); n != 0 {
 		t.Errorf("the matrix ran the 20 data ports dry %d times:\n%s", n, out)
@@ -255,7 +250,7 @@ DEFINE FTPD ID=FTPP,PORT=2021,PASVADDR=127.0.0.1
 	if held := sayField(q, "IPN449I", "held"); held < 1 || !strings.Contains(q, "TIME_WAIT STRICT") {
 		t.Errorf("STRICT: QUERY FTPDS shows no port held:\n%s", q)
 	}
-	if !regexp.MustCompile(`(?m)^IPN141I +\d+ +TIME_WAIT +10\.0\.2\.15:` + strconv.Itoa(lo) + ` +10\.0\.2\.2:\d+ +FTPS *\nIPN146I .* idle 0\.\d+s`).MatchString(q) {
+	if !regexp.MustCompile(`(?m)^IPN141I +\d+ +TIME_WAIT +10\.0\.2\.15:` + strconv.Itoa(lo) + ` +127\.0\.0\.1:\d+ +FTPS *\nIPN146I .* idle 0\.\d+s`).MatchString(q) {
 		t.Errorf("STRICT: QUERY CONNECTIONS shows no fresh TIME_WAIT on data port %d:\n%s", lo, q)
 	}
 	if err := c.wait(t, 90*time.Second); err != nil {

@@ -458,3 +458,29 @@ func TestUploadDebrisAfterKill(t *testing.T) {
 		t.Fatalf("partial new files: %v", m)
 	}
 }
+
+// TestTrustClientPortReused: a host client that comes back from the same
+// address and port (the host's loopback reuses a 4-tuple in TIME_WAIT after
+// a second) is carried in again with that same address and port.
+func TestTrustClientPortReused(t *testing.T) {
+	_, port, _ := trustSite(t, "")
+	lport := hostPorts(t, 1)
+	for i := 0; i < 2; i++ {
+		d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: lport},
+			Control: func(_, _ string, c syscall.RawConn) error {
+				var serr error
+				c.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1) })
+				return serr
+			}}
+		var c net.Conn
+		var err error
+		if !waitFor(5*time.Second, func() bool { c, err = d.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", port)); return err == nil }) {
+			t.Fatalf("connection %d from port %d: %v", i+1, lport, err)
+		}
+		f := &ftpCtl{t: t, c: c, r: bufio.NewReader(c)}
+		f.login()
+		// The client closes first: its 4-tuple goes to TIME_WAIT on the host.
+		c.Close()
+		time.Sleep(1100 * time.Millisecond)
+	}
+}

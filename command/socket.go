@@ -109,7 +109,7 @@ func (a *acceptor) serve(ln net.Listener, handle func(net.Conn), say func(msgcat
 			}
 			wait, first := bo.Failed()
 			if first {
-				say(msgcat.New("IPN522W", "SOCKET", rootErr(err)))
+				say(msgcat.New("IPN522W", "SOCKET", acceptloop.Reason(err)))
 			}
 			time.Sleep(wait)
 			continue

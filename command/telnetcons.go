@@ -89,9 +89,9 @@ func (s *TelnetServer) Serve() {
 			wait, first := bo.Failed()
 			if first {
 				s.mu.Lock()
-				s.fault = rootErr(err)
+				s.fault = acceptloop.Reason(err)
 				s.mu.Unlock()
-				s.Hub.Broadcast(msgcat.New("IPN522W", s.Name, rootErr(err)))
+				s.Hub.Broadcast(msgcat.New("IPN522W", s.Name, acceptloop.Reason(err)))
 			}
 			time.Sleep(wait)
 			continue
@@ -131,17 +131,6 @@ func (s *TelnetServer) Fault() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.fault
-}
-
-// rootErr is the innermost text of an error ("too many open files").
-func rootErr(err error) string {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err.Error()
-		}
-		err = u
-	}
 }
 
 // Close stops listening, closes the connections that have not logged on

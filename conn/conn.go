@@ -23,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ipnstack/nic"
 	"ipnstack/portrange"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -494,21 +495,11 @@ func (t *Table) dial(ctx context.Context, owner string, local, remote netip.Addr
 		}
 		return nil, netErr("bind "+local.String(), terr)
 	}
-	we, ch := waiter.NewChannelEntry(waiter.WritableEvents)
-	wq.EventRegister(&we)
-	defer wq.EventUnregister(&we)
-	terr := ep.Connect(fullAddr(remote))
-	if _, ok := terr.(*tcpip.ErrConnectStarted); ok {
-		select {
-		case <-ctx.Done():
-			ep.Close()
-			return nil, ctx.Err()
-		case <-ch:
-		}
-		terr = ep.LastError()
+	terr, err := nic.ConnectWait(ctx, ep, wq, fullAddr(remote))
+	if err != nil {
+		return nil, err
 	}
 	if terr != nil {
-		ep.Close()
 		if _, ok := terr.(*tcpip.ErrBadLocalAddress); ok {
 			return nil, &ErrPortInUse{local}
 		}

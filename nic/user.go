@@ -62,21 +62,6 @@ type Forward struct {
 	Count               int
 }
 
-func (f Forward) String() string {
-	host := f.HostAddr.String() + ":"
-	if f.Count == 1 {
-		if f.HostPort == f.StackPort {
-			return host + strconv.Itoa(int(f.HostPort))
-		}
-		return fmt.Sprintf("%s%d:%d", host, f.HostPort, f.StackPort)
-	}
-	hl, sl := int(f.HostPort)+f.Count-1, int(f.StackPort)+f.Count-1
-	if f.HostPort == f.StackPort {
-		return fmt.Sprintf("%s%d-%d", host, f.HostPort, hl)
-	}
-	return fmt.Sprintf("%s%d-%d:%d-%d", host, f.HostPort, hl, f.StackPort, sl)
-}
-
 // ErrForward is a FORWARD= or REACH= item that cannot be read.
 type ErrForward struct {
 	Item   string
@@ -322,8 +307,8 @@ func (g *userGateway) acceptHost(h *hostListener) {
 			}
 			wait, first := bo.Failed()
 			if first {
-				h.setFault(rootError(err), false)
-				g.say(msgcat.New("IPN186W", g.link, h.addr.String(), rootError(err)))
+				h.setFault(acceptloop.Reason(err), false)
+				g.say(msgcat.New("IPN186W", g.link, h.addr.String(), acceptloop.Reason(err)))
 			}
 			select {
 			case <-time.After(wait):
@@ -358,17 +343,6 @@ func (g *userGateway) faults() []ForwardFault {
 		h.mu.Unlock()
 	}
 	return out
-}
-
-// rootError is the innermost text of an error ("too many open files").
-func rootError(err error) string {
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err.Error()
-		}
-		err = u
-	}
 }
 
 // carryIn carries one host connection into the stack, from the client's
@@ -438,21 +412,11 @@ func (g *userGateway) dialStack(ctx context.Context, client netip.AddrPort, stac
 		ep.Close()
 		return nil, errors.New(terr.String())
 	}
-	we, ch := waiter.NewChannelEntry(waiter.WritableEvents)
-	wq.EventRegister(&we)
-	defer wq.EventUnregister(&we)
-	terr = ep.Connect(tcpip.FullAddress{NIC: gatewayNIC, Addr: tcpip.AddrFrom4(g.stackAddr.As4()), Port: stackPort})
-	if _, ok := terr.(*tcpip.ErrConnectStarted); ok {
-		select {
-		case <-ctx.Done():
-			ep.Close()
-			return nil, ctx.Err()
-		case <-ch:
-		}
-		terr = ep.LastError()
+	terr, err := ConnectWait(ctx, ep, &wq, tcpip.FullAddress{NIC: gatewayNIC, Addr: tcpip.AddrFrom4(g.stackAddr.As4()), Port: stackPort})
+	if err != nil {
+		return nil, err
 	}
 	if terr != nil {
-		ep.Close()
 		return nil, errors.New(terr.String())
 	}
 	return &stackSide{TCPConn: gonet.NewTCPConn(&wq, ep), ep: ep}, nil
@@ -593,4 +557,27 @@ func (g *userGateway) close() {
 		g.gw.Close()
 		g.gw.Wait()
 	}
+}
+
+// ConnectWait connects ep to addr and waits until the handshake ends or
+// ctx does. It gives netstack's error (the connection was refused, no
+// route) or ctx's; on either, ep is closed.
+func ConnectWait(ctx context.Context, ep tcpip.Endpoint, wq *waiter.Queue, addr tcpip.FullAddress) (tcpip.Error, error) {
+	we, ch := waiter.NewChannelEntry(waiter.WritableEvents)
+	wq.EventRegister(&we)
+	defer wq.EventUnregister(&we)
+	terr := ep.Connect(addr)
+	if _, ok := terr.(*tcpip.ErrConnectStarted); ok {
+		select {
+		case <-ctx.Done():
+			ep.Close()
+			return nil, ctx.Err()
+		case <-ch:
+		}
+		terr = ep.LastError()
+	}
+	if terr != nil {
+		ep.Close()
+	}
+	return terr, nil
 }

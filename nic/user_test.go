@@ -3,6 +3,7 @@ package nic
 import (
 	"net"
 	"net/netip"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -102,5 +103,72 @@ func TestAcceptBackoff(t *testing.T) {
 	f := g.faults()
 	if len(f) != 1 || !f[0].Dead || f[0].Addr.String() != "127.0.0.1:2121" {
 		t.Errorf("faults %+v", f)
+	}
+}
+
+func TestParseForwardAndReach(t *testing.T) {
+	lo := netip.MustParseAddr("127.0.0.1")
+	for _, c := range []struct {
+		item string
+		want Forward
+		err  string
+	}{
+		{"2121:21", Forward{lo, 2121, 21, 1}, ""},
+		{"30000-30019", Forward{lo, 30000, 30000, 20}, ""},
+		{"0.0.0.0:2121:21", Forward{netip.MustParseAddr("0.0.0.0"), 2121, 21, 1}, ""},
+		{"127.0.0.2:5000-5001:6000-6001", Forward{netip.MustParseAddr("127.0.0.2"), 5000, 6000, 2}, ""},
+		{"300.1.1.1:21", Forward{}, "is not an IPv4 address"},
+		{"10-9", Forward{}, "runs backwards"},
+		{"1-2:3", Forward{}, "differ in length"},
+		{"70000", Forward{}, "is not a port"},
+	} {
+		f, err := ParseForward(c.item)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%s: %v, want %q", c.item, err, c.err)
+			}
+			continue
+		}
+		if err != nil || f != c.want {
+			t.Errorf("%s: %+v %v", c.item, f, err)
+		}
+	}
+	for item, want := range map[string]string{"5432": "127.0.0.1:5432", "6000-6010": "127.0.0.1:6000-6010", "10.77.0.9:80": "10.77.0.9:80"} {
+		r, err := ParseReach(item)
+		if err != nil || r.String() != want {
+			t.Errorf("%s: %v %v", item, r, err)
+		}
+	}
+	if _, err := ParseReach("0.0.0.0:80"); err == nil {
+		t.Error("REACH to 0.0.0.0 accepted")
+	}
+}
+
+// TestHostFor: where the stack's connections through a USER link may go.
+func TestHostFor(t *testing.T) {
+	g := &userGateway{gwAddr: netip.MustParseAddr("10.0.2.2"), clients: map[netip.Addr]int{},
+		reach: []Reach{{Addr: netip.MustParseAddr("127.0.0.1"), Low: 5432, High: 5432}, {Addr: netip.MustParseAddr("10.77.0.9"), Low: 80, High: 80}}}
+	g.addClient(netip.MustParseAddr("127.0.0.1"))
+	g.addClient(netip.MustParseAddr("192.0.2.7"))
+	for dst, want := range map[string]string{
+		"10.0.2.2:5432":   "127.0.0.1:5432", // the gateway stands for the host's loopback, listed port
+		"10.0.2.2:6379":   "",               // not listed: no bounce into the host
+		"10.0.2.2:40000":  "",               // not even a high port of the gateway
+		"127.0.0.1:5432":  "127.0.0.1:5432",
+		"127.0.0.1:40000": "127.0.0.1:40000", // a live client, high port: active FTP data
+		"127.0.0.1:22":    "",                // a live client, low port
+		"192.0.2.7:50000": "192.0.2.7:50000",
+		"192.0.2.8:50000": "", // nobody connected from there
+		"10.77.0.9:80":    "10.77.0.9:80",
+		"10.77.0.9:81":    "",
+	} {
+		got, ok := g.hostFor(netip.MustParseAddrPort(dst))
+		if (want == "") == ok || ok && got.String() != want {
+			t.Errorf("%s: %v %v, want %q", dst, got, ok, want)
+		}
+	}
+	g.dropClient(netip.MustParseAddr("192.0.2.7"))
+	if _, ok := g.hostFor(netip.MustParseAddrPort("192.0.2.7:50000")); ok {
+		t.Error("a client gone is still reachable")
 	}
 }

@@ -6,7 +6,10 @@
 // that the loop's owner can say once when one starts and once when it ends.
 package acceptloop
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // The back-off bounds.
 const (
@@ -36,4 +39,16 @@ func (b *Backoff) OK() int {
 	n := b.failures
 	b.failures, b.delay = 0, 0
 	return n
+}
+
+// Reason is the innermost text of an accept error, for a console message
+// ("too many open files", not the whole chain of the listener's address).
+func Reason(err error) string {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err.Error()
+		}
+		err = u
+	}
 }

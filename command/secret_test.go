@@ -109,13 +109,21 @@ func TestHistoryFileMode(t *testing.T) {
 			}
 		}
 		r, w, _ := os.Pipe()
-		e, err := NewEditor(EditorConfig{Table: Commands, HistoryFile: path, Stdin: r, Stdout: w})
+		out, ow, _ := os.Pipe()
+		go io.Copy(io.Discard, out)
+		e, err := NewEditor(EditorConfig{Table: Commands, HistoryFile: path, Stdin: r, Stdout: ow})
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A line read first: the line editor's own goroutines are up
+		// before Close (closing it at once races inside it).
+		go io.WriteString(w, "q links\n")
+		if _, err := e.ReadLine(); err != nil {
+			t.Fatal(err)
+		}
 		e.Close()
-		r.Close()
 		w.Close()
+		ow.Close()
 		st, err := os.Stat(path)
 		if err != nil || st.Mode().Perm() != 0o600 {
 			t.Fatalf("pre-existing %v: %v %v", pre, st.Mode(), err)

@@ -128,7 +128,7 @@ var ftpRows = []Spec{
 // The TIME_WAIT operands of SET.
 var timeWaitOperands = []Operand{
 	{Key: "TIMEWAIT", Type: Enum{Values: []string{"TUPLE", "STRICT"}},
-		Help: "the TIME_WAIT model of the port pools: TUPLE, what a TCP stack does (TIME_WAIT holds the 4-tuple, the port serves other peers at once), or STRICT, the seeds' model (a port is unusable for 2×MSL after its connection closed)"},
+		Help: "the TIME_WAIT model of the port pools: TUPLE, what a TCP stack does (TIME_WAIT holds the 4-tuple, the port serves other peers at once), or STRICT, the PORTRANGE page's model (a port is unusable for 2×MSL after its connection closed)"},
 	{Key: "MSL", Type: Duration{Min: time.Millisecond, Max: 10 * time.Minute},
 		Help: "the maximum segment lifetime of the STRICT model (TIME_WAIT lasts 2×MSL; default 30 s)"},
 }

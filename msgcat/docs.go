@@ -16,7 +16,7 @@ func Markdown() string {
 		fmt.Fprintf(&b, "| %c | %s | %d |\n", s, s.Name(), s.RC())
 	}
 	b.WriteString("\n`<name>` in a text is an insert. Numbers print with thousands separators (`32,768`); quoted inserts are in apostrophes.\n")
-	b.WriteString("Origin: **seed** — id and text from the PORTRANGE command page of the vendor's manual; **vendor** — seen in a source of the real product; all others are this project's choice.\n\n")
+	b.WriteString("Origin: **manual** — id and text from the PORTRANGE command page of the vendor's manual; **vendor** — seen in a source of the real product; all others are this project's choice.\n\n")
 	for _, g := range groups {
 		fmt.Fprintf(&b, "## %s\n\n", g.Title)
 		for i := range g.Entries {

@@ -72,7 +72,7 @@ type Origin string
 // Origins. An entry with no origin is this project's own design.
 const (
 	Project Origin = ""
-	Seed    Origin = "seed"   // the PORTRANGE command page (shared/seeds/000)
+	Manual  Origin = "manual" // the PORTRANGE command page of the vendor's manual
 	Vendor  Origin = "vendor" // seen in a source of the real product
 )
 

@@ -133,6 +133,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Guard == (guard.Policy{}) {
 		c.Guard = guard.Default
 	}
+	if c.Guard.LoginTime <= 0 {
+		c.Guard.LoginTime = guard.DefaultLoginTime
+	}
 	if c.Banner == "" {
 		c.Banner = "TCP/IP FOR VSE FTP daemon " + c.ID + " ready"
 	}

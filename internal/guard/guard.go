@@ -68,10 +68,14 @@ type history struct {
 	failed int         // failures that led to the lock
 }
 
-// New makes a guard; clock nil means time.Now.
+// New makes a guard; clock nil means time.Now. A zero LoginTime means
+// DefaultLoginTime (a connection always has a time to log in).
 func New(p Policy, clock func() time.Time) *Guard {
 	if clock == nil {
 		clock = time.Now
+	}
+	if p.LoginTime <= 0 {
+		p.LoginTime = DefaultLoginTime
 	}
 	return &Guard{clock: clock, p: p, sessions: map[netip.Addr]int{}, fails: map[netip.Addr]*history{}}
 }

@@ -89,6 +89,9 @@ func TestLockout(t *testing.T) {
 
 func TestNoLockoutPolicy(t *testing.T) {
 	g := New(Policy{}, nil)
+	if g.Policy().LoginTime != DefaultLoginTime {
+		t.Fatalf("login time %v: a connection always has a time to log in", g.Policy().LoginTime)
+	}
 	a := netip.MustParseAddr("10.77.0.9")
 	for i := 0; i < 100; i++ {
 		if locked, _, _ := g.Failed(a); locked {

@@ -5,24 +5,12 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"ipnstack/internal/testnet"
 )
 
-// needTool skips a test whose real client is missing, unless CI is set:
-// there a missing client is a failure.
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed (CI is set): apt-get install -y curl lftp python3", name)
-		}
-		t.Skipf("%s is not installed", name)
-	}
-	return p
-}
-
 func TestConformancePy(t *testing.T) {
-	py := needTool(t, "python3")
+	py := testnet.RequireTool(t, "python3")
 	for _, tc := range []struct {
 		name string
 		anon Anonymous
@@ -51,7 +39,7 @@ func TestConformancePy(t *testing.T) {
 }
 
 func TestCurl(t *testing.T) {
-	curl := needTool(t, "curl")
+	curl := testnet.RequireTool(t, "curl")
 	e := newEnv(t, nil)
 	base := "ftp://USER1:secret@" + e.addr + "/PUB/"
 	dir := t.TempDir()
@@ -110,7 +98,7 @@ func TestCurl(t *testing.T) {
 }
 
 func TestLftpMirror(t *testing.T) {
-	lftp := needTool(t, "lftp")
+	lftp := testnet.RequireTool(t, "lftp")
 	e := newEnv(t, nil)
 	local := t.TempDir() + "/tree"
 	for i := 0; i < 1000; i++ {

@@ -259,9 +259,9 @@ func TestTapLinkE2E(t *testing.T) {
 }
 
 // TestUserLinkE2E needs no privileges: host ports on 127.0.0.1 reach the
-// stack, and the stack's connections to the gateway reach the host's
-// loopback (an active-mode FTP data connection to 10.0.2.2 arrives at a
-// listener on the host).
+// stack with each client's own address and port (in the trace, in QUERY
+// CONNECTIONS), an active-mode FTP data connection reaches the client on
+// the host, and PORT to the gateway is a foreign address like any other.
 func TestUserLinkE2E(t *testing.T) {
 	testnet.RequireTool(t, "curl")
 	testnet.RequireTool(t, "python3")

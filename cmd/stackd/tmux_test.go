@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ipnstack/internal/testnet"
 )
 
 // tmux drives a program on a real terminal: send-keys to type,
@@ -19,12 +21,7 @@ type tmux struct {
 
 func newTmux(t *testing.T) *tmux {
 	t.Helper()
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("tmux is not installed; .ci/run installs it")
-		}
-		t.Skip("tmux not installed")
-	}
+	testnet.RequireTool(t, "tmux")
 	x := &tmux{t: t, server: fmt.Sprintf("ipnstack-test-%d-%d", os.Getpid(), time.Now().UnixNano())}
 	t.Cleanup(func() {
 		exec.Command("tmux", "-L", x.server, "kill-server").Run()

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"ipnstack/internal/testnet"
 )
 
 // The real Debian client, inetutils telnet, driven on a real terminal by
@@ -19,27 +21,8 @@ import (
 // telnetClient finds the inetutils client and tmux, or skips (fails under CI).
 func telnetClient(t *testing.T) string {
 	t.Helper()
-	var missing []string
-	if _, err := exec.LookPath("tmux"); err != nil {
-		missing = append(missing, "tmux")
-	}
-	client := ""
-	for _, name := range []string{"inetutils-telnet", "telnet"} {
-		if p, err := exec.LookPath(name); err == nil {
-			client = p
-			break
-		}
-	}
-	if client == "" {
-		missing = append(missing, "inetutils-telnet")
-	}
-	if len(missing) > 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s not installed (apt-get install -y inetutils-telnet tmux)", strings.Join(missing, ", "))
-		}
-		t.Skipf("%s not installed", strings.Join(missing, ", "))
-	}
-	return client
+	testnet.RequireTool(t, "tmux")
+	return testnet.RequireTool(t, "inetutils-telnet", "telnet")
 }
 
 // testServer serves the script below on 127.0.0.1 with opts until the test

@@ -30,21 +30,36 @@ func RequireRoot(t testing.TB) {
 	if os.Getenv("CI") != "" {
 		t.Fatal("this test needs root (network namespaces, veth, TAP, raw sockets) and CI is set")
 	}
-	t.Skip("needs root")
+	skip(t, "needs root")
 }
 
-// RequireTool skips (or in CI fails) when a program is missing.
-func RequireTool(t testing.TB, name string) string {
+// RequireTool finds a program by any of its names, or skips the test (fails
+// it when CI is set, where scripts/test.sh has installed every program).
+func RequireTool(t testing.TB, names ...string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
+	for _, name := range names {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
 	}
 	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is not installed; .ci/run installs it", name)
+		t.Fatalf("%s is not installed; scripts/test.sh installs it", names[0])
 	}
-	t.Skipf("%s not installed", name)
+	skip(t, names[0]+" not installed")
 	return ""
+}
+
+// skip skips the test, and notes it in the file IPN_SKIPLOG names (set by
+// scripts/test.sh, which lists them at the end).
+func skip(t testing.TB, why string) {
+	t.Helper()
+	if p := os.Getenv("IPN_SKIPLOG"); p != "" {
+		if f, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o600); err == nil {
+			fmt.Fprintf(f, "%s: %s\n", t.Name(), why)
+			f.Close()
+		}
+	}
+	t.Skip(why)
 }
 
 func run(t testing.TB, args ...string) {

@@ -76,14 +76,11 @@ type daemon struct {
 	err    error
 }
 
-// defaultDeck, among startDaemon's arguments, runs the built-in deck (with
-// its USER link on host ports 2121 and 30000-30019); otherwise the daemon
-// runs a deck of one PORTRANGE, so that parallel tests share no host port.
-const builtinDeck = "(built-in deck)"
-
 // startDaemon starts stackd on a socket of its own, with a data directory
 // of its own, and waits until it accepts consoles. stdin is /dev/null: the
-// daemon must not end on its EOF.
+// daemon must not end on its EOF. Without --deck among args it runs a deck
+// of one PORTRANGE, so that tests share no host port (the built-in deck is
+// startBuiltinDeck's, on free ports).
 func startDaemon(t *testing.T, args ...string) *daemon {
 	t.Helper()
 	return startDaemonIn(t, "", args...)
@@ -96,18 +93,14 @@ func startDaemonIn(t *testing.T, ns string, args ...string) *daemon {
 	dir := t.TempDir()
 	d := &daemon{socket: filepath.Join(dir, "console.sock"), dir: dir, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	full := []string{"--socket", d.socket, "--data", filepath.Join(dir, "data")}
-	custom, deflt := false, false
+	custom := false
 	for _, a := range args {
-		switch a {
-		case "--deck":
+		if a == "--deck" {
 			custom = true
-		case builtinDeck:
-			deflt = true
-			continue
 		}
 		full = append(full, a)
 	}
-	if !custom && !deflt {
+	if !custom {
 		deck := filepath.Join(dir, "test.deck")
 		os.WriteFile(deck, []byte("PORTRANGE LOW=32768,HIGH=65535\n"), 0o644)
 		full = append(full, "--deck", deck)

@@ -18,16 +18,16 @@ import (
 // decks, and stock clients (curl, lftp, Python's ftplib) on the host through
 // a USER link, or in a network namespace through a RAW link.
 
-// TestFTPBuiltinDeck: the stack as it comes, on its built-in deck (the only
-// test that uses it, with its fixed host ports 2121 and 30000-30019).
+// TestFTPBuiltinDeck: the stack as it comes, on its built-in deck (its host
+// ports moved to free ones, so that the README's stackd may run meanwhile).
 func TestFTPBuiltinDeck(t *testing.T) {
 	curl := testnet.RequireTool(t, "curl")
-	d := startDaemon(t, builtinDeck)
+	d, port, _ := startBuiltinDeck(t)
 	if !strings.Contains(d.stdout.String(), "IPN201I Deck 'IPINIT' processed") {
 		t.Fatalf("the built-in deck failed:\n%s", d.stdout)
 	}
 	pub := filepath.Join(d.dir, "data", "pub")
-	s := &ftpSite{d: d, id: "FTP01", host: "127.0.0.1", port: 2121, user: "IPNUSER", pass: "IPNUSER", pub: pub}
+	s := &ftpSite{d: d, id: "FTP01", host: "127.0.0.1", port: port, user: "IPNUSER", pass: "IPNUSER", pub: pub}
 	run := func(args ...string) string {
 		t.Helper()
 		return s.mustClient(t, 40*time.Second, curl, append([]string{"-sS", "--max-time", "30"}, args...)...)
@@ -39,6 +39,10 @@ func TestFTPBuiltinDeck(t *testing.T) {
 	}
 	if got := run(s.url("/PUB/README.txt")); got != string(want) || len(want) == 0 {
 		t.Fatalf("README.txt: got %q, want %q", got, want)
+	}
+	// Active mode from a stock client: its PORT names its own address.
+	if got := run("-P", "-", "--disable-eprt", s.url("/PUB/README.txt")); got != string(want) {
+		t.Fatalf("README.txt in active mode: got %q", got)
 	}
 	// Upload, then list.
 	src := filepath.Join(t.TempDir(), "up.bin")

@@ -55,6 +55,47 @@ func hostPorts(t *testing.T, n int) int {
 	return 0
 }
 
+// The host ports the built-in deck forwards, as cmd/stackd/default.deck
+// has them.
+const (
+	builtinFTPPort  = 2121
+	builtinDataLow  = 30000
+	builtinDataHigh = 30019
+)
+
+// builtinDeckOn is the built-in deck's text with its host ports moved to
+// free ones (ftp, and data to data+19, the same in the stack, as its
+// passive replies name them): a test must not need the ports that the
+// README's stackd, running on the same machine, holds. It fails the test
+// if the deck no longer has the ports where this expects them.
+func builtinDeckOn(t *testing.T, ftp, data int) string {
+	t.Helper()
+	deck := defaultDeck
+	for _, r := range []struct{ old, new string }{
+		{fmt.Sprintf("FORWARD=(%d:21,%d-%d)", builtinFTPPort, builtinDataLow, builtinDataHigh), fmt.Sprintf("FORWARD=(%d:21,%d-%d)", ftp, data, data+19)},
+		{fmt.Sprintf("DATAPORTS=(%d,%d)", builtinDataLow, builtinDataHigh), fmt.Sprintf("DATAPORTS=(%d,%d)", data, data+19)},
+	} {
+		if strings.Count(deck, r.old) != 1 {
+			t.Fatalf("the built-in deck has not one %s:\n%s", r.old, defaultDeck)
+		}
+		deck = strings.Replace(deck, r.old, r.new, 1)
+	}
+	return deck
+}
+
+// startBuiltinDeck starts stackd on the built-in deck with its host ports
+// moved to free ones; it gives the FTP port and the first data port.
+func startBuiltinDeck(t *testing.T) (d *daemon, ftp, data int) {
+	t.Helper()
+	base := hostPorts(t, 21)
+	path := filepath.Join(t.TempDir(), "IPINIT")
+	if err := os.WriteFile(path, []byte(builtinDeckOn(t, base, base+1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d = startDaemon(t, "--deck", path)
+	return d, base, base + 1
+}
+
 // startDeck starts stackd on a deck of its own (written in a temporary
 // directory) and fails the test unless every statement succeeded.
 func startDeck(t *testing.T, deck string) *daemon {

@@ -175,18 +175,23 @@ func MaskSecrets(line string) string {
 }
 
 // secretValues are the secret values of a line as written, and without
-// their quotes, for masking them in replies.
+// their quotes, for masking them in replies. A value that the masked line
+// shows anyway (a password equal to the user id) is not one: masking it
+// would hide the id in every reply and protect nothing.
 func secretValues(line string) []string {
+	masked := MaskSecrets(line)
 	var out []string
+	add := func(v string) {
+		if v != "" && !strings.Contains(masked, v) {
+			out = append(out, v)
+		}
+	}
 	for _, s := range findSecrets(line) {
 		v := line[s[0]:s[1]]
-		out = append(out, v)
+		add(v)
 		if v[0] == '\'' || v[0] == '"' {
 			inner := strings.TrimSuffix(v[1:], v[:1])
-			inner = strings.ReplaceAll(inner, v[:1]+v[:1], v[:1])
-			if inner != "" {
-				out = append(out, inner)
-			}
+			add(strings.ReplaceAll(inner, v[:1]+v[:1], v[:1]))
 		}
 	}
 	return out

@@ -167,3 +167,15 @@ func TestHistoryMasksSecrets(t *testing.T) {
 		t.Fatalf("history:\n%s", b)
 	}
 }
+
+// TestSecretEqualToID: a password equal to the user id does not hide the id
+// (the echo shows it anyway); the password's own place is masked.
+func TestSecretEqualToID(t *testing.T) {
+	var out []string
+	s := &Session{Table: Commands, Console: ConsoleInfo{Auth: AuthFull},
+		Out: OutFunc(func(m msgcat.Msg) { out = append(out, m.String()) })}
+	s.Do(context.Background(), "DEFINE USER ID=IPNUSER,PASSWORD=IPNUSER,CONSOLE=YES")
+	if out[0] != "IPN237I DEFINE USER ID=IPNUSER,PASSWORD=********,CONSOLE=YES" {
+		t.Fatalf("%q", out)
+	}
+}

@@ -132,7 +132,7 @@ func (t *Table) resolveName(verb string, ops []grammar.Operand) (*Spec, []msgcat
 	case len(m.tooShort) > 1:
 		return nil, []msgcat.Msg{msgcat.New("IPN304E", verb, joinNames(t.verbs, m.tooShort))}, 0
 	default:
-		return nil, []msgcat.Msg{msgcat.New("IPN303E", verb)}, 0
+		return nil, perhaps([]msgcat.Msg{msgcat.New("IPN303E", verb)}, verb, t.verbs, ""), 0
 	}
 	rows := t.byVerb[strings.ToUpper(v)]
 	if rows[0].Object == "" {
@@ -160,7 +160,18 @@ func (t *Table) resolveName(verb string, ops []grammar.Operand) (*Spec, []msgcat
 	case len(om.tooShort) > 1:
 		return nil, []msgcat.Msg{msgcat.New("IPN304E", strings.ToUpper(v)+" "+obj, joinNames(prefixAll(strings.ToUpper(v)+" ", objs), om.tooShort))}, 0
 	}
-	return nil, []msgcat.Msg{msgcat.New("IPN307E", obj, strings.ToUpper(v), strings.Join(upperAll(objs), ", "))}, 0
+	return nil, perhaps([]msgcat.Msg{msgcat.New("IPN307E", obj, strings.ToUpper(v), strings.Join(upperAll(objs), ", "))},
+		obj, objs, strings.ToUpper(v)+" "), 0
+}
+
+// perhaps adds IPN321I to an error about a name that was typed, naming
+// the nearest ones (with prefix before each) when one is close.
+func perhaps(msgs []msgcat.Msg, typed string, names []string, prefix string) []msgcat.Msg {
+	near := nearest(typed, names)
+	if len(near) == 0 {
+		return msgs
+	}
+	return append(msgs, msgcat.New("IPN321I", strings.Join(prefixAll(prefix, near), " or ")))
 }
 
 func resolveOperands(t *Table, spec *Spec, ops []grammar.Operand) (Args, []msgcat.Msg) {
@@ -220,7 +231,7 @@ func resolveOperands(t *Table, spec *Spec, ops []grammar.Operand) (Args, []msgca
 			errs = append(errs, msgcat.New("IPN310E", strings.ToUpper(op.Key.Text), cmd))
 			continue
 		default:
-			errs = append(errs, msgcat.New("IPN308E", op.Key.Text, cmd))
+			errs = perhaps(append(errs, msgcat.New("IPN308E", op.Key.Text, cmd)), op.Key.Text, keys, "")
 			continue
 		}
 		o := spec.Operands[i]

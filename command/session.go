@@ -101,7 +101,11 @@ func (s *Session) Do(ctx context.Context, line string) int {
 		return out.rc
 	}
 	if spec.Auth > s.Console.Auth {
-		out.Say(msgcat.New("IPN320E", spec.Key(), s.Console.ID))
+		who := "the console"
+		if s.Console.Operator != "" {
+			who = "operator " + s.Console.Operator
+		}
+		out.Say(msgcat.New("IPN320E", spec.Key(), s.Console.ID, who))
 		return out.rc
 	}
 	req := &Request{Spec: spec, Args: args, Line: line, Console: s.Console}

@@ -114,8 +114,10 @@ func deck(socket string, in io.Reader, out io.Writer) int {
 					}
 				}
 				if left > 0 {
-					print(msgcat.New("IPN222W", left).String())
-					worst = max(worst, 4)
+					// The deck did not run to its end: as a lost
+					// connection, whatever the stack said before.
+					print(msgcat.New("IPN222S", left).String())
+					return rcUnreachable
 				}
 				return worst
 			}

@@ -114,6 +114,12 @@ func prepareDataDir(dir string) error {
 	return nil
 }
 
+// isTerminal says whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
 	if err != nil {
@@ -123,7 +129,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "stackd:", err)
 		return exitUsage
 	}
-	interactive := o.console == "on" || o.console == "auto" && term.IsTerminal(int(stdin.Fd()))
+	// auto: a terminal console only when both ends are a terminal; with
+	// stdout in a file or a pipe, the stack runs as a daemon and writes
+	// plain lines there, no terminal escape codes.
+	interactive := o.console == "on" || o.console == "auto" && term.IsTerminal(int(stdin.Fd())) && isTerminal(stdout)
 	say := func(w io.Writer, m msgcat.Msg) { fmt.Fprintln(w, m.String()) }
 
 	// The deck is read before anything starts, so a bad --deck changes nothing.

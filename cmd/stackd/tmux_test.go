@@ -150,3 +150,31 @@ func TestTerminalConsole(t *testing.T) {
 		t.Errorf("with the terminal as console the daemon log goes beside the socket: %v", err)
 	}
 }
+
+// TestTerminalStdoutRedirected: started from a terminal with stdout in a
+// file, stackd runs as a daemon: the file has its plain lines, no prompt
+// and no terminal escape codes.
+func TestTerminalStdoutRedirected(t *testing.T) {
+	x := newTmux(t)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "console.sock")
+	deck := filepath.Join(dir, "test.deck")
+	out := filepath.Join(dir, "out.txt")
+	os.WriteFile(deck, []byte("PORTRANGE LOW=32768,HIGH=65535\n"), 0o644)
+	x.start("s", nil, fmt.Sprintf("%s --socket %s --data %s --deck %s > %s; echo STACKD-RC=$?; sleep 30",
+		stackdBin, sock, filepath.Join(dir, "data"), deck, out))
+	if !waitFor(10*time.Second, func() bool { b, _ := os.ReadFile(out); return strings.Contains(string(b), "IPN213I") }) {
+		t.Fatalf("stackd did not start:\n%s", x.screen("s"))
+	}
+	if o, rc := console(t, sock, "SHUTDOWN\n"); rc != 0 {
+		t.Fatalf("SHUTDOWN: %d %s", rc, o)
+	}
+	x.waitScreen("s", "STACKD-RC=0")
+	b, _ := os.ReadFile(out)
+	if strings.ContainsAny(string(b), "\x1b\r") || strings.Contains(string(b), "==>") {
+		t.Fatalf("escape codes or a prompt in the redirected output:\n%q", b)
+	}
+	if !strings.Contains(string(b), "IPN211I TCP/IP stack is shutting down (SHUTDOWN from L") || !strings.Contains(string(b), "IPN212I TCP/IP stack ended") {
+		t.Fatalf("the output lacks the daemon's lines:\n%q", b)
+	}
+}

@@ -101,7 +101,7 @@ var portRows = []Spec{
 			{Key: "PORT", Type: portType, Help: "only connections with this local or foreign port"},
 			{Key: "STATE", Type: Enum{Values: ConnectionStates}, Help: "only connections in this state"},
 			{Key: "OWNER", Type: Name{Max: 8}, Help: "only connections of this owner (an FTPD id, CONSOLE, ...)"},
-			{Key: "MAX", Type: Int{Min: 1, Max: 1000000}, Help: "show at most this many connections"},
+			{Key: "MAX", Type: Int{Min: 1, Max: 1000000}, Default: "50", Help: "show at most this many connections (the rest are counted)"},
 		},
 		Example: "QUERY CONNECTIONS,PORT=21",
 		Auth:    AuthQuery,

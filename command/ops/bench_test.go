@@ -154,7 +154,7 @@ func BenchmarkQueryConnections10k(b *testing.B) {
 	}()
 	defer close(stop)
 	req := &command.Request{Spec: command.Commands.Spec("QUERY CONNECTIONS")}
-	st, _ := grammar.Parse("QUERY CONNECTIONS")
+	st, _ := grammar.Parse("QUERY CONNECTIONS,MAX=20000") // every entry shown, as before the default MAX=50
 	_, req.Args, _ = command.Commands.Resolve(st)
 	var lines int
 	out := command.OutFunc(func(m msgcat.Msg) { _ = m.String(); lines++ })
@@ -164,9 +164,44 @@ func BenchmarkQueryConnections10k(b *testing.B) {
 		sys.queryConnections(context.Background(), req, out)
 	}
 	b.StopTimer()
-	if lines != 2*10001+2 {
+	if lines != 2*10001+3 {
 		b.Fatalf("%d lines", lines)
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/query")
 	b.ReportMetric(float64(moved.Load())/b.Elapsed().Seconds()/1e6, "MB/s-transfer")
+}
+
+// TestQueryConnectionsDefaultMax: without MAX= the display stops at 50
+// connections, says how many more there are and how to see them, and the
+// count by state comes last.
+func TestQueryConnectionsDefaultMax(t *testing.T) {
+	sys := newTestSystem(t)
+	lo := netip.MustParseAddr("127.0.0.1")
+	ln, err := sys.Conns.Listen("T", netip.AddrPortFrom(lo, 7002))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for i := 0; i < 30; i++ {
+		c, err := sys.Conns.Dial(context.Background(), "T", netip.Addr{}, netip.AddrPortFrom(lo, 7002))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		a, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+	}
+	st, _ := grammar.Parse("QUERY CONNECTIONS")
+	req := &command.Request{Spec: command.Commands.Spec("QUERY CONNECTIONS")}
+	_, req.Args, _ = command.Commands.Resolve(st)
+	var lines []string
+	sys.queryConnections(context.Background(), req, command.OutFunc(func(m msgcat.Msg) { lines = append(lines, m.String()) }))
+	n := len(lines)
+	if n != 1+2*50+3 || !strings.HasPrefix(lines[n-3], "IPN143I Display truncated at MAX=50: 11 more connections not shown") ||
+		lines[n-2] != "IPN142I 50 of 61 connections displayed" || lines[n-1] != "IPN147I By state: LISTEN 1, ESTABLISHED 60" {
+		t.Fatalf("%d lines, ending:\n%s", n, strings.Join(lines[max(0, n-3):], "\n"))
+	}
 }

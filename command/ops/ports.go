@@ -2,6 +2,8 @@ package ops
 
 import (
 	"context"
+	"strconv"
+	"strings"
 
 	"ipnstack/command"
 	"ipnstack/conn"
@@ -75,10 +77,7 @@ func (s *System) queryConnections(_ context.Context, req *command.Request, out c
 	a := req.Args
 	f := conn.Filter{Addr: a.Addr("IPADDR"), Port: uint16(a.Int("PORT")), State: a.Str("STATE"), Owner: a.Str("OWNER")}
 	match := s.Conns.Snapshot(f)
-	shown := len(match)
-	if a.Has("MAX") && int64(shown) > a.Int("MAX") {
-		shown = int(a.Int("MAX"))
-	}
+	shown := min(len(match), int(a.Int("MAX")))
 	out.Say(msgcat.New("IPN140I"))
 	for _, c := range match[:shown] {
 		out.Say(msgcat.New("IPN141I", c.IDText, c.State, c.LocalText, c.ForeignText, c.Owner))
@@ -88,6 +87,26 @@ func (s *System) queryConnections(_ context.Context, req *command.Request, out c
 		out.Say(msgcat.New("IPN143I", shown, len(match)-shown))
 	}
 	out.Say(msgcat.New("IPN142I", shown, len(match)))
+	out.Say(msgcat.New("IPN147I", byState(match)))
+}
+
+// byState counts connections by TCP state, in the order of the states'
+// list: "ESTABLISHED 3, TIME_WAIT 12" ("none" for none).
+func byState(cs []conn.Info) string {
+	n := map[string]int{}
+	for _, c := range cs {
+		n[c.State]++
+	}
+	var parts []string
+	for _, st := range command.ConnectionStates {
+		if n[st] > 0 {
+			parts = append(parts, st+" "+strconv.Itoa(n[st]))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (s *System) disconnect(_ context.Context, req *command.Request, out command.Out) {

@@ -21,6 +21,7 @@ import (
 	"go.uber.org/zap"
 
 	"ipnstack/internal/guard"
+	"ipnstack/internal/testnet"
 	"ipnstack/msgcat"
 )
 
@@ -293,12 +294,7 @@ func TestAnonymousAndUserRoot(t *testing.T) {
 // TestDiskFull fills a small tmpfs: STOR gets 452, the previous file stays,
 // no temporary file is left, and the session goes on.
 func TestDiskFull(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("needs root to mount a tmpfs (CI is set)")
-		}
-		t.Skip("needs root to mount a tmpfs")
-	}
+	testnet.RequireRoot(t) // to mount a tmpfs
 	e := newEnv(t, nil)
 	dir := filepath.Join(t.TempDir(), "small")
 	must(t, os.Mkdir(dir, 0o755))

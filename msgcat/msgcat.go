@@ -3,8 +3,11 @@
 //
 // An id is "IPN", three digits and a severity letter (I, W, E, A or S). The
 // text is a template whose inserts are typed: {low:num} prints an integer with
-// thousands separators (32,768), {name:q} a string in apostrophes, {x:text} a
-// string as it is, {t:time} a timestamp and {d:dur} a duration. A width,
+// thousands separators (32,768), {n:count:link/links} an integer so and the
+// noun that agrees with it ("1 link", "2 links"), {id:id} an identifier
+// number without separators (a connection or session id), {name:q} a string
+// in apostrophes, {x:text} a string as it is, {t:time} a timestamp and
+// {d:dur} a duration. A width,
 // {id:text:8}, pads the insert with blanks to that many characters, for the
 // columns of a display. Each entry
 // also carries the explanation, the system action and the operator action
@@ -103,9 +106,12 @@ func (e *Entry) Number() int {
 func (e *Entry) Template() string {
 	var b strings.Builder
 	for _, s := range e.segs {
-		if s.kind == kLiteral {
+		switch s.kind {
+		case kLiteral:
 			b.WriteString(s.lit)
-		} else {
+		case kCount:
+			b.WriteString("<" + s.name + "> " + s.nouns[1])
+		default:
 			b.WriteString("<" + s.name + ">")
 		}
 	}
@@ -138,15 +144,18 @@ const (
 	kQuoted
 	kTime
 	kDur
+	kCount
+	kID
 )
 
-var kindNames = map[kind]string{kNum: "num", kText: "text", kQuoted: "q", kTime: "time", kDur: "dur"}
+var kindNames = map[kind]string{kNum: "num", kText: "text", kQuoted: "q", kTime: "time", kDur: "dur", kCount: "count", kID: "id"}
 
 type segment struct {
 	kind  kind
 	lit   string
 	name  string
-	width int // pad to this many characters (0: none)
+	width int       // pad to this many characters (0: none)
+	nouns [2]string // kCount: the noun for one, and for any other number
 }
 
 // Msg is one message to be said: an id and the values of its inserts.
@@ -215,6 +224,16 @@ func (m Msg) AppendTo(b *strings.Builder) {
 			writeTime(b, m.Args[i])
 		case kDur:
 			writeDur(b, m.Args[i])
+		case kCount:
+			writeNum(b, m.Args[i])
+			b.WriteByte(' ')
+			if isOne(m.Args[i]) {
+				b.WriteString(s.nouns[0])
+			} else {
+				b.WriteString(s.nouns[1])
+			}
+		case kID:
+			fmt.Fprint(b, m.Args[i])
 		}
 		for n := b.Len() - start; n < s.width; n++ {
 			b.WriteByte(' ')
@@ -292,7 +311,14 @@ func parseTemplate(t string) ([]segment, error) {
 			return segs, fmt.Errorf("insert %q has no kind", t[i:i+j+1])
 		}
 		width := 0
-		if k, w, hasWidth := strings.Cut(kindName, ":"); hasWidth {
+		var nouns [2]string
+		if k, w, hasWidth := strings.Cut(kindName, ":"); k == "count" {
+			one, other, ok := strings.Cut(w, "/")
+			if !hasWidth || !ok || one == "" || other == "" {
+				return segs, fmt.Errorf("insert %q needs its nouns, as count:link/links", t[i:i+j+1])
+			}
+			kindName, nouns = k, [2]string{one, other}
+		} else if hasWidth {
 			n, err := strconv.Atoi(w)
 			if err != nil || n < 1 || n > 80 {
 				return segs, fmt.Errorf("insert %q has a bad width", t[i:i+j+1])
@@ -308,10 +334,29 @@ func parseTemplate(t string) ([]segment, error) {
 		if k < 0 {
 			return segs, fmt.Errorf("insert %q has unknown kind %q", name, kindName)
 		}
-		segs = append(segs, segment{kind: k, name: name, width: width})
+		segs = append(segs, segment{kind: k, name: name, width: width, nouns: nouns})
 		t = t[i+j+1:]
 	}
 	return segs, nil
+}
+
+// isOne says whether a count insert is 1 (the noun is then singular).
+func isOne(v any) bool {
+	switch n := v.(type) {
+	case int:
+		return n == 1
+	case int64:
+		return n == 1
+	case uint64:
+		return n == 1
+	case uint16:
+		return n == 1
+	case uint32:
+		return n == 1
+	case int32:
+		return n == 1
+	}
+	return false
 }
 
 // FormatNum prints an integer with thousands separators: 32768 -> "32,768".

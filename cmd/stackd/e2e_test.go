@@ -349,7 +349,7 @@ func TestHardcopyAndLog(t *testing.T) {
 	}
 	for _, want := range []string{
 		"IPINIT   > IPN237I PORTRANGE LOW=32768,HIGH=65535",
-		"IPINIT   > IPN201I Deck 'test.deck' processed: 1 statements, return code 0",
+		"IPINIT   > IPN201I Deck 'test.deck' processed: 1 statement, return code 0",
 		"L001     < * a comment",
 		"L001     < portrange low=40000",
 		"L001     > IPN237I portrange low=40000",

@@ -319,7 +319,7 @@ DEFINE FTPD ID=FTPX,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1
 	if !waitFor(20*time.Second, func() bool { return strings.Contains(out.String(), "SENDING") && len(temps()) == 1 }) {
 		t.Fatalf("the upload did not start (temporary files %v):\n%s", temps(), out)
 	}
-	if q := s.console(t, "DELETE FTPD ID=FTPX\n"); !strings.Contains(q, "IPN441I FTP daemon FTPX deleted; 1 sessions ended") {
+	if q := s.console(t, "DELETE FTPD ID=FTPX\n"); !strings.Contains(q, "IPN441I FTP daemon FTPX deleted; 1 session ended") {
 		t.Fatalf("DELETE FTPD:\n%s", q)
 	}
 	c.wait(t, 40*time.Second)

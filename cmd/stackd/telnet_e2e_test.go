@@ -126,7 +126,7 @@ func TestTelnetConsole(t *testing.T) {
 	if want := fmt.Sprintf("IPN517I Listener TELNET on HOST 127.0.0.1:%d, idle timeout 00:15:00", port); !strings.Contains(out, want) {
 		t.Fatalf("no %q:\n%s", want, out)
 	}
-	if !strings.Contains(out, "IPN518I 3 consoles and 1 listeners displayed") { // SYSLST, this L00n and T001
+	if !strings.Contains(out, "IPN518I 3 consoles and 1 listener displayed") { // SYSLST, this L00n and T001
 		t.Fatalf("QUERY CONSOLES count:\n%s", out)
 	}
 
@@ -247,7 +247,7 @@ func TestTelnetStackListener(t *testing.T) {
 
 	// DELETE CONSOLE ends the listener's consoles.
 	out, rc := console(t, d.socket, "DELETE CONSOLE ID=TNSTACK\n")
-	if rc != 0 || !strings.Contains(out, "IPN511I Console listener TNSTACK deleted; 1 consoles ended") {
+	if rc != 0 || !strings.Contains(out, "IPN511I Console listener TNSTACK deleted; 1 console ended") {
 		t.Fatalf("DELETE CONSOLE: rc %d\n%s", rc, out)
 	}
 	x.waitScreen("tn", "IPN218I Console session ended by the stack")

@@ -56,6 +56,10 @@ func Help(t *Table, req *Request, out Out) {
 	out.Say(msgcat.New("IPN240E", topic))
 }
 
+// ConsoleWidth is the width HELP wraps its lines to: an operator console's
+// 80 columns.
+const ConsoleWidth = 80
+
 func helpList(t *Table, specs []*Spec, out Out) {
 	specs = sortedSpecs(specs)
 	out.Say(msgcat.New("IPN230I"))
@@ -66,29 +70,111 @@ func helpList(t *Table, specs []*Spec, out Out) {
 		}
 	}
 	for _, s := range specs {
-		out.Say(msgcat.New("IPN231I", pad(s.Name(), width), s.Summary))
+		sayWrapped(out, "IPN231I", []any{pad(s.Name(), width)}, s.Summary)
 	}
 }
 
 func helpCommand(s *Spec, out Out) {
-	out.Say(msgcat.New("IPN232I", s.Syntax()))
-	out.Say(msgcat.New("IPN233I", s.Summary))
-	for _, h := range s.Help {
-		out.Say(msgcat.New("IPN233I", h))
+	sayWrapped(out, "IPN232I", nil, s.Syntax())
+	sayWrapped(out, "IPN233I", nil, s.Summary)
+	if len(s.Help) > 0 {
+		// The table's help lines are one paragraph, wrapped anew.
+		sayWrapped(out, "IPN233I", nil, strings.Join(s.Help, " "))
 	}
 	lines := operandLines(s)
 	width := 0
 	for _, l := range lines {
-		if n := len(l[0]); n > width {
+		if n := len(l[0]); n > width && n <= maxLabel {
 			width = n
 		}
 	}
 	for _, l := range lines {
-		out.Say(msgcat.New("IPN234I", pad(l[0], width), l[1]))
+		if len(l[0]) > width {
+			// A long label has its own line(s); its help goes below it.
+			sayWrapped(out, "IPN234I", []any{""}, l[0])
+			sayWrapped(out, "IPN234I", []any{pad("", width)}, l[1])
+			continue
+		}
+		sayWrapped(out, "IPN234I", []any{pad(l[0], width)}, l[1])
 	}
 	if s.Example != "" {
-		out.Say(msgcat.New("IPN229I", s.Example))
+		sayWrapped(out, "IPN229I", nil, s.Example)
 	}
+}
+
+// maxLabel is the widest operand label HELP puts beside its help text; a
+// longer one goes on a line of its own.
+const maxLabel = 24
+
+// helpMsg makes the help messages sayWrapped says (the catalogue's lint
+// wants every id a literal at its call).
+var helpMsg = map[string]func(...any) msgcat.Msg{
+	"IPN229I": func(a ...any) msgcat.Msg { return msgcat.New("IPN229I", a...) },
+	"IPN231I": func(a ...any) msgcat.Msg { return msgcat.New("IPN231I", a...) },
+	"IPN232I": func(a ...any) msgcat.Msg { return msgcat.New("IPN232I", a...) },
+	"IPN233I": func(a ...any) msgcat.Msg { return msgcat.New("IPN233I", a...) },
+	"IPN234I": func(a ...any) msgcat.Msg { return msgcat.New("IPN234I", a...) },
+	"IPN235I": func(a ...any) msgcat.Msg { return msgcat.New("IPN235I", a...) },
+	"IPN236I": func(a ...any) msgcat.Msg { return msgcat.New("IPN236I", a...) },
+	"IPN238I": func(a ...any) msgcat.Msg { return msgcat.New("IPN238I", a...) },
+	"IPN239I": func(a ...any) msgcat.Msg { return msgcat.New("IPN239I", a...) },
+}
+
+// ownContinuation lists the help messages whose further lines are the same
+// message with its leading inserts blank (their text has no label of its
+// own); the others continue as IPN233I lines.
+var ownContinuation = map[string]bool{"IPN231I": true, "IPN233I": true, "IPN234I": true}
+
+// sayWrapped says a help message whose last insert is running text, wrapped
+// to ConsoleWidth at blanks (and after commas and bars, for syntax), each further
+// line indented to where the text starts: a hanging indent under the
+// keyword or label. A single word longer than the room stands alone.
+func sayWrapped(out Out, id string, lead []any, text string) {
+	say := helpMsg[id]
+	first := say(append(append([]any{}, lead...), "")...).String()
+	indent := len(first)
+	lines := wrapText(text, max(ConsoleWidth-indent, 20))
+	out.Say(say(append(append([]any{}, lead...), lines[0])...))
+	for _, l := range lines[1:] {
+		if ownContinuation[id] {
+			blank := make([]any, len(lead))
+			for i, a := range lead {
+				blank[i] = strings.Repeat(" ", len(a.(string)))
+			}
+			out.Say(say(append(blank, l)...))
+			continue
+		}
+		out.Say(msgcat.New("IPN233I", strings.Repeat(" ", indent-len("IPN233I "))+l))
+	}
+}
+
+// wrapText splits text into lines of at most n bytes, breaking at a blank
+// or after a comma or a bar; the blanks at a break are dropped.
+func wrapText(text string, n int) []string {
+	var lines []string
+	for len(text) > n {
+		cut := -1
+		for i := n; i > 0; i-- {
+			if text[i] == ' ' {
+				cut = i
+				break
+			}
+			if text[i-1] == ',' || text[i-1] == '|' {
+				cut = i
+				break
+			}
+		}
+		if cut <= 0 { // one long word: up to its end
+			cut = strings.IndexAny(text[n:], " ,|")
+			if cut < 0 {
+				break
+			}
+			cut += n + 1
+		}
+		lines = append(lines, strings.TrimRight(text[:cut], " "))
+		text = strings.TrimLeft(text[cut:], " ")
+	}
+	return append(lines, text)
 }
 
 // operandLines gives, for each operand of a command, its label as typed
@@ -153,10 +239,10 @@ func findMessage(id string) *msgcat.Entry {
 }
 
 func helpMessage(e *msgcat.Entry, out Out) {
-	out.Say(msgcat.New("IPN235I", e.ID, e.Severity().Name(), e.Template()))
-	out.Say(msgcat.New("IPN236I", e.Explain))
-	out.Say(msgcat.New("IPN238I", e.System))
-	out.Say(msgcat.New("IPN239I", e.Operator))
+	sayWrapped(out, "IPN235I", []any{e.ID, e.Severity().Name()}, e.Template())
+	sayWrapped(out, "IPN236I", nil, e.Explain)
+	sayWrapped(out, "IPN238I", nil, e.System)
+	sayWrapped(out, "IPN239I", nil, e.Operator)
 }
 
 // sortedSpecs gives the rows in alphabetical order of their names.

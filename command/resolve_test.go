@@ -1,8 +1,10 @@
 package command
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"ipnstack/grammar"
 	"ipnstack/msgcat"
@@ -220,14 +222,22 @@ func TestHelp(t *testing.T) {
 	if got := run("HELP Q CON"); len(got) < 2 || !strings.HasPrefix(got[1], "IPN232I Syntax: Query CONnections") {
 		t.Errorf("HELP Q CON: %q", got)
 	}
-	if got := run("help ipn127"); len(got) != 5 || got[1] != "IPN235I IPN127I (informational): Port range changed to <low> <high>" {
+	if got := run("help ipn127"); len(got) != 8 || got[1] != "IPN235I IPN127I (informational): Port range changed to <low> <high>" ||
+		got[3] != "IPN233I              assignment." {
 		t.Errorf("help ipn127: %q", got)
 	}
 	if got := run("HELP IPN000I"); got[1] != "IPN240E No help for 'IPN000I': it is neither a command nor a message id" {
 		t.Errorf("HELP IPN000I: %q", got)
 	}
-	if got := run("HELP"); !strings.HasPrefix(got[1], "IPN230I") || len(got) != 2+len(Commands.Specs()) {
-		t.Errorf("HELP: %d lines", len(got))
+	got := run("HELP")
+	n := 0
+	for _, l := range got {
+		if strings.HasPrefix(l, "IPN231I ") && l[8] != ' ' {
+			n++ // a command's first line (a wrapped summary goes on under it)
+		}
+	}
+	if !strings.HasPrefix(got[1], "IPN230I") || n != len(Commands.Specs()) {
+		t.Errorf("HELP: %d commands of %d", n, len(Commands.Specs()))
 	}
 }
 
@@ -248,6 +258,53 @@ func TestMaskSecrets(t *testing.T) {
 	for _, k := range Commands.secretKeys() {
 		if MaskSecrets(k+"=x") != k+"=********" {
 			t.Errorf("secret keyword %s is not masked", k)
+		}
+	}
+}
+
+// TestHelpFitsTheConsole: every line of HELP, for the list, each command
+// and each message, fits 80 columns, and no word is split.
+func TestHelpFitsTheConsole(t *testing.T) {
+	topics := []string{""}
+	for _, s := range Commands.Specs() {
+		topics = append(topics, " "+s.Key())
+	}
+	for _, e := range msgcat.Entries() {
+		topics = append(topics, " "+e.ID)
+	}
+	for _, topic := range topics {
+		var out []string
+		s := &Session{Table: Commands, Console: ConsoleInfo{Auth: AuthFull}, Out: OutFunc(func(m msgcat.Msg) { out = append(out, m.String()) })}
+		s.Do(context.Background(), "HELP"+topic)
+		for _, l := range out[1:] {
+			if n := utf8.RuneCountInString(l); n > ConsoleWidth {
+				t.Errorf("HELP%s: a line of %d characters:\n%s", topic, n, l)
+			}
+		}
+	}
+}
+
+// TestWrapText: lines no longer than asked unless one word is, broken at
+// blanks or after commas and bars, and nothing lost or added.
+func TestWrapText(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		n    int
+	}{
+		{"the quick brown fox jumps over the lazy dog", 10},
+		{"DEFine FTPD ID=name,[PORT=port],[IPADDR=a.b.c.d],[COUNT=n],[TIMEOUT=n]", 20},
+		{"STATE=LISTEN|SYN_SENT|SYN_RCVD|ESTABLISHED|FIN_WAIT1", 15},
+		{"a averyveryveryverylongwordthatcannotbreak here", 10},
+		{"short", 20},
+	} {
+		lines := wrapText(c.text, c.n)
+		for _, l := range lines {
+			if len(l) > c.n && strings.ContainsAny(l, " ,|") {
+				t.Errorf("%q: line %q is longer than %d and could break", c.text, l, c.n)
+			}
+		}
+		if strings.ReplaceAll(strings.Join(lines, ""), " ", "") != strings.ReplaceAll(c.text, " ", "") {
+			t.Errorf("%q: lines %q lose or add text", c.text, lines)
 		}
 	}
 }

@@ -250,7 +250,7 @@ DEFINE FTPD ID=FTPP,PORT=2021,PASVADDR=127.0.0.1
 	// While the range is dry, the consoles show why: the daemon's ports are
 	// held, and the stack's connection table has the TIME_WAITs on them (the
 	// stack closed each download first), the newest less than a second old.
-	q = s.console(t, fmt.Sprintf("QUERY FTPDS ID=FTPS\nQUERY CONNECTIONS STATE=TIME_WAIT,PORT=%d\n", lo))
+	q = s.console(t, fmt.Sprintf("QUERY FTPDS ID=FTPS\nQUERY CONNECTIONS STATE=TIME_WAIT,PORT=%d,MAX=100000\n", lo))
 	if held := sayField(q, "IPN449I", "held"); held < 1 || !strings.Contains(q, "TIME_WAIT STRICT") {
 		t.Errorf("STRICT: QUERY FTPDS shows no port held:\n%s", q)
 	}

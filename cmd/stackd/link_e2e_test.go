@@ -69,7 +69,7 @@ var tupleLine = regexp.MustCompile(`IPN141I (\d+)\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+
 // connections parses QUERY CONNECTIONS into lines of "STATE LOCAL FOREIGN OWNER".
 func connections(t *testing.T, socket, filter string) []string {
 	t.Helper()
-	out := mustConsole(t, socket, "QUERY CONNECTIONS"+filter+"\n")
+	out := mustConsole(t, socket, "QUERY CONNECTIONS"+filter+",MAX=100000\n") // every match, not the first 50
 	var rows []string
 	for _, m := range tupleLine.FindAllStringSubmatch(out, -1) {
 		rows = append(rows, strings.Join(m[2:], " "))

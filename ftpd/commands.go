@@ -60,7 +60,7 @@ func commandList() []command {
 		{"XPWD", "775", "XPWD", "Same as PWD.", true, argNone, (*session).cmdPWD},
 		{"LIST", "959", "LIST [<path>]", "ls -l form; options such as -la are ignored; TYPE E sends it in EBCDIC.", true, argOptional, (*session).cmdLIST},
 		{"NLST", "959", "NLST [<path>]", "Names only.", true, argOptional, (*session).cmdNLST},
-		{"SITE", "959", "SITE <HELP | IDLE [seconds]>", "SITE HELP, SITE IDLE.", true, argRequired, (*session).cmdSITE},
+		{"SITE", "959", "SITE <HELP | IDLE [seconds] | UTIME ... | CHMOD mode path>", "SITE HELP, SITE IDLE; SITE UTIME `YYYYMMDDHHMMSS path` or `path atime mtime ctime UTC` (as lftp and FileZilla send it) sets the modification time; SITE CHMOD sets permission bits (000-777) within the user's rights.", true, argRequired, (*session).cmdSITE},
 		{"SYST", "959", "SYST", "215 UNIX Type: L8, so clients parse LIST as ls -l.", false, argNone, (*session).cmdSYST},
 		{"STAT", "959", "STAT [<path>]", "Works during a transfer (progress).", true, argOptional, (*session).cmdSTAT},
 		{"HELP", "959", "HELP [<command>]", "", false, argOptional, (*session).cmdHELP},
@@ -71,6 +71,7 @@ func commandList() []command {
 		{"EPSV", "2428", "EPSV [1 | 2 | ALL]", "EPSV ALL refuses PORT, EPRT and PASV afterwards (501); 522 for the other family.", true, argOptional, (*session).cmdEPSV},
 		{"SIZE", "3659", "SIZE <path>", "TYPE I and L 8 only (550 in A and E, where the wire size differs).", true, argRequired, (*session).cmdSIZE},
 		{"MDTM", "3659", "MDTM <path>", "UTC, YYYYMMDDHHMMSS.", true, argRequired, (*session).cmdMDTM},
+		{"MFMT", "draft-somers-ftp-mfxx", "MFMT <YYYYMMDDHHMMSS> <path>", "Sets a file's modification time (UTC) within the user's rights; 213 Modify=...; path.", true, argRequired, (*session).cmdMFMT},
 		{"MLST", "3659", "MLST [<path>]", "Facts type, size, modify, perm, unique.", true, argOptional, (*session).cmdMLST},
 		{"MLSD", "3659", "MLSD [<path>]", "Facts type, size, modify, perm, unique; 501 for a file.", true, argOptional, (*session).cmdMLSD},
 	}
@@ -88,7 +89,7 @@ func commandTable() map[string]*command {
 
 // features are the lines of FEAT (RFC 2389), besides MLST which carries
 // the session's selected facts.
-var features = []string{"EPRT", "EPSV", "MDTM", "PASV", "REST STREAM", "SIZE", "TVFS", "UTF8"}
+var features = []string{"EPRT", "EPSV", "MDTM", "MFMT", "PASV", "REST STREAM", "SIZE", "TVFS", "UTF8"}
 
 // featureRows are the compliance rows of features that are not commands.
 var featureRows = []struct{ name, rfc, notes string }{

@@ -589,3 +589,49 @@ func TestAcceptFailuresRetried(t *testing.T) {
 		t.Fatalf("fault after recovery: %q", st.Fault)
 	}
 }
+
+// TestSetTimesAndModes: MFMT, SITE UTIME (both forms) and SITE CHMOD set
+// what they say within the user's rights; bad times and modes get 501, a
+// read-only user or tree 550/553.
+func TestSetTimesAndModes(t *testing.T) {
+	e := newEnv(t, nil)
+	p := filepath.Join(e.pub, "a file.txt")
+	must(t, os.WriteFile(p, []byte("x"), 0o644))
+	c := dial(t, e.addr)
+	c.read()
+	c.login("USER1", "secret")
+	if got := c.expect("FEAT", 211); !strings.Contains(got, " MFMT") {
+		t.Fatalf("FEAT lacks MFMT:\n%s", got)
+	}
+	want := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
+	mtime := func() time.Time { st, _ := os.Stat(p); return st.ModTime().UTC() }
+	if got := c.expect("MFMT 20010203040506 /PUB/a file.txt", 213); got != "213 Modify=20010203040506; /PUB/a file.txt" || !mtime().Equal(want) {
+		t.Fatalf("MFMT: %q, mtime %v", got, mtime())
+	}
+	c.expect("SITE UTIME 20020304050607 /PUB/a file.txt", 200)
+	if !mtime().Equal(time.Date(2002, 3, 4, 5, 6, 7, 0, time.UTC)) {
+		t.Fatalf("SITE UTIME (2 arguments): %v", mtime())
+	}
+	c.expect("SITE UTIME /PUB/a file.txt 20030405060708 20030405060708 20030405060708 UTC", 200)
+	if !mtime().Equal(time.Date(2003, 4, 5, 6, 7, 8, 0, time.UTC)) {
+		t.Fatalf("SITE UTIME (5 arguments): %v", mtime())
+	}
+	c.expect("MDTM /PUB/a file.txt", 213)
+	c.expect("SITE CHMOD 600 /PUB/a file.txt", 200)
+	if st, _ := os.Stat(p); st.Mode().Perm() != 0o600 {
+		t.Fatalf("SITE CHMOD: %v", st.Mode())
+	}
+	for _, bad := range []string{"MFMT 2001 /PUB/a file.txt", "MFMT 20011303040506 /PUB/a file.txt", "SITE UTIME yesterday /PUB/a file.txt",
+		"SITE CHMOD 4755 /PUB/a file.txt", "SITE CHMOD rwx /PUB/a file.txt", "SITE CHMOD 644"} {
+		c.expect(bad, 501)
+	}
+	c.expect("MFMT 20010203040506 /RO/readme.txt", 550)
+	c.expect("MFMT 20010203040506 /PUB/nosuch", 550)
+	r := dial(t, e.addr)
+	r.read()
+	r.login("reader", "secret")
+	r.expect("SITE CHMOD 777 /PUB/a file.txt", 550)
+	if st, _ := os.Stat(p); st.Mode().Perm() != 0o600 {
+		t.Fatalf("a read-only user changed the mode: %v", st.Mode())
+	}
+}

@@ -2,6 +2,7 @@ package ftpd
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"strconv"
 	"strings"
@@ -522,12 +523,125 @@ func (s *session) cmdOPTS(arg string) string {
 // SITE commands.
 const minIdle = 30 * time.Second
 
+// ftpTime reads YYYYMMDDHHMMSS (UTC), with optional fractions of a second.
+func ftpTime(v string) (time.Time, bool) {
+	whole, frac, _ := strings.Cut(v, ".")
+	t, err := time.ParseInLocation("20060102150405", whole, time.UTC)
+	if err != nil || len(whole) != 14 {
+		return time.Time{}, false
+	}
+	if frac != "" {
+		n, err := strconv.Atoi(frac)
+		if err != nil || len(frac) > 9 {
+			return time.Time{}, false
+		}
+		for i := len(frac); i < 9; i++ {
+			n *= 10
+		}
+		t = t.Add(time.Duration(n))
+	}
+	return t, true
+}
+
+// cmdMFMT sets a file's modification time (draft-somers-ftp-mfxx).
+func (s *session) cmdMFMT(arg string) string {
+	ts, path, _ := strings.Cut(arg, " ")
+	t, ok := ftpTime(ts)
+	if !ok || strings.TrimSpace(path) == "" {
+		s.reply(rBadTime, "MFMT")
+		return ""
+	}
+	if l, ok := s.setTime(strings.TrimSpace(path), t); ok {
+		s.reply(rMfmt, t.UTC().Format("20060102150405"), l.vpath)
+	}
+	return ""
+}
+
+// siteUtime is SITE UTIME in its two forms: "YYYYMMDDHHMMSS path", and
+// "path atime mtime ctime UTC" (the path may hold blanks).
+func (s *session) siteUtime(rest string) {
+	var path string
+	var t time.Time
+	ok := false
+	if f := strings.Fields(rest); len(f) >= 5 && strings.EqualFold(f[len(f)-1], "UTC") {
+		t, ok = ftpTime(f[len(f)-3])
+		// The path is what stands before the last four fields.
+		p := strings.TrimRight(rest, " ")
+		for i := 0; i < 4; i++ {
+			p = strings.TrimRight(p[:strings.LastIndex(p, " ")], " ")
+		}
+		path = p
+	} else if ts, p, found := strings.Cut(rest, " "); found {
+		t, ok = ftpTime(ts)
+		path = strings.TrimSpace(p)
+	}
+	if !ok || path == "" {
+		s.reply(rBadTime, "SITE UTIME")
+		return
+	}
+	if l, ok := s.setTime(path, t); ok {
+		s.reply(rSiteUtime, l.vpath, t.UTC().Format("20060102150405"))
+	}
+}
+
+// setTime sets the modification (and access) time of a path the session
+// may change; it replies itself on failure.
+func (s *session) setTime(path string, t time.Time) (loc, bool) {
+	l, ok := s.writable(path, false)
+	if !ok {
+		return l, false
+	}
+	r, err := l.openBase()
+	if err != nil {
+		s.replyErr(err)
+		return l, false
+	}
+	defer r.Close()
+	if err := r.Chtimes(l.rel, t, t); err != nil {
+		s.replyErr(l.fail(err))
+		return l, false
+	}
+	return l, true
+}
+
+// siteChmod is SITE CHMOD mode path: permission bits only.
+func (s *session) siteChmod(rest string) {
+	m, path, _ := strings.Cut(rest, " ")
+	path = strings.TrimSpace(path)
+	mode, err := strconv.ParseUint(m, 8, 32)
+	if err != nil || mode > 0o777 || path == "" {
+		s.reply(rBadMode)
+		return
+	}
+	l, ok := s.writable(path, false)
+	if !ok {
+		return
+	}
+	r, err := l.openBase()
+	if err != nil {
+		s.replyErr(err)
+		return
+	}
+	defer r.Close()
+	if err := r.Chmod(l.rel, fs.FileMode(mode)); err != nil {
+		s.replyErr(l.fail(err))
+		return
+	}
+	s.reply(rSiteChmod, l.vpath, fmt.Sprintf("%03o", mode))
+}
+
 func (s *session) cmdSITE(arg string) string {
 	sub, rest, _ := strings.Cut(arg, " ")
 	rest = strings.TrimSpace(rest)
 	switch strings.ToUpper(sub) {
 	case "HELP":
-		s.replyLines(rSiteHelp, []string{"HELP            this list", "IDLE [seconds]  show or set this session's idle timeout"})
+		s.replyLines(rSiteHelp, []string{"HELP            this list", "IDLE [seconds]  show or set this session's idle timeout",
+			"UTIME YYYYMMDDHHMMSS path, or UTIME path atime mtime ctime UTC: set a modification time",
+			"CHMOD mode path  set permission bits (octal, 000 to 777)"})
+	case "UTIME":
+		s.siteUtime(rest)
+	case "CHMOD":
+		s.siteChmod(rest)
 	case "IDLE":
 		if rest == "" {
 			s.reply(rSiteIdle, int64(s.idle/time.Second))

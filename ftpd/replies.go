@@ -92,6 +92,11 @@ const (
 	rSiteIdle
 	rSiteIdleBad
 	rSiteUnknown
+	rMfmt
+	rSiteUtime
+	rSiteChmod
+	rBadTime
+	rBadMode
 	rFeat
 	rOptsUTF8
 	rOptsMLST
@@ -200,6 +205,11 @@ var replies = [nReplies]replyDef{
 	rSiteIdle:     {200, "Idle timeout set to {seconds} seconds", "", "SITE IDLE n; SITE IDLE alone shows the value."},
 	rSiteIdleBad:  {501, "SITE IDLE takes seconds from {min} to {max}", "", "SITE IDLE outside 30 seconds to the daemon's TIMEOUT."},
 	rSiteUnknown:  {501, "SITE {what} not understood: SITE HELP lists the SITE commands", "", "SITE with an unknown subcommand."},
+	rMfmt:         {213, "Modify={time}; {path}", "", "MFMT: the modification time was set (draft-somers-ftp-mfxx)."},
+	rSiteUtime:    {200, "SITE UTIME: modification time of {path} set to {time}", "", "SITE UTIME in either of its forms."},
+	rSiteChmod:    {200, "SITE CHMOD: mode of {path} set to {mode}", "", "SITE CHMOD within the user's rights."},
+	rBadTime:      {501, "{what}: the time must be YYYYMMDDHHMMSS in UTC", "", "MFMT or SITE UTIME with a time it cannot read."},
+	rBadMode:      {501, "SITE CHMOD: the mode must be octal, from 000 to 777", "", "SITE CHMOD with another mode (no setuid, setgid or sticky bits)."},
 	rFeat:         {211, "Features:", "End", "FEAT (RFC 2389): one feature a line, each after a blank."},
 	rOptsUTF8:     {200, "UTF8 mode is always on", "", "OPTS UTF8 ON (or OFF): paths are always UTF-8 (RFC 2640)."},
 	rOptsMLST:     {200, "MLST OPTS {facts}", "", "OPTS MLST: the facts MLST and MLSD show from now on (RFC 3659)."},

@@ -321,10 +321,39 @@ func makeTree(t *testing.T, root string, n int) {
 			t.Fatal(err)
 		}
 		body := strings.Repeat(strconv.Itoa(i), i%97) + "\n"
-		if err := os.WriteFile(filepath.Join(d, fmt.Sprintf("file%04d.txt", i)), []byte(body), 0o644); err != nil {
+		f := filepath.Join(d, fmt.Sprintf("file%04d.txt", i))
+		if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Old modification times, each its own: a mirror must keep them.
+		mt := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC).Add(time.Duration(i) * time.Minute)
+		if err := os.Chtimes(f, mt, mt); err != nil {
 			t.Fatal(err)
 		}
 	}
+}
+
+// sameTimes gives "" when every file of a has the same modification time
+// (to the second) in b, else the first that differs.
+func sameTimes(t *testing.T, a, b string) string {
+	t.Helper()
+	diff := ""
+	filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || diff != "" {
+			return err
+		}
+		rel, _ := filepath.Rel(a, p)
+		sa, _ := os.Stat(p)
+		sb, err := os.Stat(filepath.Join(b, rel))
+		if err != nil || !sa.ModTime().Truncate(time.Second).Equal(sb.ModTime().Truncate(time.Second)) {
+			diff = fmt.Sprintf("%s: %v here, %v there (%v)", rel, sa.ModTime().UTC(), sb, err)
+			if err == nil {
+				diff = fmt.Sprintf("%s: %v here, %v there", rel, sa.ModTime().UTC(), sb.ModTime().UTC())
+			}
+		}
+		return nil
+	})
+	return diff
 }
 
 // compareTrees gives "" when a and b hold the same files with the same
@@ -377,6 +406,10 @@ func lftpMirror(t *testing.T, s *ftpSite) {
 	s.mustClient(t, 150*time.Second, lftp, "-u", s.user+","+s.pass, "-p", strconv.Itoa(s.port), "-e", script, s.host)
 	if diff := compareTrees(t, local, filepath.Join(s.pub, "tree")); diff != "" {
 		t.Fatalf("mirror up: %s", diff)
+	}
+	// lftp sets each uploaded file's time with MFMT (FEAT lists it).
+	if diff := sameTimes(t, local, filepath.Join(s.pub, "tree")); diff != "" {
+		t.Fatalf("mirror up kept no modification time: %s", diff)
 	}
 	if diff := compareTrees(t, local, back); diff != "" {
 		t.Fatalf("mirror down: %s", diff)

@@ -42,6 +42,7 @@ type Console struct {
 	closed  chan struct{}
 	once    sync.Once
 	dropped atomic.Uint64
+	hears   atomic.Uint32 // the msgcat.ClassMask of informational messages it hears
 
 	// The output queue: replies, unsolicited messages and end-of-command
 	// marks, written to the sink in order by the console's writer, so that
@@ -128,6 +129,7 @@ func (h *Hub) AttachOperator(prefix, fixedID, addr, operator, listener string, a
 		wake: make(chan struct{}, 1), stopW: make(chan struct{}), writerOK: make(chan struct{}),
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.hears.Store(uint32(DefaultHears))
 	h.consoles[c] = struct{}{}
 	go c.writer()
 	h.Log.Info("console attached", zap.String("console", id), zap.String("addr", addr), zap.String("operator", operator))
@@ -156,8 +158,33 @@ func (h *Hub) Broadcast(m msgcat.Msg) {
 		h.Hardcopy.Flush()
 	}
 	for _, c := range h.Consoles() {
-		c.enqueue(outItem{kind: 'U', line: line})
+		if c.Hears().Hears(m) {
+			c.enqueue(outItem{kind: 'U', line: line})
+		}
 	}
+}
+
+// DefaultHears is what a console hears unless it chooses (MESSAGES):
+// everything but the line per FTP login and session end, which would flood
+// an operator's screen on a busy daemon. The daemon's system log (SYSLST)
+// hears everything; so does the hardcopy log.
+var DefaultHears = msgcat.AllClasses.Without(msgcat.ClassSession)
+
+// Hears gives the classes of informational messages the console hears.
+func (c *Console) Hears() msgcat.ClassMask { return msgcat.ClassMask(c.hears.Load()) }
+
+// SetHears chooses the classes of informational messages the console
+// hears; warnings, errors, action and severe messages always reach it.
+func (c *Console) SetHears(m msgcat.ClassMask) { c.hears.Store(uint32(m)) }
+
+// Console finds an attached console by id.
+func (h *Hub) Console(id string) *Console {
+	for _, c := range h.Consoles() {
+		if c.Info.ID == id {
+			return c
+		}
+	}
+	return nil
 }
 
 func (h *Hub) logMsg(kind string, m msgcat.Msg, line string) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -177,5 +178,45 @@ func TestSecretEqualToID(t *testing.T) {
 	s.Do(context.Background(), "DEFINE USER ID=IPNUSER,PASSWORD=IPNUSER,CONSOLE=YES")
 	if out[0] != "IPN237I DEFINE USER ID=IPNUSER,PASSWORD=********,CONSOLE=YES" {
 		t.Fatalf("%q", out)
+	}
+}
+
+// TestHubRoutesByClass: a console hears the informational messages of the
+// classes it chose (all but SESSION until it chooses), and every warning.
+func TestHubRoutesByClass(t *testing.T) {
+	hub := NewHub(Commands, nil, nil, nil)
+	var mu sync.Mutex
+	var heard []string
+	c, err := hub.Attach("L", "", "local", AuthFull, hearSink{func(l string) { mu.Lock(); heard = append(heard, l[:7]); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Detach()
+	say := func() {
+		hub.Broadcast(msgcat.New("IPN402I", "FTP01", "U", "127.0.0.1:1"))     // SESSION
+		hub.Broadcast(msgcat.New("IPN414W", "FTP01", "127.0.0.1", 10, nil)) // a warning
+		hub.Broadcast(msgcat.New("IPN165I", "OSA1", "eth1"))                // LINK
+	}
+	wait := func(n int) []string {
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			mu.Lock()
+			got := append([]string(nil), heard...)
+			mu.Unlock()
+			if len(got) >= n || time.Now().After(deadline) {
+				return got
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	say()
+	if got := wait(2); strings.Join(got, " ") != "IPN414W IPN165I" {
+		t.Fatalf("by default: %v", got)
+	}
+	m, _ := msgcat.MaskOf(msgcat.ClassSession)
+	c.SetHears(m)
+	say()
+	if got := wait(4); strings.Join(got[2:], " ") != "IPN402I IPN414W" {
+		t.Fatalf("SESSION only: %v", got)
 	}
 }

@@ -47,6 +47,9 @@ type Spec struct {
 	Example    string
 	Mutates    bool      // changes the stack's state (runs alone)
 	Auth       Authority // who may run it
+	// ConsoleOnly: it changes nothing but the console that enters it
+	// (MESSAGES), so a console of query authority may enter it too.
+	ConsoleOnly bool
 
 	key     string // canonical name, upper case: "QUERY CONNECTIONS"
 	opIndex map[string]int

@@ -27,6 +27,24 @@ var remoteRows = []Spec{
 		Mutates:  true, Auth: AuthFull,
 	},
 	{
+		Verb:    "MESSages",
+		Summary: "Choose the unsolicited informational messages this console hears, by class",
+		Help: []string{
+			"Classes: STACK (the stack's life), LINK (links and forwarded ports), FTPD (daemons start, end, recover),",
+			"SESSION (a line per FTP login and session end), POOL (port pools), CONSOLE (listeners and logons).",
+			"Warnings, errors, action and severe messages reach every console whatever their class, and the",
+			"hardcopy log keeps everything. A console hears every class but SESSION until it chooses; the daemon's",
+			"system log (stdout when it runs as a daemon) hears all.",
+		},
+		Operands: []Operand{
+			{Key: "CLASSES", Type: List{Elem: Enum{Values: []string{"ALL", "NONE", "STACK", "LINK", "FTPD", "SESSION", "POOL", "CONSOLE"}}, Min: 1, Max: 6,
+				Name: "(class,...)|ALL|NONE"}, Required: true, Help: "the classes this console hears from now on"},
+		},
+		Example:     "MESSAGES CLASSES=(STACK,LINK,FTPD,POOL)",
+		Auth:        AuthQuery,
+		ConsoleOnly: true,
+	},
+	{
 		Verb: "Query", Object: "CONSoles",
 		Summary: "Show the consoles attached (id, operator, authority, address, since) and the listeners",
 		Auth:    AuthQuery,

@@ -108,8 +108,8 @@ func TestTableLint(t *testing.T) {
 				t.Errorf("%s: example %q does not resolve to it: %v", s.Name(), s.Example, errs)
 			}
 		}
-		if (s.Verb == "Query" || s.Verb == "HELP") != (s.Auth == AuthQuery) {
-			t.Errorf("%s: QUERY and HELP alone have query authority", s.Name())
+		if (s.Verb == "Query" || s.Verb == "HELP" || s.ConsoleOnly) != (s.Auth == AuthQuery) {
+			t.Errorf("%s: QUERY, HELP and commands that change only their own console alone have query authority", s.Name())
 		}
 	}
 }

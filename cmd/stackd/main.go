@@ -226,6 +226,9 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		syscon, _ = hub.Attach("", "SYSCON", "terminal", command.AuthFull, &lineSink{print: sysLine})
 	} else {
 		syscon, _ = hub.Attach("", "SYSLST", "stdout", command.AuthQuery, &lineSink{print: sysLine})
+		if syscon != nil {
+			syscon.SetHears(msgcat.AllClasses) // the daemon's system log: everything
+		}
 	}
 	if stale {
 		hub.Broadcast(msgcat.New("IPN217W", o.socket))

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -18,6 +19,7 @@ var consoleHandlers = map[string]Handler{
 	"DEFINE CONSOLE": (*System).defineConsole,
 	"DELETE CONSOLE": (*System).deleteConsole,
 	"QUERY CONSOLES": (*System).queryConsoles,
+	"MESSAGES":       (*System).messages,
 	"STOP":           (*System).stop,
 }
 
@@ -104,6 +106,7 @@ func (s *System) queryConsoles(_ context.Context, _ *command.Request, out comman
 			auth = "QUERY"
 		}
 		out.Say(msgcat.New("IPN516I", c.Info.ID, op, auth, c.Addr, c.Since))
+		out.Say(msgcat.New("IPN530I", hearsText(c.Hears())))
 	}
 	ids := make([]string, 0, len(s.listeners))
 	for id := range s.listeners {
@@ -118,6 +121,56 @@ func (s *System) queryConsoles(_ context.Context, _ *command.Request, out comman
 		}
 	}
 	out.Say(msgcat.New("IPN518I", len(cs), len(ids)))
+}
+
+// messages is MESSAGES CLASSES=: what the console that enters it hears.
+func (s *System) messages(_ context.Context, req *command.Request, out command.Out) {
+	var names []msgcat.Class
+	all, none := false, false
+	for _, v := range req.Args.List("CLASSES") {
+		switch c := v.(string); c {
+		case "ALL":
+			all = true
+		case "NONE":
+			none = true
+		default:
+			names = append(names, msgcat.Class(c))
+		}
+	}
+	if (all || none) && len(req.Args.List("CLASSES")) > 1 {
+		out.Say(msgcat.New("IPN531E"))
+		return
+	}
+	m, _ := msgcat.MaskOf(names...)
+	if all {
+		m = msgcat.AllClasses
+	}
+	var c *command.Console
+	if s.Hub != nil {
+		c = s.Hub.Console(req.Console.ID)
+	}
+	if c == nil {
+		out.Say(msgcat.New("IPN520E", req.Console.ID))
+		return
+	}
+	c.SetHears(m)
+	out.Say(msgcat.New("IPN529I", req.Console.ID, hearsText(m)))
+}
+
+// hearsText names the classes a console hears.
+func hearsText(m msgcat.ClassMask) string {
+	names := m.Names()
+	switch {
+	case m == msgcat.AllClasses:
+		return "all classes"
+	case len(names) == 0:
+		return "no class"
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = string(n)
+	}
+	return strings.Join(out, ", ")
 }
 
 // stop is STOP LINK= or STOP CONSOLE=.

@@ -1,0 +1,23 @@
+package msgcat
+
+import "testing"
+
+func TestClasses(t *testing.T) {
+	for id := range classOf {
+		if _, ok := Lookup(id); !ok {
+			t.Errorf("class of %s, which the catalogue lacks", id)
+		}
+	}
+	m, ok := MaskOf(ClassLink, ClassPool)
+	if !ok || !m.Has(ClassLink) || m.Has(ClassSession) || len(m.Names()) != 2 {
+		t.Fatalf("%b %v", m, m.Names())
+	}
+	if _, ok := MaskOf("NOSUCH"); ok {
+		t.Fatal("a class that is none")
+	}
+	login := New("IPN402I", "F", "U", "127.0.0.1:1")
+	lockout := New("IPN414W", "F", "127.0.0.1", 3, nil)
+	if m.Hears(login) || !m.Hears(lockout) || !AllClasses.Hears(login) {
+		t.Fatal("Hears: informational by class, the rest always")
+	}
+}

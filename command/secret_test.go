@@ -193,7 +193,7 @@ func TestHubRoutesByClass(t *testing.T) {
 	}
 	defer c.Detach()
 	say := func() {
-		hub.Broadcast(msgcat.New("IPN402I", "FTP01", "U", "127.0.0.1:1"))     // SESSION
+		hub.Broadcast(msgcat.New("IPN402I", "FTP01", "U", "127.0.0.1:1"))   // SESSION
 		hub.Broadcast(msgcat.New("IPN414W", "FTP01", "127.0.0.1", 10, nil)) // a warning
 		hub.Broadcast(msgcat.New("IPN165I", "OSA1", "eth1"))                // LINK
 	}

@@ -22,7 +22,7 @@ func benchEnv(b *testing.B, ports int) *testEnv {
 	low, high := dataRange(b, ports)
 	p, err := portrange.New(low, high)
 	must(b, err)
-	e.d.cfg.DataPorts = p
+	e.d.config().DataPorts = p
 	e.pool = p
 	must(b, os.WriteFile(filepath.Join(e.pub, "4k"), make([]byte, 4096), 0o644))
 	return e

@@ -20,7 +20,7 @@ import (
 
 // Daemon is one FTP daemon: a control listener and its sessions.
 type Daemon struct {
-	cfg   Config
+	conf  atomic.Pointer[Config] // replaced whole by Alter; never changed in place
 	tr    Transport
 	users *Users
 	files *Files
@@ -36,6 +36,7 @@ type Daemon struct {
 	ln         net.Listener
 	running    bool
 	stopped    bool
+	paused     bool // STOP FTPD: no listener, sessions go on
 	started    time.Time
 	sessions   map[uint64]*session
 	nextID     uint64
@@ -80,6 +81,7 @@ type Stats struct {
 	Logins          uint64 // successful logins
 	FailedLogins    uint64
 	Lockouts        uint64 // sessions closed after 3 failed logins
+	Paused          bool   // STOP FTPD: no new clients, the sessions go on
 	Fault           string // why the control listener fails now ("" while it works)
 	FaultDead       bool   // the control listener has ended
 	Guard           guard.Policy
@@ -134,17 +136,22 @@ func New(cfg Config, tr Transport, users *Users, files *Files, sink func(msgcat.
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Daemon{
-		cfg: cfg, tr: tr, users: users, files: files, sink: sink, guard: guard.New(cfg.Guard, cfg.Clock),
+	d := &Daemon{
+		tr: tr, users: users, files: files, sink: sink, guard: guard.New(cfg.Guard, cfg.Clock),
 		log:      log.With(zap.String("ftpd", cfg.ID)),
 		cmds:     commandTable(),
 		done:     make(chan struct{}),
 		sessions: map[uint64]*session{},
-	}, nil
+	}
+	d.conf.Store(&cfg)
+	return d, nil
 }
 
+// config is the daemon's configuration now (ALTER FTPD may replace it).
+func (d *Daemon) config() *Config { return d.conf.Load() }
+
 // ID is the daemon's id.
-func (d *Daemon) ID() string { return d.cfg.ID }
+func (d *Daemon) ID() string { return d.config().ID }
 
 // Addr is the address the daemon listens on.
 func (d *Daemon) Addr() netip.AddrPort {
@@ -155,7 +162,7 @@ func (d *Daemon) Addr() netip.AddrPort {
 			return ap
 		}
 	}
-	return d.cfg.Addr
+	return d.config().Addr
 }
 
 // Start opens the control listener and accepts clients.
@@ -168,15 +175,15 @@ func (d *Daemon) Start() error {
 	if d.running {
 		return ErrRunning
 	}
-	ln, err := d.tr.Listen(d.cfg.Addr)
+	ln, err := d.tr.Listen(d.config().Addr)
 	if err != nil {
 		return err
 	}
-	d.ln, d.running, d.started = ln, true, d.cfg.Clock()
+	d.ln, d.running, d.started = ln, true, d.config().Clock()
 	d.acceptDone = make(chan struct{})
 	go d.acceptLoop(ln, d.acceptDone)
-	low, high := d.cfg.DataPorts.Range()
-	d.sink(msgcat.New("IPN400I", d.cfg.ID, addrPortOf(ln.Addr()).String(), low, high, d.cfg.Count))
+	low, high := d.config().DataPorts.Range()
+	d.sink(msgcat.New("IPN400I", d.config().ID, addrPortOf(ln.Addr()).String(), low, high, d.config().Count))
 	d.log.Info("FTP daemon started", zap.Stringer("addr", addrPortOf(ln.Addr())))
 	return nil
 }
@@ -187,19 +194,19 @@ func (d *Daemon) acceptLoop(ln net.Listener, done chan struct{}) {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
-			if d.closing.Load() {
+			if d.closing.Load() || d.Paused() {
 				return
 			}
 			if errors.Is(err, net.ErrClosed) {
 				d.setFault(err.Error(), true)
-				d.sink(msgcat.New("IPN404E", d.cfg.ID, err.Error()))
+				d.sink(msgcat.New("IPN404E", d.config().ID, err.Error()))
 				d.log.Error("accept failed", zap.Error(err))
 				return
 			}
 			wait, first := bo.Failed()
 			if first {
 				d.setFault(rootCause(err), false)
-				d.sink(msgcat.New("IPN405W", d.cfg.ID, rootCause(err)))
+				d.sink(msgcat.New("IPN405W", d.config().ID, rootCause(err)))
 				d.log.Warn("accept failed; retrying", zap.Error(err))
 			}
 			select {
@@ -211,7 +218,7 @@ func (d *Daemon) acceptLoop(ln net.Listener, done chan struct{}) {
 		}
 		if n := bo.OK(); n > 0 {
 			d.setFault("", false)
-			d.sink(msgcat.New("IPN406I", d.cfg.ID, n))
+			d.sink(msgcat.New("IPN406I", d.config().ID, n))
 			d.log.Info("accepting again", zap.Int("failures", n))
 		}
 		d.admit(c)
@@ -234,21 +241,21 @@ func (d *Daemon) admit(c net.Conn) {
 		c.Close()
 		return
 	}
-	if len(d.sessions) >= d.cfg.Count {
+	if len(d.sessions) >= d.config().Count {
 		d.mu.Unlock()
 		d.c.refused.Add(1)
 		peer := addrPortOf(c.RemoteAddr())
 		c.SetWriteDeadline(time.Now().Add(time.Second))
-		c.Write(appendReply(nil, replies[rTooMany].Code, ' ', replies[rTooMany].Text, d.cfg.Count))
+		c.Write(appendReply(nil, replies[rTooMany].Code, ' ', replies[rTooMany].Text, d.config().Count))
 		c.Close()
-		d.sink(msgcat.New("IPN412W", d.cfg.ID, peer.String(), d.cfg.Count))
-		d.log.Warn("session refused at COUNT", zap.Stringer("client", peer), zap.Int("count", d.cfg.Count))
+		d.sink(msgcat.New("IPN412W", d.config().ID, peer.String(), d.config().Count))
+		d.log.Warn("session refused at COUNT", zap.Stringer("client", peer), zap.Int("count", d.config().Count))
 		return
 	}
 	peer := addrPortOf(c.RemoteAddr())
 	if r, _ := d.guard.Admit(peer.Addr()); r != guard.Admitted {
 		d.mu.Unlock()
-		id, args := rPerAddr, []any{d.cfg.Guard.PerAddr}
+		id, args := rPerAddr, []any{d.config().Guard.PerAddr}
 		if r == guard.Locked {
 			id, args = rAddrLocked, nil
 		}
@@ -318,7 +325,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	d.mu.Lock()
 	d.running = false
 	d.mu.Unlock()
-	d.sink(msgcat.New("IPN401I", d.cfg.ID, d.c.sessionsTotal.Load(), d.c.transfers.Load()))
+	d.sink(msgcat.New("IPN401I", d.config().ID, d.c.sessionsTotal.Load(), d.c.transfers.Load()))
 	d.log.Info("FTP daemon ended")
 	return err
 }
@@ -326,21 +333,142 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 // Stats takes a snapshot.
 func (d *Daemon) Stats() Stats {
 	d.mu.Lock()
-	n, running, started, fault, dead := len(d.sessions), d.running, d.started, d.fault, d.faultDead
+	n, running, started, fault, dead, paused := len(d.sessions), d.running, d.started, d.fault, d.faultDead, d.paused
 	d.mu.Unlock()
 	return Stats{
-		ID: d.cfg.ID, Addr: d.Addr(), Running: running, Started: started,
-		Count: d.cfg.Count, Timeout: d.cfg.Timeout, Active: d.cfg.Active, Anonymous: d.cfg.Anonymous, PasvAddr: d.cfg.PasvAddr,
+		ID: d.config().ID, Addr: d.Addr(), Running: running, Started: started,
+		Count: d.config().Count, Timeout: d.config().Timeout, Active: d.config().Active, Anonymous: d.config().Anonymous, PasvAddr: d.config().PasvAddr,
 		Sessions: n, SessionsTotal: d.c.sessionsTotal.Load(), Refused: d.c.refused.Load(),
 		Logins: d.c.loggedIn.Load(), FailedLogins: d.c.failedLogins.Load(), Lockouts: d.c.lockouts.Load(),
-		Guard: d.cfg.Guard, GuardStats: d.guard.Stats(), Fault: fault, FaultDead: dead,
+		Guard: d.config().Guard, GuardStats: d.guard.Stats(), Fault: fault, FaultDead: dead, Paused: paused,
 		IdleTimeouts: d.c.idleTimeouts.Load(), LoginTimeouts: d.c.loginTimeouts.Load(),
 		Transfers: d.c.transfers.Load(), TransfersFailed: d.c.transfersFailed.Load(), Aborts: d.c.aborts.Load(),
 		BytesIn: d.c.bytesIn.Load(), BytesOut: d.c.bytesOut.Load(), FilesIn: d.c.filesIn.Load(), FilesOut: d.c.filesOut.Load(),
 		PasvRequests: d.c.pasv.Load(), PasvExhausted: d.c.pasvExhausted.Load(),
 		ForeignData: d.c.foreignData.Load(), BounceRefused: d.c.bounceNo.Load(),
-		DataPorts: d.cfg.DataPorts.Stats(d.cfg.Clock()),
+		DataPorts: d.config().DataPorts.Stats(d.config().Clock()),
 	}
+}
+
+// Alteration is what ALTER FTPD may change on a running daemon; a nil
+// field stays as it is. Each change applies to new sessions at once, and to
+// running ones where a session reads it again: ACTIVE, ANONYMOUS, PASVADDR,
+// PERCLIENT and LOCKOUT at their next command; COUNT at the next connect;
+// TIMEOUT, LOGINTIME and BANNER from the next session on.
+type Alteration struct {
+	Count     *int
+	Timeout   *time.Duration
+	PasvAddr  *netip.Addr
+	Active    *bool
+	Anonymous *Anonymous
+	Banner    *string
+	Guard     *guard.Policy
+}
+
+// Alter changes a running daemon: all of the alteration or, if any of it
+// is wrong, nothing.
+func (d *Daemon) Alter(a Alteration) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c := *d.config()
+	if a.Count != nil {
+		c.Count = *a.Count
+	}
+	if a.Timeout != nil {
+		c.Timeout = *a.Timeout
+	}
+	if a.PasvAddr != nil {
+		c.PasvAddr = *a.PasvAddr
+	}
+	if a.Active != nil {
+		c.Active = *a.Active
+	}
+	if a.Anonymous != nil {
+		c.Anonymous = *a.Anonymous
+	}
+	if a.Banner != nil {
+		c.Banner = *a.Banner
+	}
+	if a.Guard != nil {
+		c.Guard = *a.Guard
+	}
+	c, err := c.withDefaults()
+	if err != nil {
+		return err
+	}
+	d.conf.Store(&c)
+	d.guard.SetPolicy(c.Guard)
+	return nil
+}
+
+// ErrNotPaused and ErrPaused: START of a daemon that accepts clients, STOP
+// of one that does not.
+var (
+	ErrNotPaused = errors.New("FTP daemon is accepting clients")
+	ErrPaused    = errors.New("FTP daemon is already stopped")
+)
+
+// Pause stops accepting clients (STOP FTPD); the sessions go on. The
+// control port is closed until Resume.
+func (d *Daemon) Pause() error {
+	d.mu.Lock()
+	if d.stopped || !d.running {
+		d.mu.Unlock()
+		return ErrStopped
+	}
+	if d.paused {
+		d.mu.Unlock()
+		return ErrPaused
+	}
+	d.paused = true
+	ln, done := d.ln, d.acceptDone
+	d.mu.Unlock()
+	ln.Close()
+	<-done
+	return nil
+}
+
+// Resume accepts clients again after Pause (START FTPD).
+func (d *Daemon) Resume() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stopped || !d.running {
+		return ErrStopped
+	}
+	if !d.paused {
+		return ErrNotPaused
+	}
+	ln, err := d.tr.Listen(d.config().Addr)
+	if err != nil {
+		return err
+	}
+	d.ln, d.paused = ln, false
+	d.fault, d.faultDead = "", false
+	d.acceptDone = make(chan struct{})
+	go d.acceptLoop(ln, d.acceptDone)
+	return nil
+}
+
+// Paused says whether the daemon is stopped (STOP FTPD) with its sessions
+// going on.
+func (d *Daemon) Paused() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.paused
+}
+
+// EndSession ends one session with 421, a transfer in flight aborted
+// first; false if there is no such session.
+func (d *Daemon) EndSession(id uint64) bool {
+	d.mu.Lock()
+	s := d.sessions[id]
+	d.mu.Unlock()
+	if s == nil {
+		return false
+	}
+	s.ended.Store(true)
+	s.shutdown()
+	return true
 }
 
 // Lockouts lists the client addresses locked out now.
@@ -369,14 +497,14 @@ func (d *Daemon) pasvRefused(client netip.AddrPort) {
 	first := !d.inBurst.Load()
 	if first {
 		d.inBurst.Store(true)
-		d.burstStart = d.cfg.Clock()
+		d.burstStart = d.config().Clock()
 		d.burstRefused = 0
 	}
 	d.burstRefused++
 	d.burstMu.Unlock()
 	if first {
-		low, high := d.cfg.DataPorts.Range()
-		d.sink(msgcat.New("IPN410W", d.cfg.ID, low, high, client.String()))
+		low, high := d.config().DataPorts.Range()
+		d.sink(msgcat.New("IPN410W", d.config().ID, low, high, client.String()))
 		d.log.Warn("data-port pool exhausted", zap.Stringer("client", client))
 	}
 }
@@ -392,8 +520,8 @@ func (d *Daemon) pasvServed() {
 		return
 	}
 	d.inBurst.Store(false)
-	n, dur := d.burstRefused, d.cfg.Clock().Sub(d.burstStart)
+	n, dur := d.burstRefused, d.config().Clock().Sub(d.burstStart)
 	d.burstMu.Unlock()
-	d.sink(msgcat.New("IPN411I", d.cfg.ID, n, dur))
+	d.sink(msgcat.New("IPN411I", d.config().ID, n, dur))
 	d.log.Info("data-port pool recovered", zap.Int64("refused", n), zap.Duration("burst", dur))
 }

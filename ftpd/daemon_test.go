@@ -635,3 +635,49 @@ func TestSetTimesAndModes(t *testing.T) {
 		t.Fatalf("a read-only user changed the mode: %v", st.Mode())
 	}
 }
+
+// TestAlterStopStart: ALTER applies to a running session at its next
+// command and to new sessions; STOP (Pause) refuses new clients while the
+// open session goes on; START (Resume) serves again; ending one session
+// gives its client 421 and leaves the others.
+func TestAlterStopStart(t *testing.T) {
+	e := newEnv(t, nil)
+	a := dial(t, e.addr)
+	a.read()
+	a.login("USER1", "secret")
+	a.expect("PORT 127,0,0,1,200,10", 200)
+	off, banner := false, "altered banner"
+	must(t, e.d.Alter(Alteration{Active: &off, Banner: &banner}))
+	a.expect("PORT 127,0,0,1,200,10", 502) // the running session, at its next command
+	if code, text := dial(t, e.addr).read(); code != 220 || !strings.Contains(text, "altered banner") {
+		t.Fatalf("a new session: %d %s", code, text)
+	}
+	bad := -1
+	if err := e.d.Alter(Alteration{Count: &bad}); err == nil {
+		t.Fatal("COUNT=-1 accepted")
+	}
+	must(t, e.d.Pause())
+	if err := e.d.Pause(); err != ErrPaused {
+		t.Fatalf("Pause twice: %v", err)
+	}
+	if c, err := net.DialTimeout("tcp", e.addr, time.Second); err == nil {
+		c.Close()
+		t.Fatal("a stopped daemon accepted a connection")
+	}
+	a.expect("NOOP", 200) // the open session goes on
+	if st := e.d.Stats(); !st.Paused || st.Fault != "" {
+		t.Fatalf("stats while stopped: %+v", st)
+	}
+	must(t, e.d.Resume())
+	b := dial(t, e.addr)
+	b.read()
+	b.login("USER1", "secret")
+	ids := e.d.Sessions()
+	if !e.d.EndSession(ids[0].ID) || e.d.EndSession(1<<40) {
+		t.Fatal("EndSession")
+	}
+	if code, text := a.read(); code != 421 || !strings.Contains(text, "ended by the operator") {
+		t.Fatalf("the session ended: %d %s", code, text)
+	}
+	b.expect("NOOP", 200)
+}

@@ -45,11 +45,11 @@ func (s *session) closeData() {
 func (s *session) openPasv() bool {
 	s.closeData()
 	s.d.c.pasv.Add(1)
-	ln, err := s.d.tr.ListenData(s.local.Addr(), s.d.cfg.DataPorts, s.peer.Addr())
+	ln, err := s.d.tr.ListenData(s.local.Addr(), s.d.config().DataPorts, s.peer.Addr())
 	if err != nil {
 		if errors.Is(err, portrange.ErrExhausted) {
 			s.d.pasvRefused(s.peer)
-			low, high := s.d.cfg.DataPorts.Range()
+			low, high := s.d.config().DataPorts.Range()
 			s.reply(rNoDataPort, low, high)
 			return false
 		}
@@ -59,7 +59,7 @@ func (s *session) openPasv() bool {
 	}
 	s.d.pasvServed()
 	p := &pasvState{ln: ln, port: addrPortOf(ln.Addr()).Port()}
-	p.timer = time.AfterFunc(s.d.cfg.PasvTimeout, func() {
+	p.timer = time.AfterFunc(s.d.config().PasvTimeout, func() {
 		p.expired.Store(true)
 		p.ln.Close()
 	})
@@ -72,7 +72,7 @@ func (s *session) cmdPASV(string) string {
 		s.reply(rAfterEpsvAll, "PASV")
 		return ""
 	}
-	adv := s.d.cfg.PasvAddr
+	adv := s.d.config().PasvAddr
 	if !adv.IsValid() {
 		adv = s.local.Addr()
 	}
@@ -170,7 +170,7 @@ func (s *session) cmdPORT(arg string) string {
 		s.reply(rAfterEpsvAll, "PORT")
 		return ""
 	}
-	if !s.d.cfg.Active {
+	if !s.d.config().Active {
 		s.reply(rActiveOff)
 		return ""
 	}
@@ -190,7 +190,7 @@ func (s *session) cmdEPRT(arg string) string {
 		s.reply(rAfterEpsvAll, "EPRT")
 		return ""
 	}
-	if !s.d.cfg.Active {
+	if !s.d.config().Active {
 		s.reply(rActiveOff)
 		return ""
 	}
@@ -259,7 +259,7 @@ func (e *connectErr) Error() string {
 
 // connect makes the data connection of transfer x.
 func (s *session) connect(x *transfer, ds dataSource) (net.Conn, error) {
-	timeout := s.d.cfg.PasvTimeout
+	timeout := s.d.config().PasvTimeout
 	if ds.pasv != nil {
 		p := ds.pasv
 		defer p.ln.Close() // one connection per PASV; the port returns when it closes

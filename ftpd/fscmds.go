@@ -358,7 +358,7 @@ func (s *session) cmdLIST(arg string) string {
 		s.listFailed(arg, err)
 		return ""
 	}
-	now := s.d.cfg.Clock()
+	now := s.d.config().Clock()
 	var b []byte
 	for _, e := range es {
 		b = appendLIST(b, e, now)
@@ -437,7 +437,7 @@ func (s *session) cmdMLST(arg string) string {
 
 func (s *session) cmdSTAT(arg string) string {
 	if arg == "" {
-		s.replyLines(rStat, s.statusLines(), s.d.cfg.ID)
+		s.replyLines(rStat, s.statusLines(), s.d.config().ID)
 		return ""
 	}
 	arg = listArg(arg)
@@ -446,7 +446,7 @@ func (s *session) cmdSTAT(arg string) string {
 		s.replyErr(err)
 		return ""
 	}
-	now := s.d.cfg.Clock()
+	now := s.d.config().Clock()
 	lines := make([]string, 0, len(es))
 	for _, e := range es {
 		lines = append(lines, string(appendLIST(nil, e, now)))
@@ -648,7 +648,7 @@ func (s *session) cmdSITE(arg string) string {
 			return ""
 		}
 		n, err := strconv.Atoi(rest)
-		max := int64(s.d.cfg.Timeout / time.Second)
+		max := int64(s.d.config().Timeout / time.Second)
 		if err != nil || n < int(minIdle/time.Second) || int64(n) > max {
 			s.reply(rSiteIdleBad, int64(minIdle/time.Second), max)
 			return ""

@@ -38,6 +38,7 @@ type session struct {
 
 	closing  atomic.Bool   // the daemon is shutting down
 	killed   atomic.Bool   // and has stopped waiting
+	ended    atomic.Bool   // the operator ended this session alone
 	ctrlGone chan struct{} // closed when the control connection's reading ends
 
 	// Login.
@@ -75,9 +76,9 @@ func newSession(d *Daemon, id uint64, c net.Conn) *session {
 	s := &session{
 		d: d, id: id, ctrl: c, rd: newCmdReader(c), ctrlGone: make(chan struct{}),
 		peer: addrPortOf(c.RemoteAddr()), local: addrPortOf(c.LocalAddr()),
-		since: d.cfg.Clock(), cwd: "/", typ: typeA, facts: factAll, idle: d.cfg.Timeout,
+		since: d.config().Clock(), cwd: "/", typ: typeA, facts: factAll, idle: d.config().Timeout,
 	}
-	s.loginBy = time.Now().Add(d.cfg.Guard.LoginTime)
+	s.loginBy = time.Now().Add(d.config().Guard.LoginTime)
 	s.log = d.log.With(zap.Uint64("session", id), zap.Stringer("client", s.peer))
 	return s
 }
@@ -182,13 +183,13 @@ func (s *session) serve() {
 		s.ctrl.Close()
 		s.d.sessionEnded(s)
 		if s.loggedIn {
-			s.d.sink(msgcat.New("IPN403I", s.d.cfg.ID, s.userName, s.peer.String(), reason, s.d.cfg.Clock().Sub(s.since),
+			s.d.sink(msgcat.New("IPN403I", s.d.config().ID, s.userName, s.peer.String(), reason, s.d.config().Clock().Sub(s.since),
 				s.filesIn.Load(), s.bytesIn.Load(), s.filesOut.Load(), s.bytesOut.Load()))
 		}
 		s.log.Info("session ended", zap.String("reason", reason), zap.String("user", s.userName))
 	}()
 	s.log.Debug("session started")
-	s.reply(rBanner, s.d.cfg.Banner)
+	s.reply(rBanner, s.d.config().Banner)
 	for {
 		s.armDeadline()
 		line, err := s.rd.ReadLine()
@@ -218,7 +219,11 @@ func (s *session) serve() {
 func (s *session) readFailed(err error) string {
 	if s.closing.Load() {
 		s.endTransfer()
-		if !s.killed.Load() {
+		switch {
+		case s.ended.Load():
+			s.reply(rEndedByOperator)
+			return "ended by the operator"
+		case !s.killed.Load():
 			s.reply(rShutdown)
 		}
 		return "shutdown"
@@ -227,7 +232,7 @@ func (s *session) readFailed(err error) string {
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
 		if !s.loggedIn && !time.Now().Before(s.loginBy) {
 			s.d.c.loginTimeouts.Add(1)
-			s.reply(rLoginTime, int64(s.d.cfg.Guard.LoginTime/time.Second))
+			s.reply(rLoginTime, int64(s.d.config().Guard.LoginTime/time.Second))
 			return "login time exceeded"
 		}
 		s.d.c.idleTimeouts.Add(1)
@@ -286,7 +291,7 @@ func (s *session) dispatch(verb, arg string) string {
 		s.pasv.timer.Stop()
 		defer func() {
 			if s.pasv != nil {
-				s.pasv.timer.Reset(s.d.cfg.PasvTimeout)
+				s.pasv.timer.Reset(s.d.config().PasvTimeout)
 			}
 		}()
 	}
@@ -367,7 +372,7 @@ func (s *session) cmdUSER(arg string) string {
 		s.setUser("")
 	}
 	if isAnonymous(arg) {
-		if s.d.cfg.Anonymous == AnonNo {
+		if s.d.config().Anonymous == AnonNo {
 			s.userName = ""
 			s.reply(rAnonRefused)
 			return ""
@@ -393,7 +398,7 @@ func (s *session) cmdPASS(arg string) string {
 	if s.userName == "ANONYMOUS" {
 		s.anon, s.root = true, "/"
 		s.login()
-		s.reply(rAnonLoggedIn, s.d.cfg.Anonymous.String())
+		s.reply(rAnonLoggedIn, s.d.config().Anonymous.String())
 		return ""
 	}
 	if locked, _ := s.d.guard.IsLocked(s.peer.Addr()); locked {
@@ -416,8 +421,8 @@ func (s *session) cmdPASS(arg string) string {
 	s.d.c.failedLogins.Add(1)
 	s.log.Info("login failed", zap.String("user", s.userName), zap.Int("failures", s.failed))
 	locked, until, n := s.d.guard.Failed(s.peer.Addr())
-	if s.d.cfg.LoginDelay > 0 {
-		t := time.NewTimer(s.d.cfg.LoginDelay)
+	if s.d.config().LoginDelay > 0 {
+		t := time.NewTimer(s.d.config().LoginDelay)
 		select {
 		case <-t.C:
 		case <-s.d.done:
@@ -425,7 +430,7 @@ func (s *session) cmdPASS(arg string) string {
 		}
 	}
 	if locked {
-		s.d.sink(msgcat.New("IPN414W", s.d.cfg.ID, s.peer.Addr().String(), n, until))
+		s.d.sink(msgcat.New("IPN414W", s.d.config().ID, s.peer.Addr().String(), n, until))
 		s.reply(rAddrLocked)
 		s.log.Warn("address locked out", zap.Int("failures", n), zap.Time("until", until))
 		return "address locked out"
@@ -433,7 +438,7 @@ func (s *session) cmdPASS(arg string) string {
 	if s.failed >= MaxFailedLogins {
 		s.d.c.lockouts.Add(1)
 		s.reply(rLockout)
-		s.d.sink(msgcat.New("IPN413W", s.d.cfg.ID, s.peer.String(), s.failed, s.userName))
+		s.d.sink(msgcat.New("IPN413W", s.d.config().ID, s.peer.String(), s.failed, s.userName))
 		return "failed logins"
 	}
 	s.reply(rLoginFailed)
@@ -444,7 +449,7 @@ func (s *session) login() {
 	s.loggedIn, s.cwd, s.failed = true, "/", 0
 	s.setUser(s.userName)
 	s.d.c.loggedIn.Add(1)
-	s.d.sink(msgcat.New("IPN402I", s.d.cfg.ID, s.userName, s.peer.String()))
+	s.d.sink(msgcat.New("IPN402I", s.d.config().ID, s.userName, s.peer.String()))
 	s.log = s.log.With(zap.String("user", s.userName))
 	s.log.Info("logged in")
 }
@@ -460,7 +465,7 @@ func (s *session) rightsAt(l loc) rights {
 	switch {
 	case l.top, l.readOnly, s.user.ReadOnly && !s.anon:
 		return rights{}
-	case s.anon && s.d.cfg.Anonymous == AnonWrite:
+	case s.anon && s.d.config().Anonymous == AnonWrite:
 		return rights{createNew: true}
 	case s.anon:
 		return rights{}

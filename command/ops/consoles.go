@@ -176,8 +176,18 @@ func hearsText(m msgcat.ClassMask) string {
 // stop is STOP LINK= or STOP CONSOLE=.
 func (s *System) stop(ctx context.Context, req *command.Request, out command.Out) {
 	a := req.Args
-	if a.Has("LINK") == a.Has("CONSOLE") {
+	n := 0
+	for _, k := range []string{"LINK", "CONSOLE", "FTPD"} {
+		if a.Has(k) {
+			n++
+		}
+	}
+	if n != 1 || a.Has("SESSION") && !a.Has("FTPD") {
 		out.Say(msgcat.New("IPN521E"))
+		return
+	}
+	if a.Has("FTPD") {
+		s.stopFTPD(req, out)
 		return
 	}
 	if a.Has("LINK") {

@@ -22,6 +22,7 @@ import (
 var ftpHandlers = map[string]Handler{
 	"DEFINE FTPD":    (*System).defineFTPD,
 	"DELETE FTPD":    (*System).deleteFTPD,
+	"ALTER FTPD":     (*System).alterFTPD,
 	"QUERY FTPDS":    (*System).queryFTPDs,
 	"DEFINE USER":    (*System).defineUser,
 	"DELETE USER":    (*System).deleteUser,
@@ -227,6 +228,126 @@ func guardPolicy(a command.Args) guard.Policy {
 	return p
 }
 
+// alterFTPD is ALTER FTPD: the operands given, all or nothing.
+func (s *System) alterFTPD(_ context.Context, req *command.Request, out command.Out) {
+	a := req.Args
+	id := a.Str("ID")
+	f, ok := s.ftpds[id]
+	if !ok {
+		out.Say(msgcat.New("IPN443E", id))
+		return
+	}
+	fixed := false
+	for _, k := range []string{"PORT", "IPADDR", "DATAPORTS"} {
+		if a.Has(k) {
+			out.Say(msgcat.New("IPN473E", k, id))
+			fixed = true
+		}
+	}
+	if fixed {
+		return
+	}
+	var alt ftpd.Alteration
+	if a.Has("COUNT") {
+		n := int(a.Int("COUNT"))
+		alt.Count = &n
+	}
+	if a.Has("TIMEOUT") {
+		d := time.Duration(a.Int("TIMEOUT")) * time.Second
+		alt.Timeout = &d
+	}
+	if a.Has("PASVADDR") {
+		p := a.Addr("PASVADDR")
+		if p.IsUnspecified() {
+			p = netip.Addr{}
+		}
+		alt.PasvAddr = &p
+	}
+	if a.Has("ACTIVE") {
+		b := a.Bool("ACTIVE")
+		alt.Active = &b
+	}
+	if a.Has("ANONYMOUS") {
+		an, _ := ftpd.ParseAnonymous(a.Str("ANONYMOUS"))
+		alt.Anonymous = &an
+	}
+	if a.Has("BANNER") {
+		b := a.Str("BANNER")
+		alt.Banner = &b
+	}
+	if a.Has("PERCLIENT") || a.Has("LOGINTIME") || a.Has("LOCKOUT") {
+		p := f.d.Stats().Guard
+		if a.Has("PERCLIENT") {
+			p.PerAddr = int(a.Int("PERCLIENT"))
+		}
+		if a.Has("LOGINTIME") {
+			p.LoginTime = time.Duration(a.Int("LOGINTIME")) * time.Second
+		}
+		if l := a.List("LOCKOUT"); len(l) == 3 {
+			p.Failures = int(l[0].(int64))
+			p.Window = time.Duration(l[1].(int64)) * time.Second
+			p.LockTime = time.Duration(l[2].(int64)) * time.Second
+		}
+		alt.Guard = &p
+	}
+	var changes []string
+	for _, k := range []string{"COUNT", "TIMEOUT", "PASVADDR", "ACTIVE", "ANONYMOUS", "BANNER", "PERCLIENT", "LOGINTIME", "LOCKOUT"} {
+		if a.Has(k) {
+			changes = append(changes, k)
+		}
+	}
+	if err := f.d.Alter(alt); err != nil {
+		out.Say(msgcat.New("IPN444E", id, err.Error()))
+		return
+	}
+	out.Say(msgcat.New("IPN472I", id, strings.Join(changes, ", ")))
+}
+
+// stopFTPD is STOP FTPD=id (stop accepting clients) and STOP
+// FTPD=id,SESSION=n (end one session).
+func (s *System) stopFTPD(req *command.Request, out command.Out) {
+	a := req.Args
+	id := a.Str("FTPD")
+	f, ok := s.ftpds[id]
+	if !ok {
+		out.Say(msgcat.New("IPN443E", id))
+		return
+	}
+	if a.Has("SESSION") {
+		n := uint64(a.Int("SESSION"))
+		if !f.d.EndSession(n) {
+			out.Say(msgcat.New("IPN478E", id, n))
+			return
+		}
+		out.Say(msgcat.New("IPN477I", n, id))
+		return
+	}
+	if err := f.d.Pause(); err != nil {
+		out.Say(msgcat.New("IPN476E", id, "stopped already"))
+		return
+	}
+	out.Say(msgcat.New("IPN474I", id, f.d.Stats().Sessions))
+}
+
+// startFTPD is START FTPD=id after STOP FTPD=id.
+func (s *System) startFTPD(req *command.Request, out command.Out) {
+	id := req.Args.Str("FTPD")
+	f, ok := s.ftpds[id]
+	if !ok {
+		out.Say(msgcat.New("IPN443E", id))
+		return
+	}
+	if err := f.d.Resume(); err != nil {
+		if errors.Is(err, ftpd.ErrNotPaused) {
+			out.Say(msgcat.New("IPN476E", id, "accepting clients already"))
+			return
+		}
+		out.Say(msgcat.New("IPN444E", id, err.Error()))
+		return
+	}
+	out.Say(msgcat.New("IPN475I", id, f.d.Addr().String()))
+}
+
 func (s *System) deleteFTPD(ctx context.Context, req *command.Request, out command.Out) {
 	id := req.Args.Str("ID")
 	f, ok := s.ftpds[id]
@@ -273,6 +394,8 @@ func (s *System) sayFTPD(f *ftpDaemon, out command.Out) {
 	switch {
 	case !st.Running:
 		state = "ENDED"
+	case st.Paused:
+		state = "STOPPED"
 	case st.FaultDead:
 		state = "FAILED"
 	case st.Fault != "":

@@ -18,7 +18,7 @@ import (
 var linkHandlers = map[string]Handler{
 	"DEFINE LINK":  (*System).defineLink,
 	"DELETE LINK":  (*System).deleteLink,
-	"START":        (*System).startLink,
+	"START":        (*System).start,
 	"QUERY LINKS":  (*System).queryLinks,
 	"SET":          (*System).set,
 	"DEFINE ROUTE": (*System).defineRoute,
@@ -211,6 +211,19 @@ func (s *System) deleteLink(_ context.Context, req *command.Request, out command
 		return
 	}
 	out.Say(msgcat.New("IPN161I", id))
+}
+
+// start is START LINK= or START FTPD=.
+func (s *System) start(ctx context.Context, req *command.Request, out command.Out) {
+	if req.Args.Has("LINK") == req.Args.Has("FTPD") {
+		out.Say(msgcat.New("IPN532E"))
+		return
+	}
+	if req.Args.Has("FTPD") {
+		s.startFTPD(req, out)
+		return
+	}
+	s.startLink(ctx, req, out)
 }
 
 func (s *System) startLink(_ context.Context, req *command.Request, out command.Out) {

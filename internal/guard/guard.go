@@ -80,6 +80,17 @@ func New(p Policy, clock func() time.Time) *Guard {
 	return &Guard{clock: clock, p: p, sessions: map[netip.Addr]int{}, fails: map[netip.Addr]*history{}}
 }
 
+// SetPolicy changes the rules from now on: sessions held and failures
+// counted stay; a lockout running ends at the time it was given.
+func (g *Guard) SetPolicy(p Policy) {
+	if p.LoginTime <= 0 {
+		p.LoginTime = DefaultLoginTime
+	}
+	g.mu.Lock()
+	g.p = p
+	g.mu.Unlock()
+}
+
 // Policy gives the guard's rules.
 func (g *Guard) Policy() Policy {
 	g.mu.Lock()

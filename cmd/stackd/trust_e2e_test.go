@@ -484,3 +484,26 @@ func TestTrustClientPortReused(t *testing.T) {
 		time.Sleep(1100 * time.Millisecond)
 	}
 }
+
+// TestFTPEndSession: the operator ends one session by its number from
+// QUERY FTPDS; its client gets 421, another session goes on.
+func TestFTPEndSession(t *testing.T) {
+	d, port, _ := trustSite(t, "")
+	a := dialFTPFrom(t, "127.0.0.1", port)
+	a.login()
+	b := dialFTPFrom(t, "127.0.0.2", port)
+	b.login()
+	q := mustConsole(t, d.socket, "QUERY FTPDS\n")
+	m := regexp.MustCompile(`IPN451I +session (\d+): ` + ftpUser + ` from 127\.0\.0\.1:`).FindStringSubmatch(q)
+	if m == nil {
+		t.Fatalf("QUERY FTPDS:\n%s", q)
+	}
+	out := mustConsole(t, d.socket, "STOP FTPD=FTP01,SESSION="+m[1]+"\n")
+	if !strings.Contains(out, "IPN477I Session "+m[1]+" of FTP daemon FTP01 ended") {
+		t.Fatalf("STOP SESSION:\n%s", out)
+	}
+	if r := a.reply(); r != "421 Session ended by the operator: closing control connection" {
+		t.Fatalf("the client: %s", r)
+	}
+	b.expect("NOOP", "200")
+}

@@ -215,6 +215,7 @@ var notFromDecks = map[string]string{
 	"IPN406I": "ftpd.TestAcceptFailuresRetried (accept recovers between two commands)",
 	"IPN454W": "ftpd.TestAcceptFailuresRetried (QUERY FTPDS while accept fails)",
 	"IPN528W": "command.TestTelnetAcceptBackoff (QUERY CONSOLES while accept fails)",
+	"IPN477I": "cmd/stackd TestFTPEndSession (a live session ended)",
 	"IPN414W": "cmd/stackd TestFTPLockout (failed logins from one address)",
 	"IPN415I": "cmd/stackd TestFTPLockout (QUERY LOCKOUTS while one is locked out)",
 	"IPN417I": "cmd/stackd TestFTPLockout (DELETE LOCKOUT of a locked address)",

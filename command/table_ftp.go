@@ -114,6 +114,25 @@ var ftpRows = []Spec{
 		Mutates: true, Auth: AuthFull,
 	},
 	{
+		Verb: "ALTer", Object: "USER",
+		Summary: "Change a user: password, root, read-only, console authority, FTP access",
+		Help: []string{
+			"Sessions already logged in keep what they logged in with, unless ENDSESSIONS=YES ends them (421).",
+		},
+		Operands: []Operand{
+			{Key: "ID", Type: Name{Max: 16}, Required: true, Help: "the user"},
+			{Key: "PASSWORD", Type: Secret{Text{Max: 128, Name: "password"}}, Help: "the new password (never echoed, logged or shown)"},
+			{Key: "ROOT", Type: Text{Max: 255, Name: "/path"}, Help: "where in the FTP tree the user starts and is confined"},
+			{Key: "READONLY", Type: Bool{}, Help: "no uploads, deletes or renames"},
+			{Key: "CONSOLE", Type: Enum{Values: []string{"NO", "QUERY", "YES"}}, Help: "remote console logon"},
+			{Key: "FTP", Type: Bool{}, Help: "may log in to the FTP daemons"},
+			{Key: "ENDSESSIONS", Type: Bool{}, Default: "NO", Help: "end the user's FTP sessions now"},
+		},
+		AtLeastOne: []string{"PASSWORD", "ROOT", "READONLY", "CONSOLE", "FTP", "ENDSESSIONS"},
+		Example:    "ALTER USER ID=OPER1,PASSWORD='n3w-secret'",
+		Mutates:    true, Auth: AuthFull,
+	},
+	{
 		Verb: "DELete", Object: "USER",
 		Summary:  "Delete a user (sessions already logged in go on)",
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 16}, Required: true, Help: "the user"}},

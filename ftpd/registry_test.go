@@ -139,3 +139,34 @@ func TestFilesSweep(t *testing.T) {
 		}
 	}
 }
+
+// TestUsersAlter: a new password serves the next logins and the old one no
+// more; a bad change changes nothing.
+func TestUsersAlter(t *testing.T) {
+	u := NewUsers()
+	must(t, u.Define(User{ID: "ann", Password: "Old-pw1", FTP: true}))
+	np, ro := "New-pw2", true
+	info, err := u.Alter("ANN", UserChange{Password: &np, ReadOnly: &ro})
+	if err != nil || !info.ReadOnly || !info.FTP {
+		t.Fatalf("%+v %v", info, err)
+	}
+	if _, err := u.Authenticate("ann", "Old-pw1"); err == nil {
+		t.Fatal("the old password still logs in")
+	}
+	if _, err := u.Authenticate("ann", "New-pw2"); err != nil {
+		t.Fatal("the new password does not log in")
+	}
+	bad, empty := "relative", ""
+	if _, err := u.Alter("ann", UserChange{Root: &bad, Password: &np}); err == nil {
+		t.Fatal("a bad root accepted")
+	}
+	if _, err := u.Alter("ann", UserChange{Password: &empty}); err == nil {
+		t.Fatal("an empty password accepted")
+	}
+	if _, err := u.Alter("nobody", UserChange{ReadOnly: &ro}); !errors.Is(err, ErrNoSuchUser) {
+		t.Fatalf("no such user: %v", err)
+	}
+	if got, _ := u.Get("ann"); got.Root != "/" {
+		t.Fatalf("a failed change changed the root: %+v", got)
+	}
+}

@@ -196,6 +196,62 @@ func (u *Users) Define(def User) error {
 	return nil
 }
 
+// UserChange is what ALTER USER changes; a nil field stays.
+type UserChange struct {
+	Password *string
+	Root     *string
+	ReadOnly *bool
+	Console  *Authority
+	FTP      *bool
+}
+
+// Alter changes a user: all of the change, or (if any of it is wrong)
+// nothing. Sessions already logged in keep what they logged in with.
+func (u *Users) Alter(id string, c UserChange) (UserInfo, error) {
+	id = strings.ToUpper(id)
+	var h passwordHash
+	if c.Password != nil {
+		if *c.Password == "" {
+			return UserInfo{}, &FieldError{"PASSWORD", "", "cannot be empty"}
+		}
+		var err error
+		if h, err = hashPassword(*c.Password); err != nil {
+			return UserInfo{}, err
+		}
+	}
+	var root string
+	if c.Root != nil {
+		var err error
+		if root, err = cleanRoot(*c.Root); err != nil {
+			return UserInfo{}, err
+		}
+	}
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	r, ok := u.users[id]
+	if !ok {
+		return UserInfo{}, ErrNoSuchUser
+	}
+	nr := *r
+	if c.Password != nil {
+		nr.hash = h
+	}
+	if c.Root != nil {
+		nr.info.Root = root
+	}
+	if c.ReadOnly != nil {
+		nr.info.ReadOnly = *c.ReadOnly
+	}
+	if c.Console != nil {
+		nr.info.Console = *c.Console
+	}
+	if c.FTP != nil {
+		nr.info.FTP = *c.FTP
+	}
+	u.users[id] = &nr
+	return nr.info, nil
+}
+
 // Delete removes a user. Sessions already logged in go on.
 func (u *Users) Delete(id string) error {
 	u.mu.Lock()

@@ -25,6 +25,7 @@ var ftpHandlers = map[string]Handler{
 	"ALTER FTPD":     (*System).alterFTPD,
 	"QUERY FTPDS":    (*System).queryFTPDs,
 	"DEFINE USER":    (*System).defineUser,
+	"ALTER USER":     (*System).alterUser,
 	"DELETE USER":    (*System).deleteUser,
 	"QUERY USERS":    (*System).queryUsers,
 	"DEFINE FILE":    (*System).defineFile,
@@ -447,6 +448,50 @@ func (s *System) defineUser(_ context.Context, req *command.Request, out command
 	}
 	info, _ := s.Users.Get(u.ID)
 	out.Say(msgcat.New("IPN455I", info.ID, info.Root, yesNo(info.ReadOnly), info.Console.String(), yesNo(info.FTP)))
+}
+
+// alterUser is ALTER USER: the operands given, all or nothing; with
+// ENDSESSIONS=YES the user's FTP sessions end.
+func (s *System) alterUser(_ context.Context, req *command.Request, out command.Out) {
+	a := req.Args
+	id := a.Str("ID")
+	var c ftpd.UserChange
+	if a.Has("PASSWORD") {
+		p := a.Str("PASSWORD")
+		c.Password = &p
+	}
+	if a.Has("ROOT") {
+		r := a.Str("ROOT")
+		c.Root = &r
+	}
+	if a.Has("READONLY") {
+		b := a.Bool("READONLY")
+		c.ReadOnly = &b
+	}
+	if a.Has("CONSOLE") {
+		con := map[string]ftpd.Authority{"NO": ftpd.ConsoleNo, "QUERY": ftpd.ConsoleQuery, "YES": ftpd.ConsoleYes}[a.Str("CONSOLE")]
+		c.Console = &con
+	}
+	if a.Has("FTP") {
+		b := a.Bool("FTP")
+		c.FTP = &b
+	}
+	info, err := s.Users.Alter(id, c)
+	if err != nil {
+		out.Say(registryErr(err, "ID", id))
+		return
+	}
+	ended := 0
+	if a.Bool("ENDSESSIONS") {
+		for _, f := range s.ftpds {
+			for _, ss := range f.d.Sessions() {
+				if strings.EqualFold(ss.User, info.ID) && f.d.EndSession(ss.ID) {
+					ended++
+				}
+			}
+		}
+	}
+	out.Say(msgcat.New("IPN479I", info.ID, info.Root, yesNo(info.ReadOnly), info.Console.String(), yesNo(info.FTP), ended))
 }
 
 // registryErr gives the message of an error of the users or files registry.

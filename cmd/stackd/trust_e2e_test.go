@@ -506,4 +506,12 @@ func TestFTPEndSession(t *testing.T) {
 		t.Fatalf("the client: %s", r)
 	}
 	b.expect("NOOP", "200")
+	// A new password, and the user's sessions ended with it.
+	out = mustConsole(t, d.socket, "ALTER USER ID="+ftpUser+",PASSWORD='Another-1',ENDSESSIONS=YES\n")
+	if !strings.Contains(out, "; 1 session ended") || strings.Contains(out, "Another-1") {
+		t.Fatalf("ALTER USER:\n%s", out)
+	}
+	if r := b.reply(); !strings.HasPrefix(r, "421 Session ended by the operator") {
+		t.Fatalf("the user's session: %s", r)
+	}
 }

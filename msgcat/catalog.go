@@ -68,7 +68,7 @@ var stackGroup = Group{Title: "The stack: ports, connections, statistics", Entri
 		Explain:  "QUERY CONNECTIONS found more connections than its MAX operand allows.",
 		System:   "Only the first MAX connections are shown.",
 		Operator: "Raise MAX or narrow the display with filters."},
-	{ID: "IPN150I", Text: "Stack started {start:time}, up {uptime:dur}",
+	{ID: "IPN150I", Text: "Stack started {start:time}, up {uptime:elapsed}",
 		Explain:  "QUERY STATISTICS: when the stack started and how long it has run.",
 		System:   "None.",
 		Operator: "None."},

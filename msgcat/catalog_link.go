@@ -247,7 +247,7 @@ var connGroup = Group{Title: "Connections", Entries: []Entry{
 		Explain:  "No connection of the table has this id (it may have ended).",
 		System:   "The command is rejected; nothing is changed.",
 		Operator: "QUERY CONNECTIONS shows the ids."},
-	{ID: "IPN146I", Text: "         bytes in {in:num}, out {out:num}; retransmitted {retrans:num}; age {age:dur}, idle {idle:dur}",
+	{ID: "IPN146I", Text: "         bytes in {in:num}, out {out:num}; retransmitted {retrans:num}; age {age:elapsed}, idle {idle:elapsed}",
 		Explain:  "QUERY CONNECTIONS: the second line of a connection, with its counters and times.",
 		System:   "None.",
 		Operator: "None."},

@@ -1,6 +1,9 @@
 package msgcat
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestClasses(t *testing.T) {
 	for id := range classOf {
@@ -19,5 +22,18 @@ func TestClasses(t *testing.T) {
 	lockout := New("IPN414W", "F", "127.0.0.1", 3, nil)
 	if m.Hears(login) || !m.Hears(lockout) || !AllClasses.Hears(login) {
 		t.Fatal("Hears: informational by class, the rest always")
+	}
+}
+
+func TestFormatElapsed(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		44 * time.Millisecond: "00:00:00.044",
+		3*time.Minute + 17*time.Second + 250*time.Millisecond: "00:03:17.250",
+		50*time.Hour + 4*time.Minute + 5*time.Second:          "2d 02:04:05.000",
+		-time.Second: "00:00:00.000",
+	} {
+		if got := FormatElapsed(d); got != want {
+			t.Errorf("FormatElapsed(%v) = %q, want %q", d, got, want)
+		}
 	}
 }

@@ -146,9 +146,10 @@ const (
 	kDur
 	kCount
 	kID
+	kElapsed
 )
 
-var kindNames = map[kind]string{kNum: "num", kText: "text", kQuoted: "q", kTime: "time", kDur: "dur", kCount: "count", kID: "id"}
+var kindNames = map[kind]string{kNum: "num", kText: "text", kQuoted: "q", kTime: "time", kDur: "dur", kCount: "count", kID: "id", kElapsed: "elapsed"}
 
 type segment struct {
 	kind  kind
@@ -234,6 +235,12 @@ func (m Msg) AppendTo(b *strings.Builder) {
 			}
 		case kID:
 			fmt.Fprint(b, m.Args[i])
+		case kElapsed:
+			if d, ok := m.Args[i].(time.Duration); ok {
+				b.WriteString(FormatElapsed(d))
+			} else {
+				writeText(b, m.Args[i])
+			}
 		}
 		for n := b.Len() - start; n < s.width; n++ {
 			b.WriteByte(' ')
@@ -443,6 +450,22 @@ func writeDur(b *strings.Builder, v any) {
 		return
 	}
 	b.WriteString(FormatDuration(d))
+}
+
+// FormatElapsed prints a measured time in one form whatever its size, so
+// that the lines of one display line up: "00:00:00.044", "00:03:17.250",
+// "2d 03:04:05.000".
+func FormatElapsed(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	ms := int64(d / time.Millisecond)
+	sec := ms / 1000
+	out := fmt.Sprintf("%02d:%02d:%02d.%03d", sec/3600%24, sec/60%60, sec%60, ms%1000)
+	if days := sec / 86400; days > 0 {
+		out = strconv.FormatInt(days, 10) + "d " + out
+	}
+	return out
 }
 
 // FormatDuration prints a duration the way consoles show elapsed time:

@@ -27,7 +27,7 @@ func TestRender(t *testing.T) {
 		{New("IPN237I", "portrange low=32768,high=65535"), "IPN237I portrange low=32768,high=65535"},
 		{New("IPN303E", "FOO"), "IPN303E Unknown command 'FOO'; enter HELP for the list of commands"},
 		{New("IPN150I", time.Date(2026, 11, 22, 2, 3, 4, 0, time.UTC), 26*time.Hour+3*time.Minute+4*time.Second),
-			"IPN150I Stack started 2026-11-22 02:03:04, up 1d 02:03:04"},
+			"IPN150I Stack started 2026-11-22 02:03:04, up 1d 02:03:04.000"},
 		{New("IPN127I", 1), "IPN999S Message IPN127I could not be formatted"},
 		{New("IPN000X"), "IPN999S Message IPN000X could not be formatted"},
 	}

@@ -254,7 +254,7 @@ DEFINE FTPD ID=FTPP,PORT=2021,PASVADDR=127.0.0.1
 	if held := sayField(q, "IPN449I", "held"); held < 1 || !strings.Contains(q, "TIME_WAIT STRICT") {
 		t.Errorf("STRICT: QUERY FTPDS shows no port held:\n%s", q)
 	}
-	if !regexp.MustCompile(`(?m)^IPN141I +\d+ +TIME_WAIT +10\.0\.2\.15:` + strconv.Itoa(lo) + ` +127\.0\.0\.1:\d+ +FTPS *\nIPN146I .* idle 0\.\d+s`).MatchString(q) {
+	if !regexp.MustCompile(`(?m)^IPN141I +\d+ +TIME_WAIT +10\.0\.2\.15:` + strconv.Itoa(lo) + ` +127\.0\.0\.1:\d+ +FTPS *\nIPN146I .* idle 00:00:00\.\d+`).MatchString(q) {
 		t.Errorf("STRICT: QUERY CONNECTIONS shows no fresh TIME_WAIT on data port %d:\n%s", lo, q)
 	}
 	if err := c.wait(t, 90*time.Second); err != nil {

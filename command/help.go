@@ -13,6 +13,7 @@ var msgIDPattern = regexp.MustCompile(`^(?i)IPN[0-9]{3}[A-Z]?$`)
 
 // Help runs the HELP command from the table and the catalogue alone.
 func Help(t *Table, req *Request, out Out) {
+	w := widthOf(req.Console)
 	var words []string
 	for i := 0; i < 2; i++ {
 		if w, ok := req.Args.Positional(i).(string); ok && w != "" {
@@ -20,13 +21,13 @@ func Help(t *Table, req *Request, out Out) {
 		}
 	}
 	if len(words) == 0 {
-		helpList(t, t.specs, out)
+		helpList(t, t.specs, out, w)
 		return
 	}
 	topic := strings.Join(words, " ")
 	if len(words) == 1 && msgIDPattern.MatchString(words[0]) {
 		if e := findMessage(words[0]); e != nil {
-			helpMessage(e, out)
+			helpMessage(e, out, w)
 			return
 		}
 		out.Say(msgcat.New("IPN240E", topic))
@@ -38,14 +39,14 @@ func Help(t *Table, req *Request, out Out) {
 	}
 	spec, errs, _ := t.resolveName(words[0], ops)
 	if spec != nil {
-		helpCommand(spec, out)
+		helpCommand(spec, out, w)
 		return
 	}
 	// A verb with objects and no object: list that verb's commands.
 	if len(words) == 1 {
 		m := matchAbbrev(words[0], t.verbs)
 		if idx := append(m.exact, m.fits...); len(idx) > 0 {
-			helpList(t, t.byVerb[strings.ToUpper(t.verbs[idx[0]])], out)
+			helpList(t, t.byVerb[strings.ToUpper(t.verbs[idx[0]])], out, w)
 			return
 		}
 	}
@@ -56,11 +57,26 @@ func Help(t *Table, req *Request, out Out) {
 	out.Say(msgcat.New("IPN240E", topic))
 }
 
-// ConsoleWidth is the width HELP wraps its lines to: an operator console's
-// 80 columns.
-const ConsoleWidth = 80
+// ConsoleWidth is the width HELP wraps its lines to on a console of no
+// known width: an operator console's 80 columns. A telnet console's window
+// width is used instead, but never under minWidth.
+const (
+	ConsoleWidth = 80
+	minWidth     = 40
+)
 
-func helpList(t *Table, specs []*Spec, out Out) {
+// widthOf is the width HELP wraps to on a console.
+func widthOf(c ConsoleInfo) int {
+	if c.Width == nil {
+		return ConsoleWidth
+	}
+	if w := c.Width(); w > 0 {
+		return max(w, minWidth)
+	}
+	return ConsoleWidth
+}
+
+func helpList(t *Table, specs []*Spec, out Out, w int) {
 	specs = sortedSpecs(specs)
 	out.Say(msgcat.New("IPN230I"))
 	width := 0
@@ -70,16 +86,16 @@ func helpList(t *Table, specs []*Spec, out Out) {
 		}
 	}
 	for _, s := range specs {
-		sayWrapped(out, "IPN231I", []any{pad(s.Name(), width)}, s.Summary)
+		sayWrapped(out, w, "IPN231I", []any{pad(s.Name(), width)}, s.Summary)
 	}
 }
 
-func helpCommand(s *Spec, out Out) {
-	sayWrapped(out, "IPN232I", nil, s.Syntax())
-	sayWrapped(out, "IPN233I", nil, s.Summary)
+func helpCommand(s *Spec, out Out, w int) {
+	sayWrapped(out, w, "IPN232I", nil, s.Syntax())
+	sayWrapped(out, w, "IPN233I", nil, s.Summary)
 	if len(s.Help) > 0 {
 		// The table's help lines are one paragraph, wrapped anew.
-		sayWrapped(out, "IPN233I", nil, strings.Join(s.Help, " "))
+		sayWrapped(out, w, "IPN233I", nil, strings.Join(s.Help, " "))
 	}
 	lines := operandLines(s)
 	width := 0
@@ -91,14 +107,14 @@ func helpCommand(s *Spec, out Out) {
 	for _, l := range lines {
 		if len(l[0]) > width {
 			// A long label has its own line(s); its help goes below it.
-			sayWrapped(out, "IPN234I", []any{""}, l[0])
-			sayWrapped(out, "IPN234I", []any{pad("", width)}, l[1])
+			sayWrapped(out, w, "IPN234I", []any{""}, l[0])
+			sayWrapped(out, w, "IPN234I", []any{pad("", width)}, l[1])
 			continue
 		}
-		sayWrapped(out, "IPN234I", []any{pad(l[0], width)}, l[1])
+		sayWrapped(out, w, "IPN234I", []any{pad(l[0], width)}, l[1])
 	}
 	if s.Example != "" {
-		sayWrapped(out, "IPN229I", nil, s.Example)
+		sayWrapped(out, w, "IPN229I", nil, s.Example)
 	}
 }
 
@@ -126,14 +142,14 @@ var helpMsg = map[string]func(...any) msgcat.Msg{
 var ownContinuation = map[string]bool{"IPN231I": true, "IPN233I": true, "IPN234I": true}
 
 // sayWrapped says a help message whose last insert is running text, wrapped
-// to ConsoleWidth at blanks (and after commas and bars, for syntax), each further
+// to width at blanks (and after commas and bars, for syntax), each further
 // line indented to where the text starts: a hanging indent under the
 // keyword or label. A single word longer than the room stands alone.
-func sayWrapped(out Out, id string, lead []any, text string) {
+func sayWrapped(out Out, width int, id string, lead []any, text string) {
 	say := helpMsg[id]
 	first := say(append(append([]any{}, lead...), "")...).String()
 	indent := len(first)
-	lines := wrapText(text, max(ConsoleWidth-indent, 20))
+	lines := wrapText(text, max(width-indent, 20))
 	out.Say(say(append(append([]any{}, lead...), lines[0])...))
 	for _, l := range lines[1:] {
 		if ownContinuation[id] {
@@ -238,11 +254,11 @@ func findMessage(id string) *msgcat.Entry {
 	return nil
 }
 
-func helpMessage(e *msgcat.Entry, out Out) {
-	sayWrapped(out, "IPN235I", []any{e.ID, e.Severity().Name()}, e.Template())
-	sayWrapped(out, "IPN236I", nil, e.Explain)
-	sayWrapped(out, "IPN238I", nil, e.System)
-	sayWrapped(out, "IPN239I", nil, e.Operator)
+func helpMessage(e *msgcat.Entry, out Out, w int) {
+	sayWrapped(out, w, "IPN235I", []any{e.ID, e.Severity().Name()}, e.Template())
+	sayWrapped(out, w, "IPN236I", nil, e.Explain)
+	sayWrapped(out, w, "IPN238I", nil, e.System)
+	sayWrapped(out, w, "IPN239I", nil, e.Operator)
 }
 
 // sortedSpecs gives the rows in alphabetical order of their names.

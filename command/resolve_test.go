@@ -272,13 +272,22 @@ func TestHelpFitsTheConsole(t *testing.T) {
 	for _, e := range msgcat.Entries() {
 		topics = append(topics, " "+e.ID)
 	}
-	for _, topic := range topics {
-		var out []string
-		s := &Session{Table: Commands, Console: ConsoleInfo{Auth: AuthFull}, Out: OutFunc(func(m msgcat.Msg) { out = append(out, m.String()) })}
-		s.Do(context.Background(), "HELP"+topic)
-		for _, l := range out[1:] {
-			if n := utf8.RuneCountInString(l); n > ConsoleWidth {
-				t.Errorf("HELP%s: a line of %d characters:\n%s", topic, n, l)
+	// A console of no known width (80), a telnet window of 60, and one of
+	// 20, which HELP takes for 40 (a line may pass 40 where a word cannot
+	// break; 60 it may not).
+	for _, c := range []struct {
+		width func() int
+		limit int
+	}{{nil, ConsoleWidth}, {func() int { return 60 }, 60}, {func() int { return 20 }, 60}} {
+		for _, topic := range topics {
+			var out []string
+			s := &Session{Table: Commands, Console: ConsoleInfo{Auth: AuthFull, Width: c.width},
+				Out: OutFunc(func(m msgcat.Msg) { out = append(out, m.String()) })}
+			s.Do(context.Background(), "HELP"+topic)
+			for _, l := range out[1:] {
+				if n := utf8.RuneCountInString(l); n > c.limit {
+					t.Errorf("HELP%s at width %d: a line of %d characters:\n%s", topic, c.limit, n, l)
+				}
 			}
 		}
 	}

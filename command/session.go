@@ -34,6 +34,9 @@ type ConsoleInfo struct {
 	ID       string    // "SYSCON", "L001", "T003"
 	Operator string    // the logged-on operator, "" for a local console
 	Auth     Authority // what this console may do
+	// Width gives the console's width in columns now (a telnet client's
+	// window); nil means ConsoleWidth. HELP wraps to it, never under 40.
+	Width func() int
 }
 
 // Executor runs resolved commands: the daemon's handlers.

@@ -151,7 +151,7 @@ func (s *TelnetServer) Close() {
 
 // attach makes a logged-on connection a console of the hub, unless the
 // listener was closed meanwhile; from then on Close leaves it to the hub.
-func (s *TelnetServer) attach(nc net.Conn, addr, operator string, auth Authority, sink Sink) (*Console, error) {
+func (s *TelnetServer) attach(nc net.Conn, addr, operator string, auth Authority, sink Sink, width func() int) (*Console, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -161,6 +161,7 @@ func (s *TelnetServer) attach(nc net.Conn, addr, operator string, auth Authority
 	if err != nil {
 		return nil, err
 	}
+	c.Info.Width = width // before the console's session is made
 	if _, pre := s.conns[nc]; pre {
 		delete(s.conns, nc)
 		s.wg.Done()
@@ -329,7 +330,7 @@ func (s *TelnetServer) serve(nc net.Conn) {
 	sc.setLimit(time.Time{})
 	t.setMaxLine(maxLine)
 	sink := &telnetSink{t: t, nc: nc}
-	c, err := s.attach(nc, addr, operator, auth, sink)
+	c, err := s.attach(nc, addr, operator, auth, sink, func() int { w, _ := tc.Size(); return w })
 	if err != nil {
 		t.println(msgcat.New("IPN218I").String())
 		return

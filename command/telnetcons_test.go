@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"ipnstack/grammar"
 	"ipnstack/internal/guard"
@@ -1215,3 +1216,26 @@ func (h hearSink) Reply(line string) error       { h.f(line); return nil }
 func (h hearSink) Unsolicited(line string) error { h.f(line); return nil }
 func (h hearSink) Done(int) error                { return nil }
 func (h hearSink) Close(string)                  {}
+
+// TestTelnetHelpWidth: HELP wraps to the telnet client's window (NAWS), with
+// its hanging indent, not at 80 columns cut by the terminal.
+func TestTelnetHelpWidth(t *testing.T) {
+	ts := startTelnetServer(t, 0)
+	c := dialTelnet(t, ts.addr, false, 60)
+	c.logonOK("OPER1", "s3cret", "FULL")
+	c.line("HELP DEFINE FTPD")
+	out := c.expect("Example: ")
+	c.expect(Prompt)
+	cont := 0
+	for _, l := range strings.Split(strings.ReplaceAll(out, "\r", "\n"), "\n") {
+		if n := utf8.RuneCountInString(l); n > 60 {
+			t.Errorf("a line of %d characters: %q", n, l)
+		}
+		if strings.HasPrefix(l, "IPN234I          ") {
+			cont++ // a continuation under the operand's help
+		}
+	}
+	if cont == 0 {
+		t.Fatalf("no continuation line of HELP's own wrapping:\n%s", out)
+	}
+}

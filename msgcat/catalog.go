@@ -159,7 +159,7 @@ var consoleGroup = Group{Title: "Consoles, decks, HELP and the daemon", Entries:
 		Explain:  "HELP for a command: an example of its use.",
 		System:   "None.",
 		Operator: "None."},
-	{ID: "IPN230I", Text: "Commands (HELP <command> for one command, HELP IPNnnnS for a message):",
+	{ID: "IPN230I", Text: "Commands; HELP <command> or HELP IPNnnnS for more:",
 		Explain:  "HELP: the head of the list of commands.",
 		System:   "None.",
 		Operator: "None."},

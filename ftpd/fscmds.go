@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -587,6 +588,12 @@ func (s *session) siteUtime(rest string) {
 // setTime sets the modification (and access) time of a path the session
 // may change; it replies itself on failure.
 func (s *session) setTime(path string, t time.Time) (loc, bool) {
+	return s.changeAt(path, func(r *os.Root, rel string) error { return r.Chtimes(rel, t, t) })
+}
+
+// changeAt runs change on a path the session may change (MFMT, SITE UTIME,
+// SITE CHMOD), confined to the user's tree; it replies itself on failure.
+func (s *session) changeAt(path string, change func(r *os.Root, rel string) error) (loc, bool) {
 	l, ok := s.writable(path, false)
 	if !ok {
 		return l, false
@@ -597,7 +604,7 @@ func (s *session) setTime(path string, t time.Time) (loc, bool) {
 		return l, false
 	}
 	defer r.Close()
-	if err := r.Chtimes(l.rel, t, t); err != nil {
+	if err := change(r, l.rel); err != nil {
 		s.replyErr(l.fail(err))
 		return l, false
 	}
@@ -613,18 +620,8 @@ func (s *session) siteChmod(rest string) {
 		s.reply(rBadMode)
 		return
 	}
-	l, ok := s.writable(path, false)
+	l, ok := s.changeAt(path, func(r *os.Root, rel string) error { return r.Chmod(rel, fs.FileMode(mode)) })
 	if !ok {
-		return
-	}
-	r, err := l.openBase()
-	if err != nil {
-		s.replyErr(err)
-		return
-	}
-	defer r.Close()
-	if err := r.Chmod(l.rel, fs.FileMode(mode)); err != nil {
-		s.replyErr(l.fail(err))
 		return
 	}
 	s.reply(rSiteChmod, l.vpath, fmt.Sprintf("%03o", mode))

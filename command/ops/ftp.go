@@ -221,12 +221,17 @@ func guardPolicy(a command.Args) guard.Policy {
 	p := guard.Default
 	p.PerAddr = int(a.Int("PERCLIENT"))
 	p.LoginTime = time.Duration(a.Int("LOGINTIME")) * time.Second
+	setLockout(&p, a)
+	return p
+}
+
+// setLockout reads LOCKOUT=(failures,within,for) into p, if it was given.
+func setLockout(p *guard.Policy, a command.Args) {
 	if l := a.List("LOCKOUT"); len(l) == 3 {
 		p.Failures = int(l[0].(int64))
 		p.Window = time.Duration(l[1].(int64)) * time.Second
 		p.LockTime = time.Duration(l[2].(int64)) * time.Second
 	}
-	return p
 }
 
 // alterFTPD is ALTER FTPD: the operands given, all or nothing.
@@ -284,11 +289,7 @@ func (s *System) alterFTPD(_ context.Context, req *command.Request, out command.
 		if a.Has("LOGINTIME") {
 			p.LoginTime = time.Duration(a.Int("LOGINTIME")) * time.Second
 		}
-		if l := a.List("LOCKOUT"); len(l) == 3 {
-			p.Failures = int(l[0].(int64))
-			p.Window = time.Duration(l[1].(int64)) * time.Second
-			p.LockTime = time.Duration(l[2].(int64)) * time.Second
-		}
+		setLockout(&p, a)
 		alt.Guard = &p
 	}
 	var changes []string

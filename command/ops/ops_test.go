@@ -81,5 +81,9 @@ func TestShutdownCommand(t *testing.T) {
 		t.Fatalf("%q by %q", got, sys.StoppedBy())
 	}
 	<-sys.Stopped()
-	do(t, sys, "SHUTDOWN") // a second one is harmless
+	// A second one changes nothing: the stack stays stopped by the first.
+	got = do(t, sys, "SHUTDOWN")
+	if len(got) < 2 || strings.Contains(strings.Join(got, "\n"), "IPN99") || sys.StoppedBy() != "T" {
+		t.Fatalf("a second SHUTDOWN: %q by %q", got, sys.StoppedBy())
+	}
 }

@@ -221,7 +221,9 @@ func StateName(s tcp.EndpointState) string {
 }
 
 // States lists the state names QUERY CONNECTIONS can filter on.
-var States = []string{"LISTEN", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2",
+// Every name StateName gives is here (a test checks it), and the command
+// table's list is the same (a test in command/ops checks it).
+var States = []string{"LISTEN", "CONNECTING", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2",
 	"CLOSE_WAIT", "LAST_ACK", "CLOSING", "TIME_WAIT", "CLOSED"}
 
 // Filter selects connections; zero fields match everything.

@@ -11,6 +11,8 @@ import (
 
 	"ipnstack/nic"
 	"ipnstack/portrange"
+
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 )
 
 var lo = netip.MustParseAddr("127.0.0.1")
@@ -275,5 +277,20 @@ func TestSweep(t *testing.T) {
 	tb.Sweep()
 	if st := state(t, tb, id); st != "GONE" {
 		t.Fatalf("closed listener still listed as %s", st)
+	}
+}
+
+// TestStateNames: every name StateName gives is one QUERY CONNECTIONS can
+// filter on.
+func TestStateNames(t *testing.T) {
+	for s := tcp.EndpointState(0); s <= tcp.StateClosing+8; s++ {
+		name := StateName(s)
+		found := false
+		for _, n := range States {
+			found = found || n == name
+		}
+		if !found {
+			t.Errorf("state %v is named %q, which States lacks", s, name)
+		}
 	}
 }

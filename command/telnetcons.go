@@ -55,9 +55,10 @@ type TelnetServer struct {
 	IdleTimeout  time.Duration // 0: DefaultIdleTimeout
 	WriteTimeout time.Duration // 0: DefaultWriteTimeout
 	MaxLine      int           // the longest command line; 0: grammar.MaxLine
-	// Guard limits each client address: connections at once, the time to
-	// log on, and the lockout after failed logons (shared by the listeners
-	// of a stack). nil: a guard of its own with guard.Default.
+	// Guard limits each client address: connections at once (logged on
+	// or not), the time to log on, and the lockout after failed logons
+	// (DEFINE CONSOLE's PERCLIENT=, LOGINTIME=, LOCKOUT=). nil: a guard
+	// of its own with guard.Default.
 	Guard *guard.Guard
 
 	mu     sync.Mutex

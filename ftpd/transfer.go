@@ -492,7 +492,12 @@ func (s *session) upload(verb, arg string) string {
 				r.Remove(tmpRel)
 				return errControlLost
 			}
-			err := syncClose(tmp)
+			var err error
+			if success {
+				err = syncClose(tmp) // durable before it takes the old file's place
+			} else {
+				err = tmp.Close() // discarded: no need to reach the disk
+			}
 			if success && err == nil {
 				if noReplace {
 					if err = r.Link(tmpRel, final); err == nil {

@@ -11,6 +11,60 @@ var clientGuardOperands = []Operand{
 		Help: "failed logins from one address within seconds that lock it out for seconds (default (10,60,60); failures 0: never)"},
 }
 
+// ftpdOperands are DEFINE FTPD's; ALTER FTPD takes the same (alterOperands).
+var ftpdOperands = append([]Operand{
+	{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the daemon's name"},
+	{Key: "PORT", Type: portType, Default: "21", Help: "the control port"},
+	{Key: "IPADDR", Type: IPv4{}, Help: "the stack address to listen on (default: all)"},
+	{Key: "COUNT", Type: Int{Min: 1, Max: 10000}, Default: "100", Help: "most sessions at once; the next gets 421"},
+	{Key: "TIMEOUT", Type: Int{Min: 10, Max: 86400}, Default: "300", Help: "seconds a session may stay idle"},
+	{Key: "DATAPORTS", Type: List{Elem: portType, Min: 2, Max: 2, Name: "(low,high)"}, Help: "the daemon's own passive data port range"},
+	{Key: "PASVADDR", Type: IPv4{}, Help: "the address 227 replies advertise (default: the address the client reached)"},
+	{Key: "ACTIVE", Type: Bool{}, Default: "YES", Help: "allow active mode (PORT, EPRT)"},
+	{Key: "ANONYMOUS", Type: Enum{Values: []string{"NO", "READ", "WRITE"}}, Default: "NO",
+		Help: "allow anonymous logins: READ downloads only, WRITE also new uploads"},
+	{Key: "BANNER", Type: Text{Max: 200}, Help: "the text of the 220 greeting"},
+}, clientGuardOperands...)
+
+// userOperands are DEFINE USER's; ALTER USER takes the same.
+var userOperands = []Operand{
+	{Key: "ID", Type: Name{Max: 16}, Required: true, Help: "the user id (folded to upper case)"},
+	{Key: "PASSWORD", Type: Secret{Text{Max: 128, Name: "password"}}, Required: true, Help: "the password (never echoed, logged or shown)"},
+	{Key: "ROOT", Type: Text{Max: 255, Name: "/path"}, Help: "where in the FTP tree the user starts and is confined (default /)"},
+	{Key: "READONLY", Type: Bool{}, Default: "NO", Help: "no uploads, deletes or renames"},
+	{Key: "CONSOLE", Type: Enum{Values: []string{"NO", "QUERY", "YES"}}, Default: "NO",
+		Help: "remote console logon: YES any command, QUERY only QUERY and HELP"},
+	{Key: "FTP", Type: Bool{}, Help: "may log in to the FTP daemons (default YES, but NO for an operator given CONSOLE=YES or QUERY)"},
+}
+
+// alterOperands derives an ALTER row's operands from its DEFINE row's: the
+// same keywords and types, ID still required and nothing else, and no
+// defaults (an operand not given stays as it is); notes replace the help of
+// the keywords they name.
+func alterOperands(define []Operand, notes map[string]string) []Operand {
+	out := make([]Operand, len(define))
+	for i, o := range define {
+		o.Required = o.Key == "ID"
+		o.Default = ""
+		if n, ok := notes[o.Key]; ok {
+			o.Help = n
+		}
+		out[i] = o
+	}
+	return out
+}
+
+// keysBut lists the keywords of ops but one.
+func keysBut(ops []Operand, but string) []string {
+	var out []string
+	for _, o := range ops {
+		if o.Key != but {
+			out = append(out, o.Key)
+		}
+	}
+	return out
+}
+
 var ftpRows = []Spec{
 	{
 		Verb: "DEFine", Object: "FTPD",
@@ -23,21 +77,9 @@ var ftpRows = []Spec{
 			"Per client address: at most PERCLIENT= sessions, LOGINTIME= seconds to log in, and LOCKOUT= after failed logins",
 			"(counted across connections; QUERY LOCKOUTS lists the addresses locked out, DELETE LOCKOUT lifts one).",
 		},
-		Operands: append([]Operand{
-			{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the daemon's name"},
-			{Key: "PORT", Type: portType, Default: "21", Help: "the control port"},
-			{Key: "IPADDR", Type: IPv4{}, Help: "the stack address to listen on (default: all)"},
-			{Key: "COUNT", Type: Int{Min: 1, Max: 10000}, Default: "100", Help: "most sessions at once; the next gets 421"},
-			{Key: "TIMEOUT", Type: Int{Min: 10, Max: 86400}, Default: "300", Help: "seconds a session may stay idle"},
-			{Key: "DATAPORTS", Type: List{Elem: portType, Min: 2, Max: 2, Name: "(low,high)"}, Help: "the daemon's own passive data port range"},
-			{Key: "PASVADDR", Type: IPv4{}, Help: "the address 227 replies advertise (default: the address the client reached)"},
-			{Key: "ACTIVE", Type: Bool{}, Default: "YES", Help: "allow active mode (PORT, EPRT)"},
-			{Key: "ANONYMOUS", Type: Enum{Values: []string{"NO", "READ", "WRITE"}}, Default: "NO",
-				Help: "allow anonymous logins: READ downloads only, WRITE also new uploads"},
-			{Key: "BANNER", Type: Text{Max: 200}, Help: "the text of the 220 greeting"},
-		}, clientGuardOperands...),
-		Example: "DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(30000,30019),PASVADDR=127.0.0.1",
-		Mutates: true, Auth: AuthFull,
+		Operands: ftpdOperands,
+		Example:  "DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(30000,30019),PASVADDR=127.0.0.1",
+		Mutates:  true, Auth: AuthFull,
 	},
 	{
 		Verb: "ALTer", Object: "FTPD",
@@ -47,23 +89,11 @@ var ftpRows = []Spec{
 			"COUNT= at the next connect; TIMEOUT=, LOGINTIME= and BANNER= from the next session on.",
 			"PORT=, IPADDR= and DATAPORTS= cannot change on a running daemon: DELETE FTPD and DEFINE FTPD again.",
 		},
-		Operands: []Operand{
-			{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the daemon"},
-			{Key: "COUNT", Type: Int{Min: 1, Max: 10000}, Help: "most sessions at once"},
-			{Key: "TIMEOUT", Type: Int{Min: 10, Max: 86400}, Help: "seconds a session may stay idle"},
-			{Key: "PASVADDR", Type: IPv4{}, Help: "the address 227 replies advertise (0.0.0.0: the address the client reached)"},
-			{Key: "ACTIVE", Type: Bool{}, Help: "allow active mode (PORT, EPRT)"},
-			{Key: "ANONYMOUS", Type: Enum{Values: []string{"NO", "READ", "WRITE"}}, Help: "allow anonymous logins"},
-			{Key: "BANNER", Type: Text{Max: 200}, Help: "the text of the 220 greeting"},
-			{Key: "PERCLIENT", Type: Int{Min: 1, Max: 10000}, Help: "most sessions one client address may hold at once"},
-			{Key: "LOGINTIME", Type: Int{Min: 5, Max: 3600}, Help: "seconds from connect to log in"},
-			{Key: "LOCKOUT", Type: List{Elem: Int{Min: 0, Max: 100000}, Min: 3, Max: 3, Name: "(failures,within,for)"},
-				Help: "failed logins from one address within seconds that lock it out for seconds"},
-			{Key: "PORT", Type: portType, Help: "cannot change on a running daemon"},
-			{Key: "IPADDR", Type: IPv4{}, Help: "cannot change on a running daemon"},
-			{Key: "DATAPORTS", Type: List{Elem: portType, Min: 2, Max: 2, Name: "(low,high)"}, Help: "cannot change on a running daemon"},
-		},
-		AtLeastOne: []string{"COUNT", "TIMEOUT", "PASVADDR", "ACTIVE", "ANONYMOUS", "BANNER", "PERCLIENT", "LOGINTIME", "LOCKOUT", "PORT", "IPADDR", "DATAPORTS"},
+		Operands: alterOperands(ftpdOperands, map[string]string{
+			"PORT": "cannot change on a running daemon", "IPADDR": "cannot change on a running daemon",
+			"DATAPORTS": "cannot change on a running daemon", "PASVADDR": "the address 227 replies advertise (0.0.0.0: the address the client reached)",
+		}),
+		AtLeastOne: keysBut(ftpdOperands, "ID"),
 		Example:    "ALTER FTPD ID=FTP01,COUNT=200,ANONYMOUS=READ",
 		Mutates:    true, Auth: AuthFull,
 	},
@@ -101,17 +131,9 @@ var ftpRows = []Spec{
 			"The password is stored hashed (argon2id) and never logged or shown; it keeps its case.",
 			"Console authority and FTP access are separate: an operator (CONSOLE=YES or QUERY) is an FTP user only with FTP=YES.",
 		},
-		Operands: []Operand{
-			{Key: "ID", Type: Name{Max: 16}, Required: true, Help: "the user id (folded to upper case)"},
-			{Key: "PASSWORD", Type: Secret{Text{Max: 128, Name: "password"}}, Required: true, Help: "the password (never echoed, logged or shown)"},
-			{Key: "ROOT", Type: Text{Max: 255, Name: "/path"}, Help: "where in the FTP tree the user starts and is confined (default /)"},
-			{Key: "READONLY", Type: Bool{}, Default: "NO", Help: "no uploads, deletes or renames"},
-			{Key: "CONSOLE", Type: Enum{Values: []string{"NO", "QUERY", "YES"}}, Default: "NO",
-				Help: "remote console logon: YES any command, QUERY only QUERY and HELP"},
-			{Key: "FTP", Type: Bool{}, Help: "may log in to the FTP daemons (default YES, but NO for an operator given CONSOLE=YES or QUERY)"},
-		},
-		Example: "DEFINE USER ID=OPER1,PASSWORD='s3cret',CONSOLE=YES,FTP=NO",
-		Mutates: true, Auth: AuthFull,
+		Operands: userOperands,
+		Example:  "DEFINE USER ID=OPER1,PASSWORD='s3cret',CONSOLE=YES,FTP=NO",
+		Mutates:  true, Auth: AuthFull,
 	},
 	{
 		Verb: "ALTer", Object: "USER",
@@ -119,16 +141,9 @@ var ftpRows = []Spec{
 		Help: []string{
 			"Sessions already logged in keep what they logged in with, unless ENDSESSIONS=YES ends them (421).",
 		},
-		Operands: []Operand{
-			{Key: "ID", Type: Name{Max: 16}, Required: true, Help: "the user"},
-			{Key: "PASSWORD", Type: Secret{Text{Max: 128, Name: "password"}}, Help: "the new password (never echoed, logged or shown)"},
-			{Key: "ROOT", Type: Text{Max: 255, Name: "/path"}, Help: "where in the FTP tree the user starts and is confined"},
-			{Key: "READONLY", Type: Bool{}, Help: "no uploads, deletes or renames"},
-			{Key: "CONSOLE", Type: Enum{Values: []string{"NO", "QUERY", "YES"}}, Help: "remote console logon"},
-			{Key: "FTP", Type: Bool{}, Help: "may log in to the FTP daemons"},
-			{Key: "ENDSESSIONS", Type: Bool{}, Default: "NO", Help: "end the user's FTP sessions now"},
-		},
-		AtLeastOne: []string{"PASSWORD", "ROOT", "READONLY", "CONSOLE", "FTP", "ENDSESSIONS"},
+		Operands: append(alterOperands(userOperands, map[string]string{"PASSWORD": "the new password (never echoed, logged or shown)"}),
+			Operand{Key: "ENDSESSIONS", Type: Bool{}, Default: "NO", Help: "end the user's FTP sessions now"}),
+		AtLeastOne: append(keysBut(userOperands, "ID"), "ENDSESSIONS"),
 		Example:    "ALTER USER ID=OPER1,PASSWORD='n3w-secret'",
 		Mutates:    true, Auth: AuthFull,
 	},

@@ -293,9 +293,9 @@ func (s *System) alterFTPD(_ context.Context, req *command.Request, out command.
 		alt.Guard = &p
 	}
 	var changes []string
-	for _, k := range []string{"COUNT", "TIMEOUT", "PASVADDR", "ACTIVE", "ANONYMOUS", "BANNER", "PERCLIENT", "LOGINTIME", "LOCKOUT"} {
-		if a.Has(k) {
-			changes = append(changes, k)
+	for _, o := range req.Spec.Operands {
+		if o.Key != "ID" && a.Has(o.Key) {
+			changes = append(changes, o.Key)
 		}
 	}
 	if err := f.d.Alter(alt); err != nil {
@@ -325,7 +325,7 @@ func (s *System) stopFTPD(req *command.Request, out command.Out) {
 		return
 	}
 	if err := f.d.Pause(); err != nil {
-		out.Say(msgcat.New("IPN476E", id, "stopped already"))
+		out.Say(msgcat.New("IPN476E", id))
 		return
 	}
 	out.Say(msgcat.New("IPN474I", id, f.d.Stats().Sessions))
@@ -341,7 +341,7 @@ func (s *System) startFTPD(req *command.Request, out command.Out) {
 	}
 	if err := f.d.Resume(); err != nil {
 		if errors.Is(err, ftpd.ErrNotPaused) {
-			out.Say(msgcat.New("IPN476E", id, "accepting clients already"))
+			out.Say(msgcat.New("IPN480E", id))
 			return
 		}
 		out.Say(msgcat.New("IPN444E", id, err.Error()))

@@ -1,6 +1,8 @@
 package nic
 
 import (
+	"context"
+	"io"
 	"net"
 	"net/netip"
 	"strings"
@@ -10,6 +12,10 @@ import (
 	"time"
 
 	"ipnstack/msgcat"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 )
 
 // flakyListener fails Accept with EMFILE a number of times, then hands out
@@ -170,5 +176,61 @@ func TestHostFor(t *testing.T) {
 	g.dropClient(netip.MustParseAddr("192.0.2.7"))
 	if _, ok := g.hostFor(netip.MustParseAddrPort("192.0.2.7:50000")); ok {
 		t.Error("a client gone is still reachable")
+	}
+}
+
+// TestUserLinkReach: through a real USER link, the stack's connection to
+// the gateway's address on a REACH= port arrives at the host's 127.0.0.1
+// on that port; one to a port not listed is refused with a reset and
+// counted, though a host service listens there too.
+func TestUserLinkReach(t *testing.T) {
+	listen := func() (net.Listener, uint16) {
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		return ln, uint16(ln.Addr().(*net.TCPAddr).Port)
+	}
+	allowed, ap := listen()
+	_, dp := listen() // a host service the stack may not reach
+	s, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	err = s.DefineLink(LinkConfig{ID: "U1", Type: TypeUser, Addr: netip.MustParsePrefix("10.0.2.15/24"),
+		Reach: []Reach{{Addr: netip.MustParseAddr("127.0.0.1"), Low: ap, High: ap}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		if c, err := allowed.Accept(); err == nil {
+			c.Write([]byte("hello from the host"))
+			c.Close()
+		}
+	}()
+	dial := func(port uint16) (net.Conn, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return gonet.DialContextTCP(ctx, s.NS(), tcpip.FullAddress{Addr: tcpip.AddrFrom4([4]byte{10, 0, 2, 2}), Port: port}, ipv4.ProtocolNumber)
+	}
+	c, err := dial(ap)
+	if err != nil {
+		t.Fatalf("to a REACH= port: %v", err)
+	}
+	got, _ := io.ReadAll(c)
+	c.Close()
+	if string(got) != "hello from the host" {
+		t.Fatalf("read %q", got)
+	}
+	if c, err := dial(dp); err == nil {
+		c.Close()
+		t.Fatal("a port not in REACH= was reached")
+	}
+	for _, l := range s.Links() {
+		if l.Config.ID == "U1" && (l.Outbound != 1 || l.Refused != 1) {
+			t.Fatalf("carried out %d, refused %d", l.Outbound, l.Refused)
+		}
 	}
 }

@@ -94,6 +94,17 @@ func (f *ftpCtl) epsv() int {
 	return p
 }
 
+// dataConn asks for a passive data port (EPSV) and connects to it from
+// 127.0.0.1.
+func (f *ftpCtl) dataConn() net.Conn {
+	f.t.Helper()
+	c, err := net.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", f.epsv()))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return c
+}
+
 // trustSite is stackd on a deck of its own: a USER link whose forwarded
 // data ports have the same numbers in the stack, and an FTP daemon.
 func trustSite(t *testing.T, ftpdExtra string) (*daemon, int, string) {
@@ -207,11 +218,7 @@ func TestTrustResetKeepsFile(t *testing.T) {
 	// connection mid-STOR.
 	c := dialFTPFrom(t, "127.0.0.1", port)
 	c.login()
-	dport := c.epsv()
-	data, err := net.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", dport))
-	if err != nil {
-		t.Fatal(err)
-	}
+	data := c.dataConn()
 	c.expect("STOR /PUB/keep.bin", "150")
 	data.Write(bytes.Repeat([]byte("partial!"), 20000))
 	time.Sleep(200 * time.Millisecond)
@@ -423,11 +430,7 @@ func TestUploadDebrisAfterKill(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		c := dialFTPFrom(t, "127.0.0.1", base)
 		c.login()
-		dport := c.epsv()
-		data, err := net.Dial("tcp4", fmt.Sprintf("127.0.0.1:%d", dport))
-		if err != nil {
-			t.Fatal(err)
-		}
+		data := c.dataConn()
 		defer data.Close()
 		name := "a.bin"
 		if i > 0 {

@@ -1200,12 +1200,21 @@ func TestTelnetAcceptBackoff(t *testing.T) {
 	fl.mu.Unlock()
 	cl := dialTelnet(t, ts.addr, false, 0)
 	cl.logonOK("OPER1", "s3cret", "FULL")
-	mu.Lock()
-	defer mu.Unlock()
-	all := strings.Join(heard, "\n")
-	if !strings.Contains(all, "IPN522W Console listener TN01: accepting connections fails: too many open files; retrying") ||
-		!strings.Contains(all, "IPN523I Console listener TN01: accepting connections again after ") {
-		t.Fatalf("heard:\n%s", all)
+	// The broadcasts reach the consoles through their queues, not in step
+	// with the logon: wait for them (bounded).
+	var all string
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		mu.Lock()
+		all = strings.Join(heard, "\n")
+		mu.Unlock()
+		if strings.Contains(all, "IPN522W Console listener TN01: accepting connections fails: too many open files; retrying") &&
+			strings.Contains(all, "IPN523I Console listener TN01: accepting connections again after ") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("heard:\n%s", all)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"ipnstack/users"
 	"testing"
 
 	"ipnstack/grammar"
@@ -29,7 +30,7 @@ func (nopExec) Exec(ctx context.Context, req *Request, out Out) {
 }
 
 func BenchmarkSessionDo(b *testing.B) {
-	s := &Session{Table: Commands, Exec: nopExec{}, Console: ConsoleInfo{Auth: AuthFull}, Out: OutFunc(func(m msgcat.Msg) { _ = m.String() })}
+	s := &Session{Table: Commands, Exec: nopExec{}, Console: ConsoleInfo{Auth: users.Full}, Out: OutFunc(func(m msgcat.Msg) { _ = m.String() })}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
 		s.Do(context.Background(), "portrange low=32768,high=65535")

@@ -2,6 +2,7 @@ package command
 
 import (
 	"fmt"
+	"ipnstack/users"
 	"strings"
 )
 
@@ -44,8 +45,8 @@ func (t *Table) Markdown() string {
 	return b.String()
 }
 
-func authName(a Authority) string {
-	if a == AuthQuery {
+func authName(a users.Authority) string {
+	if a == users.Query {
 		return "query"
 	}
 	return "full"

@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"ipnstack/users"
 	"strings"
 	"testing"
 
@@ -35,7 +36,7 @@ func FuzzParseResolve(f *testing.F) {
 		}
 		ran := false
 		exec := funcExec(func(_ context.Context, req *Request, out Out) { ran = true })
-		s := &Session{Table: Commands, Exec: exec, Console: ConsoleInfo{ID: "F", Auth: AuthFull},
+		s := &Session{Table: Commands, Exec: exec, Console: ConsoleInfo{ID: "F", Auth: users.Full},
 			Out: OutFunc(func(m msgcat.Msg) {
 				if strings.HasPrefix(m.String(), "IPN999S") {
 					t.Fatalf("%q: message %s does not render", line, m.ID)

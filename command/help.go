@@ -11,8 +11,10 @@ import (
 
 var msgIDPattern = regexp.MustCompile(`^(?i)IPN[0-9]{3}[A-Z]?$`)
 
-// Help runs the HELP command from the table and the catalogue alone.
-func Help(t *Table, req *Request, out Out) {
+// Help runs the HELP command from the table it was resolved in and the
+// catalogue alone; the daemon binds it to the HELP row like any handler.
+func Help(req *Request, out Out) {
+	t := req.Table
 	w := widthOf(req.Console)
 	var words []string
 	for i := 0; i < 2; i++ {

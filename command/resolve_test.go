@@ -2,6 +2,7 @@ package command
 
 import (
 	"context"
+	"ipnstack/users"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -193,27 +194,12 @@ func TestComplete(t *testing.T) {
 	}
 }
 
-func TestCompleter(t *testing.T) {
-	c := completer{testTable}
-	line := []rune("q con")
-	got, n := c.Do(line, len(line))
-	if n != 3 || len(got) != 3 {
-		t.Fatalf("Do = %q, %d", got, n)
-	}
-	if string(got[0]) != "fig " {
-		t.Errorf("suffix %q: completion follows the case typed", string(got[0]))
-	}
-	line = []rune("Q CON")
-	if got, _ = c.Do(line, len(line)); string(got[0]) != "FIG " {
-		t.Errorf("suffix %q", string(got[0]))
-	}
-}
-
 func TestHelp(t *testing.T) {
 	run := func(line string) []string {
 		var out []string
-		s := &Session{Table: Commands, Console: ConsoleInfo{Auth: AuthFull}, Out: OutFunc(func(m msgcat.Msg) { out = append(out, m.String()) })}
-		s.Do(nil, line)
+		s := &Session{Table: Commands, Console: ConsoleInfo{Auth: users.Full}, Out: OutFunc(func(m msgcat.Msg) { out = append(out, m.String()) }),
+			Exec: funcExec(func(_ context.Context, req *Request, out Out) { Help(req, out) })}
+		s.Do(context.Background(), line)
 		return out
 	}
 	if got := run("HELP PORTR"); len(got) < 4 || got[1] != "IPN232I Syntax: PORTRange LOW=port,HIGH=port" {
@@ -281,7 +267,7 @@ func TestHelpFitsTheConsole(t *testing.T) {
 	}{{nil, ConsoleWidth}, {func() int { return 60 }, 60}, {func() int { return 20 }, 60}} {
 		for _, topic := range topics {
 			var out []string
-			s := &Session{Table: Commands, Console: ConsoleInfo{Auth: AuthFull, Width: c.width},
+			s := &Session{Table: Commands, Console: ConsoleInfo{Auth: users.Full, Width: c.width},
 				Out: OutFunc(func(m msgcat.Msg) { out = append(out, m.String()) })}
 			s.Do(context.Background(), "HELP"+topic)
 			for _, l := range out[1:] {

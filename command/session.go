@@ -3,6 +3,7 @@ package command
 import (
 	"context"
 	"fmt"
+	"ipnstack/users"
 	"runtime/debug"
 	"strings"
 
@@ -23,17 +24,19 @@ func (f OutFunc) Say(m msgcat.Msg) { f(m) }
 
 // Request is one resolved command for a handler.
 type Request struct {
-	Spec    *Spec
-	Args    Args
-	Line    string
-	Console ConsoleInfo
+	Table    *Table // the table it was resolved in (HELP reads it)
+	Spec     *Spec
+	Args     Args
+	Line     string
+	Console  ConsoleInfo // who gave it
+	Consoles Consoles    // the console layer running it; never nil
 }
 
 // ConsoleInfo says who gave a command.
 type ConsoleInfo struct {
-	ID       string    // "SYSCON", "L001", "T003"
-	Operator string    // the logged-on operator, "" for a local console
-	Auth     Authority // what this console may do
+	ID       string          // "SYSCON", "L001", "T003"
+	Operator string          // the logged-on operator, "" for a local console
+	Auth     users.Authority // what this console may do
 	// Width gives the console's width in columns now (a telnet client's
 	// window); nil means ConsoleWidth. HELP wraps to it, never under 40.
 	Width func() int
@@ -51,8 +54,11 @@ type Session struct {
 	Table   *Table
 	Exec    Executor // nil checks syntax only (ipnconsole --check)
 	Console ConsoleInfo
-	Out     Out
-	Log     *zap.Logger // nil logs nothing
+	// Consoles is the console layer the session runs in, for the
+	// commands that act on consoles; nil: NoConsoles.
+	Consoles Consoles
+	Out      Out
+	Log      *zap.Logger // nil logs nothing
 }
 
 // rcOut tracks the worst severity said through it.
@@ -111,11 +117,11 @@ func (s *Session) Do(ctx context.Context, line string) int {
 		out.Say(msgcat.New("IPN320E", spec.Key(), s.Console.ID, who))
 		return out.rc
 	}
-	req := &Request{Spec: spec, Args: args, Line: line, Console: s.Console}
-	if spec.key == "HELP" {
-		Help(s.Table, req, out)
-		return out.rc
+	cons := s.Consoles
+	if cons == nil {
+		cons = NoConsoles{}
 	}
+	req := &Request{Table: s.Table, Spec: spec, Args: args, Line: line, Console: s.Console, Consoles: cons}
 	if s.Exec == nil {
 		return out.rc
 	}

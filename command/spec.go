@@ -17,6 +17,7 @@ package command
 
 import (
 	"fmt"
+	"ipnstack/users"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -24,15 +25,6 @@ import (
 
 	"ipnstack/grammar"
 	"ipnstack/msgcat"
-)
-
-// Authority is what a console must be allowed to do to run a command.
-type Authority int
-
-// Authorities, from least to most.
-const (
-	AuthQuery Authority = iota // QUERY and HELP: looks, changes nothing
-	AuthFull                   // any command
 )
 
 // Spec is one row of the command table.
@@ -45,8 +37,8 @@ type Spec struct {
 	Positional []Operand // positional values, in order
 	AtLeastOne []string  // at least one of these keys must be given
 	Example    string
-	Mutates    bool      // changes the stack's state (runs alone)
-	Auth       Authority // who may run it
+	Mutates    bool            // changes the stack's state (runs alone)
+	Auth       users.Authority // who may run it
 	// ConsoleOnly: it changes nothing but the console that enters it
 	// (MESSAGES), so a console of query authority may enter it too.
 	ConsoleOnly bool

@@ -1,6 +1,9 @@
 package command
 
-import "ipnstack/portrange"
+import (
+	"ipnstack/portrange"
+	"ipnstack/users"
+)
 
 // Commands is the command table of the stack: every command an operator or a
 // deck can give. Its rows are shapes only; the daemon binds the handlers.
@@ -35,7 +38,7 @@ var consoleRows = []Spec{
 			{Key: "object", Type: Text{Max: 40, Name: "object"}, Help: "the object of a two-word command"},
 		},
 		Example: "HELP PORTRANGE",
-		Auth:    AuthQuery,
+		Auth:    users.Query,
 	},
 	{
 		Verb:    "SHUTDOWN",
@@ -45,19 +48,19 @@ var consoleRows = []Spec{
 			"then the consoles are closed, the stack's connections and links are closed and the daemon ends with return code 0.",
 		},
 		Mutates: true,
-		Auth:    AuthFull,
+		Auth:    users.Full,
 	},
 	{
 		Verb:    "Query",
 		Object:  "STATistics",
 		Summary: "Show the stack's start time, uptime and counters",
-		Auth:    AuthQuery,
+		Auth:    users.Query,
 	},
 	{
 		Verb:    "Query",
 		Object:  "ALL",
 		Summary: "Show the stack's settings and counters in one display",
-		Auth:    AuthQuery,
+		Auth:    users.Query,
 	},
 }
 
@@ -79,13 +82,13 @@ var portRows = []Spec{
 		AtLeastOne: []string{"LOW", "HIGH"},
 		Example:    "PORTRANGE LOW=32768,HIGH=65535",
 		Mutates:    true,
-		Auth:       AuthFull,
+		Auth:       users.Full,
 	},
 	{
 		Verb:    "Query",
 		Object:  "PORTRange",
 		Summary: "Show the port range, the ports in use and in TIME_WAIT, allocations and exhaustions",
-		Auth:    AuthQuery,
+		Auth:    users.Query,
 	},
 	{
 		Verb:    "Query",
@@ -104,6 +107,6 @@ var portRows = []Spec{
 			{Key: "MAX", Type: Int{Min: 1, Max: 1000000}, Default: "50", Help: "show at most this many connections (the rest are counted)"},
 		},
 		Example: "QUERY CONNECTIONS,PORT=21",
-		Auth:    AuthQuery,
+		Auth:    users.Query,
 	},
 }

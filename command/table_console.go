@@ -1,5 +1,7 @@
 package command
 
+import "ipnstack/users"
+
 var remoteRows = []Spec{
 	{
 		Verb: "DEFine", Object: "CONSole",
@@ -18,13 +20,13 @@ var remoteRows = []Spec{
 			{Key: "TIMEOUT", Type: Int{Min: 10, Max: 86400}, Default: "900", Help: "seconds a console may stay idle"},
 		}, clientGuardOperands...),
 		Example: "DEFINE CONSOLE ID=TN01,PORT=2323",
-		Mutates: true, Auth: AuthFull,
+		Mutates: true, Auth: users.Full,
 	},
 	{
 		Verb: "DELete", Object: "CONSole",
 		Summary:  "Close a console listener and end its consoles",
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the listener"}},
-		Mutates:  true, Auth: AuthFull,
+		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb:    "MESSages",
@@ -41,12 +43,12 @@ var remoteRows = []Spec{
 				Name: "(class,...)|ALL|NONE"}, Required: true, Help: "the classes this console hears from now on"},
 		},
 		Example:     "MESSAGES CLASSES=(STACK,LINK,FTPD,POOL)",
-		Auth:        AuthQuery,
+		Auth:        users.Query,
 		ConsoleOnly: true,
 	},
 	{
 		Verb: "Query", Object: "CONSoles",
 		Summary: "Show the consoles attached (id, operator, authority, address, since) and the listeners",
-		Auth:    AuthQuery,
+		Auth:    users.Query,
 	},
 }

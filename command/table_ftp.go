@@ -1,6 +1,9 @@
 package command
 
-import "time"
+import (
+	"ipnstack/users"
+	"time"
+)
 
 // clientGuardOperands are the rules for one client address, on every
 // server that logs clients in (DEFINE FTPD, DEFINE CONSOLE).
@@ -79,7 +82,7 @@ var ftpRows = []Spec{
 		},
 		Operands: ftpdOperands,
 		Example:  "DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(30000,30019),PASVADDR=127.0.0.1",
-		Mutates:  true, Auth: AuthFull,
+		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb: "ALTer", Object: "FTPD",
@@ -95,12 +98,12 @@ var ftpRows = []Spec{
 		}),
 		AtLeastOne: keysBut(ftpdOperands, "ID"),
 		Example:    "ALTER FTPD ID=FTP01,COUNT=200,ANONYMOUS=READ",
-		Mutates:    true, Auth: AuthFull,
+		Mutates:    true, Auth: users.Full,
 	},
 	{
 		Verb: "Query", Object: "LOCKouts",
 		Summary: "Show the client addresses locked out after failed logins, by FTP daemon and console listener",
-		Auth:    AuthQuery,
+		Auth:    users.Query,
 	},
 	{
 		Verb: "DELete", Object: "LOCKout",
@@ -110,19 +113,19 @@ var ftpRows = []Spec{
 			{Key: "ID", Type: Name{Max: 8}, Help: "only at this FTP daemon or console listener"},
 		},
 		Example: "DELETE LOCKOUT,IPADDR=10.77.0.9",
-		Mutates: true, Auth: AuthFull,
+		Mutates: true, Auth: users.Full,
 	},
 	{
 		Verb: "DELete", Object: "FTPD",
 		Summary:  "End an FTP daemon: its sessions end with 421, uploads in flight leave nothing half-written",
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the daemon"}},
-		Mutates:  true, Auth: AuthFull,
+		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb: "Query", Object: "FTPDs",
 		Summary:  "Show the FTP daemons: sessions, transfers, bytes, data-port pool use and exhaustions",
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Help: "only this daemon"}},
-		Auth:     AuthQuery,
+		Auth:     users.Query,
 	},
 	{
 		Verb: "DEFine", Object: "USER",
@@ -133,7 +136,7 @@ var ftpRows = []Spec{
 		},
 		Operands: userOperands,
 		Example:  "DEFINE USER ID=OPER1,PASSWORD='s3cret',CONSOLE=YES,FTP=NO",
-		Mutates:  true, Auth: AuthFull,
+		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb: "ALTer", Object: "USER",
@@ -145,18 +148,18 @@ var ftpRows = []Spec{
 			Operand{Key: "ENDSESSIONS", Type: Bool{}, Default: "NO", Help: "end the user's FTP sessions now"}),
 		AtLeastOne: append(keysBut(userOperands, "ID"), "ENDSESSIONS"),
 		Example:    "ALTER USER ID=OPER1,PASSWORD='n3w-secret'",
-		Mutates:    true, Auth: AuthFull,
+		Mutates:    true, Auth: users.Full,
 	},
 	{
 		Verb: "DELete", Object: "USER",
 		Summary:  "Delete a user (sessions already logged in go on)",
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 16}, Required: true, Help: "the user"}},
-		Mutates:  true, Auth: AuthFull,
+		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb: "Query", Object: "USERs",
 		Summary: "Show the users: root, read-only, console authority (never the password)",
-		Auth:    AuthQuery,
+		Auth:    users.Query,
 	},
 	{
 		Verb: "DEFine", Object: "FILE",
@@ -172,18 +175,18 @@ var ftpRows = []Spec{
 				Help: "accepted for decks of the real product; both map a host directory"},
 		},
 		Example: "DEFINE FILE PUBLIC=PUB,DLBL=/srv/ftp/pub,READONLY=NO",
-		Mutates: true, Auth: AuthFull,
+		Mutates: true, Auth: users.Full,
 	},
 	{
 		Verb: "DELete", Object: "FILE",
 		Summary:  "Remove a directory from the FTP tree",
 		Operands: []Operand{{Key: "PUBlic", Type: Text{Max: 32, Name: "name"}, Required: true, Help: "the name"}},
-		Mutates:  true, Auth: AuthFull,
+		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb: "Query", Object: "FILEs",
 		Summary: "Show the directories of the FTP tree",
-		Auth:    AuthQuery,
+		Auth:    users.Query,
 	},
 }
 

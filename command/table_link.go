@@ -1,5 +1,7 @@
 package command
 
+import "ipnstack/users"
+
 // ConnectionStates are the TCP states QUERY CONNECTIONS prints and filters
 // on (package conn names them; a test in command/ops checks they agree).
 var ConnectionStates = []string{"LISTEN", "CONNECTING", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2",
@@ -34,13 +36,13 @@ var linkRows = []Spec{
 			{Key: "HOSTADDR", Type: IPv4{}, Help: "TAP: an address the stack gives the host's side of the device"},
 		},
 		Example: "DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(2121:21,40000-40099)",
-		Mutates: true, Auth: AuthFull,
+		Mutates: true, Auth: users.Full,
 	},
 	{
 		Verb: "DELete", Object: "LINK",
 		Summary:  "Delete a link that has no live connections",
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the link"}},
-		Mutates:  true, Auth: AuthFull,
+		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb:    "START",
@@ -51,7 +53,7 @@ var linkRows = []Spec{
 		},
 		AtLeastOne: []string{"LINK", "FTPD"},
 		Example:    "START LINK=OSA1",
-		Mutates:    true, Auth: AuthFull,
+		Mutates:    true, Auth: users.Full,
 	},
 	{
 		Verb:    "STOP",
@@ -68,13 +70,13 @@ var linkRows = []Spec{
 		},
 		AtLeastOne: []string{"LINK", "CONSOLE", "FTPD"},
 		Example:    "STOP LINK=OSA1",
-		Mutates:    true, Auth: AuthFull,
+		Mutates:    true, Auth: users.Full,
 	},
 	{
 		Verb: "Query", Object: "LINKs",
 		Summary:  "Show the links: type, state, device, address, MTU, MAC, forwarded ports",
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Help: "only this link"}},
-		Auth:     AuthQuery,
+		Auth:     users.Query,
 	},
 	{
 		Verb:    "SET",
@@ -90,7 +92,7 @@ var linkRows = []Spec{
 		}, timeWaitOperands...),
 		AtLeastOne: []string{"IPADDR", "MASK", "TIMEWAIT", "MSL"},
 		Example:    "SET IPADDR=10.77.0.10,MASK=255.255.255.0",
-		Mutates:    true, Auth: AuthFull,
+		Mutates:    true, Auth: users.Full,
 	},
 	{
 		Verb: "DEFine", Object: "ROUTE",
@@ -103,23 +105,23 @@ var linkRows = []Spec{
 			{Key: "GATEWAY", Type: IPv4{}, Help: "the next hop, on the link's subnet (default: the network is on the link)"},
 		},
 		Example: "DEFINE ROUTE ID=DEFAULT,LINKID=OSA1,IPADDR=0.0.0.0,GATEWAY=10.77.0.1",
-		Mutates: true, Auth: AuthFull,
+		Mutates: true, Auth: users.Full,
 	},
 	{
 		Verb: "DELete", Object: "ROUTE",
 		Summary:  "Delete a static route",
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the route"}},
-		Mutates:  true, Auth: AuthFull,
+		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb: "Query", Object: "ROUTes",
 		Summary: "Show the routes: each link's subnet and the static routes",
-		Auth:    AuthQuery,
+		Auth:    users.Query,
 	},
 	{
 		Verb: "Query", Object: "ARP",
 		Summary: "Show the ARP caches of the Ethernet links",
-		Auth:    AuthQuery,
+		Auth:    users.Query,
 	},
 	{
 		Verb:       "PING",
@@ -131,7 +133,7 @@ var linkRows = []Spec{
 			{Key: "TIMEOUT", Type: Int{Min: 1, Max: 60}, Default: "2", Help: "seconds to wait for each reply"},
 		},
 		Example: "PING 10.77.0.2,COUNT=3",
-		Auth:    AuthFull,
+		Auth:    users.Full,
 	},
 	{
 		Verb:    "TRACE",
@@ -143,13 +145,13 @@ var linkRows = []Spec{
 			{Key: "FILE", Type: Text{Max: 255, Name: "path"}, Help: "ON: the pcap file to write (created or replaced)"},
 		},
 		Example: "TRACE ON,LINKID=OSA1,FILE=/tmp/osa1.pcap",
-		Mutates: true, Auth: AuthFull,
+		Mutates: true, Auth: users.Full,
 	},
 	{
 		Verb:     "DISCONNect",
 		Summary:  "Reset one connection (QUERY CONNECTIONS shows the ids)",
 		Operands: []Operand{{Key: "ID", Type: Int{Min: 1, Max: 1 << 53}, Required: true, Help: "the connection's id"}},
 		Example:  "DISCONNECT ID=12",
-		Mutates:  true, Auth: AuthFull,
+		Mutates:  true, Auth: users.Full,
 	},
 }

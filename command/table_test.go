@@ -2,6 +2,7 @@ package command
 
 import (
 	"flag"
+	"ipnstack/users"
 	"os"
 	"path/filepath"
 	"strings"
@@ -108,7 +109,7 @@ func TestTableLint(t *testing.T) {
 				t.Errorf("%s: example %q does not resolve to it: %v", s.Name(), s.Example, errs)
 			}
 		}
-		if (s.Verb == "Query" || s.Verb == "HELP" || s.ConsoleOnly) != (s.Auth == AuthQuery) {
+		if (s.Verb == "Query" || s.Verb == "HELP" || s.ConsoleOnly) != (s.Auth == users.Query) {
 			t.Errorf("%s: QUERY, HELP and commands that change only their own console alone have query authority", s.Name())
 		}
 	}

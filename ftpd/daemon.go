@@ -3,6 +3,7 @@ package ftpd
 import (
 	"context"
 	"errors"
+	"ipnstack/users"
 	"net"
 	"net/netip"
 	"sort"
@@ -22,7 +23,7 @@ import (
 type Daemon struct {
 	conf  atomic.Pointer[Config] // replaced whole by Alter; never changed in place
 	tr    Transport
-	users *Users
+	users *users.Registry
 	files *Files
 	guard *guard.Guard
 	sink  func(msgcat.Msg)
@@ -122,7 +123,7 @@ var (
 )
 
 // New makes a daemon; Start opens its listener.
-func New(cfg Config, tr Transport, users *Users, files *Files, sink func(msgcat.Msg), log *zap.Logger) (*Daemon, error) {
+func New(cfg Config, tr Transport, users *users.Registry, files *Files, sink func(msgcat.Msg), log *zap.Logger) (*Daemon, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err

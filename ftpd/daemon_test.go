@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"ipnstack/users"
 	"net"
 	"net/netip"
 	"os"
@@ -257,7 +258,7 @@ func TestAnonymousAndUserRoot(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Anonymous = AnonWrite })
 	must(t, os.MkdirAll(filepath.Join(e.pub, "home", "joe"), 0o755))
 	must(t, os.WriteFile(filepath.Join(e.pub, "exists"), []byte("x"), 0o644))
-	must(t, e.users.Define(User{ID: "joe", Password: "pw", Root: "/PUB/home/joe", FTP: true}))
+	must(t, e.users.Define(users.User{ID: "joe", Password: "pw", Root: "/PUB/home/joe", FTP: true}))
 
 	a := dial(t, e.addr)
 	a.read()
@@ -509,7 +510,7 @@ func TestLockoutAcrossConnections(t *testing.T) {
 // for a wrong password.
 func TestConsoleOnlyUserIsNoFTPUser(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.LoginDelay = -1 })
-	must(t, e.users.Define(User{ID: "viewer", Password: "look", Console: ConsoleQuery}))
+	must(t, e.users.Define(users.User{ID: "viewer", Password: "look", Console: users.Query}))
 	c := dial(t, e.addr)
 	c.read()
 	c.expect("USER viewer", 331)

@@ -1,7 +1,9 @@
 package ftpd
 
 import (
+	"errors"
 	"io/fs"
+	"ipnstack/users"
 	"os"
 	"path"
 	"path/filepath"
@@ -19,6 +21,12 @@ type File struct {
 	ReadOnly bool   // READONLY=YES
 	Defined  time.Time
 }
+
+// Registry errors of DEFINE FILE and DELETE FILE.
+var (
+	ErrFileExists = errors.New("public name is already defined")
+	ErrNoSuchFile = errors.New("public name is not defined")
+)
 
 // Files is the stack-wide registry of published directories. It is safe
 // for concurrent use.
@@ -41,11 +49,11 @@ func NewFiles(clock func() time.Time) *Files {
 // @ # $ - _ . and not "." or "..".
 func CheckPublic(name string) error {
 	if len(name) == 0 || len(name) > 32 || name == "." || name == ".." {
-		return &FieldError{"PUBLIC", name, "must be 1 to 32 characters"}
+		return &users.FieldError{Field: "PUBLIC", Value: name, Reason: "must be 1 to 32 characters"}
 	}
 	for _, r := range name {
 		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || strings.ContainsRune("@#$-_.", r)) {
-			return &FieldError{"PUBLIC", name, "may hold only letters, digits and @ # $ - _ ."}
+			return &users.FieldError{Field: "PUBLIC", Value: name, Reason: "may hold only letters, digits and @ # $ - _ ."}
 		}
 	}
 	return nil
@@ -59,14 +67,14 @@ func (f *Files) Define(def File) (removed int, err error) {
 		return 0, err
 	}
 	if !filepath.IsAbs(def.Dir) {
-		return 0, &FieldError{"DLBL", def.Dir, "must be an absolute host path"}
+		return 0, &users.FieldError{Field: "DLBL", Value: def.Dir, Reason: "must be an absolute host path"}
 	}
 	st, err := os.Stat(def.Dir)
 	if err != nil {
-		return 0, &FieldError{"DLBL", def.Dir, "cannot be reached: " + err.Error()}
+		return 0, &users.FieldError{Field: "DLBL", Value: def.Dir, Reason: "cannot be reached: " + err.Error()}
 	}
 	if !st.IsDir() {
-		return 0, &FieldError{"DLBL", def.Dir, "is not a directory"}
+		return 0, &users.FieldError{Field: "DLBL", Value: def.Dir, Reason: "is not a directory"}
 	}
 	def.Public = strings.ToUpper(def.Public)
 	def.Dir = filepath.Clean(def.Dir)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"ipnstack/users"
 	"net"
 	"net/netip"
 	"os"
@@ -27,7 +28,7 @@ type testEnv struct {
 	t     *testing.T
 	d     *Daemon
 	pool  *portrange.Pool
-	users *Users
+	users *users.Registry
 	files *Files
 	pub   string // host directory of /PUB
 	ro    string // host directory of /RO
@@ -102,11 +103,11 @@ func newEnv(t testing.TB, mod func(*Config)) *testEnv {
 	os.Mkdir(e.pub, 0o755)
 	os.Mkdir(e.ro, 0o755)
 	os.WriteFile(filepath.Join(e.ro, "readme.txt"), []byte("read me\n"), 0o644)
-	e.users = NewUsers()
-	if err := e.users.Define(User{ID: "user1", Password: "secret", FTP: true}); err != nil {
+	e.users = users.New()
+	if err := e.users.Define(users.User{ID: "user1", Password: "secret", FTP: true}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.users.Define(User{ID: "reader", Password: "secret", ReadOnly: true, FTP: true}); err != nil {
+	if err := e.users.Define(users.User{ID: "reader", Password: "secret", ReadOnly: true, FTP: true}); err != nil {
 		t.Fatal(err)
 	}
 	e.files = NewFiles(nil)

@@ -3,6 +3,7 @@ package ftpd
 import (
 	"errors"
 	"io"
+	"ipnstack/users"
 	"net"
 	"net/netip"
 	"os"
@@ -45,7 +46,7 @@ type session struct {
 	userName string // as given in USER
 	loggedIn bool
 	anon     bool
-	user     UserInfo
+	user     users.Info
 	root     string // the user's root in the FTP tree
 	failed   int
 	idle     time.Duration
@@ -409,7 +410,7 @@ func (s *session) cmdPASS(arg string) string {
 	if err == nil && !u.FTP {
 		// An operator of the consoles only: a failed login like any
 		// other, so the reply tells nothing of the id.
-		err = ErrLoginFailed
+		err = users.ErrLoginFailed
 	}
 	if err == nil {
 		s.user, s.root = u, u.Root

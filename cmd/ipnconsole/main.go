@@ -22,6 +22,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"ipnstack/console"
+	"ipnstack/users"
 	"os"
 
 	"ipnstack/command"
@@ -41,9 +43,9 @@ func main() {
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ipnconsole", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	socket := fs.String("socket", command.DefaultSocketPath(), "console socket `path` of the stack (also $"+command.SocketEnv+")")
+	socket := fs.String("socket", console.DefaultSocketPath(), "console socket `path` of the stack (also $"+console.SocketEnv+")")
 	check := fs.Bool("check", false, "check the deck on stdin against the command table only; no stack is needed")
-	history := fs.String("history", command.DefaultHistoryFile(), "history `file` of the interactive console")
+	history := fs.String("history", console.DefaultHistoryFile(), "history `file` of the interactive console")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: ipnconsole [flags] [< deck]\n\nThe operator console of the TCP/IP stack. Flags:\n")
 		fs.PrintDefaults()
@@ -71,13 +73,13 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 func deck(socket string, in io.Reader, out io.Writer) int {
 	w := bufio.NewWriter(out)
 	defer w.Flush()
-	c, err := command.DialConsole(socket, nil)
+	c, err := console.DialConsole(socket, nil)
 	if err != nil {
 		fmt.Fprintln(w, msgcat.New("IPN215S", socket, err.Error()))
 		return rcUnreachable
 	}
 	defer c.Close()
-	dr := command.NewDeckReader(in)
+	dr := console.NewDeckReader(in)
 	worst := 0
 	print := func(line string) { w.WriteString(line); w.WriteByte('\n') }
 	for {
@@ -99,7 +101,7 @@ func deck(socket string, in io.Reader, out io.Writer) int {
 		}
 		rc, err := c.Command(line, print)
 		if err != nil {
-			if errors.Is(err, command.ErrStackEnded) {
+			if errors.Is(err, console.ErrStackEnded) {
 				left := 0
 				if !grammar.IsComment(line) {
 					left++
@@ -131,13 +133,13 @@ func deck(socket string, in io.Reader, out io.Writer) int {
 
 // interactive runs the console on a terminal.
 func interactive(socket, history string, out io.Writer) int {
-	ed, err := command.NewEditor(command.EditorConfig{Table: command.Commands, HistoryFile: history})
+	ed, err := console.NewEditor(console.EditorConfig{Table: command.Commands, HistoryFile: history})
 	if err != nil {
 		fmt.Fprintln(out, "ipnconsole:", err)
 		return 2
 	}
 	defer ed.Close()
-	c, err := command.DialConsole(socket, ed.Println)
+	c, err := console.DialConsole(socket, ed.Println)
 	if err != nil {
 		ed.Println(msgcat.New("IPN215S", socket, err.Error()).String())
 		return rcUnreachable
@@ -149,7 +151,7 @@ func interactive(socket, history string, out io.Writer) int {
 		defer close(lines)
 		for {
 			line, err := ed.ReadLine()
-			if errors.Is(err, command.ErrInterrupt) {
+			if errors.Is(err, console.ErrInterrupt) {
 				continue
 			}
 			if err != nil {
@@ -169,7 +171,7 @@ func interactive(socket, history string, out io.Writer) int {
 				return 0
 			}
 			if _, err := c.Command(line, ed.Println); err != nil {
-				if errors.Is(err, command.ErrStackEnded) {
+				if errors.Is(err, console.ErrStackEnded) {
 					ed.Println(msgcat.New("IPN218I").String())
 					return 0
 				}
@@ -189,9 +191,9 @@ func checkDeck(in io.Reader, out io.Writer) int {
 	w := bufio.NewWriter(out)
 	defer w.Flush()
 	sess := &command.Session{Table: command.Commands,
-		Console: command.ConsoleInfo{ID: "CHECK", Auth: command.AuthFull},
+		Console: command.ConsoleInfo{ID: "CHECK", Auth: users.Full},
 		Out:     command.OutFunc(func(m msgcat.Msg) { fmt.Fprintln(w, m.String()) })}
-	res, err := command.RunDeck(context.Background(), sess, "stdin", in)
+	res, err := console.RunDeck(context.Background(), sess, "stdin", in)
 	if err != nil {
 		return 12
 	}

@@ -116,7 +116,7 @@ func TestDocExchanges(t *testing.T) {
 				}
 			}
 			for _, x := range s.exchanges {
-				out, _ := console(t, d.socket, x.cmd+"\n")
+				out, _ := runConsole(t, d.socket, x.cmd+"\n")
 				if g, w := norm(strings.Split(out, "\n")), norm(x.want); g != w {
 					t.Errorf("line %d: ==> %s\nprinted:\n%s\nstackd says:\n%s", x.line, x.cmd, w, g)
 				}

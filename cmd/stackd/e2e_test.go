@@ -154,9 +154,9 @@ func waitFor(limit time.Duration, cond func() bool) bool {
 	return cond()
 }
 
-// console runs ipnconsole with a deck on stdin and returns its output and
+// runConsole runs ipnconsole with a deck on stdin and returns its output and
 // return code.
-func console(t *testing.T, socket, deck string, args ...string) (string, int) {
+func runConsole(t *testing.T, socket, deck string, args ...string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(ipnconsoleBin, append([]string{"--socket", socket}, args...)...)
 	cmd.Stdin = strings.NewReader(deck)
@@ -173,7 +173,7 @@ func console(t *testing.T, socket, deck string, args ...string) (string, int) {
 
 func TestSeedExchange(t *testing.T) {
 	d := startDaemon(t)
-	out, rc := console(t, d.socket, "portrange low=32768,high=65535\n")
+	out, rc := runConsole(t, d.socket, "portrange low=32768,high=65535\n")
 	want := "IPN237I portrange low=32768,high=65535\nIPN127I Port range changed to 32,768 65,535\n"
 	if out != want || rc != 0 {
 		t.Fatalf("got rc %d:\n%q\nwant\n%q", rc, out, want)
@@ -192,7 +192,7 @@ func TestDeckReturnCodes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			out, rc := console(t, d.socket, c.deck)
+			out, rc := runConsole(t, d.socket, c.deck)
 			if rc != c.rc {
 				t.Errorf("rc %d, want %d:\n%s", rc, c.rc, out)
 			}
@@ -202,7 +202,7 @@ func TestDeckReturnCodes(t *testing.T) {
 		})
 	}
 	// Every reply to a command comes before the echo of the next one.
-	out, _ := console(t, d.socket, "Q PORTR\nQ STAT\nQ PORTR\n")
+	out, _ := runConsole(t, d.socket, "Q PORTR\nQ STAT\nQ PORTR\n")
 	var firsts []string
 	for _, seg := range strings.Split(out, "IPN237I ")[1:] {
 		lines := strings.Split(strings.TrimSpace(seg), "\n")
@@ -216,7 +216,7 @@ func TestDeckReturnCodes(t *testing.T) {
 	}
 	// SHUTDOWN in the middle: the rest is not sent; the deck did not run
 	// to its end, which is return code 16, as a lost connection.
-	out, rc := console(t, d.socket, "Q PORTR\nSHUTDOWN\nQ STAT\n* comment\nPORTRANGE LOW=50000\n")
+	out, rc := runConsole(t, d.socket, "Q PORTR\nSHUTDOWN\nQ STAT\n* comment\nPORTRANGE LOW=50000\n")
 	if rc != 16 || !strings.Contains(out, "IPN210I Shutdown requested by console L") ||
 		!strings.HasSuffix(out, "IPN222S 2 statements of the deck were not sent: the stack ended\n") {
 		t.Errorf("rc %d:\n%s", rc, out)
@@ -233,7 +233,7 @@ func TestDeckReturnCodes(t *testing.T) {
 		t.Errorf("socket left behind after SHUTDOWN: %v", err)
 	}
 	// Now the stack is gone: 16.
-	out, rc = console(t, d.socket, "Q PORTR\n")
+	out, rc = runConsole(t, d.socket, "Q PORTR\n")
 	if rc != 16 || !strings.HasPrefix(out, "IPN215S Stack not reachable at console socket '"+d.socket+"'") {
 		t.Errorf("unreachable: rc %d %q", rc, out)
 	}
@@ -255,7 +255,7 @@ func TestSocketModeAndOwnership(t *testing.T) {
 		t.Errorf("second stackd: %v %q", err, out)
 	}
 	// The first one is unharmed.
-	if _, rc := console(t, d.socket, "Q PORTR\n"); rc != 0 {
+	if _, rc := runConsole(t, d.socket, "Q PORTR\n"); rc != 0 {
 		t.Errorf("first stack harmed: rc %d", rc)
 	}
 }
@@ -282,7 +282,7 @@ func TestStaleSocketTakenOver(t *testing.T) {
 	if !strings.Contains(out.String(), "IPN217W Stale console socket '"+sock+"' taken over") {
 		t.Errorf("no IPN217W:\n%s", out)
 	}
-	if _, rc := console(t, sock, "Q PORTR\n"); rc != 0 {
+	if _, rc := runConsole(t, sock, "Q PORTR\n"); rc != 0 {
 		t.Errorf("rc %d", rc)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
@@ -327,7 +327,7 @@ func TestSiteDeck(t *testing.T) {
 		}
 	}
 	// The deck went on after the bad statements.
-	if got, _ := console(t, d.socket, "Q PORTR\n"); !strings.Contains(got, "IPN122I Port range 40,000 60,000") {
+	if got, _ := runConsole(t, d.socket, "Q PORTR\n"); !strings.Contains(got, "IPN122I Port range 40,000 60,000") {
 		t.Errorf("deck did not go on: %s", got)
 	}
 	// An unreadable deck: the stack does not start.
@@ -340,7 +340,7 @@ func TestSiteDeck(t *testing.T) {
 
 func TestHardcopyAndLog(t *testing.T) {
 	d := startDaemon(t, "--log-format", "json", "--log-level", "debug")
-	console(t, d.socket, "* a comment\nportrange low=40000\nDEFINE USER ID=OPER9,PASSWORD='very secret',CONSOLE=YES\n")
+	runConsole(t, d.socket, "* a comment\nportrange low=40000\nDEFINE USER ID=OPER9,PASSWORD='very secret',CONSOLE=YES\n")
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	d.wait(t)
 	hc, err := os.ReadFile(filepath.Join(d.dir, "hardcopy.log"))
@@ -381,13 +381,13 @@ func TestDeckLineTooLong(t *testing.T) {
 	d := startDaemon(t)
 	// A 1 MiB line is one E for that line, neither sent nor echoed; the
 	// deck goes on.
-	out, rc := console(t, d.socket, "Q PORTR\nDEFINE USER ID=X,PASSWORD="+strings.Repeat("X", 1<<20)+"\nQ PORTR\n")
+	out, rc := runConsole(t, d.socket, "Q PORTR\nDEFINE USER ID=X,PASSWORD="+strings.Repeat("X", 1<<20)+"\nQ PORTR\n")
 	if rc != 8 || !strings.Contains(out, "IPN206E Deck 'stdin' line 2: 1,048,602 characters, longer than a statement may be (4,096); not run") ||
 		strings.Count(out, "IPN122I") != 2 || strings.Contains(out, "XXXX") {
 		t.Errorf("rc %d:\n%.2000s", rc, out)
 	}
 	// A line of the longest length a statement may have is run.
-	out, rc = console(t, d.socket, "Q PORTR"+strings.Repeat(" ", grammar.MaxLine-7)+"\n")
+	out, rc = runConsole(t, d.socket, "Q PORTR"+strings.Repeat(" ", grammar.MaxLine-7)+"\n")
 	if rc != 0 || !strings.Contains(out, "IPN122I") {
 		t.Errorf("a line of %d characters: rc %d:\n%.300s", grammar.MaxLine, rc, out)
 	}
@@ -399,18 +399,18 @@ func TestDeckLineTooLong(t *testing.T) {
 		!strings.Contains(s, "IPN203E Deck 'big.deck' processed: 3 statements, 1 failed, return code 8") {
 		t.Errorf("site deck:\n%.2000s", s)
 	}
-	out, rc = console(t, "/nonexistent.sock", "PORTRANGE LOW=40000\n"+strings.Repeat("Y", 1<<20)+"\n", "--check")
+	out, rc = runConsole(t, "/nonexistent.sock", "PORTRANGE LOW=40000\n"+strings.Repeat("Y", 1<<20)+"\n", "--check")
 	if rc != 8 || !strings.Contains(out, "IPN206E Deck 'stdin' line 2: 1,048,576 characters") {
 		t.Errorf("--check rc %d:\n%.2000s", rc, out)
 	}
 }
 
 func TestCheckMode(t *testing.T) {
-	out, rc := console(t, "/nonexistent.sock", "PORTRANGE LOW=40000\nQ CON\n", "--check")
+	out, rc := runConsole(t, "/nonexistent.sock", "PORTRANGE LOW=40000\nQ CON\n", "--check")
 	if rc != 0 || !strings.Contains(out, "IPN201I Deck 'stdin' processed: 2 statements, return code 0") {
 		t.Errorf("rc %d %s", rc, out)
 	}
-	out, rc = console(t, "/nonexistent.sock", "PORTRANGE LOW=80\nPORTR\n", "--check")
+	out, rc = runConsole(t, "/nonexistent.sock", "PORTRANGE LOW=80\nPORTR\n", "--check")
 	if rc != 8 || !strings.Contains(out, "IPN314E LOW=80 is out of range 1,024 to 65,535") {
 		t.Errorf("rc %d %s", rc, out)
 	}

@@ -335,7 +335,7 @@ DEFINE FTPD ID=FTPX,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1
 	if !waitFor(5*time.Second, func() bool { return strings.Contains(d.stdout.String(), "IPN401I FTP daemon FTPX ended") }) {
 		t.Errorf("no IPN401I:\n%s", d.stdout)
 	}
-	if q, _ := console(t, d.socket, "QUERY FTPDS\n"); !strings.Contains(q, "IPN452I 0 FTP daemons displayed") {
+	if q, _ := runConsole(t, d.socket, "QUERY FTPDS\n"); !strings.Contains(q, "IPN452I 0 FTP daemons displayed") {
 		t.Errorf("QUERY FTPDS after DELETE:\n%s", q)
 	}
 }

@@ -177,7 +177,7 @@ func (s *ftpSite) mustClient(t *testing.T, limit time.Duration, name string, arg
 // code above 0.
 func (s *ftpSite) console(t *testing.T, deck string) string {
 	t.Helper()
-	out, rc := console(t, s.d.socket, deck)
+	out, rc := runConsole(t, s.d.socket, deck)
 	if rc != 0 {
 		t.Fatalf("console rc %d:\n%s", rc, out)
 	}

@@ -57,7 +57,7 @@ func requireDeckOK(t *testing.T, d *daemon) {
 // succeeded.
 func mustConsole(t *testing.T, socket, deck string) string {
 	t.Helper()
-	out, rc := console(t, socket, deck)
+	out, rc := runConsole(t, socket, deck)
 	if rc != 0 {
 		t.Fatalf("deck failed with rc %d:\n%s", rc, out)
 	}

@@ -11,6 +11,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"ipnstack/console"
+	"ipnstack/users"
+	"net"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -54,14 +57,14 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("stackd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.socket, "socket", command.DefaultSocketPath(), "console socket `path` (also $"+command.SocketEnv+")")
+	fs.StringVar(&o.socket, "socket", console.DefaultSocketPath(), "console socket `path` (also $"+console.SocketEnv+")")
 	fs.StringVar(&o.deck, "deck", "", "initialization deck `file` to run instead of the built-in one")
 	fs.StringVar(&o.hardcopy, "hardcopy", "", "hardcopy log `file` (default hardcopy.log beside the socket; \"none\" for no log)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "daemon log level: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "console", "daemon log format: console or json")
 	fs.StringVar(&o.logFile, "log-file", "", "daemon log `file` (default stderr; stackd.log beside the socket when the terminal is the console)")
 	fs.StringVar(&o.console, "console", "auto", "operator console on the terminal: auto (when stdin is a terminal), on or off")
-	fs.StringVar(&o.history, "history", command.DefaultHistoryFile(), "history `file` of the terminal console")
+	fs.StringVar(&o.history, "history", console.DefaultHistoryFile(), "history `file` of the terminal console")
 	fs.StringVar(&o.data, "data", defaultDataDir(), "data `directory`: a relative DLBL= of DEFINE FILE is taken from it; pub/ in it is the default deck's FTP directory")
 	fs.StringVar(&o.telnet, "telnet", "", "open a telnet console listener on the host at `addr:port` (e.g. 127.0.0.1:2323); off by default")
 	fs.Usage = func() {
@@ -129,172 +132,242 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "stackd:", err)
 		return exitUsage
 	}
-	// auto: a terminal console only when both ends are a terminal; with
-	// stdout in a file or a pipe, the stack runs as a daemon and writes
-	// plain lines there, no terminal escape codes.
-	interactive := o.console == "on" || o.console == "auto" && term.IsTerminal(int(stdin.Fd())) && isTerminal(stdout)
-	say := func(w io.Writer, m msgcat.Msg) { fmt.Fprintln(w, m.String()) }
-
-	// The deck is read before anything starts, so a bad --deck changes nothing.
-	deckName, deckText := "IPINIT", defaultDeck
-	if o.deck != "" {
-		b, err := os.ReadFile(o.deck)
-		if err != nil {
-			say(stderr, msgcat.New("IPN205S", o.deck, errText(err)))
-			return exitStart
-		}
-		deckName, deckText = filepath.Base(o.deck), string(b)
-	}
-
-	ln, stale, err := command.ListenSocket(o.socket)
-	if errors.Is(err, command.ErrSocketInUse) {
-		say(stderr, msgcat.New("IPN214S", o.socket))
-		return exitStart
-	}
-	if err != nil {
-		say(stderr, msgcat.New("IPN219S", o.socket, errText(err)))
-		return exitStart
-	}
-	dir := filepath.Dir(o.socket)
-
-	logPath := o.logFile
-	if logPath == "" && interactive {
-		logPath = filepath.Join(dir, "stackd.log")
-	}
-	log, closeLog, err := buildLogger(o.logLevel, o.logFormat, logPath, stderr)
-	if err != nil {
-		ln.Close()
-		fmt.Fprintln(stderr, "stackd:", err)
-		return exitUsage
-	}
-	defer closeLog()
-
-	var hc *command.Hardcopy
-	if o.hardcopy != "none" {
-		path := o.hardcopy
-		if path == "" {
-			path = filepath.Join(dir, "hardcopy.log")
-		}
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-		if err != nil {
-			ln.Close()
-			fmt.Fprintln(stderr, "stackd: hardcopy log:", err)
-			return exitStart
-		}
-		f.Chmod(0o600) // an older log, too, is the operators' alone
-		hc = command.NewHardcopy(f, time.Now)
-		defer hc.Close()
-	}
-
-	if err := prepareDataDir(o.data); err != nil {
-		ln.Close()
-		fmt.Fprintln(stderr, "stackd: data directory:", err)
-		return exitStart
-	}
-	sys, err := ops.New(ops.Config{DataDir: o.data, Log: log})
-	if err != nil {
-		ln.Close()
-		fmt.Fprintln(stderr, "stackd: network stack:", err)
-		return exitStart
-	}
-	hub := command.NewHub(command.Commands, sys, hc, log)
-	sys.SetHub(hub)
-
-	// The system console: the terminal's line editor, or stdout.
-	var (
-		ed      *command.Editor
-		outMu   sync.Mutex
-		sysLine func(string)
-	)
-	if interactive {
-		ed, err = command.NewEditor(command.EditorConfig{Table: command.Commands, HistoryFile: o.history})
-		if err != nil {
-			interactive = false
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	d := &instance{o: o, stdin: stdin, stdout: stdout, stderr: stderr}
+	defer d.cleanup()
+	// Each phase starts what the next needs and pushes its undoing on the
+	// cleanup stack; a phase that fails says why and gives the exit code.
+	for _, phase := range []func() int{d.readDeck, d.openSocket, d.openLogs, d.startSystem, d.attachSysCon} {
+		if rc := phase(); rc != exitOK {
+			return rc
 		}
 	}
-	if interactive {
-		sysLine = ed.Println
-	} else {
-		sysLine = func(line string) {
-			outMu.Lock()
-			fmt.Fprintln(stdout, line)
-			outMu.Unlock()
-		}
-	}
-	var syscon *command.Console
-	if interactive {
-		syscon, _ = hub.Attach("", "SYSCON", "terminal", command.AuthFull, &lineSink{print: sysLine})
-	} else {
-		syscon, _ = hub.Attach("", "SYSLST", "stdout", command.AuthQuery, &lineSink{print: sysLine})
-		if syscon != nil {
-			syscon.SetHears(msgcat.AllClasses) // the daemon's system log: everything
-		}
-	}
-	if stale {
-		hub.Broadcast(msgcat.New("IPN217W", o.socket))
-	}
-
-	// The initialization deck.
-	deck := &command.Session{Table: command.Commands, Exec: sys, Log: log,
-		Console: command.ConsoleInfo{ID: "IPINIT", Auth: command.AuthFull},
-		Out: command.OutFunc(func(m msgcat.Msg) {
-			line := m.String()
-			hc.Line("IPINIT", '>', line)
-			sysLine(line)
-		})}
-	res, _ := command.RunDeck(context.Background(), deck, deckName, strings.NewReader(deckText))
-	if o.telnet != "" {
-		ap := netip.MustParseAddrPort(o.telnet)
-		deck.Do(context.Background(), fmt.Sprintf("DEFINE CONSOLE ID=TELNET,IPADDR=%s,PORT=%d", ap.Addr(), ap.Port()))
-	}
-	hc.Flush()
-	log.Info("deck processed", zap.String("deck", deckName), zap.Int("statements", res.Statements), zap.Int("rc", res.RC))
-
-	srv := &command.SocketServer{Hub: hub, Listener: ln}
-	go srv.Serve()
-	hub.Broadcast(msgcat.New("IPN213I", o.socket))
-
-	termDone := make(chan struct{})
-	if interactive {
-		go terminalConsole(ed, syscon, termDone)
-	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-
-	var reason string
-	select {
-	case <-sys.Stopped():
-		reason = "SHUTDOWN from " + sys.StoppedBy()
-	case s := <-sigs:
-		reason = "signal " + sigName(s)
-	case <-termDone:
-		reason = "terminal console closed"
-	}
-	hub.Broadcast(msgcat.New("IPN211I", reason))
-	log.Info("shutting down", zap.String("reason", reason))
-	hub.Shutdown(reason)
-	srv.Close()
-	sys.Close()
-	m := msgcat.New("IPN212I")
-	hc.Line("*", '*', m.String())
-	if interactive {
-		ed.Close()
-		fmt.Fprintln(stdout, m.String())
-	} else {
-		sysLine(m.String())
-	}
-	log.Info("ended")
+	d.runDeck(ctx)
+	d.serve(ctx)
 	return exitOK
 }
 
+// instance is one run of the stack daemon, phase by phase.
+type instance struct {
+	o              *options
+	stdin          *os.File
+	stdout, stderr io.Writer
+	undo           []func() // the cleanup stack, run last in first out
+
+	interactive bool
+	deckName    string
+	deckText    string
+	ln          *net.UnixListener
+	stale       bool
+	log         *zap.Logger
+	hc          *console.Hardcopy
+	sys         *ops.System
+	closeSys    func() // closes sys once: at the end of serve, or on the cleanup stack
+	hub         *console.Hub
+	ed          *console.Editor
+	syscon      *console.Console
+	outMu       sync.Mutex
+}
+
+func (d *instance) push(f func()) { d.undo = append(d.undo, f) }
+
+func (d *instance) cleanup() {
+	for i := len(d.undo) - 1; i >= 0; i-- {
+		d.undo[i]()
+	}
+	d.undo = nil
+}
+
+func (d *instance) say(w io.Writer, m msgcat.Msg) { fmt.Fprintln(w, m.String()) }
+
+// readDeck reads the deck before anything starts, so a bad --deck changes
+// nothing.
+func (d *instance) readDeck() int {
+	// auto: a terminal console only when both ends are a terminal; with
+	// stdout in a file or a pipe, the stack runs as a daemon and writes
+	// plain lines there, no terminal escape codes.
+	d.interactive = d.o.console == "on" || d.o.console == "auto" && term.IsTerminal(int(d.stdin.Fd())) && isTerminal(d.stdout)
+	d.deckName, d.deckText = "IPINIT", defaultDeck
+	if d.o.deck != "" {
+		b, err := os.ReadFile(d.o.deck)
+		if err != nil {
+			d.say(d.stderr, msgcat.New("IPN205S", d.o.deck, errText(err)))
+			return exitStart
+		}
+		d.deckName, d.deckText = filepath.Base(d.o.deck), string(b)
+	}
+	return exitOK
+}
+
+// openSocket takes the console socket: it is what says that this stack,
+// and no other, runs here.
+func (d *instance) openSocket() int {
+	ln, stale, err := console.ListenSocket(d.o.socket)
+	if errors.Is(err, console.ErrSocketInUse) {
+		d.say(d.stderr, msgcat.New("IPN214S", d.o.socket))
+		return exitStart
+	}
+	if err != nil {
+		d.say(d.stderr, msgcat.New("IPN219S", d.o.socket, errText(err)))
+		return exitStart
+	}
+	d.ln, d.stale = ln, stale
+	d.push(func() { ln.Close() })
+	return exitOK
+}
+
+// openLogs opens the daemon log and the hardcopy log beside the socket.
+func (d *instance) openLogs() int {
+	dir := filepath.Dir(d.o.socket)
+	logPath := d.o.logFile
+	if logPath == "" && d.interactive {
+		logPath = filepath.Join(dir, "stackd.log")
+	}
+	log, closeLog, err := buildLogger(d.o.logLevel, d.o.logFormat, logPath, d.stderr)
+	if err != nil {
+		fmt.Fprintln(d.stderr, "stackd:", err)
+		return exitUsage
+	}
+	d.log = log
+	d.push(closeLog)
+	if d.o.hardcopy == "none" {
+		return exitOK
+	}
+	path := d.o.hardcopy
+	if path == "" {
+		path = filepath.Join(dir, "hardcopy.log")
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		fmt.Fprintln(d.stderr, "stackd: hardcopy log:", err)
+		return exitStart
+	}
+	f.Chmod(0o600) // an older log, too, is the operators' alone
+	d.hc = console.NewHardcopy(f, time.Now)
+	d.push(func() { d.hc.Close() })
+	return exitOK
+}
+
+// startSystem makes the data directory, the stack and the console hub:
+// the board first, so that the system is built with its sink.
+func (d *instance) startSystem() int {
+	if err := prepareDataDir(d.o.data); err != nil {
+		fmt.Fprintln(d.stderr, "stackd: data directory:", err)
+		return exitStart
+	}
+	board := console.NewBoard(d.hc, d.log)
+	sys, err := ops.New(ops.Config{DataDir: d.o.data, Log: d.log, Sink: board.Broadcast})
+	if err != nil {
+		fmt.Fprintln(d.stderr, "stackd: network stack:", err)
+		return exitStart
+	}
+	d.sys, d.closeSys = sys, sync.OnceFunc(sys.Close)
+	d.push(d.closeSys)
+	d.hub = console.NewHub(board, command.Commands, sys)
+	return exitOK
+}
+
+// attachSysCon attaches the system console: the terminal's line editor, or
+// stdout as the daemon's system log (SYSLST, which hears everything).
+func (d *instance) attachSysCon() int {
+	if d.interactive {
+		ed, err := console.NewEditor(console.EditorConfig{Table: command.Commands, HistoryFile: d.o.history})
+		if err != nil {
+			d.interactive = false
+		} else {
+			d.ed = ed
+			d.syscon, _ = d.hub.Attach("", "SYSCON", "terminal", users.Full, &lineSink{print: ed.Println})
+			return exitOK
+		}
+	}
+	d.syscon, _ = d.hub.Attach("", "SYSLST", "stdout", users.Query, &lineSink{print: d.sysLine})
+	if d.syscon != nil {
+		d.syscon.SetHears(msgcat.AllClasses)
+	}
+	return exitOK
+}
+
+// sysLine writes one line of the system console.
+func (d *instance) sysLine(line string) {
+	if d.ed != nil {
+		d.ed.Println(line)
+		return
+	}
+	d.outMu.Lock()
+	fmt.Fprintln(d.stdout, line)
+	d.outMu.Unlock()
+}
+
+// runDeck runs the initialization deck, and --telnet's listener after it.
+func (d *instance) runDeck(ctx context.Context) {
+	if d.stale {
+		d.hub.Broadcast(msgcat.New("IPN217W", d.o.socket))
+	}
+	deck := &command.Session{Table: command.Commands, Exec: d.sys, Consoles: d.hub, Log: d.log,
+		Console: command.ConsoleInfo{ID: "IPINIT", Auth: users.Full},
+		Out: command.OutFunc(func(m msgcat.Msg) {
+			line := m.String()
+			d.hc.Line("IPINIT", '>', line)
+			d.sysLine(line)
+		})}
+	res, _ := console.RunDeck(ctx, deck, d.deckName, strings.NewReader(d.deckText))
+	if d.o.telnet != "" {
+		ap := netip.MustParseAddrPort(d.o.telnet)
+		deck.Do(ctx, fmt.Sprintf("DEFINE CONSOLE ID=TELNET,IPADDR=%s,PORT=%d", ap.Addr(), ap.Port()))
+	}
+	d.hc.Flush()
+	d.log.Info("deck processed", zap.String("deck", d.deckName), zap.Int("statements", res.Statements), zap.Int("rc", res.RC))
+}
+
+// serve serves the consoles until SHUTDOWN, a signal or the end of the
+// terminal console, then ends them, the socket server and the system in
+// that order.
+func (d *instance) serve(ctx context.Context) {
+	srv := &console.SocketServer{Hub: d.hub, Listener: d.ln}
+	srv.Start()
+	d.hub.Broadcast(msgcat.New("IPN213I", d.o.socket))
+
+	termDone := make(chan struct{})
+	if d.ed != nil {
+		go terminalConsole(d.ed, d.syscon, termDone)
+	}
+	var reason string
+	select {
+	case <-d.sys.Stopped():
+		reason = "SHUTDOWN from " + d.sys.StoppedBy()
+	case <-ctx.Done():
+		reason = "signal " + signalName(ctx)
+	case <-termDone:
+		reason = "terminal console closed"
+	}
+	d.hub.Broadcast(msgcat.New("IPN211I", reason))
+	d.log.Info("shutting down", zap.String("reason", reason))
+	d.hub.Shutdown(reason)
+	srv.Close()
+	d.closeSys()
+	m := msgcat.New("IPN212I")
+	d.hc.Line("*", '*', m.String())
+	if d.ed != nil {
+		// The terminal console's goroutine may be in a read of the
+		// terminal that only a key ends (readline reads stdin in a
+		// goroutine of its own); Close restores the terminal, and the
+		// process ends with that read.
+		d.ed.Close()
+		fmt.Fprintln(d.stdout, m.String())
+	} else {
+		d.sysLine(m.String())
+	}
+	d.log.Info("ended")
+}
+
 // terminalConsole reads commands from the terminal until Ctrl-D.
-func terminalConsole(ed *command.Editor, c *command.Console, done chan<- struct{}) {
+func terminalConsole(ed *console.Editor, c *console.Console, done chan<- struct{}) {
 	defer close(done)
 	sess := c.Session()
 	for {
 		line, err := ed.ReadLine()
-		if errors.Is(err, command.ErrInterrupt) {
+		if errors.Is(err, console.ErrInterrupt) {
 			continue
 		}
 		if err != nil {
@@ -348,14 +421,19 @@ func buildLogger(level, format, path string, stderr io.Writer) (*zap.Logger, fun
 	return l, func() { l.Sync(); closer() }, nil
 }
 
-func sigName(s os.Signal) string {
-	switch s {
-	case syscall.SIGINT:
+// signalName names the signal that ended ctx (signal.NotifyContext's
+// cause says "interrupt signal received" or "terminated signal received").
+func signalName(ctx context.Context) string {
+	switch cause := context.Cause(ctx); {
+	case cause == nil:
+		return "?"
+	case strings.Contains(cause.Error(), "interrupt"):
 		return "SIGINT"
-	case syscall.SIGTERM:
+	case strings.Contains(cause.Error(), "terminated"):
 		return "SIGTERM"
+	default:
+		return strings.TrimSuffix(cause.Error(), " signal received")
 	}
-	return s.String()
 }
 
 func errText(err error) string {

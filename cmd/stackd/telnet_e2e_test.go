@@ -118,7 +118,7 @@ func TestTelnetConsole(t *testing.T) {
 	x.waitScreen("tn", "IPN122I Port range 40,000 65,535")
 
 	// ipnconsole sees the telnet console and its operator.
-	out, rc := console(t, d.socket, "QUERY CONSOLES\n")
+	out, rc := runConsole(t, d.socket, "QUERY CONSOLES\n")
 	m := consoleRow.FindStringSubmatch(out)
 	if rc != 0 || m == nil || m[1] != "T001" || m[2] != "OPER1" || m[3] != "FULL" || !strings.HasPrefix(m[4], "127.0.0.1:") {
 		t.Fatalf("QUERY CONSOLES: rc %d\n%s", rc, out)
@@ -131,20 +131,20 @@ func TestTelnetConsole(t *testing.T) {
 	}
 
 	// ... and ends it: the telnet session ends.
-	out, rc = console(t, d.socket, "STOP CONSOLE=T001\n")
+	out, rc = runConsole(t, d.socket, "STOP CONSOLE=T001\n")
 	if rc != 0 || !regexp.MustCompile(`IPN519I Console T001 ended by console L\d{3}`).MatchString(out) {
 		t.Fatalf("STOP CONSOLE: rc %d\n%s", rc, out)
 	}
 	x.waitScreen("tn", "IPN218I Console session ended by the stack")
 	x.waitScreen("tn", "TELNET-EXITED")
 	if !waitFor(5*time.Second, func() bool {
-		out, _ := console(t, d.socket, "QUERY CONSOLES\n")
+		out, _ := runConsole(t, d.socket, "QUERY CONSOLES\n")
 		return !strings.Contains(out, "IPN516I T001")
 	}) {
 		t.Fatal("T001 still attached after STOP CONSOLE")
 	}
 
-	console(t, d.socket, "SHUTDOWN\n")
+	runConsole(t, d.socket, "SHUTDOWN\n")
 	d.wait(t)
 	hc, err := os.ReadFile(filepath.Join(d.dir, "hardcopy.log"))
 	if err != nil {
@@ -233,7 +233,7 @@ func TestTelnetStackListener(t *testing.T) {
 	// A QUERY operator cannot change the stack.
 	x.keys("tn", "PORTRANGE LOW=40000", "Enter")
 	x.waitScreen("tn", "IPN320E PORTRANGE is not allowed from console T001")
-	out, _ := console(t, d.socket, "Q PORTR\nQUERY CONSOLES\n")
+	out, _ := runConsole(t, d.socket, "Q PORTR\nQUERY CONSOLES\n")
 	if !strings.Contains(out, "IPN122I Port range 32,768 65,535") {
 		t.Fatalf("a QUERY operator changed the port range:\n%s", out)
 	}
@@ -246,7 +246,7 @@ func TestTelnetStackListener(t *testing.T) {
 	}
 
 	// DELETE CONSOLE ends the listener's consoles.
-	out, rc := console(t, d.socket, "DELETE CONSOLE ID=TNSTACK\n")
+	out, rc := runConsole(t, d.socket, "DELETE CONSOLE ID=TNSTACK\n")
 	if rc != 0 || !strings.Contains(out, "IPN511I Console listener TNSTACK deleted; 1 console ended") {
 		t.Fatalf("DELETE CONSOLE: rc %d\n%s", rc, out)
 	}

@@ -116,7 +116,7 @@ func TestInteractiveConsole(t *testing.T) {
 	x.waitScreen("c2", "IPN127I Port range changed to 40,000 65,535")
 
 	// Another console shuts the stack down: this one is told and ends.
-	console(t, d.socket, "SHUTDOWN\n")
+	runConsole(t, d.socket, "SHUTDOWN\n")
 	x.waitScreen("c2", "IPN211I TCP/IP stack is shutting down")
 	x.waitScreen("c2", "CONSOLE-RC=0")
 }
@@ -140,7 +140,7 @@ func TestTerminalConsole(t *testing.T) {
 	x.waitScreen("s", "IPN150I Stack started")
 	// A socket console's command shows up there, the terminal sees nothing
 	// of it but the stack's unsolicited messages.
-	if out, rc := console(t, sock, "Q PORTR\n"); rc != 0 {
+	if out, rc := runConsole(t, sock, "Q PORTR\n"); rc != 0 {
 		t.Fatalf("socket console beside the terminal: %d %s", rc, out)
 	}
 	x.keys("s", "SHUTDOWN", "Enter")
@@ -166,7 +166,7 @@ func TestTerminalStdoutRedirected(t *testing.T) {
 	if !waitFor(10*time.Second, func() bool { b, _ := os.ReadFile(out); return strings.Contains(string(b), "IPN213I") }) {
 		t.Fatalf("stackd did not start:\n%s", x.screen("s"))
 	}
-	if o, rc := console(t, sock, "SHUTDOWN\n"); rc != 0 {
+	if o, rc := runConsole(t, sock, "SHUTDOWN\n"); rc != 0 {
 		t.Fatalf("SHUTDOWN: %d %s", rc, o)
 	}
 	x.waitScreen("s", "STACKD-RC=0")

@@ -3,6 +3,8 @@ package ops
 import (
 	"context"
 	"fmt"
+	"ipnstack/console"
+	"ipnstack/users"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -47,12 +49,12 @@ func BenchmarkDeck100k(b *testing.B) {
 	sys := newTestSystem(b)
 	deck := deckLines(100000)
 	var sink int
-	s := &command.Session{Table: command.Commands, Exec: sys, Console: command.ConsoleInfo{ID: "B", Auth: command.AuthFull},
+	s := &command.Session{Table: command.Commands, Exec: sys, Console: command.ConsoleInfo{ID: "B", Auth: users.Full},
 		Out: command.OutFunc(func(m msgcat.Msg) { sink += len(m.String()) })}
 	b.ResetTimer()
 	var stmts int
 	for i := 0; i < b.N; i++ {
-		res, err := command.RunDeck(context.Background(), s, "bench.deck", strings.NewReader(deck))
+		res, err := console.RunDeck(context.Background(), s, "bench.deck", strings.NewReader(deck))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -66,17 +68,16 @@ func BenchmarkDeck100k(b *testing.B) {
 // end-of-command frame. It reports the median and 99th percentile.
 func BenchmarkConsoleRoundTrip(b *testing.B) {
 	sys := newTestSystem(b)
-	hub := command.NewHub(command.Commands, sys, nil, nil)
-	sys.SetHub(hub)
+	hub := console.NewHub(console.NewBoard(nil, nil), command.Commands, sys)
 	path := filepath.Join(b.TempDir(), "c.sock")
-	ln, _, err := command.ListenSocket(path)
+	ln, _, err := console.ListenSocket(path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv := &command.SocketServer{Hub: hub, Listener: ln}
-	go srv.Serve()
+	srv := &console.SocketServer{Hub: hub, Listener: ln}
+	srv.Start()
 	defer func() { hub.Shutdown("end"); srv.Close() }()
-	c, err := command.DialConsole(path, nil)
+	c, err := console.DialConsole(path, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

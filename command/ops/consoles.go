@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"errors"
+	"ipnstack/users"
 	"net"
 	"net/netip"
 	"sort"
@@ -29,7 +30,8 @@ type consoleListener struct {
 	where   string // HOST or STACK
 	addr    netip.AddrPort
 	timeout time.Duration
-	srv     *command.TelnetServer
+	door    command.Door
+	guard   *guard.Guard
 }
 
 func (s *System) defineConsole(_ context.Context, req *command.Request, out command.Out) {
@@ -60,9 +62,13 @@ func (s *System) defineConsole(_ context.Context, req *command.Request, out comm
 	}
 	timeout := time.Duration(a.Int("TIMEOUT")) * time.Second
 	g := guard.New(guardPolicy(a), s.Clock)
-	srv := &command.TelnetServer{Name: id, Hub: s.Hub, Auth: s, Listener: ln, IdleTimeout: timeout, Guard: g}
-	s.listeners[id] = &consoleListener{id: id, where: where, addr: addr, timeout: timeout, srv: srv}
-	go srv.Serve()
+	door, err := req.Consoles.ServeTelnet(command.TelnetConfig{Name: id, Listener: ln, Logon: s.Users, IdleTimeout: timeout, Guard: g})
+	if err != nil {
+		ln.Close()
+		out.Say(msgcat.New("IPN514E", addr.String(), err.Error()))
+		return
+	}
+	s.listeners[id] = &consoleListener{id: id, where: where, addr: addr, timeout: timeout, door: door, guard: g}
 	out.Say(msgcat.New("IPN510I", id, where, addr.String()))
 }
 
@@ -82,19 +88,13 @@ func (s *System) deleteConsole(_ context.Context, req *command.Request, out comm
 		return
 	}
 	delete(s.listeners, id)
-	l.srv.Close()
-	n := 0
-	for _, c := range s.Hub.Consoles() {
-		if c.Listener == id {
-			go c.End("console listener " + id + " deleted")
-			n++
-		}
-	}
+	l.door.Close()
+	n := req.Consoles.EndFrom(id, command.EndListenerDeleted, id)
 	out.Say(msgcat.New("IPN511I", id, n))
 }
 
-func (s *System) queryConsoles(_ context.Context, _ *command.Request, out command.Out) {
-	cs := s.Hub.Consoles()
+func (s *System) queryConsoles(_ context.Context, req *command.Request, out command.Out) {
+	cs := req.Consoles.List()
 	out.Say(msgcat.New("IPN515I"))
 	for _, c := range cs {
 		op := c.Info.Operator
@@ -102,11 +102,11 @@ func (s *System) queryConsoles(_ context.Context, _ *command.Request, out comman
 			op = "-"
 		}
 		auth := "FULL"
-		if c.Info.Auth == command.AuthQuery {
+		if c.Info.Auth == users.Query {
 			auth = "QUERY"
 		}
 		out.Say(msgcat.New("IPN516I", c.Info.ID, op, auth, c.Addr, c.Since))
-		out.Say(msgcat.New("IPN530I", hearsText(c.Hears())))
+		out.Say(msgcat.New("IPN530I", hearsText(c.Hears)))
 	}
 	ids := make([]string, 0, len(s.listeners))
 	for id := range s.listeners {
@@ -115,8 +115,8 @@ func (s *System) queryConsoles(_ context.Context, _ *command.Request, out comman
 	sort.Strings(ids)
 	for _, id := range ids {
 		l := s.listeners[id]
-		out.Say(msgcat.New("IPN517I", l.id, l.where, l.srv.Listener.Addr().String(), l.timeout))
-		if f := l.srv.Fault(); f != "" {
+		out.Say(msgcat.New("IPN517I", l.id, l.where, l.door.Addr().String(), l.timeout))
+		if f := l.door.Fault(); f != "" {
 			out.Say(msgcat.New("IPN528W", f))
 		}
 	}
@@ -145,15 +145,10 @@ func (s *System) messages(_ context.Context, req *command.Request, out command.O
 	if all {
 		m = msgcat.AllClasses
 	}
-	var c *command.Console
-	if s.Hub != nil {
-		c = s.Hub.Console(req.Console.ID)
-	}
-	if c == nil {
+	if !req.Consoles.SetHears(req.Console.ID, m) {
 		out.Say(msgcat.New("IPN520E", req.Console.ID))
 		return
 	}
-	c.SetHears(m)
 	out.Say(msgcat.New("IPN529I", req.Console.ID, hearsText(m)))
 }
 
@@ -195,22 +190,19 @@ func (s *System) stop(ctx context.Context, req *command.Request, out command.Out
 		return
 	}
 	id := a.Str("CONSOLE")
-	for _, c := range s.Hub.Consoles() {
-		if c.Info.ID == id {
-			out.Say(msgcat.New("IPN519I", id, req.Console.ID))
-			// End waits for the console's running command (this one,
-			// if a console stops itself) before closing it.
-			go c.End("stopped by console " + req.Console.ID)
-			return
-		}
+	// The console is ended after its running command (this one, if a
+	// console stops itself).
+	if !req.Consoles.End(id, command.EndStopped, req.Console.ID) {
+		out.Say(msgcat.New("IPN520E", id))
+		return
 	}
-	out.Say(msgcat.New("IPN520E", id))
+	out.Say(msgcat.New("IPN519I", id, req.Console.ID))
 }
 
 // closeConsoles closes the console listeners (at shutdown).
 func (s *System) closeConsoles() {
 	for id, l := range s.listeners {
-		l.srv.Close()
+		l.door.Close()
 		delete(s.listeners, id)
 	}
 }

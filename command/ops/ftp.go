@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"ipnstack/users"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -45,7 +46,7 @@ func (s *System) guards() (owners []string, lockouts map[string][]guard.Lockout,
 	}
 	for id, l := range s.listeners {
 		owners = append(owners, id)
-		lockouts[id], unlock[id] = l.srv.Guard.Lockouts(), l.srv.Guard.Unlock
+		lockouts[id], unlock[id] = l.guard.Lockouts(), l.guard.Unlock
 	}
 	sort.Strings(owners)
 	return owners, lockouts, unlock
@@ -133,22 +134,6 @@ func (f ftpTransport) DialData(ctx context.Context, local, remote netip.AddrPort
 		return nil, err
 	}
 	return c, nil
-}
-
-// Logon implements command.Authenticator: an operator of a remote console
-// is a user with CONSOLE=YES or CONSOLE=QUERY.
-func (s *System) Logon(id, password string) (command.Authority, bool) {
-	u, err := s.Users.Authenticate(id, password)
-	if err != nil {
-		return 0, false
-	}
-	switch u.Console {
-	case ftpd.ConsoleYes:
-		return command.AuthFull, true
-	case ftpd.ConsoleQuery:
-		return command.AuthQuery, true
-	}
-	return 0, false
 }
 
 func (s *System) defineFTPD(_ context.Context, req *command.Request, out command.Out) {
@@ -437,12 +422,12 @@ func (s *System) sayFTPD(f *ftpDaemon, out command.Out) {
 
 func (s *System) defineUser(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
-	console := map[string]ftpd.Authority{"NO": ftpd.ConsoleNo, "QUERY": ftpd.ConsoleQuery, "YES": ftpd.ConsoleYes}[a.Str("CONSOLE")]
-	ftp := console == ftpd.ConsoleNo
+	console, _ := users.ParseConsole(a.Str("CONSOLE"))
+	ftp := console == users.None
 	if a.Has("FTP") {
 		ftp = a.Bool("FTP")
 	}
-	u := ftpd.User{ID: a.Str("ID"), Password: a.Str("PASSWORD"), Root: a.Str("ROOT"), ReadOnly: a.Bool("READONLY"), Console: console, FTP: ftp}
+	u := users.User{ID: a.Str("ID"), Password: a.Str("PASSWORD"), Root: a.Str("ROOT"), ReadOnly: a.Bool("READONLY"), Console: console, FTP: ftp}
 	if err := s.Users.Define(u); err != nil {
 		out.Say(registryErr(err, "ID", u.ID))
 		return
@@ -456,7 +441,7 @@ func (s *System) defineUser(_ context.Context, req *command.Request, out command
 func (s *System) alterUser(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
 	id := a.Str("ID")
-	var c ftpd.UserChange
+	var c users.Change
 	if a.Has("PASSWORD") {
 		p := a.Str("PASSWORD")
 		c.Password = &p
@@ -470,7 +455,7 @@ func (s *System) alterUser(_ context.Context, req *command.Request, out command.
 		c.ReadOnly = &b
 	}
 	if a.Has("CONSOLE") {
-		con := map[string]ftpd.Authority{"NO": ftpd.ConsoleNo, "QUERY": ftpd.ConsoleQuery, "YES": ftpd.ConsoleYes}[a.Str("CONSOLE")]
+		con, _ := users.ParseConsole(a.Str("CONSOLE"))
 		c.Console = &con
 	}
 	if a.Has("FTP") {
@@ -497,15 +482,15 @@ func (s *System) alterUser(_ context.Context, req *command.Request, out command.
 
 // registryErr gives the message of an error of the users or files registry.
 func registryErr(err error, field, value string) msgcat.Msg {
-	var fe *ftpd.FieldError
+	var fe *users.FieldError
 	switch {
 	case errors.As(err, &fe):
 		return msgcat.New("IPN459E", fe.Field, fe.Value, fe.Reason)
-	case errors.Is(err, ftpd.ErrUserExists):
+	case errors.Is(err, users.ErrUserExists):
 		return msgcat.New("IPN457E", value)
-	case errors.Is(err, ftpd.ErrNoSuchUser):
+	case errors.Is(err, users.ErrNoSuchUser):
 		return msgcat.New("IPN458E", value)
-	case errors.Is(err, ftpd.ErrReservedUser):
+	case errors.Is(err, users.ErrReservedUser):
 		return msgcat.New("IPN459E", field, value, err.Error())
 	case errors.Is(err, ftpd.ErrFileExists):
 		return msgcat.New("IPN469E", value)

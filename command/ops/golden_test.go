@@ -3,6 +3,8 @@ package ops
 import (
 	"context"
 	"flag"
+	"ipnstack/console"
+	"ipnstack/users"
 	"net"
 	"net/netip"
 	"os"
@@ -35,19 +37,28 @@ func newTestSystem(t testing.TB) *System {
 	return sys
 }
 
-// runDeck runs a deck through the session code the daemon uses and returns
-// every line said. A deck named *.query.deck runs on a console with query
-// authority only.
+// runDeck runs a deck through the session and console code the daemon uses
+// for its initialization deck, on a console GOLDEN attached to a hub of its
+// own, and returns every line said. A deck named *.query.deck runs on a
+// console with query authority only.
 func runDeck(t *testing.T, sys *System, name, text string) string {
 	var b strings.Builder
-	auth := command.AuthFull
+	auth := users.Full
 	if strings.HasSuffix(name, ".query.deck") {
-		auth = command.AuthQuery
+		auth = users.Query
 	}
-	s := &command.Session{Table: command.Commands, Exec: sys,
-		Console: command.ConsoleInfo{ID: "GOLDEN", Auth: auth},
+	board := console.NewBoard(nil, nil)
+	board.Clock = testClock
+	hub := console.NewHub(board, command.Commands, sys)
+	c, err := hub.Attach("", "GOLDEN", "golden", auth, nopSink{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Shutdown("end of deck")
+	s := &command.Session{Table: command.Commands, Exec: sys, Consoles: hub,
+		Console: c.Info,
 		Out:     command.OutFunc(func(m msgcat.Msg) { b.WriteString(m.String() + "\n") })}
-	if _, err := command.RunDeck(context.Background(), s, name, strings.NewReader(text)); err != nil {
+	if _, err := console.RunDeck(context.Background(), s, name, strings.NewReader(text)); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
@@ -150,19 +161,6 @@ var setups = map[string]func(t *testing.T, sys *System) map[string]string{
 			}
 		}
 		return map[string]string{"$TMP": dir}
-	},
-	"consoles.deck": func(t *testing.T, sys *System) map[string]string {
-		// The console commands need the hub, and MESSAGES the deck's own
-		// console attached to it.
-		hub := command.NewHub(command.Commands, sys, nil, nil)
-		hub.Clock = testClock
-		sys.SetHub(hub)
-		c, err := hub.Attach("", "GOLDEN", "golden", command.AuthFull, nopSink{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(c.Detach)
-		return nil
 	},
 	"links.deck": func(t *testing.T, sys *System) map[string]string {
 		// A host port in use, for FORWARD= to fail on.

@@ -6,6 +6,7 @@ package ops
 
 import (
 	"context"
+	"ipnstack/users"
 	"sync"
 	"time"
 
@@ -23,10 +24,10 @@ import (
 type Handler func(s *System, ctx context.Context, req *command.Request, out command.Out)
 
 // handlers binds each row of command.Commands, by its key, to its handler;
-// each file of this package adds the handlers of its area. HELP is answered
-// by package command itself.
+// each file of this package adds the handlers of its area.
 var handlers = bind(
 	map[string]Handler{
+		"HELP":             func(_ *System, _ context.Context, req *command.Request, out command.Out) { command.Help(req, out) },
 		"QUERY STATISTICS": (*System).queryStatistics,
 		"QUERY ALL":        (*System).queryAll,
 		"SHUTDOWN":         (*System).shutdown,
@@ -57,20 +58,20 @@ type System struct {
 	Stack     *nic.Stack
 	Ephemeral *portrange.Pool
 	Conns     *conn.Table
-	Users     *ftpd.Users
+	Users     *users.Registry
 	Files     *ftpd.Files
 	DataDir   string // where a relative DLBL= of DEFINE FILE is taken from
 	Log       *zap.Logger
-	Hub       *command.Hub // consoles and command counters; may be nil in tests
+	sink      func(msgcat.Msg) // where unsolicited messages go
 
 	// cmdMu lets commands that only look run together while a command that
-	// changes the stack runs alone, so a change is all or nothing.
+	// changes the stack runs alone, so a change is all or nothing. Lock
+	// order: cmdMu, then the locks of the subsystems a handler calls.
 	cmdMu sync.RWMutex
 
 	stopOnce sync.Once
 	stopCh   chan struct{}
 	stopBy   string
-	hubMu    sync.Mutex
 	homeMask int // SET MASK before any SET IPADDR
 
 	listeners map[string]*consoleListener // DEFINE CONSOLE
@@ -84,11 +85,15 @@ type Config struct {
 	Clock   func() time.Time
 	DataDir string      // for relative DLBL= (default: the working directory)
 	Log     *zap.Logger // nil logs nothing
+	// Sink takes the unsolicited messages of every subsystem (a link
+	// went down, an FTP session ended); the console layer's board
+	// broadcasts them. nil: they are dropped.
+	Sink func(msgcat.Msg)
 }
 
 // New makes a System: a netstack with its built-in loopback link, the
 // ephemeral pool on the built-in range, and the connection table.
-// Unsolicited messages go to the hub once SetHub is called.
+// Unsolicited messages go to cfg.Sink.
 func New(cfg Config) (*System, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
@@ -96,8 +101,11 @@ func New(cfg Config) (*System, error) {
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
-	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), stopCh: make(chan struct{}),
-		DataDir: cfg.DataDir, Log: cfg.Log, Users: ftpd.NewUsers(), Files: ftpd.NewFiles(cfg.Clock),
+	if cfg.Sink == nil {
+		cfg.Sink = func(msgcat.Msg) {}
+	}
+	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), stopCh: make(chan struct{}), sink: cfg.Sink,
+		DataDir: cfg.DataDir, Log: cfg.Log, Users: users.New(), Files: ftpd.NewFiles(cfg.Clock),
 		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{},
 		twModel: portrange.Tuple, msl: portrange.DefaultMSL}
 	stk, err := nic.New(nic.Options{Sink: s.Broadcast, Clock: cfg.Clock})
@@ -119,24 +127,8 @@ func New(cfg Config) (*System, error) {
 	return s, nil
 }
 
-// SetHub gives the system the console hub: unsolicited messages go to it,
-// and QUERY STATISTICS reads its counters.
-func (s *System) SetHub(h *command.Hub) {
-	s.hubMu.Lock()
-	s.Hub = h
-	s.hubMu.Unlock()
-}
-
-// Broadcast sends an unsolicited message to every console (nowhere before
-// SetHub).
-func (s *System) Broadcast(m msgcat.Msg) {
-	s.hubMu.Lock()
-	h := s.Hub
-	s.hubMu.Unlock()
-	if h != nil {
-		h.Broadcast(m)
-	}
-}
+// Broadcast sends an unsolicited message to the system's sink.
+func (s *System) Broadcast(m msgcat.Msg) { s.sink(m) }
 
 // Close ends the console listeners, the FTP daemons, the connection table
 // and the stack.
@@ -177,9 +169,7 @@ func (s *System) shutdown(_ context.Context, req *command.Request, out command.O
 	out.Say(msgcat.New("IPN210I", req.Console.ID))
 	s.stopOnce.Do(func() {
 		s.stopBy = req.Console.ID
-		if s.Hub != nil {
-			s.Hub.Quiesce("SHUTDOWN from " + req.Console.ID)
-		}
+		req.Consoles.Quiesce(req.Console.ID)
 		close(s.stopCh)
 	})
 }

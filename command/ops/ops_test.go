@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"ipnstack/users"
 	"net"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ import (
 func do(t *testing.T, sys *System, line string) []string {
 	t.Helper()
 	var out []string
-	s := &command.Session{Table: command.Commands, Exec: sys, Console: command.ConsoleInfo{ID: "T", Auth: command.AuthFull},
+	s := &command.Session{Table: command.Commands, Exec: sys, Console: command.ConsoleInfo{ID: "T", Auth: users.Full},
 		Out: command.OutFunc(func(m msgcat.Msg) { out = append(out, m.String()) })}
 	s.Do(context.Background(), line)
 	return out

@@ -9,24 +9,20 @@ import (
 	"ipnstack/msgcat"
 )
 
-func (s *System) queryStatistics(_ context.Context, _ *command.Request, out command.Out) {
-	s.sayStatistics(out)
+func (s *System) queryStatistics(_ context.Context, req *command.Request, out command.Out) {
+	s.sayStatistics(req, out)
 }
 
-func (s *System) queryAll(_ context.Context, _ *command.Request, out command.Out) {
-	s.sayStatistics(out)
+func (s *System) queryAll(_ context.Context, req *command.Request, out command.Out) {
+	s.sayStatistics(req, out)
 	s.sayPortRange(out)
 }
 
-func (s *System) sayStatistics(out command.Out) {
+func (s *System) sayStatistics(req *command.Request, out command.Out) {
 	now := s.Clock()
 	out.Say(msgcat.New("IPN150I", s.Started, now.Sub(s.Started)))
-	var cmds, failed uint64
-	consoles := 0
-	if s.Hub != nil {
-		cmds, failed = s.Hub.Counters.Commands.Load(), s.Hub.Counters.Failed.Load()
-		consoles = len(s.Hub.Consoles())
-	}
+	cmds, failed := req.Consoles.Counts()
+	consoles := len(req.Consoles.List())
 	out.Say(msgcat.New("IPN151I", cmds, failed, consoles))
 	var listen, estab, tw, other int
 	eps := s.Conns.Snapshot(conn.Filter{})

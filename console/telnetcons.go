@@ -1,8 +1,10 @@
-package command
+package console
 
 import (
 	"errors"
 	"io"
+	"ipnstack/command"
+	"ipnstack/users"
 	"net"
 	"net/netip"
 	"strings"
@@ -10,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"ipnstack/command/telnet"
+	"ipnstack/console/telnet"
 	"ipnstack/grammar"
 	"ipnstack/internal/acceptloop"
 	"ipnstack/internal/guard"
@@ -18,14 +20,6 @@ import (
 
 	"go.uber.org/zap"
 )
-
-// Authenticator checks an operator's logon at a remote console.
-type Authenticator interface {
-	// Logon gives the authority of the operator id with this password;
-	// ok is false for an unknown id, a wrong password, or an operator
-	// without console authority (the caller cannot tell which).
-	Logon(id, password string) (auth Authority, ok bool)
-}
 
 // Remote console limits.
 const (
@@ -50,7 +44,7 @@ const (
 type TelnetServer struct {
 	Name         string // the listener's id (DEFINE CONSOLE ID=)
 	Hub          *Hub
-	Auth         Authenticator
+	Auth         command.Logon
 	Listener     net.Listener
 	IdleTimeout  time.Duration // 0: DefaultIdleTimeout
 	WriteTimeout time.Duration // 0: DefaultWriteTimeout
@@ -66,7 +60,21 @@ type TelnetServer struct {
 	fault  string                // why Accept fails now, or ""
 	conns  map[net.Conn]struct{} // connections not logged on (yet)
 	wg     sync.WaitGroup        // their goroutines
+	served chan struct{}         // closed when Start's Serve has returned
 }
+
+// Start serves in a goroutine of the server's own; Close stops and awaits
+// it.
+func (s *TelnetServer) Start() {
+	s.served = make(chan struct{})
+	go func() {
+		defer close(s.served)
+		s.Serve()
+	}()
+}
+
+// Addr is where the server listens.
+func (s *TelnetServer) Addr() net.Addr { return s.Listener.Addr() }
 
 // Serve accepts consoles until Close. A failing Accept is retried with
 // back-off; the consoles hear once when that starts (IPN522W) and once when
@@ -147,12 +155,15 @@ func (s *TelnetServer) Close() {
 	}
 	s.mu.Unlock()
 	s.Listener.Close()
+	if s.served != nil {
+		<-s.served
+	}
 	s.wg.Wait()
 }
 
 // attach makes a logged-on connection a console of the hub, unless the
 // listener was closed meanwhile; from then on Close leaves it to the hub.
-func (s *TelnetServer) attach(nc net.Conn, addr, operator string, auth Authority, sink Sink, width func() int) (*Console, error) {
+func (s *TelnetServer) attach(nc net.Conn, addr, operator string, auth users.Authority, sink Sink, width func() int) (*Console, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
@@ -289,7 +300,7 @@ func (s *TelnetServer) serve(nc net.Conn) {
 	// Logon.
 	t.println(msgcat.New("IPN500I", s.Name).String())
 	var operator string
-	var auth Authority
+	var auth users.Authority
 	t.setMaxLine(logonMaxLine)
 	for attempt := 1; ; attempt++ {
 		// A line too long is a wrong id or password. The whole logon
@@ -338,7 +349,7 @@ func (s *TelnetServer) serve(nc net.Conn) {
 	}
 	defer c.Detach()
 	authName := "FULL"
-	if auth == AuthQuery {
+	if auth == users.Query {
 		authName = "QUERY"
 	}
 	t.println(msgcat.New("IPN506I", operator, c.Info.ID, authName).String())
@@ -487,7 +498,7 @@ func (d *deadlineReader) err(err error) error {
 	return err
 }
 
-func newCharTerm(t *Table, tc *telnet.Conn, maxLine int) (*charTerm, error) {
+func newCharTerm(t *command.Table, tc *telnet.Conn, maxLine int) (*charTerm, error) {
 	width := func() int {
 		if w, _ := tc.Size(); w > 0 {
 			return w

@@ -1,18 +1,16 @@
-package ftpd
+package users
 
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 )
 
 func TestUsers(t *testing.T) {
-	u := NewUsers()
-	must(t, u.Define(User{ID: "joe", Password: "Secret1", Root: "/pub/home", Console: ConsoleQuery}))
+	u := New()
+	must(t, u.Define(User{ID: "joe", Password: "Secret1", Root: "/pub/home", Console: Query}))
 	for _, c := range []struct {
 		def  User
 		want string
@@ -30,7 +28,7 @@ func TestUsers(t *testing.T) {
 		}
 	}
 	info, ok := u.Get("Joe")
-	if !ok || info.ID != "JOE" || info.Root != "/PUB/home" || info.Console != ConsoleQuery {
+	if !ok || info.ID != "JOE" || info.Root != "/PUB/home" || info.Console != Query {
 		t.Fatalf("%+v", info)
 	}
 	if _, err := u.Authenticate("jOe", "Secret1"); err != nil {
@@ -71,35 +69,10 @@ func TestUsers(t *testing.T) {
 
 func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
 
-func TestFilesRegistry(t *testing.T) {
-	f := NewFiles(nil)
-	dir := t.TempDir()
-	mustDefine(t, f, File{Public: "prd2", Dir: dir, ReadOnly: true})
-	for _, c := range []File{
-		{Public: "PRD2", Dir: dir},
-		{Public: "a/b", Dir: dir},
-		{Public: "..", Dir: dir},
-		{Public: "X", Dir: "relative"},
-		{Public: "Y", Dir: dir + "/missing"},
-	} {
-		if _, err := f.Define(c); err == nil {
-			t.Errorf("%+v accepted", c)
-		}
-	}
-	got, ok := f.Get("Prd2")
-	if !ok || got.Public != "PRD2" || !got.ReadOnly {
-		t.Fatalf("%+v", got)
-	}
-	must(t, f.Delete("prd2"))
-	if len(f.List()) != 0 {
-		t.Fatal("not deleted")
-	}
-}
-
 // BenchmarkLogin300 measures 300 concurrent password checks (the CPU part
 // of 300 concurrent logins).
 func BenchmarkLogin300(b *testing.B) {
-	u := NewUsers()
+	u := New()
 	must(b, u.Define(User{ID: "joe", Password: "Secret1"}))
 	for i := 0; i < b.N; i++ {
 		var wg sync.WaitGroup
@@ -111,42 +84,13 @@ func BenchmarkLogin300(b *testing.B) {
 	}
 }
 
-// TestFilesSweep: DEFINE FILE removes the temporary files of uploads that a
-// stack killed mid-upload left, at any depth, except those of uploads
-// running now; other files, and names that only look alike, stay.
-func TestFilesSweep(t *testing.T) {
-	dir := t.TempDir()
-	must(t, os.MkdirAll(filepath.Join(dir, "a", "b"), 0o755))
-	stale := []string{tempPrefix + "1", filepath.Join("a", tempPrefix+"2"), filepath.Join("a", "b", tempPrefix+"3")}
-	keep := []string{"data.bin", filepath.Join("a", "x"+tempPrefix+"4"), filepath.Join("a", "b", tempPrefix+"running")}
-	for _, p := range append(append([]string{}, stale...), keep...) {
-		must(t, os.WriteFile(filepath.Join(dir, p), []byte("x"), 0o644))
-	}
-	f := NewFiles(nil)
-	f.uploadStarted(filepath.Join(dir, "a", "b", tempPrefix+"running"))
-	n, err := f.Define(File{Public: "P", Dir: dir})
-	if err != nil || n != len(stale) {
-		t.Fatalf("Define: removed %d (want %d), %v", n, len(stale), err)
-	}
-	for _, p := range stale {
-		if _, err := os.Stat(filepath.Join(dir, p)); !os.IsNotExist(err) {
-			t.Errorf("%s was left: %v", p, err)
-		}
-	}
-	for _, p := range keep {
-		if _, err := os.Stat(filepath.Join(dir, p)); err != nil {
-			t.Errorf("%s was removed: %v", p, err)
-		}
-	}
-}
-
 // TestUsersAlter: a new password serves the next logins and the old one no
 // more; a bad change changes nothing.
 func TestUsersAlter(t *testing.T) {
-	u := NewUsers()
+	u := New()
 	must(t, u.Define(User{ID: "ann", Password: "Old-pw1", FTP: true}))
 	np, ro := "New-pw2", true
-	info, err := u.Alter("ANN", UserChange{Password: &np, ReadOnly: &ro})
+	info, err := u.Alter("ANN", Change{Password: &np, ReadOnly: &ro})
 	if err != nil || !info.ReadOnly || !info.FTP {
 		t.Fatalf("%+v %v", info, err)
 	}
@@ -157,16 +101,55 @@ func TestUsersAlter(t *testing.T) {
 		t.Fatal("the new password does not log in")
 	}
 	bad, empty := "relative", ""
-	if _, err := u.Alter("ann", UserChange{Root: &bad, Password: &np}); err == nil {
+	if _, err := u.Alter("ann", Change{Root: &bad, Password: &np}); err == nil {
 		t.Fatal("a bad root accepted")
 	}
-	if _, err := u.Alter("ann", UserChange{Password: &empty}); err == nil {
+	if _, err := u.Alter("ann", Change{Password: &empty}); err == nil {
 		t.Fatal("an empty password accepted")
 	}
-	if _, err := u.Alter("nobody", UserChange{ReadOnly: &ro}); !errors.Is(err, ErrNoSuchUser) {
+	if _, err := u.Alter("nobody", Change{ReadOnly: &ro}); !errors.Is(err, ErrNoSuchUser) {
 		t.Fatalf("no such user: %v", err)
 	}
 	if got, _ := u.Get("ann"); got.Root != "/" {
 		t.Fatalf("a failed change changed the root: %+v", got)
+	}
+}
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLogon: a console logon needs a console authority; every refusal
+// looks the same to the caller.
+func TestLogon(t *testing.T) {
+	u := New()
+	must(t, u.Define(User{ID: "op", Password: "pw1", Console: Full}))
+	must(t, u.Define(User{ID: "look", Password: "pw2", Console: Query}))
+	must(t, u.Define(User{ID: "ftp1", Password: "pw3", FTP: true}))
+	for _, c := range []struct {
+		id, pw string
+		auth   Authority
+		ok     bool
+	}{
+		{"OP", "pw1", Full, true},
+		{"look", "pw2", Query, true},
+		{"ftp1", "pw3", None, false},
+		{"op", "wrong", None, false},
+		{"nobody", "pw1", None, false},
+	} {
+		if a, ok := u.Logon(c.id, c.pw); a != c.auth || ok != c.ok {
+			t.Errorf("Logon(%s, %s) = %v %v, want %v %v", c.id, c.pw, a, ok, c.auth, c.ok)
+		}
+	}
+	for _, v := range []string{"NO", "query", "YES"} {
+		if a, ok := ParseConsole(v); !ok || !strings.EqualFold(a.String(), v) {
+			t.Errorf("ParseConsole(%s) = %v %v", v, a, ok)
+		}
+	}
+	if _, ok := ParseConsole("MAYBE"); ok {
+		t.Error("ParseConsole(MAYBE)")
 	}
 }

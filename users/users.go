@@ -1,4 +1,8 @@
-package ftpd
+// Package users is the stack's one registry of user ids: their password
+// hashes (argon2id), what each may do at the FTP daemons, and the console
+// authority they log on with. The FTP daemons and the console logon both
+// read it.
+package users
 
 import (
 	"crypto/rand"
@@ -14,25 +18,36 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// Authority is a user's console authority (CONSOLE=), stored for the
-// console logon; the FTP daemon ignores it.
+// Authority is what a console may do: a user's CONSOLE= authority, the
+// authority of an attached console, and the authority a command row needs.
 type Authority int
 
-// The CONSOLE= values of DEFINE USER.
+// Authorities, from least to most.
 const (
-	ConsoleNo Authority = iota
-	ConsoleQuery
-	ConsoleYes
+	None  Authority = iota // CONSOLE=NO: may not log on to a console
+	Query                  // CONSOLE=QUERY: QUERY and HELP; looks, changes nothing
+	Full                   // CONSOLE=YES: any command
 )
 
+// consoleValues are the CONSOLE= values of DEFINE USER, by authority.
+var consoleValues = [...]string{None: "NO", Query: "QUERY", Full: "YES"}
+
+// String gives the CONSOLE= value: NO, QUERY or YES.
 func (a Authority) String() string {
-	switch a {
-	case ConsoleQuery:
-		return "QUERY"
-	case ConsoleYes:
-		return "YES"
+	if a >= 0 && int(a) < len(consoleValues) {
+		return consoleValues[a]
 	}
 	return "NO"
+}
+
+// ParseConsole reads a CONSOLE= value (NO, QUERY or YES).
+func ParseConsole(v string) (Authority, bool) {
+	for a, name := range consoleValues {
+		if strings.EqualFold(name, v) {
+			return Authority(a), true
+		}
+	}
+	return None, false
 }
 
 // User is a DEFINE USER definition as given, with its password in clear.
@@ -46,8 +61,8 @@ type User struct {
 	FTP      bool      // may log in to the FTP daemons (FTP=)
 }
 
-// UserInfo is what the registry shows of a user: never the password.
-type UserInfo struct {
+// Info is what the registry shows of a user: never the password.
+type Info struct {
 	ID       string
 	Root     string
 	ReadOnly bool
@@ -93,24 +108,24 @@ func (h passwordHash) String() string {
 }
 
 type userRec struct {
-	info UserInfo
+	info Info
 	hash passwordHash
 }
 
-// Users is the stack-wide user registry. It is safe for concurrent use.
+// Registry is the stack-wide user registry. It is safe for concurrent use.
 // Password checks run at most GOMAXPROCS at a time, so a burst of logins
 // costs time in turn instead of memory all at once.
-type Users struct {
+type Registry struct {
 	mu    sync.RWMutex
 	users map[string]*userRec
 	sem   chan struct{}
 	dummy passwordHash // checked for unknown users, so timing does not tell who exists
 }
 
-// NewUsers makes an empty registry.
-func NewUsers() *Users {
+// New makes an empty registry.
+func New() *Registry {
 	dummy, _ := hashPassword("\x00no user\x00")
-	return &Users{users: map[string]*userRec{}, sem: make(chan struct{}, runtime.GOMAXPROCS(0)), dummy: dummy}
+	return &Registry{users: map[string]*userRec{}, sem: make(chan struct{}, runtime.GOMAXPROCS(0)), dummy: dummy}
 }
 
 // Registry errors.
@@ -118,8 +133,6 @@ var (
 	ErrUserExists   = errors.New("user is already defined")
 	ErrNoSuchUser   = errors.New("user is not defined")
 	ErrLoginFailed  = errors.New("user id or password is wrong")
-	ErrFileExists   = errors.New("public name is already defined")
-	ErrNoSuchFile   = errors.New("public name is not defined")
 	ErrReservedUser = errors.New("ANONYMOUS and FTP are the anonymous users; ANONYMOUS= of DEFINE FTPD allows them")
 )
 
@@ -168,7 +181,7 @@ func cleanRoot(root string) (string, error) {
 }
 
 // Define adds a user. The id is stored upper case.
-func (u *Users) Define(def User) error {
+func (u *Registry) Define(def User) error {
 	if err := CheckUserID(def.ID); err != nil {
 		return err
 	}
@@ -192,12 +205,12 @@ func (u *Users) Define(def User) error {
 	if _, ok := u.users[id]; ok {
 		return ErrUserExists
 	}
-	u.users[id] = &userRec{info: UserInfo{ID: id, Root: root, ReadOnly: def.ReadOnly, Console: def.Console, FTP: def.FTP}, hash: h}
+	u.users[id] = &userRec{info: Info{ID: id, Root: root, ReadOnly: def.ReadOnly, Console: def.Console, FTP: def.FTP}, hash: h}
 	return nil
 }
 
-// UserChange is what ALTER USER changes; a nil field stays.
-type UserChange struct {
+// Change is what ALTER USER changes; a nil field stays.
+type Change struct {
 	Password *string
 	Root     *string
 	ReadOnly *bool
@@ -207,30 +220,30 @@ type UserChange struct {
 
 // Alter changes a user: all of the change, or (if any of it is wrong)
 // nothing. Sessions already logged in keep what they logged in with.
-func (u *Users) Alter(id string, c UserChange) (UserInfo, error) {
+func (u *Registry) Alter(id string, c Change) (Info, error) {
 	id = strings.ToUpper(id)
 	var h passwordHash
 	if c.Password != nil {
 		if *c.Password == "" {
-			return UserInfo{}, &FieldError{"PASSWORD", "", "cannot be empty"}
+			return Info{}, &FieldError{"PASSWORD", "", "cannot be empty"}
 		}
 		var err error
 		if h, err = hashPassword(*c.Password); err != nil {
-			return UserInfo{}, err
+			return Info{}, err
 		}
 	}
 	var root string
 	if c.Root != nil {
 		var err error
 		if root, err = cleanRoot(*c.Root); err != nil {
-			return UserInfo{}, err
+			return Info{}, err
 		}
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	r, ok := u.users[id]
 	if !ok {
-		return UserInfo{}, ErrNoSuchUser
+		return Info{}, ErrNoSuchUser
 	}
 	nr := *r
 	if c.Password != nil {
@@ -253,7 +266,7 @@ func (u *Users) Alter(id string, c UserChange) (UserInfo, error) {
 }
 
 // Delete removes a user. Sessions already logged in go on.
-func (u *Users) Delete(id string) error {
+func (u *Registry) Delete(id string) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	id = strings.ToUpper(id)
@@ -265,20 +278,20 @@ func (u *Users) Delete(id string) error {
 }
 
 // Get shows one user.
-func (u *Users) Get(id string) (UserInfo, bool) {
+func (u *Registry) Get(id string) (Info, bool) {
 	u.mu.RLock()
 	defer u.mu.RUnlock()
 	r, ok := u.users[strings.ToUpper(id)]
 	if !ok {
-		return UserInfo{}, false
+		return Info{}, false
 	}
 	return r.info, true
 }
 
 // List shows every user, by id.
-func (u *Users) List() []UserInfo {
+func (u *Registry) List() []Info {
 	u.mu.RLock()
-	out := make([]UserInfo, 0, len(u.users))
+	out := make([]Info, 0, len(u.users))
 	for _, r := range u.users {
 		out = append(out, r.info)
 	}
@@ -290,7 +303,7 @@ func (u *Users) List() []UserInfo {
 // Authenticate checks a user id (any case) and password. It returns
 // ErrLoginFailed for an unknown user or a wrong password alike, after the
 // same amount of work.
-func (u *Users) Authenticate(id, password string) (UserInfo, error) {
+func (u *Registry) Authenticate(id, password string) (Info, error) {
 	u.mu.RLock()
 	r, ok := u.users[strings.ToUpper(id)]
 	u.mu.RUnlock()
@@ -302,7 +315,18 @@ func (u *Users) Authenticate(id, password string) (UserInfo, error) {
 	match := h.matches(password)
 	<-u.sem
 	if !ok || !match {
-		return UserInfo{}, ErrLoginFailed
+		return Info{}, ErrLoginFailed
 	}
 	return r.info, nil
+}
+
+// Logon checks the logon of an operator at a remote console: a user with
+// CONSOLE=YES or CONSOLE=QUERY. ok is false for an unknown id, a wrong
+// password, or a user without console authority alike.
+func (u *Registry) Logon(id, password string) (auth Authority, ok bool) {
+	info, err := u.Authenticate(id, password)
+	if err != nil || info.Console == None {
+		return None, false
+	}
+	return info.Console, true
 }

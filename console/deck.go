@@ -1,9 +1,10 @@
-package command
+package console
 
 import (
 	"bufio"
 	"context"
 	"io"
+	"ipnstack/command"
 
 	"ipnstack/grammar"
 	"ipnstack/msgcat"
@@ -21,7 +22,7 @@ type DeckResult struct {
 // reported with its line number and the deck goes on; at the end one message
 // gives the number of statements and the worst return code. The deck's own
 // messages (the line-number reports and the summary) go to the session's Out.
-func RunDeck(ctx context.Context, s *Session, name string, r io.Reader) (DeckResult, error) {
+func RunDeck(ctx context.Context, s *command.Session, name string, r io.Reader) (DeckResult, error) {
 	var res DeckResult
 	dr := NewDeckReader(r)
 	for {

@@ -1,10 +1,11 @@
-package command
+package console
 
 import (
 	"bufio"
 	"errors"
 	"fmt"
 	"io"
+	"ipnstack/users"
 	"net"
 	"os"
 	"path/filepath"
@@ -146,14 +147,30 @@ type SocketServer struct {
 	Hub      *Hub
 	Listener net.Listener
 	acc      acceptor
+	served   chan struct{} // closed when Start's Serve has returned
 }
 
 // Serve accepts consoles until Close.
 func (s *SocketServer) Serve() { s.acc.serve(s.Listener, s.serveConn, s.Hub.Broadcast) }
 
-// Close stops accepting and waits for the console connections to end (the
-// hub's Shutdown ends them).
-func (s *SocketServer) Close() { s.acc.close(s.Listener) }
+// Start serves in a goroutine of the server's own; Close stops and awaits
+// it.
+func (s *SocketServer) Start() {
+	s.served = make(chan struct{})
+	go func() {
+		defer close(s.served)
+		s.Serve()
+	}()
+}
+
+// Close stops accepting and waits for the accept loop and the console
+// connections to end (the hub's Shutdown ends them).
+func (s *SocketServer) Close() {
+	s.acc.close(s.Listener)
+	if s.served != nil {
+		<-s.served
+	}
+}
 
 type socketSink struct {
 	conn  net.Conn
@@ -189,7 +206,7 @@ func (s *SocketServer) serveConn(nc net.Conn) {
 	defer nc.Close()
 	sink := &socketSink{conn: nc, w: bufio.NewWriterSize(nc, 16*1024)}
 	sink.unsol.Store(true)
-	c, err := s.Hub.Attach("L", "", "local", AuthFull, sink)
+	c, err := s.Hub.Attach("L", "", "local", users.Full, sink)
 	if err != nil {
 		sink.Close(err.Error())
 		return

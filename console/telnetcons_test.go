@@ -1,9 +1,11 @@
-package command
+package console
 
 import (
 	"bytes"
 	"context"
 	"fmt"
+	"ipnstack/command"
+	"ipnstack/users"
 	"net"
 	"net/netip"
 	"regexp"
@@ -40,19 +42,21 @@ type fakeExec struct {
 	block     chan struct{} // QUERY STATISTICS waits on it when set
 	started   chan struct{} // QUERY STATISTICS says it started, if set
 	// DELETE CONSOLE and QUERY ALL do what the test says.
-	deleteConsole func(out Out)
-	queryAll      func(out Out)
+	deleteConsole func(out command.Out)
+	queryAll      func(out command.Out)
 }
 
 func newFakeExec() *fakeExec { return &fakeExec{low: 32768, high: 65535} }
 
-func (f *fakeExec) Exec(ctx context.Context, req *Request, out Out) {
+func (f *fakeExec) Exec(ctx context.Context, req *command.Request, out command.Out) {
 	f.mu.Lock()
 	f.execs++
 	block, started := f.block, f.started
 	f.mu.Unlock()
 	a := req.Args
 	switch req.Spec.Key() {
+	case "HELP":
+		command.Help(req, out)
 	case "PORTRANGE":
 		f.mu.Lock()
 		low, high := f.low, f.high
@@ -105,12 +109,12 @@ func (f *fakeExec) state() (low, high, execs int) {
 // (a user without console authority).
 type fakeAuth struct{}
 
-func (fakeAuth) Logon(id, pw string) (Authority, bool) {
+func (fakeAuth) Logon(id, pw string) (users.Authority, bool) {
 	switch {
 	case id == "OPER1" && pw == "s3cret":
-		return AuthFull, true
+		return users.Full, true
 	case id == "VIEWER" && pw == "look":
-		return AuthQuery, true
+		return users.Query, true
 	}
 	return 0, false
 }
@@ -150,7 +154,7 @@ func startTelnetServer(t *testing.T, idle time.Duration, set ...func(*TelnetServ
 		t.Fatal(err)
 	}
 	ts := &tnServer{addr: ln.Addr().String(), exec: newFakeExec(), hc: &syncBuf{}}
-	ts.hub = NewHub(Commands, ts.exec, NewHardcopy(ts.hc, nil), nil)
+	ts.hub = NewHub(NewBoard(NewHardcopy(ts.hc, nil), nil), command.Commands, ts.exec)
 	ts.srv = &TelnetServer{Name: "TN01", Hub: ts.hub, Auth: fakeAuth{}, Listener: ln, IdleTimeout: idle}
 	for _, f := range set {
 		f(ts.srv)
@@ -569,8 +573,8 @@ func TestTelnetLogon(t *testing.T) {
 			// Both consoles are in the hub with their operators.
 			found := 0
 			for _, hc := range ts.hub.Consoles() {
-				if hc.Info.ID == con && hc.Info.Operator == "OPER1" && hc.Info.Auth == AuthFull && hc.Listener == "TN01" ||
-					hc.Info.ID == vcon && hc.Info.Operator == "VIEWER" && hc.Info.Auth == AuthQuery {
+				if hc.Info.ID == con && hc.Info.Operator == "OPER1" && hc.Info.Auth == users.Full && hc.Listener == "TN01" ||
+					hc.Info.ID == vcon && hc.Info.Operator == "VIEWER" && hc.Info.Auth == users.Query {
 					found++
 				}
 			}
@@ -1007,7 +1011,7 @@ func TestTelnetServerClose(t *testing.T) {
 // had not logged on is closed.
 func TestTelnetDeleteListenerFromItsConsole(t *testing.T) {
 	ts := startTelnetServer(t, 0)
-	ts.exec.deleteConsole = func(out Out) {
+	ts.exec.deleteConsole = func(out command.Out) {
 		ts.srv.Close()
 		n := 0
 		for _, c := range ts.hub.Consoles() {
@@ -1056,7 +1060,7 @@ func TestTelnetStalledClient(t *testing.T) {
 		s.Listener = smallSendListener{s.Listener}
 		s.WriteTimeout = time.Second
 	})
-	ts.exec.queryAll = func(out Out) {
+	ts.exec.queryAll = func(out command.Out) {
 		for i := 0; i < 50000; i++ {
 			out.Say(msgcat.New("IPN233I", fmt.Sprintf("line %06d of a display much longer than any client would read", i)))
 		}
@@ -1186,7 +1190,7 @@ func TestTelnetAcceptBackoff(t *testing.T) {
 	// A console of the hub's own, to hear the broadcasts.
 	var mu sync.Mutex
 	var heard []string
-	c, err := ts.hub.AttachOperator("L", "", "local", "", "", AuthFull, hearSink{func(line string) {
+	c, err := ts.hub.AttachOperator("L", "", "local", "", "", users.Full, hearSink{func(line string) {
 		mu.Lock()
 		heard = append(heard, line)
 		mu.Unlock()

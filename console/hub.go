@@ -1,10 +1,12 @@
-package command
+package console
 
 import (
 	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"ipnstack/command"
+	"ipnstack/users"
 	"sort"
 	"strings"
 	"sync"
@@ -28,7 +30,7 @@ type Sink interface {
 
 // Console is one attached console.
 type Console struct {
-	Info     ConsoleInfo
+	Info     command.ConsoleInfo
 	Addr     string // where it comes from: "terminal", "local", "10.77.0.2:40001"
 	Since    time.Time
 	Listener string // the console listener it came through, if remote
@@ -69,15 +71,18 @@ type Counters struct {
 	Failed   atomic.Uint64
 }
 
-// Hub knows every attached console: it sends unsolicited messages to all of
-// them, writes the hardcopy log and the daemon log, and drains the consoles
-// at shutdown.
-type Hub struct {
-	Table    *Table
-	Exec     Executor
+// Board is the roll of attached consoles and where unsolicited messages go:
+// to every console that hears their class, the hardcopy log and the daemon
+// log. It is made before the system the consoles command, so that the
+// system is built with Board.Broadcast as its sink; the Hub made after both
+// attaches consoles to it.
+//
+// Lock order: Board.mu, then a Console's qmu. Broadcast takes Board.mu
+// only to copy the roll, so a subsystem may call it holding locks of its
+// own as long as they are not held by a console's writer.
+type Board struct {
 	Hardcopy *Hardcopy // nil: none
 	Log      *zap.Logger
-	Counters Counters
 	Clock    func() time.Time
 
 	mu       sync.Mutex
@@ -87,14 +92,33 @@ type Hub struct {
 	reason   string // why the stack is closing
 }
 
-// NewHub makes a hub for a table and its executor.
-func NewHub(t *Table, exec Executor, hc *Hardcopy, log *zap.Logger) *Hub {
+// NewBoard makes an empty roll writing to a hardcopy log (nil: none) and a
+// daemon log (nil: none).
+func NewBoard(hc *Hardcopy, log *zap.Logger) *Board {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &Hub{Table: t, Exec: exec, Hardcopy: hc, Log: log, Clock: time.Now,
-		consoles: map[*Console]struct{}{}, seq: map[string]int{}}
+	return &Board{Hardcopy: hc, Log: log, Clock: time.Now, consoles: map[*Console]struct{}{}, seq: map[string]int{}}
 }
+
+// Hub attaches consoles to a board and runs their commands through the
+// command table and the system's executor. It is the console layer the
+// handlers see (command.Consoles).
+type Hub struct {
+	*Board
+	Table    *command.Table
+	Exec     command.Executor
+	Counters Counters
+
+	ending sync.WaitGroup // consoles being ended for a command (End, EndFrom)
+}
+
+// NewHub makes the hub of a board, for a table and its executor.
+func NewHub(b *Board, t *command.Table, exec command.Executor) *Hub {
+	return &Hub{Board: b, Table: t, Exec: exec}
+}
+
+var _ command.Consoles = (*Hub)(nil)
 
 // unsolicitedQueue is how many unsolicited lines may wait for a slow console
 // before further ones are dropped for it (and counted). Replies to the
@@ -106,13 +130,13 @@ var ErrClosing = fmt.Errorf("the stack is shutting down")
 
 // Attach adds a console. prefix names its kind ("L" local socket, "T"
 // telnet); the id is the prefix and a sequence number, or fixedID if given.
-func (h *Hub) Attach(prefix, fixedID, addr string, auth Authority, sink Sink) (*Console, error) {
+func (h *Hub) Attach(prefix, fixedID, addr string, auth users.Authority, sink Sink) (*Console, error) {
 	return h.AttachOperator(prefix, fixedID, addr, "", "", auth, sink)
 }
 
 // AttachOperator adds a console on which an operator logged on, through a
 // console listener.
-func (h *Hub) AttachOperator(prefix, fixedID, addr, operator, listener string, auth Authority, sink Sink) (*Console, error) {
+func (h *Hub) AttachOperator(prefix, fixedID, addr, operator, listener string, auth users.Authority, sink Sink) (*Console, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
@@ -124,7 +148,7 @@ func (h *Hub) AttachOperator(prefix, fixedID, addr, operator, listener string, a
 		id = fmt.Sprintf("%s%03d", prefix, h.seq[prefix])
 	}
 	c := &Console{
-		Info: ConsoleInfo{ID: id, Operator: operator, Auth: auth}, Addr: addr, Since: h.Clock(), Listener: listener,
+		Info: command.ConsoleInfo{ID: id, Operator: operator, Auth: auth}, Addr: addr, Since: h.Clock(), Listener: listener,
 		hub: h, sink: sink, closed: make(chan struct{}),
 		wake: make(chan struct{}, 1), stopW: make(chan struct{}), writerOK: make(chan struct{}),
 	}
@@ -137,7 +161,7 @@ func (h *Hub) AttachOperator(prefix, fixedID, addr, operator, listener string, a
 }
 
 // Consoles lists the attached consoles by id.
-func (h *Hub) Consoles() []*Console {
+func (h *Board) Consoles() []*Console {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	out := make([]*Console, 0, len(h.consoles))
@@ -150,7 +174,7 @@ func (h *Hub) Consoles() []*Console {
 
 // Broadcast sends an unsolicited message to every console, the hardcopy log
 // and the daemon log. It never blocks on a slow console.
-func (h *Hub) Broadcast(m msgcat.Msg) {
+func (h *Board) Broadcast(m msgcat.Msg) {
 	line := m.String()
 	h.logMsg("unsolicited", m, line)
 	if h.Hardcopy != nil {
@@ -178,7 +202,7 @@ func (c *Console) Hears() msgcat.ClassMask { return msgcat.ClassMask(c.hears.Loa
 func (c *Console) SetHears(m msgcat.ClassMask) { c.hears.Store(uint32(m)) }
 
 // Console finds an attached console by id.
-func (h *Hub) Console(id string) *Console {
+func (h *Board) Console(id string) *Console {
 	for _, c := range h.Consoles() {
 		if c.Info.ID == id {
 			return c
@@ -187,16 +211,16 @@ func (h *Hub) Console(id string) *Console {
 	return nil
 }
 
-func (h *Hub) logMsg(kind string, m msgcat.Msg, line string) {
+func (h *Board) logMsg(kind string, m msgcat.Msg, line string) {
 	if ce := h.Log.Check(zap.InfoLevel, kind); ce != nil {
 		ce.Write(zap.String("msgid", m.ID), zap.String("text", line))
 	}
 }
 
 // Session makes the session through which a console runs its commands.
-func (c *Console) Session() *Session {
+func (c *Console) Session() *command.Session {
 	h := c.hub
-	return &Session{Table: h.Table, Exec: h.Exec, Console: c.Info, Log: h.Log, Out: OutFunc(func(m msgcat.Msg) {
+	return &command.Session{Table: h.Table, Exec: h.Exec, Consoles: h, Console: c.Info, Log: h.Log, Out: command.OutFunc(func(m msgcat.Msg) {
 		line := m.String()
 		if h.Hardcopy != nil {
 			h.Hardcopy.Line(c.Info.ID, '>', line)
@@ -207,7 +231,7 @@ func (c *Console) Session() *Session {
 
 // Run runs one command line from this console and reports its return code
 // to the sink. It returns false when the console is closed.
-func (c *Console) Run(s *Session, line string) bool {
+func (c *Console) Run(s *command.Session, line string) bool {
 	c.busy.Lock()
 	defer c.busy.Unlock()
 	select {
@@ -222,7 +246,7 @@ func (c *Console) Run(s *Session, line string) bool {
 		return false
 	}
 	if h.Hardcopy != nil {
-		h.Hardcopy.Line(c.Info.ID, '<', MaskSecrets(line))
+		h.Hardcopy.Line(c.Info.ID, '<', command.MaskSecrets(line))
 	}
 	rc := s.Do(c.ctx, line)
 	if !grammar.IsComment(line) {
@@ -353,10 +377,9 @@ func (c *Console) endLocked(reason string) {
 	c.Detach()
 }
 
-// Quiesce stops the consoles from starting new commands and new consoles
-// from attaching; the commands running now finish. SHUTDOWN calls it, so
-// that nothing runs after it while the stack closes.
-func (h *Hub) Quiesce(reason string) {
+// quiesce stops the consoles from starting new commands and new consoles
+// from attaching; the commands running now finish.
+func (h *Board) quiesce(reason string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.closing {
@@ -364,16 +387,17 @@ func (h *Hub) Quiesce(reason string) {
 	}
 }
 
-func (h *Hub) isClosing() (bool, string) {
+func (h *Board) isClosing() (bool, string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.closing, h.reason
 }
 
 // Shutdown refuses new consoles and ends every attached one, each after its
-// running command.
+// running command; it returns when they and every console a command ended
+// are gone.
 func (h *Hub) Shutdown(reason string) {
-	h.Quiesce(reason)
+	h.quiesce(reason)
 	var wg sync.WaitGroup
 	for _, c := range h.Consoles() {
 		wg.Add(1)
@@ -383,6 +407,7 @@ func (h *Hub) Shutdown(reason string) {
 		}(c)
 	}
 	wg.Wait()
+	h.ending.Wait()
 	if h.Hardcopy != nil {
 		h.Hardcopy.Flush()
 	}
@@ -475,4 +500,82 @@ func (h *Hardcopy) Close() error {
 		return h.c.Close()
 	}
 	return nil
+}
+
+// List implements command.Consoles.
+func (h *Hub) List() []command.ConsoleStatus {
+	cs := h.Consoles()
+	out := make([]command.ConsoleStatus, len(cs))
+	for i, c := range cs {
+		out[i] = command.ConsoleStatus{Info: c.Info, Addr: c.Addr, Since: c.Since, Listener: c.Listener, Hears: c.Hears()}
+	}
+	return out
+}
+
+// SetHears implements command.Consoles.
+func (h *Hub) SetHears(id string, m msgcat.ClassMask) bool {
+	c := h.Console(id)
+	if c != nil {
+		c.SetHears(m)
+	}
+	return c != nil
+}
+
+// endText is what a console is told when the stack ends it.
+func endText(why command.EndReason, by string) string {
+	switch why {
+	case command.EndListenerDeleted:
+		return "console listener " + by + " deleted"
+	case command.EndShutdown:
+		return "SHUTDOWN from " + by
+	}
+	return "stopped by console " + by
+}
+
+// endLater ends a console after its running command, which may be the
+// command asking; Shutdown waits for it.
+func (h *Hub) endLater(c *Console, why command.EndReason, by string) {
+	h.ending.Add(1)
+	go func() {
+		defer h.ending.Done()
+		c.End(endText(why, by))
+	}()
+}
+
+// End implements command.Consoles.
+func (h *Hub) End(id string, why command.EndReason, by string) bool {
+	c := h.Console(id)
+	if c != nil {
+		h.endLater(c, why, by)
+	}
+	return c != nil
+}
+
+// EndFrom implements command.Consoles.
+func (h *Hub) EndFrom(listener string, why command.EndReason, by string) int {
+	n := 0
+	for _, c := range h.Consoles() {
+		if c.Listener == listener {
+			h.endLater(c, why, by)
+			n++
+		}
+	}
+	return n
+}
+
+// Quiesce implements command.Consoles: SHUTDOWN calls it, so that nothing
+// runs after it while the stack closes.
+func (h *Hub) Quiesce(by string) { h.quiesce(endText(command.EndShutdown, by)) }
+
+// Counts implements command.Consoles.
+func (h *Hub) Counts() (commands, failed uint64) {
+	return h.Counters.Commands.Load(), h.Counters.Failed.Load()
+}
+
+// ServeTelnet implements command.Consoles: a TelnetServer on the listener,
+// served by a goroutine its Close stops and awaits.
+func (h *Hub) ServeTelnet(cfg command.TelnetConfig) (command.Door, error) {
+	s := &TelnetServer{Name: cfg.Name, Hub: h, Auth: cfg.Logon, Listener: cfg.Listener, IdleTimeout: cfg.IdleTimeout, Guard: cfg.Guard}
+	s.Start()
+	return s, nil
 }

@@ -1,7 +1,8 @@
-package command
+package console
 
 import (
 	"io"
+	"ipnstack/command"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,7 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"ipnstack/command/telnet"
+	"ipnstack/console/telnet"
 
 	"github.com/chzyer/readline"
 	"golang.org/x/term"
@@ -45,7 +46,7 @@ type Editor struct {
 // EditorConfig says where an editor reads and writes. Zero values mean the
 // process's terminal.
 type EditorConfig struct {
-	Table       *Table
+	Table       *command.Table
 	HistoryFile string // "" keeps no history
 	Stdin       io.ReadCloser
 	Stdout      io.Writer
@@ -197,7 +198,7 @@ func (e *Editor) readLine(save bool) (string, error) {
 		return "", telnet.ErrLineTooLong
 	}
 	if save && err == nil && strings.TrimSpace(line) != "" {
-		e.rl.SaveHistory(MaskSecrets(line))
+		e.rl.SaveHistory(command.MaskSecrets(line))
 	}
 	return line, err
 }
@@ -306,7 +307,7 @@ func (e *Editor) Close() error {
 var ErrInterrupt = readline.ErrInterrupt
 
 // completer adapts Table.Complete to readline.
-type completer struct{ t *Table }
+type completer struct{ t *command.Table }
 
 func (c completer) Do(line []rune, pos int) ([][]rune, int) {
 	typed := string(line[:pos])

@@ -1,0 +1,111 @@
+package command
+
+import (
+	"errors"
+	"net"
+	"time"
+
+	"ipnstack/internal/guard"
+	"ipnstack/msgcat"
+	"ipnstack/users"
+)
+
+// Consoles is what a command may ask of the console layer that runs it
+// (package console implements it; a Request carries it): the attached
+// consoles, the telnet console listeners, the command counters. A session
+// outside any console layer (a syntax check, a unit test) has NoConsoles.
+type Consoles interface {
+	// List gives the attached consoles, by id.
+	List() []ConsoleStatus
+	// SetHears chooses the message classes console id hears; false if no
+	// such console is attached.
+	SetHears(id string, m msgcat.ClassMask) bool
+	// End ends console id once its running command (which may be the
+	// one asking) has finished; false if no such console is attached.
+	End(id string, why EndReason, by string) bool
+	// EndFrom ends every console that came through listener, as End
+	// does, and gives how many.
+	EndFrom(listener string, why EndReason, by string) int
+	// Quiesce lets no console start a command or attach any more
+	// (SHUTDOWN); the commands running now finish.
+	Quiesce(by string)
+	// Counts gives the commands run and failed (return code 8 or more).
+	Counts() (commands, failed uint64)
+	// ServeTelnet serves remote operator consoles on a listener until the
+	// door it gives is closed.
+	ServeTelnet(cfg TelnetConfig) (Door, error)
+}
+
+// ConsoleStatus is what QUERY CONSOLES shows of one console.
+type ConsoleStatus struct {
+	Info     ConsoleInfo
+	Addr     string // "terminal", "local", "10.77.0.2:40001"
+	Since    time.Time
+	Listener string // the console listener it came through, if remote
+	Hears    msgcat.ClassMask
+}
+
+// EndReason says why the stack ends a console; the console layer says it
+// to the console as a catalogued message.
+type EndReason int
+
+// Why a console is ended.
+const (
+	EndStopped         EndReason = iota // STOP CONSOLE= from console by
+	EndListenerDeleted                  // DELETE CONSOLE of its listener
+	EndShutdown                         // SHUTDOWN from console by
+)
+
+// TelnetConfig is a telnet console listener of DEFINE CONSOLE.
+type TelnetConfig struct {
+	Name        string       // the listener's id
+	Listener    net.Listener // on the host or in the stack; the door closes it
+	Logon       Logon        // checks the operators' logons
+	IdleTimeout time.Duration
+	Guard       *guard.Guard // per-address limits and lockout; nil: guard.Default
+}
+
+// Logon checks an operator's logon at a remote console (users.Registry
+// does).
+type Logon interface {
+	Logon(id, password string) (auth users.Authority, ok bool)
+}
+
+// Door is a console listener as its owner sees it.
+type Door interface {
+	// Addr is where it listens.
+	Addr() net.Addr
+	// Fault says why its Accept fails now, or "".
+	Fault() string
+	// Close stops listening and waits for the connections that have not
+	// logged on; logged-on consoles stay until ended.
+	Close()
+}
+
+// ErrNoConsoles is what NoConsoles gives for a listener.
+var ErrNoConsoles = errors.New("no console layer runs this session")
+
+// NoConsoles is the console layer of a session without one: no consoles,
+// no listeners, no counters.
+type NoConsoles struct{}
+
+// List implements Consoles.
+func (NoConsoles) List() []ConsoleStatus { return nil }
+
+// SetHears implements Consoles.
+func (NoConsoles) SetHears(string, msgcat.ClassMask) bool { return false }
+
+// End implements Consoles.
+func (NoConsoles) End(string, EndReason, string) bool { return false }
+
+// EndFrom implements Consoles.
+func (NoConsoles) EndFrom(string, EndReason, string) int { return 0 }
+
+// Quiesce implements Consoles.
+func (NoConsoles) Quiesce(string) {}
+
+// Counts implements Consoles.
+func (NoConsoles) Counts() (uint64, uint64) { return 0, 0 }
+
+// ServeTelnet implements Consoles.
+func (NoConsoles) ServeTelnet(TelnetConfig) (Door, error) { return nil, ErrNoConsoles }

@@ -1,0 +1,48 @@
+package console
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"ipnstack/users"
+	"sync"
+
+	"ipnstack/command"
+	"ipnstack/msgcat"
+)
+
+// funcExec is an executor made of a function.
+type funcExec func(ctx context.Context, req *command.Request, out command.Out)
+
+func (f funcExec) Exec(ctx context.Context, req *command.Request, out command.Out) { f(ctx, req, out) }
+
+// collect makes a session of full authority whose replies are kept.
+func collect(exec command.Executor) (*command.Session, *[]string) {
+	var lines []string
+	s := &command.Session{Table: command.Commands, Exec: exec, Console: command.ConsoleInfo{ID: "T", Auth: users.Full},
+		Out: command.OutFunc(func(m msgcat.Msg) { lines = append(lines, m.String()) })}
+	return s, &lines
+}
+
+// failingReader fails every read.
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("input/output error") }
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -26,7 +26,7 @@ func BenchmarkParseResolve(b *testing.B) {
 type nopExec struct{}
 
 func (nopExec) Exec(ctx context.Context, req *Request, out Out) {
-	out.Say(msgcat.New("IPN127I", 32768, 65535))
+	out.Say(msgcat.IPN127I(32768, 65535))
 }
 
 func BenchmarkSessionDo(b *testing.B) {

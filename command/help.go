@@ -32,7 +32,7 @@ func Help(req *Request, out Out) {
 			helpMessage(e, out, w)
 			return
 		}
-		out.Say(msgcat.New("IPN240E", topic))
+		out.Say(msgcat.IPN240E(topic))
 		return
 	}
 	var ops []grammar.Operand
@@ -56,7 +56,7 @@ func Help(req *Request, out Out) {
 		out.Say(errs[0])
 		return
 	}
-	out.Say(msgcat.New("IPN240E", topic))
+	out.Say(msgcat.IPN240E(topic))
 }
 
 // ConsoleWidth is the width HELP wraps its lines to on a console of no
@@ -80,7 +80,7 @@ func widthOf(c ConsoleInfo) int {
 
 func helpList(t *Table, specs []*Spec, out Out, w int) {
 	specs = sortedSpecs(specs)
-	out.Say(msgcat.New("IPN230I"))
+	out.Say(msgcat.IPN230I())
 	width := 0
 	for _, s := range specs {
 		if n := len(s.Name()); n > width {
@@ -88,16 +88,16 @@ func helpList(t *Table, specs []*Spec, out Out, w int) {
 		}
 	}
 	for _, s := range specs {
-		sayWrapped(out, w, "IPN231I", []any{pad(s.Name(), width)}, s.Summary)
+		sayWrapped(out, w, helpListLine, []string{pad(s.Name(), width)}, s.Summary)
 	}
 }
 
 func helpCommand(s *Spec, out Out, w int) {
-	sayWrapped(out, w, "IPN232I", nil, s.Syntax())
-	sayWrapped(out, w, "IPN233I", nil, s.Summary)
+	sayWrapped(out, w, helpSyntax, nil, s.Syntax())
+	sayWrapped(out, w, helpText, nil, s.Summary)
 	if len(s.Help) > 0 {
 		// The table's help lines are one paragraph, wrapped anew.
-		sayWrapped(out, w, "IPN233I", nil, strings.Join(s.Help, " "))
+		sayWrapped(out, w, helpText, nil, strings.Join(s.Help, " "))
 	}
 	lines := operandLines(s)
 	width := 0
@@ -109,14 +109,14 @@ func helpCommand(s *Spec, out Out, w int) {
 	for _, l := range lines {
 		if len(l[0]) > width {
 			// A long label has its own line(s); its help goes below it.
-			sayWrapped(out, w, "IPN234I", []any{""}, l[0])
-			sayWrapped(out, w, "IPN234I", []any{pad("", width)}, l[1])
+			sayWrapped(out, w, helpOperand, []string{""}, l[0])
+			sayWrapped(out, w, helpOperand, []string{pad("", width)}, l[1])
 			continue
 		}
-		sayWrapped(out, w, "IPN234I", []any{pad(l[0], width)}, l[1])
+		sayWrapped(out, w, helpOperand, []string{pad(l[0], width)}, l[1])
 	}
 	if s.Example != "" {
-		sayWrapped(out, w, "IPN229I", nil, s.Example)
+		sayWrapped(out, w, helpExample, nil, s.Example)
 	}
 }
 
@@ -124,45 +124,47 @@ func helpCommand(s *Spec, out Out, w int) {
 // longer one goes on a line of its own.
 const maxLabel = 24
 
-// helpMsg makes the help messages sayWrapped says (the catalogue's lint
-// wants every id a literal at its call).
-var helpMsg = map[string]func(...any) msgcat.Msg{
-	"IPN229I": func(a ...any) msgcat.Msg { return msgcat.New("IPN229I", a...) },
-	"IPN231I": func(a ...any) msgcat.Msg { return msgcat.New("IPN231I", a...) },
-	"IPN232I": func(a ...any) msgcat.Msg { return msgcat.New("IPN232I", a...) },
-	"IPN233I": func(a ...any) msgcat.Msg { return msgcat.New("IPN233I", a...) },
-	"IPN234I": func(a ...any) msgcat.Msg { return msgcat.New("IPN234I", a...) },
-	"IPN235I": func(a ...any) msgcat.Msg { return msgcat.New("IPN235I", a...) },
-	"IPN236I": func(a ...any) msgcat.Msg { return msgcat.New("IPN236I", a...) },
-	"IPN238I": func(a ...any) msgcat.Msg { return msgcat.New("IPN238I", a...) },
-	"IPN239I": func(a ...any) msgcat.Msg { return msgcat.New("IPN239I", a...) },
+// wrapMsg is a help message whose last insert is running text that
+// sayWrapped wraps; lead are the inserts before it.
+type wrapMsg struct {
+	say func(lead []string, text string) msgcat.Msg
+	// own: its further lines are the same message with the leading
+	// inserts blank (the text has no label of its own); otherwise they
+	// continue as IPN233I lines.
+	own bool
 }
 
-// ownContinuation lists the help messages whose further lines are the same
-// message with its leading inserts blank (their text has no label of its
-// own); the others continue as IPN233I lines.
-var ownContinuation = map[string]bool{"IPN231I": true, "IPN233I": true, "IPN234I": true}
+// The help messages sayWrapped says.
+var (
+	helpExample  = wrapMsg{say: func(_ []string, t string) msgcat.Msg { return msgcat.IPN229I(t) }}
+	helpListLine = wrapMsg{say: func(l []string, t string) msgcat.Msg { return msgcat.IPN231I(l[0], t) }, own: true}
+	helpSyntax   = wrapMsg{say: func(_ []string, t string) msgcat.Msg { return msgcat.IPN232I(t) }}
+	helpText     = wrapMsg{say: func(_ []string, t string) msgcat.Msg { return msgcat.IPN233I(t) }, own: true}
+	helpOperand  = wrapMsg{say: func(l []string, t string) msgcat.Msg { return msgcat.IPN234I(l[0], t) }, own: true}
+	helpMsgHead  = wrapMsg{say: func(l []string, t string) msgcat.Msg { return msgcat.IPN235I(l[0], l[1], t) }}
+	helpExplain  = wrapMsg{say: func(_ []string, t string) msgcat.Msg { return msgcat.IPN236I(t) }}
+	helpSystem   = wrapMsg{say: func(_ []string, t string) msgcat.Msg { return msgcat.IPN238I(t) }}
+	helpOperator = wrapMsg{say: func(_ []string, t string) msgcat.Msg { return msgcat.IPN239I(t) }}
+)
 
 // sayWrapped says a help message whose last insert is running text, wrapped
 // to width at blanks (and after commas and bars, for syntax), each further
 // line indented to where the text starts: a hanging indent under the
 // keyword or label. A single word longer than the room stands alone.
-func sayWrapped(out Out, width int, id string, lead []any, text string) {
-	say := helpMsg[id]
-	first := say(append(append([]any{}, lead...), "")...).String()
-	indent := len(first)
+func sayWrapped(out Out, width int, m wrapMsg, lead []string, text string) {
+	indent := len(m.say(lead, "").String())
 	lines := wrapText(text, max(width-indent, 20))
-	out.Say(say(append(append([]any{}, lead...), lines[0])...))
+	out.Say(m.say(lead, lines[0]))
 	for _, l := range lines[1:] {
-		if ownContinuation[id] {
-			blank := make([]any, len(lead))
+		if m.own {
+			blank := make([]string, len(lead))
 			for i, a := range lead {
-				blank[i] = strings.Repeat(" ", len(a.(string)))
+				blank[i] = strings.Repeat(" ", len(a))
 			}
-			out.Say(say(append(blank, l)...))
+			out.Say(m.say(blank, l))
 			continue
 		}
-		out.Say(msgcat.New("IPN233I", strings.Repeat(" ", indent-len("IPN233I "))+l))
+		out.Say(msgcat.IPN233I(strings.Repeat(" ", indent-len("IPN233I ")) + l))
 	}
 }
 
@@ -257,10 +259,10 @@ func findMessage(id string) *msgcat.Entry {
 }
 
 func helpMessage(e *msgcat.Entry, out Out, w int) {
-	sayWrapped(out, w, "IPN235I", []any{e.ID, e.Severity().Name()}, e.Template())
-	sayWrapped(out, w, "IPN236I", nil, e.Explain)
-	sayWrapped(out, w, "IPN238I", nil, e.System)
-	sayWrapped(out, w, "IPN239I", nil, e.Operator)
+	sayWrapped(out, w, helpMsgHead, []string{e.ID, e.Severity().Name()}, e.Template())
+	sayWrapped(out, w, helpExplain, nil, e.Explain)
+	sayWrapped(out, w, helpSystem, nil, e.System)
+	sayWrapped(out, w, helpOperator, nil, e.Operator)
 }
 
 // sortedSpecs gives the rows in alphabetical order of their names.

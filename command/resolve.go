@@ -125,14 +125,14 @@ func (t *Table) resolveName(verb string, ops []grammar.Operand) (*Spec, []msgcat
 	case len(m.fits) == 1:
 		v = t.verbs[m.fits[0]]
 	case len(m.fits) > 1:
-		return nil, []msgcat.Msg{msgcat.New("IPN304E", verb, joinNames(t.verbs, m.fits))}, 0
+		return nil, []msgcat.Msg{msgcat.IPN304E(verb, joinNames(t.verbs, m.fits))}, 0
 	case len(m.tooShort) == 1:
 		n := t.verbs[m.tooShort[0]]
-		return nil, []msgcat.Msg{msgcat.New("IPN305E", verb, strings.ToUpper(n), n[:minLen(n)])}, 0
+		return nil, []msgcat.Msg{msgcat.IPN305E(verb, strings.ToUpper(n), n[:minLen(n)])}, 0
 	case len(m.tooShort) > 1:
-		return nil, []msgcat.Msg{msgcat.New("IPN304E", verb, joinNames(t.verbs, m.tooShort))}, 0
+		return nil, []msgcat.Msg{msgcat.IPN304E(verb, joinNames(t.verbs, m.tooShort))}, 0
 	default:
-		return nil, perhaps([]msgcat.Msg{msgcat.New("IPN303E", verb)}, verb, t.verbs, ""), 0
+		return nil, perhaps([]msgcat.Msg{msgcat.IPN303E(verb)}, verb, t.verbs, ""), 0
 	}
 	rows := t.byVerb[strings.ToUpper(v)]
 	if rows[0].Object == "" {
@@ -143,7 +143,7 @@ func (t *Table) resolveName(verb string, ops []grammar.Operand) (*Spec, []msgcat
 		objs[i] = r.Object
 	}
 	if len(ops) == 0 || !ops[0].Positional() || ops[0].Value.IsList || ops[0].Value.Quoted {
-		return nil, []msgcat.Msg{msgcat.New("IPN306E", strings.ToUpper(v), strings.Join(upperAll(objs), ", "))}, 0
+		return nil, []msgcat.Msg{msgcat.IPN306E(strings.ToUpper(v), strings.Join(upperAll(objs), ", "))}, 0
 	}
 	obj := ops[0].Value.Text
 	om := matchAbbrev(obj, objs)
@@ -153,14 +153,14 @@ func (t *Table) resolveName(verb string, ops []grammar.Operand) (*Spec, []msgcat
 	case len(om.fits) == 1:
 		return rows[om.fits[0]], nil, 1
 	case len(om.fits) > 1:
-		return nil, []msgcat.Msg{msgcat.New("IPN304E", strings.ToUpper(v)+" "+obj, joinNames(prefixAll(strings.ToUpper(v)+" ", objs), om.fits))}, 0
+		return nil, []msgcat.Msg{msgcat.IPN304E(strings.ToUpper(v)+" "+obj, joinNames(prefixAll(strings.ToUpper(v)+" ", objs), om.fits))}, 0
 	case len(om.tooShort) == 1:
 		n := objs[om.tooShort[0]]
-		return nil, []msgcat.Msg{msgcat.New("IPN305E", obj, strings.ToUpper(v)+" "+strings.ToUpper(n), n[:minLen(n)])}, 0
+		return nil, []msgcat.Msg{msgcat.IPN305E(obj, strings.ToUpper(v)+" "+strings.ToUpper(n), n[:minLen(n)])}, 0
 	case len(om.tooShort) > 1:
-		return nil, []msgcat.Msg{msgcat.New("IPN304E", strings.ToUpper(v)+" "+obj, joinNames(prefixAll(strings.ToUpper(v)+" ", objs), om.tooShort))}, 0
+		return nil, []msgcat.Msg{msgcat.IPN304E(strings.ToUpper(v)+" "+obj, joinNames(prefixAll(strings.ToUpper(v)+" ", objs), om.tooShort))}, 0
 	}
-	return nil, perhaps([]msgcat.Msg{msgcat.New("IPN307E", obj, strings.ToUpper(v), strings.Join(upperAll(objs), ", "))},
+	return nil, perhaps([]msgcat.Msg{msgcat.IPN307E(obj, strings.ToUpper(v), strings.Join(upperAll(objs), ", "))},
 		obj, objs, strings.ToUpper(v)+" "), 0
 }
 
@@ -171,7 +171,7 @@ func perhaps(msgs []msgcat.Msg, typed string, names []string, prefix string) []m
 	if len(near) == 0 {
 		return msgs
 	}
-	return append(msgs, msgcat.New("IPN321I", strings.Join(prefixAll(prefix, near), " or ")))
+	return append(msgs, msgcat.IPN321I(strings.Join(prefixAll(prefix, near), " or ")))
 }
 
 func resolveOperands(t *Table, spec *Spec, ops []grammar.Operand) (Args, []msgcat.Msg) {
@@ -189,7 +189,7 @@ func resolveOperands(t *Table, spec *Spec, ops []grammar.Operand) (Args, []msgca
 				if m := matchAbbrev(op.Value.Text, keys); len(m.fits) == 1 && spec.Operands[m.fits[0]].Flag() {
 					i := m.fits[0]
 					if a.given[i] {
-						errs = append(errs, msgcat.New("IPN315E", strings.ToUpper(spec.Operands[i].Key), cmd))
+						errs = append(errs, msgcat.IPN315E(strings.ToUpper(spec.Operands[i].Key), cmd))
 						continue
 					}
 					a.given[i], a.vals[i] = true, true
@@ -198,7 +198,7 @@ func resolveOperands(t *Table, spec *Spec, ops []grammar.Operand) (Args, []msgca
 			}
 			n := len(a.pos)
 			if n >= len(spec.Positional) {
-				errs = append(errs, msgcat.New("IPN316E", op.Value.String(), cmd))
+				errs = append(errs, msgcat.IPN316E(op.Value.String(), cmd))
 				a.pos = append(a.pos, nil)
 				continue
 			}
@@ -218,31 +218,31 @@ func resolveOperands(t *Table, spec *Spec, ops []grammar.Operand) (Args, []msgca
 		case len(m.fits) == 1:
 			i = m.fits[0]
 		case len(m.fits) > 1:
-			errs = append(errs, msgcat.New("IPN309E", op.Key.Text, cmd, joinNames(keys, m.fits)))
+			errs = append(errs, msgcat.IPN309E(op.Key.Text, cmd, joinNames(keys, m.fits)))
 			continue
 		case len(m.tooShort) == 1:
 			k := keys[m.tooShort[0]]
-			errs = append(errs, msgcat.New("IPN318E", op.Key.Text, strings.ToUpper(k), cmd, k[:minLen(k)]))
+			errs = append(errs, msgcat.IPN318E(op.Key.Text, strings.ToUpper(k), cmd, k[:minLen(k)]))
 			continue
 		case len(m.tooShort) > 1:
-			errs = append(errs, msgcat.New("IPN309E", op.Key.Text, cmd, joinNames(keys, m.tooShort)))
+			errs = append(errs, msgcat.IPN309E(op.Key.Text, cmd, joinNames(keys, m.tooShort)))
 			continue
 		case t.keywords[strings.ToUpper(op.Key.Text)]:
-			errs = append(errs, msgcat.New("IPN310E", strings.ToUpper(op.Key.Text), cmd))
+			errs = append(errs, msgcat.IPN310E(strings.ToUpper(op.Key.Text), cmd))
 			continue
 		default:
-			errs = perhaps(append(errs, msgcat.New("IPN308E", op.Key.Text, cmd)), op.Key.Text, keys, "")
+			errs = perhaps(append(errs, msgcat.IPN308E(op.Key.Text, cmd)), op.Key.Text, keys, "")
 			continue
 		}
 		o := spec.Operands[i]
 		key := strings.ToUpper(o.Key)
 		if a.given[i] {
-			errs = append(errs, msgcat.New("IPN315E", key, cmd))
+			errs = append(errs, msgcat.IPN315E(key, cmd))
 			continue
 		}
 		a.given[i] = true
 		if o.Flag() {
-			errs = append(errs, msgcat.New("IPN319E", key, cmd))
+			errs = append(errs, msgcat.IPN319E(key, cmd))
 			continue
 		}
 		v, err := o.Type.Parse(op.Value)
@@ -261,7 +261,7 @@ func resolveOperands(t *Table, spec *Spec, ops []grammar.Operand) (Args, []msgca
 			continue
 		}
 		if o.Required {
-			errs = append(errs, msgcat.New("IPN311E", strings.ToUpper(o.Key), cmd))
+			errs = append(errs, msgcat.IPN311E(strings.ToUpper(o.Key), cmd))
 			continue
 		}
 		if o.Default != "" {
@@ -274,7 +274,7 @@ func resolveOperands(t *Table, spec *Spec, ops []grammar.Operand) (Args, []msgca
 	for i := len(a.pos); i < len(spec.Positional); i++ {
 		p := spec.Positional[i]
 		if p.Required {
-			errs = append(errs, msgcat.New("IPN311E", strings.ToUpper(p.Key), cmd))
+			errs = append(errs, msgcat.IPN311E(strings.ToUpper(p.Key), cmd))
 		} else if p.Default != "" {
 			v, _ := p.Type.Parse(grammar.Value{Text: p.Default})
 			a.pos = append(a.pos, v)
@@ -288,7 +288,7 @@ func resolveOperands(t *Table, spec *Spec, ops []grammar.Operand) (Args, []msgca
 			}
 		}
 		if !found {
-			errs = append(errs, msgcat.New("IPN312E", cmd, strings.Join(spec.AtLeastOne, ", ")))
+			errs = append(errs, msgcat.IPN312E(cmd, strings.Join(spec.AtLeastOne, ", ")))
 		}
 	}
 	return a, errs
@@ -299,15 +299,15 @@ func valueError(err error, key, typed string) msgcat.Msg {
 	var oor *OutOfRange
 	if errors.As(err, &oor) {
 		if oor.Unit != "" {
-			return msgcat.New("IPN317E", key, oor.Value, oor.Min, oor.Max, oor.Unit)
+			return msgcat.IPN317E(key, oor.Value, oor.Min, oor.Max, oor.Unit)
 		}
-		return msgcat.New("IPN314E", key, oor.Value, oor.Min, oor.Max)
+		return msgcat.IPN314E(key, oor.Value, oor.Min, oor.Max)
 	}
 	var wt *WrongType
 	if errors.As(err, &wt) {
-		return msgcat.New("IPN313E", wt.Value, key, wt.Want)
+		return msgcat.IPN313E(wt.Value, key, wt.Want)
 	}
-	return msgcat.New("IPN313E", typed, key, err.Error())
+	return msgcat.IPN313E(typed, key, err.Error())
 }
 
 func joinNames(names []string, idx []int) string {

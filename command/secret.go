@@ -179,25 +179,10 @@ type maskOut struct {
 }
 
 func (m *maskOut) Say(msg msgcat.Msg) {
-	var args []any
-	for i, a := range msg.Args {
-		s, ok := a.(string)
-		if !ok {
-			continue
-		}
-		masked := s
+	m.out.Say(msg.MapStrings(func(s string) string {
 		for _, v := range m.secrets {
-			masked = strings.ReplaceAll(masked, v, Masked)
+			s = strings.ReplaceAll(s, v, Masked)
 		}
-		if masked != s {
-			if args == nil {
-				args = append([]any(nil), msg.Args...)
-			}
-			args[i] = masked
-		}
-	}
-	if args != nil {
-		msg = msgcat.Msg{ID: msg.ID, Args: args}
-	}
-	m.out.Say(msg)
+		return s
+	}))
 }

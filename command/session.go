@@ -87,7 +87,7 @@ func (s *Session) Do(ctx context.Context, line string) int {
 	if len(secrets) > 0 {
 		out.out = &maskOut{out: s.Out, secrets: secrets}
 	}
-	out.Say(msgcat.New("IPN237I", MaskSecrets(line)))
+	out.Say(msgcat.IPN237I(MaskSecrets(line)))
 	st, err := grammar.Parse(line)
 	if err != nil {
 		if len(secrets) > 0 {
@@ -114,7 +114,7 @@ func (s *Session) Do(ctx context.Context, line string) int {
 		if s.Console.Operator != "" {
 			who = "operator " + s.Console.Operator
 		}
-		out.Say(msgcat.New("IPN320E", spec.Key(), s.Console.ID, who))
+		out.Say(msgcat.IPN320E(spec.Key(), s.Console.ID, who))
 		return out.rc
 	}
 	cons := s.Consoles
@@ -134,8 +134,8 @@ func (s *Session) Do(ctx context.Context, line string) int {
 func (s *Session) run(ctx context.Context, req *Request, out Out) {
 	defer func() {
 		if r := recover(); r != nil {
-			out.Say(msgcat.New("IPN349E"))
-			out.Say(msgcat.New("IPN998S", req.Spec.Key(), fmt.Sprint(r)))
+			out.Say(msgcat.IPN349E())
+			out.Say(msgcat.IPN998S(req.Spec.Key(), fmt.Sprint(r)))
 			if s.Log != nil {
 				s.Log.Error("handler panic", zap.String("command", req.Spec.Key()),
 					zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
@@ -156,9 +156,9 @@ func errCol(err error) int {
 func syntaxMsg(err error) msgcat.Msg {
 	if se, ok := err.(*grammar.Error); ok {
 		if se.Near == "" {
-			return msgcat.New("IPN302E", se.Col, se.Reason)
+			return msgcat.IPN302E(se.Col, se.Reason)
 		}
-		return msgcat.New("IPN301E", se.Col, se.Near, se.Reason)
+		return msgcat.IPN301E(se.Col, se.Near, se.Reason)
 	}
-	return msgcat.New("IPN302E", 1, err.Error())
+	return msgcat.IPN302E(1, err.Error())
 }

@@ -22,18 +22,18 @@ func collect(exec Executor) (*Session, *[]string) {
 }
 
 func TestSessionReturnCodes(t *testing.T) {
-	say := func(id string, args ...any) Executor {
-		return funcExec(func(_ context.Context, _ *Request, out Out) { out.Say(msgcat.New(id, args...)) })
+	say := func(m msgcat.Msg) Executor {
+		return funcExec(func(_ context.Context, _ *Request, out Out) { out.Say(m) })
 	}
 	cases := []struct {
 		exec Executor
 		line string
 		rc   int
 	}{
-		{say("IPN127I", 1, 2), "PORTRANGE LOW=2000", 0},
-		{say("IPN217W", "x"), "PORTRANGE LOW=2000", 4},
-		{say("IPN120E", 1, 2, 3), "PORTRANGE LOW=2000", 8},
-		{say("IPN219S", "x", "y"), "PORTRANGE LOW=2000", 12},
+		{say(msgcat.IPN127I(1, 2)), "PORTRANGE LOW=2000", 0},
+		{say(msgcat.IPN217W("x")), "PORTRANGE LOW=2000", 4},
+		{say(msgcat.IPN120E(1, 2, 3)), "PORTRANGE LOW=2000", 8},
+		{say(msgcat.IPN219S("x", "y")), "PORTRANGE LOW=2000", 12},
 		{nil, "* a comment", 0},
 		{nil, "   ", 0},
 		{nil, "NOSUCH", 8},

@@ -31,7 +31,7 @@ func RunDeck(ctx context.Context, s *command.Session, name string, r io.Reader) 
 			break
 		}
 		if err != nil {
-			s.Out.Say(msgcat.New("IPN205S", name, err.Error()))
+			s.Out.Say(msgcat.IPN205S(name, err.Error()))
 			res.RC = 12
 			return res, err
 		}
@@ -43,13 +43,13 @@ func RunDeck(ctx context.Context, s *command.Session, name string, r io.Reader) 
 			// Not run, not echoed (it may hold anything); the deck goes on.
 			res.Failed++
 			res.RC = max(res.RC, 8)
-			s.Out.Say(msgcat.New("IPN206E", name, dr.Line, n, grammar.MaxLine))
+			s.Out.Say(msgcat.IPN206E(name, dr.Line, n, grammar.MaxLine))
 			continue
 		}
 		rc := s.Do(ctx, text)
 		if rc >= 8 {
 			res.Failed++
-			s.Out.Say(msgcat.New("IPN204E", name, dr.Line, rc))
+			s.Out.Say(msgcat.IPN204E(name, dr.Line, rc))
 		}
 		if rc > res.RC {
 			res.RC = rc
@@ -60,11 +60,11 @@ func RunDeck(ctx context.Context, s *command.Session, name string, r io.Reader) 
 	}
 	switch {
 	case res.RC == 0:
-		s.Out.Say(msgcat.New("IPN201I", name, res.Statements, res.RC))
+		s.Out.Say(msgcat.IPN201I(name, res.Statements, res.RC))
 	case res.RC == 4:
-		s.Out.Say(msgcat.New("IPN202W", name, res.Statements, res.RC))
+		s.Out.Say(msgcat.IPN202W(name, res.Statements, res.RC))
 	default:
-		s.Out.Say(msgcat.New("IPN203E", name, res.Statements, res.Failed, res.RC))
+		s.Out.Say(msgcat.IPN203E(name, res.Statements, res.Failed, res.RC))
 	}
 	return res, nil
 }

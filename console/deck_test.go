@@ -14,7 +14,7 @@ import (
 func TestRunDeck(t *testing.T) {
 	warn := funcExec(func(_ context.Context, req *command.Request, out command.Out) {
 		if req.Args.Has("LOW") {
-			out.Say(msgcat.New("IPN217W", "x"))
+			out.Say(msgcat.IPN217W("x"))
 		}
 	})
 	s, lines := collect(warn)

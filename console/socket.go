@@ -110,13 +110,13 @@ func (a *acceptor) serve(ln net.Listener, handle func(net.Conn), say func(msgcat
 			}
 			wait, first := bo.Failed()
 			if first {
-				say(msgcat.New("IPN522W", "SOCKET", acceptloop.Reason(err)))
+				say(msgcat.IPN522W("SOCKET", acceptloop.Reason(err)))
 			}
 			time.Sleep(wait)
 			continue
 		}
 		if n := bo.OK(); n > 0 {
-			say(msgcat.New("IPN523I", "SOCKET", n))
+			say(msgcat.IPN523I("SOCKET", n))
 		}
 		a.mu.Lock()
 		if a.closed {

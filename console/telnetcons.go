@@ -100,7 +100,7 @@ func (s *TelnetServer) Serve() {
 				s.mu.Lock()
 				s.fault = acceptloop.Reason(err)
 				s.mu.Unlock()
-				s.Hub.Broadcast(msgcat.New("IPN522W", s.Name, acceptloop.Reason(err)))
+				s.Hub.Broadcast(msgcat.IPN522W(s.Name, acceptloop.Reason(err)))
 			}
 			time.Sleep(wait)
 			continue
@@ -109,7 +109,7 @@ func (s *TelnetServer) Serve() {
 			s.mu.Lock()
 			s.fault = ""
 			s.mu.Unlock()
-			s.Hub.Broadcast(msgcat.New("IPN523I", s.Name, n))
+			s.Hub.Broadcast(msgcat.IPN523I(s.Name, n))
 		}
 		s.mu.Lock()
 		if s.closed {
@@ -184,7 +184,7 @@ func (s *TelnetServer) attach(nc net.Conn, addr, operator string, auth users.Aut
 // logonTimedOut tells a client that ran out of its logon time so.
 func (s *TelnetServer) logonTimedOut(t remoteTerm, err error) {
 	if isTimeout(err) {
-		t.println(msgcat.New("IPN527E", s.Guard.Policy().LoginTime).String())
+		t.println(msgcat.IPN527E(s.Guard.Policy().LoginTime).String())
 	}
 }
 
@@ -255,11 +255,11 @@ func (s *TelnetServer) serve(nc net.Conn) {
 	switch r, _ := s.Guard.Admit(peer); r {
 	case guard.TooMany:
 		nc.SetWriteDeadline(time.Now().Add(time.Second))
-		io.WriteString(nc, msgcat.New("IPN524E", s.Guard.Policy().PerAddr).String()+"\r\n")
+		io.WriteString(nc, msgcat.IPN524E(s.Guard.Policy().PerAddr).String()+"\r\n")
 		return
 	case guard.Locked:
 		nc.SetWriteDeadline(time.Now().Add(time.Second))
-		io.WriteString(nc, msgcat.New("IPN525E").String()+"\r\n")
+		io.WriteString(nc, msgcat.IPN525E().String()+"\r\n")
 		return
 	}
 	defer s.Guard.Release(peer)
@@ -298,7 +298,7 @@ func (s *TelnetServer) serve(nc net.Conn) {
 	addr := nc.RemoteAddr().String()
 
 	// Logon.
-	t.println(msgcat.New("IPN500I", s.Name).String())
+	t.println(msgcat.IPN500I(s.Name).String())
 	var operator string
 	var auth users.Authority
 	t.setMaxLine(logonMaxLine)
@@ -317,7 +317,7 @@ func (s *TelnetServer) serve(nc net.Conn) {
 		}
 		id = strings.ToUpper(strings.TrimSpace(id))
 		if locked, _ := s.Guard.IsLocked(peer); locked {
-			t.println(msgcat.New("IPN525E").String())
+			t.println(msgcat.IPN525E().String())
 			return
 		}
 		if a, ok := s.Auth.Logon(id, pw); ok && id != "" {
@@ -327,16 +327,16 @@ func (s *TelnetServer) serve(nc net.Conn) {
 		log.Warn("console logon failed", zap.String("operator", id), zap.Int("attempt", attempt))
 		time.Sleep(logonDelay)
 		if locked, until, n := s.Guard.Failed(peer); locked {
-			t.println(msgcat.New("IPN525E").String())
-			s.Hub.Broadcast(msgcat.New("IPN526W", peer.String(), n, until))
+			t.println(msgcat.IPN525E().String())
+			s.Hub.Broadcast(msgcat.IPN526W(peer.String(), n, until))
 			return
 		}
 		if attempt >= LogonAttempts {
-			t.println(msgcat.New("IPN504E", LogonAttempts).String())
-			s.Hub.Broadcast(msgcat.New("IPN505W", addr, LogonAttempts, s.Name))
+			t.println(msgcat.IPN504E(LogonAttempts).String())
+			s.Hub.Broadcast(msgcat.IPN505W(addr, LogonAttempts, s.Name))
 			return
 		}
-		t.println(msgcat.New("IPN503E").String())
+		t.println(msgcat.IPN503E().String())
 	}
 
 	sc.setLimit(time.Time{})
@@ -344,7 +344,7 @@ func (s *TelnetServer) serve(nc net.Conn) {
 	sink := &telnetSink{t: t, nc: nc}
 	c, err := s.attach(nc, addr, operator, auth, sink, func() int { w, _ := tc.Size(); return w })
 	if err != nil {
-		t.println(msgcat.New("IPN218I").String())
+		t.println(msgcat.IPN218I().String())
 		return
 	}
 	defer c.Detach()
@@ -352,9 +352,9 @@ func (s *TelnetServer) serve(nc net.Conn) {
 	if auth == users.Query {
 		authName = "QUERY"
 	}
-	t.println(msgcat.New("IPN506I", operator, c.Info.ID, authName).String())
+	t.println(msgcat.IPN506I(operator, c.Info.ID, authName).String())
 	if s.Hub.Hardcopy != nil {
-		s.Hub.Hardcopy.Line(c.Info.ID, '*', msgcat.New("IPN506I", operator, c.Info.ID, authName).String())
+		s.Hub.Hardcopy.Line(c.Info.ID, '*', msgcat.IPN506I(operator, c.Info.ID, authName).String())
 	}
 	t.prompt()
 	sess := c.Session()
@@ -364,7 +364,7 @@ func (s *TelnetServer) serve(nc net.Conn) {
 		switch {
 		case err == nil:
 		case errors.Is(err, telnet.ErrLineTooLong):
-			t.println(msgcat.New("IPN508E", maxLine).String())
+			t.println(msgcat.IPN508E(maxLine).String())
 			t.prompt()
 			continue
 		case errors.Is(err, telnet.ErrInterrupted) || errors.Is(err, ErrInterrupt):
@@ -374,7 +374,7 @@ func (s *TelnetServer) serve(nc net.Conn) {
 			select {
 			case <-c.closed:
 			default:
-				t.println(msgcat.New("IPN507W", c.Info.ID, idle).String())
+				t.println(msgcat.IPN507W(c.Info.ID, idle).String())
 				log.Info("console idle timeout", zap.String("console", c.Info.ID))
 			}
 			return
@@ -402,7 +402,7 @@ func (k *telnetSink) Reply(line string) error       { k.t.println(line); return 
 func (k *telnetSink) Unsolicited(line string) error { k.t.println(line); return nil }
 func (k *telnetSink) Done(int) error                { k.t.prompt(); return nil }
 func (k *telnetSink) Close(reason string) {
-	k.t.println(msgcat.New("IPN218I").String())
+	k.t.println(msgcat.IPN218I().String())
 	k.nc.Close()
 }
 

@@ -68,17 +68,17 @@ func (f *fakeExec) Exec(ctx context.Context, req *command.Request, out command.O
 		}
 		if high-low < 1024 {
 			f.mu.Unlock()
-			out.Say(msgcat.New("IPN120E", low, 1024, high))
+			out.Say(msgcat.IPN120E(low, 1024, high))
 			return
 		}
 		f.low, f.high = low, high
 		f.mu.Unlock()
-		out.Say(msgcat.New("IPN127I", low, high))
+		out.Say(msgcat.IPN127I(low, high))
 	case "QUERY PORTRANGE":
 		f.mu.Lock()
 		low, high := f.low, f.high
 		f.mu.Unlock()
-		out.Say(msgcat.New("IPN122I", low, high, high-low+1, "TUPLE"))
+		out.Say(msgcat.IPN122I(low, high, high-low+1, "TUPLE"))
 	case "QUERY STATISTICS":
 		if started != nil {
 			started <- struct{}{}
@@ -89,13 +89,13 @@ func (f *fakeExec) Exec(ctx context.Context, req *command.Request, out command.O
 			case <-ctx.Done():
 			}
 		}
-		out.Say(msgcat.New("IPN150I", time.Date(2026, 11, 22, 8, 30, 0, 0, time.UTC), time.Minute))
+		out.Say(msgcat.IPN150I(time.Date(2026, 11, 22, 8, 30, 0, 0, time.UTC), time.Minute))
 	case "DELETE CONSOLE":
 		f.deleteConsole(out)
 	case "QUERY ALL":
 		f.queryAll(out)
 	default:
-		out.Say(msgcat.New("IPN349E"))
+		out.Say(msgcat.IPN349E())
 	}
 }
 
@@ -848,7 +848,7 @@ func TestTelnetUnsolicited(t *testing.T) {
 	ch.logonOK("VIEWER", "look", "QUERY")
 	ch.send("q po")
 	ch.expect("q po")
-	ts.hub.Broadcast(msgcat.New("IPN211I", "a test"))
+	ts.hub.Broadcast(msgcat.IPN211I("a test"))
 	l.expect("IPN211I TCP/IP stack is shutting down (a test)")
 	ch.expect("IPN211I TCP/IP stack is shutting down (a test)")
 	// The prompt and what was typed come back under the message.
@@ -1020,7 +1020,7 @@ func TestTelnetDeleteListenerFromItsConsole(t *testing.T) {
 				n++
 			}
 		}
-		out.Say(msgcat.New("IPN511I", "TN01", n))
+		out.Say(msgcat.IPN511I("TN01", n))
 	}
 	a := dialTelnet(t, ts.addr, false, 0)
 	a.logonOK("OPER1", "s3cret", "FULL")
@@ -1062,7 +1062,7 @@ func TestTelnetStalledClient(t *testing.T) {
 	})
 	ts.exec.queryAll = func(out command.Out) {
 		for i := 0; i < 50000; i++ {
-			out.Say(msgcat.New("IPN233I", fmt.Sprintf("line %06d of a display much longer than any client would read", i)))
+			out.Say(msgcat.IPN233I(fmt.Sprintf("line %06d of a display much longer than any client would read", i)))
 		}
 	}
 	nc, err := net.DialTimeout("tcp4", ts.addr, tnWait)

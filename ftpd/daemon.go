@@ -184,7 +184,7 @@ func (d *Daemon) Start() error {
 	d.acceptDone = make(chan struct{})
 	go d.acceptLoop(ln, d.acceptDone)
 	low, high := d.config().DataPorts.Range()
-	d.sink(msgcat.New("IPN400I", d.config().ID, addrPortOf(ln.Addr()).String(), low, high, d.config().Count))
+	d.sink(msgcat.IPN400I(d.config().ID, addrPortOf(ln.Addr()).String(), low, high, d.config().Count))
 	d.log.Info("FTP daemon started", zap.Stringer("addr", addrPortOf(ln.Addr())))
 	return nil
 }
@@ -200,14 +200,14 @@ func (d *Daemon) acceptLoop(ln net.Listener, done chan struct{}) {
 			}
 			if errors.Is(err, net.ErrClosed) {
 				d.setFault(err.Error(), true)
-				d.sink(msgcat.New("IPN404E", d.config().ID, err.Error()))
+				d.sink(msgcat.IPN404E(d.config().ID, err.Error()))
 				d.log.Error("accept failed", zap.Error(err))
 				return
 			}
 			wait, first := bo.Failed()
 			if first {
 				d.setFault(rootCause(err), false)
-				d.sink(msgcat.New("IPN405W", d.config().ID, rootCause(err)))
+				d.sink(msgcat.IPN405W(d.config().ID, rootCause(err)))
 				d.log.Warn("accept failed; retrying", zap.Error(err))
 			}
 			select {
@@ -219,7 +219,7 @@ func (d *Daemon) acceptLoop(ln net.Listener, done chan struct{}) {
 		}
 		if n := bo.OK(); n > 0 {
 			d.setFault("", false)
-			d.sink(msgcat.New("IPN406I", d.config().ID, n))
+			d.sink(msgcat.IPN406I(d.config().ID, n))
 			d.log.Info("accepting again", zap.Int("failures", n))
 		}
 		d.admit(c)
@@ -249,7 +249,7 @@ func (d *Daemon) admit(c net.Conn) {
 		c.SetWriteDeadline(time.Now().Add(time.Second))
 		c.Write(appendReply(nil, replies[rTooMany].Code, ' ', replies[rTooMany].Text, d.config().Count))
 		c.Close()
-		d.sink(msgcat.New("IPN412W", d.config().ID, peer.String(), d.config().Count))
+		d.sink(msgcat.IPN412W(d.config().ID, peer.String(), d.config().Count))
 		d.log.Warn("session refused at COUNT", zap.Stringer("client", peer), zap.Int("count", d.config().Count))
 		return
 	}
@@ -326,7 +326,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	d.mu.Lock()
 	d.running = false
 	d.mu.Unlock()
-	d.sink(msgcat.New("IPN401I", d.config().ID, d.c.sessionsTotal.Load(), d.c.transfers.Load()))
+	d.sink(msgcat.IPN401I(d.config().ID, d.c.sessionsTotal.Load(), d.c.transfers.Load()))
 	d.log.Info("FTP daemon ended")
 	return err
 }
@@ -505,7 +505,7 @@ func (d *Daemon) pasvRefused(client netip.AddrPort) {
 	d.burstMu.Unlock()
 	if first {
 		low, high := d.config().DataPorts.Range()
-		d.sink(msgcat.New("IPN410W", d.config().ID, low, high, client.String()))
+		d.sink(msgcat.IPN410W(d.config().ID, low, high, client.String()))
 		d.log.Warn("data-port pool exhausted", zap.Stringer("client", client))
 	}
 }
@@ -523,6 +523,6 @@ func (d *Daemon) pasvServed() {
 	d.inBurst.Store(false)
 	n, dur := d.burstRefused, d.config().Clock().Sub(d.burstStart)
 	d.burstMu.Unlock()
-	d.sink(msgcat.New("IPN411I", d.config().ID, n, dur))
+	d.sink(msgcat.IPN411I(d.config().ID, n, dur))
 	d.log.Info("data-port pool recovered", zap.Int64("refused", n), zap.Duration("burst", dur))
 }

@@ -184,7 +184,7 @@ func (s *session) serve() {
 		s.ctrl.Close()
 		s.d.sessionEnded(s)
 		if s.loggedIn {
-			s.d.sink(msgcat.New("IPN403I", s.d.config().ID, s.userName, s.peer.String(), reason, s.d.config().Clock().Sub(s.since),
+			s.d.sink(msgcat.IPN403I(s.d.config().ID, s.userName, s.peer.String(), reason, s.d.config().Clock().Sub(s.since),
 				s.filesIn.Load(), s.bytesIn.Load(), s.filesOut.Load(), s.bytesOut.Load()))
 		}
 		s.log.Info("session ended", zap.String("reason", reason), zap.String("user", s.userName))
@@ -431,7 +431,7 @@ func (s *session) cmdPASS(arg string) string {
 		}
 	}
 	if locked {
-		s.d.sink(msgcat.New("IPN414W", s.d.config().ID, s.peer.Addr().String(), n, until))
+		s.d.sink(msgcat.IPN414W(s.d.config().ID, s.peer.Addr().String(), n, until))
 		s.reply(rAddrLocked)
 		s.log.Warn("address locked out", zap.Int("failures", n), zap.Time("until", until))
 		return "address locked out"
@@ -439,7 +439,7 @@ func (s *session) cmdPASS(arg string) string {
 	if s.failed >= MaxFailedLogins {
 		s.d.c.lockouts.Add(1)
 		s.reply(rLockout)
-		s.d.sink(msgcat.New("IPN413W", s.d.config().ID, s.peer.String(), s.failed, s.userName))
+		s.d.sink(msgcat.IPN413W(s.d.config().ID, s.peer.String(), s.failed, s.userName))
 		return "failed logins"
 	}
 	s.reply(rLoginFailed)
@@ -450,7 +450,7 @@ func (s *session) login() {
 	s.loggedIn, s.cwd, s.failed = true, "/", 0
 	s.setUser(s.userName)
 	s.d.c.loggedIn.Add(1)
-	s.d.sink(msgcat.New("IPN402I", s.d.config().ID, s.userName, s.peer.String()))
+	s.d.sink(msgcat.IPN402I(s.d.config().ID, s.userName, s.peer.String()))
 	s.log = s.log.With(zap.String("user", s.userName))
 	s.log.Info("logged in")
 }

@@ -18,8 +18,8 @@ func TestClasses(t *testing.T) {
 	if _, ok := MaskOf("NOSUCH"); ok {
 		t.Fatal("a class that is none")
 	}
-	login := New("IPN402I", "F", "U", "127.0.0.1:1")
-	lockout := New("IPN414W", "F", "127.0.0.1", 3, nil)
+	login := IPN402I("F", "U", "127.0.0.1:1")
+	lockout := IPN414W("F", "127.0.0.1", 3, time.Time{})
 	if m.Hears(login) || !m.Hears(lockout) || !AllClasses.Hears(login) {
 		t.Fatal("Hears: informational by class, the rest always")
 	}

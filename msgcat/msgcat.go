@@ -165,9 +165,30 @@ type Msg struct {
 	Args []any
 }
 
-// New makes a message. The id must be a literal that names a catalogue
-// entry; a test checks every literal in the source tree.
-func New(id string, args ...any) Msg { return Msg{ID: id, Args: args} }
+// A message is made by its constructor, generated from the catalogue
+// (constructors.go): msgcat.IPN127I(low, high).
+
+// MapStrings gives the message with f applied to each of its string
+// inserts; the message itself when f changes none.
+func (m Msg) MapStrings(f func(string) string) Msg {
+	var args []any
+	for i, a := range m.Args {
+		s, ok := a.(string)
+		if !ok {
+			continue
+		}
+		if t := f(s); t != s {
+			if args == nil {
+				args = append([]any(nil), m.Args...)
+			}
+			args[i] = t
+		}
+	}
+	if args == nil {
+		return m
+	}
+	return Msg{ID: m.ID, Args: args}
+}
 
 // Severity is the message's severity letter.
 func (m Msg) Severity() Severity {

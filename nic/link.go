@@ -458,7 +458,7 @@ func (s *Stack) failLocked(l *Link, reason string) {
 		l.dev = nil
 	}
 	l.state, l.since, l.reason = StateFailed, s.clock(), reason
-	s.say(msgcat.New("IPN164W", l.cfg.ID, l.cfg.Dev, reason))
+	s.say(msgcat.IPN164W(l.cfg.ID, l.cfg.Dev, reason))
 }
 
 // monitorInterval is how often a RAW link's interface is checked.
@@ -482,7 +482,7 @@ func (s *Stack) monitor(l *Link, stop <-chan struct{}) {
 			s.failLocked(l, "the interface is gone or has no carrier")
 		case l.state == StateFailed && up:
 			if err := s.restartLocked(l); err == nil {
-				s.say(msgcat.New("IPN165I", l.cfg.ID, l.cfg.Dev))
+				s.say(msgcat.IPN165I(l.cfg.ID, l.cfg.Dev))
 			}
 		}
 		s.mu.Unlock()

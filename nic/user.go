@@ -302,13 +302,13 @@ func (g *userGateway) acceptHost(h *hostListener) {
 			}
 			if errors.Is(err, net.ErrClosed) {
 				h.setFault(err.Error(), true)
-				g.say(msgcat.New("IPN188E", g.link, h.addr.String(), err.Error()))
+				g.say(msgcat.IPN188E(g.link, h.addr.String(), err.Error()))
 				return
 			}
 			wait, first := bo.Failed()
 			if first {
 				h.setFault(acceptloop.Reason(err), false)
-				g.say(msgcat.New("IPN186W", g.link, h.addr.String(), acceptloop.Reason(err)))
+				g.say(msgcat.IPN186W(g.link, h.addr.String(), acceptloop.Reason(err)))
 			}
 			select {
 			case <-time.After(wait):
@@ -319,7 +319,7 @@ func (g *userGateway) acceptHost(h *hostListener) {
 		}
 		if n := bo.OK(); n > 0 {
 			h.setFault("", false)
-			g.say(msgcat.New("IPN187I", g.link, h.addr.String(), n))
+			g.say(msgcat.IPN187I(g.link, h.addr.String(), n))
 		}
 		g.wg.Add(1)
 		go g.carryIn(hc.(*net.TCPConn), h.stackPort)

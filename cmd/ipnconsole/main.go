@@ -75,7 +75,7 @@ func deck(socket string, in io.Reader, out io.Writer) int {
 	defer w.Flush()
 	c, err := console.DialConsole(socket, nil)
 	if err != nil {
-		fmt.Fprintln(w, msgcat.New("IPN215S", socket, err.Error()))
+		fmt.Fprintln(w, msgcat.IPN215S(socket, err.Error()))
 		return rcUnreachable
 	}
 	defer c.Close()
@@ -90,12 +90,12 @@ func deck(socket string, in io.Reader, out io.Writer) int {
 		if err != nil {
 			// stdin failing: the rest of the deck is not run, and that is
 			// severe.
-			print(msgcat.New("IPN205S", "stdin", err.Error()).String())
+			print(msgcat.IPN205S("stdin", err.Error()).String())
 			return max(worst, 12)
 		}
 		if n > grammar.MaxLine && !grammar.IsComment(line) {
 			// Not sent, not echoed; the deck goes on.
-			print(msgcat.New("IPN206E", "stdin", dr.Line, n, grammar.MaxLine).String())
+			print(msgcat.IPN206E("stdin", dr.Line, n, grammar.MaxLine).String())
 			worst = max(worst, 8)
 			continue
 		}
@@ -118,12 +118,12 @@ func deck(socket string, in io.Reader, out io.Writer) int {
 				if left > 0 {
 					// The deck did not run to its end: as a lost
 					// connection, whatever the stack said before.
-					print(msgcat.New("IPN222S", left).String())
+					print(msgcat.IPN222S(left).String())
 					return rcUnreachable
 				}
 				return worst
 			}
-			print(msgcat.New("IPN216S").String())
+			print(msgcat.IPN216S().String())
 			return rcUnreachable
 		}
 		worst = max(worst, rc)
@@ -141,11 +141,11 @@ func interactive(socket, history string, out io.Writer) int {
 	defer ed.Close()
 	c, err := console.DialConsole(socket, ed.Println)
 	if err != nil {
-		ed.Println(msgcat.New("IPN215S", socket, err.Error()).String())
+		ed.Println(msgcat.IPN215S(socket, err.Error()).String())
 		return rcUnreachable
 	}
 	defer c.Close()
-	ed.Println(msgcat.New("IPN300I").String())
+	ed.Println(msgcat.IPN300I().String())
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
@@ -172,14 +172,14 @@ func interactive(socket, history string, out io.Writer) int {
 			}
 			if _, err := c.Command(line, ed.Println); err != nil {
 				if errors.Is(err, console.ErrStackEnded) {
-					ed.Println(msgcat.New("IPN218I").String())
+					ed.Println(msgcat.IPN218I().String())
 					return 0
 				}
-				ed.Println(msgcat.New("IPN216S").String())
+				ed.Println(msgcat.IPN216S().String())
 				return rcUnreachable
 			}
 		case <-c.Done():
-			ed.Println(msgcat.New("IPN218I").String())
+			ed.Println(msgcat.IPN218I().String())
 			return 0
 		}
 	}

@@ -111,7 +111,7 @@ func TestDocExchanges(t *testing.T) {
 				}
 			}
 			if s.greeting != nil {
-				if g, w := msgcat.New("IPN300I").String(), norm(s.greeting); g != w {
+				if g, w := msgcat.IPN300I().String(), norm(s.greeting); g != w {
 					t.Errorf("the console's greeting is printed as %q, ipnconsole says %q", w, g)
 				}
 			}

@@ -192,7 +192,7 @@ func (d *instance) readDeck() int {
 	if d.o.deck != "" {
 		b, err := os.ReadFile(d.o.deck)
 		if err != nil {
-			d.say(d.stderr, msgcat.New("IPN205S", d.o.deck, errText(err)))
+			d.say(d.stderr, msgcat.IPN205S(d.o.deck, errText(err)))
 			return exitStart
 		}
 		d.deckName, d.deckText = filepath.Base(d.o.deck), string(b)
@@ -205,11 +205,11 @@ func (d *instance) readDeck() int {
 func (d *instance) openSocket() int {
 	ln, stale, err := console.ListenSocket(d.o.socket)
 	if errors.Is(err, console.ErrSocketInUse) {
-		d.say(d.stderr, msgcat.New("IPN214S", d.o.socket))
+		d.say(d.stderr, msgcat.IPN214S(d.o.socket))
 		return exitStart
 	}
 	if err != nil {
-		d.say(d.stderr, msgcat.New("IPN219S", d.o.socket, errText(err)))
+		d.say(d.stderr, msgcat.IPN219S(d.o.socket, errText(err)))
 		return exitStart
 	}
 	d.ln, d.stale = ln, stale
@@ -302,7 +302,7 @@ func (d *instance) sysLine(line string) {
 // runDeck runs the initialization deck, and --telnet's listener after it.
 func (d *instance) runDeck(ctx context.Context) {
 	if d.stale {
-		d.hub.Broadcast(msgcat.New("IPN217W", d.o.socket))
+		d.hub.Broadcast(msgcat.IPN217W(d.o.socket))
 	}
 	deck := &command.Session{Table: command.Commands, Exec: d.sys, Consoles: d.hub, Log: d.log,
 		Console: command.ConsoleInfo{ID: "IPINIT", Auth: users.Full},
@@ -326,7 +326,7 @@ func (d *instance) runDeck(ctx context.Context) {
 func (d *instance) serve(ctx context.Context) {
 	srv := &console.SocketServer{Hub: d.hub, Listener: d.ln}
 	srv.Start()
-	d.hub.Broadcast(msgcat.New("IPN213I", d.o.socket))
+	d.hub.Broadcast(msgcat.IPN213I(d.o.socket))
 
 	termDone := make(chan struct{})
 	if d.ed != nil {
@@ -341,12 +341,12 @@ func (d *instance) serve(ctx context.Context) {
 	case <-termDone:
 		reason = "terminal console closed"
 	}
-	d.hub.Broadcast(msgcat.New("IPN211I", reason))
+	d.hub.Broadcast(msgcat.IPN211I(reason))
 	d.log.Info("shutting down", zap.String("reason", reason))
 	d.hub.Shutdown(reason)
 	srv.Close()
 	d.closeSys()
-	m := msgcat.New("IPN212I")
+	m := msgcat.IPN212I()
 	d.hc.Line("*", '*', m.String())
 	if d.ed != nil {
 		// The terminal console's goroutine may be in a read of the

@@ -38,7 +38,7 @@ func (s *System) defineConsole(_ context.Context, req *command.Request, out comm
 	a := req.Args
 	id, where := a.Str("ID"), a.Str("WHERE")
 	if _, ok := s.listeners[id]; ok {
-		out.Say(msgcat.New("IPN512E", id))
+		out.Say(msgcat.IPN512E(id))
 		return
 	}
 	ip := a.Addr("IPADDR")
@@ -57,7 +57,7 @@ func (s *System) defineConsole(_ context.Context, req *command.Request, out comm
 		ln, err = net.Listen("tcp4", addr.String())
 	}
 	if err != nil {
-		out.Say(msgcat.New("IPN514E", addr.String(), listenErr(err)))
+		out.Say(msgcat.IPN514E(addr.String(), listenErr(err)))
 		return
 	}
 	timeout := time.Duration(a.Int("TIMEOUT")) * time.Second
@@ -65,11 +65,11 @@ func (s *System) defineConsole(_ context.Context, req *command.Request, out comm
 	door, err := req.Consoles.ServeTelnet(command.TelnetConfig{Name: id, Listener: ln, Logon: s.Users, IdleTimeout: timeout, Guard: g})
 	if err != nil {
 		ln.Close()
-		out.Say(msgcat.New("IPN514E", addr.String(), err.Error()))
+		out.Say(msgcat.IPN514E(addr.String(), err.Error()))
 		return
 	}
 	s.listeners[id] = &consoleListener{id: id, where: where, addr: addr, timeout: timeout, door: door, guard: g}
-	out.Say(msgcat.New("IPN510I", id, where, addr.String()))
+	out.Say(msgcat.IPN510I(id, where, addr.String()))
 }
 
 func listenErr(err error) string {
@@ -84,18 +84,18 @@ func (s *System) deleteConsole(_ context.Context, req *command.Request, out comm
 	id := req.Args.Str("ID")
 	l, ok := s.listeners[id]
 	if !ok {
-		out.Say(msgcat.New("IPN513E", id))
+		out.Say(msgcat.IPN513E(id))
 		return
 	}
 	delete(s.listeners, id)
 	l.door.Close()
 	n := req.Consoles.EndFrom(id, command.EndListenerDeleted, id)
-	out.Say(msgcat.New("IPN511I", id, n))
+	out.Say(msgcat.IPN511I(id, n))
 }
 
 func (s *System) queryConsoles(_ context.Context, req *command.Request, out command.Out) {
 	cs := req.Consoles.List()
-	out.Say(msgcat.New("IPN515I"))
+	out.Say(msgcat.IPN515I())
 	for _, c := range cs {
 		op := c.Info.Operator
 		if op == "" {
@@ -105,8 +105,8 @@ func (s *System) queryConsoles(_ context.Context, req *command.Request, out comm
 		if c.Info.Auth == users.Query {
 			auth = "QUERY"
 		}
-		out.Say(msgcat.New("IPN516I", c.Info.ID, op, auth, c.Addr, c.Since))
-		out.Say(msgcat.New("IPN530I", hearsText(c.Hears)))
+		out.Say(msgcat.IPN516I(c.Info.ID, op, auth, c.Addr, c.Since))
+		out.Say(msgcat.IPN530I(hearsText(c.Hears)))
 	}
 	ids := make([]string, 0, len(s.listeners))
 	for id := range s.listeners {
@@ -115,12 +115,12 @@ func (s *System) queryConsoles(_ context.Context, req *command.Request, out comm
 	sort.Strings(ids)
 	for _, id := range ids {
 		l := s.listeners[id]
-		out.Say(msgcat.New("IPN517I", l.id, l.where, l.door.Addr().String(), l.timeout))
+		out.Say(msgcat.IPN517I(l.id, l.where, l.door.Addr().String(), l.timeout))
 		if f := l.door.Fault(); f != "" {
-			out.Say(msgcat.New("IPN528W", f))
+			out.Say(msgcat.IPN528W(f))
 		}
 	}
-	out.Say(msgcat.New("IPN518I", len(cs), len(ids)))
+	out.Say(msgcat.IPN518I(len(cs), len(ids)))
 }
 
 // messages is MESSAGES CLASSES=: what the console that enters it hears.
@@ -138,7 +138,7 @@ func (s *System) messages(_ context.Context, req *command.Request, out command.O
 		}
 	}
 	if (all || none) && len(req.Args.List("CLASSES")) > 1 {
-		out.Say(msgcat.New("IPN531E"))
+		out.Say(msgcat.IPN531E())
 		return
 	}
 	m, _ := msgcat.MaskOf(names...)
@@ -146,10 +146,10 @@ func (s *System) messages(_ context.Context, req *command.Request, out command.O
 		m = msgcat.AllClasses
 	}
 	if !req.Consoles.SetHears(req.Console.ID, m) {
-		out.Say(msgcat.New("IPN520E", req.Console.ID))
+		out.Say(msgcat.IPN520E(req.Console.ID))
 		return
 	}
-	out.Say(msgcat.New("IPN529I", req.Console.ID, hearsText(m)))
+	out.Say(msgcat.IPN529I(req.Console.ID, hearsText(m)))
 }
 
 // hearsText names the classes a console hears.
@@ -178,7 +178,7 @@ func (s *System) stop(ctx context.Context, req *command.Request, out command.Out
 		}
 	}
 	if n != 1 || a.Has("SESSION") && !a.Has("FTPD") {
-		out.Say(msgcat.New("IPN521E"))
+		out.Say(msgcat.IPN521E())
 		return
 	}
 	if a.Has("FTPD") {
@@ -193,10 +193,10 @@ func (s *System) stop(ctx context.Context, req *command.Request, out command.Out
 	// The console is ended after its running command (this one, if a
 	// console stops itself).
 	if !req.Consoles.End(id, command.EndStopped, req.Console.ID) {
-		out.Say(msgcat.New("IPN520E", id))
+		out.Say(msgcat.IPN520E(id))
 		return
 	}
-	out.Say(msgcat.New("IPN519I", id, req.Console.ID))
+	out.Say(msgcat.IPN519I(id, req.Console.ID))
 }
 
 // closeConsoles closes the console listeners (at shutdown).

@@ -57,11 +57,11 @@ func (s *System) queryLockouts(_ context.Context, _ *command.Request, out comman
 	n := 0
 	for _, o := range owners {
 		for _, l := range lockouts[o] {
-			out.Say(msgcat.New("IPN415I", o, l.Addr.String(), l.Until, l.Failures))
+			out.Say(msgcat.IPN415I(o, l.Addr.String(), l.Until, l.Failures))
 			n++
 		}
 	}
-	out.Say(msgcat.New("IPN416I", n))
+	out.Say(msgcat.IPN416I(n))
 }
 
 func (s *System) deleteLockout(_ context.Context, req *command.Request, out command.Out) {
@@ -71,7 +71,7 @@ func (s *System) deleteLockout(_ context.Context, req *command.Request, out comm
 	if req.Args.Has("ID") {
 		id := req.Args.Str("ID")
 		if unlock[id] == nil {
-			out.Say(msgcat.New("IPN419E", id))
+			out.Say(msgcat.IPN419E(id))
 			return
 		}
 		owners, where = []string{id}, " at "+id
@@ -83,10 +83,10 @@ func (s *System) deleteLockout(_ context.Context, req *command.Request, out comm
 		}
 	}
 	if len(lifted) == 0 {
-		out.Say(msgcat.New("IPN418E", a.String(), where))
+		out.Say(msgcat.IPN418E(a.String(), where))
 		return
 	}
-	out.Say(msgcat.New("IPN417I", a.String(), strings.Join(lifted, ", ")))
+	out.Say(msgcat.IPN417I(a.String(), strings.Join(lifted, ", ")))
 }
 
 // ftpDaemon is a daemon of DEFINE FTPD.
@@ -140,7 +140,7 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 	a := req.Args
 	id := a.Str("ID")
 	if _, ok := s.ftpds[id]; ok {
-		out.Say(msgcat.New("IPN442E", id))
+		out.Say(msgcat.IPN442E(id))
 		return
 	}
 	pool := s.Ephemeral
@@ -150,7 +150,7 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		l := a.List("DATAPORTS")
 		lo, hi := uint16(l[0].(int64)), uint16(l[1].(int64))
 		if lo > hi {
-			out.Say(msgcat.New("IPN446E", lo, hi))
+			out.Say(msgcat.IPN446E(lo, hi))
 			return
 		}
 		for oid, o := range s.ftpds {
@@ -159,13 +159,13 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 			}
 			olo, ohi := o.pool.Range()
 			if lo <= ohi && olo <= hi {
-				out.Say(msgcat.New("IPN445E", lo, hi, oid))
+				out.Say(msgcat.IPN445E(lo, hi, oid))
 				return
 			}
 		}
 		p, err := portrange.New(lo, hi)
 		if err != nil {
-			out.Say(msgcat.New("IPN446E", lo, hi))
+			out.Say(msgcat.IPN446E(lo, hi))
 			return
 		}
 		p.SetModel(s.twModel, s.msl, s.Stack.TimeWait())
@@ -189,15 +189,15 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 	}
 	d, err := ftpd.New(cfg, ftpTransport{t: s.Conns, owner: id}, s.Users, s.Files, s.Broadcast, s.Log)
 	if err != nil {
-		out.Say(msgcat.New("IPN444E", id, err.Error()))
+		out.Say(msgcat.IPN444E(id, err.Error()))
 		return
 	}
 	if err := d.Start(); err != nil {
-		out.Say(msgcat.New("IPN444E", id, err.Error()))
+		out.Say(msgcat.IPN444E(id, err.Error()))
 		return
 	}
 	s.ftpds[id] = &ftpDaemon{d: d, pool: own}
-	out.Say(msgcat.New("IPN440I", id, cfg.Addr.String(), portsText))
+	out.Say(msgcat.IPN440I(id, cfg.Addr.String(), portsText))
 }
 
 // guardPolicy reads PERCLIENT=, LOGINTIME= and LOCKOUT= (the table gives
@@ -225,13 +225,13 @@ func (s *System) alterFTPD(_ context.Context, req *command.Request, out command.
 	id := a.Str("ID")
 	f, ok := s.ftpds[id]
 	if !ok {
-		out.Say(msgcat.New("IPN443E", id))
+		out.Say(msgcat.IPN443E(id))
 		return
 	}
 	fixed := false
 	for _, k := range []string{"PORT", "IPADDR", "DATAPORTS"} {
 		if a.Has(k) {
-			out.Say(msgcat.New("IPN473E", k, id))
+			out.Say(msgcat.IPN473E(k, id))
 			fixed = true
 		}
 	}
@@ -284,10 +284,10 @@ func (s *System) alterFTPD(_ context.Context, req *command.Request, out command.
 		}
 	}
 	if err := f.d.Alter(alt); err != nil {
-		out.Say(msgcat.New("IPN444E", id, err.Error()))
+		out.Say(msgcat.IPN444E(id, err.Error()))
 		return
 	}
-	out.Say(msgcat.New("IPN472I", id, strings.Join(changes, ", ")))
+	out.Say(msgcat.IPN472I(id, strings.Join(changes, ", ")))
 }
 
 // stopFTPD is STOP FTPD=id (stop accepting clients) and STOP
@@ -297,23 +297,23 @@ func (s *System) stopFTPD(req *command.Request, out command.Out) {
 	id := a.Str("FTPD")
 	f, ok := s.ftpds[id]
 	if !ok {
-		out.Say(msgcat.New("IPN443E", id))
+		out.Say(msgcat.IPN443E(id))
 		return
 	}
 	if a.Has("SESSION") {
 		n := uint64(a.Int("SESSION"))
 		if !f.d.EndSession(n) {
-			out.Say(msgcat.New("IPN478E", id, n))
+			out.Say(msgcat.IPN478E(id, n))
 			return
 		}
-		out.Say(msgcat.New("IPN477I", n, id))
+		out.Say(msgcat.IPN477I(n, id))
 		return
 	}
 	if err := f.d.Pause(); err != nil {
-		out.Say(msgcat.New("IPN476E", id))
+		out.Say(msgcat.IPN476E(id))
 		return
 	}
-	out.Say(msgcat.New("IPN474I", id, f.d.Stats().Sessions))
+	out.Say(msgcat.IPN474I(id, f.d.Stats().Sessions))
 }
 
 // startFTPD is START FTPD=id after STOP FTPD=id.
@@ -321,25 +321,25 @@ func (s *System) startFTPD(req *command.Request, out command.Out) {
 	id := req.Args.Str("FTPD")
 	f, ok := s.ftpds[id]
 	if !ok {
-		out.Say(msgcat.New("IPN443E", id))
+		out.Say(msgcat.IPN443E(id))
 		return
 	}
 	if err := f.d.Resume(); err != nil {
 		if errors.Is(err, ftpd.ErrNotPaused) {
-			out.Say(msgcat.New("IPN480E", id))
+			out.Say(msgcat.IPN480E(id))
 			return
 		}
-		out.Say(msgcat.New("IPN444E", id, err.Error()))
+		out.Say(msgcat.IPN444E(id, err.Error()))
 		return
 	}
-	out.Say(msgcat.New("IPN475I", id, f.d.Addr().String()))
+	out.Say(msgcat.IPN475I(id, f.d.Addr().String()))
 }
 
 func (s *System) deleteFTPD(ctx context.Context, req *command.Request, out command.Out) {
 	id := req.Args.Str("ID")
 	f, ok := s.ftpds[id]
 	if !ok {
-		out.Say(msgcat.New("IPN443E", id))
+		out.Say(msgcat.IPN443E(id))
 		return
 	}
 	n := f.d.Stats().Sessions
@@ -347,7 +347,7 @@ func (s *System) deleteFTPD(ctx context.Context, req *command.Request, out comma
 	defer cancel()
 	f.d.Shutdown(sctx)
 	delete(s.ftpds, id)
-	out.Say(msgcat.New("IPN441I", id, n))
+	out.Say(msgcat.IPN441I(id, n))
 }
 
 func yesNo(b bool) string {
@@ -365,14 +365,14 @@ func (s *System) queryFTPDs(_ context.Context, req *command.Request, out command
 		}
 	}
 	if req.Args.Has("ID") && len(ids) == 0 {
-		out.Say(msgcat.New("IPN443E", req.Args.Str("ID")))
+		out.Say(msgcat.IPN443E(req.Args.Str("ID")))
 		return
 	}
 	sort.Strings(ids)
 	for _, id := range ids {
 		s.sayFTPD(s.ftpds[id], out)
 	}
-	out.Say(msgcat.New("IPN452I", len(ids)))
+	out.Say(msgcat.IPN452I(len(ids)))
 }
 
 func (s *System) sayFTPD(f *ftpDaemon, out command.Out) {
@@ -388,24 +388,24 @@ func (s *System) sayFTPD(f *ftpDaemon, out command.Out) {
 	case st.Fault != "":
 		state = "FAILING"
 	}
-	out.Say(msgcat.New("IPN447I", st.ID, state, st.Addr.String(), st.Sessions, st.Count, st.SessionsTotal, st.Refused))
+	out.Say(msgcat.IPN447I(st.ID, state, st.Addr.String(), st.Sessions, st.Count, st.SessionsTotal, st.Refused))
 	if st.Fault != "" {
-		out.Say(msgcat.New("IPN454W", st.Fault))
+		out.Say(msgcat.IPN454W(st.Fault))
 	}
-	out.Say(msgcat.New("IPN448I", st.Transfers, st.TransfersFailed, st.Aborts, st.FilesIn, st.FilesOut, st.BytesIn, st.BytesOut))
+	out.Say(msgcat.IPN448I(st.Transfers, st.TransfersFailed, st.Aborts, st.FilesIn, st.FilesOut, st.BytesIn, st.BytesOut))
 	p := st.DataPorts
 	pool := "DATAPORTS"
 	if f.pool == nil {
 		pool = "PORTRANGE"
 	}
-	out.Say(msgcat.New("IPN449I", p.Low, p.High, pool, p.Model.String(), p.InUse, p.Blocked, st.PasvRequests, st.PasvExhausted))
+	out.Say(msgcat.IPN449I(p.Low, p.High, pool, p.Model.String(), p.InUse, p.Blocked, st.PasvRequests, st.PasvExhausted))
 	pasv := "-"
 	if st.PasvAddr.IsValid() {
 		pasv = st.PasvAddr.String()
 	}
-	out.Say(msgcat.New("IPN450I", st.Logins, st.FailedLogins, st.Lockouts, st.IdleTimeouts, st.LoginTimeouts, pasv, yesNo(st.Active), st.Anonymous.String()))
+	out.Say(msgcat.IPN450I(st.Logins, st.FailedLogins, st.Lockouts, st.IdleTimeouts, st.LoginTimeouts, pasv, yesNo(st.Active), st.Anonymous.String()))
 	g := st.Guard
-	out.Say(msgcat.New("IPN453I", g.PerAddr, g.LoginTime, g.Failures, g.Window, g.LockTime,
+	out.Say(msgcat.IPN453I(g.PerAddr, g.LoginTime, g.Failures, g.Window, g.LockTime,
 		st.GuardStats.Refused, st.GuardStats.Locked, st.GuardStats.Lockouts))
 	for _, ss := range f.d.Sessions() {
 		user := ss.User
@@ -416,7 +416,7 @@ func (s *System) sayFTPD(f *ftpDaemon, out command.Out) {
 		if ss.Transfer != "" {
 			transfer = "; now " + ss.Transfer
 		}
-		out.Say(msgcat.New("IPN451I", ss.ID, user, ss.Client.String(), ss.Since, ss.FilesIn, ss.FilesOut, ss.BytesIn, ss.BytesOut, transfer))
+		out.Say(msgcat.IPN451I(ss.ID, user, ss.Client.String(), ss.Since, ss.FilesIn, ss.FilesOut, ss.BytesIn, ss.BytesOut, transfer))
 	}
 }
 
@@ -433,7 +433,7 @@ func (s *System) defineUser(_ context.Context, req *command.Request, out command
 		return
 	}
 	info, _ := s.Users.Get(u.ID)
-	out.Say(msgcat.New("IPN455I", info.ID, info.Root, yesNo(info.ReadOnly), info.Console.String(), yesNo(info.FTP)))
+	out.Say(msgcat.IPN455I(info.ID, info.Root, yesNo(info.ReadOnly), info.Console.String(), yesNo(info.FTP)))
 }
 
 // alterUser is ALTER USER: the operands given, all or nothing; with
@@ -477,7 +477,7 @@ func (s *System) alterUser(_ context.Context, req *command.Request, out command.
 			}
 		}
 	}
-	out.Say(msgcat.New("IPN479I", info.ID, info.Root, yesNo(info.ReadOnly), info.Console.String(), yesNo(info.FTP), ended))
+	out.Say(msgcat.IPN479I(info.ID, info.Root, yesNo(info.ReadOnly), info.Console.String(), yesNo(info.FTP), ended))
 }
 
 // registryErr gives the message of an error of the users or files registry.
@@ -485,19 +485,19 @@ func registryErr(err error, field, value string) msgcat.Msg {
 	var fe *users.FieldError
 	switch {
 	case errors.As(err, &fe):
-		return msgcat.New("IPN459E", fe.Field, fe.Value, fe.Reason)
+		return msgcat.IPN459E(fe.Field, fe.Value, fe.Reason)
 	case errors.Is(err, users.ErrUserExists):
-		return msgcat.New("IPN457E", value)
+		return msgcat.IPN457E(value)
 	case errors.Is(err, users.ErrNoSuchUser):
-		return msgcat.New("IPN458E", value)
+		return msgcat.IPN458E(value)
 	case errors.Is(err, users.ErrReservedUser):
-		return msgcat.New("IPN459E", field, value, err.Error())
+		return msgcat.IPN459E(field, value, err.Error())
 	case errors.Is(err, ftpd.ErrFileExists):
-		return msgcat.New("IPN469E", value)
+		return msgcat.IPN469E(value)
 	case errors.Is(err, ftpd.ErrNoSuchFile):
-		return msgcat.New("IPN470E", value)
+		return msgcat.IPN470E(value)
 	}
-	return msgcat.New("IPN459E", field, value, err.Error())
+	return msgcat.IPN459E(field, value, err.Error())
 }
 
 func (s *System) deleteUser(_ context.Context, req *command.Request, out command.Out) {
@@ -506,16 +506,16 @@ func (s *System) deleteUser(_ context.Context, req *command.Request, out command
 		out.Say(registryErr(err, "ID", id))
 		return
 	}
-	out.Say(msgcat.New("IPN456I", id))
+	out.Say(msgcat.IPN456I(id))
 }
 
 func (s *System) queryUsers(_ context.Context, _ *command.Request, out command.Out) {
 	us := s.Users.List()
-	out.Say(msgcat.New("IPN460I"))
+	out.Say(msgcat.IPN460I())
 	for _, u := range us {
-		out.Say(msgcat.New("IPN461I", u.ID, u.Root, yesNo(u.ReadOnly), u.Console.String(), yesNo(u.FTP)))
+		out.Say(msgcat.IPN461I(u.ID, u.Root, yesNo(u.ReadOnly), u.Console.String(), yesNo(u.FTP)))
 	}
-	out.Say(msgcat.New("IPN462I", len(us)))
+	out.Say(msgcat.IPN462I(len(us)))
 }
 
 func (s *System) defineFile(_ context.Context, req *command.Request, out command.Out) {
@@ -530,9 +530,9 @@ func (s *System) defineFile(_ context.Context, req *command.Request, out command
 		out.Say(registryErr(err, "PUBLIC", f.Public))
 		return
 	}
-	out.Say(msgcat.New("IPN264I", filepath.Clean(dir)))
+	out.Say(msgcat.IPN264I(filepath.Clean(dir)))
 	if removed > 0 {
-		out.Say(msgcat.New("IPN471I", strings.ToUpper(f.Public), removed))
+		out.Say(msgcat.IPN471I(strings.ToUpper(f.Public), removed))
 	}
 }
 
@@ -542,20 +542,20 @@ func (s *System) deleteFile(_ context.Context, req *command.Request, out command
 		out.Say(registryErr(err, "PUBLIC", name))
 		return
 	}
-	out.Say(msgcat.New("IPN468I", name))
+	out.Say(msgcat.IPN468I(name))
 }
 
 func (s *System) queryFiles(_ context.Context, _ *command.Request, out command.Out) {
 	fs := s.Files.List()
-	out.Say(msgcat.New("IPN465I"))
+	out.Say(msgcat.IPN465I())
 	for _, f := range fs {
 		access := "READ/WRITE"
 		if f.ReadOnly {
 			access = "READ ONLY"
 		}
-		out.Say(msgcat.New("IPN466I", f.Public, access, f.Dir))
+		out.Say(msgcat.IPN466I(f.Public, access, f.Dir))
 	}
-	out.Say(msgcat.New("IPN467I", len(fs)))
+	out.Say(msgcat.IPN467I(len(fs)))
 }
 
 // setTimeWait applies SET TIMEWAIT= and MSL= to every pool.
@@ -583,7 +583,7 @@ func (s *System) setTimeWait(req *command.Request, out command.Out) {
 	if s.twModel == portrange.Tuple {
 		hold = "only for the 4-tuple in TIME_WAIT; other peers may use it at once"
 	}
-	out.Say(msgcat.New("IPN126I", s.twModel.String(), s.msl, hold))
+	out.Say(msgcat.IPN126I(s.twModel.String(), s.msl, hold))
 }
 
 // closeFTPDs ends every FTP daemon (at shutdown).

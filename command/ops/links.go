@@ -55,45 +55,45 @@ func linkErr(err error) msgcat.Msg {
 	)
 	switch {
 	case errors.As(err, &exists):
-		return msgcat.New("IPN172E", exists.ID)
+		return msgcat.IPN172E(exists.ID)
 	case errors.As(err, &noLink):
-		return msgcat.New("IPN171E", noLink.ID)
+		return msgcat.IPN171E(noLink.ID)
 	case errors.As(err, &noDev):
-		return msgcat.New("IPN173E", noDev.Dev)
+		return msgcat.IPN173E(noDev.Dev)
 	case errors.As(err, &inUse):
-		return msgcat.New("IPN174E", inUse.Dev, inUse.Link)
+		return msgcat.IPN174E(inUse.Dev, inUse.Link)
 	case errors.As(err, &clash):
-		return msgcat.New("IPN175E", clash.Addr.String(), clash.Link)
+		return msgcat.IPN175E(clash.Addr.String(), clash.Link)
 	case errors.As(err, &badAddr):
-		return msgcat.New("IPN185E", badAddr.Addr.String(), badAddr.Reason)
+		return msgcat.IPN185E(badAddr.Addr.String(), badAddr.Reason)
 	case errors.As(err, &busy):
-		return msgcat.New("IPN178E", busy.ID, busy.Conns)
+		return msgcat.IPN178E(busy.ID, busy.Conns)
 	case errors.As(err, &builtin):
-		return msgcat.New("IPN182E", builtin.ID)
+		return msgcat.IPN182E(builtin.ID)
 	case errors.As(err, &state):
-		return msgcat.New("IPN183E", state.ID, string(state.State))
+		return msgcat.IPN183E(state.ID, string(state.State))
 	case errors.As(err, &noAddr):
-		return msgcat.New("IPN184E", noAddr.ID)
+		return msgcat.IPN184E(noAddr.ID)
 	case errors.As(err, &dev):
-		return msgcat.New("IPN179E", dev.Dev, dev.Reason)
+		return msgcat.IPN179E(dev.Dev, dev.Reason)
 	case errors.As(err, &rExists):
-		return msgcat.New("IPN105E", rExists.ID)
+		return msgcat.IPN105E(rExists.ID)
 	case errors.As(err, &noRoute):
-		return msgcat.New("IPN106E", noRoute.ID)
+		return msgcat.IPN106E(noRoute.ID)
 	case errors.As(err, &gw):
-		return msgcat.New("IPN107E", gw.Gateway.String(), gw.Link, gw.Subnet.String())
+		return msgcat.IPN107E(gw.Gateway.String(), gw.Link, gw.Subnet.String())
 	case errors.As(err, &badNet):
-		return msgcat.New("IPN108E", badNet.Net.String(), badNet.Net.Masked().String())
+		return msgcat.IPN108E(badNet.Net.String(), badNet.Net.Masked().String())
 	case errors.As(err, &uses):
-		return msgcat.New("IPN109E", uses.Link, uses.Route)
+		return msgcat.IPN109E(uses.Link, uses.Route)
 	case errors.As(err, &trOn):
-		return msgcat.New("IPN119E", trOn.Link, trOn.File)
+		return msgcat.IPN119E(trOn.Link, trOn.File)
 	case errors.As(err, &trOff):
-		return msgcat.New("IPN115E", trOff.Link)
+		return msgcat.IPN115E(trOff.Link)
 	case errors.As(err, &trFile):
-		return msgcat.New("IPN118E", trFile.File, trFile.Reason)
+		return msgcat.IPN118E(trFile.File, trFile.Reason)
 	}
-	return msgcat.New("IPN998S", "the link layer", err.Error())
+	return msgcat.IPN998S("the link layer", err.Error())
 }
 
 // maskBits checks that a mask is contiguous and gives its length.
@@ -128,18 +128,18 @@ func (s *System) defineLink(_ context.Context, req *command.Request, out command
 	rule := linkTypes[typ]
 	for _, k := range typeSpecific {
 		if a.Has(k) && !contains(rule.takes, k) {
-			errs = append(errs, msgcat.New("IPN176E", k, string(typ)))
+			errs = append(errs, msgcat.IPN176E(k, string(typ)))
 		}
 	}
 	for _, k := range rule.needs {
 		if !a.Has(k) {
-			errs = append(errs, msgcat.New("IPN177E", k, string(typ)))
+			errs = append(errs, msgcat.IPN177E(k, string(typ)))
 		}
 	}
 	if a.Has("MAC") {
 		mac, err := net.ParseMAC(a.Str("MAC"))
 		if err != nil || len(mac) != 6 || mac[0]&1 != 0 {
-			errs = append(errs, msgcat.New("IPN180E", a.Str("MAC")))
+			errs = append(errs, msgcat.IPN180E(a.Str("MAC")))
 		} else {
 			cfg.MAC = mac
 		}
@@ -149,7 +149,7 @@ func (s *System) defineLink(_ context.Context, req *command.Request, out command
 		if err != nil {
 			var fe *nic.ErrForward
 			errors.As(err, &fe)
-			errs = append(errs, msgcat.New("IPN181E", "FORWARD", fe.Item, fe.Reason))
+			errs = append(errs, msgcat.IPN181E("FORWARD", fe.Item, fe.Reason))
 			continue
 		}
 		cfg.Forwards = append(cfg.Forwards, f)
@@ -159,7 +159,7 @@ func (s *System) defineLink(_ context.Context, req *command.Request, out command
 		if err != nil {
 			var fe *nic.ErrForward
 			errors.As(err, &fe)
-			errs = append(errs, msgcat.New("IPN181E", "REACH", fe.Item, fe.Reason))
+			errs = append(errs, msgcat.IPN181E("REACH", fe.Item, fe.Reason))
 			continue
 		}
 		cfg.Reach = append(cfg.Reach, r)
@@ -170,13 +170,13 @@ func (s *System) defineLink(_ context.Context, req *command.Request, out command
 		if a.Has("MASK") {
 			n, ok := maskBits(a.Addr("MASK"))
 			if !ok {
-				errs = append(errs, msgcat.New("IPN111E", a.Addr("MASK").String()))
+				errs = append(errs, msgcat.IPN111E(a.Addr("MASK").String()))
 			}
 			bitsN = n
 		}
 		cfg.Addr = netip.PrefixFrom(a.Addr("IPADDR"), bitsN)
 	case a.Has("MASK"):
-		errs = append(errs, msgcat.New("IPN311E", "IPADDR", "DEFINE LINK"))
+		errs = append(errs, msgcat.IPN311E("IPADDR", "DEFINE LINK"))
 	}
 	if len(errs) > 0 {
 		for _, m := range errs {
@@ -192,7 +192,7 @@ func (s *System) defineLink(_ context.Context, req *command.Request, out command
 	if !addr.IsValid() {
 		addr = s.Stack.Home()
 	}
-	out.Say(msgcat.New("IPN160I", cfg.ID, string(typ), addr.String()))
+	out.Say(msgcat.IPN160I(cfg.ID, string(typ), addr.String()))
 }
 
 func contains(list []string, k string) bool {
@@ -210,13 +210,13 @@ func (s *System) deleteLink(_ context.Context, req *command.Request, out command
 		out.Say(linkErr(err))
 		return
 	}
-	out.Say(msgcat.New("IPN161I", id))
+	out.Say(msgcat.IPN161I(id))
 }
 
 // start is START LINK= or START FTPD=.
 func (s *System) start(ctx context.Context, req *command.Request, out command.Out) {
 	if req.Args.Has("LINK") == req.Args.Has("FTPD") {
-		out.Say(msgcat.New("IPN532E"))
+		out.Say(msgcat.IPN532E())
 		return
 	}
 	if req.Args.Has("FTPD") {
@@ -232,7 +232,7 @@ func (s *System) startLink(_ context.Context, req *command.Request, out command.
 		out.Say(linkErr(err))
 		return
 	}
-	out.Say(msgcat.New("IPN162I", id))
+	out.Say(msgcat.IPN162I(id))
 }
 
 func (s *System) stopLink(_ context.Context, req *command.Request, out command.Out) {
@@ -241,7 +241,7 @@ func (s *System) stopLink(_ context.Context, req *command.Request, out command.O
 		out.Say(linkErr(err))
 		return
 	}
-	out.Say(msgcat.New("IPN163I", id))
+	out.Say(msgcat.IPN163I(id))
 }
 
 func (s *System) queryLinks(_ context.Context, req *command.Request, out command.Out) {
@@ -255,12 +255,12 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 			}
 		}
 		if len(one) == 0 {
-			out.Say(msgcat.New("IPN171E", id))
+			out.Say(msgcat.IPN171E(id))
 			return
 		}
 		links = one
 	}
-	out.Say(msgcat.New("IPN166I"))
+	out.Say(msgcat.IPN166I())
 	for _, l := range links {
 		dev := l.Config.Dev
 		if dev == "" {
@@ -270,7 +270,7 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 		if mac == "" {
 			mac = "-"
 		}
-		out.Say(msgcat.New("IPN167I", l.Config.ID, string(l.Config.Type), string(l.State),
+		out.Say(msgcat.IPN167I(l.Config.ID, string(l.Config.Type), string(l.State),
 			dev, l.Config.Addr.String(), l.MTU, mac))
 		for _, f := range l.Config.Forwards {
 			stackPorts := "port " + strconv.Itoa(int(f.StackPort))
@@ -281,20 +281,20 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 			if f.Count > 1 {
 				host += "-" + strconv.Itoa(int(f.HostPort)+f.Count-1)
 			}
-			out.Say(msgcat.New("IPN168I", host, stackPorts, l.Config.Gateway.String()))
+			out.Say(msgcat.IPN168I(host, stackPorts, l.Config.Gateway.String()))
 		}
 		if l.Config.Type == nic.TypeUser {
 			reach := "its clients"
 			for _, r := range l.Config.Reach {
 				reach += ", " + r.String()
 			}
-			out.Say(msgcat.New("IPN189I", l.Inbound, l.Outbound, l.Refused, reach))
+			out.Say(msgcat.IPN189I(l.Inbound, l.Outbound, l.Refused, reach))
 			for _, f := range l.Faults {
 				state := "failing"
 				if f.Dead {
 					state = "ended"
 				}
-				out.Say(msgcat.New("IPN190W", f.Addr.String(), state, f.Reason))
+				out.Say(msgcat.IPN190W(f.Addr.String(), state, f.Reason))
 			}
 		}
 		if l.State != nic.StateActive {
@@ -302,10 +302,10 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 			if l.Reason != "" {
 				reason = ": " + l.Reason
 			}
-			out.Say(msgcat.New("IPN169I", string(l.State), l.Since, reason))
+			out.Say(msgcat.IPN169I(string(l.State), l.Since, reason))
 		}
 	}
-	out.Say(msgcat.New("IPN170I", len(links)))
+	out.Say(msgcat.IPN170I(len(links)))
 }
 
 // set is SET: the home address and mask, and the TIME_WAIT model. The
@@ -336,7 +336,7 @@ func (s *System) setHome(req *command.Request, out command.Out) bool {
 	if a.Has("MASK") {
 		n, ok := maskBits(a.Addr("MASK"))
 		if !ok {
-			out.Say(msgcat.New("IPN111E", a.Addr("MASK").String()))
+			out.Say(msgcat.IPN111E(a.Addr("MASK").String()))
 			return false
 		}
 		bitsN = n
@@ -347,14 +347,14 @@ func (s *System) setHome(req *command.Request, out command.Out) bool {
 	if !addr.IsValid() {
 		// A mask before any address: kept for the SET IPADDR to come.
 		s.homeMask = bitsN
-		out.Say(msgcat.New("IPN110I", "(none)", maskString(bitsN)))
+		out.Say(msgcat.IPN110I("(none)", maskString(bitsN)))
 		return true
 	}
 	if err := s.Stack.SetHome(netip.PrefixFrom(addr, bitsN)); err != nil {
 		out.Say(linkErr(err))
 		return false
 	}
-	out.Say(msgcat.New("IPN110I", addr.String(), maskString(bitsN)))
+	out.Say(msgcat.IPN110I(addr.String(), maskString(bitsN)))
 	return true
 }
 
@@ -373,7 +373,7 @@ func (s *System) defineRoute(_ context.Context, req *command.Request, out comman
 	if a.Has("MASK") {
 		n, ok := maskBits(a.Addr("MASK"))
 		if !ok {
-			out.Say(msgcat.New("IPN111E", a.Addr("MASK").String()))
+			out.Say(msgcat.IPN111E(a.Addr("MASK").String()))
 			return
 		}
 		bitsN = n
@@ -387,7 +387,7 @@ func (s *System) defineRoute(_ context.Context, req *command.Request, out comman
 	if r.Gateway.IsValid() {
 		via = "via " + r.Gateway.String()
 	}
-	out.Say(msgcat.New("IPN100I", r.ID, r.Net.String(), via, r.Link))
+	out.Say(msgcat.IPN100I(r.ID, r.Net.String(), via, r.Link))
 }
 
 func (s *System) deleteRoute(_ context.Context, req *command.Request, out command.Out) {
@@ -396,12 +396,12 @@ func (s *System) deleteRoute(_ context.Context, req *command.Request, out comman
 		out.Say(linkErr(err))
 		return
 	}
-	out.Say(msgcat.New("IPN101I", id))
+	out.Say(msgcat.IPN101I(id))
 }
 
 func (s *System) queryRoutes(_ context.Context, _ *command.Request, out command.Out) {
 	routes := s.Stack.Routes()
-	out.Say(msgcat.New("IPN102I"))
+	out.Say(msgcat.IPN102I())
 	for _, r := range routes {
 		id, gw, st := r.ID, "direct", "ACTIVE"
 		if r.Connected {
@@ -413,22 +413,22 @@ func (s *System) queryRoutes(_ context.Context, _ *command.Request, out command.
 		if !r.Active {
 			st = "INACTIVE"
 		}
-		out.Say(msgcat.New("IPN103I", id, r.Net.String(), gw, r.Link, st))
+		out.Say(msgcat.IPN103I(id, r.Net.String(), gw, r.Link, st))
 	}
-	out.Say(msgcat.New("IPN104I", len(routes)))
+	out.Say(msgcat.IPN104I(len(routes)))
 }
 
 func (s *System) queryARP(_ context.Context, _ *command.Request, out command.Out) {
 	ns := s.Stack.Neighbors()
-	out.Say(msgcat.New("IPN112I"))
+	out.Say(msgcat.IPN112I())
 	for _, n := range ns {
 		mac := n.MAC
 		if mac == "" {
 			mac = "-"
 		}
-		out.Say(msgcat.New("IPN113I", n.Link, n.Addr.String(), mac, n.State))
+		out.Say(msgcat.IPN113I(n.Link, n.Addr.String(), mac, n.State))
 	}
-	out.Say(msgcat.New("IPN114I", len(ns)))
+	out.Say(msgcat.IPN114I(len(ns)))
 }
 
 func (s *System) ping(ctx context.Context, req *command.Request, out command.Out) {
@@ -436,7 +436,7 @@ func (s *System) ping(ctx context.Context, req *command.Request, out command.Out
 	host := a.Positional(0).(string)
 	addr, err := netip.ParseAddr(host)
 	if err != nil || !addr.Is4() {
-		out.Say(msgcat.New("IPN134E", host))
+		out.Say(msgcat.IPN134E(host))
 		return
 	}
 	count, size, timeout := int(a.Int("COUNT")), int(a.Int("SIZE")), time.Duration(a.Int("TIMEOUT"))*time.Second
@@ -444,7 +444,7 @@ func (s *System) ping(ctx context.Context, req *command.Request, out command.Out
 	var min, max, sum time.Duration
 	err = s.Stack.Ping(ctx, addr, count, size, timeout, func(e nic.Echo) {
 		if !e.Reply {
-			out.Say(msgcat.New("IPN131W", addr.String(), e.Seq, int(timeout/time.Second)))
+			out.Say(msgcat.IPN131W(addr.String(), e.Seq, int(timeout/time.Second)))
 			return
 		}
 		got++
@@ -455,22 +455,22 @@ func (s *System) ping(ctx context.Context, req *command.Request, out command.Out
 			max = e.RTT
 		}
 		sum += e.RTT
-		out.Say(msgcat.New("IPN130I", addr.String(), e.Seq, e.Bytes, ms(e.RTT)))
+		out.Say(msgcat.IPN130I(addr.String(), e.Seq, e.Bytes, ms(e.RTT)))
 	})
 	var noRoute *nic.ErrNoRouteTo
 	switch {
 	case errors.As(err, &noRoute):
-		out.Say(msgcat.New("IPN135E", addr.String()))
+		out.Say(msgcat.IPN135E(addr.String()))
 		return
 	case err != nil && ctx.Err() == nil:
-		out.Say(msgcat.New("IPN136E", addr.String(), err.Error()))
+		out.Say(msgcat.IPN136E(addr.String(), err.Error()))
 		return
 	}
 	if got == count {
-		out.Say(msgcat.New("IPN132I", addr.String(), count, got, ms(min), ms(sum/time.Duration(got)), ms(max)))
+		out.Say(msgcat.IPN132I(addr.String(), count, got, ms(min), ms(sum/time.Duration(got)), ms(max)))
 		return
 	}
-	out.Say(msgcat.New("IPN133W", addr.String(), count, got, (count-got)*100/count))
+	out.Say(msgcat.IPN133W(addr.String(), count, got, (count-got)*100/count))
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
@@ -480,7 +480,7 @@ func (s *System) trace(_ context.Context, req *command.Request, out command.Out)
 	link := a.Str("LINKID")
 	if a.Positional(0) == "ON" {
 		if !a.Has("FILE") {
-			out.Say(msgcat.New("IPN311E", "FILE", "TRACE ON"))
+			out.Say(msgcat.IPN311E("FILE", "TRACE ON"))
 			return
 		}
 		file := a.Str("FILE")
@@ -488,11 +488,11 @@ func (s *System) trace(_ context.Context, req *command.Request, out command.Out)
 			out.Say(linkErr(err))
 			return
 		}
-		out.Say(msgcat.New("IPN116I", link, file))
+		out.Say(msgcat.IPN116I(link, file))
 		return
 	}
 	if a.Has("FILE") {
-		out.Say(msgcat.New("IPN310E", "FILE", "TRACE OFF"))
+		out.Say(msgcat.IPN310E("FILE", "TRACE OFF"))
 		return
 	}
 	file, n, err := s.Stack.TraceOff(link)
@@ -500,5 +500,5 @@ func (s *System) trace(_ context.Context, req *command.Request, out command.Out)
 		out.Say(linkErr(err))
 		return
 	}
-	out.Say(msgcat.New("IPN117I", link, n, file))
+	out.Say(msgcat.IPN117I(link, n, file))
 }

@@ -145,8 +145,8 @@ func (s *System) Close() {
 func (s *System) Exec(ctx context.Context, req *command.Request, out command.Out) {
 	h, ok := handlers[req.Spec.Key()]
 	if !ok {
-		out.Say(msgcat.New("IPN349E"))
-		out.Say(msgcat.New("IPN998S", req.Spec.Key(), "no handler is bound to this command"))
+		out.Say(msgcat.IPN349E())
+		out.Say(msgcat.IPN998S(req.Spec.Key(), "no handler is bound to this command"))
 		return
 	}
 	if req.Spec.Mutates {
@@ -166,7 +166,7 @@ func (s *System) Stopped() <-chan struct{} { return s.stopCh }
 func (s *System) StoppedBy() string { return s.stopBy }
 
 func (s *System) shutdown(_ context.Context, req *command.Request, out command.Out) {
-	out.Say(msgcat.New("IPN210I", req.Console.ID))
+	out.Say(msgcat.IPN210I(req.Console.ID))
 	s.stopOnce.Do(func() {
 		s.stopBy = req.Console.ID
 		req.Consoles.Quiesce(req.Console.ID)

@@ -36,30 +36,30 @@ func (s *System) portRange(_ context.Context, req *command.Request, out command.
 	// Both calls only fail on ranges the rules above refuse; should one fail
 	// anyway, the stack is put back as it was and the fault reported.
 	if err := s.Stack.SetPortRange(uint16(lo), uint16(hi)); err != nil {
-		out.Say(msgcat.New("IPN998S", req.Spec.Key(), err.Error()))
+		out.Say(msgcat.IPN998S(req.Spec.Key(), err.Error()))
 		return
 	}
 	if err := s.Ephemeral.SetRange(uint16(lo), uint16(hi)); err != nil {
 		s.Stack.SetPortRange(curLo, curHi)
-		out.Say(msgcat.New("IPN998S", req.Spec.Key(), err.Error()))
+		out.Say(msgcat.IPN998S(req.Spec.Key(), err.Error()))
 		return
 	}
-	out.Say(msgcat.New("IPN127I", lo, hi))
+	out.Say(msgcat.IPN127I(lo, hi))
 }
 
 // rangeMsg gives the message of one violated PORTRANGE rule.
 func rangeMsg(e *portrange.RangeError) msgcat.Msg {
 	switch e.Rule {
 	case portrange.RuleLowGap:
-		return msgcat.New("IPN120E", e.Low, portrange.MinGap, e.High)
+		return msgcat.IPN120E(e.Low, portrange.MinGap, e.High)
 	case portrange.RuleHighGap:
-		return msgcat.New("IPN121E", e.High, portrange.MinGap, e.Low)
+		return msgcat.IPN121E(e.High, portrange.MinGap, e.Low)
 	case portrange.RuleLowRange:
-		return msgcat.New("IPN314E", "LOW", msgcat.FormatNum(int64(e.Low)), portrange.LowMin, portrange.LowMax)
+		return msgcat.IPN314E("LOW", msgcat.FormatNum(int64(e.Low)), portrange.LowMin, portrange.LowMax)
 	case portrange.RuleHighRange:
-		return msgcat.New("IPN314E", "HIGH", msgcat.FormatNum(int64(e.High)), portrange.HighMin, portrange.HighMax)
+		return msgcat.IPN314E("HIGH", msgcat.FormatNum(int64(e.High)), portrange.HighMin, portrange.HighMax)
 	}
-	return msgcat.New("IPN313E", e.Error(), "PORTRANGE", "a valid range")
+	return msgcat.IPN313E(e.Error(), "PORTRANGE", "a valid range")
 }
 
 func (s *System) queryPortRange(_ context.Context, _ *command.Request, out command.Out) {
@@ -68,9 +68,9 @@ func (s *System) queryPortRange(_ context.Context, _ *command.Request, out comma
 
 func (s *System) sayPortRange(out command.Out) {
 	st := s.Ephemeral.Stats(s.Clock())
-	out.Say(msgcat.New("IPN122I", st.Low, st.High, st.Size, st.Model.String()))
-	out.Say(msgcat.New("IPN123I", st.InUse, st.Blocked, st.Free(), st.TimeWaitTuples))
-	out.Say(msgcat.New("IPN124I", st.Allocations, st.Exhaustions, s.Started))
+	out.Say(msgcat.IPN122I(st.Low, st.High, st.Size, st.Model.String()))
+	out.Say(msgcat.IPN123I(st.InUse, st.Blocked, st.Free(), st.TimeWaitTuples))
+	out.Say(msgcat.IPN124I(st.Allocations, st.Exhaustions, s.Started))
 }
 
 func (s *System) queryConnections(_ context.Context, req *command.Request, out command.Out) {
@@ -78,16 +78,16 @@ func (s *System) queryConnections(_ context.Context, req *command.Request, out c
 	f := conn.Filter{Addr: a.Addr("IPADDR"), Port: uint16(a.Int("PORT")), State: a.Str("STATE"), Owner: a.Str("OWNER")}
 	match := s.Conns.Snapshot(f)
 	shown := min(len(match), int(a.Int("MAX")))
-	out.Say(msgcat.New("IPN140I"))
+	out.Say(msgcat.IPN140I())
 	for _, c := range match[:shown] {
-		out.Say(msgcat.New("IPN141I", c.IDText, c.State, c.LocalText, c.ForeignText, c.Owner))
-		out.Say(msgcat.New("IPN146I", c.BytesIn, c.BytesOut, c.Retransmits, c.Age, c.Idle))
+		out.Say(msgcat.IPN141I(c.IDText, c.State, c.LocalText, c.ForeignText, c.Owner))
+		out.Say(msgcat.IPN146I(c.BytesIn, c.BytesOut, c.Retransmits, c.Age, c.Idle))
 	}
 	if shown < len(match) {
-		out.Say(msgcat.New("IPN143I", shown, len(match)-shown))
+		out.Say(msgcat.IPN143I(shown, len(match)-shown))
 	}
-	out.Say(msgcat.New("IPN142I", shown, len(match)))
-	out.Say(msgcat.New("IPN147I", byState(match)))
+	out.Say(msgcat.IPN142I(shown, len(match)))
+	out.Say(msgcat.IPN147I(byState(match)))
 }
 
 // byState counts connections by TCP state, in the order of the states'
@@ -113,8 +113,8 @@ func (s *System) disconnect(_ context.Context, req *command.Request, out command
 	id := uint64(req.Args.Int("ID"))
 	info, err := s.Conns.Disconnect(id)
 	if err != nil {
-		out.Say(msgcat.New("IPN145E", id))
+		out.Say(msgcat.IPN145E(id))
 		return
 	}
-	out.Say(msgcat.New("IPN144I", id, info.Local.String(), info.Foreign.String()))
+	out.Say(msgcat.IPN144I(id, info.Local.String(), info.Foreign.String()))
 }

@@ -20,10 +20,10 @@ func (s *System) queryAll(_ context.Context, req *command.Request, out command.O
 
 func (s *System) sayStatistics(req *command.Request, out command.Out) {
 	now := s.Clock()
-	out.Say(msgcat.New("IPN150I", s.Started, now.Sub(s.Started)))
+	out.Say(msgcat.IPN150I(s.Started, now.Sub(s.Started)))
 	cmds, failed := req.Consoles.Counts()
 	consoles := len(req.Consoles.List())
-	out.Say(msgcat.New("IPN151I", cmds, failed, consoles))
+	out.Say(msgcat.IPN151I(cmds, failed, consoles))
 	var listen, estab, tw, other int
 	eps := s.Conns.Snapshot(conn.Filter{})
 	for _, e := range eps {
@@ -38,18 +38,18 @@ func (s *System) sayStatistics(req *command.Request, out command.Out) {
 			other++
 		}
 	}
-	out.Say(msgcat.New("IPN152I", len(eps), listen, estab, tw, other))
+	out.Say(msgcat.IPN152I(len(eps), listen, estab, tw, other))
 	t := s.Stack.TCPStats()
-	out.Say(msgcat.New("IPN153I", t.SegmentsIn, t.SegmentsOut, t.Retransmits, t.ActiveOpens, t.PassiveOpens, t.Failed))
+	out.Say(msgcat.IPN153I(t.SegmentsIn, t.SegmentsOut, t.Retransmits, t.ActiveOpens, t.PassiveOpens, t.Failed))
 	p := s.Stack.ProtoStats()
-	out.Say(msgcat.New("IPN155I", p.IPIn, p.IPDelivered, p.IPOut, p.IPMalformed, p.IPNoRoute))
-	out.Say(msgcat.New("IPN156I", p.EchoReqIn, p.EchoReqOut, p.EchoRepIn, p.EchoRepOut, p.UnreachIn, p.UnreachOut))
-	out.Say(msgcat.New("IPN157I", p.UDPIn, p.UDPOut, p.UDPNoPort, p.UDPErrors))
+	out.Say(msgcat.IPN155I(p.IPIn, p.IPDelivered, p.IPOut, p.IPMalformed, p.IPNoRoute))
+	out.Say(msgcat.IPN156I(p.EchoReqIn, p.EchoReqOut, p.EchoRepIn, p.EchoRepOut, p.UnreachIn, p.UnreachOut))
+	out.Say(msgcat.IPN157I(p.UDPIn, p.UDPOut, p.UDPNoPort, p.UDPErrors))
 	for _, l := range s.Stack.Links() {
 		c := l.Counters
-		out.Say(msgcat.New("IPN154I", l.Config.ID, c.PacketsIn, c.BytesIn, c.PacketsOut, c.BytesOut, c.Errors, c.Drops))
+		out.Say(msgcat.IPN154I(l.Config.ID, c.PacketsIn, c.BytesIn, c.PacketsOut, c.BytesOut, c.Errors, c.Drops))
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	out.Say(msgcat.New("IPN158I", ms.HeapInuse, ms.Sys-ms.HeapReleased, runtime.NumGoroutine()))
+	out.Say(msgcat.IPN158I(ms.HeapInuse, ms.Sys-ms.HeapReleased, runtime.NumGoroutine()))
 }

@@ -245,7 +245,7 @@ func (s *Stack) DefineLink(cfg LinkConfig) error {
 	s.rebuildRoutesLocked()
 	s.announce(l)
 	if cfg.Type == TypeRaw {
-		go s.monitor(l, l.stop)
+		s.goOwned(func() { s.monitor(l, l.stop) })
 	}
 	return nil
 }
@@ -274,7 +274,7 @@ func (s *Stack) openDevice(l *Link) (stack.LinkEndpoint, error) {
 	var holder *device
 	closed := func(err tcpip.Error) {
 		if err != nil {
-			go s.deviceFailed(cfg.ID, holder, err.String())
+			s.goOwned(func() { s.deviceFailed(cfg.ID, holder, err.String()) })
 		}
 	}
 	switch cfg.Type {
@@ -440,25 +440,44 @@ func (s *Stack) restartLocked(l *Link) error {
 	return nil
 }
 
+// goOwned runs f in a goroutine that Close awaits; after Close it does not
+// run at all.
+func (s *Stack) goOwned(f func()) {
+	s.goMu.Lock()
+	defer s.goMu.Unlock()
+	if s.goEnd {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
 // deviceFailed marks a link failed after its device d reported an error.
 func (s *Stack) deviceFailed(id string, d *device, reason string) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	l, ok := s.links[id]
-	if !ok || l.state != StateActive || l.dev != d {
+	if !ok || s.closed || l.state != StateActive || l.dev != d {
+		s.mu.Unlock()
 		return
 	}
-	s.failLocked(l, reason)
+	m := s.failLocked(l, reason)
+	s.mu.Unlock()
+	s.say(m)
 }
 
-func (s *Stack) failLocked(l *Link, reason string) {
+// failLocked fails a link; the caller says the message it gives once it has
+// let go of s.mu.
+func (s *Stack) failLocked(l *Link, reason string) msgcat.Msg {
 	l.ep.swap(nil)
 	if l.dev != nil {
 		l.dev.close()
 		l.dev = nil
 	}
 	l.state, l.since, l.reason = StateFailed, s.clock(), reason
-	s.say(msgcat.IPN164W(l.cfg.ID, l.cfg.Dev, reason))
+	return msgcat.IPN164W(l.cfg.ID, l.cfg.Dev, reason)
 }
 
 // monitorInterval is how often a RAW link's interface is checked.
@@ -476,16 +495,26 @@ func (s *Stack) monitor(l *Link, stop <-chan struct{}) {
 		case <-t.C:
 		}
 		up := interfaceUp(l.cfg.Dev)
+		var said []msgcat.Msg
 		s.mu.Lock()
+		select {
+		case <-stop: // deleted or closed while this waited for the lock
+			s.mu.Unlock()
+			return
+		default:
+		}
 		switch {
 		case l.state == StateActive && !up:
-			s.failLocked(l, "the interface is gone or has no carrier")
+			said = append(said, s.failLocked(l, "the interface is gone or has no carrier"))
 		case l.state == StateFailed && up:
 			if err := s.restartLocked(l); err == nil {
-				s.say(msgcat.IPN165I(l.cfg.ID, l.cfg.Dev))
+				said = append(said, msgcat.IPN165I(l.cfg.ID, l.cfg.Dev))
 			}
 		}
 		s.mu.Unlock()
+		for _, m := range said {
+			s.say(m)
+		}
 	}
 }
 

@@ -37,12 +37,23 @@ type Options struct {
 }
 
 // Stack is the stack's netstack instance with its links.
+//
+// Lock order: Stack.mu, then netstack's own locks. The sink is never called
+// with Stack.mu held (it reaches the consoles, whose commands take it).
+// The goroutines the stack starts (a RAW link's monitor, a failed device's
+// report) are in wg; Close stops and awaits them. goMu guards wg's Add
+// against Close's Wait and is taken alone (a device reports its failure
+// from its dispatcher, which may run while Stack.mu is held).
 type Stack struct {
 	ns    *stack.Stack
 	sink  func(msgcat.Msg)
 	clock func() time.Time
+	goMu  sync.Mutex
+	goEnd bool // Close has begun: no goroutine starts
+	wg    sync.WaitGroup
 
 	mu      sync.Mutex
+	closed  bool
 	nextNIC tcpip.NICID
 	links   map[string]*Link
 	routes  []Route
@@ -160,6 +171,7 @@ func (s *Stack) SetTimeWait(d time.Duration) error {
 // Close ends every endpoint and link.
 func (s *Stack) Close() {
 	s.mu.Lock()
+	s.closed = true
 	for _, l := range s.links {
 		if !l.builtin {
 			close(l.stop)
@@ -167,6 +179,10 @@ func (s *Stack) Close() {
 		s.stopTraceLocked(l)
 	}
 	s.mu.Unlock()
+	s.goMu.Lock()
+	s.goEnd = true
+	s.goMu.Unlock()
+	s.wg.Wait()
 	s.ns.Close()
 	s.ns.Wait()
 	s.mu.Lock()

@@ -111,9 +111,9 @@ func TestHubRoutesByClass(t *testing.T) {
 	}
 	defer c.Detach()
 	say := func() {
-		hub.Broadcast(msgcat.IPN402I("FTP01", "U", "127.0.0.1:1"))   // SESSION
+		hub.Broadcast(msgcat.IPN402I("FTP01", "U", "127.0.0.1:1"))           // SESSION
 		hub.Broadcast(msgcat.IPN414W("FTP01", "127.0.0.1", 10, time.Time{})) // a warning
-		hub.Broadcast(msgcat.IPN165I("OSA1", "eth1"))                // LINK
+		hub.Broadcast(msgcat.IPN165I("OSA1", "eth1"))                        // LINK
 	}
 	wait := func(n int) []string {
 		deadline := time.Now().Add(5 * time.Second)

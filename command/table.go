@@ -1,6 +1,7 @@
 package command
 
 import (
+	"ipnstack/conn/tcpstate"
 	"ipnstack/portrange"
 	"ipnstack/users"
 )
@@ -102,7 +103,7 @@ var portRows = []Spec{
 		Operands: []Operand{
 			{Key: "IPADDR", Type: IPv4{}, Help: "only connections with this local or foreign address"},
 			{Key: "PORT", Type: portType, Help: "only connections with this local or foreign port"},
-			{Key: "STATE", Type: Enum{Values: ConnectionStates}, Help: "only connections in this state"},
+			{Key: "STATE", Type: Enum{Values: tcpstate.Names}, Help: "only connections in this state"},
 			{Key: "OWNER", Type: Name{Max: 8}, Help: "only connections of this owner (an FTPD id, CONSOLE, ...)"},
 			{Key: "MAX", Type: Int{Min: 1, Max: 1000000}, Default: "50", Help: "show at most this many connections (the rest are counted)"},
 		},

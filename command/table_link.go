@@ -2,11 +2,6 @@ package command
 
 import "ipnstack/users"
 
-// ConnectionStates are the TCP states QUERY CONNECTIONS prints and filters
-// on (package conn names them; a test in command/ops checks they agree).
-var ConnectionStates = []string{"LISTEN", "CONNECTING", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2",
-	"CLOSE_WAIT", "LAST_ACK", "CLOSING", "TIME_WAIT", "CLOSED"}
-
 var linkRows = []Spec{
 	{
 		Verb: "DEFine", Object: "LINK",

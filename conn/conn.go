@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"ipnstack/conn/tcpstate"
 	"net"
 	"net/netip"
 	"strconv"
@@ -191,40 +192,25 @@ func fullAddr(ap netip.AddrPort) tcpip.FullAddress {
 	return fa
 }
 
-// StateName gives a TCP state as the console prints it.
-func StateName(s tcp.EndpointState) string {
-	switch s {
-	case tcp.StateListen:
-		return "LISTEN"
-	case tcp.StateSynSent:
-		return "SYN_SENT"
-	case tcp.StateSynRecv:
-		return "SYN_RCVD"
-	case tcp.StateEstablished:
-		return "ESTABLISHED"
-	case tcp.StateFinWait1:
-		return "FIN_WAIT1"
-	case tcp.StateFinWait2:
-		return "FIN_WAIT2"
-	case tcp.StateCloseWait:
-		return "CLOSE_WAIT"
-	case tcp.StateLastAck:
-		return "LAST_ACK"
-	case tcp.StateClosing:
-		return "CLOSING"
-	case tcp.StateTimeWait:
-		return "TIME_WAIT"
-	case tcp.StateConnecting:
-		return "CONNECTING"
-	}
-	return "CLOSED"
+// stateNames maps netstack's TCP states to the names the console prints;
+// any other state (closed, in error) is CLOSED.
+var stateNames = map[tcp.EndpointState]string{
+	tcp.StateListen: tcpstate.Listen, tcp.StateConnecting: tcpstate.Connecting,
+	tcp.StateSynSent: tcpstate.SynSent, tcp.StateSynRecv: tcpstate.SynRcvd,
+	tcp.StateEstablished: tcpstate.Established, tcp.StateFinWait1: tcpstate.FinWait1,
+	tcp.StateFinWait2: tcpstate.FinWait2, tcp.StateCloseWait: tcpstate.CloseWait,
+	tcp.StateLastAck: tcpstate.LastAck, tcp.StateClosing: tcpstate.Closing,
+	tcp.StateTimeWait: tcpstate.TimeWait,
 }
 
-// States lists the state names QUERY CONNECTIONS can filter on.
-// Every name StateName gives is here (a test checks it), and the command
-// table's list is the same (a test in command/ops checks it).
-var States = []string{"LISTEN", "CONNECTING", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2",
-	"CLOSE_WAIT", "LAST_ACK", "CLOSING", "TIME_WAIT", "CLOSED"}
+// StateName gives a TCP state as the console prints it (a name of
+// tcpstate.Names).
+func StateName(s tcp.EndpointState) string {
+	if n, ok := stateNames[s]; ok {
+		return n
+	}
+	return tcpstate.Closed
+}
 
 // Filter selects connections; zero fields match everything.
 type Filter struct {

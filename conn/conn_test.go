@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"ipnstack/conn/tcpstate"
 	"net"
 	"net/netip"
 	"testing"
@@ -286,11 +287,11 @@ func TestStateNames(t *testing.T) {
 	for s := tcp.EndpointState(0); s <= tcp.StateClosing+8; s++ {
 		name := StateName(s)
 		found := false
-		for _, n := range States {
+		for _, n := range tcpstate.Names {
 			found = found || n == name
 		}
 		if !found {
-			t.Errorf("state %v is named %q, which States lacks", s, name)
+			t.Errorf("state %v is named %q, which tcpstate.Names lacks", s, name)
 		}
 	}
 }

@@ -131,7 +131,13 @@ func BenchmarkConnectLogin300(b *testing.B) {
 
 // TestIdleSessionMemory measures what 300 logged-in idle sessions cost the
 // process (heap in use plus goroutine stacks), including the 300 client
-// connections of the test itself; it asserts nothing about time.
+// connections of the test itself, and fails above maxIdleSession a session:
+// a bound well over today's cost (about 7 KiB), so that it catches a
+// session that starts holding a buffer of its own, not noise.
+// docs/performance.md has the measured figure (scripts/bench-ftp.sh).
+// maxIdleSession bounds what TestIdleSessionMemory lets an idle session cost.
+const maxIdleSession = 32 << 10
+
 func TestIdleSessionMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short")
@@ -160,7 +166,11 @@ func TestIdleSessionMemory(t *testing.T) {
 		t.Fatalf("%d sessions, not 300", e.d.Stats().Sessions)
 	}
 	after := measure()
-	t.Logf("300 idle sessions: %.2f MB (%d bytes a session, client side included)", float64(after-before)/1e6, (after-before)/300)
+	per := int64(after-before) / 300
+	t.Logf("300 idle sessions: %.2f MB (%d bytes a session, client side included)", float64(after-before)/1e6, per)
+	if per > maxIdleSession {
+		t.Errorf("an idle session costs %d bytes, more than %d", per, maxIdleSession)
+	}
 	for _, c := range conns {
 		c.Close()
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"ipnstack/command"
-	"ipnstack/conn"
 	"ipnstack/msgcat"
 	"ipnstack/nic"
 
@@ -87,13 +86,5 @@ func TestShutdownCommand(t *testing.T) {
 	got = do(t, sys, "SHUTDOWN")
 	if len(got) < 2 || strings.Contains(strings.Join(got, "\n"), "IPN99") || sys.StoppedBy() != "T" {
 		t.Fatalf("a second SHUTDOWN: %q by %q", got, sys.StoppedBy())
-	}
-}
-
-// TestConnectionStatesAgree: the command table's TCP state names are the
-// connection table's.
-func TestConnectionStatesAgree(t *testing.T) {
-	if strings.Join(command.ConnectionStates, ",") != strings.Join(conn.States, ",") {
-		t.Fatalf("the command table has %v, the connection table %v", command.ConnectionStates, conn.States)
 	}
 }

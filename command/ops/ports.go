@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"ipnstack/conn/tcpstate"
 	"strconv"
 	"strings"
 
@@ -98,7 +99,7 @@ func byState(cs []conn.Info) string {
 		n[c.State]++
 	}
 	var parts []string
-	for _, st := range command.ConnectionStates {
+	for _, st := range tcpstate.Names {
 		if n[st] > 0 {
 			parts = append(parts, st+" "+strconv.Itoa(n[st]))
 		}

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"ipnstack/conn/tcpstate"
 	"runtime"
 
 	"ipnstack/command"
@@ -28,11 +29,11 @@ func (s *System) sayStatistics(req *command.Request, out command.Out) {
 	eps := s.Conns.Snapshot(conn.Filter{})
 	for _, e := range eps {
 		switch e.State {
-		case "LISTEN":
+		case tcpstate.Listen:
 			listen++
-		case "ESTABLISHED":
+		case tcpstate.Established:
 			estab++
-		case "TIME_WAIT":
+		case tcpstate.TimeWait:
 			tw++
 		default:
 			other++

@@ -46,9 +46,8 @@ func Help(req *Request, out Out) {
 	}
 	// A verb with objects and no object: list that verb's commands.
 	if len(words) == 1 {
-		m := matchAbbrev(words[0], t.verbs)
-		if idx := append(m.exact, m.fits...); len(idx) > 0 {
-			helpList(t, t.byVerb[strings.ToUpper(t.verbs[idx[0]])], out, w)
+		if p := pickName(words[0], t.verbs); p.i >= 0 {
+			helpList(t, t.byVerb[strings.ToUpper(t.verbs[p.i])], out, w)
 			return
 		}
 	}

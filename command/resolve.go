@@ -114,23 +114,47 @@ func (t *Table) Resolve(st *grammar.Statement) (*Spec, Args, []msgcat.Msg) {
 	return spec, args, nil
 }
 
+// pick is what a typed name resolves to among names with abbreviation
+// capitals: the one it names, or why it names none.
+type pick struct {
+	i         int   // the name it names, or -1
+	ambiguous []int // two or more names it fits (or is too short for)
+	short     int   // the one name it is too short an abbreviation of, or -1
+}
+
+// pickName resolves a typed name: an exact name wins, then the one name it
+// abbreviates; otherwise the pick says why it names none (no i, no
+// ambiguity, no short: it is no name at all).
+func pickName(typed string, names []string) pick {
+	m := matchAbbrev(typed, names)
+	p := pick{i: -1, short: -1}
+	switch {
+	case len(m.exact) == 1:
+		p.i = m.exact[0]
+	case len(m.fits) == 1:
+		p.i = m.fits[0]
+	case len(m.fits) > 1:
+		p.ambiguous = m.fits
+	case len(m.tooShort) == 1:
+		p.short = m.tooShort[0]
+	case len(m.tooShort) > 1:
+		p.ambiguous = m.tooShort
+	}
+	return p
+}
+
 // resolveName resolves the verb and, for a verb with objects, the object.
 // consumed is how many operands the object used (0 or 1).
 func (t *Table) resolveName(verb string, ops []grammar.Operand) (*Spec, []msgcat.Msg, int) {
-	m := matchAbbrev(verb, t.verbs)
 	var v string
-	switch {
-	case len(m.exact) == 1:
-		v = t.verbs[m.exact[0]]
-	case len(m.fits) == 1:
-		v = t.verbs[m.fits[0]]
-	case len(m.fits) > 1:
-		return nil, []msgcat.Msg{msgcat.IPN304E(verb, joinNames(t.verbs, m.fits))}, 0
-	case len(m.tooShort) == 1:
-		n := t.verbs[m.tooShort[0]]
+	switch p := pickName(verb, t.verbs); {
+	case p.i >= 0:
+		v = t.verbs[p.i]
+	case p.ambiguous != nil:
+		return nil, []msgcat.Msg{msgcat.IPN304E(verb, joinNames(t.verbs, p.ambiguous))}, 0
+	case p.short >= 0:
+		n := t.verbs[p.short]
 		return nil, []msgcat.Msg{msgcat.IPN305E(verb, strings.ToUpper(n), n[:minLen(n)])}, 0
-	case len(m.tooShort) > 1:
-		return nil, []msgcat.Msg{msgcat.IPN304E(verb, joinNames(t.verbs, m.tooShort))}, 0
 	default:
 		return nil, perhaps([]msgcat.Msg{msgcat.IPN303E(verb)}, verb, t.verbs, ""), 0
 	}
@@ -142,26 +166,21 @@ func (t *Table) resolveName(verb string, ops []grammar.Operand) (*Spec, []msgcat
 	for i, r := range rows {
 		objs[i] = r.Object
 	}
+	vu := strings.ToUpper(v)
 	if len(ops) == 0 || !ops[0].Positional() || ops[0].Value.IsList || ops[0].Value.Quoted {
-		return nil, []msgcat.Msg{msgcat.IPN306E(strings.ToUpper(v), strings.Join(upperAll(objs), ", "))}, 0
+		return nil, []msgcat.Msg{msgcat.IPN306E(vu, strings.Join(upperAll(objs), ", "))}, 0
 	}
 	obj := ops[0].Value.Text
-	om := matchAbbrev(obj, objs)
-	switch {
-	case len(om.exact) == 1:
-		return rows[om.exact[0]], nil, 1
-	case len(om.fits) == 1:
-		return rows[om.fits[0]], nil, 1
-	case len(om.fits) > 1:
-		return nil, []msgcat.Msg{msgcat.IPN304E(strings.ToUpper(v)+" "+obj, joinNames(prefixAll(strings.ToUpper(v)+" ", objs), om.fits))}, 0
-	case len(om.tooShort) == 1:
-		n := objs[om.tooShort[0]]
-		return nil, []msgcat.Msg{msgcat.IPN305E(obj, strings.ToUpper(v)+" "+strings.ToUpper(n), n[:minLen(n)])}, 0
-	case len(om.tooShort) > 1:
-		return nil, []msgcat.Msg{msgcat.IPN304E(strings.ToUpper(v)+" "+obj, joinNames(prefixAll(strings.ToUpper(v)+" ", objs), om.tooShort))}, 0
+	switch p := pickName(obj, objs); {
+	case p.i >= 0:
+		return rows[p.i], nil, 1
+	case p.ambiguous != nil:
+		return nil, []msgcat.Msg{msgcat.IPN304E(vu+" "+obj, joinNames(prefixAll(vu+" ", objs), p.ambiguous))}, 0
+	case p.short >= 0:
+		n := objs[p.short]
+		return nil, []msgcat.Msg{msgcat.IPN305E(obj, vu+" "+strings.ToUpper(n), n[:minLen(n)])}, 0
 	}
-	return nil, perhaps([]msgcat.Msg{msgcat.IPN307E(obj, strings.ToUpper(v), strings.Join(upperAll(objs), ", "))},
-		obj, objs, strings.ToUpper(v)+" "), 0
+	return nil, perhaps([]msgcat.Msg{msgcat.IPN307E(obj, vu, strings.Join(upperAll(objs), ", "))}, obj, objs, vu+" "), 0
 }
 
 // perhaps adds IPN321I to an error about a name that was typed, naming
@@ -174,99 +193,123 @@ func perhaps(msgs []msgcat.Msg, typed string, names []string, prefix string) []m
 	return append(msgs, msgcat.IPN321I(strings.Join(prefixAll(prefix, near), " or ")))
 }
 
+// operands resolves the operands of one statement against its row,
+// collecting every fault.
+type operands struct {
+	t    *Table
+	spec *Spec
+	cmd  string   // the row's key, for the messages
+	keys []string // the row's operand keys, with capitals
+	a    Args
+	errs []msgcat.Msg
+}
+
 func resolveOperands(t *Table, spec *Spec, ops []grammar.Operand) (Args, []msgcat.Msg) {
-	a := Args{spec: spec, vals: make([]any, len(spec.Operands)), given: make([]bool, len(spec.Operands))}
-	var errs []msgcat.Msg
-	cmd := spec.key
-	keys := make([]string, len(spec.Operands))
+	r := &operands{t: t, spec: spec, cmd: spec.key, keys: make([]string, len(spec.Operands)),
+		a: Args{spec: spec, vals: make([]any, len(spec.Operands)), given: make([]bool, len(spec.Operands))}}
 	for i, o := range spec.Operands {
-		keys[i] = o.Key
+		r.keys[i] = o.Key
 	}
 	for _, op := range ops {
 		if op.Positional() {
-			// A bare word that names a flag of this command is the flag.
-			if !op.Value.IsList && !op.Value.Quoted {
-				if m := matchAbbrev(op.Value.Text, keys); len(m.fits) == 1 && spec.Operands[m.fits[0]].Flag() {
-					i := m.fits[0]
-					if a.given[i] {
-						errs = append(errs, msgcat.IPN315E(strings.ToUpper(spec.Operands[i].Key), cmd))
-						continue
-					}
-					a.given[i], a.vals[i] = true, true
-					continue
-				}
-			}
-			n := len(a.pos)
-			if n >= len(spec.Positional) {
-				errs = append(errs, msgcat.IPN316E(op.Value.String(), cmd))
-				a.pos = append(a.pos, nil)
-				continue
-			}
-			p := spec.Positional[n]
-			v, err := p.Type.Parse(op.Value)
-			if err != nil {
-				errs = append(errs, valueError(err, strings.ToUpper(p.Key), op.Value.String()))
-			}
-			a.pos = append(a.pos, v)
-			continue
+			r.positional(op)
+		} else {
+			r.keyword(op)
 		}
-		m := matchAbbrev(op.Key.Text, keys)
-		var i int
-		switch {
-		case len(m.exact) == 1:
-			i = m.exact[0]
-		case len(m.fits) == 1:
-			i = m.fits[0]
-		case len(m.fits) > 1:
-			errs = append(errs, msgcat.IPN309E(op.Key.Text, cmd, joinNames(keys, m.fits)))
-			continue
-		case len(m.tooShort) == 1:
-			k := keys[m.tooShort[0]]
-			errs = append(errs, msgcat.IPN318E(op.Key.Text, strings.ToUpper(k), cmd, k[:minLen(k)]))
-			continue
-		case len(m.tooShort) > 1:
-			errs = append(errs, msgcat.IPN309E(op.Key.Text, cmd, joinNames(keys, m.tooShort)))
-			continue
-		case t.keywords[strings.ToUpper(op.Key.Text)]:
-			errs = append(errs, msgcat.IPN310E(strings.ToUpper(op.Key.Text), cmd))
-			continue
-		default:
-			errs = perhaps(append(errs, msgcat.IPN308E(op.Key.Text, cmd)), op.Key.Text, keys, "")
-			continue
-		}
-		o := spec.Operands[i]
-		key := strings.ToUpper(o.Key)
-		if a.given[i] {
-			errs = append(errs, msgcat.IPN315E(key, cmd))
-			continue
-		}
-		a.given[i] = true
-		if o.Flag() {
-			errs = append(errs, msgcat.IPN319E(key, cmd))
-			continue
-		}
-		v, err := o.Type.Parse(op.Value)
-		if err != nil {
-			errs = append(errs, valueError(err, key, op.Value.String()))
-			continue
-		}
-		a.vals[i] = v
-		if a.words == nil {
-			a.words = map[string]string{}
-		}
-		a.words[key] = op.Value.String()
 	}
+	r.defaults()
+	r.atLeastOne()
+	return r.a, r.errs
+}
+
+func (r *operands) fault(m msgcat.Msg) { r.errs = append(r.errs, m) }
+
+// positional takes a bare value: a flag of the row named by it, or the
+// next positional operand.
+func (r *operands) positional(op grammar.Operand) {
+	spec, a := r.spec, &r.a
+	if !op.Value.IsList && !op.Value.Quoted {
+		if m := matchAbbrev(op.Value.Text, r.keys); len(m.fits) == 1 && spec.Operands[m.fits[0]].Flag() {
+			i := m.fits[0]
+			if a.given[i] {
+				r.fault(msgcat.IPN315E(strings.ToUpper(spec.Operands[i].Key), r.cmd))
+				return
+			}
+			a.given[i], a.vals[i] = true, true
+			return
+		}
+	}
+	n := len(a.pos)
+	if n >= len(spec.Positional) {
+		r.fault(msgcat.IPN316E(op.Value.String(), r.cmd))
+		a.pos = append(a.pos, nil)
+		return
+	}
+	p := spec.Positional[n]
+	v, err := p.Type.Parse(op.Value)
+	if err != nil {
+		r.fault(valueError(err, strings.ToUpper(p.Key), op.Value.String()))
+	}
+	a.pos = append(a.pos, v)
+}
+
+// keyword takes KEY=value.
+func (r *operands) keyword(op grammar.Operand) {
+	typed := op.Key.Text
+	p := pickName(typed, r.keys)
+	switch {
+	case p.ambiguous != nil:
+		r.fault(msgcat.IPN309E(typed, r.cmd, joinNames(r.keys, p.ambiguous)))
+		return
+	case p.short >= 0:
+		k := r.keys[p.short]
+		r.fault(msgcat.IPN318E(typed, strings.ToUpper(k), r.cmd, k[:minLen(k)]))
+		return
+	case p.i < 0 && r.t.keywords[strings.ToUpper(typed)]:
+		r.fault(msgcat.IPN310E(strings.ToUpper(typed), r.cmd))
+		return
+	case p.i < 0:
+		r.errs = perhaps(append(r.errs, msgcat.IPN308E(typed, r.cmd)), typed, r.keys, "")
+		return
+	}
+	i, a := p.i, &r.a
+	o := r.spec.Operands[i]
+	key := strings.ToUpper(o.Key)
+	if a.given[i] {
+		r.fault(msgcat.IPN315E(key, r.cmd))
+		return
+	}
+	a.given[i] = true
+	if o.Flag() {
+		r.fault(msgcat.IPN319E(key, r.cmd))
+		return
+	}
+	v, err := o.Type.Parse(op.Value)
+	if err != nil {
+		r.fault(valueError(err, key, op.Value.String()))
+		return
+	}
+	a.vals[i] = v
+	if a.words == nil {
+		a.words = map[string]string{}
+	}
+	a.words[key] = op.Value.String()
+}
+
+// defaults fills in the defaults of the operands not given and says which
+// required ones are missing.
+func (r *operands) defaults() {
+	spec, a := r.spec, &r.a
 	for i, o := range spec.Operands {
 		if a.given[i] {
 			continue
 		}
 		if o.Required {
-			errs = append(errs, msgcat.IPN311E(strings.ToUpper(o.Key), cmd))
+			r.fault(msgcat.IPN311E(strings.ToUpper(o.Key), r.cmd))
 			continue
 		}
 		if o.Default != "" {
-			v, err := o.Type.Parse(grammar.Value{Text: o.Default})
-			if err == nil {
+			if v, err := o.Type.Parse(grammar.Value{Text: o.Default}); err == nil {
 				a.vals[i] = v
 			}
 		}
@@ -274,24 +317,26 @@ func resolveOperands(t *Table, spec *Spec, ops []grammar.Operand) (Args, []msgca
 	for i := len(a.pos); i < len(spec.Positional); i++ {
 		p := spec.Positional[i]
 		if p.Required {
-			errs = append(errs, msgcat.IPN311E(strings.ToUpper(p.Key), cmd))
+			r.fault(msgcat.IPN311E(strings.ToUpper(p.Key), r.cmd))
 		} else if p.Default != "" {
 			v, _ := p.Type.Parse(grammar.Value{Text: p.Default})
 			a.pos = append(a.pos, v)
 		}
 	}
-	if len(spec.AtLeastOne) > 0 && len(errs) == 0 {
-		found := false
-		for _, k := range spec.AtLeastOne {
-			if a.Has(k) {
-				found = true
-			}
-		}
-		if !found {
-			errs = append(errs, msgcat.IPN312E(cmd, strings.Join(spec.AtLeastOne, ", ")))
+}
+
+// atLeastOne checks the row's AtLeastOne rule (once the operands are
+// otherwise right).
+func (r *operands) atLeastOne() {
+	if len(r.spec.AtLeastOne) == 0 || len(r.errs) > 0 {
+		return
+	}
+	for _, k := range r.spec.AtLeastOne {
+		if r.a.Has(k) {
+			return
 		}
 	}
-	return a, errs
+	r.fault(msgcat.IPN312E(r.cmd, strings.Join(r.spec.AtLeastOne, ", ")))
 }
 
 // valueError maps a type's parse failure to its message.

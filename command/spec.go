@@ -210,12 +210,8 @@ func (t Enum) Parse(v grammar.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := matchAbbrev(s, t.Values)
-	if len(m.exact) == 1 {
-		return strings.ToUpper(t.Values[m.exact[0]]), nil
-	}
-	if len(m.fits) == 1 {
-		return strings.ToUpper(t.Values[m.fits[0]]), nil
+	if p := pickName(s, t.Values); p.i >= 0 {
+		return strings.ToUpper(t.Values[p.i]), nil
 	}
 	return nil, &WrongType{Value: s, Want: t.Describe()}
 }

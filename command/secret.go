@@ -1,6 +1,7 @@
 package command
 
 import (
+	"ipnstack/grammar"
 	"strings"
 
 	"ipnstack/msgcat"
@@ -57,20 +58,11 @@ func isKeyChar(c byte) bool {
 	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '#' || c == '@' || c == '$'
 }
 
-// quotedEnd gives the index just past a quoted value that starts at i (its
-// quote doubled inside stands for itself), or len(line) if it is not closed.
+// quotedEnd gives the index just past a quoted value that starts at i, or
+// len(line) if it is not closed: the grammar's quoting rule.
 func quotedEnd(line string, i int) int {
-	q := line[i]
-	for j := i + 1; j < len(line); j++ {
-		if line[j] == q {
-			if j+1 < len(line) && line[j+1] == q {
-				j++
-				continue
-			}
-			return j + 1
-		}
-	}
-	return len(line)
+	end, _ := grammar.QuotedEnd(line, i)
+	return end
 }
 
 // findSecrets finds the values of the operands whose keyword looks secret:
@@ -79,7 +71,7 @@ func findSecrets(line string) [][2]int {
 	var out [][2]int
 	for i := 0; i < len(line); i++ {
 		c := line[i]
-		if c == '\'' || c == '"' {
+		if grammar.IsQuote(c) {
 			i = quotedEnd(line, i) - 1
 			continue
 		}
@@ -105,12 +97,12 @@ func findSecrets(line string) [][2]int {
 		}
 		end := v
 		switch {
-		case v < len(line) && (line[v] == '\'' || line[v] == '"'):
+		case v < len(line) && grammar.IsQuote(line[v]):
 			end = quotedEnd(line, v)
 		case v < len(line) && line[v] == '(':
 			// A list: to its closing parenthesis, or the line's end.
 			for end = v + 1; end < len(line) && line[end] != ')'; end++ {
-				if line[end] == '\'' || line[end] == '"' {
+				if grammar.IsQuote(line[end]) {
 					end = quotedEnd(line, end) - 1
 				}
 			}
@@ -163,7 +155,7 @@ func secretValues(line string) []string {
 	for _, s := range findSecrets(line) {
 		v := line[s[0]:s[1]]
 		add(v)
-		if v[0] == '\'' || v[0] == '"' {
+		if grammar.IsQuote(v[0]) {
 			inner := strings.TrimSuffix(v[1:], v[:1])
 			add(strings.ReplaceAll(inner, v[:1]+v[:1], v[:1]))
 		}

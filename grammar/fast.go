@@ -25,19 +25,10 @@ func fastParse(line string) (st *Statement, ok bool) {
 		case c == '=' || c == '(' || c == ')':
 			tt = append(tt, token{kind: c, text: line[i : i+1], col: i + 1})
 			i++
-		case c == '\'' || c == '"':
-			j := i + 1
-			for {
-				k := strings.IndexByte(line[j:], c)
-				if k < 0 {
-					return nil, false
-				}
-				j += k + 1
-				if j < len(line) && line[j] == c {
-					j++ // a doubled quote stands for one
-					continue
-				}
-				break
+		case IsQuote(c):
+			j, closed := QuotedEnd(line, i)
+			if !closed {
+				return nil, false
 			}
 			tt = append(tt, token{kind: 'q', text: line[i:j], col: i + 1})
 			i = j

@@ -185,7 +185,7 @@ func (v *astValue) value() Value {
 // scalarValue unquotes a quoted string; the lexer guarantees that a token
 // starting with a quote is a whole quoted string.
 func scalarValue(t astScalar) Value {
-	if q := t.Text; q[0] == '\'' || q[0] == '"' {
+	if q := t.Text; IsQuote(q[0]) {
 		quote := q[:1]
 		body := q[1 : len(q)-1]
 		return Value{Col: t.Pos.Column, Text: strings.ReplaceAll(body, quote+quote, quote), Quoted: true}
@@ -243,20 +243,41 @@ func convertError(line string, err error) *Error {
 	return &Error{Col: 1, Near: clip(line), Reason: "unreadable statement"}
 }
 
+// The quoting rule, the one every reader of a statement follows (the
+// lexer's Quoted pattern below says the same, and the fuzz test holds the
+// fast path to it): a quoted string starts with ' or ", ends at the same
+// quote, and that quote doubled inside stands for itself.
+
+// IsQuote says whether c starts a quoted string.
+func IsQuote(c byte) bool { return c == '\'' || c == '"' }
+
+// QuotedEnd gives the index just past the quoted string that starts at
+// line[i], and whether it is closed (if not, end is len(line)).
+func QuotedEnd(line string, i int) (end int, closed bool) {
+	q := line[i]
+	for j := i + 1; j < len(line); j++ {
+		if line[j] != q {
+			continue
+		}
+		if j+1 < len(line) && line[j+1] == q {
+			j++ // a doubled quote stands for one
+			continue
+		}
+		return j + 1, true
+	}
+	return len(line), false
+}
+
 // missingValue finds an "=" with no value after it (KEY=,NEXT=1 or KEY= at the
 // end), which the grammar would otherwise report at a later, confusing place
 // because commas count as blanks. Quoted strings are skipped.
 func missingValue(line string) *Error {
-	var quote byte
 	for i := 0; i < len(line); i++ {
 		c := line[i]
 		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
+		case IsQuote(c):
+			end, _ := QuotedEnd(line, i)
+			i = end - 1
 		case c == '=':
 			j := i + 1
 			for j < len(line) && (line[j] == ' ' || line[j] == '\t') {

@@ -110,7 +110,8 @@ type Hub struct {
 	Exec     command.Executor
 	Counters Counters
 
-	ending sync.WaitGroup // consoles being ended for a command (End, EndFrom)
+	ending  sync.WaitGroup // consoles being ended for a command (End, EndFrom)
+	serving sync.WaitGroup // the goroutines of logged-on remote consoles
 }
 
 // NewHub makes the hub of a board, for a table and its executor.
@@ -137,10 +138,20 @@ func (h *Hub) Attach(prefix, fixedID, addr string, auth users.Authority, sink Si
 // AttachOperator adds a console on which an operator logged on, through a
 // console listener.
 func (h *Hub) AttachOperator(prefix, fixedID, addr, operator, listener string, auth users.Authority, sink Sink) (*Console, error) {
+	return h.attach(prefix, fixedID, addr, operator, listener, auth, sink, false)
+}
+
+// attach adds a console; with adopt, the goroutine serving it becomes the
+// hub's (Shutdown awaits it; it calls serving.Done when it ends), taken
+// under the same lock that refuses consoles once the hub is closing.
+func (h *Hub) attach(prefix, fixedID, addr, operator, listener string, auth users.Authority, sink Sink, adopt bool) (*Console, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
 		return nil, ErrClosing
+	}
+	if adopt {
+		h.serving.Add(1)
 	}
 	id := fixedID
 	if id == "" {
@@ -408,6 +419,7 @@ func (h *Hub) Shutdown(reason string) {
 	}
 	wg.Wait()
 	h.ending.Wait()
+	h.serving.Wait()
 	if h.Hardcopy != nil {
 		h.Hardcopy.Flush()
 	}

@@ -86,90 +86,40 @@ func ListenSocket(path string) (ln *net.UnixListener, stale bool, err error) {
 	return ln, stale, nil
 }
 
-// acceptor runs a console server's accept loop: one goroutine a
-// connection, all of them waited for at Close.
-type acceptor struct {
-	mu     sync.Mutex
-	closed bool
-	wg     sync.WaitGroup
-}
-
-// serve accepts until the listener is closed and hands each connection to
-// handle in a goroutine of its own. A failing Accept is retried with
-// back-off; say hears once when that starts and once when it ends.
-func (a *acceptor) serve(ln net.Listener, handle func(net.Conn), say func(msgcat.Msg)) {
-	var bo acceptloop.Backoff
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			a.mu.Lock()
-			closed := a.closed
-			a.mu.Unlock()
-			if closed || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			wait, first := bo.Failed()
-			if first {
-				say(msgcat.IPN522W("SOCKET", acceptloop.Reason(err)))
-			}
-			time.Sleep(wait)
-			continue
-		}
-		if n := bo.OK(); n > 0 {
-			say(msgcat.IPN523I("SOCKET", n))
-		}
-		a.mu.Lock()
-		if a.closed {
-			a.mu.Unlock()
-			nc.Close()
-			return
-		}
-		a.wg.Add(1)
-		a.mu.Unlock()
-		go func() {
-			defer a.wg.Done()
-			handle(nc)
-		}()
-	}
-}
-
-// close stops accepting and waits for the handlers to end.
-func (a *acceptor) close(ln net.Listener) {
-	a.mu.Lock()
-	a.closed = true
-	a.mu.Unlock()
-	ln.Close()
-	a.wg.Wait()
-}
-
 // SocketServer serves consoles on the console socket.
 type SocketServer struct {
 	Hub      *Hub
 	Listener net.Listener
-	acc      acceptor
-	served   chan struct{} // closed when Start's Serve has returned
+
+	loop *acceptloop.Loop
+	wg   sync.WaitGroup // the console connections' goroutines
 }
 
-// Serve accepts consoles until Close.
-func (s *SocketServer) Serve() { s.acc.serve(s.Listener, s.serveConn, s.Hub.Broadcast) }
-
-// Start serves in a goroutine of the server's own; Close stops and awaits
-// it.
+// Start accepts consoles, each served by a goroutine of the server's, until
+// Close. A failing Accept is retried with back-off; the consoles hear once
+// when that starts (IPN522W) and once when it ends (IPN523I).
 func (s *SocketServer) Start() {
-	s.served = make(chan struct{})
+	s.loop = acceptloop.Start(s.Listener, s.take, acceptloop.Events{
+		Failing:   func(r string) { s.Hub.Broadcast(msgcat.IPN522W("SOCKET", r)) },
+		Recovered: func(n int) { s.Hub.Broadcast(msgcat.IPN523I("SOCKET", n)) },
+	})
+}
+
+func (s *SocketServer) take(nc net.Conn) {
+	s.wg.Add(1)
 	go func() {
-		defer close(s.served)
-		s.Serve()
+		defer s.wg.Done()
+		s.serveConn(nc)
 	}()
 }
 
 // Close stops accepting and waits for the accept loop and the console
 // connections to end (the hub's Shutdown ends them).
 func (s *SocketServer) Close() {
-	s.acc.close(s.Listener)
-	if s.served != nil {
-		<-s.served
+	if s.loop != nil {
+		s.loop.Stop()
 	}
+	s.wg.Wait()
 }
 
 type socketSink struct {

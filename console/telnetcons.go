@@ -55,91 +55,67 @@ type TelnetServer struct {
 	// of its own with guard.Default.
 	Guard *guard.Guard
 
+	loop *acceptloop.Loop
+
 	mu     sync.Mutex
 	closed bool
-	fault  string                // why Accept fails now, or ""
 	conns  map[net.Conn]struct{} // connections not logged on (yet)
 	wg     sync.WaitGroup        // their goroutines
-	served chan struct{}         // closed when Start's Serve has returned
 }
 
-// Start serves in a goroutine of the server's own; Close stops and awaits
-// it.
+// Start accepts consoles until Close. A failing Accept is retried with
+// back-off; the consoles hear once when that starts (IPN522W) and once when
+// it ends (IPN523I). Each connection is served by a goroutine that the
+// server owns until its operator has logged on, and the hub from then on
+// (Hub.Shutdown awaits it).
 func (s *TelnetServer) Start() {
-	s.served = make(chan struct{})
+	if s.Guard == nil {
+		s.Guard = guard.New(guard.Default, nil)
+	}
+	s.loop = acceptloop.Start(s.Listener, s.take, acceptloop.Events{
+		Failing:   func(r string) { s.Hub.Broadcast(msgcat.IPN522W(s.Name, r)) },
+		Recovered: func(n int) { s.Hub.Broadcast(msgcat.IPN523I(s.Name, n)) },
+	})
+}
+
+// take starts the goroutine of one connection.
+func (s *TelnetServer) take(nc net.Conn) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		nc.Close()
+		return
+	}
+	if s.conns == nil {
+		s.conns = map[net.Conn]struct{}{}
+	}
+	s.conns[nc] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
 	go func() {
-		defer close(s.served)
-		s.Serve()
+		s.serve(nc)
+		s.mu.Lock()
+		_, pre := s.conns[nc]
+		delete(s.conns, nc)
+		s.mu.Unlock()
+		if pre {
+			s.wg.Done()
+		} else {
+			s.Hub.serving.Done() // attach gave it to the hub
+		}
 	}()
 }
 
 // Addr is where the server listens.
 func (s *TelnetServer) Addr() net.Addr { return s.Listener.Addr() }
 
-// Serve accepts consoles until Close. A failing Accept is retried with
-// back-off; the consoles hear once when that starts (IPN522W) and once when
-// it ends (IPN523I).
-func (s *TelnetServer) Serve() {
-	s.mu.Lock()
-	if s.Guard == nil {
-		s.Guard = guard.New(guard.Default, nil)
-	}
-	s.mu.Unlock()
-	var bo acceptloop.Backoff
-	for {
-		nc, err := s.Listener.Accept()
-		if err != nil {
-			s.mu.Lock()
-			closed := s.closed
-			s.mu.Unlock()
-			if closed || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			wait, first := bo.Failed()
-			if first {
-				s.mu.Lock()
-				s.fault = acceptloop.Reason(err)
-				s.mu.Unlock()
-				s.Hub.Broadcast(msgcat.IPN522W(s.Name, acceptloop.Reason(err)))
-			}
-			time.Sleep(wait)
-			continue
-		}
-		if n := bo.OK(); n > 0 {
-			s.mu.Lock()
-			s.fault = ""
-			s.mu.Unlock()
-			s.Hub.Broadcast(msgcat.IPN523I(s.Name, n))
-		}
-		s.mu.Lock()
-		if s.closed {
-			s.mu.Unlock()
-			nc.Close()
-			return
-		}
-		if s.conns == nil {
-			s.conns = map[net.Conn]struct{}{}
-		}
-		s.conns[nc] = struct{}{}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			s.serve(nc)
-			s.mu.Lock()
-			if _, pre := s.conns[nc]; pre {
-				delete(s.conns, nc)
-				s.wg.Done()
-			}
-			s.mu.Unlock()
-		}()
-	}
-}
-
 // Fault says why the listener's Accept fails now ("" while it works).
 func (s *TelnetServer) Fault() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.fault
+	if s.loop == nil {
+		return ""
+	}
+	f, _ := s.loop.Fault()
+	return f
 }
 
 // Close stops listening, closes the connections that have not logged on
@@ -154,9 +130,10 @@ func (s *TelnetServer) Close() {
 		nc.Close()
 	}
 	s.mu.Unlock()
-	s.Listener.Close()
-	if s.served != nil {
-		<-s.served
+	if s.loop != nil {
+		s.loop.Stop()
+	} else {
+		s.Listener.Close()
 	}
 	s.wg.Wait()
 }
@@ -169,12 +146,13 @@ func (s *TelnetServer) attach(nc net.Conn, addr, operator string, auth users.Aut
 	if s.closed {
 		return nil, ErrClosing
 	}
-	c, err := s.Hub.AttachOperator("T", "", addr, operator, s.Name, auth, sink)
+	c, err := s.Hub.attach("T", "", addr, operator, s.Name, auth, sink, true)
 	if err != nil {
 		return nil, err
 	}
 	c.Info.Width = width // before the console's session is made
 	if _, pre := s.conns[nc]; pre {
+		// From here the connection's goroutine is the hub's.
 		delete(s.conns, nc)
 		s.wg.Done()
 	}

@@ -159,14 +159,12 @@ func startTelnetServer(t *testing.T, idle time.Duration, set ...func(*TelnetServ
 	for _, f := range set {
 		f(ts.srv)
 	}
-	served := make(chan struct{})
-	go func() { defer close(served); ts.srv.Serve() }()
+	ts.srv.Start()
 	t.Cleanup(func() {
 		// Like stackd at shutdown: the consoles end through the hub, then
 		// the listener closes.
 		ts.hub.Shutdown("test ends")
 		ts.srv.Close()
-		<-served
 	})
 	return ts
 }

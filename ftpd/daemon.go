@@ -33,18 +33,16 @@ type Daemon struct {
 	closing atomic.Bool
 	done    chan struct{} // closed when Shutdown begins
 
-	mu         sync.Mutex
-	ln         net.Listener
-	running    bool
-	stopped    bool
-	paused     bool // STOP FTPD: no listener, sessions go on
-	started    time.Time
-	sessions   map[uint64]*session
-	nextID     uint64
-	acceptDone chan struct{}
-	fault      string         // why the control listener fails now, or ""
-	faultDead  bool           // and it has ended
-	wg         sync.WaitGroup // one per session goroutine
+	mu       sync.Mutex
+	ln       net.Listener
+	running  bool
+	stopped  bool
+	paused   bool // STOP FTPD: no listener, sessions go on
+	started  time.Time
+	sessions map[uint64]*session
+	nextID   uint64
+	loop     *acceptloop.Loop // the control listener's accept loop
+	wg       sync.WaitGroup   // one per session goroutine
 
 	c counters
 
@@ -180,58 +178,35 @@ func (d *Daemon) Start() error {
 	if err != nil {
 		return err
 	}
-	d.ln, d.running, d.started = ln, true, d.config().Clock()
-	d.acceptDone = make(chan struct{})
-	go d.acceptLoop(ln, d.acceptDone)
+	d.running, d.started = true, d.config().Clock()
+	d.startAccepting(ln)
 	low, high := d.config().DataPorts.Range()
 	d.sink(msgcat.IPN400I(d.config().ID, addrPortOf(ln.Addr()).String(), low, high, d.config().Count))
 	d.log.Info("FTP daemon started", zap.Stringer("addr", addrPortOf(ln.Addr())))
 	return nil
 }
 
-func (d *Daemon) acceptLoop(ln net.Listener, done chan struct{}) {
-	defer close(done)
-	var bo acceptloop.Backoff
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if d.closing.Load() || d.Paused() {
-				return
-			}
-			if errors.Is(err, net.ErrClosed) {
-				d.setFault(err.Error(), true)
-				d.sink(msgcat.IPN404E(d.config().ID, err.Error()))
-				d.log.Error("accept failed", zap.Error(err))
-				return
-			}
-			wait, first := bo.Failed()
-			if first {
-				d.setFault(rootCause(err), false)
-				d.sink(msgcat.IPN405W(d.config().ID, rootCause(err)))
-				d.log.Warn("accept failed; retrying", zap.Error(err))
-			}
-			select {
-			case <-time.After(wait):
-			case <-d.done:
-				return
-			}
-			continue
-		}
-		if n := bo.OK(); n > 0 {
-			d.setFault("", false)
-			d.sink(msgcat.IPN406I(d.config().ID, n))
+// startAccepting runs the accept loop of the control listener ln (d.mu
+// held): a failing Accept is retried with back-off, said once when it
+// starts (IPN405W) and once when it ends (IPN406I); a listener that dies
+// under the daemon ends it (IPN404E).
+func (d *Daemon) startAccepting(ln net.Listener) {
+	id := d.config().ID
+	d.ln = ln
+	d.loop = acceptloop.Start(ln, d.admit, acceptloop.Events{
+		Failing: func(r string) {
+			d.sink(msgcat.IPN405W(id, r))
+			d.log.Warn("accept failed; retrying", zap.String("reason", r))
+		},
+		Recovered: func(n int) {
+			d.sink(msgcat.IPN406I(id, n))
 			d.log.Info("accepting again", zap.Int("failures", n))
-		}
-		d.admit(c)
-	}
-}
-
-// setFault records why the control listener fails now ("" once it works
-// again), and whether it has ended.
-func (d *Daemon) setFault(reason string, dead bool) {
-	d.mu.Lock()
-	d.fault, d.faultDead = reason, dead
-	d.mu.Unlock()
+		},
+		Died: func(err error) {
+			d.sink(msgcat.IPN404E(id, err.Error()))
+			d.log.Error("accept failed", zap.Error(err))
+		},
+	})
 }
 
 // admit starts a session, or refuses the client at COUNT.
@@ -297,13 +272,12 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	running := d.running
 	d.closing.Store(true)
 	close(d.done)
-	ln, acceptDone := d.ln, d.acceptDone
+	loop := d.loop
 	d.mu.Unlock()
 	if !running {
 		return nil
 	}
-	ln.Close()
-	<-acceptDone
+	loop.Stop()
 	d.mu.Lock()
 	for _, s := range d.sessions {
 		s.shutdown()
@@ -334,7 +308,12 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 // Stats takes a snapshot.
 func (d *Daemon) Stats() Stats {
 	d.mu.Lock()
-	n, running, started, fault, dead, paused := len(d.sessions), d.running, d.started, d.fault, d.faultDead, d.paused
+	n, running, started, paused := len(d.sessions), d.running, d.started, d.paused
+	var fault string
+	var dead bool
+	if d.loop != nil {
+		fault, dead = d.loop.Fault()
+	}
 	d.mu.Unlock()
 	return Stats{
 		ID: d.config().ID, Addr: d.Addr(), Running: running, Started: started,
@@ -422,10 +401,9 @@ func (d *Daemon) Pause() error {
 		return ErrPaused
 	}
 	d.paused = true
-	ln, done := d.ln, d.acceptDone
+	loop := d.loop
 	d.mu.Unlock()
-	ln.Close()
-	<-done
+	loop.Stop()
 	return nil
 }
 
@@ -443,10 +421,8 @@ func (d *Daemon) Resume() error {
 	if err != nil {
 		return err
 	}
-	d.ln, d.paused = ln, false
-	d.fault, d.faultDead = "", false
-	d.acceptDone = make(chan struct{})
-	go d.acceptLoop(ln, d.acceptDone)
+	d.paused = false
+	d.startAccepting(ln)
 	return nil
 }
 

@@ -3,6 +3,7 @@ package ftpd
 import (
 	"errors"
 	"io"
+	"ipnstack/internal/acceptloop"
 	"ipnstack/users"
 	"net"
 	"net/netip"
@@ -516,11 +517,5 @@ func rootCause(err error) string {
 	if err == nil {
 		return "failed"
 	}
-	for {
-		u := errors.Unwrap(err)
-		if u == nil {
-			return err.Error()
-		}
-		err = u
-	}
+	return acceptloop.Reason(err)
 }

@@ -204,10 +204,7 @@ type hostListener struct {
 	ln        net.Listener
 	addr      netip.AddrPort
 	stackPort uint16
-
-	mu      sync.Mutex
-	failing string // why Accept fails now ("" while it works)
-	dead    bool   // the loop ended: the port is no longer served
+	loop      *acceptloop.Loop
 }
 
 // ForwardFault is a forwarded host port whose accept loop fails or died.
@@ -281,66 +278,37 @@ func newUserGateway(link string, prefix netip.Prefix, gwAddr netip.Addr, forward
 	gw.SetTransportProtocolHandler(tcp.ProtocolNumber, fwd.HandlePacket)
 	g.gw = gw
 	for _, h := range g.listeners {
-		g.wg.Add(1)
-		go g.acceptHost(h)
+		g.acceptHost(h)
 	}
 	return g, stackEnd, nil
 }
 
 // acceptHost carries each connection of one forwarded host port into the
-// stack. A failing Accept is retried with back-off, for as long as the link
-// lives; the console hears once when an episode starts (IPN186W) and once
-// when it ends (IPN187I).
+// stack, for as long as the link lives. A failing Accept is retried with
+// back-off; the console hears once when an episode starts (IPN186W) and
+// once when it ends (IPN187I), and IPN188E if the port dies.
 func (g *userGateway) acceptHost(h *hostListener) {
-	defer g.wg.Done()
-	var bo acceptloop.Backoff
-	for {
-		hc, err := h.ln.Accept()
-		if err != nil {
-			if g.ctx.Err() != nil {
-				return
-			}
-			if errors.Is(err, net.ErrClosed) {
-				h.setFault(err.Error(), true)
-				g.say(msgcat.IPN188E(g.link, h.addr.String(), err.Error()))
-				return
-			}
-			wait, first := bo.Failed()
-			if first {
-				h.setFault(acceptloop.Reason(err), false)
-				g.say(msgcat.IPN186W(g.link, h.addr.String(), acceptloop.Reason(err)))
-			}
-			select {
-			case <-time.After(wait):
-			case <-g.ctx.Done():
-				return
-			}
-			continue
-		}
-		if n := bo.OK(); n > 0 {
-			h.setFault("", false)
-			g.say(msgcat.IPN187I(g.link, h.addr.String(), n))
-		}
+	at := h.addr.String()
+	h.loop = acceptloop.Start(h.ln, func(hc net.Conn) {
 		g.wg.Add(1)
 		go g.carryIn(hc.(*net.TCPConn), h.stackPort)
-	}
-}
-
-func (h *hostListener) setFault(reason string, dead bool) {
-	h.mu.Lock()
-	h.failing, h.dead = reason, dead
-	h.mu.Unlock()
+	}, acceptloop.Events{
+		Failing:   func(r string) { g.say(msgcat.IPN186W(g.link, at, r)) },
+		Recovered: func(n int) { g.say(msgcat.IPN187I(g.link, at, n)) },
+		Died:      func(err error) { g.say(msgcat.IPN188E(g.link, at, err.Error())) },
+	})
 }
 
 // faults lists the forwarded ports whose accept loop fails or died.
 func (g *userGateway) faults() []ForwardFault {
 	var out []ForwardFault
 	for _, h := range g.listeners {
-		h.mu.Lock()
-		if h.failing != "" {
-			out = append(out, ForwardFault{Addr: h.addr, Reason: h.failing, Dead: h.dead})
+		if h.loop == nil {
+			continue
 		}
-		h.mu.Unlock()
+		if r, dead := h.loop.Fault(); r != "" {
+			out = append(out, ForwardFault{Addr: h.addr, Reason: r, Dead: dead})
+		}
 	}
 	return out
 }
@@ -542,16 +510,22 @@ func splice(ctx context.Context, a, b carried) {
 	b.Close()
 }
 
+// closeListeners stops the forwarded ports' accept loops (or, for a
+// gateway that did not start, closes their listeners).
 func (g *userGateway) closeListeners() {
 	for _, h := range g.listeners {
-		h.ln.Close()
+		if h.loop != nil {
+			h.loop.Stop()
+		} else {
+			h.ln.Close()
+		}
 	}
 }
 
 // close stops forwarding, ends the carried connections and the gateway.
 func (g *userGateway) close() {
-	g.cancel()
 	g.closeListeners()
+	g.cancel()
 	g.wg.Wait()
 	if g.gw != nil {
 		g.gw.Close()

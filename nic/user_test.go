@@ -75,8 +75,7 @@ func TestAcceptBackoff(t *testing.T) {
 	h := &hostListener{ln: fl, addr: netip.MustParseAddrPort("127.0.0.1:2121"), stackPort: 21}
 	g.listeners = append(g.listeners, h)
 	start := time.Now()
-	g.wg.Add(1)
-	go g.acceptHost(h)
+	g.acceptHost(h)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		mu.Lock()

@@ -383,26 +383,40 @@ func (t *Table) Listen(owner string, addr netip.AddrPort) (*Listener, error) {
 // client expected from peer (passive FTP data connections). It returns an
 // error wrapping ErrExhausted when no port of the pool can serve.
 func (t *Table) ListenPool(owner string, local netip.Addr, pool *portrange.Pool, peer netip.Addr) (*Listener, error) {
+	l, err := withPoolPort(t, pool, portrange.Remote{Addr: peer}, func(port uint16, ls *lease) (*Listener, error) {
+		return t.listen(owner, netip.AddrPortFrom(local, port), ls)
+	})
+	if errors.Is(err, ErrExhausted) {
+		lo, hi := pool.Range()
+		return nil, fmt.Errorf("%s ports %d-%d: %w", owner, lo, hi, ErrExhausted)
+	}
+	return l, err
+}
+
+// withPoolPort takes a port of pool for a connection to r and hands it,
+// leased, to use; a port that someone outside the pool holds (use gives
+// ErrPortInUse) is given back and the next one tried, at most once per port
+// of the range. It gives the pool's own error when the pool has no port.
+func withPoolPort[T any](t *Table, pool *portrange.Pool, r portrange.Remote, use func(port uint16, ls *lease) (T, error)) (T, error) {
+	var zero T
 	lo, hi := pool.Range()
-	tries := int(hi) - int(lo) + 1
-	for i := 0; i < tries; i++ {
-		port, err := pool.Allocate(t.clock(), portrange.Remote{Addr: peer})
+	for tries := int(hi) - int(lo) + 1; tries > 0; tries-- {
+		port, err := pool.Allocate(t.clock(), r)
 		if err != nil {
-			return nil, fmt.Errorf("%s ports %d-%d: %w", owner, lo, hi, ErrExhausted)
+			return zero, err
 		}
 		ls := &lease{pool: pool, port: port, clock: t.clock, holders: 1}
-		l, err := t.listen(owner, netip.AddrPortFrom(local, port), ls)
+		v, err := use(port, ls)
 		if err == nil {
-			return l, nil
+			return v, nil
 		}
 		ls.drop(nil)
 		var inUse *ErrPortInUse
 		if !errors.As(err, &inUse) {
-			return nil, err
+			return zero, err
 		}
-		// Someone outside the pool holds the port; try the next one.
 	}
-	return nil, fmt.Errorf("%s ports %d-%d: %w", owner, lo, hi, ErrExhausted)
+	return zero, ErrExhausted
 }
 
 func (t *Table) listen(owner string, addr netip.AddrPort, ls *lease) (*Listener, error) {
@@ -443,26 +457,10 @@ func (t *Table) Dial(ctx context.Context, owner string, local netip.Addr, remote
 	if !local.IsValid() {
 		local = netip.IPv4Unspecified()
 	}
-	lo, hi := t.ephemeral.Range()
-	tries := int(hi) - int(lo) + 1
 	r := portrange.Remote{Addr: remote.Addr(), Port: remote.Port()}
-	for i := 0; i < tries; i++ {
-		port, err := t.ephemeral.Allocate(t.clock(), r)
-		if err != nil {
-			return nil, err
-		}
-		ls := &lease{pool: t.ephemeral, port: port, clock: t.clock, holders: 1}
-		c, err := t.dial(ctx, owner, netip.AddrPortFrom(local, port), remote, ls)
-		if err == nil {
-			return c, nil
-		}
-		ls.drop(nil)
-		var inUse *ErrPortInUse
-		if !errors.As(err, &inUse) {
-			return nil, err
-		}
-	}
-	return nil, ErrExhausted
+	return withPoolPort(t, t.ephemeral, r, func(port uint16, ls *lease) (*Conn, error) {
+		return t.dial(ctx, owner, netip.AddrPortFrom(local, port), remote, ls)
+	})
 }
 
 // DialFrom connects to remote from a fixed local address and port, with

@@ -99,10 +99,11 @@ func IPN124I[T0 Number, T1 Number](alloc T0, exh T1, since time.Time) Msg {
 	return Msg{ID: "IPN124I", Args: []any{alloc, exh, since}}
 }
 
-// IPN126I says: TIME_WAIT model <model>, MSL <msl>: a port is held <hold>
-func IPN126I(model string, msl time.Duration, hold string) Msg {
-	return Msg{ID: "IPN126I", Args: []any{model, msl, hold}}
-}
+// IPN125I says: TIME_WAIT model TUPLE, MSL <msl>: a port is held only for the 4-tuple in TIME_WAIT; other peers may use it at once
+func IPN125I(msl time.Duration) Msg { return Msg{ID: "IPN125I", Args: []any{msl}} }
+
+// IPN126I says: TIME_WAIT model STRICT, MSL <msl>: a port is held for 2×MSL after its connection closed, whoever the next peer is
+func IPN126I(msl time.Duration) Msg { return Msg{ID: "IPN126I", Args: []any{msl}} }
 
 // IPN127I says: Port range changed to <low> <high>
 func IPN127I[T0 Number, T1 Number](low T0, high T1) Msg {
@@ -616,9 +617,9 @@ func IPN418E(addr string, where string) Msg { return Msg{ID: "IPN418E", Args: []
 // IPN419E says: No FTP daemon or console listener <id>
 func IPN419E(id string) Msg { return Msg{ID: "IPN419E", Args: []any{id}} }
 
-// IPN440I says: FTP daemon <id> defined on <addr>, data ports <ports>
-func IPN440I(id string, addr string, ports string) Msg {
-	return Msg{ID: "IPN440I", Args: []any{id, addr, ports}}
+// IPN440I says: FTP daemon <id> defined on <addr>, data ports <low>-<high>
+func IPN440I[T0 Count, T1 Count](id string, addr string, low T0, high T1) Msg {
+	return Msg{ID: "IPN440I", Args: []any{id, addr, low, high}}
 }
 
 // IPN441I says: FTP daemon <id> deleted; <n> sessions ended
@@ -708,6 +709,11 @@ func IPN461I(id string, root string, ro string, console string, ftp string) Msg 
 
 // IPN462I says: <n> users displayed
 func IPN462I[T0 Count](n T0) Msg { return Msg{ID: "IPN462I", Args: []any{n}} }
+
+// IPN463I says: FTP daemon <id> defined on <addr>, data ports <low>-<high> (the stack's range)
+func IPN463I[T0 Count, T1 Count](id string, addr string, low T0, high T1) Msg {
+	return Msg{ID: "IPN463I", Args: []any{id, addr, low, high}}
+}
 
 // IPN465I says: PUBLIC           ACCESS     DIRECTORY
 func IPN465I() Msg { return Msg{ID: "IPN465I", Args: nil} }

@@ -3,7 +3,6 @@ package ops
 import (
 	"context"
 	"errors"
-	"fmt"
 	"ipnstack/users"
 	"net"
 	"net/netip"
@@ -145,7 +144,7 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 	}
 	pool := s.Ephemeral
 	var own *portrange.Pool
-	portsText := ""
+
 	if a.Has("DATAPORTS") {
 		l := a.List("DATAPORTS")
 		lo, hi := uint16(l[0].(int64)), uint16(l[1].(int64))
@@ -170,10 +169,6 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		}
 		p.SetModel(s.twModel, s.msl, s.Stack.TimeWait())
 		pool, own = p, p
-		portsText = fmt.Sprintf("%d-%d", lo, hi)
-	} else {
-		lo, hi := s.Ephemeral.Range()
-		portsText = fmt.Sprintf("%d-%d (the stack's range)", lo, hi)
 	}
 	anon, _ := ftpd.ParseAnonymous(a.Str("ANONYMOUS"))
 	ip := a.Addr("IPADDR")
@@ -197,7 +192,13 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		return
 	}
 	s.ftpds[id] = &ftpDaemon{d: d, pool: own}
-	out.Say(msgcat.IPN440I(id, cfg.Addr.String(), portsText))
+	if own != nil {
+		lo, hi := own.Range()
+		out.Say(msgcat.IPN440I(id, cfg.Addr.String(), lo, hi))
+	} else {
+		lo, hi := s.Ephemeral.Range()
+		out.Say(msgcat.IPN463I(id, cfg.Addr.String(), lo, hi))
+	}
 }
 
 // guardPolicy reads PERCLIENT=, LOGINTIME= and LOCKOUT= (the table gives
@@ -579,11 +580,11 @@ func (s *System) setTimeWait(req *command.Request, out command.Out) {
 	for _, p := range pools {
 		p.SetModel(s.twModel, s.msl, s.Stack.TimeWait())
 	}
-	hold := "for 2×MSL after its connection closed, whoever the next peer is"
 	if s.twModel == portrange.Tuple {
-		hold = "only for the 4-tuple in TIME_WAIT; other peers may use it at once"
+		out.Say(msgcat.IPN125I(s.msl))
+	} else {
+		out.Say(msgcat.IPN126I(s.msl))
 	}
-	out.Say(msgcat.IPN126I(s.twModel.String(), s.msl, hold))
 }
 
 // closeFTPDs ends every FTP daemon (at shutdown).

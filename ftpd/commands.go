@@ -12,8 +12,8 @@ const (
 )
 
 // command is one row of the command table: what HELP, FEAT and the
-// compliance table of docs/ftp.md show, and the handler. A handler returns
-// why the session ends, or "".
+// compliance table of docs/ftp.md show, and the handler. A handler says
+// whether the session ends after it, and why (goOn, or endWith a reason).
 type command struct {
 	name   string
 	rfc    string
@@ -21,7 +21,7 @@ type command struct {
 	notes  string
 	login  bool
 	arg    argRule
-	run    func(*session, string) string
+	run    func(*session, string) end
 }
 
 // commandList is the command table, in the order of docs/ftp.md.

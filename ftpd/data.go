@@ -67,10 +67,10 @@ func (s *session) openPasv() bool {
 	return true
 }
 
-func (s *session) cmdPASV(string) string {
+func (s *session) cmdPASV(string) end {
 	if s.epsvAll {
 		s.reply(rAfterEpsvAll, "PASV")
-		return ""
+		return goOn
 	}
 	adv := s.d.config().PasvAddr
 	if !adv.IsValid() {
@@ -79,16 +79,16 @@ func (s *session) cmdPASV(string) string {
 	adv = adv.Unmap()
 	if !adv.Is4() {
 		s.reply(rPasvV6)
-		return ""
+		return goOn
 	}
 	if !s.openPasv() {
-		return ""
+		return goOn
 	}
 	a := adv.As4()
 	hp := strconv.Itoa(int(a[0])) + "," + strconv.Itoa(int(a[1])) + "," + strconv.Itoa(int(a[2])) + "," +
 		strconv.Itoa(int(a[3])) + "," + strconv.Itoa(int(s.pasv.port>>8)) + "," + strconv.Itoa(int(s.pasv.port&255))
 	s.reply(rPasv, hp)
-	return ""
+	return goOn
 }
 
 // netProto is the RFC 2428 number of the control connection's family.
@@ -99,28 +99,28 @@ func (s *session) netProto() string {
 	return "2"
 }
 
-func (s *session) cmdEPSV(arg string) string {
+func (s *session) cmdEPSV(arg string) end {
 	switch strings.ToUpper(arg) {
 	case "ALL":
 		s.epsvAll = true
 		s.reply(rEpsvAll)
-		return ""
+		return goOn
 	case "", s.netProto():
 	case "1", "2":
 		s.reply(rProtoBad, s.netProto())
-		return ""
+		return goOn
 	default:
 		if _, err := strconv.Atoi(arg); err == nil {
 			s.reply(rProtoBad, s.netProto())
 		} else {
 			s.reply(rBadArg, "EPSV")
 		}
-		return ""
+		return goOn
 	}
 	if s.openPasv() {
 		s.reply(rEpsv, s.pasv.port)
 	}
-	return ""
+	return goOn
 }
 
 // parsePORT reads h1,h2,h3,h4,p1,p2.
@@ -165,34 +165,34 @@ func parseEPRT(arg string) (proto string, ap netip.AddrPort, ok bool) {
 	return proto, netip.AddrPortFrom(a, uint16(p)), true
 }
 
-func (s *session) cmdPORT(arg string) string {
+func (s *session) cmdPORT(arg string) end {
 	if s.epsvAll {
 		s.reply(rAfterEpsvAll, "PORT")
-		return ""
+		return goOn
 	}
 	if !s.d.config().Active {
 		s.reply(rActiveOff)
-		return ""
+		return goOn
 	}
 	ap, ok := parsePORT(arg)
 	if !ok {
 		s.reply(rBadArg, "PORT")
-		return ""
+		return goOn
 	}
 	if s.setActive(ap) {
 		s.reply(rPortOK)
 	}
-	return ""
+	return goOn
 }
 
-func (s *session) cmdEPRT(arg string) string {
+func (s *session) cmdEPRT(arg string) end {
 	if s.epsvAll {
 		s.reply(rAfterEpsvAll, "EPRT")
-		return ""
+		return goOn
 	}
 	if !s.d.config().Active {
 		s.reply(rActiveOff)
-		return ""
+		return goOn
 	}
 	proto, ap, ok := parseEPRT(arg)
 	if !ok {
@@ -201,12 +201,12 @@ func (s *session) cmdEPRT(arg string) string {
 		} else {
 			s.reply(rBadArg, "EPRT")
 		}
-		return ""
+		return goOn
 	}
 	if s.setActive(ap) {
 		s.reply(rEprtOK)
 	}
-	return ""
+	return goOn
 }
 
 // setActive checks an active-mode target against bounce attacks (RFC

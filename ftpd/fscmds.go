@@ -4,36 +4,37 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"ipnstack/msgcat"
 	"os"
 	"strconv"
 	"strings"
 	"time"
 )
 
-func (s *session) cmdACCT(string) string    { s.reply(rAcct); return "" }
-func (s *session) cmdALLO(string) string    { s.reply(rAllo); return "" }
-func (s *session) cmdNOOP(string) string    { s.reply(rNoop); return "" }
-func (s *session) cmdSYST(string) string    { s.reply(rSyst); return "" }
-func (s *session) cmdNotImpl(string) string { s.reply(rNotImpl, s.verb); return "" }
+func (s *session) cmdACCT(string) end    { s.reply(rAcct); return goOn }
+func (s *session) cmdALLO(string) end    { s.reply(rAllo); return goOn }
+func (s *session) cmdNOOP(string) end    { s.reply(rNoop); return goOn }
+func (s *session) cmdSYST(string) end    { s.reply(rSyst); return goOn }
+func (s *session) cmdNotImpl(string) end { s.reply(rNotImpl, s.verb); return goOn }
 
-func (s *session) cmdQUIT(string) string {
+func (s *session) cmdQUIT(string) end {
 	s.reply(rQuit)
-	return "QUIT"
+	return endWith(msgcat.IPN403IQuit)
 }
 
 // cmdABOR runs only when no transfer is in flight (dispatch handles the
 // other case): it drops the data setup.
-func (s *session) cmdABOR(string) string {
+func (s *session) cmdABOR(string) end {
 	s.closeData()
 	s.reply(rAborNone)
-	return ""
+	return goOn
 }
 
-func (s *session) cmdTYPE(arg string) string {
+func (s *session) cmdTYPE(arg string) end {
 	f := strings.Fields(strings.ToUpper(arg))
 	if len(f) == 0 {
 		s.reply(rBadArg, "TYPE")
-		return ""
+		return goOn
 	}
 	switch f[0] {
 	case "A", "E":
@@ -52,14 +53,14 @@ func (s *session) cmdTYPE(arg string) string {
 	case "I":
 		if len(f) != 1 {
 			s.reply(rBadArg, "TYPE")
-			return ""
+			return goOn
 		}
 		s.typ = typeI
 		s.reply(rTypeOK, "I")
 	case "L":
 		if len(f) != 2 {
 			s.reply(rBadArg, "TYPE")
-			return ""
+			return goOn
 		}
 		if _, err := strconv.Atoi(f[1]); err != nil {
 			s.reply(rBadArg, "TYPE")
@@ -76,10 +77,10 @@ func (s *session) cmdTYPE(arg string) string {
 			s.reply(rBadArg, "TYPE")
 		}
 	}
-	return ""
+	return goOn
 }
 
-func (s *session) cmdMODE(arg string) string {
+func (s *session) cmdMODE(arg string) end {
 	switch m := strings.ToUpper(arg); m {
 	case "S":
 		s.reply(rModeOK)
@@ -88,10 +89,10 @@ func (s *session) cmdMODE(arg string) string {
 	default:
 		s.reply(rBadArg, "MODE")
 	}
-	return ""
+	return goOn
 }
 
-func (s *session) cmdSTRU(arg string) string {
+func (s *session) cmdSTRU(arg string) end {
 	switch st := strings.ToUpper(arg); st {
 	case "F":
 		s.reply(rStruOK)
@@ -100,23 +101,23 @@ func (s *session) cmdSTRU(arg string) string {
 	default:
 		s.reply(rBadArg, "STRU")
 	}
-	return ""
+	return goOn
 }
 
-func (s *session) cmdREST(arg string) string {
+func (s *session) cmdREST(arg string) end {
 	n, err := strconv.ParseInt(arg, 10, 64)
 	if err != nil || n < 0 {
 		s.reply(rBadArg, "REST")
-		return ""
+		return goOn
 	}
 	s.rest = n
 	s.reply(rRest, n)
-	return ""
+	return goOn
 }
 
-func (s *session) cmdPWD(string) string {
+func (s *session) cmdPWD(string) end {
 	s.reply(rPwd, quotePath(s.cwd))
-	return ""
+	return goOn
 }
 
 func (s *session) changeDir(arg string, ok replyID) {
@@ -138,12 +139,12 @@ func (s *session) changeDir(arg string, ok replyID) {
 	s.reply(ok, l.vpath)
 }
 
-func (s *session) cmdCWD(arg string) string  { s.changeDir(arg, rCwd); return "" }
-func (s *session) cmdCDUP(string) string     { s.changeDir("..", rCdup); return "" }
-func (s *session) cmdMKD(arg string) string  { s.changeTree("MKD", arg); return "" }
-func (s *session) cmdRMD(arg string) string  { s.changeTree("RMD", arg); return "" }
-func (s *session) cmdDELE(arg string) string { s.changeTree("DELE", arg); return "" }
-func (s *session) cmdRNFR(arg string) string { s.changeTree("RNFR", arg); return "" }
+func (s *session) cmdCWD(arg string) end  { s.changeDir(arg, rCwd); return goOn }
+func (s *session) cmdCDUP(string) end     { s.changeDir("..", rCdup); return goOn }
+func (s *session) cmdMKD(arg string) end  { s.changeTree("MKD", arg); return goOn }
+func (s *session) cmdRMD(arg string) end  { s.changeTree("RMD", arg); return goOn }
+func (s *session) cmdDELE(arg string) end { s.changeTree("DELE", arg); return goOn }
+func (s *session) cmdRNFR(arg string) end { s.changeTree("RNFR", arg); return goOn }
 
 // writable resolves a path that a command will change and checks the
 // session may; it replies itself on refusal.
@@ -236,32 +237,32 @@ func (s *session) changeTree(verb, arg string) {
 	}
 }
 
-func (s *session) cmdRNTO(arg string) string {
+func (s *session) cmdRNTO(arg string) end {
 	from := s.lastRnfr
 	if from == nil {
 		s.reply(rNeedRnfr)
-		return ""
+		return goOn
 	}
 	to, ok := s.writable(arg, false)
 	if !ok {
-		return ""
+		return goOn
 	}
 	if to.file.Public != from.file.Public || to.base != from.base {
 		s.reply(rCrossRename, to.vpath)
-		return ""
+		return goOn
 	}
 	r, err := to.openBase()
 	if err != nil {
 		s.replyErr(err)
-		return ""
+		return goOn
 	}
 	defer r.Close()
 	if err := r.Rename(from.rel, to.rel); err != nil {
 		s.replyErr(to.fail(err))
-		return ""
+		return goOn
 	}
 	s.reply(rRnto, to.vpath)
-	return ""
+	return goOn
 }
 
 // statArg resolves arg and stats what it names.
@@ -288,22 +289,22 @@ func (s *session) statFile(arg string) (entry, bool) {
 	return e, true
 }
 
-func (s *session) cmdSIZE(arg string) string {
+func (s *session) cmdSIZE(arg string) end {
 	if s.typ != typeI {
 		s.reply(rSizeType, s.typ.String())
-		return ""
+		return goOn
 	}
 	if e, ok := s.statFile(arg); ok {
 		s.reply(rSize, e.size)
 	}
-	return ""
+	return goOn
 }
 
-func (s *session) cmdMDTM(arg string) string {
+func (s *session) cmdMDTM(arg string) end {
 	if e, ok := s.statFile(arg); ok {
 		s.reply(rMdtm, e.mtime.UTC().Format("20060102150405"))
 	}
-	return ""
+	return goOn
 }
 
 // listArg drops ls options (-l, -la...) from a LIST or NLST argument.
@@ -352,12 +353,12 @@ func (s *session) textListing(verb, what string, text []byte) {
 		body: sendBytes(data), finish: func(bool) error { return nil }})
 }
 
-func (s *session) cmdLIST(arg string) string {
+func (s *session) cmdLIST(arg string) end {
 	arg = listArg(arg)
 	_, es, _, err := s.listing(arg)
 	if err != nil {
 		s.listFailed(arg, err)
-		return ""
+		return goOn
 	}
 	now := s.d.config().Clock()
 	var b []byte
@@ -366,15 +367,15 @@ func (s *session) cmdLIST(arg string) string {
 		b = append(b, '\n')
 	}
 	s.textListing("LIST", "file list", b)
-	return ""
+	return goOn
 }
 
-func (s *session) cmdNLST(arg string) string {
+func (s *session) cmdNLST(arg string) end {
 	arg = listArg(arg)
 	_, es, dir, err := s.listing(arg)
 	if err != nil {
 		s.listFailed(arg, err)
-		return ""
+		return goOn
 	}
 	var b []byte
 	for _, e := range es {
@@ -386,26 +387,26 @@ func (s *session) cmdNLST(arg string) string {
 		b = append(b, '\n')
 	}
 	s.textListing("NLST", "name list", b)
-	return ""
+	return goOn
 }
 
-func (s *session) cmdMLSD(arg string) string {
+func (s *session) cmdMLSD(arg string) end {
 	if arg == "" {
 		arg = "."
 	}
 	l, self, err := s.statArg(arg)
 	if err != nil {
 		s.replyErr(err)
-		return ""
+		return goOn
 	}
 	if !self.dir {
 		s.reply(rMlsdNotDir, l.vpath)
-		return ""
+		return goOn
 	}
 	es, err := listDir(s.d.files, l)
 	if err != nil {
 		s.replyErr(err)
-		return ""
+		return goOn
 	}
 	b := appendFacts(nil, self, "cdir", s.facts, s.rightsAt(l), ".")
 	b = append(b, '\r', '\n')
@@ -419,33 +420,33 @@ func (s *session) cmdMLSD(arg string) string {
 	}
 	s.startTransfer(&xferJob{verb: "MLSD", what: "MLSD " + l.vpath, mode: typeA,
 		body: sendBytes(b), finish: func(bool) error { return nil }})
-	return ""
+	return goOn
 }
 
-func (s *session) cmdMLST(arg string) string {
+func (s *session) cmdMLST(arg string) end {
 	if arg == "" {
 		arg = "."
 	}
 	l, e, err := s.statArg(arg)
 	if err != nil {
 		s.replyErr(err)
-		return ""
+		return goOn
 	}
 	line := string(appendFacts(nil, e, "", s.facts, s.rightsAt(l), l.vpath))
 	s.replyLines(rMlst, []string{line}, l.vpath)
-	return ""
+	return goOn
 }
 
-func (s *session) cmdSTAT(arg string) string {
+func (s *session) cmdSTAT(arg string) end {
 	if arg == "" {
 		s.replyLines(rStat, s.statusLines(), s.d.config().ID)
-		return ""
+		return goOn
 	}
 	arg = listArg(arg)
 	l, es, _, err := s.listing(arg)
 	if err != nil {
 		s.replyErr(err)
-		return ""
+		return goOn
 	}
 	now := s.d.config().Clock()
 	lines := make([]string, 0, len(es))
@@ -453,7 +454,7 @@ func (s *session) cmdSTAT(arg string) string {
 		lines = append(lines, string(appendLIST(nil, e, now)))
 	}
 	s.replyLines(rStatPath, lines, l.vpath)
-	return ""
+	return goOn
 }
 
 func (s *session) statusLines() []string {
@@ -477,7 +478,7 @@ func (s *session) statusLines() []string {
 	}
 }
 
-func (s *session) cmdHELP(arg string) string {
+func (s *session) cmdHELP(arg string) end {
 	if arg == "" {
 		vs := verbs(s.d.cmds)
 		var lines []string
@@ -485,40 +486,40 @@ func (s *session) cmdHELP(arg string) string {
 			lines = append(lines, strings.Join(vs[i:min(i+8, len(vs))], " "))
 		}
 		s.replyLines(rHelp, lines)
-		return ""
+		return goOn
 	}
 	v := strings.ToUpper(strings.TrimSpace(arg))
 	if c, ok := s.d.cmds[v]; ok {
 		s.reply(rHelpCmd, c.syntax)
-		return ""
+		return goOn
 	}
 	s.reply(rHelpUnknown, v)
-	return ""
+	return goOn
 }
 
-func (s *session) cmdFEAT(string) string {
+func (s *session) cmdFEAT(string) end {
 	lines := append([]string{}, features...)
 	lines = append(lines, "MLST "+factList(s.facts, true))
 	sortStrings(lines)
 	s.replyLines(rFeat, lines)
-	return ""
+	return goOn
 }
 
-func (s *session) cmdOPTS(arg string) string {
+func (s *session) cmdOPTS(arg string) end {
 	what, rest, _ := strings.Cut(arg, " ")
 	switch strings.ToUpper(what) {
 	case "UTF8":
 		if r := strings.ToUpper(strings.TrimSpace(rest)); r == "ON" || r == "OFF" || r == "" {
 			s.reply(rOptsUTF8)
-			return ""
+			return goOn
 		}
 	case "MLST":
 		s.facts = parseFacts(strings.TrimSpace(rest))
 		s.reply(rOptsMLST, factList(s.facts, false))
-		return ""
+		return goOn
 	}
 	s.reply(rOptsBad, arg)
-	return ""
+	return goOn
 }
 
 // SITE commands.
@@ -545,17 +546,17 @@ func ftpTime(v string) (time.Time, bool) {
 }
 
 // cmdMFMT sets a file's modification time (draft-somers-ftp-mfxx).
-func (s *session) cmdMFMT(arg string) string {
+func (s *session) cmdMFMT(arg string) end {
 	ts, path, _ := strings.Cut(arg, " ")
 	t, ok := ftpTime(ts)
 	if !ok || strings.TrimSpace(path) == "" {
 		s.reply(rBadTime, "MFMT")
-		return ""
+		return goOn
 	}
 	if l, ok := s.setTime(strings.TrimSpace(path), t); ok {
 		s.reply(rMfmt, t.UTC().Format("20060102150405"), l.vpath)
 	}
-	return ""
+	return goOn
 }
 
 // siteUtime is SITE UTIME in its two forms: "YYYYMMDDHHMMSS path", and
@@ -627,7 +628,7 @@ func (s *session) siteChmod(rest string) {
 	s.reply(rSiteChmod, l.vpath, fmt.Sprintf("%03o", mode))
 }
 
-func (s *session) cmdSITE(arg string) string {
+func (s *session) cmdSITE(arg string) end {
 	sub, rest, _ := strings.Cut(arg, " ")
 	rest = strings.TrimSpace(rest)
 	switch strings.ToUpper(sub) {
@@ -642,13 +643,13 @@ func (s *session) cmdSITE(arg string) string {
 	case "IDLE":
 		if rest == "" {
 			s.reply(rSiteIdle, int64(s.idle/time.Second))
-			return ""
+			return goOn
 		}
 		n, err := strconv.Atoi(rest)
 		max := int64(s.d.config().Timeout / time.Second)
 		if err != nil || n < int(minIdle/time.Second) || int64(n) > max {
 			s.reply(rSiteIdleBad, int64(minIdle/time.Second), max)
-			return ""
+			return goOn
 		}
 		s.idle = time.Duration(n) * time.Second
 		s.reply(rSiteIdle, n)
@@ -658,5 +659,5 @@ func (s *session) cmdSITE(arg string) string {
 		}
 		s.reply(rSiteUnknown, strings.ToUpper(sub))
 	}
-	return ""
+	return goOn
 }

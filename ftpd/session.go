@@ -171,7 +171,7 @@ func (s *session) armDeadline() {
 
 // serve runs the session to its end.
 func (s *session) serve() {
-	reason := "client closed"
+	reason := msgcat.IPN403IClientClosed
 	defer func() {
 		close(s.ctrlGone)
 		s.mu.Lock()
@@ -188,7 +188,7 @@ func (s *session) serve() {
 			s.d.sink(msgcat.IPN403I(s.d.config().ID, s.userName, s.peer.String(), reason, s.d.config().Clock().Sub(s.since),
 				s.filesIn.Load(), s.bytesIn.Load(), s.filesOut.Load(), s.bytesOut.Load()))
 		}
-		s.log.Info("session ended", zap.String("reason", reason), zap.String("user", s.userName))
+		s.log.Info("session ended", zap.Stringer("reason", reason), zap.String("user", s.userName))
 	}()
 	s.log.Debug("session started")
 	s.reply(rBanner, s.d.config().Banner)
@@ -209,8 +209,8 @@ func (s *session) serve() {
 		} else {
 			s.log.Debug("command", zap.String("verb", verb), zap.String("arg", arg))
 		}
-		if r := s.dispatch(verb, arg); r != "" {
-			reason = r
+		if e := s.dispatch(verb, arg); e.yes {
+			reason = e.reason
 			return
 		}
 	}
@@ -218,37 +218,37 @@ func (s *session) serve() {
 
 // readFailed says why the control connection ended and sends the 421 that
 // goes with it.
-func (s *session) readFailed(err error) string {
+func (s *session) readFailed(err error) msgcat.IPN403IReason {
 	if s.closing.Load() {
 		s.endTransfer()
 		switch {
 		case s.ended.Load():
 			s.reply(rEndedByOperator)
-			return "ended by the operator"
+			return msgcat.IPN403IEndedByTheOperator
 		case !s.killed.Load():
 			s.reply(rShutdown)
 		}
-		return "shutdown"
+		return msgcat.IPN403IShutdown
 	}
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) {
 		if !s.loggedIn && !time.Now().Before(s.loginBy) {
 			s.d.c.loginTimeouts.Add(1)
 			s.reply(rLoginTime, int64(s.d.config().Guard.LoginTime/time.Second))
-			return "login time exceeded"
+			return msgcat.IPN403ILoginTimeExceeded
 		}
 		s.d.c.idleTimeouts.Add(1)
 		s.reply(rIdle, int64(s.idle/time.Second))
-		return "idle timeout"
+		return msgcat.IPN403IIdleTimeout
 	}
 	if errors.Is(err, io.EOF) {
-		return "client closed"
+		return msgcat.IPN403IClientClosed
 	}
-	return "control connection lost"
+	return msgcat.IPN403IControlConnectionLost
 }
 
 // dispatch runs one command. It returns why the session ends, or "".
-func (s *session) dispatch(verb, arg string) string {
+func (s *session) dispatch(verb, arg string) end {
 	s.lastRnfr, s.rnfr = s.rnfr, nil
 	s.mu.Lock()
 	x := s.xfer
@@ -257,11 +257,11 @@ func (s *session) dispatch(verb, arg string) string {
 		switch verb {
 		case "ABOR":
 			s.abortTransfer(x)
-			return ""
+			return goOn
 		case "STAT":
 			if arg == "" && !x.isFinished() {
 				s.reply(rStatXfer, x.what, x.bytes.Load())
-				return ""
+				return goOn
 			}
 		}
 		// Commands are served in order: wait for the transfer's reply.
@@ -273,18 +273,18 @@ func (s *session) dispatch(verb, arg string) string {
 			verb = verb[:16]
 		}
 		s.reply(rUnknown, verb)
-		return ""
+		return goOn
 	}
 	switch {
 	case cmd.login && !s.loggedIn:
 		s.reply(rNotLoggedIn)
-		return ""
+		return goOn
 	case cmd.arg == argRequired && arg == "":
 		s.reply(rNeedArg, verb)
-		return ""
+		return goOn
 	case cmd.arg == argNone && arg != "":
 		s.reply(rNoArg, verb)
-		return ""
+		return goOn
 	}
 	s.verb = verb
 	if usesData(verb) && s.pasv != nil {
@@ -367,7 +367,7 @@ func isAnonymous(user string) bool {
 	return strings.EqualFold(user, "anonymous") || strings.EqualFold(user, "ftp")
 }
 
-func (s *session) cmdUSER(arg string) string {
+func (s *session) cmdUSER(arg string) end {
 	if s.loggedIn {
 		// A new USER starts a new login (RFC 959 allows it).
 		s.loggedIn, s.anon, s.cwd, s.root = false, false, "/", ""
@@ -377,35 +377,35 @@ func (s *session) cmdUSER(arg string) string {
 		if s.d.config().Anonymous == AnonNo {
 			s.userName = ""
 			s.reply(rAnonRefused)
-			return ""
+			return goOn
 		}
 		s.userName = "ANONYMOUS"
 		s.reply(rAnonOK)
-		return ""
+		return goOn
 	}
 	s.userName = strings.ToUpper(arg)
 	s.reply(rUserOK, s.userName)
-	return ""
+	return goOn
 }
 
-func (s *session) cmdPASS(arg string) string {
+func (s *session) cmdPASS(arg string) end {
 	if s.loggedIn {
 		s.reply(rAlreadyIn)
-		return ""
+		return goOn
 	}
 	if s.userName == "" {
 		s.reply(rNeedUser)
-		return ""
+		return goOn
 	}
 	if s.userName == "ANONYMOUS" {
 		s.anon, s.root = true, "/"
 		s.login()
 		s.reply(rAnonLoggedIn, s.d.config().Anonymous.String())
-		return ""
+		return goOn
 	}
 	if locked, _ := s.d.guard.IsLocked(s.peer.Addr()); locked {
 		s.reply(rAddrLocked)
-		return "address locked out"
+		return endWith(msgcat.IPN403IAddressLockedOut)
 	}
 	u, err := s.d.users.Authenticate(s.userName, arg)
 	if err == nil && !u.FTP {
@@ -417,7 +417,7 @@ func (s *session) cmdPASS(arg string) string {
 		s.user, s.root = u, u.Root
 		s.login()
 		s.reply(rLoggedIn, u.ID)
-		return ""
+		return goOn
 	}
 	s.failed++
 	s.d.c.failedLogins.Add(1)
@@ -435,16 +435,16 @@ func (s *session) cmdPASS(arg string) string {
 		s.d.sink(msgcat.IPN414W(s.d.config().ID, s.peer.Addr().String(), n, until))
 		s.reply(rAddrLocked)
 		s.log.Warn("address locked out", zap.Int("failures", n), zap.Time("until", until))
-		return "address locked out"
+		return endWith(msgcat.IPN403IAddressLockedOut)
 	}
 	if s.failed >= MaxFailedLogins {
 		s.d.c.lockouts.Add(1)
 		s.reply(rLockout)
 		s.d.sink(msgcat.IPN413W(s.d.config().ID, s.peer.String(), s.failed, s.userName))
-		return "failed logins"
+		return endWith(msgcat.IPN403IFailedLogins)
 	}
 	s.reply(rLoginFailed)
-	return ""
+	return goOn
 }
 
 func (s *session) login() {
@@ -519,3 +519,16 @@ func rootCause(err error) string {
 	}
 	return acceptloop.Reason(err)
 }
+
+// end is what a command handler gives: whether the session ends after it,
+// and why (IPN403I says it).
+type end struct {
+	yes    bool
+	reason msgcat.IPN403IReason
+}
+
+// goOn is the end of a command after which the session goes on.
+var goOn = end{}
+
+// endWith ends the session for a reason.
+func endWith(r msgcat.IPN403IReason) end { return end{yes: true, reason: r} }

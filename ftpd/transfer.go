@@ -290,48 +290,48 @@ func receiveFile(w *os.File, t xferType) func(*transfer, net.Conn, []byte) (int6
 }
 
 // RETR.
-func (s *session) cmdRETR(arg string) string {
+func (s *session) cmdRETR(arg string) end {
 	off := s.rest
 	s.rest = 0
 	l, err := s.resolve(arg)
 	if err != nil {
 		s.replyErr(err)
-		return ""
+		return goOn
 	}
 	if l.top {
 		s.reply(rNotFile, l.vpath)
-		return ""
+		return goOn
 	}
 	r, err := l.openBase()
 	if err != nil {
 		s.replyErr(err)
-		return ""
+		return goOn
 	}
 	f, err := r.Open(l.rel)
 	r.Close()
 	if err != nil {
 		s.replyErr(l.fail(err))
-		return ""
+		return goOn
 	}
 	fi, err := f.Stat()
 	switch {
 	case err != nil:
 		f.Close()
 		s.replyErr(l.fail(err))
-		return ""
+		return goOn
 	case fi.IsDir():
 		f.Close()
 		s.reply(rNotFile, l.vpath)
-		return ""
+		return goOn
 	case off > fi.Size():
 		f.Close()
 		s.reply(rRestBeyond, off, fi.Size())
-		return ""
+		return goOn
 	case off > 0:
 		if _, err := f.Seek(off, io.SeekStart); err != nil {
 			f.Close()
 			s.replyErr(l.fail(err))
-			return ""
+			return goOn
 		}
 	}
 	s.startTransfer(&xferJob{
@@ -339,12 +339,12 @@ func (s *session) cmdRETR(arg string) string {
 		body:   sendFile(f, s.typ),
 		finish: func(bool) error { f.Close(); return nil },
 	})
-	return ""
+	return goOn
 }
 
-func (s *session) cmdSTOR(arg string) string { return s.upload("STOR", arg) }
-func (s *session) cmdAPPE(arg string) string { return s.upload("APPE", arg) }
-func (s *session) cmdSTOU(arg string) string { return s.upload("STOU", arg) }
+func (s *session) cmdSTOR(arg string) end { return s.upload("STOR", arg) }
+func (s *session) cmdAPPE(arg string) end { return s.upload("APPE", arg) }
+func (s *session) cmdSTOU(arg string) end { return s.upload("STOU", arg) }
 
 func tempName() string {
 	var b [8]byte
@@ -356,7 +356,7 @@ func tempName() string {
 // data moves, and the temporary file the data goes into. The target is
 // replaced (STOR, APPE) or created (STOU, and anonymous uploads, which may
 // not overwrite) only when the transfer completed.
-func (s *session) upload(verb, arg string) string {
+func (s *session) upload(verb, arg string) end {
 	off := s.rest
 	s.rest = 0
 	if verb == "STOU" && arg == "" {
@@ -364,30 +364,30 @@ func (s *session) upload(verb, arg string) string {
 	}
 	if vp, top := s.inTop(arg); top {
 		s.reply(rNameBad, vp)
-		return ""
+		return goOn
 	}
 	l, err := s.resolve(arg)
 	if err != nil {
 		s.replyErr(err)
-		return ""
+		return goOn
 	}
 	if l.top || l.atPublic(s.root) {
 		s.reply(rNameBad, l.vpath)
-		return ""
+		return goOn
 	}
 	rt := s.rightsAt(l)
 	switch {
 	case !rt.write && !rt.createNew:
 		s.reply(rReadOnly, l.vpath)
-		return ""
+		return goOn
 	case rt.createNew && (verb == "APPE" || off > 0):
 		s.reply(rDenied, l.vpath)
-		return ""
+		return goOn
 	}
 	r, err := l.openBase()
 	if err != nil {
 		s.replyErr(err)
-		return ""
+		return goOn
 	}
 	ok := false
 	defer func() {
@@ -398,10 +398,10 @@ func (s *session) upload(verb, arg string) string {
 	dir := path.Dir(l.rel)
 	if pfi, err := r.Stat(dir); err != nil {
 		s.replyErr(l.fail(err))
-		return ""
+		return goOn
 	} else if !pfi.IsDir() {
 		s.reply(rNotDir, path.Dir(l.vpath))
-		return ""
+		return goOn
 	}
 	final, vfinal := l.rel, l.vpath
 	if verb == "STOU" {
@@ -417,7 +417,7 @@ func (s *session) upload(verb, arg string) string {
 		}
 		if final == "" {
 			s.reply(rNameBad, l.vpath)
-			return ""
+			return goOn
 		}
 	}
 	var keep int64
@@ -426,10 +426,10 @@ func (s *session) upload(verb, arg string) string {
 	switch {
 	case err == nil && fi.IsDir():
 		s.reply(rNotFile, vfinal)
-		return ""
+		return goOn
 	case err == nil && rt.createNew:
 		s.reply(rExists, vfinal)
-		return ""
+		return goOn
 	case err == nil:
 		mode = fi.Mode().Perm()
 		if verb == "APPE" && off == 0 {
@@ -439,14 +439,14 @@ func (s *session) upload(verb, arg string) string {
 		}
 		if keep > fi.Size() {
 			s.reply(rRestBeyond, keep, fi.Size())
-			return ""
+			return goOn
 		}
 	case !errors.Is(err, fs.ErrNotExist):
 		s.replyErr(l.fail(err))
-		return ""
+		return goOn
 	case off > 0:
 		s.reply(rRestBeyond, off, 0)
-		return ""
+		return goOn
 	}
 	tmpRel := path.Join(dir, tempName())
 	tmpHost := l.hostPath(tmpRel)
@@ -455,7 +455,7 @@ func (s *session) upload(verb, arg string) string {
 	if err != nil {
 		s.d.files.uploadEnded(tmpHost)
 		s.replyErr(l.fail(err))
-		return ""
+		return goOn
 	}
 	if keep > 0 {
 		if err := copyPrefix(r, final, tmp, keep); err != nil {
@@ -467,7 +467,7 @@ func (s *session) upload(verb, arg string) string {
 			} else {
 				s.reply(rLocalError, rootCause(err))
 			}
-			return ""
+			return goOn
 		}
 	}
 	noReplace := verb == "STOU" || rt.createNew
@@ -517,7 +517,7 @@ func (s *session) upload(verb, arg string) string {
 			return nil
 		},
 	})
-	return ""
+	return goOn
 }
 
 // errControlLost: the data connection ended, but so did the control

@@ -16,7 +16,7 @@ var ftpGroup = Group{Title: "FTP daemons: sessions, data ports, security", Entri
 		Explain:  "A client logged in to the FTP daemon. Sessions that never log in are counted in QUERY FTPDS but not reported one by one.",
 		System:   "The session runs.",
 		Operator: "None."},
-	{ID: "IPN403I", Text: "FTP {id:text}: session of {user:q} from {client:text} ended ({reason:text}) after {dur:elapsed}: files in {fin:num}, bytes in {bin:num}, files out {fout:num}, bytes out {bout:num}",
+	{ID: "IPN403I", Text: "FTP {id:text}: session of {user:q} from {client:text} ended ({reason:choice:QUIT/client closed/control connection lost/idle timeout/login time exceeded/shutdown/ended by the operator/address locked out/failed logins}) after {dur:elapsed}: files in {fin:num}, bytes in {bin:num}, files out {fout:num}, bytes out {bout:num}",
 		Explain:  "A logged-in FTP session ended: by QUIT, because the client closed or reset the control connection, after its idle TIMEOUT, or by shutdown. In means received from the client (STOR, APPE, STOU), out means sent (RETR and listings count as bytes out; only RETR counts as a file).",
 		System:   "The session's resources are freed.",
 		Operator: "None."},

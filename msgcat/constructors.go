@@ -561,9 +561,28 @@ func IPN402I(id string, user string, client string) Msg {
 	return Msg{ID: "IPN402I", Args: []any{id, user, client}}
 }
 
+// IPN403IReason is what IPN403I says as <reason>.
+type IPN403IReason int
+
+// The words of IPN403IReason.
+const (
+	IPN403IQuit                  IPN403IReason = iota // QUIT
+	IPN403IClientClosed                               // client closed
+	IPN403IControlConnectionLost                      // control connection lost
+	IPN403IIdleTimeout                                // idle timeout
+	IPN403ILoginTimeExceeded                          // login time exceeded
+	IPN403IShutdown                                   // shutdown
+	IPN403IEndedByTheOperator                         // ended by the operator
+	IPN403IAddressLockedOut                           // address locked out
+	IPN403IFailedLogins                               // failed logins
+)
+
+// String gives the words.
+func (c IPN403IReason) String() string { return choiceWord("IPN403I", 7, int(c)) }
+
 // IPN403I says: FTP <id>: session of <user> from <client> ended (<reason>) after <dur>: files in <fin>, bytes in <bin>, files out <fout>, bytes out <bout>
-func IPN403I[T0 Number, T1 Number, T2 Number, T3 Number](id string, user string, client string, reason string, dur time.Duration, fin T0, bin T1, fout T2, bout T3) Msg {
-	return Msg{ID: "IPN403I", Args: []any{id, user, client, reason, dur, fin, bin, fout, bout}}
+func IPN403I[T0 Number, T1 Number, T2 Number, T3 Number](id string, user string, client string, reason IPN403IReason, dur time.Duration, fin T0, bin T1, fout T2, bout T3) Msg {
+	return Msg{ID: "IPN403I", Args: []any{id, user, client, int(reason), dur, fin, bin, fout, bout}}
 }
 
 // IPN404E says: FTP daemon <id> stopped accepting clients: <reason>

@@ -36,6 +36,7 @@ func Constructors() ([]byte, error) {
 		b.WriteString("import \"time\"\n\n")
 	}
 	for _, e := range sorted {
+		writeChoices(&b, e)
 		var tps, params, args []string
 		seen := map[string]int{}
 		for _, s := range e.segs {
@@ -51,6 +52,10 @@ func Constructors() ([]byte, error) {
 			}
 			seen[s.name]++
 			typ, ok := paramTypes[s.kind]
+			arg := name
+			if s.kind == kChoice {
+				typ, ok, arg = choiceType(e, s), true, "int("+name+")"
+			}
 			if !ok {
 				c, ok := typeParams[s.kind]
 				if !ok {
@@ -60,7 +65,7 @@ func Constructors() ([]byte, error) {
 				tps = append(tps, typ+" "+c)
 			}
 			params = append(params, name+" "+typ)
-			args = append(args, name)
+			args = append(args, arg)
 		}
 		fmt.Fprintf(&b, "// %s says: %s\n", e.ID, strings.ReplaceAll(e.Template(), "\n", " "))
 		tp := ""
@@ -74,6 +79,52 @@ func Constructors() ([]byte, error) {
 		fmt.Fprintf(&b, "func %s%s(%s) Msg { return Msg{ID: %q, Args: %s} }\n\n", e.ID, tp, strings.Join(params, ", "), e.ID, argList)
 	}
 	return b.Bytes(), nil
+}
+
+// choiceType names the type of a choice insert: the id and the insert's
+// name, IPN403IReason.
+func choiceType(e *Entry, s segment) string { return e.ID + camel(s.name) }
+
+// writeChoices writes, for each choice insert of e, its type, one constant
+// per word (IPN403IClientClosed) and a String method that gives the word.
+func writeChoices(b *bytes.Buffer, e *Entry) {
+	for si, s := range e.segs {
+		if s.kind != kChoice {
+			continue
+		}
+		typ := choiceType(e, s)
+		fmt.Fprintf(b, "// %s is what %s says as <%s>.\ntype %s int\n\n", typ, e.ID, s.name, typ)
+		b.WriteString("// The words of " + typ + ".\nconst (\n")
+		for i, w := range s.words {
+			if i == 0 {
+				fmt.Fprintf(b, "\t%s%s %s = iota // %s\n", e.ID, camel(w), typ, w)
+			} else {
+				fmt.Fprintf(b, "\t%s%s // %s\n", e.ID, camel(w), w)
+			}
+		}
+		b.WriteString(")\n\n")
+		fmt.Fprintf(b, "// String gives the words.\nfunc (c %s) String() string { return choiceWord(%q, %d, int(c)) }\n\n", typ, e.ID, si)
+	}
+}
+
+// camel makes a Go name of words: "client closed" gives ClientClosed.
+func camel(s string) string {
+	var out strings.Builder
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
+	}) {
+		out.WriteString(strings.ToUpper(w[:1]) + strings.ToLower(w[1:]))
+	}
+	return out.String()
+}
+
+// choiceWord gives word n of the choice insert in segment seg of entry id.
+func choiceWord(id string, seg, n int) string {
+	e, ok := byID[id]
+	if !ok || seg >= len(e.segs) || n < 0 || n >= len(e.segs[seg].words) {
+		return "?"
+	}
+	return e.segs[seg].words[n]
 }
 
 func needsTime() bool {

@@ -7,7 +7,8 @@
 // noun that agrees with it ("1 link", "2 links"), {id:id} an identifier
 // number without separators (a connection or session id), {name:q} a string
 // in apostrophes, {x:text} a string as it is, {t:time} a timestamp and
-// {d:dur} a duration. A width,
+// {d:dur} a duration, {r:choice:QUIT/idle timeout} one of the words listed
+// (the generated constructor takes a typed constant for it). A width,
 // {id:text:8}, pads the insert with blanks to that many characters, for the
 // columns of a display. Each entry
 // also carries the explanation, the system action and the operator action
@@ -20,6 +21,7 @@ package msgcat
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -147,9 +149,10 @@ const (
 	kCount
 	kID
 	kElapsed
+	kChoice
 )
 
-var kindNames = map[kind]string{kNum: "num", kText: "text", kQuoted: "q", kTime: "time", kDur: "dur", kCount: "count", kID: "id", kElapsed: "elapsed"}
+var kindNames = map[kind]string{kNum: "num", kText: "text", kQuoted: "q", kTime: "time", kDur: "dur", kCount: "count", kID: "id", kElapsed: "elapsed", kChoice: "choice"}
 
 type segment struct {
 	kind  kind
@@ -157,6 +160,7 @@ type segment struct {
 	name  string
 	width int       // pad to this many characters (0: none)
 	nouns [2]string // kCount: the noun for one, and for any other number
+	words []string  // kChoice: the words it may say, by index
 }
 
 // Msg is one message to be said: an id and the values of its inserts.
@@ -262,6 +266,12 @@ func (m Msg) AppendTo(b *strings.Builder) {
 			} else {
 				writeText(b, m.Args[i])
 			}
+		case kChoice:
+			if n, ok := m.Args[i].(int); ok && n >= 0 && n < len(s.words) {
+				b.WriteString(s.words[n])
+			} else {
+				writeText(b, m.Args[i])
+			}
 		}
 		for n := b.Len() - start; n < s.width; n++ {
 			b.WriteByte(' ')
@@ -340,7 +350,14 @@ func parseTemplate(t string) ([]segment, error) {
 		}
 		width := 0
 		var nouns [2]string
-		if k, w, hasWidth := strings.Cut(kindName, ":"); k == "count" {
+		var words []string
+		if k, w, hasWidth := strings.Cut(kindName, ":"); k == "choice" {
+			words = strings.Split(w, "/")
+			if !hasWidth || len(words) < 2 || slices.Contains(words, "") {
+				return segs, fmt.Errorf("insert %q needs its words, as choice:one/two/three", t[i:i+j+1])
+			}
+			kindName = k
+		} else if k == "count" {
 			one, other, ok := strings.Cut(w, "/")
 			if !hasWidth || !ok || one == "" || other == "" {
 				return segs, fmt.Errorf("insert %q needs its nouns, as count:link/links", t[i:i+j+1])
@@ -362,7 +379,7 @@ func parseTemplate(t string) ([]segment, error) {
 		if k < 0 {
 			return segs, fmt.Errorf("insert %q has unknown kind %q", name, kindName)
 		}
-		segs = append(segs, segment{kind: k, name: name, width: width, nouns: nouns})
+		segs = append(segs, segment{kind: k, name: name, width: width, nouns: nouns, words: words})
 		t = t[i+j+1:]
 	}
 	return segs, nil

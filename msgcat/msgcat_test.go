@@ -186,3 +186,18 @@ func TestMessagesDoc(t *testing.T) {
 		t.Fatalf("%s is stale: run go test ./msgcat -update", path)
 	}
 }
+
+// TestChoice: a choice insert says the word of its typed constant, and the
+// constant's String gives the same word.
+func TestChoice(t *testing.T) {
+	m := IPN403I("FTP01", "JOE", "127.0.0.1:40000", IPN403IIdleTimeout, 90*time.Second, 1, 2, 3, 4)
+	if got := m.String(); !strings.Contains(got, "ended (idle timeout) after 00:01:30.000") {
+		t.Errorf("%s", got)
+	}
+	if IPN403IEndedByTheOperator.String() != "ended by the operator" || IPN403IQuit.String() != "QUIT" {
+		t.Errorf("String: %q %q", IPN403IEndedByTheOperator.String(), IPN403IQuit.String())
+	}
+	if _, err := parseTemplate("x {r:choice:one}"); err == nil {
+		t.Error("a choice of one word")
+	}
+}

@@ -25,7 +25,7 @@ type Sink interface {
 	Reply(line string) error       // a line answering this console's command
 	Unsolicited(line string) error // a line nobody on this console asked for
 	Done(rc int) error             // the command's replies are complete
-	Close(reason string)           // the console is ended by the stack
+	Close(why msgcat.Msg)          // the console is ended by the stack, for why
 }
 
 // Console is one attached console.
@@ -89,7 +89,7 @@ type Board struct {
 	consoles map[*Console]struct{}
 	seq      map[string]int
 	closing  bool
-	reason   string // why the stack is closing
+	why      msgcat.Msg // why the stack is closing
 }
 
 // NewBoard makes an empty roll writing to a hardcopy log (nil: none) and a
@@ -251,9 +251,9 @@ func (c *Console) Run(s *command.Session, line string) bool {
 	default:
 	}
 	h := c.hub
-	if closing, reason := h.isClosing(); closing {
+	if closing, why := h.isClosing(); closing {
 		// The stack is shutting down: no command runs after SHUTDOWN.
-		c.endLocked(reason)
+		c.endLocked(why)
 		return false
 	}
 	if h.Hardcopy != nil {
@@ -374,47 +374,47 @@ func (c *Console) Detach() {
 // End closes a console from the stack's side: it waits for the console's
 // running command to finish, writes the unsolicited messages still queued,
 // tells the sink why, and detaches it.
-func (c *Console) End(reason string) {
+func (c *Console) End(why msgcat.Msg) {
 	c.busy.Lock()
 	defer c.busy.Unlock()
-	c.endLocked(reason)
+	c.endLocked(why)
 }
 
-func (c *Console) endLocked(reason string) {
+func (c *Console) endLocked(why msgcat.Msg) {
 	c.drainWriter()
 	c.mu.Lock()
-	c.sink.Close(reason)
+	c.sink.Close(why)
 	c.mu.Unlock()
 	c.Detach()
 }
 
 // quiesce stops the consoles from starting new commands and new consoles
 // from attaching; the commands running now finish.
-func (h *Board) quiesce(reason string) {
+func (h *Board) quiesce(why msgcat.Msg) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if !h.closing {
-		h.closing, h.reason = true, reason
+		h.closing, h.why = true, why
 	}
 }
 
-func (h *Board) isClosing() (bool, string) {
+func (h *Board) isClosing() (bool, msgcat.Msg) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.closing, h.reason
+	return h.closing, h.why
 }
 
 // Shutdown refuses new consoles and ends every attached one, each after its
 // running command; it returns when they and every console a command ended
 // are gone.
-func (h *Hub) Shutdown(reason string) {
-	h.quiesce(reason)
+func (h *Hub) Shutdown(why msgcat.Msg) {
+	h.quiesce(why)
 	var wg sync.WaitGroup
 	for _, c := range h.Consoles() {
 		wg.Add(1)
 		go func(c *Console) {
 			defer wg.Done()
-			c.End(reason)
+			c.End(why)
 		}(c)
 	}
 	wg.Wait()
@@ -533,15 +533,15 @@ func (h *Hub) SetHears(id string, m msgcat.ClassMask) bool {
 	return c != nil
 }
 
-// endText is what a console is told when the stack ends it.
-func endText(why command.EndReason, by string) string {
+// endMsg is what console c is told when the stack ends it.
+func endMsg(c *Console, why command.EndReason, by string) msgcat.Msg {
 	switch why {
 	case command.EndListenerDeleted:
-		return "console listener " + by + " deleted"
+		return msgcat.IPN533I(c.Info.ID, by)
 	case command.EndShutdown:
-		return "SHUTDOWN from " + by
+		return msgcat.IPN211I(by)
 	}
-	return "stopped by console " + by
+	return msgcat.IPN519I(c.Info.ID, by)
 }
 
 // endLater ends a console after its running command, which may be the
@@ -550,7 +550,7 @@ func (h *Hub) endLater(c *Console, why command.EndReason, by string) {
 	h.ending.Add(1)
 	go func() {
 		defer h.ending.Done()
-		c.End(endText(why, by))
+		c.End(endMsg(c, why, by))
 	}()
 }
 
@@ -577,7 +577,7 @@ func (h *Hub) EndFrom(listener string, why command.EndReason, by string) int {
 
 // Quiesce implements command.Consoles: SHUTDOWN calls it, so that nothing
 // runs after it while the stack closes.
-func (h *Hub) Quiesce(by string) { h.quiesce(endText(command.EndShutdown, by)) }
+func (h *Hub) Quiesce(by string) { h.quiesce(msgcat.IPN211I(by)) }
 
 // Counts implements command.Consoles.
 func (h *Hub) Counts() (commands, failed uint64) {

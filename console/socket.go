@@ -28,7 +28,7 @@ import (
 //	                   R <IPNnnnS text>                    a reply line
 //	                   U <IPNnnnS text>                    an unsolicited message
 //	                   D <return code>                     the replies to a command are complete
-//	                   X <reason>                          the stack ends the console
+//	                   X <IPNnnnS text>                    the stack ends the console, saying why
 //	console -> stack   C <command line>                    run a command
 //	                   O UNSOL=YES|NO                      receive unsolicited messages or not
 //
@@ -147,8 +147,8 @@ func (k *socketSink) Unsolicited(line string) error {
 	return k.frame('U', line, true)
 }
 func (k *socketSink) Done(rc int) error { return k.frame('D', strconv.Itoa(rc), true) }
-func (k *socketSink) Close(reason string) {
-	k.frame('X', reason, true)
+func (k *socketSink) Close(why msgcat.Msg) {
+	k.frame('X', why.String(), true)
 	k.conn.Close()
 }
 
@@ -158,7 +158,9 @@ func (s *SocketServer) serveConn(nc net.Conn) {
 	sink.unsol.Store(true)
 	c, err := s.Hub.Attach("L", "", "local", users.Full, sink)
 	if err != nil {
-		sink.Close(err.Error())
+		// The hub refuses consoles only once it is closing: say why.
+		_, why := s.Hub.isClosing()
+		sink.Close(why)
 		return
 	}
 	defer c.Detach()

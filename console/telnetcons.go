@@ -379,7 +379,8 @@ type telnetSink struct {
 func (k *telnetSink) Reply(line string) error       { k.t.println(line); return nil }
 func (k *telnetSink) Unsolicited(line string) error { k.t.println(line); return nil }
 func (k *telnetSink) Done(int) error                { k.t.prompt(); return nil }
-func (k *telnetSink) Close(reason string) {
+func (k *telnetSink) Close(why msgcat.Msg) {
+	k.t.println(why.String())
 	k.t.println(msgcat.IPN218I().String())
 	k.nc.Close()
 }

@@ -163,7 +163,7 @@ func startTelnetServer(t *testing.T, idle time.Duration, set ...func(*TelnetServ
 	t.Cleanup(func() {
 		// Like stackd at shutdown: the consoles end through the hub, then
 		// the listener closes.
-		ts.hub.Shutdown("test ends")
+		ts.hub.Shutdown(msgcat.IPN211I("TEST"))
 		ts.srv.Close()
 	})
 	return ts
@@ -846,16 +846,16 @@ func TestTelnetUnsolicited(t *testing.T) {
 	ch.logonOK("VIEWER", "look", "QUERY")
 	ch.send("q po")
 	ch.expect("q po")
-	ts.hub.Broadcast(msgcat.IPN211I("a test"))
-	l.expect("IPN211I TCP/IP stack is shutting down (a test)")
-	ch.expect("IPN211I TCP/IP stack is shutting down (a test)")
+	ts.hub.Broadcast(msgcat.IPN211I("L001"))
+	l.expect("IPN211I TCP/IP stack is shutting down (SHUTDOWN from L001)")
+	ch.expect("IPN211I TCP/IP stack is shutting down (SHUTDOWN from L001)")
 	// The prompt and what was typed come back under the message.
 	ch.expect(Prompt + "q po")
 	ch.send("rtrange")
 	ch.enter("q portrange", "IPN122I")
 	// The stack ends a console: IPN218I, and the connection closes.
 	for _, hc := range ts.hub.Consoles() {
-		hc.End("test")
+		hc.End(msgcat.IPN519I(hc.Info.ID, "TEST"))
 	}
 	for _, c := range []*tnClient{l, ch} {
 		if out := c.waitClosed(); !strings.Contains(out, "IPN218I Console session ended by the stack") {
@@ -993,7 +993,7 @@ func TestTelnetServerClose(t *testing.T) {
 		t.Error("the listener still accepts")
 	}
 	for _, hc := range ts.hub.Consoles() {
-		hc.End("listener deleted")
+		hc.End(msgcat.IPN533I(hc.Info.ID, "TN01"))
 	}
 	if out := on.waitClosed(); !strings.Contains(out, "IPN218I") {
 		t.Errorf("no IPN218I:\n%s", out)
@@ -1011,13 +1011,7 @@ func TestTelnetDeleteListenerFromItsConsole(t *testing.T) {
 	ts := startTelnetServer(t, 0)
 	ts.exec.deleteConsole = func(out command.Out) {
 		ts.srv.Close()
-		n := 0
-		for _, c := range ts.hub.Consoles() {
-			if c.Listener == "TN01" {
-				go c.End("console listener TN01 deleted")
-				n++
-			}
-		}
+		n := ts.hub.EndFrom("TN01", command.EndListenerDeleted, "TN01")
 		out.Say(msgcat.IPN511I("TN01", n))
 	}
 	a := dialTelnet(t, ts.addr, false, 0)
@@ -1226,7 +1220,7 @@ type hearSink struct{ f func(string) }
 func (h hearSink) Reply(line string) error       { h.f(line); return nil }
 func (h hearSink) Unsolicited(line string) error { h.f(line); return nil }
 func (h hearSink) Done(int) error                { return nil }
-func (h hearSink) Close(string)                  {}
+func (h hearSink) Close(msgcat.Msg)              {}
 
 // TestTelnetHelpWidth: HELP wraps to the telnet client's window (NAWS), with
 // its hanging indent, not at 80 columns cut by the terminal.

@@ -365,11 +365,29 @@ func IPN206E[T0 Number, T1 Number, T2 Number](deck string, line T0, n T1, max T2
 	return Msg{ID: "IPN206E", Args: []any{deck, line, n, max}}
 }
 
+// IPN207ISignal is what IPN207I says as <signal>.
+type IPN207ISignal int
+
+// The words of IPN207ISignal.
+const (
+	IPN207ISigint  IPN207ISignal = iota // SIGINT
+	IPN207ISigterm                      // SIGTERM
+)
+
+// String gives the words.
+func (c IPN207ISignal) String() string { return choiceWord("IPN207I", 1, int(c)) }
+
+// IPN207I says: TCP/IP stack is shutting down (signal <signal>)
+func IPN207I(signal IPN207ISignal) Msg { return Msg{ID: "IPN207I", Args: []any{int(signal)}} }
+
+// IPN208I says: TCP/IP stack is shutting down (terminal console closed)
+func IPN208I() Msg { return Msg{ID: "IPN208I", Args: nil} }
+
 // IPN210I says: Shutdown requested by console <console>
 func IPN210I(console string) Msg { return Msg{ID: "IPN210I", Args: []any{console}} }
 
-// IPN211I says: TCP/IP stack is shutting down (<reason>)
-func IPN211I(reason string) Msg { return Msg{ID: "IPN211I", Args: []any{reason}} }
+// IPN211I says: TCP/IP stack is shutting down (SHUTDOWN from <console>)
+func IPN211I(console string) Msg { return Msg{ID: "IPN211I", Args: []any{console}} }
 
 // IPN212I says: TCP/IP stack ended
 func IPN212I() Msg { return Msg{ID: "IPN212I", Args: nil} }
@@ -891,6 +909,9 @@ func IPN531E() Msg { return Msg{ID: "IPN531E", Args: nil} }
 
 // IPN532E says: START needs exactly one of LINK= and FTPD=
 func IPN532E() Msg { return Msg{ID: "IPN532E", Args: nil} }
+
+// IPN533I says: Console <id> ended: its listener <listener> was deleted
+func IPN533I(id string, listener string) Msg { return Msg{ID: "IPN533I", Args: []any{id, listener}} }
 
 // IPN998S says: Internal error in <command>: <detail>
 func IPN998S(command string, detail string) Msg {

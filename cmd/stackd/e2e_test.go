@@ -305,7 +305,7 @@ func TestSignalsEndTheStack(t *testing.T) {
 				t.Errorf("exit code %d", code)
 			}
 			name := map[syscall.Signal]string{syscall.SIGTERM: "SIGTERM", syscall.SIGINT: "SIGINT"}[sig]
-			if !strings.Contains(d.stdout.String(), "IPN211I TCP/IP stack is shutting down (signal "+name+")") {
+			if !strings.Contains(d.stdout.String(), "IPN207I TCP/IP stack is shutting down (signal "+name+")") {
 				t.Errorf("stdout:\n%s", d.stdout)
 			}
 		})

@@ -332,18 +332,18 @@ func (d *instance) serve(ctx context.Context) {
 	if d.ed != nil {
 		go terminalConsole(d.ed, d.syscon, termDone)
 	}
-	var reason string
+	var ending msgcat.Msg
 	select {
 	case <-d.sys.Stopped():
-		reason = "SHUTDOWN from " + d.sys.StoppedBy()
+		ending = msgcat.IPN211I(d.sys.StoppedBy())
 	case <-ctx.Done():
-		reason = "signal " + signalName(ctx)
+		ending = msgcat.IPN207I(signalOf(ctx))
 	case <-termDone:
-		reason = "terminal console closed"
+		ending = msgcat.IPN208I()
 	}
-	d.hub.Broadcast(msgcat.IPN211I(reason))
-	d.log.Info("shutting down", zap.String("reason", reason))
-	d.hub.Shutdown(reason)
+	d.hub.Broadcast(ending)
+	d.log.Info("shutting down", zap.String("reason", ending.Text()))
+	d.hub.Shutdown(ending)
 	srv.Close()
 	d.closeSys()
 	m := msgcat.IPN212I()
@@ -388,7 +388,7 @@ type lineSink struct {
 func (k *lineSink) Reply(line string) error       { k.print(line); return nil }
 func (k *lineSink) Unsolicited(line string) error { k.print(line); return nil }
 func (k *lineSink) Done(int) error                { return nil }
-func (k *lineSink) Close(string)                  {}
+func (k *lineSink) Close(msgcat.Msg)              {}
 
 func buildLogger(level, format, path string, stderr io.Writer) (*zap.Logger, func(), error) {
 	var lvl zapcore.Level
@@ -421,19 +421,14 @@ func buildLogger(level, format, path string, stderr io.Writer) (*zap.Logger, fun
 	return l, func() { l.Sync(); closer() }, nil
 }
 
-// signalName names the signal that ended ctx (signal.NotifyContext's
-// cause says "interrupt signal received" or "terminated signal received").
-func signalName(ctx context.Context) string {
-	switch cause := context.Cause(ctx); {
-	case cause == nil:
-		return "?"
-	case strings.Contains(cause.Error(), "interrupt"):
-		return "SIGINT"
-	case strings.Contains(cause.Error(), "terminated"):
-		return "SIGTERM"
-	default:
-		return strings.TrimSuffix(cause.Error(), " signal received")
+// signalOf says which signal ended ctx (signal.NotifyContext's cause says
+// "interrupt signal received" for SIGINT, "terminated signal received" for
+// SIGTERM, the only two it is given).
+func signalOf(ctx context.Context) msgcat.IPN207ISignal {
+	if c := context.Cause(ctx); c != nil && strings.Contains(c.Error(), "interrupt") {
+		return msgcat.IPN207ISigint
 	}
+	return msgcat.IPN207ISigterm
 }
 
 func errText(err error) string {

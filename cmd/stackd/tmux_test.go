@@ -151,6 +151,23 @@ func TestTerminalConsole(t *testing.T) {
 	}
 }
 
+// TestTerminalCtrlD: Ctrl-D on the terminal console's empty line ends the
+// stack, and says why.
+func TestTerminalCtrlD(t *testing.T) {
+	x := newTmux(t)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "console.sock")
+	deck := filepath.Join(dir, "test.deck")
+	os.WriteFile(deck, []byte("PORTRANGE LOW=32768,HIGH=65535\n"), 0o644)
+	cmdline := fmt.Sprintf("%s --socket %s --history %s --data %s --deck %s; echo STACKD-RC=$?; sleep 30",
+		stackdBin, sock, filepath.Join(dir, "h"), filepath.Join(dir, "data"), deck)
+	x.start("s", nil, cmdline)
+	x.waitScreen("s", "==>")
+	x.keys("s", "C-d")
+	x.waitScreen("s", "IPN208I TCP/IP stack is shutting down (terminal console closed)")
+	x.waitScreen("s", "STACKD-RC=0")
+}
+
 // TestTerminalStdoutRedirected: started from a terminal with stdout in a
 // file, stackd runs as a daemon: the file has its plain lines, no prompt
 // and no terminal escape codes.

@@ -76,7 +76,7 @@ func BenchmarkConsoleRoundTrip(b *testing.B) {
 	}
 	srv := &console.SocketServer{Hub: hub, Listener: ln}
 	srv.Start()
-	defer func() { hub.Shutdown("end"); srv.Close() }()
+	defer func() { hub.Shutdown(msgcat.IPN211I("B")); srv.Close() }()
 	c, err := console.DialConsole(path, nil)
 	if err != nil {
 		b.Fatal(err)

@@ -54,7 +54,7 @@ func runDeck(t *testing.T, sys *System, name, text string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer hub.Shutdown("end of deck")
+	defer hub.Shutdown(msgcat.IPN211I("GOLDEN"))
 	s := &command.Session{Table: command.Commands, Exec: sys, Consoles: hub,
 		Console: c.Info,
 		Out:     command.OutFunc(func(m msgcat.Msg) { b.WriteString(m.String() + "\n") })}
@@ -119,7 +119,7 @@ type nopSink struct{}
 func (nopSink) Reply(string) error       { return nil }
 func (nopSink) Unsolicited(string) error { return nil }
 func (nopSink) Done(int) error           { return nil }
-func (nopSink) Close(string)             {}
+func (nopSink) Close(msgcat.Msg)         {}
 
 // setups prepare the stack for the decks that need more than commands can
 // make; they may give variables ($NAME) that the deck's text uses and the
@@ -190,7 +190,10 @@ var setups = map[string]func(t *testing.T, sys *System) map[string]string{
 // covered by the test named.
 var notFromDecks = map[string]string{
 	"IPN205S": "command.TestDeckReadError",
+	"IPN207I": "cmd/stackd TestSignals",
+	"IPN208I": "cmd/stackd TestTerminalCtrlD",
 	"IPN211I": "cmd/stackd e2e",
+	"IPN533I": "console TestTelnetDeleteConsole (the end of a console whose listener is deleted)",
 	"IPN212I": "cmd/stackd e2e",
 	"IPN213I": "cmd/stackd e2e",
 	"IPN214S": "cmd/stackd e2e",

@@ -1024,7 +1024,8 @@ func TestTelnetDeleteListenerFromItsConsole(t *testing.T) {
 	a.expect("IPN511I Console listener TN01 deleted; 2 consoles ended")
 	for _, c := range []*tnClient{a, b} {
 		out := c.waitClosed()
-		if !strings.Contains(out, "IPN218I Console session ended by the stack") || strings.Contains(c.all(), "IPN507W") {
+		if !strings.Contains(out, "IPN218I Console session ended by the stack") || strings.Contains(c.all(), "IPN507W") ||
+			!strings.Contains(out, "ended: its listener TN01 was deleted") {
 			t.Errorf("ended console:\n%s", c.all())
 		}
 	}

@@ -357,6 +357,44 @@ func tempName() string {
 // replaced (STOR, APPE) or created (STOU, and anonymous uploads, which may
 // not overwrite) only when the transfer completed.
 func (s *session) upload(verb, arg string) end {
+	p, ok := s.planUpload(verb, arg)
+	if !ok {
+		return goOn
+	}
+	tmp, ok := s.openUploadTemp(p)
+	if !ok {
+		p.r.Close()
+		return goOn
+	}
+	stouName := ""
+	if verb == "STOU" {
+		stouName = path.Base(p.vfinal)
+	}
+	s.startTransfer(&xferJob{
+		verb: verb, what: p.vfinal, mode: s.typ, stouName: stouName, upload: true, file: true,
+		body:   receiveFile(tmp, s.typ),
+		finish: func(success bool) error { return s.commitUpload(p, tmp, success) },
+	})
+	return goOn
+}
+
+// uploadPlan is an upload that passed its checks.
+type uploadPlan struct {
+	l             loc
+	r             *os.Root // the base the upload is in; the plan's owner closes it
+	dir           string   // the target's directory, relative to r
+	final, vfinal string   // the target, relative to r and as the client sees it
+	keep          int64    // bytes of the old file the new one starts with (APPE, REST)
+	mode          fs.FileMode
+	replaces      bool // the target exists: a failed upload must leave it as it was
+	noReplace     bool // the target must not exist when it is committed (STOU, anonymous)
+	tmpRel        string
+	tmpHost       string
+}
+
+// planUpload makes the checks of an upload; on a fault it replies and
+// gives false.
+func (s *session) planUpload(verb, arg string) (*uploadPlan, bool) {
 	off := s.rest
 	s.rest = 0
 	if verb == "STOU" && arg == "" {
@@ -364,160 +402,168 @@ func (s *session) upload(verb, arg string) end {
 	}
 	if vp, top := s.inTop(arg); top {
 		s.reply(rNameBad, vp)
-		return goOn
+		return nil, false
 	}
 	l, err := s.resolve(arg)
 	if err != nil {
 		s.replyErr(err)
-		return goOn
+		return nil, false
 	}
 	if l.top || l.atPublic(s.root) {
 		s.reply(rNameBad, l.vpath)
-		return goOn
+		return nil, false
 	}
 	rt := s.rightsAt(l)
 	switch {
 	case !rt.write && !rt.createNew:
 		s.reply(rReadOnly, l.vpath)
-		return goOn
+		return nil, false
 	case rt.createNew && (verb == "APPE" || off > 0):
 		s.reply(rDenied, l.vpath)
-		return goOn
+		return nil, false
 	}
 	r, err := l.openBase()
 	if err != nil {
 		s.replyErr(err)
-		return goOn
+		return nil, false
 	}
-	ok := false
-	defer func() {
-		if !ok {
-			r.Close()
-		}
-	}()
-	dir := path.Dir(l.rel)
-	if pfi, err := r.Stat(dir); err != nil {
+	p := &uploadPlan{l: l, r: r, dir: path.Dir(l.rel), final: l.rel, vfinal: l.vpath, mode: 0o644,
+		noReplace: verb == "STOU" || rt.createNew}
+	if !s.checkUploadTarget(p, verb, off, rt) {
+		r.Close()
+		return nil, false
+	}
+	return p, true
+}
+
+// checkUploadTarget checks the target's directory and the target itself
+// (for STOU, finds a name not in use), and what of it the upload keeps.
+func (s *session) checkUploadTarget(p *uploadPlan, verb string, off int64, rt rights) bool {
+	l, r := p.l, p.r
+	if pfi, err := r.Stat(p.dir); err != nil {
 		s.replyErr(l.fail(err))
-		return goOn
+		return false
 	} else if !pfi.IsDir() {
 		s.reply(rNotDir, path.Dir(l.vpath))
-		return goOn
+		return false
 	}
-	final, vfinal := l.rel, l.vpath
 	if verb == "STOU" {
-		final, vfinal = "", ""
-		for i := 0; i < 1000 && final == ""; i++ {
-			cand := l.rel
-			if i > 0 {
-				cand += "." + strconv.Itoa(i)
-			}
-			if _, err := r.Lstat(cand); errors.Is(err, fs.ErrNotExist) {
-				final, vfinal = cand, path.Join(path.Dir(l.vpath), path.Base(cand))
-			}
-		}
-		if final == "" {
+		if p.final, p.vfinal = uniqueName(r, l); p.final == "" {
 			s.reply(rNameBad, l.vpath)
-			return goOn
+			return false
 		}
 	}
-	var keep int64
-	var mode fs.FileMode = 0o644
-	fi, err := r.Stat(final)
+	fi, err := r.Stat(p.final)
 	switch {
 	case err == nil && fi.IsDir():
-		s.reply(rNotFile, vfinal)
-		return goOn
+		s.reply(rNotFile, p.vfinal)
+		return false
 	case err == nil && rt.createNew:
-		s.reply(rExists, vfinal)
-		return goOn
+		s.reply(rExists, p.vfinal)
+		return false
 	case err == nil:
-		mode = fi.Mode().Perm()
+		p.mode, p.replaces = fi.Mode().Perm(), true
+		p.keep = off
 		if verb == "APPE" && off == 0 {
-			keep = fi.Size()
-		} else {
-			keep = off
+			p.keep = fi.Size()
 		}
-		if keep > fi.Size() {
-			s.reply(rRestBeyond, keep, fi.Size())
-			return goOn
+		if p.keep > fi.Size() {
+			s.reply(rRestBeyond, p.keep, fi.Size())
+			return false
 		}
 	case !errors.Is(err, fs.ErrNotExist):
 		s.replyErr(l.fail(err))
-		return goOn
+		return false
 	case off > 0:
 		s.reply(rRestBeyond, off, 0)
-		return goOn
+		return false
 	}
-	tmpRel := path.Join(dir, tempName())
-	tmpHost := l.hostPath(tmpRel)
-	s.d.files.uploadStarted(tmpHost)
-	tmp, err := r.OpenFile(tmpRel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	return true
+}
+
+// uniqueName finds STOU's name: the one asked for, or it with .1, .2 ...
+// ("" after 1,000 names in use).
+func uniqueName(r *os.Root, l loc) (rel, vpath string) {
+	for i := 0; i < 1000; i++ {
+		cand := l.rel
+		if i > 0 {
+			cand += "." + strconv.Itoa(i)
+		}
+		if _, err := r.Lstat(cand); errors.Is(err, fs.ErrNotExist) {
+			return cand, path.Join(path.Dir(l.vpath), path.Base(cand))
+		}
+	}
+	return "", ""
+}
+
+// openUploadTemp creates the temporary file the data goes into, with the
+// part of the old file the upload keeps; on a fault it replies and gives
+// false.
+func (s *session) openUploadTemp(p *uploadPlan) (*os.File, bool) {
+	p.tmpRel = path.Join(p.dir, tempName())
+	p.tmpHost = p.l.hostPath(p.tmpRel)
+	s.d.files.uploadStarted(p.tmpHost)
+	tmp, err := p.r.OpenFile(p.tmpRel, os.O_WRONLY|os.O_CREATE|os.O_EXCL, p.mode)
 	if err != nil {
-		s.d.files.uploadEnded(tmpHost)
-		s.replyErr(l.fail(err))
-		return goOn
+		s.d.files.uploadEnded(p.tmpHost)
+		s.replyErr(p.l.fail(err))
+		return nil, false
 	}
-	if keep > 0 {
-		if err := copyPrefix(r, final, tmp, keep); err != nil {
+	if p.keep > 0 {
+		if err := copyPrefix(p.r, p.final, tmp, p.keep); err != nil {
 			tmp.Close()
-			r.Remove(tmpRel)
-			s.d.files.uploadEnded(tmpHost)
+			p.r.Remove(p.tmpRel)
+			s.d.files.uploadEnded(p.tmpHost)
 			if isDiskFull(err) {
 				s.reply(rDiskFull, rootCause(err))
 			} else {
 				s.reply(rLocalError, rootCause(err))
 			}
-			return goOn
+			return nil, false
 		}
 	}
-	noReplace := verb == "STOU" || rt.createNew
-	replaces := fi != nil // the target exists: a failed upload must leave it as it was
-	ok = true
-	stouName := ""
-	if verb == "STOU" {
-		stouName = path.Base(vfinal)
+	return tmp, true
+}
+
+// commitUpload ends an upload: a complete one, while its control connection
+// lives, takes the target's place (durably); anything else is removed and
+// the target stays as it was.
+func (s *session) commitUpload(p *uploadPlan, tmp *os.File, success bool) error {
+	r := p.r
+	defer r.Close()
+	defer s.d.files.uploadEnded(p.tmpHost)
+	settle := time.Duration(0)
+	if p.replaces {
+		settle = commitSettle
 	}
-	s.startTransfer(&xferJob{
-		verb: verb, what: vfinal, mode: s.typ, stouName: stouName, upload: true, file: true,
-		body: receiveFile(tmp, s.typ),
-		finish: func(success bool) error {
-			defer r.Close()
-			defer s.d.files.uploadEnded(tmpHost)
-			settle := time.Duration(0)
-			if replaces {
-				settle = commitSettle
+	if success && s.controlLost(settle) {
+		tmp.Close()
+		r.Remove(p.tmpRel)
+		return errControlLost
+	}
+	var err error
+	if success {
+		err = syncClose(tmp) // durable before it takes the old file's place
+	} else {
+		err = tmp.Close() // discarded: no need to reach the disk
+	}
+	if success && err == nil {
+		if p.noReplace {
+			if err = r.Link(p.tmpRel, p.final); err == nil {
+				r.Remove(p.tmpRel)
+				syncDir(r, p.dir)
+				return nil
 			}
-			if success && s.controlLost(settle) {
-				tmp.Close()
-				r.Remove(tmpRel)
-				return errControlLost
-			}
-			var err error
-			if success {
-				err = syncClose(tmp) // durable before it takes the old file's place
-			} else {
-				err = tmp.Close() // discarded: no need to reach the disk
-			}
-			if success && err == nil {
-				if noReplace {
-					if err = r.Link(tmpRel, final); err == nil {
-						r.Remove(tmpRel)
-						syncDir(r, dir)
-						return nil
-					}
-				} else if err = r.Rename(tmpRel, final); err == nil {
-					syncDir(r, dir)
-					return nil
-				}
-			}
-			r.Remove(tmpRel)
-			if err != nil {
-				return l.fail(err)
-			}
+		} else if err = r.Rename(p.tmpRel, p.final); err == nil {
+			syncDir(r, p.dir)
 			return nil
-		},
-	})
-	return goOn
+		}
+	}
+	r.Remove(p.tmpRel)
+	if err != nil {
+		return p.l.fail(err)
+	}
+	return nil
 }
 
 // errControlLost: the data connection ended, but so did the control

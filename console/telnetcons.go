@@ -1,6 +1,7 @@
 package console
 
 import (
+	"cmp"
 	"errors"
 	"io"
 	"ipnstack/command"
@@ -228,112 +229,124 @@ type remoteTerm interface {
 
 func (s *TelnetServer) serve(nc net.Conn) {
 	defer nc.Close()
-	log := s.Hub.Log.With(zap.String("listener", s.Name), zap.String("addr", nc.RemoteAddr().String()))
 	peer := addrOf(nc.RemoteAddr())
-	switch r, _ := s.Guard.Admit(peer); r {
-	case guard.TooMany:
-		nc.SetWriteDeadline(time.Now().Add(time.Second))
-		io.WriteString(nc, msgcat.IPN524E(s.Guard.Policy().PerAddr).String()+"\r\n")
-		return
-	case guard.Locked:
-		nc.SetWriteDeadline(time.Now().Add(time.Second))
-		io.WriteString(nc, msgcat.IPN525E().String()+"\r\n")
+	if !s.admit(nc, peer) {
 		return
 	}
 	defer s.Guard.Release(peer)
-	logonBy := time.Now().Add(s.Guard.Policy().LoginTime)
-	wt := s.WriteTimeout
-	if wt <= 0 {
-		wt = DefaultWriteTimeout
+	sc := &stallConn{Conn: nc, timeout: cmp.Or(s.WriteTimeout, DefaultWriteTimeout)}
+	sc.setLimit(time.Now().Add(s.Guard.Policy().LoginTime))
+	maxLine := cmp.Or(s.MaxLine, grammar.MaxLine)
+	t, tc, ok := s.openTerm(sc, maxLine)
+	if !ok {
+		return
 	}
-	maxLine := s.MaxLine
-	if maxLine <= 0 {
-		maxLine = grammar.MaxLine
+	defer t.close()
+	operator, auth, ok := s.logon(t, nc, peer)
+	if !ok {
+		return
 	}
-	sc := &stallConn{Conn: nc, timeout: wt}
-	sc.setLimit(logonBy)
+	sc.setLimit(time.Time{})
+	t.setMaxLine(maxLine)
+	sink := &telnetSink{t: t, nc: nc}
+	c, err := s.attach(nc, nc.RemoteAddr().String(), operator, auth, sink, func() int { w, _ := tc.Size(); return w })
+	if err != nil {
+		t.println(msgcat.IPN218I().String())
+		return
+	}
+	defer c.Detach()
+	logon := msgcat.IPN506I(operator, c.Info.ID, auth.Level())
+	t.println(logon.String())
+	s.Hub.Hardcopy.Line(c.Info.ID, '*', logon.String())
+	s.commands(c, t, nc, maxLine)
+}
+
+// admit applies the listener's per-address rules to a new connection; a
+// client refused is told why.
+func (s *TelnetServer) admit(nc net.Conn, peer netip.Addr) bool {
+	var why msgcat.Msg
+	switch r, _ := s.Guard.Admit(peer); r {
+	case guard.TooMany:
+		why = msgcat.IPN524E(s.Guard.Policy().PerAddr)
+	case guard.Locked:
+		why = msgcat.IPN525E()
+	default:
+		return true
+	}
+	nc.SetWriteDeadline(time.Now().Add(time.Second))
+	io.WriteString(nc, why.String()+"\r\n")
+	return false
+}
+
+// openTerm negotiates the telnet options and makes the terminal of the
+// mode the client chose: the stack's line editor (character mode) or the
+// client's own (line mode).
+func (s *TelnetServer) openTerm(sc *stallConn, maxLine int) (remoteTerm, *telnet.Conn, bool) {
 	tc := telnet.Server(sc, telnet.Options{Echo: true, SGA: true, NAWS: true, TTYPE: true,
 		MaxLine: maxLine, NegotiationTimeout: time.Second})
 	mode, err := tc.Negotiate()
 	if err != nil {
-		return
+		return nil, nil, false
 	}
-	var t remoteTerm
-	if mode == telnet.CharMode {
-		ct, err := newCharTerm(s.Hub.Table, tc, maxLine)
-		if err != nil {
-			return
-		}
-		t = ct
-	} else {
-		t = &lineTerm{tc: tc}
+	if mode != telnet.CharMode {
+		return &lineTerm{tc: tc}, tc, true
 	}
-	defer t.close()
-	idle := s.IdleTimeout
-	if idle <= 0 {
-		idle = DefaultIdleTimeout
+	ct, err := newCharTerm(s.Hub.Table, tc, maxLine)
+	if err != nil {
+		return nil, nil, false
 	}
-	addr := nc.RemoteAddr().String()
+	return ct, tc, true
+}
 
-	// Logon.
+// logon asks for the operator id and password, LogonAttempts times at
+// most, within the listener's login time; failures count towards the
+// address's lockout.
+func (s *TelnetServer) logon(t remoteTerm, nc net.Conn, peer netip.Addr) (operator string, auth users.Authority, ok bool) {
+	log := s.Hub.Log.With(zap.String("listener", s.Name), zap.String("addr", nc.RemoteAddr().String()))
 	t.println(msgcat.IPN500I(s.Name).String())
-	var operator string
-	var auth users.Authority
 	t.setMaxLine(logonMaxLine)
 	for attempt := 1; ; attempt++ {
 		// A line too long is a wrong id or password. The whole logon
-		// must end by logonBy (sc's limit); nothing typed extends it.
+		// must end by the login time (the stallConn's limit); nothing
+		// typed extends it.
 		id, err := t.readLine("Operator id: ")
 		if err != nil && !errors.Is(err, telnet.ErrLineTooLong) {
 			s.logonTimedOut(t, err)
-			return
+			return "", users.None, false
 		}
 		pw, err := t.readPassword("Password: ")
 		if err != nil && !errors.Is(err, telnet.ErrLineTooLong) {
 			s.logonTimedOut(t, err)
-			return
+			return "", users.None, false
 		}
 		id = strings.ToUpper(strings.TrimSpace(id))
 		if locked, _ := s.Guard.IsLocked(peer); locked {
 			t.println(msgcat.IPN525E().String())
-			return
+			return "", users.None, false
 		}
 		if a, ok := s.Auth.Logon(id, pw); ok && id != "" {
-			operator, auth = id, a
-			break
+			return id, a, true
 		}
 		log.Warn("console logon failed", zap.String("operator", id), zap.Int("attempt", attempt))
 		time.Sleep(logonDelay)
 		if locked, until, n := s.Guard.Failed(peer); locked {
 			t.println(msgcat.IPN525E().String())
 			s.Hub.Broadcast(msgcat.IPN526W(peer.String(), n, until))
-			return
+			return "", users.None, false
 		}
 		if attempt >= LogonAttempts {
 			t.println(msgcat.IPN504E(LogonAttempts).String())
-			s.Hub.Broadcast(msgcat.IPN505W(addr, LogonAttempts, s.Name))
-			return
+			s.Hub.Broadcast(msgcat.IPN505W(nc.RemoteAddr().String(), LogonAttempts, s.Name))
+			return "", users.None, false
 		}
 		t.println(msgcat.IPN503E().String())
 	}
+}
 
-	sc.setLimit(time.Time{})
-	t.setMaxLine(maxLine)
-	sink := &telnetSink{t: t, nc: nc}
-	c, err := s.attach(nc, addr, operator, auth, sink, func() int { w, _ := tc.Size(); return w })
-	if err != nil {
-		t.println(msgcat.IPN218I().String())
-		return
-	}
-	defer c.Detach()
-	authName := "FULL"
-	if auth == users.Query {
-		authName = "QUERY"
-	}
-	t.println(msgcat.IPN506I(operator, c.Info.ID, authName).String())
-	if s.Hub.Hardcopy != nil {
-		s.Hub.Hardcopy.Line(c.Info.ID, '*', msgcat.IPN506I(operator, c.Info.ID, authName).String())
-	}
+// commands runs a logged-on console's commands until it logs off, idles
+// out or is ended.
+func (s *TelnetServer) commands(c *Console, t remoteTerm, nc net.Conn, maxLine int) {
+	idle := cmp.Or(s.IdleTimeout, DefaultIdleTimeout)
 	t.prompt()
 	sess := c.Session()
 	for {
@@ -353,7 +366,7 @@ func (s *TelnetServer) serve(nc net.Conn) {
 			case <-c.closed:
 			default:
 				t.println(msgcat.IPN507W(c.Info.ID, idle).String())
-				log.Info("console idle timeout", zap.String("console", c.Info.ID))
+				s.Hub.Log.Info("console idle timeout", zap.String("listener", s.Name), zap.String("console", c.Info.ID))
 			}
 			return
 		default:

@@ -40,6 +40,18 @@ func (a Authority) String() string {
 	return "NO"
 }
 
+// Level names the authority as a console display shows it: NONE, QUERY or
+// FULL.
+func (a Authority) Level() string {
+	switch a {
+	case Query:
+		return "QUERY"
+	case Full:
+		return "FULL"
+	}
+	return "NONE"
+}
+
 // ParseConsole reads a CONSOLE= value (NO, QUERY or YES).
 func ParseConsole(v string) (Authority, bool) {
 	for a, name := range consoleValues {

@@ -3,7 +3,6 @@ package ops
 import (
 	"context"
 	"errors"
-	"ipnstack/users"
 	"net"
 	"net/netip"
 	"sort"
@@ -101,11 +100,7 @@ func (s *System) queryConsoles(_ context.Context, req *command.Request, out comm
 		if op == "" {
 			op = "-"
 		}
-		auth := "FULL"
-		if c.Info.Auth == users.Query {
-			auth = "QUERY"
-		}
-		out.Say(msgcat.IPN516I(c.Info.ID, op, auth, c.Addr, c.Since))
+		out.Say(msgcat.IPN516I(c.Info.ID, op, c.Info.Auth.Level(), c.Addr, c.Since))
 		out.Say(msgcat.IPN530I(hearsText(c.Hears)))
 	}
 	ids := make([]string, 0, len(s.listeners))

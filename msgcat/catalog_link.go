@@ -105,8 +105,12 @@ var routeGroup = Group{Title: "Addresses, routes, ARP and traces", Entries: []En
 		Explain:  "No link or route of the stack leads to the address.",
 		System:   "The command is rejected.",
 		Operator: "DEFINE ROUTE a route, or check the links with QUERY LINKS."},
+	{ID: "IPN137E", Text: "PING of {addr:text}: the link it would leave on is not active",
+		Explain:  "The route to the address leads over a link that is stopped or failed (QUERY LINKS shows its state).",
+		System:   "The command is ended.",
+		Operator: "START LINK= the link, or wait for it to recover."},
 	{ID: "IPN136E", Text: "PING of {addr:text} failed: {reason:text}",
-		Explain:  "The stack could not send echo requests to the address.",
+		Explain:  "The stack could not send echo requests to the address; the reason is the network stack's own.",
 		System:   "The command is ended.",
 		Operator: "Check the address and the links."},
 }}

@@ -139,6 +139,9 @@ func IPN135E(addr string) Msg { return Msg{ID: "IPN135E", Args: []any{addr}} }
 // IPN136E says: PING of <addr> failed: <reason>
 func IPN136E(addr string, reason string) Msg { return Msg{ID: "IPN136E", Args: []any{addr, reason}} }
 
+// IPN137E says: PING of <addr>: the link it would leave on is not active
+func IPN137E(addr string) Msg { return Msg{ID: "IPN137E", Args: []any{addr}} }
+
 // IPN140I says: ID       STATE        LOCAL                  FOREIGN                OWNER
 func IPN140I() Msg { return Msg{ID: "IPN140I", Args: nil} }
 

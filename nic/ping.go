@@ -23,6 +23,11 @@ type Echo struct {
 	Reply bool
 }
 
+// ErrLinkDownTo says the link a PING would leave on is not active.
+type ErrLinkDownTo struct{ Addr netip.Addr }
+
+func (e *ErrLinkDownTo) Error() string { return "the link to " + e.Addr.String() + " is not active" }
+
 // ErrNoRouteTo says the stack has no route to the host.
 type ErrNoRouteTo struct{ Addr netip.Addr }
 
@@ -33,90 +38,109 @@ func (e *ErrNoRouteTo) Error() string { return "no route to " + e.Addr.String() 
 // round-trip time, or no reply within timeout. It stops early when ctx ends.
 func (s *Stack) Ping(ctx context.Context, addr netip.Addr, count, size int, timeout time.Duration, report func(Echo)) error {
 	var wq waiter.Queue
-	ep, terr := s.ns.NewEndpoint(icmp.ProtocolNumber4, ipv4.ProtocolNumber, &wq)
-	if terr != nil {
-		return errors.New(terr.String())
+	ep, err := s.openEcho(addr, &wq)
+	if err != nil {
+		return err
 	}
 	defer ep.Close()
-	dst := tcpip.FullAddress{Addr: tcpip.AddrFrom4(addr.As4())}
-	if terr := ep.Connect(dst); terr != nil {
-		if _, ok := terr.(*tcpip.ErrHostUnreachable); ok {
-			return &ErrNoRouteTo{addr}
-		}
-		if _, ok := terr.(*tcpip.ErrNetworkUnreachable); ok {
-			return &ErrNoRouteTo{addr}
-		}
-		return errors.New(terr.String())
-	}
 	we, ch := waiter.NewChannelEntry(waiter.ReadableEvents)
 	wq.EventRegister(&we)
 	defer wq.EventUnregister(&we)
-	payload := make([]byte, size)
-	for i := range payload {
-		payload[i] = byte(i)
-	}
 	for seq := 1; seq <= count; seq++ {
 		start := time.Now()
-		req := make([]byte, header.ICMPv4MinimumSize+size)
-		icmpHdr := header.ICMPv4(req)
-		icmpHdr.SetType(header.ICMPv4Echo)
-		icmpHdr.SetSequence(uint16(seq))
-		copy(req[header.ICMPv4MinimumSize:], payload)
-		var r bytes.Reader
-		r.Reset(req)
-		if _, terr := ep.Write(&r, tcpip.WriteOptions{}); terr != nil {
-			if _, ok := terr.(*tcpip.ErrClosedForSend); ok {
-				return errors.New("the link to it is not active")
-			}
-			if _, ok := terr.(*tcpip.ErrHostUnreachable); ok {
-				return &ErrNoRouteTo{addr}
-			}
-			return errors.New(terr.String())
+		if err := sendEcho(ep, addr, seq, size); err != nil {
+			return err
 		}
-		deadline := time.NewTimer(timeout)
-		got := false
-	wait:
-		for {
-			var buf bytes.Buffer
-			res, terr := ep.Read(&buf, tcpip.ReadOptions{})
-			if _, ok := terr.(*tcpip.ErrWouldBlock); ok {
-				select {
-				case <-ch:
-					continue
-				case <-deadline.C:
-					break wait
-				case <-ctx.Done():
-					deadline.Stop()
-					return ctx.Err()
-				}
-			}
-			if terr != nil {
-				deadline.Stop()
-				return errors.New(terr.String())
-			}
-			b := buf.Bytes()
-			if res.Count < header.ICMPv4MinimumSize || header.ICMPv4(b).Type() != header.ICMPv4EchoReply ||
-				int(header.ICMPv4(b).Sequence()) != seq {
-				continue
-			}
-			got = true
-			report(Echo{Seq: seq, Bytes: res.Count - header.ICMPv4MinimumSize, RTT: time.Since(start), Reply: true})
-			break
+		n, got, err := awaitReply(ctx, ep, ch, seq, timeout)
+		if err != nil {
+			return err
 		}
-		deadline.Stop()
-		if !got {
+		if got {
+			report(Echo{Seq: seq, Bytes: n, RTT: time.Since(start), Reply: true})
+		} else {
 			report(Echo{Seq: seq})
 		}
-		if seq < count {
-			wait := time.Second - time.Since(start)
-			if wait > 0 {
-				select {
-				case <-time.After(wait):
-				case <-ctx.Done():
-					return ctx.Err()
-				}
+		if seq == count {
+			break
+		}
+		// One request a second, as ping does.
+		if wait := time.Second - time.Since(start); wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return ctx.Err()
 			}
 		}
 	}
 	return nil
+}
+
+// openEcho opens an ICMP endpoint connected to addr.
+func (s *Stack) openEcho(addr netip.Addr, wq *waiter.Queue) (tcpip.Endpoint, error) {
+	ep, terr := s.ns.NewEndpoint(icmp.ProtocolNumber4, ipv4.ProtocolNumber, wq)
+	if terr != nil {
+		return nil, errors.New(terr.String())
+	}
+	if terr := ep.Connect(tcpip.FullAddress{Addr: tcpip.AddrFrom4(addr.As4())}); terr != nil {
+		ep.Close()
+		switch terr.(type) {
+		case *tcpip.ErrHostUnreachable, *tcpip.ErrNetworkUnreachable:
+			return nil, &ErrNoRouteTo{addr}
+		}
+		return nil, errors.New(terr.String())
+	}
+	return ep, nil
+}
+
+// sendEcho sends echo request seq with size bytes of payload.
+func sendEcho(ep tcpip.Endpoint, addr netip.Addr, seq, size int) error {
+	req := make([]byte, header.ICMPv4MinimumSize+size)
+	icmpHdr := header.ICMPv4(req)
+	icmpHdr.SetType(header.ICMPv4Echo)
+	icmpHdr.SetSequence(uint16(seq))
+	for i := range size {
+		req[header.ICMPv4MinimumSize+i] = byte(i)
+	}
+	var r bytes.Reader
+	r.Reset(req)
+	if _, terr := ep.Write(&r, tcpip.WriteOptions{}); terr != nil {
+		switch terr.(type) {
+		case *tcpip.ErrClosedForSend:
+			return &ErrLinkDownTo{addr}
+		case *tcpip.ErrHostUnreachable:
+			return &ErrNoRouteTo{addr}
+		}
+		return errors.New(terr.String())
+	}
+	return nil
+}
+
+// awaitReply waits up to timeout for the reply to echo request seq and
+// gives its payload size; got is false when none came in time.
+func awaitReply(ctx context.Context, ep tcpip.Endpoint, ready <-chan struct{}, seq int, timeout time.Duration) (n int, got bool, err error) {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		var buf bytes.Buffer
+		res, terr := ep.Read(&buf, tcpip.ReadOptions{})
+		if _, ok := terr.(*tcpip.ErrWouldBlock); ok {
+			select {
+			case <-ready:
+				continue
+			case <-deadline.C:
+				return 0, false, nil
+			case <-ctx.Done():
+				return 0, false, ctx.Err()
+			}
+		}
+		if terr != nil {
+			return 0, false, errors.New(terr.String())
+		}
+		b := buf.Bytes()
+		if res.Count < header.ICMPv4MinimumSize || header.ICMPv4(b).Type() != header.ICMPv4EchoReply ||
+			int(header.ICMPv4(b).Sequence()) != seq {
+			continue
+		}
+		return res.Count - header.ICMPv4MinimumSize, true, nil
+	}
 }

@@ -458,9 +458,13 @@ func (s *System) ping(ctx context.Context, req *command.Request, out command.Out
 		out.Say(msgcat.IPN130I(addr.String(), e.Seq, e.Bytes, ms(e.RTT)))
 	})
 	var noRoute *nic.ErrNoRouteTo
+	var linkDown *nic.ErrLinkDownTo
 	switch {
 	case errors.As(err, &noRoute):
 		out.Say(msgcat.IPN135E(addr.String()))
+		return
+	case errors.As(err, &linkDown):
+		out.Say(msgcat.IPN137E(addr.String()))
 		return
 	case err != nil && ctx.Err() == nil:
 		out.Say(msgcat.IPN136E(addr.String(), err.Error()))

@@ -67,6 +67,9 @@ type Table struct {
 	ephemeral *portrange.Pool
 	clock     func() time.Time
 
+	// mu guards the entries. Lock order: Table.mu, then netstack's
+	// endpoint locks (Sweep reads states under it); a lease's mu, then
+	// its pool's; no lock of the table is held while a pool is asked.
 	mu      sync.RWMutex
 	byID    map[uint64]*entry
 	ordered []*entry // by id; ended entries are dropped by Sweep

@@ -39,6 +39,7 @@ type Console struct {
 	sink    Sink
 	ctx     context.Context // ends when the console is detached
 	cancel  context.CancelFunc
+	// Lock order: busy, then mu; qmu is taken alone.
 	mu      sync.Mutex // serialises writes to sink
 	busy    sync.Mutex // held while a command runs
 	closed  chan struct{}
@@ -77,9 +78,9 @@ type Counters struct {
 // system is built with Board.Broadcast as its sink; the Hub made after both
 // attaches consoles to it.
 //
-// Lock order: Board.mu, then a Console's qmu. Broadcast takes Board.mu
-// only to copy the roll, so a subsystem may call it holding locks of its
-// own as long as they are not held by a console's writer.
+// Board.mu is taken alone: Broadcast holds it only to copy the roll and
+// queues each line after letting go, so a subsystem may call Broadcast
+// holding locks of its own (none of them is taken under a console's).
 type Board struct {
 	Hardcopy *Hardcopy // nil: none
 	Log      *zap.Logger

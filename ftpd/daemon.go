@@ -33,6 +33,8 @@ type Daemon struct {
 	closing atomic.Bool
 	done    chan struct{} // closed when Shutdown begins
 
+	// mu guards what follows. Lock order: Daemon.mu, then a session's
+	// mu; the sink (the consoles) is never called with Daemon.mu held.
 	mu       sync.Mutex
 	ln       net.Listener
 	running  bool
@@ -167,7 +169,19 @@ func (d *Daemon) Addr() netip.AddrPort {
 // Start opens the control listener and accepts clients.
 func (d *Daemon) Start() error {
 	d.mu.Lock()
-	defer d.mu.Unlock()
+	if err := d.startLocked(); err != nil {
+		d.mu.Unlock()
+		return err
+	}
+	ln := d.ln
+	d.mu.Unlock()
+	low, high := d.config().DataPorts.Range()
+	d.sink(msgcat.IPN400I(d.config().ID, addrPortOf(ln.Addr()).String(), low, high, d.config().Count))
+	d.log.Info("FTP daemon started", zap.Stringer("addr", addrPortOf(ln.Addr())))
+	return nil
+}
+
+func (d *Daemon) startLocked() error {
 	if d.stopped {
 		return ErrStopped
 	}
@@ -180,9 +194,6 @@ func (d *Daemon) Start() error {
 	}
 	d.running, d.started = true, d.config().Clock()
 	d.startAccepting(ln)
-	low, high := d.config().DataPorts.Range()
-	d.sink(msgcat.IPN400I(d.config().ID, addrPortOf(ln.Addr()).String(), low, high, d.config().Count))
-	d.log.Info("FTP daemon started", zap.Stringer("addr", addrPortOf(ln.Addr())))
 	return nil
 }
 

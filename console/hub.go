@@ -35,10 +35,10 @@ type Console struct {
 	Since    time.Time
 	Listener string // the console listener it came through, if remote
 
-	hub     *Hub
-	sink    Sink
-	ctx     context.Context // ends when the console is detached
-	cancel  context.CancelFunc
+	hub    *Hub
+	sink   Sink
+	ctx    context.Context // ends when the console is detached
+	cancel context.CancelFunc
 	// Lock order: busy, then mu; qmu is taken alone.
 	mu      sync.Mutex // serialises writes to sink
 	busy    sync.Mutex // held while a command runs

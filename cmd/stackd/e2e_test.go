@@ -372,7 +372,7 @@ func TestHardcopyAndLog(t *testing.T) {
 		t.Errorf("hardcopy mode %v", fi.Mode())
 	}
 	// Structured log lines carry the message id.
-	if !strings.Contains(d.stderr.String(), `"msgid":"IPN211I"`) {
+	if !strings.Contains(d.stderr.String(), `"msgid":"IPN207I"`) {
 		t.Errorf("no JSON log line with msgid:\n%s", d.stderr)
 	}
 }

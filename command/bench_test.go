@@ -2,11 +2,11 @@ package command
 
 import (
 	"context"
-	"ipnstack/users"
 	"testing"
 
 	"ipnstack/grammar"
 	"ipnstack/msgcat"
+	"ipnstack/users"
 )
 
 func BenchmarkParseResolve(b *testing.B) {

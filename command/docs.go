@@ -2,8 +2,9 @@ package command
 
 import (
 	"fmt"
-	"ipnstack/users"
 	"strings"
+
+	"ipnstack/users"
 )
 
 // Markdown renders the command reference, docs/commands.md, from the table.

@@ -2,12 +2,12 @@ package command
 
 import (
 	"context"
-	"ipnstack/users"
 	"strings"
 	"testing"
 
 	"ipnstack/grammar"
 	"ipnstack/msgcat"
+	"ipnstack/users"
 )
 
 // FuzzParseResolve feeds arbitrary lines through the grammar, the table and

@@ -2,13 +2,13 @@ package command
 
 import (
 	"context"
-	"ipnstack/users"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"ipnstack/grammar"
 	"ipnstack/msgcat"
+	"ipnstack/users"
 )
 
 // testTable has names chosen to exercise abbreviations and ambiguity.

@@ -1,9 +1,9 @@
 package command
 
 import (
-	"ipnstack/grammar"
 	"strings"
 
+	"ipnstack/grammar"
 	"ipnstack/msgcat"
 )
 

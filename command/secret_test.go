@@ -2,11 +2,11 @@ package command
 
 import (
 	"context"
-	"ipnstack/users"
 	"strings"
 	"testing"
 
 	"ipnstack/msgcat"
+	"ipnstack/users"
 )
 
 func TestLooksSecret(t *testing.T) {

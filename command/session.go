@@ -3,12 +3,12 @@ package command
 import (
 	"context"
 	"fmt"
-	"ipnstack/users"
 	"runtime/debug"
 	"strings"
 
 	"ipnstack/grammar"
 	"ipnstack/msgcat"
+	"ipnstack/users"
 
 	"go.uber.org/zap"
 )

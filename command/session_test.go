@@ -3,11 +3,11 @@ package command
 import (
 	"context"
 	"errors"
-	"ipnstack/users"
 	"strings"
 	"testing"
 
 	"ipnstack/msgcat"
+	"ipnstack/users"
 )
 
 type funcExec func(ctx context.Context, req *Request, out Out)

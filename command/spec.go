@@ -17,7 +17,6 @@ package command
 
 import (
 	"fmt"
-	"ipnstack/users"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -25,6 +24,7 @@ import (
 
 	"ipnstack/grammar"
 	"ipnstack/msgcat"
+	"ipnstack/users"
 )
 
 // Spec is one row of the command table.

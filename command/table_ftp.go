@@ -1,8 +1,9 @@
 package command
 
 import (
-	"ipnstack/users"
 	"time"
+
+	"ipnstack/users"
 )
 
 // clientGuardOperands are the rules for one client address, on every

@@ -2,7 +2,6 @@ package command
 
 import (
 	"flag"
-	"ipnstack/users"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"unicode"
 
 	"ipnstack/grammar"
+	"ipnstack/users"
 )
 
 var update = flag.Bool("update", false, "rewrite docs/commands.md")

@@ -16,7 +16,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"ipnstack/conn/tcpstate"
 	"net"
 	"net/netip"
 	"strconv"
@@ -24,6 +23,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ipnstack/conn/tcpstate"
 	"ipnstack/nic"
 	"ipnstack/portrange"
 

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"io"
-	"ipnstack/conn/tcpstate"
 	"net"
 	"net/netip"
 	"testing"
 	"time"
 
+	"ipnstack/conn/tcpstate"
 	"ipnstack/nic"
 	"ipnstack/portrange"
 

@@ -4,8 +4,8 @@ import (
 	"bufio"
 	"context"
 	"io"
-	"ipnstack/command"
 
+	"ipnstack/command"
 	"ipnstack/grammar"
 	"ipnstack/msgcat"
 )

@@ -3,12 +3,12 @@ package console
 import (
 	"context"
 	"io"
-	"ipnstack/grammar"
-	"ipnstack/msgcat"
 	"strings"
 	"testing"
 
 	"ipnstack/command"
+	"ipnstack/grammar"
+	"ipnstack/msgcat"
 )
 
 func TestRunDeck(t *testing.T) {

@@ -2,7 +2,6 @@ package console
 
 import (
 	"io"
-	"ipnstack/command"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -12,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"ipnstack/command"
 	"ipnstack/console/telnet"
 
 	"github.com/chzyer/readline"

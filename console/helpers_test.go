@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"ipnstack/users"
 	"sync"
 
 	"ipnstack/command"
 	"ipnstack/msgcat"
+	"ipnstack/users"
 )
 
 // funcExec is an executor made of a function.

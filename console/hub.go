@@ -5,16 +5,16 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"ipnstack/command"
-	"ipnstack/users"
 	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"ipnstack/command"
 	"ipnstack/grammar"
 	"ipnstack/msgcat"
+	"ipnstack/users"
 
 	"go.uber.org/zap"
 )

@@ -2,8 +2,6 @@ package console
 
 import (
 	"io"
-	"ipnstack/msgcat"
-	"ipnstack/users"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +10,8 @@ import (
 	"time"
 
 	"ipnstack/command"
+	"ipnstack/msgcat"
+	"ipnstack/users"
 )
 
 func TestEscapeControls(t *testing.T) {

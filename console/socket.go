@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"ipnstack/users"
 	"net"
 	"os"
 	"path/filepath"
@@ -19,6 +18,7 @@ import (
 	"ipnstack/grammar"
 	"ipnstack/internal/acceptloop"
 	"ipnstack/msgcat"
+	"ipnstack/users"
 )
 
 // The console socket protocol. Every frame is one line: a tag letter, a

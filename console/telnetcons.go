@@ -4,8 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"io"
-	"ipnstack/command"
-	"ipnstack/users"
 	"net"
 	"net/netip"
 	"strings"
@@ -13,11 +11,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ipnstack/command"
 	"ipnstack/console/telnet"
 	"ipnstack/grammar"
 	"ipnstack/internal/acceptloop"
 	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
+	"ipnstack/users"
 
 	"go.uber.org/zap"
 )

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"ipnstack/command"
-	"ipnstack/users"
 	"net"
 	"net/netip"
 	"regexp"
@@ -18,9 +16,11 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"ipnstack/command"
 	"ipnstack/grammar"
 	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
+	"ipnstack/users"
 )
 
 // The remote console server (TelnetServer) on a real 127.0.0.1 listener,

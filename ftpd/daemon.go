@@ -3,7 +3,6 @@ package ftpd
 import (
 	"context"
 	"errors"
-	"ipnstack/users"
 	"net"
 	"net/netip"
 	"sort"
@@ -11,12 +10,13 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.uber.org/zap"
-
 	"ipnstack/internal/acceptloop"
 	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
 	"ipnstack/portrange"
+	"ipnstack/users"
+
+	"go.uber.org/zap"
 )
 
 // Daemon is one FTP daemon: a control listener and its sessions.

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"ipnstack/users"
 	"net"
 	"net/netip"
 	"os"
@@ -19,11 +18,12 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-
 	"ipnstack/internal/guard"
 	"ipnstack/internal/testnet"
 	"ipnstack/msgcat"
+	"ipnstack/users"
+
+	"go.uber.org/zap"
 )
 
 // leftovers lists temporary upload files left in a directory.

@@ -11,9 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.uber.org/zap"
-
 	"ipnstack/portrange"
+
+	"go.uber.org/zap"
 )
 
 // pasvState is the session's one outstanding passive listener. Its timer

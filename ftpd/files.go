@@ -3,7 +3,6 @@ package ftpd
 import (
 	"errors"
 	"io/fs"
-	"ipnstack/users"
 	"os"
 	"path"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"ipnstack/users"
 )
 
 // File is a DEFINE FILE definition: a host directory published in the FTP

@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"ipnstack/msgcat"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"ipnstack/msgcat"
 )
 
 func (s *session) cmdACCT(string) end    { s.reply(rAcct); return goOn }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"ipnstack/users"
 	"net"
 	"net/netip"
 	"os"
@@ -16,10 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/zap"
-
 	"ipnstack/msgcat"
 	"ipnstack/portrange"
+	"ipnstack/users"
+
+	"go.uber.org/zap"
 )
 
 // testEnv is a daemon on 127.0.0.1 over the host transport, with a user

@@ -3,8 +3,6 @@ package ftpd
 import (
 	"errors"
 	"io"
-	"ipnstack/internal/acceptloop"
-	"ipnstack/users"
 	"net"
 	"net/netip"
 	"os"
@@ -14,9 +12,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.uber.org/zap"
-
+	"ipnstack/internal/acceptloop"
 	"ipnstack/msgcat"
+	"ipnstack/users"
+
+	"go.uber.org/zap"
 )
 
 // aLongTimeAgo is a read deadline in the past: it wakes a blocked read.

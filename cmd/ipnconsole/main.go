@@ -22,13 +22,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"ipnstack/console"
-	"ipnstack/users"
 	"os"
 
 	"ipnstack/command"
+	"ipnstack/console"
 	"ipnstack/grammar"
 	"ipnstack/msgcat"
+	"ipnstack/users"
 
 	"golang.org/x/term"
 )

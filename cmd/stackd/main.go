@@ -11,8 +11,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"ipnstack/console"
-	"ipnstack/users"
 	"net"
 	"net/netip"
 	"os"
@@ -25,7 +23,9 @@ import (
 
 	"ipnstack/command"
 	"ipnstack/command/ops"
+	"ipnstack/console"
 	"ipnstack/msgcat"
+	"ipnstack/users"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"

@@ -3,21 +3,20 @@ package ops
 import (
 	"context"
 	"fmt"
-	"ipnstack/console"
-	"ipnstack/users"
 	"net"
 	"net/netip"
-	"sync/atomic"
-
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"ipnstack/command"
+	"ipnstack/console"
 	"ipnstack/grammar"
 	"ipnstack/msgcat"
+	"ipnstack/users"
 )
 
 // deckLines makes a deck of n statements that an operator might run: port

@@ -3,7 +3,6 @@ package ops
 import (
 	"context"
 	"errors"
-	"ipnstack/users"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
 	"ipnstack/portrange"
+	"ipnstack/users"
 )
 
 var ftpHandlers = map[string]Handler{

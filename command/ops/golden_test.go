@@ -3,8 +3,6 @@ package ops
 import (
 	"context"
 	"flag"
-	"ipnstack/console"
-	"ipnstack/users"
 	"net"
 	"net/netip"
 	"os"
@@ -16,9 +14,11 @@ import (
 	"time"
 
 	"ipnstack/command"
+	"ipnstack/console"
 	"ipnstack/internal/testnet"
 	"ipnstack/msgcat"
 	"ipnstack/nic"
+	"ipnstack/users"
 )
 
 var update = flag.Bool("update", false, "rewrite the expected output of the golden decks")

@@ -6,7 +6,6 @@ package ops
 
 import (
 	"context"
-	"ipnstack/users"
 	"sync"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"ipnstack/msgcat"
 	"ipnstack/nic"
 	"ipnstack/portrange"
+	"ipnstack/users"
 
 	"go.uber.org/zap"
 )

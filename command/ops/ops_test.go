@@ -2,7 +2,6 @@ package ops
 
 import (
 	"context"
-	"ipnstack/users"
 	"net"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"ipnstack/command"
 	"ipnstack/msgcat"
 	"ipnstack/nic"
+	"ipnstack/users"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"

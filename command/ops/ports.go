@@ -2,12 +2,12 @@ package ops
 
 import (
 	"context"
-	"ipnstack/conn/tcpstate"
 	"strconv"
 	"strings"
 
 	"ipnstack/command"
 	"ipnstack/conn"
+	"ipnstack/conn/tcpstate"
 	"ipnstack/msgcat"
 	"ipnstack/portrange"
 )

@@ -2,11 +2,11 @@ package ops
 
 import (
 	"context"
-	"ipnstack/conn/tcpstate"
 	"runtime"
 
 	"ipnstack/command"
 	"ipnstack/conn"
+	"ipnstack/conn/tcpstate"
 	"ipnstack/msgcat"
 )
 

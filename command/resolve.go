@@ -27,7 +27,9 @@ func NewTable(rows []Spec) *Table {
 		s := &rows[i]
 		s.key = strings.ToUpper(s.Name())
 		s.opIndex = make(map[string]int, len(s.Operands))
+		s.keys = make([]string, len(s.Operands))
 		for j, o := range s.Operands {
+			s.keys[j] = o.Key
 			s.opIndex[strings.ToUpper(o.Key)] = j
 			t.keywords[strings.ToUpper(o.Key)] = true
 		}
@@ -205,11 +207,8 @@ type operands struct {
 }
 
 func resolveOperands(t *Table, spec *Spec, ops []grammar.Operand) (Args, []msgcat.Msg) {
-	r := &operands{t: t, spec: spec, cmd: spec.key, keys: make([]string, len(spec.Operands)),
+	r := &operands{t: t, spec: spec, cmd: spec.key, keys: spec.keys,
 		a: Args{spec: spec, vals: make([]any, len(spec.Operands)), given: make([]bool, len(spec.Operands))}}
-	for i, o := range spec.Operands {
-		r.keys[i] = o.Key
-	}
 	for _, op := range ops {
 		if op.Positional() {
 			r.positional(op)

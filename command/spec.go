@@ -45,6 +45,7 @@ type Spec struct {
 
 	key     string // canonical name, upper case: "QUERY CONNECTIONS"
 	opIndex map[string]int
+	keys    []string // the operands' keys with capitals, in order
 }
 
 // Key is the canonical upper-case name, "PORTRANGE" or "QUERY CONNECTIONS".

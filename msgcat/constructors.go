@@ -330,14 +330,31 @@ func IPN188E(id string, host string, reason string) Msg {
 	return Msg{ID: "IPN188E", Args: []any{id, host, reason}}
 }
 
-// IPN189I says:          carried in <in>, out <out>; refused <refused>; the stack reaches <reach>
-func IPN189I[T0 Number, T1 Number, T2 Number](in T0, out T1, refused T2, reach string) Msg {
-	return Msg{ID: "IPN189I", Args: []any{in, out, refused, reach}}
+// IPN189I says:          carried in <in>, out <out>; refused <refused>; the stack reaches its clients only
+func IPN189I[T0 Number, T1 Number, T2 Number](in T0, out T1, refused T2) Msg {
+	return Msg{ID: "IPN189I", Args: []any{in, out, refused}}
 }
 
+// IPN190WState is what IPN190W says as <state>.
+type IPN190WState int
+
+// The words of IPN190WState.
+const (
+	IPN190WFailing IPN190WState = iota // failing
+	IPN190WEnded                       // ended
+)
+
+// String gives the words.
+func (c IPN190WState) String() string { return choiceWord("IPN190W", 3, int(c)) }
+
 // IPN190W says:          forward <host> <state>: <reason>
-func IPN190W(host string, state string, reason string) Msg {
-	return Msg{ID: "IPN190W", Args: []any{host, state, reason}}
+func IPN190W(host string, state IPN190WState, reason string) Msg {
+	return Msg{ID: "IPN190W", Args: []any{host, int(state), reason}}
+}
+
+// IPN191I says:          carried in <in>, out <out>; refused <refused>; the stack reaches its clients and <reach>
+func IPN191I[T0 Number, T1 Number, T2 Number](in T0, out T1, refused T2, reach string) Msg {
+	return Msg{ID: "IPN191I", Args: []any{in, out, refused, reach}}
 }
 
 // IPN201I says: Deck <deck> processed: <n> statements, return code <rc>
@@ -651,8 +668,8 @@ func IPN416I[T0 Count](n T0) Msg { return Msg{ID: "IPN416I", Args: []any{n}} }
 // IPN417I says: Lockout of <addr> lifted at <where>
 func IPN417I(addr string, where string) Msg { return Msg{ID: "IPN417I", Args: []any{addr, where}} }
 
-// IPN418E says: Address <addr> is not locked out<where>
-func IPN418E(addr string, where string) Msg { return Msg{ID: "IPN418E", Args: []any{addr, where}} }
+// IPN418E says: Address <addr> is not locked out
+func IPN418E(addr string) Msg { return Msg{ID: "IPN418E", Args: []any{addr}} }
 
 // IPN419E says: No FTP daemon or console listener <id>
 func IPN419E(id string) Msg { return Msg{ID: "IPN419E", Args: []any{id}} }
@@ -754,6 +771,9 @@ func IPN462I[T0 Count](n T0) Msg { return Msg{ID: "IPN462I", Args: []any{n}} }
 func IPN463I[T0 Count, T1 Count](id string, addr string, low T0, high T1) Msg {
 	return Msg{ID: "IPN463I", Args: []any{id, addr, low, high}}
 }
+
+// IPN464E says: Address <addr> is not locked out at <id>
+func IPN464E(addr string, id string) Msg { return Msg{ID: "IPN464E", Args: []any{addr, id}} }
 
 // IPN465I says: PUBLIC           ACCESS     DIRECTORY
 func IPN465I() Msg { return Msg{ID: "IPN465I", Args: nil} }
@@ -915,6 +935,12 @@ func IPN532E() Msg { return Msg{ID: "IPN532E", Args: nil} }
 
 // IPN533I says: Console <id> ended: its listener <listener> was deleted
 func IPN533I(id string, listener string) Msg { return Msg{ID: "IPN533I", Args: []any{id, listener}} }
+
+// IPN534I says: Console <id> hears no informational message; warnings, errors and action messages always
+func IPN534I(id string) Msg { return Msg{ID: "IPN534I", Args: []any{id}} }
+
+// IPN535I says:          hears no informational message
+func IPN535I() Msg { return Msg{ID: "IPN535I", Args: nil} }
 
 // IPN998S says: Internal error in <command>: <detail>
 func IPN998S(command string, detail string) Msg {

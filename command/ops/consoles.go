@@ -101,7 +101,11 @@ func (s *System) queryConsoles(_ context.Context, req *command.Request, out comm
 			op = "-"
 		}
 		out.Say(msgcat.IPN516I(c.Info.ID, op, c.Info.Auth.Level(), c.Addr, c.Since))
-		out.Say(msgcat.IPN530I(hearsText(c.Hears)))
+		if len(c.Hears.Names()) == 0 {
+			out.Say(msgcat.IPN535I())
+		} else {
+			out.Say(msgcat.IPN530I(hearsText(c.Hears)))
+		}
 	}
 	ids := make([]string, 0, len(s.listeners))
 	for id := range s.listeners {
@@ -144,18 +148,16 @@ func (s *System) messages(_ context.Context, req *command.Request, out command.O
 		out.Say(msgcat.IPN520E(req.Console.ID))
 		return
 	}
+	if len(m.Names()) == 0 {
+		out.Say(msgcat.IPN534I(req.Console.ID))
+		return
+	}
 	out.Say(msgcat.IPN529I(req.Console.ID, hearsText(m)))
 }
 
-// hearsText names the classes a console hears.
+// hearsText lists the classes a console hears (at least one).
 func hearsText(m msgcat.ClassMask) string {
 	names := m.Names()
-	switch {
-	case m == msgcat.AllClasses:
-		return "all classes"
-	case len(names) == 0:
-		return "no class"
-	}
 	out := make([]string, len(names))
 	for i, n := range names {
 		out[i] = string(n)

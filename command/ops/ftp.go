@@ -73,7 +73,7 @@ func (s *System) deleteLockout(_ context.Context, req *command.Request, out comm
 			out.Say(msgcat.IPN419E(id))
 			return
 		}
-		owners, where = []string{id}, " at "+id
+		owners, where = []string{id}, id
 	}
 	var lifted []string
 	for _, o := range owners {
@@ -82,7 +82,11 @@ func (s *System) deleteLockout(_ context.Context, req *command.Request, out comm
 		}
 	}
 	if len(lifted) == 0 {
-		out.Say(msgcat.IPN418E(a.String(), where))
+		if where == "" {
+			out.Say(msgcat.IPN418E(a.String()))
+		} else {
+			out.Say(msgcat.IPN464E(a.String(), where))
+		}
 		return
 	}
 	out.Say(msgcat.IPN417I(a.String(), strings.Join(lifted, ", ")))

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"ipnstack/command"
@@ -284,15 +285,19 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 			out.Say(msgcat.IPN168I(host, stackPorts, l.Config.Gateway.String()))
 		}
 		if l.Config.Type == nic.TypeUser {
-			reach := "its clients"
-			for _, r := range l.Config.Reach {
-				reach += ", " + r.String()
+			if len(l.Config.Reach) == 0 {
+				out.Say(msgcat.IPN189I(l.Inbound, l.Outbound, l.Refused))
+			} else {
+				reach := make([]string, len(l.Config.Reach))
+				for i, r := range l.Config.Reach {
+					reach[i] = r.String()
+				}
+				out.Say(msgcat.IPN191I(l.Inbound, l.Outbound, l.Refused, strings.Join(reach, ", ")))
 			}
-			out.Say(msgcat.IPN189I(l.Inbound, l.Outbound, l.Refused, reach))
 			for _, f := range l.Faults {
-				state := "failing"
+				state := msgcat.IPN190WFailing
 				if f.Dead {
-					state = "ended"
+					state = msgcat.IPN190WEnded
 				}
 				out.Say(msgcat.IPN190W(f.Addr.String(), state, f.Reason))
 			}

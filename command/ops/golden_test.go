@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -83,8 +84,14 @@ func TestGoldenDecks(t *testing.T) {
 			}
 			sys := newTestSystem(t)
 			vars := map[string]string{"$TMP": t.TempDir()}
+			if strings.Contains(string(in), "$PORT") {
+				base := freePortBlock(t, 10)
+				for i := range 10 {
+					vars["$PORT"+strconv.Itoa(i)] = strconv.Itoa(base + i)
+				}
+			}
 			if setup := setups[name]; setup != nil {
-				for k, v := range setup(t, sys) {
+				for k, v := range setup(t, sys, vars) {
 					vars[k] = v
 				}
 			}
@@ -113,6 +120,42 @@ func TestGoldenDecks(t *testing.T) {
 	}
 }
 
+// freePortBlock finds n consecutive host ports on 127.0.0.1 that are free
+// now: the kernel names a free port, and the block starting there is kept if
+// every port of it can be bound.
+func freePortBlock(t *testing.T, n int) int {
+	t.Helper()
+	for try := 0; try < 50; try++ {
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		base := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if base+n > 65535 {
+			continue
+		}
+		var held []net.Listener
+		ok := true
+		for p := base; p < base+n && ok; p++ {
+			l, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(p))
+			if err != nil {
+				ok = false
+				break
+			}
+			held = append(held, l)
+		}
+		for _, l := range held {
+			l.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatal("no block of free host ports")
+	return 0
+}
+
 // nopSink is a console that drops what it is sent.
 type nopSink struct{}
 
@@ -123,16 +166,18 @@ func (nopSink) Close(msgcat.Msg)         {}
 
 // setups prepare the stack for the decks that need more than commands can
 // make; they may give variables ($NAME) that the deck's text uses and the
-// output shows by name. $TMP is a temporary directory. A deck named
-// *.root.deck runs only as root (and always in CI).
-var setups = map[string]func(t *testing.T, sys *System) map[string]string{
-	"raw.root.deck": func(t *testing.T, sys *System) map[string]string {
+// output shows by name. $TMP is a temporary directory; $PORT0 to $PORT9 are
+// ten consecutive host ports proved free (a deck never names a fixed host
+// port, which a running stack may hold). A deck named *.root.deck runs only
+// as root (and always in CI).
+var setups = map[string]func(t *testing.T, sys *System, vars map[string]string) map[string]string{
+	"raw.root.deck": func(t *testing.T, sys *System, vars map[string]string) map[string]string {
 		ns := testnet.Netns(t)
 		dev, peer := testnet.Veth(t, ns, "10.77.30.2/24")
 		testnet.Must(t, "", "ip", "-n", ns, "link", "set", peer, "address", "02:77:00:00:30:02")
 		return map[string]string{"$DEV": dev, "$NS": ns}
 	},
-	"connections.deck": func(t *testing.T, sys *System) map[string]string {
+	"connections.deck": func(t *testing.T, sys *System, vars map[string]string) map[string]string {
 		lo := netip.MustParseAddr("127.0.0.1")
 		ln, err := sys.Conns.Listen("TESTSRV", netip.AddrPortFrom(lo, 7000))
 		if err != nil {
@@ -153,7 +198,7 @@ var setups = map[string]func(t *testing.T, sys *System) map[string]string{
 		}
 		return nil
 	},
-	"ftp.deck": func(t *testing.T, sys *System) map[string]string {
+	"ftp.deck": func(t *testing.T, sys *System, vars map[string]string) map[string]string {
 		dir := t.TempDir()
 		for _, d := range []string{"pub", "ro"} {
 			if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
@@ -162,16 +207,16 @@ var setups = map[string]func(t *testing.T, sys *System) map[string]string{
 		}
 		return map[string]string{"$TMP": dir}
 	},
-	"links.deck": func(t *testing.T, sys *System) map[string]string {
+	"links.deck": func(t *testing.T, sys *System, vars map[string]string) map[string]string {
 		// A host port in use, for FORWARD= to fail on.
-		ln, err := net.Listen("tcp4", "127.0.0.1:31709")
+		ln, err := net.Listen("tcp4", "127.0.0.1:"+vars["$PORT9"])
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { ln.Close() })
 		return nil
 	},
-	"busylink.deck": func(t *testing.T, sys *System) map[string]string {
+	"busylink.deck": func(t *testing.T, sys *System, vars map[string]string) map[string]string {
 		// A link with a listener on it.
 		err := sys.Stack.DefineLink(nic.LinkConfig{ID: "LOOP3", Type: nic.TypeLoopback, Addr: netip.MustParsePrefix("10.99.3.1/24")})
 		if err != nil {

@@ -88,6 +88,25 @@ func (a Args) Addr(key string) netip.Addr { x, _ := a.Get(key).(netip.Addr); ret
 // List gives a list operand (nil when absent).
 func (a Args) List(key string) []any { l, _ := a.Get(key).([]any); return l }
 
+// StrIf gives a text operand's value if it was typed, else nil: for the
+// changes of an ALTER, which leave what was not given.
+func (a Args) StrIf(key string) *string {
+	if !a.Has(key) {
+		return nil
+	}
+	s := a.Str(key)
+	return &s
+}
+
+// BoolIf gives a YES/NO operand's value if it was typed, else nil.
+func (a Args) BoolIf(key string) *bool {
+	if !a.Has(key) {
+		return nil
+	}
+	b := a.Bool(key)
+	return &b
+}
+
 // Positional gives the i-th positional value, or nil.
 func (a Args) Positional(i int) any {
 	if i < len(a.pos) {

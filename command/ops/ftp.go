@@ -259,18 +259,12 @@ func (s *System) alterFTPD(_ context.Context, req *command.Request, out command.
 		}
 		alt.PasvAddr = &p
 	}
-	if a.Has("ACTIVE") {
-		b := a.Bool("ACTIVE")
-		alt.Active = &b
-	}
+	alt.Active = a.BoolIf("ACTIVE")
 	if a.Has("ANONYMOUS") {
 		an, _ := ftpd.ParseAnonymous(a.Str("ANONYMOUS"))
 		alt.Anonymous = &an
 	}
-	if a.Has("BANNER") {
-		b := a.Str("BANNER")
-		alt.Banner = &b
-	}
+	alt.Banner = a.StrIf("BANNER")
 	if a.Has("PERCLIENT") || a.Has("LOGINTIME") || a.Has("LOCKOUT") {
 		p := f.d.Stats().Guard
 		if a.Has("PERCLIENT") {
@@ -446,26 +440,10 @@ func (s *System) defineUser(_ context.Context, req *command.Request, out command
 func (s *System) alterUser(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
 	id := a.Str("ID")
-	var c users.Change
-	if a.Has("PASSWORD") {
-		p := a.Str("PASSWORD")
-		c.Password = &p
-	}
-	if a.Has("ROOT") {
-		r := a.Str("ROOT")
-		c.Root = &r
-	}
-	if a.Has("READONLY") {
-		b := a.Bool("READONLY")
-		c.ReadOnly = &b
-	}
+	c := users.Change{Password: a.StrIf("PASSWORD"), Root: a.StrIf("ROOT"), ReadOnly: a.BoolIf("READONLY"), FTP: a.BoolIf("FTP")}
 	if a.Has("CONSOLE") {
 		con, _ := users.ParseConsole(a.Str("CONSOLE"))
 		c.Console = &con
-	}
-	if a.Has("FTP") {
-		b := a.Bool("FTP")
-		c.FTP = &b
 	}
 	info, err := s.Users.Alter(id, c)
 	if err != nil {

@@ -125,13 +125,7 @@ func TestInteractiveConsole(t *testing.T) {
 // console there, with the same line editing.
 func TestTerminalConsole(t *testing.T) {
 	x := newTmux(t)
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "console.sock")
-	deck := filepath.Join(dir, "test.deck")
-	os.WriteFile(deck, []byte("PORTRANGE LOW=32768,HIGH=65535\n"), 0o644)
-	cmdline := fmt.Sprintf("%s --socket %s --history %s --data %s --deck %s; echo STACKD-RC=$?; sleep 30",
-		stackdBin, sock, filepath.Join(dir, "h"), filepath.Join(dir, "data"), deck)
-	x.start("s", nil, cmdline)
+	dir, sock := startTerminalStack(t, x)
 	x.waitScreen("s", "IPN213I TCP/IP stack started")
 	x.waitScreen("s", "==>")
 	x.keys("s", "q st", "Tab")
@@ -151,17 +145,27 @@ func TestTerminalConsole(t *testing.T) {
 	}
 }
 
+// startTerminalStack starts stackd in tmux window "s" as the terminal's
+// console, on a one-statement deck; the window then shows STACKD-RC=<code>
+// when it ends.
+func startTerminalStack(t *testing.T, x *tmux) (dir, sock string) {
+	dir = t.TempDir()
+	sock = filepath.Join(dir, "console.sock")
+	deck := filepath.Join(dir, "test.deck")
+	if err := os.WriteFile(deck, []byte("PORTRANGE LOW=32768,HIGH=65535\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmdline := fmt.Sprintf("%s --socket %s --history %s --data %s --deck %s; echo STACKD-RC=$?; sleep 30",
+		stackdBin, sock, filepath.Join(dir, "h"), filepath.Join(dir, "data"), deck)
+	x.start("s", nil, cmdline)
+	return dir, sock
+}
+
 // TestTerminalCtrlD: Ctrl-D on the terminal console's empty line ends the
 // stack, and says why.
 func TestTerminalCtrlD(t *testing.T) {
 	x := newTmux(t)
-	dir := t.TempDir()
-	sock := filepath.Join(dir, "console.sock")
-	deck := filepath.Join(dir, "test.deck")
-	os.WriteFile(deck, []byte("PORTRANGE LOW=32768,HIGH=65535\n"), 0o644)
-	cmdline := fmt.Sprintf("%s --socket %s --history %s --data %s --deck %s; echo STACKD-RC=$?; sleep 30",
-		stackdBin, sock, filepath.Join(dir, "h"), filepath.Join(dir, "data"), deck)
-	x.start("s", nil, cmdline)
+	startTerminalStack(t, x)
 	x.waitScreen("s", "==>")
 	x.keys("s", "C-d")
 	x.waitScreen("s", "IPN208I TCP/IP stack is shutting down (terminal console closed)")

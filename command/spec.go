@@ -9,10 +9,10 @@
 // without linking the network stack; the daemon binds a handler to each row
 // (package command/ops) and a test checks that every row has one.
 //
-// The package also holds what every console shares: the Session that echoes,
-// resolves and runs one line; the deck runner; the console hub that sends
-// unsolicited messages to every console and the hardcopy log; the console
-// socket protocol, its server and its client; and the interactive line editor.
+// The package also holds the Session that echoes, resolves and runs one line
+// for a console, and the contract between the handlers and the console layer
+// above (Consoles, on every Request). The consoles themselves live in
+// package console.
 package command
 
 import (

@@ -79,7 +79,8 @@ var linkRows = []Spec{
 		Help: []string{
 			"A link defined without IPADDR= uses the home address; changing it re-addresses those links.",
 			"TIMEWAIT= and MSL= apply to the ephemeral range and to every FTP daemon's data ports, and to the",
-			"connections already in TIME_WAIT.",
+			"connections already in TIME_WAIT. MSL= also sets the stack's own TCP TIME_WAIT to 2×MSL for the",
+			"connections that close from then on.",
 		},
 		Operands: append([]Operand{
 			{Key: "IPADDR", Type: IPv4{}, Help: "the home address"},

@@ -541,18 +541,26 @@ func (s *System) queryFiles(_ context.Context, _ *command.Request, out command.O
 	out.Say(msgcat.IPN467I(len(fs)))
 }
 
-// setTimeWait applies SET TIMEWAIT= and MSL= to every pool.
+// setTimeWait applies SET TIMEWAIT= and MSL= to every pool; MSL= also sets
+// the stack's own TCP TIME_WAIT to 2×MSL, for the connections that close
+// from then on.
 func (s *System) setTimeWait(req *command.Request, out command.Out) {
 	a := req.Args
+	model, msl := s.twModel, s.msl
 	if a.Has("TIMEWAIT") {
-		s.twModel = portrange.Tuple
+		model = portrange.Tuple
 		if a.Str("TIMEWAIT") == "STRICT" {
-			s.twModel = portrange.Strict
+			model = portrange.Strict
 		}
 	}
 	if a.Has("MSL") {
-		s.msl = a.Get("MSL").(time.Duration)
+		msl = a.Get("MSL").(time.Duration)
+		if err := s.Stack.SetTimeWait(2 * msl); err != nil {
+			out.Say(msgcat.IPN998S(req.Spec.Key(), err.Error()))
+			return
+		}
 	}
+	s.twModel, s.msl = model, msl
 	pools := []*portrange.Pool{s.Ephemeral}
 	for _, f := range s.ftpds {
 		if f.pool != nil {

@@ -315,7 +315,8 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 
 // set is SET: the home address and mask, and the TIME_WAIT model. The
 // address is applied first, as it is the part that can be refused; the
-// model then cannot fail, so the command is all or nothing.
+// model then cannot fail (netstack takes any TIME_WAIT time), so the command
+// is all or nothing.
 func (s *System) set(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
 	if a.Has("IPADDR") || a.Has("MASK") {

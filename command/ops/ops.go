@@ -108,7 +108,8 @@ func New(cfg Config) (*System, error) {
 		DataDir: cfg.DataDir, Log: cfg.Log, Users: users.New(), Files: ftpd.NewFiles(cfg.Clock),
 		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{},
 		twModel: portrange.Tuple, msl: portrange.DefaultMSL}
-	stk, err := nic.New(nic.Options{Sink: s.Broadcast, Clock: cfg.Clock})
+	// The stack's TCP TIME_WAIT is 2×MSL of the port pools' model.
+	stk, err := nic.New(nic.Options{Sink: s.Broadcast, Clock: cfg.Clock, TimeWait: 2 * portrange.DefaultMSL})
 	if err != nil {
 		return nil, err
 	}

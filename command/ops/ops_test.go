@@ -3,13 +3,17 @@ package ops
 import (
 	"context"
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"ipnstack/command"
+	"ipnstack/conn"
+	"ipnstack/conn/tcpstate"
 	"ipnstack/msgcat"
 	"ipnstack/nic"
+	"ipnstack/portrange"
 	"ipnstack/users"
 
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -86,5 +90,60 @@ func TestShutdownCommand(t *testing.T) {
 	got = do(t, sys, "SHUTDOWN")
 	if len(got) < 2 || strings.Contains(strings.Join(got, "\n"), "IPN99") || sys.StoppedBy() != "T" {
 		t.Fatalf("a second SHUTDOWN: %q by %q", got, sys.StoppedBy())
+	}
+}
+
+// TestMSLSetsTheStacksTimeWait: SET MSL= makes the stack's own TCP
+// TIME_WAIT 2×MSL, so a connection closed afterwards leaves QUERY
+// CONNECTIONS' TIME_WAIT within 2×MSL (and some slack), not netstack's 60 s.
+func TestMSLSetsTheStacksTimeWait(t *testing.T) {
+	sys := newTestSystem(t)
+	if tw := sys.Stack.TimeWait(); tw != 2*portrange.DefaultMSL {
+		t.Fatalf("TIME_WAIT at start %v, want 2×MSL", tw)
+	}
+	got := do(t, sys, "SET TIMEWAIT=STRICT,MSL=500MS")
+	if len(got) < 2 || !strings.HasPrefix(got[1], "IPN126I ") {
+		t.Fatalf("%q", got)
+	}
+	if tw := sys.Stack.TimeWait(); tw != time.Second {
+		t.Fatalf("TIME_WAIT %v after MSL=500MS", tw)
+	}
+	lo := netip.MustParseAddr("127.0.0.1")
+	ln, err := sys.Conns.Listen("TESTSRV", netip.AddrPortFrom(lo, 7100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := sys.Conns.Dial(context.Background(), "TESTCLI", netip.Addr{}, netip.AddrPortFrom(lo, 7100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close() // the active closer goes to TIME_WAIT
+	a.Close()
+	inTW := func() bool {
+		for _, e := range sys.Conns.Snapshot(conn.Filter{}) {
+			if e.State == tcpstate.TimeWait {
+				return true
+			}
+		}
+		return false
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for !inTW() {
+		if time.Now().After(deadline) {
+			t.Fatal("the closed connection never showed in TIME_WAIT")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	closed := time.Now()
+	for inTW() {
+		if time.Since(closed) > 2*500*time.Millisecond+2*time.Second { // slack for a loaded machine
+			t.Fatalf("still in TIME_WAIT after %v", time.Since(closed))
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -110,6 +110,11 @@ func IPN127I[T0 Number, T1 Number](low T0, high T1) Msg {
 	return Msg{ID: "IPN127I", Args: []any{low, high}}
 }
 
+// IPN128I says: Reserved for FTP daemon <id>: <low>-<high> (DATAPORTS), <n> ports of the range
+func IPN128I[T0 Count, T1 Count, T2 Count](id string, low T0, high T1, n T2) Msg {
+	return Msg{ID: "IPN128I", Args: []any{id, low, high, n}}
+}
+
 // IPN130I says: Reply from <addr>: seq=<seq> bytes=<bytes> time=<ms> ms
 func IPN130I[T0 Number, T1 Number](addr string, seq T0, bytes T1, ms string) Msg {
 	return Msg{ID: "IPN130I", Args: []any{addr, seq, bytes, ms}}

@@ -107,6 +107,24 @@ var ErrNotLeased = errors.New("port is not leased")
 // ErrLeased says that a port asked for by number is already leased.
 var ErrLeased = errors.New("port is already leased")
 
+// ReservedError says that a reservation overlaps one already made.
+type ReservedError struct {
+	Owner     string // the reservation it overlaps
+	Low, High uint16
+}
+
+func (e *ReservedError) Error() string {
+	return fmt.Sprintf("ports %d-%d are reserved for %s", e.Low, e.High, e.Owner)
+}
+
+// Reservation is a range of ports set aside for an owner, such as an FTP
+// daemon's DATAPORTS inside the ephemeral range: the pool never allocates
+// them while it stands.
+type Reservation struct {
+	Owner     string
+	Low, High uint16
+}
+
 // CheckEphemeral applies the PORTRANGE rules to a new range. lowGiven and
 // highGiven say which operands the operator typed: the gap rule is reported
 // as LOW's rule, HIGH's rule, or both, accordingly. It returns every violated
@@ -148,6 +166,7 @@ type Stats struct {
 	TimeWait       int // ports with at least one connection in TIME_WAIT
 	TimeWaitTuples int // connections in TIME_WAIT
 	Blocked        int // ports that the TIME_WAIT model keeps from any use now
+	Reserved       int // ports of the range set aside for an owner (and not leased)
 	Allocations    uint64
 	Exhaustions    uint64
 	Model          Model
@@ -155,7 +174,7 @@ type Stats struct {
 }
 
 // Free is the number of ports in the range that could be allocated now.
-func (s Stats) Free() int { return s.Size - s.InUse - s.Blocked }
+func (s Stats) Free() int { return s.Size - s.InUse - s.Blocked - s.Reserved }
 
 // twEntry is a connection that ended in TIME_WAIT at closed (unix ns).
 type twEntry struct {
@@ -193,6 +212,7 @@ type Pool struct {
 	msl         time.Duration
 	allocations uint64
 	exhaustions uint64
+	reserved    []Reservation // by Low; a handful at most
 }
 
 // New makes a pool over [low, high], in the Tuple model.
@@ -263,7 +283,7 @@ func (p *Pool) Allocate(now time.Time, r Remote) (uint16, error) {
 	}
 	port := p.next
 	for {
-		if !p.isLeased(port) && p.usableLocked(now, port, r) {
+		if !p.isLeased(port) && !p.reservedLocked(port) && p.usableLocked(now, port, r) {
 			p.setLeased(port, true)
 			p.allocations++
 			if port == p.high {
@@ -426,17 +446,69 @@ func (p *Pool) Stats(now time.Time) Stats {
 		if n := len(live) - first; n > 0 {
 			s.TimeWait++
 			s.TimeWaitTuples += n
-			if p.model == Strict && port >= p.low && port <= p.high && !p.isLeased(port) {
+			if p.model == Strict && port >= p.low && port <= p.high && !p.isLeased(port) && !p.reservedLocked(port) {
 				s.Blocked++
 			}
 		}
 	}
 	for port := int(p.low); port <= int(p.high); port++ {
-		if p.isLeased(uint16(port)) {
+		switch {
+		case p.isLeased(uint16(port)):
 			s.InUse++
+		case p.reservedLocked(uint16(port)):
+			s.Reserved++
 		}
 	}
 	return s
+}
+
+// Reserve sets the ports [low, high] aside for owner: Allocate never hands
+// them out until Unreserve. Ports leased now stay leased until released. A
+// reservation may lie partly or wholly outside the range (it applies to
+// the ports the range holds, now or after a change of range).
+func (p *Pool) Reserve(owner string, low, high uint16) error {
+	if low == 0 || low > high {
+		return &RangeError{RuleOrder, int(low), int(high)}
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range p.reserved {
+		if low <= r.High && r.Low <= high {
+			return &ReservedError{r.Owner, r.Low, r.High}
+		}
+	}
+	p.reserved = append(p.reserved, Reservation{owner, low, high})
+	sort.Slice(p.reserved, func(i, j int) bool { return p.reserved[i].Low < p.reserved[j].Low })
+	return nil
+}
+
+// Unreserve ends owner's reservations.
+func (p *Pool) Unreserve(owner string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	keep := p.reserved[:0]
+	for _, r := range p.reserved {
+		if r.Owner != owner {
+			keep = append(keep, r)
+		}
+	}
+	p.reserved = keep
+}
+
+// Reservations lists the reservations by their first port.
+func (p *Pool) Reservations() []Reservation {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Reservation(nil), p.reserved...)
+}
+
+func (p *Pool) reservedLocked(port uint16) bool {
+	for _, r := range p.reserved {
+		if port >= r.Low && port <= r.High {
+			return true
+		}
+	}
+	return false
 }
 
 // Leased reports whether a port is leased now.

@@ -182,3 +182,53 @@ func TestSetRangeKeepsLeases(t *testing.T) {
 		t.Fatal("an empty range was accepted")
 	}
 }
+
+// TestReservations: a reserved range is never allocated while it stands,
+// counts neither as free nor in use, cannot overlap another reservation,
+// and serves again once unreserved.
+func TestReservations(t *testing.T) {
+	p, err := New(5000, 5009)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1000, 0)
+	if err := p.Reserve("FTP01", 5002, 5004); err != nil {
+		t.Fatal(err)
+	}
+	var re *ReservedError
+	if err := p.Reserve("FTP02", 5004, 5006); !errors.As(err, &re) || re.Owner != "FTP01" {
+		t.Fatalf("overlapping reservation: %v", err)
+	}
+	if err := p.Reserve("FTP02", 5100, 5199); err != nil { // outside the range: allowed
+		t.Fatal(err)
+	}
+	got := map[uint16]bool{}
+	for {
+		port, err := p.Allocate(now, Remote{})
+		if errors.Is(err, ErrExhausted) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if port >= 5002 && port <= 5004 {
+			t.Fatalf("reserved port %d allocated", port)
+		}
+		got[port] = true
+	}
+	if len(got) != 7 {
+		t.Fatalf("allocated %d ports, want the 7 not reserved", len(got))
+	}
+	st := p.Stats(now)
+	if st.InUse != 7 || st.Reserved != 3 || st.Free() != 0 {
+		t.Fatalf("stats %+v, free %d", st, st.Free())
+	}
+	p.Unreserve("FTP01")
+	port, err := p.Allocate(now, Remote{})
+	if err != nil || port < 5002 || port > 5004 {
+		t.Fatalf("after Unreserve: %d %v", port, err)
+	}
+	if rs := p.Reservations(); len(rs) != 1 || rs[0].Owner != "FTP02" {
+		t.Fatalf("reservations %+v", rs)
+	}
+}

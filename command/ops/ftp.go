@@ -150,30 +150,33 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 	var own *portrange.Pool
 
 	if a.Has("DATAPORTS") {
+		// The range is reserved out of the ephemeral range while the
+		// daemon exists; the reservation also keeps two daemons' ranges
+		// apart.
 		l := a.List("DATAPORTS")
 		lo, hi := uint16(l[0].(int64)), uint16(l[1].(int64))
-		if lo > hi {
-			out.Say(msgcat.IPN446E(lo, hi))
-			return
-		}
-		for oid, o := range s.ftpds {
-			if o.pool == nil {
-				continue
-			}
-			olo, ohi := o.pool.Range()
-			if lo <= ohi && olo <= hi {
-				out.Say(msgcat.IPN445E(lo, hi, oid))
-				return
-			}
-		}
 		p, err := portrange.New(lo, hi)
-		if err != nil {
+		if err == nil {
+			err = s.Ephemeral.Reserve(id, lo, hi)
+		}
+		var re *portrange.ReservedError
+		switch {
+		case errors.As(err, &re):
+			out.Say(msgcat.IPN445E(lo, hi, re.Owner))
+			return
+		case err != nil:
 			out.Say(msgcat.IPN446E(lo, hi))
 			return
 		}
 		p.SetModel(s.twModel, s.msl, s.Stack.TimeWait())
 		pool, own = p, p
 	}
+	started := false
+	defer func() {
+		if !started {
+			s.Ephemeral.Unreserve(id) // all or nothing
+		}
+	}()
 	anon, _ := ftpd.ParseAnonymous(a.Str("ANONYMOUS"))
 	ip := a.Addr("IPADDR")
 	if !ip.IsValid() {
@@ -196,6 +199,7 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		return
 	}
 	s.ftpds[id] = &ftpDaemon{d: d, pool: own}
+	started = true
 	if own != nil {
 		lo, hi := own.Range()
 		out.Say(msgcat.IPN440I(id, cfg.Addr.String(), lo, hi))
@@ -346,6 +350,7 @@ func (s *System) deleteFTPD(ctx context.Context, req *command.Request, out comma
 	defer cancel()
 	f.d.Shutdown(sctx)
 	delete(s.ftpds, id)
+	s.Ephemeral.Unreserve(id)
 	out.Say(msgcat.IPN441I(id, n))
 }
 

@@ -147,3 +147,46 @@ func TestMSLSetsTheStacksTimeWait(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// TestDataPortsReservedFromPortRange: an FTP daemon's DATAPORTS inside
+// PORTRANGE never come out of the ephemeral range while the daemon exists:
+// connections dialed in the stack skip them; DELETE FTPD gives them back.
+func TestDataPortsReservedFromPortRange(t *testing.T) {
+	sys := newTestSystem(t)
+	do(t, sys, "PORTRANGE LOW=50000,HIGH=51100")
+	got := do(t, sys, "DEFINE FTPD ID=F1,PORT=2100,DATAPORTS=(50000,50019)")
+	if len(got) < 2 || !strings.HasPrefix(got[1], "IPN440I ") {
+		t.Fatalf("%q", got)
+	}
+	lo := netip.MustParseAddr("127.0.0.1")
+	ln, err := sys.Conns.Listen("TESTSRV", netip.AddrPortFrom(lo, 7200))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	for i := 0; i < 30; i++ {
+		c, err := sys.Conns.Dial(context.Background(), "TESTCLI", netip.Addr{}, netip.AddrPortFrom(lo, 7200))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		a, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		if p := c.LocalAddrPort().Port(); p >= 50000 && p <= 50019 || i == 0 && p != 50020 {
+			t.Fatalf("dial %d from port %d", i, p)
+		}
+	}
+	if q := strings.Join(do(t, sys, "QUERY PORTRANGE"), "\n"); !strings.Contains(q, "IPN128I Reserved for FTP daemon F1: 50000-50019 (DATAPORTS), 20 ports of the range") {
+		t.Fatalf("QUERY PORTRANGE:\n%s", q)
+	}
+	do(t, sys, "DELETE FTPD ID=F1")
+	if q := strings.Join(do(t, sys, "QUERY PORTRANGE"), "\n"); strings.Contains(q, "IPN128I") {
+		t.Fatalf("after DELETE FTPD:\n%s", q)
+	}
+	if rs := sys.Ephemeral.Reservations(); len(rs) != 0 {
+		t.Fatalf("reservations %+v", rs)
+	}
+}

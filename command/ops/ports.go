@@ -71,6 +71,10 @@ func (s *System) sayPortRange(out command.Out) {
 	st := s.Ephemeral.Stats(s.Clock())
 	out.Say(msgcat.IPN122I(st.Low, st.High, st.Size, st.Model.String()))
 	out.Say(msgcat.IPN123I(st.InUse, st.Blocked, st.Free(), st.TimeWaitTuples))
+	for _, r := range s.Ephemeral.Reservations() {
+		n := max(0, int(min(r.High, st.High))-int(max(r.Low, st.Low))+1)
+		out.Say(msgcat.IPN128I(r.Owner, r.Low, r.High, n))
+	}
 	out.Say(msgcat.IPN124I(st.Allocations, st.Exhaustions, s.Started))
 }
 

@@ -41,7 +41,7 @@ var stackGroup = Group{Title: "The stack: ports, connections, statistics", Entri
 		System:   "None.",
 		Operator: "If free is near zero, widen the range with PORTRANGE."},
 	{ID: "IPN128I", Text: "Reserved for FTP daemon {id:text}: {low:id}-{high:id} (DATAPORTS), {n:count:port/ports} of the range",
-		Explain:  "QUERY PORTRANGE: an FTP daemon's DATAPORTS, which the ephemeral range never hands out while the daemon exists; n is how many of them lie inside the range now.",
+		Explain:  "QUERY PORTRANGE: an FTP daemon's DATAPORTS that lie inside the ephemeral range, which never hands them out while the daemon exists; n is how many of them lie inside the range now (a daemon whose DATAPORTS are outside the range is not listed).",
 		System:   "None.",
 		Operator: "None."},
 	{ID: "IPN124I", Text: "Allocations {alloc:num}, exhaustions {exh:num} since {since:time}",

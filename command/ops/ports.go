@@ -72,8 +72,10 @@ func (s *System) sayPortRange(out command.Out) {
 	out.Say(msgcat.IPN122I(st.Low, st.High, st.Size, st.Model.String()))
 	out.Say(msgcat.IPN123I(st.InUse, st.Blocked, st.Free(), st.TimeWaitTuples))
 	for _, r := range s.Ephemeral.Reservations() {
-		n := max(0, int(min(r.High, st.High))-int(max(r.Low, st.Low))+1)
-		out.Say(msgcat.IPN128I(r.Owner, r.Low, r.High, n))
+		// Only the reservations that take ports of the range now.
+		if n := int(min(r.High, st.High)) - int(max(r.Low, st.Low)) + 1; n > 0 {
+			out.Say(msgcat.IPN128I(r.Owner, r.Low, r.High, n))
+		}
 	}
 	out.Say(msgcat.IPN124I(st.Allocations, st.Exhaustions, s.Started))
 }

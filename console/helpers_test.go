@@ -1,10 +1,8 @@
 package console
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"sync"
 
 	"ipnstack/command"
 	"ipnstack/msgcat"
@@ -28,21 +26,3 @@ func collect(exec command.Executor) (*command.Session, *[]string) {
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, errors.New("input/output error") }
-
-// syncBuffer is a bytes.Buffer safe for a writer and a reader at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}

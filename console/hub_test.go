@@ -147,7 +147,7 @@ func TestHardcopyMasksSecrets(t *testing.T) {
 		"define user id=t7,passwrd=Leak7",
 		"DEFINE USER ID=A,PASSWORD='Leak7 two',CONSOLE=YES",
 	} {
-		var hc syncBuffer
+		var hc syncBuf
 		hub := NewHub(NewBoard(NewHardcopy(&hc, func() time.Time { return time.Unix(0, 0) }), nil), command.Commands, nil)
 		c, err := hub.Attach("L", "", "local", users.Full, hearSink{func(string) {}})
 		if err != nil {

@@ -128,6 +128,7 @@ type tnServer struct {
 	hc   *syncBuf // the hardcopy log
 }
 
+// syncBuf is a bytes.Buffer safe for a writer and a reader at once.
 type syncBuf struct {
 	mu sync.Mutex
 	b  bytes.Buffer

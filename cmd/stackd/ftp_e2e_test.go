@@ -76,7 +76,7 @@ func TestFTPBuiltinDeck(t *testing.T) {
 // sees each client's own address, so active mode works as on any network.
 func TestFTPUserLink(t *testing.T) {
 	pub, ro := ftpDirs(t)
-	base := hostPorts(t, 42)
+	base := testnet.HostPorts(t, 42)
 	ctl, ctlNoActive, lo := base, base+1, base+2
 	deck := fmt.Sprintf(`* USER link matrix
 DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d:2021,%d-%d)
@@ -206,7 +206,7 @@ func TestFTPSeedScenario(t *testing.T) {
 	}
 	// Host ports: 2 control ports, the 20 data ports of FTPS, and the 1,025
 	// ports of the smallest PORTRANGE, which FTPP (no DATAPORTS=) uses.
-	base := hostPorts(t, 2+ports+1025)
+	base := testnet.HostPorts(t, 2+ports+1025)
 	ctl, ctlP, lo, plo := base, base+1, base+2, base+2+ports
 	deck := fmt.Sprintf(`* the seed scenario
 PORTRANGE LOW=%d,HIGH=%d
@@ -304,7 +304,7 @@ func TestFTPDeleteDuringUpload(t *testing.T) {
 	old := []byte("the previous version\n")
 	victim := filepath.Join(pub, "victim.bin")
 	os.WriteFile(victim, old, 0o644)
-	base := hostPorts(t, 21)
+	base := testnet.HostPorts(t, 21)
 	deck := fmt.Sprintf(`* DELETE FTPD during an upload
 DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d)
 DEFINE FILE PUBLIC=PUB,DLBL=%s,READONLY=NO

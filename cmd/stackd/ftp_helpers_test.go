@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,35 +24,6 @@ const (
 	ftpUser = "TESTER"
 	ftpPass = "e2e-Secret"
 )
-
-// hostPorts finds n consecutive ports free on 127.0.0.1 for the FORWARD= of
-// a USER link. They are taken from 20000-28999: below the host's ephemeral
-// range (32768-60999), so only explicit binds can take them, and away from
-// the built-in deck's 2121 and 30000-30019.
-func hostPorts(t *testing.T, n int) int {
-	t.Helper()
-	for try := 0; try < 50; try++ {
-		base := 20000 + rand.IntN(9000-n)
-		var ls []net.Listener
-		free := true
-		for p := base; p < base+n; p++ {
-			l, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(p))
-			if err != nil {
-				free = false
-				break
-			}
-			ls = append(ls, l)
-		}
-		for _, l := range ls {
-			l.Close()
-		}
-		if free {
-			return base
-		}
-	}
-	t.Fatalf("no %d consecutive free ports on 127.0.0.1", n)
-	return 0
-}
 
 // The host ports the built-in deck forwards, as cmd/stackd/default.deck
 // has them.
@@ -87,7 +57,7 @@ func builtinDeckOn(t *testing.T, ftp, data int) string {
 // moved to free ones; it gives the FTP port and the first data port.
 func startBuiltinDeck(t *testing.T) (d *daemon, ftp, data int) {
 	t.Helper()
-	base := hostPorts(t, 21)
+	base := testnet.HostPorts(t, 21)
 	path := filepath.Join(t.TempDir(), "IPINIT")
 	if err := os.WriteFile(path, []byte(builtinDeckOn(t, base, base+1)), 0o644); err != nil {
 		t.Fatal(err)

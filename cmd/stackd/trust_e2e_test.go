@@ -110,7 +110,7 @@ func (f *ftpCtl) dataConn() net.Conn {
 func trustSite(t *testing.T, ftpdExtra string) (*daemon, int, string) {
 	t.Helper()
 	pub := t.TempDir()
-	base := hostPorts(t, 11)
+	base := testnet.HostPorts(t, 11)
 	deck := fmt.Sprintf(`DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d)
 DEFINE FILE PUBLIC=PUB,DLBL=%s,READONLY=NO
 DEFINE USER ID=%s,PASSWORD='%s'
@@ -357,7 +357,7 @@ func TestTrustDescriptorExhaustion(t *testing.T) {
 	testnet.RequireTool(t, "curl")
 	pub := t.TempDir()
 	os.WriteFile(filepath.Join(pub, "hello.txt"), []byte("still here\n"), 0o644)
-	base := hostPorts(t, 3)
+	base := testnet.HostPorts(t, 3)
 	deckPath := writeDeck(t,
 		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d)", base, base+1, base+2),
 		"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=YES",
@@ -420,7 +420,7 @@ func TestUploadDebrisAfterKill(t *testing.T) {
 	pub := t.TempDir()
 	old := []byte("before the crash\n")
 	os.WriteFile(filepath.Join(pub, "a.bin"), old, 0o644)
-	base := hostPorts(t, 5)
+	base := testnet.HostPorts(t, 5)
 	deckPath := writeDeck(t,
 		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d)", base, base+1, base+4),
 		"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=NO",
@@ -467,7 +467,7 @@ func TestUploadDebrisAfterKill(t *testing.T) {
 // a second) is carried in again with that same address and port.
 func TestTrustClientPortReused(t *testing.T) {
 	_, port, _ := trustSite(t, "")
-	lport := hostPorts(t, 1)
+	lport := testnet.HostPorts(t, 1)
 	for i := 0; i < 2; i++ {
 		d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.1"), Port: lport},
 			Control: func(_, _ string, c syscall.RawConn) error {

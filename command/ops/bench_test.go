@@ -176,24 +176,7 @@ func BenchmarkQueryConnections10k(b *testing.B) {
 // count by state comes last.
 func TestQueryConnectionsDefaultMax(t *testing.T) {
 	sys := newTestSystem(t)
-	lo := netip.MustParseAddr("127.0.0.1")
-	ln, err := sys.Conns.Listen("T", netip.AddrPortFrom(lo, 7002))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	for i := 0; i < 30; i++ {
-		c, err := sys.Conns.Dial(context.Background(), "T", netip.Addr{}, netip.AddrPortFrom(lo, 7002))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		a, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
-	}
+	connectPairs(t, sys, 7002, 30)
 	st, _ := grammar.Parse("QUERY CONNECTIONS")
 	req := &command.Request{Spec: command.Commands.Spec("QUERY CONNECTIONS")}
 	_, req.Args, _ = command.Commands.Resolve(st)

@@ -85,7 +85,7 @@ func TestGoldenDecks(t *testing.T) {
 			sys := newTestSystem(t)
 			vars := map[string]string{"$TMP": t.TempDir()}
 			if strings.Contains(string(in), "$PORT") {
-				base := freePortBlock(t, 10)
+				base := testnet.HostPorts(t, 10)
 				for i := range 10 {
 					vars["$PORT"+strconv.Itoa(i)] = strconv.Itoa(base + i)
 				}
@@ -118,42 +118,6 @@ func TestGoldenDecks(t *testing.T) {
 			}
 		})
 	}
-}
-
-// freePortBlock finds n consecutive host ports on 127.0.0.1 that are free
-// now: the kernel names a free port, and the block starting there is kept if
-// every port of it can be bound.
-func freePortBlock(t *testing.T, n int) int {
-	t.Helper()
-	for try := 0; try < 50; try++ {
-		ln, err := net.Listen("tcp4", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		base := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if base+n > 65535 {
-			continue
-		}
-		var held []net.Listener
-		ok := true
-		for p := base; p < base+n && ok; p++ {
-			l, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(p))
-			if err != nil {
-				ok = false
-				break
-			}
-			held = append(held, l)
-		}
-		for _, l := range held {
-			l.Close()
-		}
-		if ok {
-			return base
-		}
-	}
-	t.Fatal("no block of free host ports")
-	return 0
 }
 
 // nopSink is a console that drops what it is sent.

@@ -93,6 +93,34 @@ func TestShutdownCommand(t *testing.T) {
 	}
 }
 
+// connectPairs makes n connections inside the stack to a listener on
+// 127.0.0.1:port, accepts each, and closes them all when the test ends. It
+// gives the dialed ends, in the order they were made.
+func connectPairs(t *testing.T, sys *System, port uint16, n int) []*conn.Conn {
+	t.Helper()
+	to := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port)
+	ln, err := sys.Conns.Listen("TESTSRV", to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	var out []*conn.Conn
+	for i := 0; i < n; i++ {
+		c, err := sys.Conns.Dial(context.Background(), "TESTCLI", netip.Addr{}, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		a, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		out = append(out, c)
+	}
+	return out
+}
+
 // TestMSLSetsTheStacksTimeWait: SET MSL= makes the stack's own TCP
 // TIME_WAIT 2×MSL, so a connection closed afterwards leaves QUERY
 // CONNECTIONS' TIME_WAIT within 2×MSL (and some slack), not netstack's 60 s.
@@ -158,23 +186,7 @@ func TestDataPortsReservedFromPortRange(t *testing.T) {
 	if len(got) < 2 || !strings.HasPrefix(got[1], "IPN440I ") {
 		t.Fatalf("%q", got)
 	}
-	lo := netip.MustParseAddr("127.0.0.1")
-	ln, err := sys.Conns.Listen("TESTSRV", netip.AddrPortFrom(lo, 7200))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	for i := 0; i < 30; i++ {
-		c, err := sys.Conns.Dial(context.Background(), "TESTCLI", netip.Addr{}, netip.AddrPortFrom(lo, 7200))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		a, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer a.Close()
+	for i, c := range connectPairs(t, sys, 7200, 30) {
 		if p := c.LocalAddrPort().Port(); p >= 50000 && p <= 50019 || i == 0 && p != 50020 {
 			t.Fatalf("dial %d from port %d", i, p)
 		}

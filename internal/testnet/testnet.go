@@ -5,8 +5,11 @@ package testnet
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -120,4 +123,34 @@ func Must(t testing.TB, ns string, args ...string) string {
 		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return string(out)
+}
+
+// HostPorts finds n consecutive ports free on 127.0.0.1 now, for a test
+// that binds host ports (a USER link's FORWARD=, a console listener). They
+// are taken from 20000-28999: below the host's ephemeral range
+// (32768-60999), so only explicit binds can take them, and away from the
+// built-in deck's 2121 and 30000-30019.
+func HostPorts(t testing.TB, n int) int {
+	t.Helper()
+	for try := 0; try < 50; try++ {
+		base := 20000 + rand.IntN(9000-n)
+		var ls []net.Listener
+		free := true
+		for p := base; p < base+n; p++ {
+			l, err := net.Listen("tcp4", "127.0.0.1:"+strconv.Itoa(p))
+			if err != nil {
+				free = false
+				break
+			}
+			ls = append(ls, l)
+		}
+		for _, l := range ls {
+			l.Close()
+		}
+		if free {
+			return base
+		}
+	}
+	t.Fatalf("no %d consecutive free ports on 127.0.0.1", n)
+	return 0
 }

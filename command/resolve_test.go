@@ -202,7 +202,7 @@ func TestHelp(t *testing.T) {
 		s.Do(context.Background(), line)
 		return out
 	}
-	if got := run("HELP PORTR"); len(got) < 4 || got[1] != "IPN232I Syntax: PORTRange LOW=port,HIGH=port" {
+	if got := run("HELP PORTR"); len(got) < 4 || got[1] != "IPN232I Syntax: PORTRange LOW=port,HIGH=port,PROTOCOL=TCP|UDP" {
 		t.Errorf("HELP PORTR: %q", got)
 	}
 	if got := run("HELP Q CON"); len(got) < 2 || !strings.HasPrefix(got[1], "IPN232I Syntax: Query CONnections") {

@@ -79,6 +79,8 @@ var portRows = []Spec{
 				Help: "lowest port; at least 1,024 lower than HIGH"},
 			{Key: "HIGH", Type: Int{Min: portrange.HighMin, Max: portrange.HighMax, Name: "port"},
 				Help: "highest port; at least 1,024 higher than LOW"},
+			{Key: "PROTOCOL", Type: Enum{Values: []string{"TCP", "UDP"}}, Default: "TCP",
+				Help: "the range to set: TCP (connections, passive data) or UDP (datagrams); the same rules"},
 		},
 		AtLeastOne: []string{"LOW", "HIGH"},
 		Example:    "PORTRANGE LOW=32768,HIGH=65535",
@@ -88,7 +90,43 @@ var portRows = []Spec{
 	{
 		Verb:    "Query",
 		Object:  "PORTRange",
-		Summary: "Show the port range, the ports in use and in TIME_WAIT, allocations and exhaustions",
+		Summary: "Show every port pool: range, ports in use and in TIME_WAIT, free, allocations, exhaustions, sustainable rate",
+		Help: []string{
+			"One line per pool, in the order the stack asks them for a port: the TCP ephemeral range (PORTRANGE), the UDP",
+			"ephemeral range (PORTRANGE PROTOCOL=UDP), the explicit-bind range (SET EXPLICITBIND=) and each FTP daemon's",
+			"DATAPORTS; then the ports set aside inside the ephemeral ranges. A dry pool says when its next port frees.",
+		},
+		Auth: users.Query,
+	},
+	{
+		Verb: "DEFine", Object: "PORT",
+		Summary: "Reserve a port or range of ports for a user of the stack, or forbid it to every user",
+		Help: []string{
+			"No pool lends a reserved port, and only its owner may bind it: an FTP daemon whose ID is the owner may take",
+			"it as its PORT= or inside its DATAPORTS=. OWNER=RESERVED forbids the ports to every user.",
+		},
+		Operands: []Operand{
+			{Key: "LOW", Type: portType, Required: true, Help: "the first port"},
+			{Key: "HIGH", Type: portType, Help: "the last port (default: LOW, one port)"},
+			{Key: "OWNER", Type: Name{Max: 8}, Required: true, Help: "the user's id (an FTPD id), or RESERVED: no one"},
+			{Key: "PROTOCOL", Type: Enum{Values: []string{"TCP", "UDP"}}, Default: "TCP", Help: "the protocol whose ports these are"},
+		},
+		Example: "DEFINE PORT,LOW=6000,HIGH=6099,OWNER=RESERVED",
+		Mutates: true, Auth: users.Full,
+	},
+	{
+		Verb: "DELete", Object: "PORT",
+		Summary: "End a reservation of DEFINE PORT",
+		Operands: []Operand{
+			{Key: "LOW", Type: portType, Required: true, Help: "the reservation's first port"},
+			{Key: "PROTOCOL", Type: Enum{Values: []string{"TCP", "UDP"}}, Default: "TCP", Help: "its protocol"},
+		},
+		Example: "DELETE PORT,LOW=6000",
+		Mutates: true, Auth: users.Full,
+	},
+	{
+		Verb: "Query", Object: "PORTs",
+		Summary: "Show every port a user of the stack has bound, with its owner, and every port set aside",
 		Auth:    users.Query,
 	},
 	{

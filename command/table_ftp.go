@@ -28,6 +28,8 @@ var ftpdOperands = append([]Operand{
 	{Key: "ANONYMOUS", Type: Enum{Values: []string{"NO", "READ", "WRITE"}}, Default: "NO",
 		Help: "allow anonymous logins: READ downloads only, WRITE also new uploads"},
 	{Key: "BANNER", Type: Text{Max: 200}, Help: "the text of the 220 greeting"},
+	{Key: "PASVWAIT", Type: Int{Min: 0, Max: 60}, Default: "0",
+		Help: "seconds PASV and EPSV wait for a port when the data pool is dry before answering 425 (0: answer at once)"},
 }, clientGuardOperands...)
 
 // userOperands are DEFINE USER's; ALTER USER takes the same.
@@ -197,4 +199,6 @@ var timeWaitOperands = []Operand{
 		Help: "the TIME_WAIT model of the port pools: TUPLE, what a TCP stack does (TIME_WAIT holds the 4-tuple, the port serves other peers at once), or STRICT, the PORTRANGE page's model (a port is unusable for 2×MSL after its connection closed)"},
 	{Key: "MSL", Type: Duration{Min: time.Millisecond, Max: 10 * time.Minute},
 		Help: "the maximum segment lifetime of the STRICT model (TIME_WAIT lasts 2×MSL; default 30 s)"},
+	{Key: "EXPLICITBIND", Type: List{Elem: Int{Min: 0, Max: 65535, Name: "port"}, Min: 2, Max: 2, Name: "(low,high)"},
+		Help: "the explicit-bind range, ports 1024-65535 set aside from the ephemeral range; (0,0): none (the default)"},
 }

@@ -63,9 +63,9 @@ type Info struct {
 
 // Table is the connection table and the doorway to the stack's transport.
 type Table struct {
-	ns        *stack.Stack
-	ephemeral *portrange.Pool
-	clock     func() time.Time
+	ns    *stack.Stack
+	ports *portrange.Registry
+	clock func() time.Time
 
 	// mu guards the entries. Lock order: Table.mu, then netstack's
 	// endpoint locks (Sweep reads states under it); a lease's mu, then
@@ -97,13 +97,15 @@ type entry struct {
 // sweepInterval is how often ended endpoints leave the table.
 const sweepInterval = time.Second
 
-// New makes the table over a netstack. Ports for outbound connections come
-// from ephemeral, the pool PORTRANGE sets.
-func New(ns *stack.Stack, ephemeral *portrange.Pool, clock func() time.Time) *Table {
+// New makes the table over a netstack. Every local port comes from ports,
+// the stack's port authority: a fixed port is an explicit bind recorded
+// with its owner, any other is drawn from one of its pools. The table never
+// lets netstack choose a port.
+func New(ns *stack.Stack, ports *portrange.Registry, clock func() time.Time) *Table {
 	if clock == nil {
 		clock = time.Now
 	}
-	t := &Table{ns: ns, ephemeral: ephemeral, clock: clock, byID: map[uint64]*entry{},
+	t := &Table{ns: ns, ports: ports, clock: clock, byID: map[uint64]*entry{},
 		stop: make(chan struct{}), done: make(chan struct{})}
 	go t.sweeper()
 	return t
@@ -295,10 +297,22 @@ var (
 	ErrExhausted = portrange.ErrExhausted
 )
 
-// ErrPortInUse says a fixed port is taken.
-type ErrPortInUse struct{ Addr netip.AddrPort }
+// ErrPortInUse says a fixed port is taken: Err is the registry's reason
+// (a *portrange.BoundError or *portrange.ReservedError), or nil when
+// netstack refused it.
+type ErrPortInUse struct {
+	Addr netip.AddrPort
+	Err  error
+}
 
-func (e *ErrPortInUse) Error() string { return e.Addr.String() + " is in use" }
+func (e *ErrPortInUse) Error() string {
+	if e.Err != nil {
+		return e.Addr.String() + ": " + e.Err.Error()
+	}
+	return e.Addr.String() + " is in use"
+}
+
+func (e *ErrPortInUse) Unwrap() error { return e.Err }
 
 // ErrNet is any other failure of netstack, with its text.
 type ErrNet struct {
@@ -322,17 +336,29 @@ func (t *Table) newEndpoint() (tcpip.Endpoint, *waiter.Queue, error) {
 	return ep, wq, nil
 }
 
-// lease is a port drawn from a pool, held by a listener and the
-// connections accepted from it, or by one dialed connection. The last
-// holder to close gives it back, with the foreign end of a connection that
-// closed first (and so holds TIME_WAIT), if any.
+// lease is a port drawn from a pool or bound through the registry, held by
+// a listener and the connections accepted from it, or by one dialed
+// connection. The last holder to close gives it back, with the foreign end
+// of a connection that closed first (and so holds TIME_WAIT), if any.
 type lease struct {
-	pool    *portrange.Pool
-	port    uint16
+	give    func(now time.Time, tw *portrange.Remote)
 	clock   func() time.Time
 	mu      sync.Mutex
 	holders int
 	tw      *portrange.Remote
+}
+
+func poolLease(pool *portrange.Pool, port uint16, clock func() time.Time) *lease {
+	return &lease{give: func(now time.Time, tw *portrange.Remote) { pool.Release(now, port, tw) }, clock: clock, holders: 1}
+}
+
+// bind records a fixed port with its owner in the registry.
+func (t *Table) bind(owner string, addr netip.AddrPort) (*lease, error) {
+	release, err := t.ports.Bind(t.clock(), portrange.TCP, addr, owner)
+	if err != nil {
+		return nil, &ErrPortInUse{addr, err}
+	}
+	return &lease{give: release, clock: t.clock, holders: 1}, nil
 }
 
 func (l *lease) hold() {
@@ -357,26 +383,21 @@ func (l *lease) drop(tw *portrange.Remote) {
 	}
 	l.holders--
 	if l.holders == 0 {
-		l.pool.Release(l.clock(), l.port, l.tw)
+		l.give(l.clock(), l.tw)
 	}
 }
 
 // Listen opens a listener on a fixed address and port (a daemon's
-// well-known port). If the port lies in the ephemeral range it is taken
-// out of the pool while the listener lives.
+// well-known port): an explicit bind of owner's, refused when the registry
+// says the port is another's. A port inside a pool is taken out of it while
+// the listener and its connections live.
 func (t *Table) Listen(owner string, addr netip.AddrPort) (*Listener, error) {
-	var ls *lease
-	if t.ephemeral != nil {
-		lo, hi := t.ephemeral.Range()
-		if addr.Port() >= lo && addr.Port() <= hi {
-			if err := t.ephemeral.Claim(t.clock(), addr.Port(), portrange.Remote{}); err != nil {
-				return nil, &ErrPortInUse{addr}
-			}
-			ls = &lease{pool: t.ephemeral, port: addr.Port(), clock: t.clock, holders: 1}
-		}
+	ls, err := t.bind(owner, addr)
+	if err != nil {
+		return nil, err
 	}
 	l, err := t.listen(owner, addr, ls)
-	if err != nil && ls != nil {
+	if err != nil {
 		ls.drop(nil)
 	}
 	return l, err
@@ -408,7 +429,7 @@ func withPoolPort[T any](t *Table, pool *portrange.Pool, r portrange.Remote, use
 		if err != nil {
 			return zero, err
 		}
-		ls := &lease{pool: pool, port: port, clock: t.clock, holders: 1}
+		ls := poolLease(pool, port, t.clock)
 		v, err := use(port, ls)
 		if err == nil {
 			return v, nil
@@ -430,7 +451,7 @@ func (t *Table) listen(owner string, addr netip.AddrPort, ls *lease) (*Listener,
 	if terr := ep.Bind(fullAddr(addr)); terr != nil {
 		ep.Close()
 		if _, ok := terr.(*tcpip.ErrPortInUse); ok {
-			return nil, &ErrPortInUse{addr}
+			return nil, &ErrPortInUse{addr, nil}
 		}
 		return nil, netErr("bind "+addr.String(), terr)
 	}
@@ -452,24 +473,54 @@ func (t *Table) listen(owner string, addr netip.AddrPort, ls *lease) (*Listener,
 // the queue must hold a burst of logins (300 at once is a target).
 const listenBacklog = 4096
 
-// Dial connects to remote from a port of the ephemeral pool, on the local
-// address given (the unspecified address lets the route choose). Naming the
-// address also names the link: a connection to a host client behind a USER
-// link (127.0.0.1, say) leaves on that link, not on the stack's loopback.
+// Dial connects to remote from the next port of the TCP ephemeral pool, on
+// the local address given (the unspecified address lets the route choose).
+// Naming the address also names the link: a connection to a host client
+// behind a USER link (127.0.0.1, say) leaves on that link, not on the
+// stack's loopback.
 func (t *Table) Dial(ctx context.Context, owner string, local netip.Addr, remote netip.AddrPort) (*Conn, error) {
+	return t.dialPool(ctx, owner, t.ports.TCP(), local, remote)
+}
+
+// DialBound connects to remote the way a user does that binds its socket
+// to port 0 before connecting: from the next port of the explicit-bind
+// range when one is set, else of the TCP ephemeral pool.
+func (t *Table) DialBound(ctx context.Context, owner string, local netip.Addr, remote netip.AddrPort) (*Conn, error) {
+	pool := t.ports.Explicit()
+	if pool == nil {
+		pool = t.ports.TCP()
+	}
+	return t.dialPool(ctx, owner, pool, local, remote)
+}
+
+func (t *Table) dialPool(ctx context.Context, owner string, pool *portrange.Pool, local netip.Addr, remote netip.AddrPort) (*Conn, error) {
 	if !local.IsValid() {
 		local = netip.IPv4Unspecified()
 	}
 	r := portrange.Remote{Addr: remote.Addr(), Port: remote.Port()}
-	return withPoolPort(t, t.ephemeral, r, func(port uint16, ls *lease) (*Conn, error) {
+	c, err := withPoolPort(t, pool, r, func(port uint16, ls *lease) (*Conn, error) {
 		return t.dial(ctx, owner, netip.AddrPortFrom(local, port), remote, ls)
 	})
+	if errors.Is(err, ErrExhausted) {
+		lo, hi := pool.Range()
+		return nil, fmt.Errorf("ports %d-%d: %w", lo, hi, ErrExhausted)
+	}
+	return c, err
 }
 
 // DialFrom connects to remote from a fixed local address and port, with
-// address reuse (active FTP data connections from port 20).
+// address reuse (active FTP data connections from port 20): an explicit
+// bind of owner's.
 func (t *Table) DialFrom(ctx context.Context, owner string, local, remote netip.AddrPort) (*Conn, error) {
-	return t.dial(ctx, owner, local, remote, nil)
+	ls, err := t.bind(owner, local)
+	if err != nil {
+		return nil, err
+	}
+	c, err := t.dial(ctx, owner, local, remote, ls)
+	if err != nil {
+		ls.drop(nil)
+	}
+	return c, err
 }
 
 func (t *Table) dial(ctx context.Context, owner string, local, remote netip.AddrPort, ls *lease) (*Conn, error) {
@@ -480,7 +531,7 @@ func (t *Table) dial(ctx context.Context, owner string, local, remote netip.Addr
 	if terr := ep.Bind(fullAddr(local)); terr != nil {
 		ep.Close()
 		if _, ok := terr.(*tcpip.ErrPortInUse); ok {
-			return nil, &ErrPortInUse{local}
+			return nil, &ErrPortInUse{local, nil}
 		}
 		return nil, netErr("bind "+local.String(), terr)
 	}
@@ -490,7 +541,7 @@ func (t *Table) dial(ctx context.Context, owner string, local, remote netip.Addr
 	}
 	if terr != nil {
 		if _, ok := terr.(*tcpip.ErrBadLocalAddress); ok {
-			return nil, &ErrPortInUse{local}
+			return nil, &ErrPortInUse{local, nil}
 		}
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: errors.New(terr.String())}
 	}

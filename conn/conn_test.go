@@ -25,11 +25,16 @@ func newTable(t testing.TB, low, high uint16) (*Table, *portrange.Pool) {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Close)
-	pool, err := portrange.New(low, high)
+	reg, err := portrange.NewRegistry(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tb := New(s.NS(), pool, nil)
+	// A range narrower than PORTRANGE allows, to run it dry in a test.
+	pool := reg.TCP()
+	if err := pool.SetRange(low, high); err != nil {
+		t.Fatal(err)
+	}
+	tb := New(s.NS(), reg, nil)
 	t.Cleanup(tb.Close)
 	return tb, pool
 }

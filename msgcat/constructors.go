@@ -89,16 +89,6 @@ func IPN122I[T0 Number, T1 Number, T2 Number](low T0, high T1, size T2, model st
 	return Msg{ID: "IPN122I", Args: []any{low, high, size, model}}
 }
 
-// IPN123I says: Ports in use <inuse>, held in TIME_WAIT <held>, free <free>; connections in TIME_WAIT <tw>
-func IPN123I[T0 Number, T1 Number, T2 Number, T3 Number](inuse T0, held T1, free T2, tw T3) Msg {
-	return Msg{ID: "IPN123I", Args: []any{inuse, held, free, tw}}
-}
-
-// IPN124I says: Allocations <alloc>, exhaustions <exh> since <since>
-func IPN124I[T0 Number, T1 Number](alloc T0, exh T1, since time.Time) Msg {
-	return Msg{ID: "IPN124I", Args: []any{alloc, exh, since}}
-}
-
 // IPN125I says: TIME_WAIT model TUPLE, MSL <msl>: a port is held only for the 4-tuple in TIME_WAIT; other peers may use it at once
 func IPN125I(msl time.Duration) Msg { return Msg{ID: "IPN125I", Args: []any{msl}} }
 
@@ -108,11 +98,6 @@ func IPN126I(msl time.Duration) Msg { return Msg{ID: "IPN126I", Args: []any{msl}
 // IPN127I says: Port range changed to <low> <high>
 func IPN127I[T0 Number, T1 Number](low T0, high T1) Msg {
 	return Msg{ID: "IPN127I", Args: []any{low, high}}
-}
-
-// IPN128I says: Reserved for FTP daemon <id>: <low>-<high> (DATAPORTS), <n> ports of the range
-func IPN128I[T0 Count, T1 Count, T2 Count](id string, low T0, high T1, n T2) Msg {
-	return Msg{ID: "IPN128I", Args: []any{id, low, high, n}}
 }
 
 // IPN130I says: Reply from <addr>: seq=<seq> bytes=<bytes> time=<ms> ms
@@ -946,6 +931,96 @@ func IPN534I(id string) Msg { return Msg{ID: "IPN534I", Args: []any{id}} }
 
 // IPN535I says:          hears no informational message
 func IPN535I() Msg { return Msg{ID: "IPN535I", Args: nil} }
+
+// IPN601I says: <pool><tier><low>-<high> size <size>, in use <inuse>, held <held>, free <free>, TIME_WAIT <tw>, allocations <alloc>, exhaustions <exh>, strict rate <rate>/s
+func IPN601I[T0 Count, T1 Count, T2 Number, T3 Number, T4 Number, T5 Number, T6 Number, T7 Number, T8 Number](pool string, tier string, low T0, high T1, size T2, inuse T3, held T4, free T5, tw T6, alloc T7, exh T8, rate string) Msg {
+	return Msg{ID: "IPN601I", Args: []any{pool, tier, low, high, size, inuse, held, free, tw, alloc, exh, rate}}
+}
+
+// IPN602W says: Pool <pool> is dry: the TIME_WAIT model frees its next port at <at>
+func IPN602W(pool string, at time.Time) Msg { return Msg{ID: "IPN602W", Args: []any{pool, at}} }
+
+// IPN603W says: Pool <pool> is dry: a port frees only when a connection using one ends
+func IPN603W(pool string) Msg { return Msg{ID: "IPN603W", Args: []any{pool}} }
+
+// IPN604I says: Reserved <proto> <low>-<high> for <owner> (<kind>), <n> ports of pool <pool>
+func IPN604I[T0 Count, T1 Count, T2 Count](proto string, low T0, high T1, owner string, kind string, n T2, pool string) Msg {
+	return Msg{ID: "IPN604I", Args: []any{proto, low, high, owner, kind, n, pool}}
+}
+
+// IPN605W says: Port pool <pool> is <pct>% used: <used> of <cap> ports in use or held in TIME_WAIT
+func IPN605W[T0 Number, T1 Number, T2 Number](pool string, pct T0, used T1, cap T2) Msg {
+	return Msg{ID: "IPN605W", Args: []any{pool, pct, used, cap}}
+}
+
+// IPN606W says: Port pool <pool> is exhausted: <used> of <cap> ports in use or held in TIME_WAIT, <refused> requests refused
+func IPN606W[T0 Number, T1 Number, T2 Count](pool string, used T0, cap T1, refused T2) Msg {
+	return Msg{ID: "IPN606W", Args: []any{pool, used, cap, refused}}
+}
+
+// IPN607I says: Port pool <pool> is back under 50%: <used> of <cap> ports in use or held in TIME_WAIT
+func IPN607I[T0 Number, T1 Number](pool string, used T0, cap T1) Msg {
+	return Msg{ID: "IPN607I", Args: []any{pool, used, cap}}
+}
+
+// IPN608I says: Counters since <since>
+func IPN608I(since time.Time) Msg { return Msg{ID: "IPN608I", Args: []any{since}} }
+
+// IPN610I says: <proto> ports <low>-<high> reserved for <owner>
+func IPN610I[T0 Count, T1 Count](proto string, low T0, high T1, owner string) Msg {
+	return Msg{ID: "IPN610I", Args: []any{proto, low, high, owner}}
+}
+
+// IPN611I says: <proto> ports <low>-<high> forbidden: no user of the stack may bind them and no pool lends them
+func IPN611I[T0 Count, T1 Count](proto string, low T0, high T1) Msg {
+	return Msg{ID: "IPN611I", Args: []any{proto, low, high}}
+}
+
+// IPN612E says: <proto> ports <low>-<high> overlap <olow>-<ohigh>, set aside for <owner>
+func IPN612E[T0 Count, T1 Count, T2 Count, T3 Count](proto string, low T0, high T1, olow T2, ohigh T3, owner string) Msg {
+	return Msg{ID: "IPN612E", Args: []any{proto, low, high, olow, ohigh, owner}}
+}
+
+// IPN613E says: <proto> port <port> is bound by <owner>: ports <low>-<high> cannot be set aside for <for>
+func IPN613E[T0 Count, T1 Count, T2 Count](proto string, port T0, owner string, low T1, high T2, for_ string) Msg {
+	return Msg{ID: "IPN613E", Args: []any{proto, port, owner, low, high, for_}}
+}
+
+// IPN614I says: Reservation of <proto> ports <low>-<high> for <owner> deleted
+func IPN614I[T0 Count, T1 Count](proto string, low T0, high T1, owner string) Msg {
+	return Msg{ID: "IPN614I", Args: []any{proto, low, high, owner}}
+}
+
+// IPN615E says: No reservation of <proto> ports starts at <low>
+func IPN615E[T0 Count](proto string, low T0) Msg { return Msg{ID: "IPN615E", Args: []any{proto, low}} }
+
+// IPN616I says: <proto> port <port> bound by <owner> on <addr> (<n> binds)
+func IPN616I[T0 Count, T1 Count](proto string, port T0, owner string, addr string, n T1) Msg {
+	return Msg{ID: "IPN616I", Args: []any{proto, port, owner, addr, n}}
+}
+
+// IPN617I says: <proto> ports <low>-<high> set aside for <owner> (<kind>)
+func IPN617I[T0 Count, T1 Count](proto string, low T0, high T1, owner string, kind string) Msg {
+	return Msg{ID: "IPN617I", Args: []any{proto, low, high, owner, kind}}
+}
+
+// IPN618I says: <binds> binds, <res> reservations
+func IPN618I[T0 Count, T1 Count](binds T0, res T1) Msg {
+	return Msg{ID: "IPN618I", Args: []any{binds, res}}
+}
+
+// IPN619I says: Explicit-bind range set to <low>-<high>
+func IPN619I[T0 Count, T1 Count](low T0, high T1) Msg {
+	return Msg{ID: "IPN619I", Args: []any{low, high}}
+}
+
+// IPN620I says: Explicit-bind range removed: connections bound to port 0 take ephemeral ports
+func IPN620I() Msg { return Msg{ID: "IPN620I", Args: nil} }
+
+// IPN621E says: EXPLICITBIND=(<low>,<high>) is not a range of ports from 1024 to 65535, low first
+func IPN621E[T0 Count, T1 Count](low T0, high T1) Msg {
+	return Msg{ID: "IPN621E", Args: []any{low, high}}
+}
 
 // IPN998S says: Internal error in <command>: <detail>
 func IPN998S(command string, detail string) Msg {

@@ -25,6 +25,7 @@ package portrange
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"net/netip"
 	"sort"
 	"sync"
@@ -111,9 +112,13 @@ var ErrLeased = errors.New("port is already leased")
 type ReservedError struct {
 	Owner     string // the reservation it overlaps
 	Low, High uint16
+	Kind      Kind // who set it aside
 }
 
 func (e *ReservedError) Error() string {
+	if e.Owner == Forbidden {
+		return fmt.Sprintf("ports %d-%d are forbidden", e.Low, e.High)
+	}
 	return fmt.Sprintf("ports %d-%d are reserved for %s", e.Low, e.High, e.Owner)
 }
 
@@ -190,6 +195,7 @@ type twEntry struct {
 // close per foreign end) is kept only once the pool has served a dial, the
 // one request that asks about one exact 4-tuple.
 type twList struct {
+	oldest   int64 // fifo[head].closed, kept here so that a look at a port whose records all live reads no more than this
 	fifo     []twEntry
 	head     int
 	byRemote map[Remote]int64
@@ -203,8 +209,9 @@ func (l *twList) newest() int64 { return l.fifo[len(l.fifo)-1].closed }
 type Pool struct {
 	mu          sync.Mutex
 	low, high   uint16
-	next        uint16 // where the next search starts
-	leased      [1024]uint64
+	next        uint16       // where the next search starts
+	leased      [1024]uint64 // one bit per port
+	full        [16]uint64   // one bit per word of leased: set when all 64 ports are leased
 	tw          map[uint16]*twList
 	dials       bool          // the pool has served a dial (Allocate with a foreign port)
 	twHold      time.Duration // how long a TIME_WAIT record lasts in the Tuple model
@@ -212,7 +219,7 @@ type Pool struct {
 	msl         time.Duration
 	allocations uint64
 	exhaustions uint64
-	reserved    []Reservation // by Low; a handful at most
+	reserved    []Reservation // by Low; a handful at most, set by the Registry
 }
 
 // New makes a pool over [low, high], in the Tuple model.
@@ -281,28 +288,73 @@ func (p *Pool) Allocate(now time.Time, r Remote) (uint16, error) {
 	if p.next < p.low || p.next > p.high {
 		p.next = p.low
 	}
-	port := p.next
-	for {
-		if !p.isLeased(port) && !p.reservedLocked(port) && p.usableLocked(now, port, r) {
-			p.setLeased(port, true)
-			p.allocations++
-			if port == p.high {
-				p.next = p.low
-			} else {
-				p.next = port + 1
-			}
-			return port, nil
-		}
-		if port == p.high {
-			port = p.low
-		} else {
-			port++
-		}
-		if port == p.next {
-			p.exhaustions++
-			return 0, ErrExhausted
-		}
+	// In turn from next to high, then from low to next-1; the bitmap skips
+	// leased ports 64 (and 4096) at a time, so the search costs the same
+	// however many ports are held.
+	port, ok := p.searchLocked(now, r, int(p.next), int(p.high))
+	if !ok {
+		port, ok = p.searchLocked(now, r, int(p.low), int(p.next)-1)
 	}
+	if !ok {
+		p.exhaustions++
+		return 0, ErrExhausted
+	}
+	p.setLeased(port, true)
+	p.allocations++
+	if port == p.high {
+		p.next = p.low
+	} else {
+		p.next = port + 1
+	}
+	return port, nil
+}
+
+// searchLocked finds the first port of [from, to] that is not leased, not
+// reserved and that the TIME_WAIT model lets serve r.
+func (p *Pool) searchLocked(now time.Time, r Remote, from, to int) (uint16, bool) {
+	for from <= to {
+		port := p.nextUnleased(from, to)
+		if port < 0 {
+			return 0, false
+		}
+		if !p.reservedLocked(uint16(port)) && p.usableLocked(now, uint16(port), r) {
+			return uint16(port), true
+		}
+		from = port + 1
+	}
+	return 0, false
+}
+
+// nextUnleased gives the first port of [from, to] whose lease bit is clear,
+// or -1.
+func (p *Pool) nextUnleased(from, to int) int {
+	for from <= to {
+		w := from >> 6
+		if free := ^p.leased[w] >> (from & 63); free != 0 {
+			if port := from + bits.TrailingZeros64(free); port <= to {
+				return port
+			}
+			return -1
+		}
+		w = p.nextNotFull(w + 1)
+		if w < 0 {
+			return -1
+		}
+		from = w << 6
+	}
+	return -1
+}
+
+// nextNotFull gives the first word of leased from w on with a clear bit, or -1.
+func (p *Pool) nextNotFull(w int) int {
+	for w < len(p.leased) {
+		s := w >> 6
+		if open := ^p.full[s] >> (w & 63); open != 0 {
+			return w + bits.TrailingZeros64(open)
+		}
+		w = (s + 1) << 6
+	}
+	return -1
 }
 
 // Claim leases a given port, which need not be inside the range (a fixed
@@ -356,6 +408,7 @@ func (p *Pool) addTimeWaitLocked(now time.Time, port uint16, r Remote) {
 		ns = l.newest() // a clock that went back must not break the order
 	}
 	l.fifo = append(l.fifo, twEntry{remote: r, closed: ns})
+	l.oldest = l.fifo[l.head].closed
 	if p.dials {
 		if l.byRemote == nil {
 			l.byRemote = map[Remote]int64{}
@@ -406,7 +459,14 @@ func (p *Pool) pruneLocked(now time.Time, port uint16) *twList {
 	if !ok {
 		return nil
 	}
-	limit := now.UnixNano() - int64(p.keepLocked())
+	return p.pruneList(now.UnixNano()-int64(p.keepLocked()), port, l)
+}
+
+// pruneList drops the records of l closed at or before limit.
+func (p *Pool) pruneList(limit int64, port uint16, l *twList) *twList {
+	if l.oldest > limit {
+		return l // the common case: nothing expired
+	}
 	for l.head < len(l.fifo) && l.fifo[l.head].closed <= limit {
 		e := l.fifo[l.head]
 		if l.byRemote != nil && l.byRemote[e.remote] == e.closed {
@@ -423,6 +483,7 @@ func (p *Pool) pruneLocked(now time.Time, port uint16) *twList {
 		l.fifo = append(l.fifo[:0:0], l.fifo[l.head:]...)
 		l.head = 0
 	}
+	l.oldest = l.fifo[l.head].closed
 	return l
 }
 
@@ -436,14 +497,17 @@ func (p *Pool) Stats(now time.Time) Stats {
 		Model: p.model, MSL: p.msl,
 	}
 	limit := now.UnixNano() - int64(p.holdLocked())
-	for port := range p.tw {
-		l := p.pruneLocked(now, port)
-		if l == nil {
+	keep := now.UnixNano() - int64(p.keepLocked())
+	for port, l := range p.tw {
+		if l = p.pruneList(keep, port, l); l == nil {
 			continue
 		}
-		live := l.fifo[l.head:]
-		first := sort.Search(len(live), func(i int) bool { return live[i].closed > limit })
-		if n := len(live) - first; n > 0 {
+		n := l.len()
+		if limit != keep && l.oldest <= limit {
+			live := l.fifo[l.head:]
+			n -= sort.Search(len(live), func(i int) bool { return live[i].closed > limit })
+		}
+		if n > 0 {
 			s.TimeWait++
 			s.TimeWaitTuples += n
 			if p.model == Strict && port >= p.low && port <= p.high && !p.isLeased(port) && !p.reservedLocked(port) {
@@ -451,55 +515,51 @@ func (p *Pool) Stats(now time.Time) Stats {
 			}
 		}
 	}
-	for port := int(p.low); port <= int(p.high); port++ {
-		switch {
-		case p.isLeased(uint16(port)):
-			s.InUse++
-		case p.reservedLocked(uint16(port)):
-			s.Reserved++
+	s.InUse = p.countLeased(int(p.low), int(p.high))
+	for _, r := range p.reserved {
+		lo, hi := max(int(r.Low), int(p.low)), min(int(r.High), int(p.high))
+		if lo <= hi {
+			s.Reserved += hi - lo + 1 - p.countLeased(lo, hi)
 		}
 	}
 	return s
 }
 
-// Reserve sets the ports [low, high] aside for owner: Allocate never hands
-// them out until Unreserve. Ports leased now stay leased until released. A
-// reservation may lie partly or wholly outside the range (it applies to
-// the ports the range holds, now or after a change of range).
-func (p *Pool) Reserve(owner string, low, high uint16) error {
-	if low == 0 || low > high {
-		return &RangeError{RuleOrder, int(low), int(high)}
-	}
+// NextFree says when the TIME_WAIT model frees its next port of the range
+// (not leased, not reserved), and false when it holds none: then only the
+// end of a connection using a port can free one.
+func (p *Pool) NextFree(now time.Time) (time.Time, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for _, r := range p.reserved {
-		if low <= r.High && r.Low <= high {
-			return &ReservedError{r.Owner, r.Low, r.High}
+	var first int64
+	hold := int64(p.holdLocked())
+	for port := range p.tw {
+		l := p.pruneLocked(now, port)
+		if l == nil || port < p.low || port > p.high || p.isLeased(port) || p.reservedLocked(port) {
+			continue
+		}
+		if p.model == Tuple {
+			continue // a TIME_WAIT record keeps a port from no listener
+		}
+		if at := l.newest() + hold; at > now.UnixNano() && (first == 0 || at < first) {
+			first = at
 		}
 	}
-	p.reserved = append(p.reserved, Reservation{owner, low, high})
-	sort.Slice(p.reserved, func(i, j int) bool { return p.reserved[i].Low < p.reserved[j].Low })
-	return nil
-}
-
-// Unreserve ends owner's reservations.
-func (p *Pool) Unreserve(owner string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	keep := p.reserved[:0]
-	for _, r := range p.reserved {
-		if r.Owner != owner {
-			keep = append(keep, r)
-		}
+	if first == 0 {
+		return time.Time{}, false
 	}
-	p.reserved = keep
+	return time.Unix(0, first), true
 }
 
-// Reservations lists the reservations by their first port.
-func (p *Pool) Reservations() []Reservation {
+// setReserved replaces the ports set aside from the pool (the Registry's
+// reservations that concern it): Allocate never hands them out. Ports
+// leased now stay leased until released. A reservation may lie partly or
+// wholly outside the range (it applies to the ports the range holds, now
+// or after a change of range).
+func (p *Pool) setReserved(rs []Reservation) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]Reservation(nil), p.reserved...)
+	p.reserved = rs
 }
 
 func (p *Pool) reservedLocked(port uint16) bool {
@@ -521,9 +581,30 @@ func (p *Pool) Leased(port uint16) bool {
 func (p *Pool) isLeased(port uint16) bool { return p.leased[port>>6]&(1<<(port&63)) != 0 }
 
 func (p *Pool) setLeased(port uint16, on bool) {
+	w := port >> 6
 	if on {
-		p.leased[port>>6] |= 1 << (port & 63)
+		p.leased[w] |= 1 << (port & 63)
+		if p.leased[w] == ^uint64(0) {
+			p.full[w>>6] |= 1 << (w & 63)
+		}
 	} else {
-		p.leased[port>>6] &^= 1 << (port & 63)
+		p.leased[w] &^= 1 << (port & 63)
+		p.full[w>>6] &^= 1 << (w & 63)
 	}
+}
+
+// countLeased counts the leased ports of [lo, hi].
+func (p *Pool) countLeased(lo, hi int) int {
+	n := 0
+	for lo <= hi {
+		w := lo >> 6
+		end := min(hi, w<<6|63)
+		word := p.leased[w] >> (lo & 63)
+		if span := end - lo + 1; span < 64 {
+			word &= 1<<span - 1
+		}
+		n += bits.OnesCount64(word)
+		lo = end + 1
+	}
+	return n
 }

@@ -2,6 +2,7 @@ package portrange
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -187,19 +188,26 @@ func TestSetRangeKeepsLeases(t *testing.T) {
 // counts neither as free nor in use, cannot overlap another reservation,
 // and serves again once unreserved.
 func TestReservations(t *testing.T) {
-	p, err := New(5000, 5009)
+	r, err := NewRegistry(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := r.SetEphemeral(TCP, 5000, 6024, true, true); err != nil {
+		t.Fatal(err)
+	}
+	p := r.TCP()
 	now := time.Unix(1000, 0)
-	if err := p.Reserve("FTP01", 5002, 5004); err != nil {
+	if _, err := r.AddData("FTP01", 5002, 5004); err != nil {
 		t.Fatal(err)
 	}
 	var re *ReservedError
-	if err := p.Reserve("FTP02", 5004, 5006); !errors.As(err, &re) || re.Owner != "FTP01" {
+	if _, err := r.AddData("FTP02", 5004, 5006); !errors.As(err, &re) || re.Owner != "FTP01" {
 		t.Fatalf("overlapping reservation: %v", err)
 	}
-	if err := p.Reserve("FTP02", 5100, 5199); err != nil { // outside the range: allowed
+	if err := r.Reserve(TCP, 5010, 6024, "OTHER"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.AddData("FTP02", 7100, 7199); err != nil { // outside the range: allowed
 		t.Fatal(err)
 	}
 	got := map[uint16]bool{}
@@ -211,7 +219,7 @@ func TestReservations(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if port >= 5002 && port <= 5004 {
+		if port >= 5002 && port <= 5004 || port >= 5010 {
 			t.Fatalf("reserved port %d allocated", port)
 		}
 		got[port] = true
@@ -220,15 +228,182 @@ func TestReservations(t *testing.T) {
 		t.Fatalf("allocated %d ports, want the 7 not reserved", len(got))
 	}
 	st := p.Stats(now)
-	if st.InUse != 7 || st.Reserved != 3 || st.Free() != 0 {
+	if st.InUse != 7 || st.Reserved != 3+1015 || st.Free() != 0 {
 		t.Fatalf("stats %+v, free %d", st, st.Free())
 	}
-	p.Unreserve("FTP01")
+	r.RemoveData("FTP01")
 	port, err := p.Allocate(now, Remote{})
 	if err != nil || port < 5002 || port > 5004 {
-		t.Fatalf("after Unreserve: %d %v", port, err)
+		t.Fatalf("after RemoveData: %d %v", port, err)
 	}
-	if rs := p.Reservations(); len(rs) != 1 || rs[0].Owner != "FTP02" {
+	if _, err := r.Unreserve(TCP, 5010); err != nil {
+		t.Fatal(err)
+	}
+	if rs := r.Reservations(); len(rs) != 1 || rs[0].Owner != "FTP02" || rs[0].Kind != KindData {
 		t.Fatalf("reservations %+v", rs)
+	}
+}
+
+// TestRegistryRules: each rule of the registry, with the typed error it
+// gives.
+func TestRegistryRules(t *testing.T) {
+	now := time.Unix(1000, 0)
+	any21 := netip.MustParseAddrPort("0.0.0.0:21")
+	one21 := netip.MustParseAddrPort("10.77.0.1:21")
+	two21 := netip.MustParseAddrPort("10.77.0.2:21")
+	type step struct {
+		name string
+		do   func(r *Registry) error
+		want any // nil, or a pointer to the error type wanted
+	}
+	bind := func(a netip.AddrPort, owner string) func(r *Registry) error {
+		return func(r *Registry) error { _, err := r.Bind(now, TCP, a, owner); return err }
+	}
+	var be *BoundError
+	var re *ReservedError
+	var rg RangeErrors
+	steps := []step{
+		{"a daemon binds its port", bind(one21, "FTP01"), nil},
+		{"another on another address", bind(two21, "FTP02"), nil},
+		{"a third on every address", bind(any21, "FTP03"), &be},
+		{"the owner again on every address", bind(any21, "FTP01"), &be},
+		{"the operator forbids 23", func(r *Registry) error { return r.Reserve(TCP, 23, 23, Forbidden) }, nil},
+		{"no one binds a forbidden port", bind(netip.MustParseAddrPort("0.0.0.0:23"), Forbidden), &re},
+		{"a reservation over a bound port", func(r *Registry) error { return r.Reserve(TCP, 20, 22, "FTP09") }, &be},
+		{"a reservation for the port's owner", func(r *Registry) error { return r.Reserve(TCP, 2100, 2199, "FTP04") }, nil},
+		{"its owner binds in it", bind(netip.MustParseAddrPort("0.0.0.0:2121"), "FTP04"), nil},
+		{"another does not", bind(netip.MustParseAddrPort("0.0.0.0:2122"), "FTP05"), &re},
+		{"the owner's DATAPORTS in its reservation", func(r *Registry) error { _, err := r.AddData("FTP04", 2150, 2159); return err }, nil},
+		{"another's DATAPORTS in it", func(r *Registry) error { _, err := r.AddData("FTP05", 2150, 2159); return err }, &re},
+		{"an explicit-bind range over a reservation", func(r *Registry) error { return r.SetExplicit(2000, 2199) }, &re},
+		{"an explicit-bind range below 1024", func(r *Registry) error { return r.SetExplicit(1000, 1999) }, &rg},
+		{"an explicit-bind range", func(r *Registry) error { return r.SetExplicit(3000, 3099) }, nil},
+		{"the range moved", func(r *Registry) error { return r.SetExplicit(3100, 3199) }, nil},
+		{"PORTRANGE rules for UDP", func(r *Registry) error { return r.SetEphemeral(UDP, 5000, 5100, true, false) }, &rg},
+		{"a UDP reservation beside a TCP one", func(r *Registry) error { return r.Reserve(UDP, 2100, 2199, "DNS") }, nil},
+	}
+	r, err := NewRegistry(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range steps {
+		err := s.do(r)
+		switch {
+		case s.want == nil && err != nil:
+			t.Errorf("%s: %v", s.name, err)
+		case s.want != nil && !errors.As(err, s.want):
+			t.Errorf("%s: got %v, want a %T", s.name, err, s.want)
+		}
+	}
+	if e := r.Explicit(); e == nil {
+		t.Fatal("no explicit-bind range")
+	} else if lo, hi := e.Range(); lo != 3100 || hi != 3199 {
+		t.Errorf("explicit range %d-%d", lo, hi)
+	}
+	var kinds []string
+	for _, rs := range r.Reservations() {
+		kinds = append(kinds, fmt.Sprintf("%s %d-%d %s %s", rs.Proto, rs.Low, rs.High, rs.Owner, rs.Kind))
+	}
+	want := []string{"TCP 23-23 RESERVED DEFINE PORT", "TCP 2100-2199 FTP04 DEFINE PORT", "TCP 2150-2159 FTP04 DATAPORTS",
+		"TCP 3100-3199 EXPLICIT EXPLICIT range", "UDP 2100-2199 DNS DEFINE PORT"}
+	if fmt.Sprint(kinds) != fmt.Sprint(want) {
+		t.Errorf("reservations\n%q\nwant\n%q", kinds, want)
+	}
+}
+
+// TestBindTakesPortFromPool: a port bound inside a pool is the bind's until
+// the last of its binds is released, and the pool lends it again after.
+func TestBindTakesPortFromPool(t *testing.T) {
+	now := time.Unix(1000, 0)
+	r, _ := NewRegistry(nil)
+	if err := r.SetEphemeral(TCP, 40000, 41024, true, true); err != nil {
+		t.Fatal(err)
+	}
+	a := netip.MustParseAddrPort("0.0.0.0:40000")
+	rel1, err := r.Bind(now, TCP, a, "FTP01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel2, err := r.Bind(now, TCP, a, "FTP01") // the same owner again (port 20 of two transfers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if port, _ := r.TCP().Allocate(now, Remote{}); port != 40001 {
+		t.Fatalf("allocated %d past a bound port, want 40001", port)
+	}
+	if bs := r.Binds(); len(bs) != 1 || bs[0].Count != 2 || bs[0].Owner != "FTP01" {
+		t.Fatalf("binds %+v", bs)
+	}
+	rel1(now, nil)
+	rel1(now, nil) // twice is once
+	if !r.TCP().Leased(40000) {
+		t.Fatal("port given back while a bind holds it")
+	}
+	rel2(now, nil)
+	if r.TCP().Leased(40000) || len(r.Binds()) != 0 {
+		t.Fatalf("port still held: %v %+v", r.TCP().Leased(40000), r.Binds())
+	}
+	// A port a pool lent to a connection cannot be bound.
+	r.TCP().SetRange(40000, 41023)
+	port, _ := r.TCP().Allocate(now, Remote{})
+	if _, err := r.Bind(now, TCP, netip.AddrPortFrom(netip.IPv4Unspecified(), port), "FTP02"); !errors.Is(err, ErrLeased) {
+		t.Fatalf("bind of a lent port: %v", err)
+	}
+}
+
+// TestPressure: one event when a pool passes 80 %, one when it runs dry,
+// one when it is back under 50 %, and none in between.
+func TestPressure(t *testing.T) {
+	now := time.Unix(1000, 0)
+	r, _ := NewRegistry(nil)
+	p, err := r.AddData("FTP01", 6000, 6009)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held []uint16
+	take := func(n int) {
+		for range n {
+			port, err := p.Allocate(now, Remote{})
+			if err == nil {
+				held = append(held, port)
+			}
+		}
+	}
+	give := func(n int) {
+		for range n {
+			p.Release(now, held[0], nil)
+			held = held[1:]
+		}
+	}
+	look := func() string {
+		var s []string
+		for _, e := range r.Pressure(now) {
+			s = append(s, fmt.Sprintf("%s %s %d%%", e.Pool.Tier, e.Pool.Name, e.Percent()))
+			if e.Level == LevelDry {
+				s[len(s)-1] += " dry"
+			}
+		}
+		return fmt.Sprint(s)
+	}
+	steps := []struct {
+		do   func()
+		want string
+	}{
+		{func() {}, "[]"},
+		{func() { take(7) }, "[]"},
+		{func() { take(1) }, "[DATA FTP01 80%]"},
+		{func() { take(1) }, "[]"},
+		{func() { take(3) }, "[DATA FTP01 100% dry]"}, // one of the three refused
+		{func() { give(3) }, "[]"},
+		{func() { take(1) }, "[]"},
+		{func() { give(3) }, "[]"}, // 50 %: not under yet
+		{func() { give(1) }, "[DATA FTP01 40%]"},
+		{func() { take(3) }, "[]"},
+	}
+	for i, s := range steps {
+		s.do()
+		if got := look(); got != s.want {
+			t.Errorf("step %d: %s, want %s", i, got, s.want)
+		}
 	}
 }

@@ -289,7 +289,7 @@ DEFINE FTPD ID=FTPP,PORT=2021,PASVADDR=127.0.0.1
 	s.console(t, "SET TIMEWAIT=STRICT,MSL=10S\n")
 	r = parseSeed(t, s.mustClient(t, 60*time.Second, py, seedArgs(ctlP, 10)...))
 	q = s.console(t, "QUERY PORTRANGE\nQUERY FTPDS ID=FTPP\n")
-	if sayField(q, "IPN123I", "held in TIME_WAIT") != 10 || sayField(q, "IPN123I", "connections in TIME_WAIT") != 10 ||
+	if sayField(q, "IPN601I TCP", "held") != 10 || sayField(q, "IPN601I TCP", "TIME_WAIT") != 10 ||
 		sayField(q, "IPN449I", "held") != 10 || !strings.Contains(q, "(PORTRANGE, TIME_WAIT STRICT)") {
 		t.Errorf("QUERY PORTRANGE after 10 downloads from FTPP:\n%s", q)
 	}

@@ -124,14 +124,16 @@ func (f ftpTransport) ListenData(local netip.Addr, pool *portrange.Pool, peer ne
 // DialData connects from the daemon's port - 1. When the stack still holds
 // that 4-tuple in TIME_WAIT (an earlier transfer to the same client port,
 // which the daemon closed first), the netstack refuses it, where Linux lets
-// a connect() from a bound port take the tuple over (timestamps guard it):
-// then the connection comes from a port of the stack's range instead, as
-// vsftpd's connect_from_port_20=NO always does, rather than a 425.
+// a connect() from a bound port take the tuple over (timestamps guard it),
+// and the registry refuses it when the port is another's: then the daemon
+// binds port 0 and connects, as vsftpd's connect_from_port_20=NO always
+// does, rather than answer 425; the port comes from the explicit-bind range
+// if one is set, else from the ephemeral range.
 func (f ftpTransport) DialData(ctx context.Context, local, remote netip.AddrPort) (net.Conn, error) {
 	c, err := f.t.DialFrom(ctx, f.owner, local, remote)
 	var inUse *conn.ErrPortInUse
 	if errors.As(err, &inUse) {
-		c, err = f.t.Dial(ctx, f.owner, local.Addr(), remote)
+		c, err = f.t.DialBound(ctx, f.owner, local.Addr(), remote)
 	}
 	if err != nil {
 		return nil, err
@@ -146,35 +148,34 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		out.Say(msgcat.IPN442E(id))
 		return
 	}
-	pool := s.Ephemeral
+	pool := s.Ports.TCP()
 	var own *portrange.Pool
 
 	if a.Has("DATAPORTS") {
-		// The range is reserved out of the ephemeral range while the
-		// daemon exists; the reservation also keeps two daemons' ranges
-		// apart.
+		// The registry sets the range aside from the ephemeral range while
+		// the daemon exists, and keeps it apart from what others hold.
 		l := a.List("DATAPORTS")
 		lo, hi := uint16(l[0].(int64)), uint16(l[1].(int64))
-		p, err := portrange.New(lo, hi)
-		if err == nil {
-			err = s.Ephemeral.Reserve(id, lo, hi)
-		}
-		var re *portrange.ReservedError
-		switch {
-		case errors.As(err, &re):
-			out.Say(msgcat.IPN445E(lo, hi, re.Owner))
-			return
-		case err != nil:
+		if lo > hi {
 			out.Say(msgcat.IPN446E(lo, hi))
 			return
 		}
-		p.SetModel(s.twModel, s.msl, s.Stack.TimeWait())
+		p, err := s.Ports.AddData(id, lo, hi)
+		var re *portrange.ReservedError
+		switch {
+		case errors.As(err, &re) && re.Kind == portrange.KindData:
+			out.Say(msgcat.IPN445E(lo, hi, re.Owner))
+			return
+		case err != nil:
+			out.Say(setAsideMsg(err, portrange.TCP, lo, hi, id))
+			return
+		}
 		pool, own = p, p
 	}
 	started := false
 	defer func() {
 		if !started {
-			s.Ephemeral.Unreserve(id) // all or nothing
+			s.Ports.RemoveData(id) // all or nothing
 		}
 	}()
 	anon, _ := ftpd.ParseAnonymous(a.Str("ANONYMOUS"))
@@ -204,7 +205,7 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		lo, hi := own.Range()
 		out.Say(msgcat.IPN440I(id, cfg.Addr.String(), lo, hi))
 	} else {
-		lo, hi := s.Ephemeral.Range()
+		lo, hi := s.Ports.TCP().Range()
 		out.Say(msgcat.IPN463I(id, cfg.Addr.String(), lo, hi))
 	}
 }
@@ -350,7 +351,7 @@ func (s *System) deleteFTPD(ctx context.Context, req *command.Request, out comma
 	defer cancel()
 	f.d.Shutdown(sctx)
 	delete(s.ftpds, id)
-	s.Ephemeral.Unreserve(id)
+	s.Ports.RemoveData(id)
 	out.Say(msgcat.IPN441I(id, n))
 }
 
@@ -551,7 +552,7 @@ func (s *System) queryFiles(_ context.Context, _ *command.Request, out command.O
 // from then on.
 func (s *System) setTimeWait(req *command.Request, out command.Out) {
 	a := req.Args
-	model, msl := s.twModel, s.msl
+	model, msl, _ := s.Ports.Model()
 	if a.Has("TIMEWAIT") {
 		model = portrange.Tuple
 		if a.Str("TIMEWAIT") == "STRICT" {
@@ -565,20 +566,11 @@ func (s *System) setTimeWait(req *command.Request, out command.Out) {
 			return
 		}
 	}
-	s.twModel, s.msl = model, msl
-	pools := []*portrange.Pool{s.Ephemeral}
-	for _, f := range s.ftpds {
-		if f.pool != nil {
-			pools = append(pools, f.pool)
-		}
-	}
-	for _, p := range pools {
-		p.SetModel(s.twModel, s.msl, s.Stack.TimeWait())
-	}
-	if s.twModel == portrange.Tuple {
-		out.Say(msgcat.IPN125I(s.msl))
+	s.Ports.SetModel(model, msl, s.Stack.TimeWait())
+	if model == portrange.Tuple {
+		out.Say(msgcat.IPN125I(msl))
 	} else {
-		out.Say(msgcat.IPN126I(s.msl))
+		out.Say(msgcat.IPN126I(msl))
 	}
 }
 

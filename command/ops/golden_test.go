@@ -19,6 +19,7 @@ import (
 	"ipnstack/internal/testnet"
 	"ipnstack/msgcat"
 	"ipnstack/nic"
+	"ipnstack/portrange"
 	"ipnstack/users"
 )
 
@@ -180,6 +181,30 @@ var setups = map[string]func(t *testing.T, sys *System, vars map[string]string) 
 		t.Cleanup(func() { ln.Close() })
 		return nil
 	},
+	"ports.deck": func(t *testing.T, sys *System, vars map[string]string) map[string]string {
+		now := sys.Clock()
+		if err := sys.Ports.SetEphemeral(portrange.UDP, 60000, 61024, true, true); err != nil {
+			t.Fatal(err)
+		}
+		for range 1025 {
+			if _, err := sys.Ports.UDP().Allocate(now, portrange.Remote{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := sys.Ports.SetExplicit(4000, 4001); err != nil {
+			t.Fatal(err)
+		}
+		peer := portrange.Remote{Addr: netip.MustParseAddr("10.77.0.2"), Port: 40000}
+		for range 2 {
+			port, err := sys.Ports.Explicit().Allocate(now, portrange.Remote{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sys.Ports.Explicit().Release(now, port, &peer)
+		}
+		sys.Ports.SetModel(portrange.Strict, 0, 0)
+		return nil
+	},
 	"busylink.deck": func(t *testing.T, sys *System, vars map[string]string) map[string]string {
 		// A link with a listener on it.
 		err := sys.Stack.DefineLink(nic.LinkConfig{ID: "LOOP3", Type: nic.TypeLoopback, Addr: netip.MustParsePrefix("10.99.3.1/24")})
@@ -198,6 +223,9 @@ var setups = map[string]func(t *testing.T, sys *System, vars map[string]string) 
 // notFromDecks are the messages a console deck cannot produce; each is
 // covered by the test named.
 var notFromDecks = map[string]string{
+	"IPN605W": "command/ops TestPressureMessages (raised by the pressure watch, not by a command)",
+	"IPN606W": "command/ops TestPressureMessages",
+	"IPN607I": "command/ops TestPressureMessages",
 	"IPN205S": "command.TestDeckReadError",
 	"IPN136E": "none: netstack refusing an ICMP endpoint or a send for a reason of its own; nothing a deck or test does provokes it",
 	"IPN207I": "cmd/stackd TestSignalsEndTheStack",

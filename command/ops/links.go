@@ -319,6 +319,11 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 // is all or nothing.
 func (s *System) set(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
+	if a.Has("EXPLICITBIND") {
+		if !s.checkExplicit(a, out) {
+			return
+		}
+	}
 	if a.Has("IPADDR") || a.Has("MASK") {
 		if !s.setHome(req, out) {
 			return
@@ -326,6 +331,9 @@ func (s *System) set(_ context.Context, req *command.Request, out command.Out) {
 	}
 	if a.Has("TIMEWAIT") || a.Has("MSL") {
 		s.setTimeWait(req, out)
+	}
+	if a.Has("EXPLICITBIND") {
+		s.setExplicit(a, out)
 	}
 }
 

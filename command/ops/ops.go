@@ -53,16 +53,16 @@ func bind(groups ...map[string]Handler) map[string]Handler {
 
 // System is everything the handlers act on.
 type System struct {
-	Clock     func() time.Time
-	Started   time.Time
-	Stack     *nic.Stack
-	Ephemeral *portrange.Pool
-	Conns     *conn.Table
-	Users     *users.Registry
-	Files     *ftpd.Files
-	DataDir   string // where a relative DLBL= of DEFINE FILE is taken from
-	Log       *zap.Logger
-	sink      func(msgcat.Msg) // where unsolicited messages go
+	Clock   func() time.Time
+	Started time.Time
+	Stack   *nic.Stack
+	Ports   *portrange.Registry // the port authority: every pool, bind and reservation
+	Conns   *conn.Table
+	Users   *users.Registry
+	Files   *ftpd.Files
+	DataDir string // where a relative DLBL= of DEFINE FILE is taken from
+	Log     *zap.Logger
+	sink    func(msgcat.Msg) // where unsolicited messages go
 
 	// cmdMu lets commands that only look run together while a command that
 	// changes the stack runs alone, so a change is all or nothing. Lock
@@ -71,13 +71,15 @@ type System struct {
 
 	stopOnce sync.Once
 	stopCh   chan struct{}
+	pressure struct { // the watch of the pools' pressure (pressure.go)
+		stop chan struct{}
+		done chan struct{}
+	}
 	stopBy   string
 	homeMask int // SET MASK before any SET IPADDR
 
 	listeners map[string]*consoleListener // DEFINE CONSOLE
 	ftpds     map[string]*ftpDaemon       // DEFINE FTPD
-	twModel   portrange.Model             // SET TIMEWAIT=
-	msl       time.Duration               // SET MSL=
 }
 
 // Config are the settings a System is built with.
@@ -106,25 +108,21 @@ func New(cfg Config) (*System, error) {
 	}
 	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), stopCh: make(chan struct{}), sink: cfg.Sink,
 		DataDir: cfg.DataDir, Log: cfg.Log, Users: users.New(), Files: ftpd.NewFiles(cfg.Clock),
-		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{},
-		twModel: portrange.Tuple, msl: portrange.DefaultMSL}
+		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{}}
 	// The stack's TCP TIME_WAIT is 2×MSL of the port pools' model.
 	stk, err := nic.New(nic.Options{Sink: s.Broadcast, Clock: cfg.Clock, TimeWait: 2 * portrange.DefaultMSL})
 	if err != nil {
 		return nil, err
 	}
-	pool, err := portrange.New(portrange.DefaultLow, portrange.DefaultHigh)
+	ports, err := portrange.NewRegistry(stk.SetPortRange)
 	if err != nil {
 		stk.Close()
 		return nil, err
 	}
-	if err := stk.SetPortRange(portrange.DefaultLow, portrange.DefaultHigh); err != nil {
-		stk.Close()
-		return nil, err
-	}
-	pool.SetModel(portrange.Tuple, 0, stk.TimeWait())
-	s.Stack, s.Ephemeral = stk, pool
-	s.Conns = conn.New(stk.NS(), pool, cfg.Clock)
+	ports.SetModel(portrange.Tuple, portrange.DefaultMSL, stk.TimeWait())
+	s.Stack, s.Ports = stk, ports
+	s.Conns = conn.New(stk.NS(), ports, cfg.Clock)
+	s.startPressure()
 	return s, nil
 }
 
@@ -138,6 +136,7 @@ func (s *System) Close() {
 	s.closeConsoles()
 	s.closeFTPDs()
 	s.cmdMu.Unlock()
+	s.stopPressure()
 	s.Conns.Close()
 	s.Stack.Close()
 }

@@ -69,7 +69,7 @@ func TestPortRangeReachesTheStack(t *testing.T) {
 	if lo, hi := sys.Stack.PortRange(); lo != 50000 || hi != 51100 {
 		t.Fatalf("stack range %d-%d after a refused command", lo, hi)
 	}
-	if lo, hi := sys.Ephemeral.Range(); lo != 50000 || hi != 51100 {
+	if lo, hi := sys.Ports.TCP().Range(); lo != 50000 || hi != 51100 {
 		t.Fatalf("pool range %d-%d after a refused command", lo, hi)
 	}
 }
@@ -191,14 +191,14 @@ func TestDataPortsReservedFromPortRange(t *testing.T) {
 			t.Fatalf("dial %d from port %d", i, p)
 		}
 	}
-	if q := strings.Join(do(t, sys, "QUERY PORTRANGE"), "\n"); !strings.Contains(q, "IPN128I Reserved for FTP daemon F1: 50000-50019 (DATAPORTS), 20 ports of the range") {
+	if q := strings.Join(do(t, sys, "QUERY PORTRANGE"), "\n"); !strings.Contains(q, "IPN604I Reserved TCP 50000-50019 for F1 (DATAPORTS), 20 ports of pool TCP") {
 		t.Fatalf("QUERY PORTRANGE:\n%s", q)
 	}
 	do(t, sys, "DELETE FTPD ID=F1")
-	if q := strings.Join(do(t, sys, "QUERY PORTRANGE"), "\n"); strings.Contains(q, "IPN128I") {
+	if q := strings.Join(do(t, sys, "QUERY PORTRANGE"), "\n"); strings.Contains(q, "IPN604I") {
 		t.Fatalf("after DELETE FTPD:\n%s", q)
 	}
-	if rs := sys.Ephemeral.Reservations(); len(rs) != 0 {
+	if rs := sys.Ports.Reservations(); len(rs) != 0 {
 		t.Fatalf("reservations %+v", rs)
 	}
 }

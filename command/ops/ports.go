@@ -2,6 +2,8 @@ package ops
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -16,32 +18,42 @@ var portHandlers = map[string]Handler{
 	"PORTRANGE":         (*System).portRange,
 	"QUERY PORTRANGE":   (*System).queryPortRange,
 	"QUERY CONNECTIONS": (*System).queryConnections,
+	"DEFINE PORT":       (*System).definePort,
+	"DELETE PORT":       (*System).deletePort,
+	"QUERY PORTS":       (*System).queryPorts,
+}
+
+func protoOf(a command.Args) portrange.Proto {
+	if a.Str("PROTOCOL") == "UDP" {
+		return portrange.UDP
+	}
+	return portrange.TCP
 }
 
 func (s *System) portRange(_ context.Context, req *command.Request, out command.Out) {
-	curLo, curHi := s.Ephemeral.Range()
-	lo, hi := int(curLo), int(curHi)
 	a := req.Args
+	proto := protoOf(a)
+	pool := s.Ports.TCP()
+	if proto == portrange.UDP {
+		pool = s.Ports.UDP()
+	}
+	curLo, curHi := pool.Range()
+	lo, hi := int(curLo), int(curHi)
 	if a.Has("LOW") {
 		lo = int(a.Int("LOW"))
 	}
 	if a.Has("HIGH") {
 		hi = int(a.Int("HIGH"))
 	}
-	if errs := portrange.CheckEphemeral(lo, hi, a.Has("LOW"), a.Has("HIGH")); len(errs) > 0 {
-		for _, e := range errs {
+	err := s.Ports.SetEphemeral(proto, lo, hi, a.Has("LOW"), a.Has("HIGH"))
+	var rules portrange.RangeErrors
+	switch {
+	case errors.As(err, &rules):
+		for _, e := range rules {
 			out.Say(rangeMsg(e))
 		}
 		return
-	}
-	// Both calls only fail on ranges the rules above refuse; should one fail
-	// anyway, the stack is put back as it was and the fault reported.
-	if err := s.Stack.SetPortRange(uint16(lo), uint16(hi)); err != nil {
-		out.Say(msgcat.IPN998S(req.Spec.Key(), err.Error()))
-		return
-	}
-	if err := s.Ephemeral.SetRange(uint16(lo), uint16(hi)); err != nil {
-		s.Stack.SetPortRange(curLo, curHi)
+	case err != nil: // the stack refused a range the rules allow
 		out.Say(msgcat.IPN998S(req.Spec.Key(), err.Error()))
 		return
 	}
@@ -67,17 +79,136 @@ func (s *System) queryPortRange(_ context.Context, _ *command.Request, out comma
 	s.sayPortRange(out)
 }
 
+// tierNames are the tiers as QUERY PORTRANGE prints them.
+var tierNames = map[portrange.Tier]string{
+	portrange.TierTCP: "EPHEMERAL", portrange.TierUDP: "EPHEMERAL",
+	portrange.TierExplicit: "EXPLICIT", portrange.TierData: "DATAPORTS",
+}
+
+// sayPortRange prints every pool from one snapshot of the registry.
 func (s *System) sayPortRange(out command.Out) {
-	st := s.Ephemeral.Stats(s.Clock())
-	out.Say(msgcat.IPN122I(st.Low, st.High, st.Size, st.Model.String()))
-	out.Say(msgcat.IPN123I(st.InUse, st.Blocked, st.Free(), st.TimeWaitTuples))
-	for _, r := range s.Ephemeral.Reservations() {
-		// Only the reservations that take ports of the range now.
-		if n := int(min(r.High, st.High)) - int(max(r.Low, st.Low)) + 1; n > 0 {
-			out.Say(msgcat.IPN128I(r.Owner, r.Low, r.High, n))
+	now := s.Clock()
+	pools := s.Ports.Pools(now)
+	tcp := pools[0].Stats
+	out.Say(msgcat.IPN122I(tcp.Low, tcp.High, tcp.Size, tcp.Model.String()))
+	for _, p := range pools {
+		st := p.Stats
+		out.Say(msgcat.IPN601I(p.Name, tierNames[p.Tier], st.Low, st.High, st.Size, st.InUse, st.Blocked,
+			max(st.Free(), 0), st.TimeWaitTuples, st.Allocations, st.Exhaustions, fmt.Sprintf("%.2f", p.Rate())))
+		if st.Free() <= 0 {
+			if p.NextFree.IsZero() {
+				out.Say(msgcat.IPN603W(p.Name))
+			} else {
+				out.Say(msgcat.IPN602W(p.Name, p.NextFree))
+			}
 		}
 	}
-	out.Say(msgcat.IPN124I(st.Allocations, st.Exhaustions, s.Started))
+	// The ports set aside inside the ephemeral ranges.
+	for _, r := range s.Ports.Reservations() {
+		p := pools[0]
+		if r.Proto == portrange.UDP {
+			p = pools[1]
+		}
+		if n := int(min(r.High, p.Stats.High)) - int(max(r.Low, p.Stats.Low)) + 1; n > 0 {
+			out.Say(msgcat.IPN604I(r.Proto.String(), r.Low, r.High, r.Owner, r.Kind.String(), n, p.Name))
+		}
+	}
+	out.Say(msgcat.IPN608I(s.Started))
+}
+
+func (s *System) definePort(_ context.Context, req *command.Request, out command.Out) {
+	a := req.Args
+	proto := protoOf(a)
+	lo := uint16(a.Int("LOW"))
+	hi := lo
+	if a.Has("HIGH") {
+		hi = uint16(a.Int("HIGH"))
+	}
+	if hi < lo {
+		out.Say(msgcat.IPN313E(fmt.Sprintf("%d-%d", lo, hi), "HIGH", "a port not below LOW"))
+		return
+	}
+	owner := a.Str("OWNER")
+	if err := s.Ports.Reserve(proto, lo, hi, owner); err != nil {
+		out.Say(setAsideMsg(err, proto, lo, hi, owner))
+		return
+	}
+	if owner == portrange.Forbidden {
+		out.Say(msgcat.IPN611I(proto.String(), lo, hi))
+		return
+	}
+	out.Say(msgcat.IPN610I(proto.String(), lo, hi, owner))
+}
+
+// setAsideMsg gives the message of the registry's refusal to set [lo, hi]
+// aside for owner.
+func setAsideMsg(err error, proto portrange.Proto, lo, hi uint16, owner string) msgcat.Msg {
+	var re *portrange.ReservedError
+	var be *portrange.BoundError
+	switch {
+	case errors.As(err, &re):
+		return msgcat.IPN612E(proto.String(), lo, hi, re.Low, re.High, re.Owner)
+	case errors.As(err, &be):
+		return msgcat.IPN613E(proto.String(), be.Port, be.Owner, lo, hi, owner)
+	}
+	return msgcat.IPN313E(fmt.Sprintf("%d-%d", lo, hi), "LOW", "a range of ports")
+}
+
+func (s *System) deletePort(_ context.Context, req *command.Request, out command.Out) {
+	proto := protoOf(req.Args)
+	lo := uint16(req.Args.Int("LOW"))
+	r, err := s.Ports.Unreserve(proto, lo)
+	if err != nil {
+		out.Say(msgcat.IPN615E(proto.String(), lo))
+		return
+	}
+	out.Say(msgcat.IPN614I(proto.String(), r.Low, r.High, r.Owner))
+}
+
+func (s *System) queryPorts(_ context.Context, _ *command.Request, out command.Out) {
+	binds := s.Ports.Binds()
+	for _, b := range binds {
+		out.Say(msgcat.IPN616I(b.Proto.String(), b.Port, b.Owner, b.Addr.String(), b.Count))
+	}
+	res := s.Ports.Reservations()
+	for _, r := range res {
+		out.Say(msgcat.IPN617I(r.Proto.String(), r.Low, r.High, r.Owner, r.Kind.String()))
+	}
+	out.Say(msgcat.IPN618I(len(binds), len(res)))
+}
+
+// setExplicit is SET EXPLICITBIND=; checkExplicit runs before any other
+// part of SET changes anything, and says why not.
+func (s *System) checkExplicit(a command.Args, out command.Out) bool {
+	lo, hi := explicitOperand(a)
+	err := s.Ports.CheckExplicit(lo, hi)
+	var rules portrange.RangeErrors
+	switch {
+	case errors.As(err, &rules):
+		out.Say(msgcat.IPN621E(lo, hi))
+	case err != nil:
+		out.Say(setAsideMsg(err, portrange.TCP, uint16(lo), uint16(hi), "EXPLICIT"))
+	}
+	return err == nil
+}
+
+func (s *System) setExplicit(a command.Args, out command.Out) {
+	lo, hi := explicitOperand(a)
+	if lo == 0 && hi == 0 {
+		s.Ports.SetExplicit(0, 0)
+		out.Say(msgcat.IPN620I())
+		return
+	}
+	if err := s.Ports.SetExplicit(lo, hi); err != nil { // checked before: cannot happen
+		out.Say(msgcat.IPN998S("SET", err.Error()))
+		return
+	}
+	out.Say(msgcat.IPN619I(lo, hi))
+}
+
+func explicitOperand(a command.Args) (lo, hi int) {
+	l := a.List("EXPLICITBIND")
+	return int(l[0].(int64)), int(l[1].(int64))
 }
 
 func (s *System) queryConnections(_ context.Context, req *command.Request, out command.Out) {

@@ -79,6 +79,9 @@ type Config struct {
 	// PasvTimeout gives a passive listener's port back when no transfer
 	// command used it within this time. Zero means DefaultPasvTimeout.
 	PasvTimeout time.Duration
+	// PasvWait is how long PASV and EPSV wait for a port of a dry pool
+	// before answering 425 (PASVWAIT=); zero answers at once.
+	PasvWait time.Duration
 	// LoginDelay is how long a failed login waits before its 530. Zero means
 	// DefaultLoginDelay; a negative value means no delay (tests).
 	LoginDelay time.Duration

@@ -60,7 +60,7 @@ type counters struct {
 	failedLogins, lockouts                     atomic.Uint64
 	transfers, transfersFailed, aborts         atomic.Uint64
 	bytesIn, bytesOut, filesIn, filesOut       atomic.Uint64
-	pasv, pasvExhausted, foreignData, bounceNo atomic.Uint64
+	pasv, pasvExhausted, pasvWaited, foreignData, bounceNo atomic.Uint64
 	idleTimeouts, loginTimeouts                atomic.Uint64
 }
 
@@ -98,6 +98,8 @@ type Stats struct {
 	FilesOut        uint64
 	PasvRequests    uint64 // PASV and EPSV
 	PasvExhausted   uint64 // of which refused with 425: no port free
+	PasvWaited      uint64 // of which waited for a port of a dry pool and got one
+	PasvWait        time.Duration
 	ForeignData     uint64 // data connections refused: wrong address
 	BounceRefused   uint64 // PORT/EPRT refused: foreign address or port < 1024
 	DataPorts       portrange.Stats
@@ -336,6 +338,7 @@ func (d *Daemon) Stats() Stats {
 		Transfers: d.c.transfers.Load(), TransfersFailed: d.c.transfersFailed.Load(), Aborts: d.c.aborts.Load(),
 		BytesIn: d.c.bytesIn.Load(), BytesOut: d.c.bytesOut.Load(), FilesIn: d.c.filesIn.Load(), FilesOut: d.c.filesOut.Load(),
 		PasvRequests: d.c.pasv.Load(), PasvExhausted: d.c.pasvExhausted.Load(),
+		PasvWaited: d.c.pasvWaited.Load(), PasvWait: d.config().PasvWait,
 		ForeignData: d.c.foreignData.Load(), BounceRefused: d.c.bounceNo.Load(),
 		DataPorts: d.config().DataPorts.Stats(d.config().Clock()),
 	}
@@ -353,6 +356,7 @@ type Alteration struct {
 	Active    *bool
 	Anonymous *Anonymous
 	Banner    *string
+	PasvWait  *time.Duration
 	Guard     *guard.Policy
 }
 
@@ -379,6 +383,9 @@ func (d *Daemon) Alter(a Alteration) error {
 	}
 	if a.Banner != nil {
 		c.Banner = *a.Banner
+	}
+	if a.PasvWait != nil {
+		c.PasvWait = *a.PasvWait
 	}
 	if a.Guard != nil {
 		c.Guard = *a.Guard

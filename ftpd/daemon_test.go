@@ -682,3 +682,44 @@ func TestAlterStopStart(t *testing.T) {
 	}
 	b.expect("NOOP", 200)
 }
+
+// TestPasvWait: with a one-port pool held by one session, PASV of another
+// answers 425 at once by default; with PASVWAIT= it waits, and gets the
+// port as soon as the first session lets it go.
+func TestPasvWait(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		low, _ := c.DataPorts.Range()
+		c.DataPorts.SetRange(low, low)
+	})
+	a, b := dial(t, e.addr), dial(t, e.addr)
+	a.read()
+	b.read()
+	a.login("user1", "secret")
+	b.login("user1", "secret")
+	a.expect("PASV", 227)
+	b.expect("PASV", 425)
+
+	w := 10 * time.Second
+	if err := e.d.Alter(Alteration{PasvWait: &w}); err != nil {
+		t.Fatal(err)
+	}
+	b.send("PASV")
+	got := make(chan int, 1)
+	go func() {
+		code, _ := b.read()
+		got <- code
+	}()
+	select {
+	case code := <-got:
+		t.Fatalf("PASV answered %d while the only port is held and PASVWAIT=10", code)
+	case <-time.After(200 * time.Millisecond):
+	}
+	a.expect("QUIT", 221) // gives the port back
+	if code := <-got; code != 227 {
+		t.Fatalf("PASV after the port was freed: %d", code)
+	}
+	st := e.d.Stats()
+	if st.PasvWaited != 1 || st.PasvExhausted != 1 || st.PasvWait != w {
+		t.Fatalf("stats: waited %d, exhausted %d, wait %v", st.PasvWaited, st.PasvExhausted, st.PasvWait)
+	}
+}

@@ -40,12 +40,53 @@ func (s *session) closeData() {
 	s.active = netip.AddrPort{}
 }
 
+// pasvRetry is how often PASV looks again for a port of a dry pool while
+// PASVWAIT= lets it wait.
+const pasvRetry = 20 * time.Millisecond
+
+// listenData opens the passive listener on the next port of the daemon's
+// pool; when the pool is dry, it looks again every pasvRetry for up to
+// PasvWait, and stops at once if the client goes or the daemon ends.
+func (s *session) listenData() (net.Listener, error) {
+	conf := s.d.config()
+	ln, err := s.d.tr.ListenData(s.local.Addr(), conf.DataPorts, s.peer.Addr())
+	if err == nil || conf.PasvWait <= 0 || !errors.Is(err, portrange.ErrExhausted) {
+		return ln, err
+	}
+	deadline := time.NewTimer(conf.PasvWait)
+	defer deadline.Stop()
+	retry := time.NewTicker(pasvRetry)
+	defer retry.Stop()
+	for {
+		select {
+		case <-deadline.C:
+			return nil, err
+		case <-s.ctrlGone:
+			return nil, err
+		case <-s.d.done:
+			return nil, err
+		case <-retry.C:
+		}
+		if !conf.DataPorts.CanServe(conf.Clock(), portrange.Remote{Addr: s.peer.Addr()}) {
+			continue
+		}
+		ln, err = s.d.tr.ListenData(s.local.Addr(), conf.DataPorts, s.peer.Addr())
+		if err == nil {
+			s.d.c.pasvWaited.Add(1)
+			return ln, nil
+		}
+		if !errors.Is(err, portrange.ErrExhausted) {
+			return nil, err
+		}
+	}
+}
+
 // openPasv opens a passive listener for the next transfer. It replies
 // itself on failure and returns false.
 func (s *session) openPasv() bool {
 	s.closeData()
 	s.d.c.pasv.Add(1)
-	ln, err := s.d.tr.ListenData(s.local.Addr(), s.d.config().DataPorts, s.peer.Addr())
+	ln, err := s.listenData()
 	if err != nil {
 		if errors.Is(err, portrange.ErrExhausted) {
 			s.d.pasvRefused(s.peer)

@@ -701,9 +701,9 @@ func IPN448I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number, T
 	return Msg{ID: "IPN448I", Args: []any{ok, failed, aborted, fin, fout, bin, bout}}
 }
 
-// IPN449I says:          data ports <low>-<high> (<pool>, TIME_WAIT <model>): in use <inuse>, held <held>, PASV <pasv>, exhausted <exh>
-func IPN449I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number](low T0, high T1, pool string, model string, inuse T2, held T3, pasv T4, exh T5) Msg {
-	return Msg{ID: "IPN449I", Args: []any{low, high, pool, model, inuse, held, pasv, exh}}
+// IPN449I says:          data ports <low>-<high> (<pool>, TIME_WAIT <model>): in use <inuse>, held <held>, TIME_WAIT <tw>, PASV <pasv>, waited <waited>, exhausted <exh>, PASVWAIT <wait> s
+func IPN449I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number, T6 Number, T7 Number, T8 Number](low T0, high T1, pool string, model string, inuse T2, held T3, tw T4, pasv T5, waited T6, exh T7, wait T8) Msg {
+	return Msg{ID: "IPN449I", Args: []any{low, high, pool, model, inuse, held, tw, pasv, waited, exh, wait}}
 }
 
 // IPN450I says:          logins <logins>, failed <failed>, sessions closed after 3 failures <closed>; idle timeouts <idle>, login timeouts <login>; PASVADDR <pasv>, ACTIVE <active>, ANONYMOUS <anon>

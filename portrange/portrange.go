@@ -357,6 +357,16 @@ func (p *Pool) nextNotFull(w int) int {
 	return -1
 }
 
+// CanServe says whether Allocate would find a port for r now, without
+// counting an exhaustion when it would not (a caller waiting for a port
+// looks with it).
+func (p *Pool) CanServe(now time.Time, r Remote) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.searchLocked(now, r, int(p.low), int(p.high))
+	return ok
+}
+
 // Claim leases a given port, which need not be inside the range (a fixed
 // port, or one the stack chose itself). It fails with ErrLeased if the port
 // is leased, or ErrExhausted if the TIME_WAIT model holds it for r.

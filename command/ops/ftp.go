@@ -188,6 +188,7 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		Count: int(a.Int("COUNT")), Timeout: time.Duration(a.Int("TIMEOUT")) * time.Second,
 		DataPorts: pool, PasvAddr: a.Addr("PASVADDR"), Active: a.Bool("ACTIVE"),
 		Anonymous: anon, Banner: a.Str("BANNER"), Clock: s.Clock,
+		PasvWait: time.Duration(a.Int("PASVWAIT")) * time.Second,
 		Guard: guardPolicy(a),
 	}
 	d, err := ftpd.New(cfg, ftpTransport{t: s.Conns, owner: id}, s.Users, s.Files, s.Broadcast, s.Log)
@@ -270,6 +271,10 @@ func (s *System) alterFTPD(_ context.Context, req *command.Request, out command.
 		alt.Anonymous = &an
 	}
 	alt.Banner = a.StrIf("BANNER")
+	if a.Has("PASVWAIT") {
+		w := time.Duration(a.Int("PASVWAIT")) * time.Second
+		alt.PasvWait = &w
+	}
 	if a.Has("PERCLIENT") || a.Has("LOGINTIME") || a.Has("LOCKOUT") {
 		p := f.d.Stats().Guard
 		if a.Has("PERCLIENT") {
@@ -403,7 +408,8 @@ func (s *System) sayFTPD(f *ftpDaemon, out command.Out) {
 	if f.pool == nil {
 		pool = "PORTRANGE"
 	}
-	out.Say(msgcat.IPN449I(p.Low, p.High, pool, p.Model.String(), p.InUse, p.Blocked, st.PasvRequests, st.PasvExhausted))
+	out.Say(msgcat.IPN449I(p.Low, p.High, pool, p.Model.String(), p.InUse, p.Blocked, p.TimeWaitTuples,
+		st.PasvRequests, st.PasvWaited, st.PasvExhausted, int(st.PasvWait/time.Second)))
 	pasv := "-"
 	if st.PasvAddr.IsValid() {
 		pasv = st.PasvAddr.String()

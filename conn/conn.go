@@ -92,6 +92,10 @@ type entry struct {
 	lastIO  atomic.Int64 // unix nanoseconds of the last read or write
 	in, out atomic.Uint64
 	closed  atomic.Bool // the owner closed it
+	// forget, set when the owner closed first, takes the connection's
+	// TIME_WAIT record back from its pool once the stack has ended the
+	// connection (Sweep), for a TIME_WAIT that a reset ended early.
+	forget atomic.Pointer[func()]
 }
 
 // sweepInterval is how often ended endpoints leave the table.
@@ -137,12 +141,21 @@ func (t *Table) sweeper() {
 
 // Sweep drops from the table the endpoints that have ended.
 func (t *Table) Sweep() {
+	var forget []func()
+	defer func() { // no lock of the table is held while a pool is asked
+		for _, f := range forget {
+			f()
+		}
+	}()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	keep := t.ordered[:0]
 	for _, e := range t.ordered {
 		if e.closed.Load() && ended(tcp.EndpointState(e.ep.State())) {
 			delete(t.byID, e.id)
+			if f := e.forget.Load(); f != nil {
+				forget = append(forget, *f)
+			}
 			continue
 		}
 		keep = append(keep, e)
@@ -342,6 +355,7 @@ func (t *Table) newEndpoint() (tcpip.Endpoint, *waiter.Queue, error) {
 // of a connection that closed first (and so holds TIME_WAIT), if any.
 type lease struct {
 	give    func(now time.Time, tw *portrange.Remote)
+	forget  func(tw portrange.Remote) // takes a TIME_WAIT record back; nil for a bind
 	clock   func() time.Time
 	mu      sync.Mutex
 	holders int
@@ -349,7 +363,10 @@ type lease struct {
 }
 
 func poolLease(pool *portrange.Pool, port uint16, clock func() time.Time) *lease {
-	return &lease{give: func(now time.Time, tw *portrange.Remote) { pool.Release(now, port, tw) }, clock: clock, holders: 1}
+	return &lease{
+		give:   func(now time.Time, tw *portrange.Remote) { pool.Release(now, port, tw) },
+		forget: func(tw portrange.Remote) { pool.ForgetTimeWait(port, tw) },
+		clock:  clock, holders: 1}
 }
 
 // bind records a fixed port with its owner in the registry.
@@ -684,20 +701,38 @@ func (c *Conn) Write(b []byte) (int, error) {
 }
 
 // Close closes the connection and gives its port back to its pool. If the
-// stack closed first, the connection goes to TIME_WAIT on this side, which
-// the pool's TIME_WAIT model is told.
+// stack closed first (its FIN went before the peer's: FIN_WAIT_1 and on
+// just after the close, where a peer that closed first leaves LAST_ACK),
+// the connection goes to TIME_WAIT on this side, which the pool's TIME_WAIT
+// model is told, so that the pool and QUERY CONNECTIONS count the same
+// connections.
 func (c *Conn) Close() error {
 	var err error
 	c.once.Do(func() {
 		c.e.closed.Store(true)
 		err = c.TCPConn.Close()
 		var tw *portrange.Remote
-		if !c.eof.Load() && c.e.remote.IsValid() {
+		if closedFirst(tcp.EndpointState(c.e.ep.State())) && c.e.remote.IsValid() {
 			tw = &portrange.Remote{Addr: c.e.remote.Addr(), Port: c.e.remote.Port()}
+			if c.lease != nil && c.lease.forget != nil {
+				r := *tw
+				f := func() { c.lease.forget(r) }
+				c.e.forget.Store(&f)
+			}
 		}
 		c.lease.drop(tw)
 	})
 	return err
+}
+
+// closedFirst says whether a connection in state s, just closed by the
+// stack, sent its FIN first and so ends in TIME_WAIT on this side.
+func closedFirst(s tcp.EndpointState) bool {
+	switch s {
+	case tcp.StateFinWait1, tcp.StateFinWait2, tcp.StateClosing, tcp.StateTimeWait:
+		return true
+	}
+	return false
 }
 
 // ID is the connection's id in the table.

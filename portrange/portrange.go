@@ -497,6 +497,41 @@ func (p *Pool) pruneList(limit int64, port uint16, l *twList) *twList {
 	return l
 }
 
+// ForgetTimeWait drops the newest TIME_WAIT record of port for r: the
+// stack ended that connection's TIME_WAIT early (a reset), and the pool
+// follows the stack. It does nothing if there is none.
+func (p *Pool) ForgetTimeWait(port uint16, r Remote) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l, ok := p.tw[port]
+	if !ok {
+		return
+	}
+	live := l.fifo[l.head:]
+	for i := len(live) - 1; i >= 0; i-- {
+		if live[i].remote != r {
+			continue
+		}
+		closed := live[i].closed
+		l.fifo = append(append(l.fifo[:0:0], live[:i]...), live[i+1:]...)
+		l.head = 0
+		if l.byRemote != nil && l.byRemote[r] == closed {
+			delete(l.byRemote, r)
+			for _, e := range l.fifo {
+				if e.remote == r {
+					l.byRemote[r] = e.closed
+				}
+			}
+		}
+		if len(l.fifo) == 0 {
+			delete(p.tw, port)
+		} else {
+			l.oldest = l.fifo[0].closed
+		}
+		return
+	}
+}
+
 // Stats takes a snapshot, dropping expired TIME_WAIT records first.
 func (p *Pool) Stats(now time.Time) Stats {
 	p.mu.Lock()

@@ -407,3 +407,42 @@ func TestPressure(t *testing.T) {
 		}
 	}
 }
+
+// TestForgetTimeWait: the newest record of the foreign end goes, the others
+// stay, and a dial to that end may use the port again at once.
+func TestForgetTimeWait(t *testing.T) {
+	now := time.Unix(1000, 0)
+	p, _ := New(5000, 5000)
+	a, b := remote("10.77.0.2", 8080), remote("10.77.0.3", 8080)
+	for _, r := range []Remote{a, b} {
+		port, err := p.Allocate(now, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Release(now, port, &r)
+		now = now.Add(time.Second)
+	}
+	p.TimeWait(now, 5000, a) // a's second connection, closed by the stack itself
+	if st := p.Stats(now); st.TimeWaitTuples != 3 {
+		t.Fatalf("%d in TIME_WAIT, want 3", st.TimeWaitTuples)
+	}
+	if _, err := p.Allocate(now, a); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("a dial to a tuple in TIME_WAIT: %v", err)
+	}
+	p.ForgetTimeWait(5000, a)
+	if st := p.Stats(now); st.TimeWaitTuples != 2 {
+		t.Fatalf("%d in TIME_WAIT after one forgotten, want 2", st.TimeWaitTuples)
+	}
+	// The older record of a still holds the tuple.
+	if _, err := p.Allocate(now, a); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("a dial to a tuple still in TIME_WAIT: %v", err)
+	}
+	p.ForgetTimeWait(5000, a)
+	p.ForgetTimeWait(5000, a) // none left: nothing happens
+	if port, err := p.Allocate(now, a); err != nil || port != 5000 {
+		t.Fatalf("after both forgotten: %d %v", port, err)
+	}
+	if st := p.Stats(now); st.TimeWaitTuples != 1 {
+		t.Fatalf("%d in TIME_WAIT, want b's", st.TimeWaitTuples)
+	}
+}

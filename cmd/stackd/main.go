@@ -24,6 +24,7 @@ import (
 	"ipnstack/command"
 	"ipnstack/command/ops"
 	"ipnstack/console"
+	"ipnstack/metrics"
 	"ipnstack/msgcat"
 	"ipnstack/users"
 
@@ -51,6 +52,7 @@ type options struct {
 	logLevel, logFormat, logFile string
 	console, history             string
 	data, telnet                 string
+	metrics                      string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -67,6 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.history, "history", console.DefaultHistoryFile(), "history `file` of the terminal console")
 	fs.StringVar(&o.data, "data", defaultDataDir(), "data `directory`: a relative DLBL= of DEFINE FILE is taken from it; pub/ in it is the default deck's FTP directory")
 	fs.StringVar(&o.telnet, "telnet", "", "open a telnet console listener on the host at `addr:port` (e.g. 127.0.0.1:2323); off by default")
+	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at http://`addr:port`/metrics on the host (e.g. 127.0.0.1:9464); off by default")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: stackd [flags]\n\nThe TCP/IP stack daemon. Flags:\n")
 		fs.PrintDefaults()
@@ -85,6 +88,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.telnet != "" {
 		if _, err := netip.ParseAddrPort(o.telnet); err != nil {
 			return nil, fmt.Errorf("--telnet must be an IPv4 address and port, such as 127.0.0.1:2323: %v", err)
+		}
+	}
+	if o.metrics != "" {
+		if _, err := netip.ParseAddrPort(o.metrics); err != nil {
+			return nil, fmt.Errorf("--metrics must be an address and port, such as 127.0.0.1:9464: %v", err)
 		}
 	}
 	return o, nil
@@ -138,7 +146,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	defer d.cleanup()
 	// Each phase starts what the next needs and pushes its undoing on the
 	// cleanup stack; a phase that fails says why and gives the exit code.
-	for _, phase := range []func() int{d.readDeck, d.openSocket, d.openLogs, d.startSystem, d.attachSysCon} {
+	for _, phase := range []func() int{d.readDeck, d.openSocket, d.openLogs, d.startSystem, d.openMetrics, d.attachSysCon} {
 		if rc := phase(); rc != exitOK {
 			return rc
 		}
@@ -266,6 +274,40 @@ func (d *instance) startSystem() int {
 	d.push(d.closeSys)
 	d.hub = console.NewHub(board, command.Commands, sys)
 	return exitOK
+}
+
+// openMetrics serves the Prometheus metrics when --metrics asks for them.
+func (d *instance) openMetrics() int {
+	if d.o.metrics == "" {
+		return exitOK
+	}
+	srv, err := metrics.Listen(d.o.metrics, d.snapshot, func(err error) {
+		d.log.Error("metrics listener failed", zap.Error(err))
+	})
+	if err != nil {
+		fmt.Fprintln(d.stderr, "stackd: --metrics:", err)
+		return exitStart
+	}
+	srv.Serve()
+	d.push(srv.Close)
+	d.log.Info("serving metrics", zap.String("addr", srv.Addr().String()))
+	return exitOK
+}
+
+// snapshot takes the figures the metrics show, at a scrape.
+func (d *instance) snapshot() metrics.Snapshot {
+	s := metrics.Snapshot{
+		Pools:       d.sys.Ports.Pools(d.sys.Clock()),
+		Connections: d.sys.ConnectionStates(),
+		Consoles:    len(d.hub.List()),
+	}
+	s.Commands, s.Failed = d.hub.Counts()
+	for _, f := range d.sys.FTPDStats() {
+		s.FTPDs = append(s.FTPDs, metrics.FTPD{ID: f.ID, Sessions: f.Sessions, SessionsTotal: f.SessionsTotal,
+			Logins: f.Logins, FailedLogins: f.FailedLogins, Transfers: f.Transfers, FailedTransfer: f.TransfersFailed,
+			BytesIn: f.BytesIn, BytesOut: f.BytesOut})
+	}
+	return s
 }
 
 // attachSysCon attaches the system console: the terminal's line editor, or

@@ -580,6 +580,22 @@ func (s *System) setTimeWait(req *command.Request, out command.Out) {
 	}
 }
 
+// FTPDStats gives every FTP daemon's figures, by id.
+func (s *System) FTPDStats() []ftpd.Stats {
+	s.cmdMu.RLock()
+	defer s.cmdMu.RUnlock()
+	ids := make([]string, 0, len(s.ftpds))
+	for id := range s.ftpds {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	out := make([]ftpd.Stats, len(ids))
+	for i, id := range ids {
+		out[i] = s.ftpds[id].d.Stats()
+	}
+	return out
+}
+
 // closeFTPDs ends every FTP daemon (at shutdown).
 func (s *System) closeFTPDs() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -19,6 +19,15 @@ func (s *System) queryAll(_ context.Context, req *command.Request, out command.O
 	s.sayPortRange(out)
 }
 
+// ConnectionStates counts the stack's TCP endpoints by state.
+func (s *System) ConnectionStates() map[string]int {
+	n := map[string]int{}
+	for _, e := range s.Conns.Snapshot(conn.Filter{}) {
+		n[e.State]++
+	}
+	return n
+}
+
 func (s *System) sayStatistics(req *command.Request, out command.Out) {
 	now := s.Clock()
 	out.Say(msgcat.IPN150I(s.Started, now.Sub(s.Started)))

@@ -1,0 +1,163 @@
+// Package metrics serves the stack's figures to Prometheus: the port pools,
+// the connections by state, the FTP daemons and the consoles. It is the
+// client_golang library's collector and HTTP handler over a Snapshot that
+// its caller takes; this package knows nothing of the stack beyond the
+// snapshot's plain figures.
+//
+// Every figure is read when Prometheus scrapes, from one snapshot, so the
+// figures of one scrape agree with each other and with QUERY PORTRANGE,
+// QUERY CONNECTIONS and QUERY FTPDS at that moment.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"ipnstack/portrange"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Snapshot is the stack's figures at one moment.
+type Snapshot struct {
+	Pools       []portrange.PoolInfo
+	Connections map[string]int // by TCP state name
+	FTPDs       []FTPD
+	Consoles    int
+	Commands    uint64 // commands run on every console since start
+	Failed      uint64 // of which failed
+}
+
+// FTPD is one FTP daemon's figures.
+type FTPD struct {
+	ID                        string
+	Sessions                  int
+	SessionsTotal             uint64
+	Logins, FailedLogins      uint64
+	Transfers, FailedTransfer uint64
+	BytesIn, BytesOut         uint64
+}
+
+// The metrics, by name, as docs/metrics.md lists them.
+var (
+	poolSize     = prometheus.NewDesc("ipn_port_pool_size", "Ports in the pool's range.", []string{"pool", "tier"}, nil)
+	poolInUse    = prometheus.NewDesc("ipn_port_pool_in_use", "Ports of the pool lent now.", []string{"pool", "tier"}, nil)
+	poolHeld     = prometheus.NewDesc("ipn_port_pool_held", "Ports the strict TIME_WAIT model keeps from any use now.", []string{"pool", "tier"}, nil)
+	poolTW       = prometheus.NewDesc("ipn_port_pool_time_wait", "Connections in TIME_WAIT on the pool's ports.", []string{"pool", "tier"}, nil)
+	poolReserved = prometheus.NewDesc("ipn_port_pool_reserved", "Ports of the range set aside for others.", []string{"pool", "tier"}, nil)
+	poolFree     = prometheus.NewDesc("ipn_port_pool_free", "Ports the pool could lend now.", []string{"pool", "tier"}, nil)
+	poolAllocs   = prometheus.NewDesc("ipn_port_pool_allocations_total", "Ports the pool lent since the stack started.", []string{"pool", "tier"}, nil)
+	poolExh      = prometheus.NewDesc("ipn_port_pool_exhaustions_total", "Requests that found no port of the pool.", []string{"pool", "tier"}, nil)
+	conns        = prometheus.NewDesc("ipn_connections", "The stack's TCP endpoints by state.", []string{"state"}, nil)
+	ftpSessions  = prometheus.NewDesc("ipn_ftp_sessions", "FTP sessions now.", []string{"ftpd"}, nil)
+	ftpSessTotal = prometheus.NewDesc("ipn_ftp_sessions_total", "FTP sessions accepted since the daemon started.", []string{"ftpd"}, nil)
+	ftpLogins    = prometheus.NewDesc("ipn_ftp_logins_total", "FTP logins, by result.", []string{"ftpd", "result"}, nil)
+	ftpTransfers = prometheus.NewDesc("ipn_ftp_transfers_total", "FTP transfers and listings, by result.", []string{"ftpd", "result"}, nil)
+	ftpBytes     = prometheus.NewDesc("ipn_ftp_bytes_total", "FTP data bytes, by direction (in: uploads).", []string{"ftpd", "direction"}, nil)
+	consoles     = prometheus.NewDesc("ipn_consoles", "Consoles attached now.", nil, nil)
+	commands     = prometheus.NewDesc("ipn_console_commands_total", "Commands run on the consoles, by result.", []string{"result"}, nil)
+)
+
+var tiers = map[portrange.Tier]string{
+	portrange.TierTCP: "ephemeral", portrange.TierUDP: "ephemeral",
+	portrange.TierExplicit: "explicit", portrange.TierData: "dataports",
+}
+
+// collector turns a snapshot into metrics at each scrape.
+type collector struct{ take func() Snapshot }
+
+func (c collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{poolSize, poolInUse, poolHeld, poolTW, poolReserved, poolFree, poolAllocs, poolExh,
+		conns, ftpSessions, ftpSessTotal, ftpLogins, ftpTransfers, ftpBytes, consoles, commands} {
+		ch <- d
+	}
+}
+
+func (c collector) Collect(ch chan<- prometheus.Metric) {
+	s := c.take()
+	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
+	}
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	for _, p := range s.Pools {
+		st, l := p.Stats, []string{p.Name, tiers[p.Tier]}
+		gauge(poolSize, float64(st.Size), l...)
+		gauge(poolInUse, float64(st.InUse), l...)
+		gauge(poolHeld, float64(st.Blocked), l...)
+		gauge(poolTW, float64(st.TimeWaitTuples), l...)
+		gauge(poolReserved, float64(st.Reserved), l...)
+		gauge(poolFree, float64(max(st.Free(), 0)), l...)
+		counter(poolAllocs, st.Allocations, l...)
+		counter(poolExh, st.Exhaustions, l...)
+	}
+	for state, n := range s.Connections {
+		gauge(conns, float64(n), state)
+	}
+	for _, f := range s.FTPDs {
+		gauge(ftpSessions, float64(f.Sessions), f.ID)
+		counter(ftpSessTotal, f.SessionsTotal, f.ID)
+		counter(ftpLogins, f.Logins, f.ID, "ok")
+		counter(ftpLogins, f.FailedLogins, f.ID, "failed")
+		counter(ftpTransfers, f.Transfers, f.ID, "ok")
+		counter(ftpTransfers, f.FailedTransfer, f.ID, "failed")
+		counter(ftpBytes, f.BytesIn, f.ID, "in")
+		counter(ftpBytes, f.BytesOut, f.ID, "out")
+	}
+	gauge(consoles, float64(s.Consoles))
+	counter(commands, s.Commands-s.Failed, "ok")
+	counter(commands, s.Failed, "failed")
+}
+
+// Server serves /metrics on a host address.
+type Server struct {
+	srv     *http.Server
+	ln      net.Listener
+	onError func(error)
+	done    chan struct{}
+}
+
+// Listen opens the listener on addr (host:port; port 0 takes a free one)
+// and builds the handler; Serve starts it. onError hears a failure of the
+// listener, after which nothing is served.
+func Listen(addr string, take func() Snapshot, onError func(error)) (*Server, error) {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collector{take}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return &Server{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: ln,
+		onError: onError, done: make(chan struct{})}, nil
+}
+
+// Addr is the address it listens on.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve starts serving in a goroutine that Close ends and awaits.
+func (s *Server) Serve() {
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.onError(err)
+		}
+	}()
+}
+
+// Close stops serving, lets running scrapes end for up to 5 s, and waits.
+func (s *Server) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if s.srv.Shutdown(ctx) != nil {
+		s.srv.Close()
+	}
+	<-s.done
+}

@@ -56,12 +56,12 @@ type Daemon struct {
 
 // counters are the daemon's statistics, updated without locks.
 type counters struct {
-	sessionsTotal, refused, loggedIn           atomic.Uint64
-	failedLogins, lockouts                     atomic.Uint64
-	transfers, transfersFailed, aborts         atomic.Uint64
-	bytesIn, bytesOut, filesIn, filesOut       atomic.Uint64
+	sessionsTotal, refused, loggedIn                       atomic.Uint64
+	failedLogins, lockouts                                 atomic.Uint64
+	transfers, transfersFailed, aborts                     atomic.Uint64
+	bytesIn, bytesOut, filesIn, filesOut                   atomic.Uint64
 	pasv, pasvExhausted, pasvWaited, foreignData, bounceNo atomic.Uint64
-	idleTimeouts, loginTimeouts                atomic.Uint64
+	idleTimeouts, loginTimeouts                            atomic.Uint64
 }
 
 // Stats is a snapshot of a daemon for QUERY FTPDS.

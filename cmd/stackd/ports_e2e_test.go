@@ -176,3 +176,50 @@ SET MSL=300S
 	}
 	t.Logf("after the mirror, every display: %v", got)
 }
+
+// TestStrictMSLEndsTimeWait: with SET TIMEWAIT=STRICT,MSL=2S, the TIME_WAIT
+// connections that ten curl downloads leave on the data ports are gone from
+// QUERY CONNECTIONS within 2×MSL + 1 s, and the pool holds the ports for
+// just as long.
+func TestStrictMSLEndsTimeWait(t *testing.T) {
+	curl := testnet.RequireTool(t, "curl")
+	pub, ro := ftpDirs(t)
+	base := testnet.HostPorts(t, 21)
+	ctl, lo := base, base+1
+	d := startDeck(t, fmt.Sprintf(`* the strict model with a short MSL
+DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d)
+DEFINE FILE PUBLIC=PUB,DLBL=%s,READONLY=NO
+DEFINE FILE PUBLIC=RO,DLBL=%s,READONLY=YES
+DEFINE USER ID=%s,PASSWORD='%s'
+DEFINE FTPD ID=FTPS,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1
+SET TIMEWAIT=STRICT,MSL=2S
+`, ctl, lo, lo+19, pub, ro, ftpUser, ftpPass, lo, lo+19))
+	s := &ftpSite{d: d, id: "FTPS", host: "127.0.0.1", port: ctl, user: ftpUser, pass: ftpPass, pub: pub, ro: ro}
+	for range 10 {
+		s.mustClient(t, 30*time.Second, curl, "-sS", "--disable-epsv", "-o", "/dev/null", s.url("/RO/readme.txt"))
+	}
+	closed := time.Now()
+	twOnDataPorts := func() int {
+		out := s.console(t, "QUERY CONNECTIONS OWNER=FTPS,STATE=TIME_WAIT,MAX=1000\n")
+		n := 0
+		for _, m := range regexp.MustCompile(`(?m)^IPN141I \S+ +\S+ +(\S+)`).FindAllStringSubmatch(out, -1) {
+			if ap, err := netip.ParseAddrPort(m[1]); err == nil && int(ap.Port()) >= lo && int(ap.Port()) <= lo+19 {
+				n++
+			}
+		}
+		return n
+	}
+	if n := twOnDataPorts(); n != 10 {
+		t.Fatalf("%d connections in TIME_WAIT on the data ports after 10 downloads, want 10", n)
+	}
+	if held := poolLine(t, s.console(t, "QUERY PORTRANGE\n"), "FTPS")["held"]; held != 10 {
+		t.Fatalf("the strict model holds %d ports, want 10", held)
+	}
+	if !waitFor(time.Until(closed.Add(2*2*time.Second+time.Second)), func() bool { return twOnDataPorts() == 0 }) {
+		t.Fatalf("TIME_WAIT connections still listed %v after the downloads (2×MSL = 4 s)", time.Since(closed))
+	}
+	t.Logf("TIME_WAIT gone from QUERY CONNECTIONS %v after the last download", time.Since(closed).Round(100*time.Millisecond))
+	if f := poolLine(t, s.console(t, "QUERY PORTRANGE\n"), "FTPS"); f["held"] != 0 || f["TIME_WAIT"] != 0 {
+		t.Fatalf("the pool still holds ports: %v", f)
+	}
+}

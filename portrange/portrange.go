@@ -1,13 +1,17 @@
-// Package portrange holds the stack's port pools: the ephemeral range that
-// PORTRANGE sets, the FTP daemons' passive data ports, and the TIME_WAIT
-// model that decides when a port may be used again.
+// Package portrange is the stack's port authority. A Registry holds every
+// tier of the selection order (explicit binds with their owners, the
+// explicit-bind range, the FTP daemons' passive data ports, the TCP and UDP
+// ephemeral ranges), the ports set aside for an owner or for no one, and the
+// TIME_WAIT model that decides when a port may be used again; each rule it
+// enforces is one typed error (RangeError, ReservedError, BoundError).
 //
-// A Pool is a pure data structure: no goroutines, no sockets, and the time is
-// passed in by the caller, so its behaviour over minutes of TIME_WAIT can be
-// tested in microseconds. It is safe for concurrent use.
+// A Pool, and the Registry, are pure data structures: no goroutines, no
+// sockets, and the time is passed in by the caller, so their behaviour over
+// minutes of TIME_WAIT can be tested in microseconds. Both are safe for
+// concurrent use.
 //
-// Allocation follows the seed's policy: the pool hands out "the next available
-// port number" in turn, going round the range from where the last allocation
+// Allocation follows the PORTRANGE page's policy: the pool hands out "the
+// next available port number" in turn, going round the range from where the last allocation
 // stopped, and never hands out a port that is leased or that the TIME_WAIT
 // model still holds. A port is a lease: it is the caller's until Release.
 //
@@ -18,7 +22,7 @@
 //     once for a listener and for a connection to any other foreign address
 //     and port; only a new connection to the very same foreign address and
 //     port waits for the TIME_WAIT to pass.
-//   - Strict (the model of the seed documents): a port whose last connection
+//   - Strict (the PORTRANGE page's model): a port whose last connection
 //     closed is unusable for 2×MSL, whoever the next peer is.
 package portrange
 

@@ -941,10 +941,10 @@ func TestTelnetCharModeCompletion(t *testing.T) {
 	if rest := c.rest(); strings.Contains(rest, "OPER1") {
 		t.Fatalf("the operator id is in the history: %q", rest)
 	}
-	c.send("q por")
-	c.expect("q por")
+	c.send("q portr")
+	c.expect("q portr")
 	c.send("\t")
-	c.expect("trange")
+	c.expect("ange")
 	out := c.enter("q portrange", "IPN122I")
 	if !strings.Contains(out, "IPN122I Port range 32,768 65,535") {
 		t.Fatalf("after Tab:\n%q", out)

@@ -112,7 +112,7 @@ func TestTelnetConsole(t *testing.T) {
 	}
 
 	// Character mode: the server edits, Tab completes.
-	x.keys("tn", "q por", "Tab")
+	x.keys("tn", "q portr", "Tab")
 	x.waitScreen("tn", "==> q portrange")
 	x.keys("tn", "Enter")
 	x.waitScreen("tn", "IPN122I Port range 40,000 65,535")

@@ -88,7 +88,7 @@ func TestInteractiveConsole(t *testing.T) {
 	x.waitScreen("c1", "==>")
 
 	// Verb, object and keyword completion.
-	x.keys("c1", "q por", "Tab")
+	x.keys("c1", "q portr", "Tab")
 	x.waitScreen("c1", "==> q portrange")
 	x.keys("c1", "Enter")
 	x.waitScreen("c1", "IPN122I Port range 32,768 65,535")

@@ -156,13 +156,13 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		// the daemon exists, and keeps it apart from what others hold.
 		l := a.List("DATAPORTS")
 		lo, hi := uint16(l[0].(int64)), uint16(l[1].(int64))
-		if lo > hi {
-			out.Say(msgcat.IPN446E(lo, hi))
-			return
-		}
 		p, err := s.Ports.AddData(id, lo, hi)
 		var re *portrange.ReservedError
+		var rg *portrange.RangeError
 		switch {
+		case errors.As(err, &rg):
+			out.Say(msgcat.IPN446E(lo, hi))
+			return
 		case errors.As(err, &re) && re.Kind == portrange.KindData:
 			out.Say(msgcat.IPN445E(lo, hi, re.Owner))
 			return

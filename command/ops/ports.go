@@ -124,10 +124,6 @@ func (s *System) definePort(_ context.Context, req *command.Request, out command
 	if a.Has("HIGH") {
 		hi = uint16(a.Int("HIGH"))
 	}
-	if hi < lo {
-		out.Say(msgcat.IPN313E(fmt.Sprintf("%d-%d", lo, hi), "HIGH", "a port not below LOW"))
-		return
-	}
 	owner := a.Str("OWNER")
 	if err := s.Ports.Reserve(proto, lo, hi, owner); err != nil {
 		out.Say(setAsideMsg(err, proto, lo, hi, owner))
@@ -151,7 +147,7 @@ func setAsideMsg(err error, proto portrange.Proto, lo, hi uint16, owner string) 
 	case errors.As(err, &be):
 		return msgcat.IPN613E(proto.String(), be.Port, be.Owner, lo, hi, owner)
 	}
-	return msgcat.IPN313E(fmt.Sprintf("%d-%d", lo, hi), "LOW", "a range of ports")
+	return msgcat.IPN313E(strconv.Itoa(int(hi)), "HIGH", fmt.Sprintf("a port at or above LOW=%d", lo))
 }
 
 func (s *System) deletePort(_ context.Context, req *command.Request, out command.Out) {

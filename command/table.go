@@ -17,6 +17,7 @@ func rows() []Spec {
 	all = append(all, linkRows...)
 	all = append(all, remoteRows...)
 	all = append(all, ftpRows...)
+	all = append(all, socksRows...)
 	return all
 }
 

@@ -55,6 +55,10 @@ type Info struct {
 	// The same as the display prints them, made once per connection:
 	// "12", "10.77.0.10:21", "10.77.0.2:40001" ("*" for a listener).
 	IDText, LocalText, ForeignText string
+	// Client is the host client the connection was made for (a SOCKS
+	// door's), and its text; zero and "" otherwise.
+	Client     netip.AddrPort
+	ClientText string
 	BytesIn                        uint64
 	BytesOut                       uint64
 	Retransmits                    uint64
@@ -87,7 +91,8 @@ type entry struct {
 	ep      tcpip.Endpoint
 	local   netip.AddrPort
 	remote  netip.AddrPort
-	texts   [3]string // id, local, foreign as displayed
+	texts   [4]string // id, local, foreign, client as displayed
+	client  netip.AddrPort // the host client a connection was made for, if any
 	created time.Time
 	lastIO  atomic.Int64 // unix nanoseconds of the last read or write
 	in, out atomic.Uint64
@@ -184,7 +189,7 @@ func (t *Table) register(owner string, kind Kind, ep tcpip.Endpoint) *entry {
 	t.mu.Lock()
 	t.nextID++
 	e.id = t.nextID
-	e.texts = [3]string{strconv.FormatUint(e.id, 10), e.local.String(), e.remote.String()}
+	e.texts = [4]string{strconv.FormatUint(e.id, 10), e.local.String(), e.remote.String()}
 	if kind == KindListener {
 		e.texts[2] = "*"
 	}
@@ -268,7 +273,7 @@ func (t *Table) Snapshot(f Filter) []Info {
 			continue
 		}
 		i := Info{ID: e.id, Owner: e.owner, Kind: e.kind, State: StateName(st), Local: e.local, Foreign: e.remote,
-			IDText: e.texts[0], LocalText: e.texts[1], ForeignText: e.texts[2],
+			IDText: e.texts[0], LocalText: e.texts[1], ForeignText: e.texts[2], Client: e.client, ClientText: e.texts[3],
 			BytesIn: e.in.Load(), BytesOut: e.out.Load(), Age: now.Sub(e.created),
 			Idle: now.Sub(time.Unix(0, e.lastIO.Load()))}
 		if ts, ok := e.ep.Stats().(*tcp.Stats); ok {
@@ -496,7 +501,13 @@ const listenBacklog = 4096
 // behind a USER link (127.0.0.1, say) leaves on that link, not on the
 // stack's loopback.
 func (t *Table) Dial(ctx context.Context, owner string, local netip.Addr, remote netip.AddrPort) (*Conn, error) {
-	return t.dialPool(ctx, owner, t.ports.TCP(), local, remote)
+	return t.dialPool(ctx, owner, t.ports.TCP(), local, remote, netip.AddrPort{})
+}
+
+// DialFor is Dial on behalf of a host client (a SOCKS door's): QUERY
+// CONNECTIONS shows the client beside the connection.
+func (t *Table) DialFor(ctx context.Context, owner string, client netip.AddrPort, remote netip.AddrPort) (*Conn, error) {
+	return t.dialPool(ctx, owner, t.ports.TCP(), netip.Addr{}, remote, client)
 }
 
 // DialBound connects to remote the way a user does that binds its socket
@@ -507,16 +518,16 @@ func (t *Table) DialBound(ctx context.Context, owner string, local netip.Addr, r
 	if pool == nil {
 		pool = t.ports.TCP()
 	}
-	return t.dialPool(ctx, owner, pool, local, remote)
+	return t.dialPool(ctx, owner, pool, local, remote, netip.AddrPort{})
 }
 
-func (t *Table) dialPool(ctx context.Context, owner string, pool *portrange.Pool, local netip.Addr, remote netip.AddrPort) (*Conn, error) {
+func (t *Table) dialPool(ctx context.Context, owner string, pool *portrange.Pool, local netip.Addr, remote netip.AddrPort, client netip.AddrPort) (*Conn, error) {
 	if !local.IsValid() {
 		local = netip.IPv4Unspecified()
 	}
 	r := portrange.Remote{Addr: remote.Addr(), Port: remote.Port()}
 	c, err := withPoolPort(t, pool, r, func(port uint16, ls *lease) (*Conn, error) {
-		return t.dial(ctx, owner, netip.AddrPortFrom(local, port), remote, ls)
+		return t.dial(ctx, owner, netip.AddrPortFrom(local, port), remote, ls, client)
 	})
 	if errors.Is(err, ErrExhausted) {
 		lo, hi := pool.Range()
@@ -533,14 +544,14 @@ func (t *Table) DialFrom(ctx context.Context, owner string, local, remote netip.
 	if err != nil {
 		return nil, err
 	}
-	c, err := t.dial(ctx, owner, local, remote, ls)
+	c, err := t.dial(ctx, owner, local, remote, ls, netip.AddrPort{})
 	if err != nil {
 		ls.drop(nil)
 	}
 	return c, err
 }
 
-func (t *Table) dial(ctx context.Context, owner string, local, remote netip.AddrPort, ls *lease) (*Conn, error) {
+func (t *Table) dial(ctx context.Context, owner string, local, remote netip.AddrPort, ls *lease, client netip.AddrPort) (*Conn, error) {
 	ep, wq, err := t.newEndpoint()
 	if err != nil {
 		return nil, err
@@ -560,11 +571,47 @@ func (t *Table) dial(ctx context.Context, owner string, local, remote netip.Addr
 		if _, ok := terr.(*tcpip.ErrBadLocalAddress); ok {
 			return nil, &ErrPortInUse{local, nil}
 		}
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: errors.New(terr.String())}
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: dialReason(terr)}
 	}
 	e := t.register(owner, KindActive, ep)
+	if client.IsValid() {
+		e.client, e.texts[3] = client, client.String()
+	}
 	return newConn(t, e, wq, ls), nil
 }
+
+// Why a connection attempt failed, for a caller that answers by the
+// reason (the SOCKS door's replies).
+var (
+	ErrRefused     = errors.New("connection refused")
+	ErrUnreachable = errors.New("unreachable")
+	ErrTimedOut    = errors.New("timed out")
+)
+
+// dialError is netstack's reason, with its own text, matching one of the
+// reasons above.
+type dialError struct {
+	text   string
+	reason error
+}
+
+func (e *dialError) Error() string { return e.text }
+func (e *dialError) Unwrap() error { return e.reason }
+
+func dialReason(terr tcpip.Error) error {
+	var reason error
+	switch terr.(type) {
+	case *tcpip.ErrConnectionRefused:
+		reason = ErrRefused
+	case *tcpip.ErrHostUnreachable, *tcpip.ErrNetworkUnreachable:
+		reason = ErrUnreachable
+	case *tcpip.ErrTimeout:
+		reason = ErrTimedOut
+	}
+	return &dialError{text: terr.String(), reason: reason}
+}
+
+
 
 // Listener is a listening endpoint of the table.
 type Listener struct {

@@ -21,6 +21,7 @@ var groups = []Group{
 	ftpGroup,
 	ftpCmdGroup,
 	portsGroup,
+	socksGroup,
 	faultGroup,
 }
 

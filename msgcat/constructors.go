@@ -166,6 +166,9 @@ func IPN146I[T0 Number, T1 Number, T2 Number](in T0, out T1, retrans T2, age tim
 // IPN147I says: By state: <states>
 func IPN147I(states string) Msg { return Msg{ID: "IPN147I", Args: []any{states}} }
 
+// IPN148I says:          for host client <client>
+func IPN148I(client string) Msg { return Msg{ID: "IPN148I", Args: []any{client}} }
+
 // IPN150I says: Stack started <start>, up <uptime>
 func IPN150I(start time.Time, uptime time.Duration) Msg {
 	return Msg{ID: "IPN150I", Args: []any{start, uptime}}
@@ -1021,6 +1024,46 @@ func IPN620I() Msg { return Msg{ID: "IPN620I", Args: nil} }
 func IPN621E[T0 Count, T1 Count](low T0, high T1) Msg {
 	return Msg{ID: "IPN621E", Args: []any{low, high}}
 }
+
+// IPN640I says: SOCKS door <id> defined on <addr>: connections leave from the stack's ephemeral ports; authentication <auth>
+func IPN640I(id string, addr string, auth string) Msg {
+	return Msg{ID: "IPN640I", Args: []any{id, addr, auth}}
+}
+
+// IPN641I says: SOCKS door <id> deleted; <n> connections ended
+func IPN641I[T0 Count](id string, n T0) Msg { return Msg{ID: "IPN641I", Args: []any{id, n}} }
+
+// IPN642E says: SOCKS door <id> already exists
+func IPN642E(id string) Msg { return Msg{ID: "IPN642E", Args: []any{id}} }
+
+// IPN643E says: No SOCKS door <id>
+func IPN643E(id string) Msg { return Msg{ID: "IPN643E", Args: []any{id}} }
+
+// IPN644E says: SOCKS door <id> cannot start: <reason>
+func IPN644E(id string, reason string) Msg { return Msg{ID: "IPN644E", Args: []any{id, reason}} }
+
+// IPN645I says: SOCKSD <id> <addr> authentication <auth>: connections <now> (COUNT <count>), granted <total>, bytes in <in>, out <out>
+func IPN645I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number](id string, addr string, auth string, now T0, count T1, total T2, in T3, out T4) Msg {
+	return Msg{ID: "IPN645I", Args: []any{id, addr, auth, now, count, total, in, out}}
+}
+
+// IPN646W says: SOCKS door <id>: <addr> locked out until <until> after failed logins
+func IPN646W(id string, addr string, until time.Time) Msg {
+	return Msg{ID: "IPN646W", Args: []any{id, addr, until}}
+}
+
+// IPN647I says:          refused: login <auth>, command <cmd>, address <addr>, no port <noport>, unreachable <unreach>, limits <limit>; protocol errors <proto>
+func IPN647I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number, T6 Number](auth T0, cmd T1, addr T2, noport T3, unreach T4, limit T5, proto T6) Msg {
+	return Msg{ID: "IPN647I", Args: []any{auth, cmd, addr, noport, unreach, limit, proto}}
+}
+
+// IPN648I says:          connection <n>: <client> <user> to <target> from <local> since <since>, in <in>, out <out>
+func IPN648I[T0 Number, T1 Number, T2 Number](n T0, client string, user string, target string, local string, since time.Time, in T1, out T2) Msg {
+	return Msg{ID: "IPN648I", Args: []any{n, client, user, target, local, since, in, out}}
+}
+
+// IPN649I says: <n> SOCKS doors
+func IPN649I[T0 Count](n T0) Msg { return Msg{ID: "IPN649I", Args: []any{n}} }
 
 // IPN998S says: Internal error in <command>: <detail>
 func IPN998S(command string, detail string) Msg {

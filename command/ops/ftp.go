@@ -47,6 +47,10 @@ func (s *System) guards() (owners []string, lockouts map[string][]guard.Lockout,
 		owners = append(owners, id)
 		lockouts[id], unlock[id] = l.guard.Lockouts(), l.guard.Unlock
 	}
+	for id, d := range s.socksds {
+		owners = append(owners, id)
+		lockouts[id], unlock[id] = d.Lockouts(), d.Unlock
+	}
 	sort.Strings(owners)
 	return owners, lockouts, unlock
 }

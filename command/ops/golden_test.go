@@ -224,6 +224,9 @@ var setups = map[string]func(t *testing.T, sys *System, vars map[string]string) 
 // covered by the test named.
 var notFromDecks = map[string]string{
 	"IPN605W": "command/ops TestPressureMessages (raised by the pressure watch, not by a command)",
+	"IPN646W": "socksd TestLockoutAndLimits (raised by a client's failed logins)",
+	"IPN648I": "cmd/stackd TestSocksDoor (a connection through a door, from a host client's own port)",
+	"IPN148I": "cmd/stackd TestSocksDoor",
 	"IPN606W": "command/ops TestPressureMessages",
 	"IPN607I": "command/ops TestPressureMessages",
 	"IPN205S": "command.TestDeckReadError",

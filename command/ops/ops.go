@@ -15,6 +15,7 @@ import (
 	"ipnstack/msgcat"
 	"ipnstack/nic"
 	"ipnstack/portrange"
+	"ipnstack/socksd"
 	"ipnstack/users"
 
 	"go.uber.org/zap"
@@ -36,6 +37,7 @@ var handlers = bind(
 	linkHandlers,
 	consoleHandlers,
 	ftpHandlers,
+	socksHandlers,
 )
 
 func bind(groups ...map[string]Handler) map[string]Handler {
@@ -80,6 +82,7 @@ type System struct {
 
 	listeners map[string]*consoleListener // DEFINE CONSOLE
 	ftpds     map[string]*ftpDaemon       // DEFINE FTPD
+	socksds   map[string]*socksd.Door     // DEFINE SOCKSD
 }
 
 // Config are the settings a System is built with.
@@ -108,7 +111,7 @@ func New(cfg Config) (*System, error) {
 	}
 	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), stopCh: make(chan struct{}), sink: cfg.Sink,
 		DataDir: cfg.DataDir, Log: cfg.Log, Users: users.New(), Files: ftpd.NewFiles(cfg.Clock),
-		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{}}
+		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{}, socksds: map[string]*socksd.Door{}}
 	// The stack's TCP TIME_WAIT is 2×MSL of the port pools' model.
 	stk, err := nic.New(nic.Options{Sink: s.Broadcast, Clock: cfg.Clock, TimeWait: 2 * portrange.DefaultMSL})
 	if err != nil {
@@ -134,6 +137,7 @@ func (s *System) Broadcast(m msgcat.Msg) { s.sink(m) }
 func (s *System) Close() {
 	s.cmdMu.Lock()
 	s.closeConsoles()
+	s.closeSOCKSDs()
 	s.closeFTPDs()
 	s.cmdMu.Unlock()
 	s.stopPressure()

@@ -216,6 +216,9 @@ func (s *System) queryConnections(_ context.Context, req *command.Request, out c
 	for _, c := range match[:shown] {
 		out.Say(msgcat.IPN141I(c.IDText, c.State, c.LocalText, c.ForeignText, c.Owner))
 		out.Say(msgcat.IPN146I(c.BytesIn, c.BytesOut, c.Retransmits, c.Age, c.Idle))
+		if c.ClientText != "" {
+			out.Say(msgcat.IPN148I(c.ClientText))
+		}
 	}
 	if shown < len(match) {
 		out.Say(msgcat.IPN143I(shown, len(match)-shown))

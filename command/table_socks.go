@@ -1,0 +1,41 @@
+package command
+
+import "ipnstack/users"
+
+// socksRows are the SOCKS doors' commands.
+var socksRows = []Spec{
+	{
+		Verb: "DEFine", Object: "SOCKSD",
+		Summary: "Open a SOCKS 5 door on a host address: host programs' connections leave from the stack",
+		Help: []string{
+			"Host programs (curl --socks5, ssh's ProxyCommand, any SOCKS-aware client) connect to the door; each CONNECT",
+			"leaves the stack from the next port of its ephemeral range (PORTRANGE), over its links and routes, and shows",
+			"in QUERY CONNECTIONS with the door's id as owner and the host client. When the range has no port, the client",
+			"gets a SOCKS failure reply at once. Destinations are IPv4 addresses (a name only when written as one).",
+			"AUTH=USER asks for a username and password (RFC 1929) of DEFINE USER; a door on an address other than the",
+			"host's loopback needs it.",
+		},
+		Operands: append([]Operand{
+			{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the door's name"},
+			{Key: "PORT", Type: portType, Required: true, Help: "the host port it listens on"},
+			{Key: "ADDR", Type: IPv4{}, Help: "the host address it listens on (default 127.0.0.1)"},
+			{Key: "AUTH", Type: Enum{Values: []string{"NONE", "USER"}}, Default: "NONE",
+				Help: "NONE: any client on the host; USER: a username and password of DEFINE USER"},
+			{Key: "COUNT", Type: Int{Min: 1, Max: 10000}, Default: "100", Help: "most connections at once; the next is closed"},
+		}, clientGuardOperands...),
+		Example: "DEFINE SOCKSD ID=SOCKS1,PORT=1080",
+		Mutates: true, Auth: users.Full,
+	},
+	{
+		Verb: "DELete", Object: "SOCKSD",
+		Summary:  "Close a SOCKS door and every connection through it",
+		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the door"}},
+		Mutates:  true, Auth: users.Full,
+	},
+	{
+		Verb: "Query", Object: "SOCKSDs",
+		Summary:  "Show the SOCKS doors: connections, bytes, refusals by reason, and each connection",
+		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Help: "only this door"}},
+		Auth:     users.Query,
+	},
+}

@@ -1,0 +1,462 @@
+// Package socksd is the SOCKS door: a SOCKS 5 server on a host address
+// through which host programs (curl --socks5, ssh's ProxyCommand, any
+// SOCKS-aware client) open TCP connections that leave from the stack, from
+// a port of its ephemeral range, over its links and routes.
+//
+// The protocol is package socks; what is reached, and how, is the
+// Dialer's (the stack's connection table in the product). A door accepts
+// CONNECT only (BIND and UDP ASSOCIATE are answered "command not
+// supported"), IPv4 destinations, and names only when they are written as
+// an address (the stack has no resolver). Each connection is spliced both
+// ways; when one side ends its sending, the other is told with a half-close,
+// so the side that closed first is the one that holds TIME_WAIT.
+package socksd
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"ipnstack/internal/acceptloop"
+	"ipnstack/internal/guard"
+	"ipnstack/msgcat"
+	"ipnstack/portrange"
+	"ipnstack/socks"
+
+	"go.uber.org/zap"
+)
+
+// Dialer opens the connections a door makes for its clients.
+type Dialer interface {
+	// Dial connects to remote for the host client, from a port of the
+	// stack's ephemeral range. Its error wraps portrange.ErrExhausted when
+	// the range has no port, and ErrRefused, ErrUnreachable or ErrTimedOut
+	// when it knows why the connection failed.
+	Dial(ctx context.Context, client, remote netip.AddrPort) (net.Conn, error)
+}
+
+// Why a Dial failed, each answered with its own reply.
+var (
+	ErrRefused     = errors.New("connection refused")
+	ErrUnreachable = errors.New("unreachable")
+	ErrTimedOut    = errors.New("timed out")
+)
+
+// Authenticator checks a username and password (RFC 1929).
+type Authenticator func(user, pass string) bool
+
+// Config is a door's settings.
+type Config struct {
+	ID    string
+	Addr  netip.AddrPort // the host address and port it listens on
+	Auth  bool           // require a username and password
+	Count int            // most connections at once (0: 100)
+	// Guard: connections per client address, the time from connect to a
+	// granted request (LoginTime), and lockout after failed logins.
+	Guard guard.Policy
+	// DialTimeout bounds the connection attempt (0: 30 s).
+	DialTimeout time.Duration
+	Clock       func() time.Time
+}
+
+// Stats are a door's counters.
+type Stats struct {
+	ID                 string
+	Addr               netip.AddrPort
+	Auth               bool
+	Count              int
+	Guard              guard.Policy
+	Connections        int    // spliced now
+	Total              uint64 // granted since start
+	BytesIn, BytesOut  uint64 // from clients, to clients
+	RefusedAuth        uint64 // wrong username or password, or no method acceptable
+	RefusedCommand     uint64 // BIND, UDP ASSOCIATE
+	RefusedAddress     uint64 // IPv6, or a name
+	RefusedNoPort      uint64 // the ephemeral range had no port
+	RefusedUnreachable uint64 // refused, unreachable, timed out
+	RefusedLimit       uint64 // COUNT, PERCLIENT, a lockout
+	ProtocolErrors     uint64 // not SOCKS 5, malformed, too slow
+	Fault              string // why Accept fails now
+	FaultDead          bool
+}
+
+// Session is one spliced connection.
+type Session struct {
+	ID      uint64
+	Client  netip.AddrPort
+	User    string
+	Target  netip.AddrPort
+	Local   netip.AddrPort // the stack's end
+	Since   time.Time
+	In, Out uint64
+}
+
+// Door is a running SOCKS door.
+//
+// Lock order: Door.mu, then a session's conns' (none taken under it: Close
+// closes connections after copying them out).
+type Door struct {
+	cfg   Config
+	dial  Dialer
+	auth  Authenticator
+	sink  func(msgcat.Msg)
+	log   *zap.Logger
+	guard *guard.Guard
+	loop  *acceptloop.Loop
+
+	ctx    context.Context // ended by Close: ends dials and handshakes
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	nextID   uint64
+	sessions map[uint64]*session
+
+	total, in, out                                        atomic.Uint64
+	rAuth, rCmd, rAddr, rNoPort, rUnreach, rLimit, rProto atomic.Uint64
+}
+
+type session struct {
+	Session
+	client net.Conn
+	remote net.Conn // nil until the request is granted
+	in     atomic.Uint64
+	out    atomic.Uint64
+}
+
+// New makes a door; Start opens its listener.
+func New(cfg Config, d Dialer, auth Authenticator, sink func(msgcat.Msg), log *zap.Logger) *Door {
+	if cfg.Count <= 0 {
+		cfg.Count = 100
+	}
+	if cfg.DialTimeout <= 0 {
+		cfg.DialTimeout = 30 * time.Second
+	}
+	if cfg.Guard.LoginTime <= 0 {
+		cfg.Guard.LoginTime = guard.DefaultLoginTime
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	if log == nil {
+		log = zap.NewNop()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Door{cfg: cfg, dial: d, auth: auth, sink: sink, log: log.With(zap.String("socksd", cfg.ID)),
+		guard: guard.New(cfg.Guard, cfg.Clock), ctx: ctx, cancel: cancel, sessions: map[uint64]*session{}}
+}
+
+// Start listens on the host address and accepts clients until Close.
+func (d *Door) Start() error {
+	ln, err := net.Listen("tcp", d.cfg.Addr.String())
+	if err != nil {
+		return err
+	}
+	id := d.cfg.ID
+	d.loop = acceptloop.Start(ln, d.admit, acceptloop.Events{
+		Failing:   func(reason string) { d.log.Warn("accept failing", zap.String("reason", reason)) },
+		Recovered: func(n int) { d.log.Info("accept recovered", zap.Int("failures", n)) },
+		Died:      func(err error) { d.log.Error("listener died", zap.String("door", id), zap.Error(err)) },
+	})
+	return nil
+}
+
+// Addr is the address the door listens on.
+func (d *Door) Addr() netip.AddrPort {
+	if a, ok := d.loop.Addr().(*net.TCPAddr); ok {
+		return a.AddrPort()
+	}
+	return d.cfg.Addr
+}
+
+// Close stops accepting, ends every connection (its handshake, its dial or
+// its splice) and waits for them. It gives the number ended.
+func (d *Door) Close() int {
+	if d.loop != nil {
+		d.loop.Stop()
+	}
+	d.cancel()
+	d.mu.Lock()
+	var conns []net.Conn
+	n := 0
+	for _, s := range d.sessions {
+		if s.remote != nil {
+			n++
+			conns = append(conns, s.remote)
+		}
+		conns = append(conns, s.client)
+	}
+	d.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+	d.wg.Wait()
+	return n
+}
+
+// admit runs on the accept loop: it takes the connection or refuses it at
+// once, and never blocks.
+func (d *Door) admit(c net.Conn) {
+	client := addrPortOf(c.RemoteAddr())
+	d.mu.Lock()
+	if len(d.sessions) >= d.cfg.Count {
+		d.mu.Unlock()
+		d.rLimit.Add(1)
+		c.Close()
+		return
+	}
+	if r, _ := d.guard.Admit(client.Addr()); r != guard.Admitted {
+		d.mu.Unlock()
+		d.rLimit.Add(1)
+		c.Close()
+		return
+	}
+	d.nextID++
+	s := &session{Session: Session{ID: d.nextID, Client: client, Since: d.cfg.Clock()}, client: c}
+	d.sessions[s.ID] = s
+	d.wg.Add(1)
+	d.mu.Unlock()
+	go d.serve(s)
+}
+
+func (d *Door) serve(s *session) {
+	defer func() {
+		d.mu.Lock()
+		delete(d.sessions, s.ID)
+		d.mu.Unlock()
+		d.guard.Release(s.Client.Addr())
+		s.client.Close()
+		if s.remote != nil {
+			s.remote.Close()
+		}
+		d.wg.Done()
+	}()
+	// The handshake, the dial included, has LOGINTIME from the connect.
+	s.client.SetDeadline(time.Now().Add(d.cfg.Guard.LoginTime))
+	target, ok := d.handshake(s)
+	if !ok {
+		return
+	}
+	ctx, cancel := context.WithTimeout(d.ctx, d.cfg.DialTimeout)
+	remote, err := d.dial.Dial(ctx, s.Client, target)
+	cancel()
+	if err != nil {
+		rep := d.refusal(err)
+		socks.WriteReply(s.client, rep, netip.AddrPort{})
+		d.log.Info("connect refused", zap.Stringer("client", s.Client), zap.Stringer("target", target),
+			zap.Stringer("reply", rep), zap.Error(err))
+		return
+	}
+	local := addrPortOf(remote.LocalAddr())
+	d.mu.Lock()
+	s.remote, s.Target, s.Local = remote, target, local
+	closing := d.ctx.Err() != nil
+	d.mu.Unlock()
+	if closing {
+		return
+	}
+	if err := socks.WriteReply(s.client, socks.Succeeded, local); err != nil {
+		return
+	}
+	s.client.SetDeadline(time.Time{})
+	d.total.Add(1)
+	d.splice(s)
+}
+
+// handshake negotiates the method, checks the login and reads the
+// request; on any refusal it has answered and counted.
+func (d *Door) handshake(s *session) (netip.AddrPort, bool) {
+	methods, err := socks.ReadGreeting(s.client)
+	if err != nil {
+		d.rProto.Add(1)
+		return netip.AddrPort{}, false
+	}
+	offered := func(m byte) bool {
+		for _, x := range methods {
+			if x == m {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case !d.cfg.Auth && offered(socks.MethodNone):
+		socks.WriteMethod(s.client, socks.MethodNone)
+	case offered(socks.MethodUserPass):
+		socks.WriteMethod(s.client, socks.MethodUserPass)
+		user, pass, err := socks.ReadUserPass(s.client)
+		if err != nil {
+			d.rProto.Add(1)
+			return netip.AddrPort{}, false
+		}
+		if locked, _ := d.guard.IsLocked(s.Client.Addr()); locked || d.auth == nil || !d.auth(user, pass) {
+			socks.WriteUserPassStatus(s.client, false)
+			d.rAuth.Add(1)
+			if !locked {
+				if now, until, _ := d.guard.Failed(s.Client.Addr()); now {
+					d.sink(msgcat.IPN646W(d.cfg.ID, s.Client.Addr().String(), until))
+				}
+			}
+			return netip.AddrPort{}, false
+		}
+		socks.WriteUserPassStatus(s.client, true)
+		d.mu.Lock()
+		s.User = user
+		d.mu.Unlock()
+	default:
+		socks.WriteMethod(s.client, socks.MethodNoAcceptable)
+		d.rAuth.Add(1)
+		return netip.AddrPort{}, false
+	}
+	q, err := socks.ReadRequest(s.client)
+	var re *socks.RequestError
+	switch {
+	case errors.As(err, &re):
+		socks.WriteReply(s.client, re.Reply, netip.AddrPort{})
+		d.rAddr.Add(1)
+		return netip.AddrPort{}, false
+	case err != nil:
+		d.rProto.Add(1)
+		return netip.AddrPort{}, false
+	case q.Cmd != socks.CmdConnect:
+		socks.WriteReply(s.client, socks.CmdNotSupported, netip.AddrPort{})
+		d.rCmd.Add(1)
+		return netip.AddrPort{}, false
+	}
+	addr := q.Addr
+	if q.Domain != "" {
+		addr, err = netip.ParseAddr(q.Domain) // a name written as an address
+		if err != nil {
+			socks.WriteReply(s.client, socks.HostUnreachable, netip.AddrPort{})
+			d.rAddr.Add(1)
+			return netip.AddrPort{}, false
+		}
+	}
+	if addr = addr.Unmap(); !addr.Is4() {
+		socks.WriteReply(s.client, socks.AddrTypeUnsupported, netip.AddrPort{})
+		d.rAddr.Add(1)
+		return netip.AddrPort{}, false
+	}
+	return netip.AddrPortFrom(addr, q.Port), true
+}
+
+// refusal counts a failed dial and gives its reply.
+func (d *Door) refusal(err error) socks.Reply {
+	if errors.Is(err, portrange.ErrExhausted) {
+		d.rNoPort.Add(1)
+		return socks.GeneralFailure
+	}
+	d.rUnreach.Add(1)
+	switch {
+	case errors.Is(err, ErrRefused):
+		return socks.ConnRefused
+	case errors.Is(err, ErrTimedOut), errors.Is(err, context.DeadlineExceeded):
+		return socks.TTLExpired
+	case errors.Is(err, ErrUnreachable):
+		return socks.HostUnreachable
+	}
+	return socks.GeneralFailure
+}
+
+// halfCloser is a connection whose sending side can end alone.
+type halfCloser interface{ CloseWrite() error }
+
+// splice copies both ways until both have ended; each end of sending is
+// passed on as a half-close.
+func (d *Door) splice(s *session) {
+	var wg sync.WaitGroup
+	pipe := func(dst, src net.Conn, n *atomic.Uint64, total *atomic.Uint64) {
+		defer wg.Done()
+		buf := make([]byte, 32*1024)
+		for {
+			k, err := src.Read(buf)
+			if k > 0 {
+				if _, werr := dst.Write(buf[:k]); werr != nil {
+					src.Close()
+					return
+				}
+				n.Add(uint64(k))
+				total.Add(uint64(k))
+			}
+			if err != nil {
+				if errors.Is(err, io.EOF) {
+					if hc, ok := dst.(halfCloser); ok {
+						hc.CloseWrite()
+						return
+					}
+				}
+				dst.Close()
+				return
+			}
+		}
+	}
+	wg.Add(2)
+	go pipe(s.remote, s.client, &s.in, &d.in)
+	go pipe(s.client, s.remote, &s.out, &d.out)
+	wg.Wait()
+}
+
+// Stats gives the door's counters.
+func (d *Door) Stats() Stats {
+	st := Stats{ID: d.cfg.ID, Addr: d.cfg.Addr, Auth: d.cfg.Auth, Count: d.cfg.Count, Guard: d.guard.Policy(),
+		Total: d.total.Load(), BytesIn: d.in.Load(), BytesOut: d.out.Load(),
+		RefusedAuth: d.rAuth.Load(), RefusedCommand: d.rCmd.Load(), RefusedAddress: d.rAddr.Load(),
+		RefusedNoPort: d.rNoPort.Load(), RefusedUnreachable: d.rUnreach.Load(), RefusedLimit: d.rLimit.Load(),
+		ProtocolErrors: d.rProto.Load()}
+	if d.loop != nil {
+		st.Addr = d.Addr()
+		st.Fault, st.FaultDead = d.loop.Fault()
+	}
+	d.mu.Lock()
+	for _, s := range d.sessions {
+		if s.remote != nil {
+			st.Connections++
+		}
+	}
+	d.mu.Unlock()
+	return st
+}
+
+// Sessions lists the spliced connections by id.
+func (d *Door) Sessions() []Session {
+	d.mu.Lock()
+	var out []Session
+	for _, s := range d.sessions {
+		if s.remote == nil {
+			continue
+		}
+		x := s.Session
+		x.In, x.Out = s.in.Load(), s.out.Load()
+		out = append(out, x)
+	}
+	d.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// Lockouts, Unlock and GuardStats are the guard's, for QUERY LOCKOUTS,
+// DELETE LOCKOUT and QUERY SOCKSDS.
+func (d *Door) Lockouts() []guard.Lockout { return d.guard.Lockouts() }
+func (d *Door) Unlock(a netip.Addr) bool  { return d.guard.Unlock(a) }
+func (d *Door) GuardStats() guard.Stats   { return d.guard.Stats() }
+
+func addrPortOf(a net.Addr) netip.AddrPort {
+	switch v := a.(type) {
+	case *net.TCPAddr:
+		ap := v.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	case interface{ AddrPort() netip.AddrPort }:
+		return v.AddrPort()
+	}
+	if a == nil {
+		return netip.AddrPort{}
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return ap
+}

@@ -57,12 +57,12 @@ type Info struct {
 	IDText, LocalText, ForeignText string
 	// Client is the host client the connection was made for (a SOCKS
 	// door's), and its text; zero and "" otherwise.
-	Client     netip.AddrPort
-	ClientText string
-	BytesIn                        uint64
-	BytesOut                       uint64
-	Retransmits                    uint64
-	Age, Idle                      time.Duration
+	Client      netip.AddrPort
+	ClientText  string
+	BytesIn     uint64
+	BytesOut    uint64
+	Retransmits uint64
+	Age, Idle   time.Duration
 }
 
 // Table is the connection table and the doorway to the stack's transport.
@@ -91,7 +91,7 @@ type entry struct {
 	ep      tcpip.Endpoint
 	local   netip.AddrPort
 	remote  netip.AddrPort
-	texts   [4]string // id, local, foreign, client as displayed
+	texts   [4]string      // id, local, foreign, client as displayed
 	client  netip.AddrPort // the host client a connection was made for, if any
 	created time.Time
 	lastIO  atomic.Int64 // unix nanoseconds of the last read or write
@@ -610,8 +610,6 @@ func dialReason(terr tcpip.Error) error {
 	}
 	return &dialError{text: terr.String(), reason: reason}
 }
-
-
 
 // Listener is a listening endpoint of the table.
 type Listener struct {

@@ -367,13 +367,19 @@ func (d *Door) refusal(err error) socks.Reply {
 // halfCloser is a connection whose sending side can end alone.
 type halfCloser interface{ CloseWrite() error }
 
-// splice copies both ways until both have ended; each end of sending is
-// passed on as a half-close.
+// bufs are the splices' copy buffers, shared so that a short connection
+// costs no fresh buffer (nor the page faults and collection of one).
+var bufs = sync.Pool{New: func() any { b := make([]byte, 64*1024); return &b }}
+
+// splice copies both ways until both have ended, one way on the session's
+// own goroutine; each end of sending is passed on as a half-close.
 func (d *Door) splice(s *session) {
 	var wg sync.WaitGroup
 	pipe := func(dst, src net.Conn, n *atomic.Uint64, total *atomic.Uint64) {
 		defer wg.Done()
-		buf := make([]byte, 32*1024)
+		bp := bufs.Get().(*[]byte)
+		defer bufs.Put(bp)
+		buf := *bp
 		for {
 			k, err := src.Read(buf)
 			if k > 0 {
@@ -397,8 +403,8 @@ func (d *Door) splice(s *session) {
 		}
 	}
 	wg.Add(2)
-	go pipe(s.remote, s.client, &s.in, &d.in)
 	go pipe(s.client, s.remote, &s.out, &d.out)
+	pipe(s.remote, s.client, &s.in, &d.in)
 	wg.Wait()
 }
 

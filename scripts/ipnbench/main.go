@@ -161,10 +161,15 @@ func client(args []string) {
 	conns := fs.Int("conns", 10000, "short, idle: connections")
 	conc := fs.Int("c", 8, "short: concurrent connections")
 	hold := fs.Duration("hold", 10*time.Second, "idle: how long to hold the connections")
+	via := fs.String("socks", "", "connect through this SOCKS 5 door (ip:port) instead of directly")
 	fs.Parse(args)
+	dial := func() (net.Conn, error) { return net.DialTimeout("tcp4", *target, 10*time.Second) }
+	if *via != "" {
+		dial = func() (net.Conn, error) { return socksDial(*via, *target) }
+	}
 	switch *mode {
 	case "dl":
-		c, err := net.DialTimeout("tcp4", *target, 10*time.Second)
+		c, err := dial()
 		if err != nil {
 			fail(err)
 		}
@@ -186,7 +191,7 @@ func client(args []string) {
 		d := time.Since(t0)
 		fmt.Printf("DL %d bytes in %.3f s: %.2f Gbit/s\n", n, d.Seconds(), float64(n)*8/d.Seconds()/1e9)
 	case "ul":
-		c, err := net.DialTimeout("tcp4", *target, 10*time.Second)
+		c, err := dial()
 		if err != nil {
 			fail(err)
 		}
@@ -218,7 +223,7 @@ func client(args []string) {
 			go func() {
 				defer wg.Done()
 				for next.Add(1) <= int64(*conns) {
-					c, err := net.DialTimeout("tcp4", *target, 10*time.Second)
+					c, err := dial()
 					if err != nil {
 						failed.Add(1)
 						continue
@@ -234,7 +239,7 @@ func client(args []string) {
 	case "idle":
 		var keep []net.Conn
 		for i := 0; i < *conns; i++ {
-			c, err := net.DialTimeout("tcp4", *target, 10*time.Second)
+			c, err := dial()
 			if err != nil {
 				fail(err)
 			}
@@ -245,6 +250,33 @@ func client(args []string) {
 		defer cancel()
 		<-ctx.Done()
 	}
+}
+
+// socksDial connects to target through a SOCKS 5 door with no login.
+func socksDial(door, target string) (net.Conn, error) {
+	ap, err := netip.ParseAddrPort(target)
+	if err != nil {
+		return nil, err
+	}
+	c, err := net.DialTimeout("tcp4", door, 10*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	a := ap.Addr().As4()
+	if _, err := c.Write([]byte{5, 1, 0, 5, 1, 0, 1, a[0], a[1], a[2], a[3], byte(ap.Port() >> 8), byte(ap.Port())}); err != nil {
+		c.Close()
+		return nil, err
+	}
+	var rep [12]byte
+	if _, err := io.ReadFull(c, rep[:]); err != nil {
+		c.Close()
+		return nil, err
+	}
+	if rep[1] != 0 || rep[3] != 0 {
+		c.Close()
+		return nil, fmt.Errorf("SOCKS reply %#x", rep[3])
+	}
+	return c, nil
 }
 
 func fail(err error) {

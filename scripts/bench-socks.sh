@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# SOCKS door benchmark (needs root): a host client through the stack's
+# SOCKS door against the same client connecting directly through the
+# kernel, on the same veth, in interleaved rounds, ratios per round.
+#
+#   ns ipnbA: veth end A, the kernel server at 10.77.41.1
+#   ns ipnbB: veth end B, the client's kernel at 10.77.41.2, and stackd
+#             with a RAW link on the same end at 10.77.41.20 and a SOCKS
+#             door on 127.0.0.1:1080
+#
+# SHORT: 10,000 connections, 8 at a time: connect, send 1 KiB, close.
+# DL: the server sends 1 GiB, the client reads.
+#
+# Usage: scripts/bench-socks.sh [rounds]   (default 2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-2}
+A=ipnbA$$ B=ipnbB$$ VA=ipnbva$$ VB=ipnbvb$$
+. scripts/lib/nspair.sh
+bin=$(mktemp -d)
+cleanup() {
+  pkill -f "$bin/ipnbench" 2>/dev/null || true
+  pkill -f "$bin/stackd" 2>/dev/null || true
+  nspair_down
+  rm -rf "$bin"
+}
+trap cleanup EXIT
+go build -o "$bin/ipnbench" ./scripts/ipnbench
+go build -o "$bin/stackd" ./cmd/stackd
+
+nspair_up 41
+
+cat > "$bin/deck" <<DECK
+DEFINE LINK ID=OSA1,TYPE=OSAX,DEV=$VB,IPADDR=10.77.41.20,MASK=255.255.255.0
+DEFINE SOCKSD ID=SOCKS1,PORT=1080,PERCLIENT=10000,COUNT=10000
+DECK
+ip netns exec "$B" "$bin/stackd" --socket "$bin/console.sock" --data "$bin/data" --deck "$bin/deck" \
+  --console off --hardcopy none > "$bin/stackd.out" 2>&1 &
+for _ in $(seq 100); do grep -q IPN213I "$bin/stackd.out" 2>/dev/null && break; sleep 0.05; done
+grep -q IPN213I "$bin/stackd.out" || { echo "stackd did not start:"; cat "$bin/stackd.out"; exit 1; }
+grep -q IPN204E "$bin/stackd.out" && { echo "the deck failed:"; cat "$bin/stackd.out"; exit 1; }
+
+# serve MODE: starts the kernel server in ns A and waits until it listens.
+serve() {
+  ip netns exec "$A" "$bin/ipnbench" server --impl kernel --dev "$VA" --addr 10.77.41.1/24 --port 5001 --mode "$1" \
+    > "$bin/server.out" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do grep -q READY "$bin/server.out" 2>/dev/null && return; sleep 0.05; done
+  echo "server did not start:"; cat "$bin/server.out"; exit 1
+}
+stop() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }
+# run SERVERMODE CLIENTMODE [client flags]: one measurement.
+run() {
+  serve "$1"
+  ip netns exec "$B" timeout 120 "$bin/ipnbench" client --target 10.77.41.1:5001 --mode "$2" "${@:3}"
+  stop
+}
+figure() { awk '{for (i=1;i<=NF;i++) if ($i ~ /Gbit\/s|\/s$/) {print $(i-1)} }' | sed 's/[^0-9.]//g' | tail -1; }
+ratio() { awk -v s="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", s / k; else print "n/a" }'; }
+
+echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')"
+for r in $(seq "$rounds"); do
+  ks=$(run short short --conns 10000 --c 8 | tee /dev/stderr | sed 's/.*: //; s/\/s//')
+  ss=$(run short short --conns 10000 --c 8 --socks 127.0.0.1:1080 | tee /dev/stderr | sed 's/.*: //; s/\/s//')
+  kd=$(run source dl | tee /dev/stderr | figure)
+  sd=$(run source dl --socks 127.0.0.1:1080 | tee /dev/stderr | figure)
+  echo "ROUND $r  SHORT direct $ks door $ss /s ratio $(ratio "$ss" "$ks")  DL direct $kd door $sd Gbit/s ratio $(ratio "$sd" "$kd")"
+done

@@ -58,33 +58,38 @@ func TestSocksDoor(t *testing.T) {
 		t.Fatalf("curl through the door to the namespace: %v\n%s", err, out)
 	}
 
-	// A slow download holds a connection while the displays are read.
-	slow := exec.Command(curl, "-sS", "--max-time", "60", "--limit-rate", "200K", "-x", proxy, "-o", filepath.Join(t.TempDir(), "big.bin"), "http://10.77.71.2:8080/big.bin")
-	if err := slow.Start(); err != nil {
-		t.Fatal(err)
+	// A connection through the door that sends nothing yet: the HTTP
+	// server waits for its request, and the displays are read meanwhile.
+	held, rep, err := socksConnect(door, netip.MustParseAddrPort("10.77.71.2:8080"))
+	if err != nil || rep != 0 {
+		t.Fatalf("a held connection through the door: %v, reply %#x", err, rep)
 	}
+	defer held.Close()
+	client := held.LocalAddr().String()
 	var cs, sd string
-	if !waitFor(20*time.Second, func() bool {
+	if !waitFor(10*time.Second, func() bool {
 		cs = mustConsole(t, d.socket, "QUERY CONNECTIONS OWNER=SOCKS1\n")
 		sd = mustConsole(t, d.socket, "QUERY SOCKSDS\n")
-		return strings.Contains(cs, "IPN148I          for host client 127.0.0.1:") && strings.Contains(sd, "IPN648I")
+		return strings.Contains(cs, "IPN148I          for host client "+client) && strings.Contains(sd, "IPN648I")
 	}) {
-		t.Fatalf("no connection of SOCKS1 shown with its host client:\n%s\n%s", cs, sd)
+		t.Fatalf("no connection of SOCKS1 shown with its host client %s:\n%s\n%s", client, cs, sd)
 	}
-	// The server may have sent all and closed (CLOSE_WAIT) while curl
-	// still reads slowly from the door.
-	m := regexp.MustCompile(`IPN141I \S+\s+\S+\s+10\.77\.71\.10:(\d+)\s+10\.77\.71\.2:8080\s+SOCKS1`).FindStringSubmatch(cs)
+	m := regexp.MustCompile(`IPN141I \S+\s+ESTABLISHED\s+10\.77\.71\.10:(\d+)\s+10\.77\.71\.2:8080\s+SOCKS1`).FindStringSubmatch(cs)
 	if m == nil {
 		t.Fatalf("QUERY CONNECTIONS:\n%s", cs)
 	}
 	if p, _ := strconv.Atoi(m[1]); p < 50000 || p > 51100 {
 		t.Fatalf("the door's connection left from port %d, outside PORTRANGE", p)
 	}
-	if !regexp.MustCompile(`IPN648I +connection \d+: 127\.0\.0\.1:\d+ - to 10\.77\.71\.2:8080 from 10\.77\.71\.10:` + m[1]).MatchString(sd) {
+	if !regexp.MustCompile(`IPN648I +connection \d+: ` + regexp.QuoteMeta(client) + ` - to 10\.77\.71\.2:8080 from 10\.77\.71\.10:` + m[1]).MatchString(sd) {
 		t.Fatalf("QUERY SOCKSDS:\n%s", sd)
 	}
-	if err := slow.Wait(); err != nil {
-		t.Fatalf("the slow download: %v", err)
+	// The request, and the whole answer, through the held connection.
+	held.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintf(held, "GET /big.bin HTTP/1.0\r\n\r\n")
+	body, err := io.ReadAll(held)
+	if err != nil || !strings.HasSuffix(string(body), big) {
+		t.Fatalf("1 MiB through the held connection: %v, %d bytes", err, len(body))
 	}
 
 	// The stack's own daemon, control and passive data through the door.

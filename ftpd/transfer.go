@@ -69,7 +69,7 @@ func (s *session) runTransfer(x *transfer, j *xferJob, ds dataSource) {
 	if j.stouName != "" {
 		s.reply(rOpeningStou, j.stouName)
 	} else {
-		s.reply(rOpening, j.mode.modeName(), j.what)
+		s.reply(rOpening, j.mode.ModeName(), j.what)
 	}
 	var n int64
 	c, err := s.connect(x, ds)
@@ -221,7 +221,7 @@ func sendFile(f *os.File, t xferType) func(*transfer, net.Conn, []byte) (int64, 
 		for {
 			nr, rerr := f.Read(in)
 			if nr > 0 {
-				out = conv.conv(out[:0], in[:nr])
+				out = conv.Conv(out[:0], in[:nr])
 				k, err := c.Write(out)
 				total += int64(k)
 				x.bytes.Add(int64(k))
@@ -230,7 +230,7 @@ func sendFile(f *os.File, t xferType) func(*transfer, net.Conn, []byte) (int64, 
 				}
 			}
 			if rerr == io.EOF {
-				out = conv.flush(out[:0])
+				out = conv.Flush(out[:0])
 				k, err := c.Write(out)
 				return total + int64(k), err
 			}
@@ -267,7 +267,7 @@ func receiveFile(w *os.File, t xferType) func(*transfer, net.Conn, []byte) (int6
 				x.bytes.Add(int64(nr))
 				data := in[:nr]
 				if conv != nil {
-					out = conv.conv(out[:0], data)
+					out = conv.Conv(out[:0], data)
 					data = out
 				}
 				if _, err := w.Write(data); err != nil {
@@ -276,7 +276,7 @@ func receiveFile(w *os.File, t xferType) func(*transfer, net.Conn, []byte) (int6
 			}
 			if rerr == io.EOF {
 				if conv != nil {
-					if _, err := w.Write(conv.flush(out[:0])); err != nil {
+					if _, err := w.Write(conv.Flush(out[:0])); err != nil {
 						return total, &localErr{err}
 					}
 				}

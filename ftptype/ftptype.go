@@ -1,0 +1,245 @@
+// Package ftptype holds the FTP representation types (TYPE A, E and I of
+// RFC 959) and the conversions between a file as it is kept on disk and as
+// it travels on a data connection, for the daemon and the client alike.
+package ftptype
+
+import (
+	"io"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+)
+
+// Type is a representation type (TYPE).
+type Type int
+
+// The types. TYPE L 8 is the same as TYPE I.
+const (
+	A Type = iota // ASCII: CRLF on the wire, LF on disk
+	E                 // EBCDIC code page 037 on the wire, UTF-8 text on disk
+	I                 // image: bytes as they are
+)
+
+func (t Type) String() string {
+	switch t {
+	case A:
+		return "A"
+	case E:
+		return "E"
+	}
+	return "I"
+}
+
+// ModeName is how a 150 reply names the type.
+func (t Type) ModeName() string {
+	switch t {
+	case A:
+		return "ASCII"
+	case E:
+		return "EBCDIC"
+	}
+	return "BINARY"
+}
+
+// EBCDIC code page 037 bytes with a meaning of their own on the FTP wire.
+const (
+	ebcdicNL  = 0x15 // NEW LINE: the end of a line in TYPE E (RFC 959)
+	ebcdicSUB = 0x3F // SUBSTITUTE: for a character code page 037 lacks
+)
+
+// Converter turns a stream from one representation into another. It may
+// keep a few bytes of state between calls (a CR, a partial UTF-8
+// character); flush gives out what is left at the end.
+type Converter interface {
+	Conv(dst, src []byte) []byte
+	Flush(dst []byte) []byte
+}
+
+// NewConverter gives the converter of a type in one direction, or nil for
+// TYPE I.
+func NewConverter(t Type, toWire bool) Converter {
+	switch {
+	case t == A && toWire:
+		return &asciiOut{}
+	case t == A:
+		return &asciiIn{}
+	case t == E && toWire:
+		return &ebcdicOut{}
+	case t == E:
+		return &ebcdicIn{}
+	}
+	return nil
+}
+
+// asciiOut: LF becomes CRLF; a CRLF already on disk is left alone.
+type asciiOut struct{ lastCR bool }
+
+func (c *asciiOut) Conv(dst, src []byte) []byte {
+	for _, b := range src {
+		if b == '\n' && !c.lastCR {
+			dst = append(dst, '\r')
+		}
+		dst = append(dst, b)
+		c.lastCR = b == '\r'
+	}
+	return dst
+}
+
+func (c *asciiOut) Flush(dst []byte) []byte { return dst }
+
+// asciiIn: CRLF becomes LF; a CR alone is kept.
+type asciiIn struct{ pendingCR bool }
+
+func (c *asciiIn) Conv(dst, src []byte) []byte {
+	for _, b := range src {
+		if c.pendingCR {
+			c.pendingCR = false
+			if b != '\n' {
+				dst = append(dst, '\r')
+			}
+		}
+		if b == '\r' {
+			c.pendingCR = true
+			continue
+		}
+		dst = append(dst, b)
+	}
+	return dst
+}
+
+func (c *asciiIn) Flush(dst []byte) []byte {
+	if c.pendingCR {
+		c.pendingCR = false
+		dst = append(dst, '\r')
+	}
+	return dst
+}
+
+// ebcdicOut: UTF-8 text to code page 037; LF (and NEL) become NL, a
+// character the code page lacks (or bytes that are not UTF-8) becomes SUB.
+type ebcdicOut struct {
+	part [utf8.UTFMax]byte
+	n    int
+}
+
+func (c *ebcdicOut) Conv(dst, src []byte) []byte {
+	for len(src) > 0 {
+		if c.n > 0 {
+			// Complete the partial character carried over.
+			need := min(utf8.UTFMax-c.n, len(src))
+			var tmp [2 * utf8.UTFMax]byte
+			buf := append(append(tmp[:0], c.part[:c.n]...), src[:need]...)
+			if !utf8.FullRune(buf) { // then need == len(src)
+				c.n = copy(c.part[:], buf)
+				return dst
+			}
+			r, size := utf8.DecodeRune(buf)
+			dst = append(dst, ebcdicByte(r))
+			if size >= c.n {
+				src = src[size-c.n:]
+				c.n = 0
+			} else { // not UTF-8: the rest of the carried bytes go round again
+				c.n = copy(c.part[:], c.part[size:c.n])
+			}
+			continue
+		}
+		b := src[0]
+		if b < utf8.RuneSelf {
+			dst = append(dst, ebcdicByte(rune(b)))
+			src = src[1:]
+			continue
+		}
+		if !utf8.FullRune(src) {
+			c.n = copy(c.part[:], src)
+			return dst
+		}
+		r, size := utf8.DecodeRune(src)
+		dst = append(dst, ebcdicByte(r))
+		src = src[size:]
+	}
+	return dst
+}
+
+func (c *ebcdicOut) Flush(dst []byte) []byte {
+	for i := 0; i < c.n; i++ {
+		dst = append(dst, ebcdicSUB)
+	}
+	c.n = 0
+	return dst
+}
+
+func ebcdicByte(r rune) byte {
+	if r == '\n' || r == 0x85 {
+		return ebcdicNL
+	}
+	if r == utf8.RuneError {
+		return ebcdicSUB
+	}
+	if b, ok := charmap.CodePage037.EncodeRune(r); ok {
+		return b
+	}
+	return ebcdicSUB
+}
+
+// ebcdicIn: code page 037 to UTF-8 text; NL (and LF) become LF.
+type ebcdicIn struct{}
+
+func (ebcdicIn) Conv(dst, src []byte) []byte {
+	for _, b := range src {
+		if b == ebcdicNL {
+			dst = append(dst, '\n')
+			continue
+		}
+		dst = utf8.AppendRune(dst, charmap.CodePage037.DecodeByte(b))
+	}
+	return dst
+}
+
+func (ebcdicIn) Flush(dst []byte) []byte { return dst }
+
+// Writer converts what is written to it into w; Close writes what the
+// converter still holds.
+type Writer struct {
+	w   io.Writer
+	c   Converter
+	buf []byte
+}
+
+func (cw *Writer) Write(p []byte) (int, error) {
+	if cw.c == nil { // TYPE I
+		return cw.w.Write(p)
+	}
+	cw.buf = cw.c.Conv(cw.buf[:0], p)
+	if _, err := cw.w.Write(cw.buf); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Close writes what the converter still holds.
+func (cw *Writer) Close() error {
+	if cw.c == nil {
+		return nil
+	}
+	cw.buf = cw.c.Flush(cw.buf[:0])
+	if len(cw.buf) == 0 {
+		return nil
+	}
+	_, err := cw.w.Write(cw.buf)
+	return err
+}
+
+// ConvertAll converts a whole byte slice (listings, tests).
+func ConvertAll(t Type, toWire bool, src []byte) []byte {
+	c := NewConverter(t, toWire)
+	if c == nil {
+		return src
+	}
+	return c.Flush(c.Conv(nil, src))
+}
+
+// NewWriter converts what is written to it with t's converter in one
+// direction into w.
+func NewWriter(w io.Writer, t Type, toWire bool) *Writer {
+	return &Writer{w: w, c: NewConverter(t, toWire)}
+}

@@ -16,8 +16,8 @@ type Type int
 // The types. TYPE L 8 is the same as TYPE I.
 const (
 	A Type = iota // ASCII: CRLF on the wire, LF on disk
-	E                 // EBCDIC code page 037 on the wire, UTF-8 text on disk
-	I                 // image: bytes as they are
+	E             // EBCDIC code page 037 on the wire, UTF-8 text on disk
+	I             // image: bytes as they are
 )
 
 func (t Type) String() string {

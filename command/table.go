@@ -18,6 +18,7 @@ func rows() []Spec {
 	all = append(all, remoteRows...)
 	all = append(all, ftpRows...)
 	all = append(all, socksRows...)
+	all = append(all, ftpcRows...)
 	return all
 }
 

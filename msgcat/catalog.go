@@ -22,6 +22,7 @@ var groups = []Group{
 	ftpCmdGroup,
 	portsGroup,
 	socksGroup,
+	ftpcGroup,
 	faultGroup,
 }
 

@@ -1065,6 +1065,36 @@ func IPN648I[T0 Number, T1 Number, T2 Number](n T0, client string, user string, 
 // IPN649I says: <n> SOCKS doors
 func IPN649I[T0 Count](n T0) Msg { return Msg{ID: "IPN649I", Args: []any{n}} }
 
+// IPN650I says: FTP client: connected to <addr> from <local>: <reply>
+func IPN650I(addr string, local string, reply string) Msg {
+	return Msg{ID: "IPN650I", Args: []any{addr, local, reply}}
+}
+
+// IPN651I says: FTP client: <cmd>: <reply>
+func IPN651I(cmd string, reply string) Msg { return Msg{ID: "IPN651I", Args: []any{cmd, reply}} }
+
+// IPN652I says: FTP client: <verb> <from> to <to>: <bytes> bytes in <secs> s, <rate>
+func IPN652I[T0 Number](verb string, from string, to string, bytes T0, secs string, rate string) Msg {
+	return Msg{ID: "IPN652I", Args: []any{verb, from, to, bytes, secs, rate}}
+}
+
+// IPN653I says: FTP client:   <line>
+func IPN653I(line string) Msg { return Msg{ID: "IPN653I", Args: []any{line}} }
+
+// IPN654E says: FTP client: <cmd> refused by the server: <reply>
+func IPN654E(cmd string, reply string) Msg { return Msg{ID: "IPN654E", Args: []any{cmd, reply}} }
+
+// IPN655E says: FTP client: <cmd> failed: <reason>
+func IPN655E(cmd string, reason string) Msg { return Msg{ID: "IPN655E", Args: []any{cmd, reason}} }
+
+// IPN656E says: FTP client: <item> is not a subcommand: <why>
+func IPN656E(item string, why string) Msg { return Msg{ID: "IPN656E", Args: []any{item, why}} }
+
+// IPN657I says: FTP client: session with <addr> ended: <files> files, <bytes> bytes
+func IPN657I[T0 Count, T1 Number](addr string, files T0, bytes T1) Msg {
+	return Msg{ID: "IPN657I", Args: []any{addr, files, bytes}}
+}
+
 // IPN998S says: Internal error in <command>: <detail>
 func IPN998S(command string, detail string) Msg {
 	return Msg{ID: "IPN998S", Args: []any{command, detail}}

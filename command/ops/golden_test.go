@@ -224,6 +224,12 @@ var setups = map[string]func(t *testing.T, sys *System, vars map[string]string) 
 // covered by the test named.
 var notFromDecks = map[string]string{
 	"IPN605W": "command/ops TestPressureMessages (raised by the pressure watch, not by a command)",
+	"IPN650I": "command/ops TestFTPClientAgainstOwnDaemon (transfer times and rates vary from run to run)",
+	"IPN651I": "command/ops TestFTPClientAgainstOwnDaemon",
+	"IPN652I": "command/ops TestFTPClientAgainstOwnDaemon",
+	"IPN653I": "command/ops TestFTPClientAgainstOwnDaemon",
+	"IPN654E": "command/ops TestFTPClientAgainstOwnDaemon",
+	"IPN657I": "command/ops TestFTPClientAgainstOwnDaemon",
 	"IPN646W": "socksd TestLockoutAndLimits (raised by a client's failed logins)",
 	"IPN648I": "cmd/stackd TestSocksDoor (a connection through a door, from a host client's own port)",
 	"IPN148I": "cmd/stackd TestSocksDoor",

@@ -38,6 +38,7 @@ var handlers = bind(
 	consoleHandlers,
 	ftpHandlers,
 	socksHandlers,
+	ftpcHandlers,
 )
 
 func bind(groups ...map[string]Handler) map[string]Handler {
@@ -73,6 +74,12 @@ type System struct {
 
 	stopOnce sync.Once
 	stopCh   chan struct{}
+	// closing ends the long commands (FTP sessions) when Close begins;
+	// long counts those running, which Close awaits.
+	closing  context.Context
+	endLong  context.CancelFunc
+	longMu   sync.Mutex // orders a long command's start against Close
+	long     sync.WaitGroup
 	pressure struct { // the watch of the pools' pressure (pressure.go)
 		stop chan struct{}
 		done chan struct{}
@@ -123,6 +130,7 @@ func New(cfg Config) (*System, error) {
 		return nil, err
 	}
 	ports.SetModel(portrange.Tuple, portrange.DefaultMSL, stk.TimeWait())
+	s.closing, s.endLong = context.WithCancel(context.Background())
 	s.Stack, s.Ports = stk, ports
 	s.Conns = conn.New(stk.NS(), ports, cfg.Clock)
 	s.startPressure()
@@ -135,6 +143,10 @@ func (s *System) Broadcast(m msgcat.Msg) { s.sink(m) }
 // Close ends the console listeners, the FTP daemons, the connection table
 // and the stack.
 func (s *System) Close() {
+	s.longMu.Lock()
+	s.endLong()
+	s.longMu.Unlock()
+	s.long.Wait()
 	s.cmdMu.Lock()
 	s.closeConsoles()
 	s.closeSOCKSDs()
@@ -153,10 +165,25 @@ func (s *System) Exec(ctx context.Context, req *command.Request, out command.Out
 		out.Say(msgcat.IPN998S(req.Spec.Key(), "no handler is bound to this command"))
 		return
 	}
-	if req.Spec.Mutates {
+	switch {
+	case req.Spec.Long:
+		s.longMu.Lock()
+		if s.closing.Err() != nil {
+			s.longMu.Unlock()
+			out.Say(msgcat.IPN655E(req.Spec.Key(), "the stack is ending"))
+			return
+		}
+		s.long.Add(1)
+		s.longMu.Unlock()
+		defer s.long.Done()
+		var stop context.CancelFunc
+		ctx, stop = context.WithCancel(ctx)
+		defer stop()
+		defer context.AfterFunc(s.closing, stop)()
+	case req.Spec.Mutates:
 		s.cmdMu.Lock()
 		defer s.cmdMu.Unlock()
-	} else {
+	default:
 		s.cmdMu.RLock()
 		defer s.cmdMu.RUnlock()
 	}

@@ -1,0 +1,94 @@
+package ops
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestFTPClientAgainstOwnDaemon: the FTP command against the stack's own
+// daemon over a loopback link, passive and active: PUT, GET, MPUT, MGET,
+// DIR, DELETE, CD, the three types; the files arrive as they were; every
+// transfer is a message with its bytes; the control connection left from
+// the ephemeral range; a refusal carries the server's reply and ends the
+// session with return code 8; a bad subcommand sends nothing.
+func TestFTPClientAgainstOwnDaemon(t *testing.T) {
+	sys := newTestSystem(t)
+	srv, loc := t.TempDir(), t.TempDir()
+	os.Mkdir(filepath.Join(loc, "in"), 0o755)
+	os.WriteFile(filepath.Join(loc, "text.txt"), []byte("line one\nline two\n"), 0o644)
+	for i := range 5 {
+		os.WriteFile(filepath.Join(loc, fmt.Sprintf("m%d.dat", i)), []byte(strings.Repeat("x", 1000*i)), 0o644)
+	}
+	for _, line := range []string{
+		"PORTRANGE LOW=50000,HIGH=51100",
+		"DEFINE LINK ID=LOOP2,TYPE=LOOPBACK,IPADDR=10.99.40.1,MASK=255.255.255.0",
+		"DEFINE FILE PUBLIC=SRV,DLBL=" + srv + ",READONLY=NO",
+		"DEFINE FILE PUBLIC=LOC,DLBL=" + loc + ",READONLY=NO",
+		"DEFINE USER ID=TESTER,PASSWORD=T3ster",
+		"DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(30100,30119)",
+	} {
+		do(t, sys, line)
+	}
+	for _, mode := range []string{"PASSIVE", "ACTIVE"} {
+		got := strings.Join(do(t, sys, "FTP HOST=10.99.40.1,USER=TESTER,PASSWORD=T3ster,LOCAL=LOC,MODE="+mode+","+
+			"CMD=('CD /SRV','PUT text.txt t-i.txt','TYPE A','PUT text.txt t-a.txt','TYPE E','PUT text.txt t-e.txt',"+
+			"'GET t-e.txt in/t-e.txt','TYPE I','MPUT m*.dat','MGET m*.dat','DIR','DELETE t-i.txt','QUIT')"), "\n")
+		for _, want := range []string{
+			`IPN650I FTP client: connected to 10.99.40.1:21 from 10.99.40.1:5\d{4}: 220 `,
+			`IPN651I FTP client: USER TESTER: 230 `,
+			`IPN652I FTP client: PUT LOC/text.txt to t-i.txt: 18 bytes in `,
+			`IPN652I FTP client: GET t-e.txt to LOC/in/t-e.txt: 18 bytes in `,
+			`IPN652I FTP client: MPUT LOC/m4.dat to m4.dat: 4,000 bytes`,
+			`IPN652I FTP client: MGET m4.dat to LOC/m4.dat: 4,000 bytes`,
+			`IPN653I FTP client:   .*t-a.txt`,
+			`IPN651I FTP client: DELETE t-i.txt: 250 `,
+			`IPN651I FTP client: QUIT: 221 `,
+			`IPN657I FTP client: session with 10.99.40.1:21 ended: 14 files, `,
+		} {
+			if !regexp.MustCompile(want).MatchString(got) {
+				t.Fatalf("%s: no %q in\n%s", mode, want, got)
+			}
+		}
+		if strings.Contains(got, "T3ster") {
+			t.Fatalf("the password is shown:\n%s", got)
+		}
+		for _, n := range []string{"t-a.txt", "t-e.txt"} {
+			if b, _ := os.ReadFile(filepath.Join(srv, n)); string(b) != "line one\nline two\n" {
+				t.Fatalf("%s: the server keeps %q", n, b)
+			}
+		}
+		if b, _ := os.ReadFile(filepath.Join(loc, "in", "t-e.txt")); string(b) != "line one\nline two\n" {
+			t.Fatalf("TYPE E back: %q", b)
+		}
+		if _, err := os.Stat(filepath.Join(srv, "t-i.txt")); err == nil {
+			t.Fatal("DELETE left the file")
+		}
+	}
+
+	// A refusal: the server's reply, return code 8, the local file untouched.
+	os.WriteFile(filepath.Join(loc, "keep.txt"), []byte("keep"), 0o644)
+	got := do(t, sys, "FTP HOST=10.99.40.1,USER=TESTER,PASSWORD=T3ster,LOCAL=LOC,CMD=('GET /SRV/nosuch keep.txt','DIR')")
+	all := strings.Join(got, "\n")
+	if !strings.Contains(all, "IPN654E FTP client: GET /SRV/nosuch keep.txt refused by the server: 550 ") || strings.Contains(all, "IPN653I") {
+		t.Fatalf("a refused GET:\n%s", all)
+	}
+	if b, _ := os.ReadFile(filepath.Join(loc, "keep.txt")); string(b) != "keep" {
+		t.Fatalf("the local file after a refused GET: %q", b)
+	}
+	// A wrong password, a bad subcommand.
+	if all := strings.Join(do(t, sys, "FTP HOST=10.99.40.1,USER=TESTER,PASSWORD=nope,LOCAL=LOC,CMD=('DIR')"), "\n"); !strings.Contains(all, "IPN654E FTP client: USER TESTER refused by the server: 530") {
+		t.Fatalf("a wrong password:\n%s", all)
+	}
+	if all := strings.Join(do(t, sys, "FTP HOST=10.99.40.1,USER=TESTER,PASSWORD=T3ster,LOCAL=LOC,CMD=('DIR','RENAME a b')"), "\n"); !strings.Contains(all, "IPN656E FTP client: 'RENAME a b' is not a subcommand") || strings.Contains(all, "IPN650I") {
+		t.Fatalf("a bad subcommand:\n%s", all)
+	}
+	// The connections were the client's, from the ephemeral range.
+	q := strings.Join(do(t, sys, "QUERY PORTRANGE"), "\n")
+	if !regexp.MustCompile(`IPN601I TCP .* allocations [1-9]`).MatchString(q) {
+		t.Fatalf("QUERY PORTRANGE:\n%s", q)
+	}
+}

@@ -1,0 +1,46 @@
+package command
+
+import "ipnstack/users"
+
+// ftpcSubcommands are the subcommands of FTP's CMD=, as HELP lists them.
+var ftpcSubcommands = []string{
+	"CD dir            change the server's directory",
+	"TYPE A|I|E        ASCII, image (binary) or EBCDIC from here on",
+	"PASSIVE, ACTIVE   data connections the client opens (PASV) or accepts (PORT)",
+	"GET remote [local]   a server file to a local file (default: its name, under LOCAL=)",
+	"PUT local [remote]   a local file (under LOCAL=) to the server (default: its name)",
+	"MGET pattern      every file NLST lists for the pattern, under LOCAL=",
+	"MPUT pattern      every local file under LOCAL= that matches, to the server",
+	"DIR [path]        the server's listing, one message a line",
+	"DELETE name       delete a server file",
+	"QUIT              end the session (it ends after the last item anyway)",
+}
+
+// ftpcRows are the FTP client's commands.
+var ftpcRows = []Spec{
+	{
+		Verb:    "FTP",
+		Summary: "Run an FTP client session from the stack: log in to a server, then the subcommands of CMD= in order",
+		Help: append([]string{
+			"The control and passive data connections leave from the stack's ephemeral range; an active data connection's",
+			"listening port comes from the explicit-bind range if one is set, else from the ephemeral range. Local files",
+			"are paths under a DEFINE FILE public name (LOCAL=PUB/in); a file the client receives is written whole or not",
+			"at all. Every transfer is a message with its bytes and rate; the first failure, with the server's reply, ends",
+			"the session with return code 8. A passive data connection goes to the server's own address whatever the 227",
+			"reply says; an active one is accepted from the server's address only. The subcommands:",
+		}, ftpcSubcommands...),
+		Operands: []Operand{
+			{Key: "HOST", Type: IPv4{}, Required: true, Help: "the server's address"},
+			{Key: "PORT", Type: portType, Default: "21", Help: "the server's control port"},
+			{Key: "USER", Type: Text{Max: 64, Name: "id"}, Required: true, Help: "the user id to log in with"},
+			{Key: "PASSWORD", Type: Secret{Text{Max: 128, Name: "password"}}, Required: true, Help: "its password (never echoed, logged or shown)"},
+			{Key: "LOCAL", Type: Text{Max: 255, Name: "PUBLIC/dir"}, Required: true, Help: "where local file names start: a DEFINE FILE public name and a directory under it"},
+			{Key: "MODE", Type: Enum{Values: []string{"PASSIVE", "ACTIVE"}}, Default: "PASSIVE", Help: "data connections at the start"},
+			{Key: "TYPE", Type: Enum{Values: []string{"I", "A", "E"}}, Default: "I", Help: "representation type at the start"},
+			{Key: "CMD", Type: List{Elem: Text{Max: 255, Name: "subcommand"}, Min: 1, Max: 1000, Name: "('subcommand',...)"}, Required: true,
+				Help: "the subcommands, in order"},
+		},
+		Example: "FTP HOST=10.77.0.2,USER=TESTER,PASSWORD=T3ster,LOCAL=PUB,CMD=('CD /PUB','TYPE A','GET readme.txt','MPUT *.log')",
+		Long:    true, Auth: users.Full,
+	},
+}

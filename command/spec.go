@@ -37,12 +37,12 @@ type Spec struct {
 	Positional []Operand // positional values, in order
 	AtLeastOne []string  // at least one of these keys must be given
 	Example    string
-	Mutates    bool            // changes the stack's state (runs alone)
+	Mutates    bool // changes the stack's state (runs alone)
 	// Long: it may run for minutes (a client session), so it runs outside
 	// the command lock, touching only what has locks of its own; the
 	// system's end ends it.
 	Long bool
-	Auth       users.Authority // who may run it
+	Auth users.Authority // who may run it
 	// ConsoleOnly: it changes nothing but the console that enters it
 	// (MESSAGES), so a console of query authority may enter it too.
 	ConsoleOnly bool

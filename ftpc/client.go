@@ -119,12 +119,12 @@ func (c *Client) Login(ctx context.Context, user, pass string) (Reply, error) {
 	}
 	stop := c.watch(ctx)
 	defer stop()
-	r, err := c.command("USER "+user)
+	r, err := c.command("USER " + user)
 	if err != nil {
 		return r, err
 	}
 	if r.Code == 331 {
-		if r, err = c.command("PASS "+pass); err != nil {
+		if r, err = c.command("PASS " + pass); err != nil {
 			return r, err
 		}
 	}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"ipnstack/internal/testnet"
+)
+
+// TestFTPClientVsftpd: the stack's FTP client against Debian's vsftpd in a
+// namespace over a RAW link, passive and active: MGET of 100 files, PUT
+// and GET in binary and ASCII (vsftpd converting both ways), DIR, DELETE;
+// TYPE E, which vsftpd does not offer, ends the session with vsftpd's own
+// reply.
+func TestFTPClientVsftpd(t *testing.T) {
+	testnet.RequireRoot(t)
+	vsftpd := testnet.RequireTool(t, "vsftpd")
+	ns := testnet.Netns(t)
+	dev, _ := testnet.Veth(t, ns, "10.77.73.2/24")
+	root := t.TempDir() // anon_root: not writable, as vsftpd wants
+	os.Chmod(root, 0o755)
+	pub, in := filepath.Join(root, "pub"), filepath.Join(root, "incoming")
+	os.Mkdir(pub, 0o755)
+	os.Mkdir(in, 0o777)
+	os.Chmod(in, 0o777)
+	want := map[string][]byte{}
+	for i := range 100 {
+		b := bytes.Repeat([]byte(fmt.Sprintf("file %03d\n", i)), 100+i)
+		name := fmt.Sprintf("f%03d.txt", i)
+		os.WriteFile(filepath.Join(pub, name), b, 0o644)
+		want[name] = b
+	}
+	empty := t.TempDir()
+	conf := filepath.Join(t.TempDir(), "vsftpd.conf")
+	os.WriteFile(conf, []byte(strings.Join([]string{
+		"listen=YES", "listen_ipv6=NO", "listen_address=10.77.73.2", "listen_port=21", "background=NO",
+		"seccomp_sandbox=NO", "anonymous_enable=YES", "no_anon_password=YES", "anon_root=" + root,
+		"local_enable=NO", "write_enable=YES", "anon_upload_enable=YES", "anon_other_write_enable=YES",
+		"anon_umask=022", "pasv_enable=YES", "port_enable=YES", "ascii_upload_enable=YES", "ascii_download_enable=YES",
+		"xferlog_enable=NO", "dirmessage_enable=NO", "connect_from_port_20=NO", "secure_chroot_dir=" + empty,
+	}, "\n")+"\n"), 0o644)
+	srv := exec.Command("ip", "netns", "exec", ns, vsftpd, conf)
+	var srvOut bytes.Buffer
+	srv.Stdout, srv.Stderr = &srvOut, &srvOut
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	if !waitFor(5*time.Second, func() bool {
+		out, _ := exec.Command("ip", "netns", "exec", ns, "ss", "-Htln", "sport = :21").Output()
+		return len(out) > 0
+	}) {
+		t.Fatalf("vsftpd did not start: %s", srvOut.String())
+	}
+
+	loc := t.TempDir()
+	upBin := bytes.Repeat([]byte{0, 1, 2, '\r', '\n', 255}, 50000)
+	upTxt := "one\ntwo\nthree\n"
+	deck := writeDeck(t,
+		"PORTRANGE LOW=50000,HIGH=51100",
+		"DEFINE LINK ID=OSA1,TYPE=OSAX,DEV="+dev+",IPADDR=10.77.73.10,MASK=255.255.255.0",
+		"DEFINE FILE PUBLIC=LOC,DLBL="+loc+",READONLY=NO",
+	)
+	d := startDaemon(t, "--deck", deck)
+	requireDeckOK(t, d)
+	for _, mode := range []string{"PASSIVE", "ACTIVE"} {
+		m := strings.ToLower(mode)
+		dir := filepath.Join(loc, m) // LOCAL=LOC/passive, LOC/active
+		os.Mkdir(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, "up.bin"), upBin, 0o644)
+		os.WriteFile(filepath.Join(dir, "up.txt"), []byte(upTxt), 0o644)
+		out, rc := runConsole(t, d.socket, fmt.Sprintf("FTP HOST=10.77.73.2,USER=anonymous,PASSWORD=test@example.org,"+
+			"LOCAL=LOC/%s,MODE=%s,CMD=('CD /pub','MGET f*.txt','CD /incoming','PUT up.bin up-%[1]s.bin',"+
+			"'GET up-%[1]s.bin back.bin','TYPE A','PUT up.txt up-%[1]s.txt','GET up-%[1]s.txt back.txt','DIR','DELETE up-%[1]s.txt')\n", m, mode))
+		if rc != 0 {
+			t.Fatalf("%s: rc %d:\n%s", mode, rc, out)
+		}
+		for name, b := range want {
+			if got, _ := os.ReadFile(filepath.Join(dir, name)); !bytes.Equal(got, b) {
+				t.Fatalf("%s: MGET %s: %d bytes, want %d", mode, name, len(got), len(b))
+			}
+		}
+		if n := strings.Count(out, "IPN652I FTP client: MGET"); n != 100 {
+			t.Fatalf("%s: %d MGET messages", mode, n)
+		}
+		if !bytes.Equal(mustRead(t, filepath.Join(dir, "back.bin")), upBin) || !bytes.Equal(mustRead(t, filepath.Join(in, "up-"+m+".bin")), upBin) {
+			t.Fatalf("%s: the binary file changed on its way", mode)
+		}
+		if b := mustRead(t, filepath.Join(dir, "back.txt")); string(b) != upTxt {
+			t.Fatalf("%s: ASCII round trip: %q", mode, b)
+		}
+		if !regexp.MustCompile(`IPN653I FTP client: .*up-` + m + `\.txt`).MatchString(out) {
+			t.Fatalf("%s: DIR:\n%s", mode, out)
+		}
+		if _, err := os.Stat(filepath.Join(in, "up-"+m+".txt")); err == nil {
+			t.Fatalf("%s: DELETE left the file", mode)
+		}
+	}
+	out, rc := runConsole(t, d.socket, "FTP HOST=10.77.73.2,USER=anonymous,PASSWORD=x@example.org,LOCAL=LOC,CMD=('TYPE E','DIR')\n")
+	if rc != 8 || !strings.Contains(out, "IPN654E FTP client: TYPE E refused by the server: 500 ") || strings.Contains(out, "IPN653I") {
+		t.Fatalf("TYPE E against vsftpd: rc %d\n%s", rc, out)
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

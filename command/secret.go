@@ -14,7 +14,7 @@ type Secret struct{ Text }
 
 // secretKeywords are the keywords of the table's Secret operands, upper
 // case (a test checks the table against this list).
-var secretKeywords = []string{"PASSWORD"}
+var secretKeywords = []string{"PASSWORD", "PASSWORD2"}
 
 // secretKeys lists the keywords of Secret operands, so that a test can check
 // that secretKeywords covers them all.

@@ -28,6 +28,8 @@ var ftpdOperands = append([]Operand{
 	{Key: "ANONYMOUS", Type: Enum{Values: []string{"NO", "READ", "WRITE"}}, Default: "NO",
 		Help: "allow anonymous logins: READ downloads only, WRITE also new uploads"},
 	{Key: "BANNER", Type: Text{Max: 200}, Help: "the text of the 220 greeting"},
+	{Key: "PROXYPEERS", Type: List{Elem: IPv4{}, Min: 1, Max: 16, Name: "(addr,...)"},
+		Help: "servers a third-party transfer may join: PORT may name them and passive data may come from them (default: none)"},
 	{Key: "PASVWAIT", Type: Int{Min: 0, Max: 60}, Default: "0",
 		Help: "seconds PASV and EPSV wait for a port when the data pool is dry before answering 425 (0: answer at once)"},
 }, clientGuardOperands...)
@@ -91,7 +93,7 @@ var ftpRows = []Spec{
 		Verb: "ALTer", Object: "FTPD",
 		Summary: "Change a running FTP daemon without ending its sessions",
 		Help: []string{
-			"ACTIVE=, ANONYMOUS=, PASVADDR=, PERCLIENT= and LOCKOUT= apply to running sessions at their next command;",
+			"ACTIVE=, ANONYMOUS=, PASVADDR=, PERCLIENT=, LOCKOUT=, PASVWAIT= and PROXYPEERS= apply to running sessions at their next command;",
 			"COUNT= at the next connect; TIMEOUT=, LOGINTIME= and BANNER= from the next session on.",
 			"PORT=, IPADDR= and DATAPORTS= cannot change on a running daemon: DELETE FTPD and DEFINE FTPD again.",
 		},

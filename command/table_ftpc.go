@@ -14,6 +14,9 @@ var ftpcSubcommands = []string{
 	"DIR [path]        the server's listing, one message a line",
 	"DELETE name       delete a server file",
 	"QUIT              end the session (it ends after the last item anyway)",
+	"With HOST2= a second server: CD2 dir changes its directory; COPY file [file2] moves a file from HOST= to HOST2=,",
+	"COPYBACK file2 [file] from HOST2= to HOST=, server to server (one listens, PASV; the other connects, PORT): the",
+	"data never passes through the client. Both servers must let the other join (PROXYPEERS= of DEFINE FTPD here).",
 }
 
 // ftpcRows are the FTP client's commands.
@@ -37,6 +40,10 @@ var ftpcRows = []Spec{
 			{Key: "LOCAL", Type: Text{Max: 255, Name: "PUBLIC/dir"}, Required: true, Help: "where local file names start: a DEFINE FILE public name and a directory under it"},
 			{Key: "MODE", Type: Enum{Values: []string{"PASSIVE", "ACTIVE"}}, Default: "PASSIVE", Help: "data connections at the start"},
 			{Key: "TYPE", Type: Enum{Values: []string{"I", "A", "E"}}, Default: "I", Help: "representation type at the start"},
+			{Key: "HOST2", Type: IPv4{}, Help: "a second server, for COPY, COPYBACK and CD2"},
+			{Key: "PORT2", Type: portType, Default: "21", Help: "its control port"},
+			{Key: "USER2", Type: Text{Max: 64, Name: "id"}, Help: "the user id there (default: USER=)"},
+			{Key: "PASSWORD2", Type: Secret{Text{Max: 128, Name: "password"}}, Help: "its password (default: PASSWORD=)"},
 			{Key: "CMD", Type: List{Elem: Text{Max: 255, Name: "subcommand"}, Min: 1, Max: 1000, Name: "('subcommand',...)"}, Required: true,
 				Help: "the subcommands, in order"},
 		},

@@ -195,29 +195,52 @@ func (d *dataConn) close() {
 	}
 }
 
+// passive sends PASV and gives where its listener is: the control
+// connection's server address, with the 227 reply's port.
+func (c *Client) passive() (netip.AddrPort, Reply, error) {
+	r, err := c.command("PASV")
+	if err != nil {
+		return netip.AddrPort{}, r, err
+	}
+	if r.Code != 227 {
+		return netip.AddrPort{}, r, &ReplyError{Cmd: "PASV", Reply: r}
+	}
+	m := pasvReply.FindStringSubmatch(r.Text)
+	if m == nil {
+		return netip.AddrPort{}, r, fmt.Errorf("%w: PASV: %q", ErrBadReply, clip(r.Text))
+	}
+	var nums [6]int
+	for i := range nums {
+		nums[i], _ = strconv.Atoi(m[i+1])
+		if nums[i] > 255 {
+			return netip.AddrPort{}, r, fmt.Errorf("%w: PASV: %q", ErrBadReply, clip(r.Text))
+		}
+	}
+	return netip.AddrPortFrom(c.server.Addr(), uint16(nums[4]<<8|nums[5])), r, nil
+}
+
+// port sends PORT for ap.
+func (c *Client) port(ap netip.AddrPort) (Reply, error) {
+	if !ap.Addr().Is4() {
+		return Reply{}, fmt.Errorf("PORT needs an IPv4 address, not %s", ap.Addr())
+	}
+	a := ap.Addr().As4()
+	line := fmt.Sprintf("PORT %d,%d,%d,%d,%d,%d", a[0], a[1], a[2], a[3], ap.Port()>>8, ap.Port()&0xff)
+	r, err := c.command(line)
+	if err == nil && r.Class() != 2 {
+		err = &ReplyError{Cmd: line, Reply: r}
+	}
+	return r, err
+}
+
 // openData prepares the data connection for the next transfer command.
 func (c *Client) openData(ctx context.Context) (*dataConn, error) {
 	if c.Passive {
-		r, err := c.command("PASV")
+		ap, _, err := c.passive()
 		if err != nil {
 			return nil, err
 		}
-		if r.Code != 227 {
-			return nil, &ReplyError{Cmd: "PASV", Reply: r}
-		}
-		m := pasvReply.FindStringSubmatch(r.Text)
-		if m == nil {
-			return nil, fmt.Errorf("%w: PASV: %q", ErrBadReply, clip(r.Text))
-		}
-		var nums [6]int
-		for i := range nums {
-			nums[i], _ = strconv.Atoi(m[i+1])
-			if nums[i] > 255 {
-				return nil, fmt.Errorf("%w: PASV: %q", ErrBadReply, clip(r.Text))
-			}
-		}
-		port := uint16(nums[4]<<8 | nums[5])
-		conn, err := c.net.Dial(ctx, netip.AddrPortFrom(c.server.Addr(), port))
+		conn, err := c.net.Dial(ctx, ap)
 		if err != nil {
 			return nil, err
 		}
@@ -227,14 +250,7 @@ func (c *Client) openData(ctx context.Context) (*dataConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	ap := addrPortOf(ln.Addr())
-	a := c.local.Addr().As4()
-	line := fmt.Sprintf("PORT %d,%d,%d,%d,%d,%d", a[0], a[1], a[2], a[3], ap.Port()>>8, ap.Port()&0xff)
-	r, err := c.command(line)
-	if err == nil && r.Class() != 2 {
-		err = &ReplyError{Cmd: line, Reply: r}
-	}
-	if err != nil {
+	if _, err := c.port(netip.AddrPortFrom(c.local.Addr(), addrPortOf(ln.Addr()).Port())); err != nil {
 		ln.Close()
 		return nil, err
 	}
@@ -406,6 +422,77 @@ func (c *Client) NameList(ctx context.Context, pattern string) ([]string, Reply,
 		}
 	}
 	return names, r, nil
+}
+
+// Server is the server's control address.
+func (c *Client) Server() netip.AddrPort { return c.server }
+
+// Size asks the size of a server file (SIZE, RFC 3659).
+func (c *Client) Size(ctx context.Context, name string) (int64, Reply, error) {
+	r, err := c.simple(ctx, "SIZE", name)
+	if err != nil {
+		return 0, r, err
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(r.Text), 10, 64)
+	if err != nil {
+		return 0, r, fmt.Errorf("%w: SIZE: %q", ErrBadReply, clip(r.Text))
+	}
+	return n, r, nil
+}
+
+// Proxy moves a file from one server to another without the data passing
+// through the client (RFC 959's third-party transfer): the source is told
+// to listen (PASV), the target to connect there (PORT) and store (STOR),
+// the source to send (RETR). Both servers must allow it: the target's
+// PORT names the source's address, and the source's data comes in from
+// the target's. The type in force on each is theirs.
+func Proxy(ctx context.Context, src *Client, from string, dst *Client, to string) (Reply, error) {
+	if err := checkArg(from); err != nil {
+		return Reply{}, err
+	}
+	if err := checkArg(to); err != nil {
+		return Reply{}, err
+	}
+	stopS, stopD := src.watch(ctx), dst.watch(ctx)
+	defer stopS()
+	defer stopD()
+	// The source's 227 address as it gives it: the one it tells others
+	// (its PASVADDR=), which the target must reach.
+	ap, r227, err := src.passive()
+	if err != nil {
+		return Reply{}, err
+	}
+	if m := pasvReply.FindStringSubmatch(r227.Text); m != nil {
+		if a, err := netip.ParseAddr(strings.Join(m[1:5], ".")); err == nil {
+			ap = netip.AddrPortFrom(a, ap.Port())
+		}
+	}
+	if _, err := dst.port(ap); err != nil {
+		return Reply{}, err
+	}
+	if r, err := dst.command("STOR " + to); err != nil || r.Class() != 1 {
+		return r, orReply(err, "STOR "+to, r)
+	}
+	if r, err := src.command("RETR " + from); err != nil || r.Class() != 1 {
+		dst.command("ABOR") // the target waits for data that will not come
+		return r, orReply(err, "RETR "+from, r)
+	}
+	rs, err := ReadReply(src.rd)
+	if err != nil || rs.Class() != 2 {
+		return rs, orReply(err, "RETR "+from, rs)
+	}
+	rd, err := ReadReply(dst.rd)
+	if err != nil || rd.Class() != 2 {
+		return rd, orReply(err, "STOR "+to, rd)
+	}
+	return rd, nil
+}
+
+func orReply(err error, cmd string, r Reply) error {
+	if err != nil {
+		return err
+	}
+	return &ReplyError{Cmd: cmd, Reply: r}
 }
 
 type countWriter struct {

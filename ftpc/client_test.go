@@ -31,7 +31,9 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type hostNet struct{ listens int }
 
 func (h *hostNet) Dial(ctx context.Context, remote netip.AddrPort) (net.Conn, error) {
-	var d net.Dialer
+	// From the same loopback address: a server on 127.0.0.2 sees its
+	// client as 127.0.0.2, not as the kernel's default 127.0.0.1.
+	d := net.Dialer{LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(remote.Addr(), 0))}
 	return d.DialContext(ctx, "tcp4", remote.String())
 }
 
@@ -42,6 +44,13 @@ func (h *hostNet) Listen(local, _ netip.Addr) (net.Listener, error) {
 
 // server is the stack's own FTP daemon on host ports, with /PUB.
 func server(t *testing.T) (netip.AddrPort, string) {
+	t.Helper()
+	d, dir := serverOn(t, "127.0.0.1")
+	return d.Addr(), dir
+}
+
+// serverOn is a daemon on a host address of 127/8.
+func serverOn(t *testing.T, addr string) (*ftpd.Daemon, string) {
 	t.Helper()
 	dir := t.TempDir()
 	reg := users.New()
@@ -54,7 +63,7 @@ func server(t *testing.T) (netip.AddrPort, string) {
 	}
 	ports := testnet.HostPorts(t, 22)
 	pool, _ := portrange.New(uint16(ports), uint16(ports+19))
-	d, err := ftpd.New(ftpd.Config{ID: "FTP01", Addr: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(ports+21)),
+	d, err := ftpd.New(ftpd.Config{ID: "FTP01", Addr: netip.AddrPortFrom(netip.MustParseAddr(addr), uint16(ports+21)),
 		DataPorts: pool, Active: true, LoginDelay: -1}, &ftpd.HostTransport{}, reg, files, func(msgcat.Msg) {}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +76,7 @@ func server(t *testing.T) (netip.AddrPort, string) {
 		defer cancel()
 		d.Shutdown(ctx)
 	})
-	return d.Addr(), dir
+	return d, dir
 }
 
 // TestClient: a session against the daemon, passive and active, in the
@@ -229,4 +238,58 @@ func FuzzReadReply(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestProxy: a file from one daemon to another, the client holding both
+// control connections (127.0.0.1 and 127.0.0.2, so each daemon sees the
+// other as a third party): refused by default (the target's PORT names
+// another server: 501), then done both ways once each lets the other join
+// (PROXYPEERS=), byte for byte.
+func TestProxy(t *testing.T) {
+	da, dirA := serverOn(t, "127.0.0.1")
+	db, dirB := serverOn(t, "127.0.0.2")
+	data := bytes.Repeat([]byte("0123456789abcdef"), 40000)
+	os.WriteFile(filepath.Join(dirA, "src.bin"), data, 0o644)
+	ctx := context.Background()
+	login := func(addr netip.AddrPort) *Client {
+		c, _, err := Dial(ctx, &hostNet{}, addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		if _, err := c.Login(ctx, "tester", "T3ster"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.SetType(ctx, ftptype.I); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Cwd(ctx, "/PUB"); err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	a, b := login(da.Addr()), login(db.Addr())
+	var re *ReplyError
+	if _, err := Proxy(ctx, a, "src.bin", b, "dst.bin"); !errors.As(err, &re) || re.Reply.Code != 501 {
+		t.Fatalf("a proxy transfer without PROXYPEERS: %v", err)
+	}
+	b.Close()
+	b = login(db.Addr())
+	pa, pb := []netip.Addr{netip.MustParseAddr("127.0.0.2")}, []netip.Addr{netip.MustParseAddr("127.0.0.1")}
+	da.Alter(ftpd.Alteration{ProxyPeers: &pa})
+	db.Alter(ftpd.Alteration{ProxyPeers: &pb})
+	if _, err := Proxy(ctx, a, "src.bin", b, "dst.bin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Proxy(ctx, b, "dst.bin", a, "back.bin"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{filepath.Join(dirB, "dst.bin"), filepath.Join(dirA, "back.bin")} {
+		if got, _ := os.ReadFile(p); !bytes.Equal(got, data) {
+			t.Fatalf("%s: %d bytes, want %d", p, len(got), len(data))
+		}
+	}
+	if n, _, err := b.Size(ctx, "dst.bin"); err != nil || n != int64(len(data)) {
+		t.Fatalf("SIZE: %d %v", n, err)
+	}
 }

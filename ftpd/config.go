@@ -71,6 +71,11 @@ type Config struct {
 	PasvAddr netip.Addr
 	// Active allows PORT and EPRT (ACTIVE=YES).
 	Active bool
+	// ProxyPeers are the servers a third-party transfer may join
+	// (PROXYPEERS=): PORT and EPRT may name them, and a passive data
+	// connection may come from them, besides the control connection's
+	// client. Empty: only the client (RFC 2577's bounce protection).
+	ProxyPeers []netip.Addr
 	// Anonymous allows the anonymous users (ANONYMOUS=).
 	Anonymous Anonymous
 	// Banner is the text of the 220 greeting (BANNER=); empty gives a

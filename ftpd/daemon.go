@@ -100,6 +100,7 @@ type Stats struct {
 	PasvExhausted   uint64 // of which refused with 425: no port free
 	PasvWaited      uint64 // of which waited for a port of a dry pool and got one
 	PasvWait        time.Duration
+	ProxyPeers      []netip.Addr
 	ForeignData     uint64 // data connections refused: wrong address
 	BounceRefused   uint64 // PORT/EPRT refused: foreign address or port < 1024
 	DataPorts       portrange.Stats
@@ -338,7 +339,7 @@ func (d *Daemon) Stats() Stats {
 		Transfers: d.c.transfers.Load(), TransfersFailed: d.c.transfersFailed.Load(), Aborts: d.c.aborts.Load(),
 		BytesIn: d.c.bytesIn.Load(), BytesOut: d.c.bytesOut.Load(), FilesIn: d.c.filesIn.Load(), FilesOut: d.c.filesOut.Load(),
 		PasvRequests: d.c.pasv.Load(), PasvExhausted: d.c.pasvExhausted.Load(),
-		PasvWaited: d.c.pasvWaited.Load(), PasvWait: d.config().PasvWait,
+		PasvWaited: d.c.pasvWaited.Load(), PasvWait: d.config().PasvWait, ProxyPeers: d.config().ProxyPeers,
 		ForeignData: d.c.foreignData.Load(), BounceRefused: d.c.bounceNo.Load(),
 		DataPorts: d.config().DataPorts.Stats(d.config().Clock()),
 	}
@@ -358,6 +359,8 @@ type Alteration struct {
 	Banner    *string
 	PasvWait  *time.Duration
 	Guard     *guard.Policy
+	// ProxyPeers replaces the list when not nil.
+	ProxyPeers *[]netip.Addr
 }
 
 // Alter changes a running daemon: all of the alteration or, if any of it
@@ -386,6 +389,9 @@ func (d *Daemon) Alter(a Alteration) error {
 	}
 	if a.PasvWait != nil {
 		c.PasvWait = *a.PasvWait
+	}
+	if a.ProxyPeers != nil {
+		c.ProxyPeers = append([]netip.Addr(nil), (*a.ProxyPeers)...)
 	}
 	if a.Guard != nil {
 		c.Guard = *a.Guard

@@ -253,7 +253,7 @@ func (s *session) cmdEPRT(arg string) end {
 // setActive checks an active-mode target against bounce attacks (RFC
 // 2577): only the control connection's client, only ports >= 1024.
 func (s *session) setActive(ap netip.AddrPort) bool {
-	if ap.Addr().Unmap() != s.peer.Addr().Unmap() {
+	if ap.Addr().Unmap() != s.peer.Addr().Unmap() && !s.proxyPeer(ap.Addr()) {
 		s.d.c.bounceNo.Add(1)
 		s.reply(rPortForeign, ap.Addr().String(), s.peer.Addr().String())
 		return false
@@ -266,6 +266,17 @@ func (s *session) setActive(ap netip.AddrPort) bool {
 	s.closeData()
 	s.active = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	return true
+}
+
+// proxyPeer says whether a is a server that third-party transfers may
+// join (PROXYPEERS=).
+func (s *session) proxyPeer(a netip.Addr) bool {
+	for _, p := range s.d.config().ProxyPeers {
+		if p == a.Unmap() {
+			return true
+		}
+	}
+	return false
 }
 
 // dataSource is how the next transfer gets its connection: a passive
@@ -324,7 +335,7 @@ func (s *session) connect(x *transfer, ds dataSource) (net.Conn, error) {
 			return nil, &connectErr{rDataFailed, []any{rootCause(err)}}
 		}
 		from := addrPortOf(c.RemoteAddr())
-		if from.Addr() != s.peer.Addr() {
+		if from.Addr() != s.peer.Addr() && !s.proxyPeer(from.Addr()) {
 			c.Close()
 			s.d.c.foreignData.Add(1)
 			s.log.Warn("data connection from a foreign address refused", zap.Stringer("from", from))

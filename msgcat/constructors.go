@@ -820,6 +820,9 @@ func IPN479I[T0 Count](id string, root string, ro string, console string, ftp st
 // IPN480E says: FTP daemon <id> accepts clients already
 func IPN480E(id string) Msg { return Msg{ID: "IPN480E", Args: []any{id}} }
 
+// IPN481I says:          PROXYPEERS <peers>: third-party transfers may join these servers
+func IPN481I(peers string) Msg { return Msg{ID: "IPN481I", Args: []any{peers}} }
+
 // IPN500I says: TCP/IP stack console <listener>: log on with your operator id and password
 func IPN500I(listener string) Msg { return Msg{ID: "IPN500I", Args: []any{listener}} }
 
@@ -1093,6 +1096,11 @@ func IPN656E(item string, why string) Msg { return Msg{ID: "IPN656E", Args: []an
 // IPN657I says: FTP client: session with <addr> ended: <files> files, <bytes> bytes
 func IPN657I[T0 Count, T1 Number](addr string, files T0, bytes T1) Msg {
 	return Msg{ID: "IPN657I", Args: []any{addr, files, bytes}}
+}
+
+// IPN658I says: FTP client: <verb> <from> to <to>: <bytes> bytes in <secs> s, <rate>, server to server
+func IPN658I(verb string, from string, to string, bytes string, secs string, rate string) Msg {
+	return Msg{ID: "IPN658I", Args: []any{verb, from, to, bytes, secs, rate}}
 }
 
 // IPN998S says: Internal error in <command>: <detail>

@@ -192,7 +192,7 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		Count: int(a.Int("COUNT")), Timeout: time.Duration(a.Int("TIMEOUT")) * time.Second,
 		DataPorts: pool, PasvAddr: a.Addr("PASVADDR"), Active: a.Bool("ACTIVE"),
 		Anonymous: anon, Banner: a.Str("BANNER"), Clock: s.Clock,
-		PasvWait: time.Duration(a.Int("PASVWAIT")) * time.Second,
+		PasvWait: time.Duration(a.Int("PASVWAIT")) * time.Second, ProxyPeers: addrList(a, "PROXYPEERS"),
 		Guard:    guardPolicy(a),
 	}
 	d, err := ftpd.New(cfg, ftpTransport{t: s.Conns, owner: id}, s.Users, s.Files, s.Broadcast, s.Log)
@@ -213,6 +213,15 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		lo, hi := s.Ports.TCP().Range()
 		out.Say(msgcat.IPN463I(id, cfg.Addr.String(), lo, hi))
 	}
+}
+
+// addrList reads a list of addresses (PROXYPEERS=).
+func addrList(a command.Args, key string) []netip.Addr {
+	var out []netip.Addr
+	for _, v := range a.List(key) {
+		out = append(out, v.(netip.Addr))
+	}
+	return out
 }
 
 // guardPolicy reads PERCLIENT=, LOGINTIME= and LOCKOUT= (the table gives
@@ -275,6 +284,10 @@ func (s *System) alterFTPD(_ context.Context, req *command.Request, out command.
 		alt.Anonymous = &an
 	}
 	alt.Banner = a.StrIf("BANNER")
+	if a.Has("PROXYPEERS") {
+		p := addrList(a, "PROXYPEERS")
+		alt.ProxyPeers = &p
+	}
 	if a.Has("PASVWAIT") {
 		w := time.Duration(a.Int("PASVWAIT")) * time.Second
 		alt.PasvWait = &w
@@ -417,6 +430,13 @@ func (s *System) sayFTPD(f *ftpDaemon, out command.Out) {
 	pasv := "-"
 	if st.PasvAddr.IsValid() {
 		pasv = st.PasvAddr.String()
+	}
+	if len(st.ProxyPeers) > 0 {
+		var ps []string
+		for _, p := range st.ProxyPeers {
+			ps = append(ps, p.String())
+		}
+		out.Say(msgcat.IPN481I(strings.Join(ps, ", ")))
 	}
 	out.Say(msgcat.IPN450I(st.Logins, st.FailedLogins, st.Lockouts, st.IdleTimeouts, st.LoginTimeouts, pasv, yesNo(st.Active), st.Anonymous.String()))
 	g := st.Guard

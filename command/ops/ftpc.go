@@ -63,10 +63,14 @@ var ftpcArity = map[string][2]int{
 	"CD": {1, 1}, "TYPE": {1, 1}, "PASSIVE": {0, 0}, "ACTIVE": {0, 0},
 	"GET": {1, 2}, "PUT": {1, 2}, "MGET": {1, 1}, "MPUT": {1, 1},
 	"DIR": {0, 1}, "DELETE": {1, 1}, "QUIT": {0, 0},
+	"CD2": {1, 1}, "COPY": {1, 2}, "COPYBACK": {1, 2},
 }
 
+// ftpcSecond are the subcommands that need HOST2=.
+var ftpcSecond = map[string]bool{"CD2": true, "COPY": true, "COPYBACK": true}
+
 // parseSteps reads CMD= whole before anything is sent.
-func parseSteps(items []any) ([]ftpcStep, *msgcat.Msg) {
+func parseSteps(items []any, second bool) ([]ftpcStep, *msgcat.Msg) {
 	var steps []ftpcStep
 	for _, it := range items {
 		text := it.(string)
@@ -83,6 +87,10 @@ func parseSteps(items []any) ([]ftpcStep, *msgcat.Msg) {
 		}
 		if n := len(f) - 1; n < ar[0] || n > ar[1] {
 			m := msgcat.IPN656E(text, fmt.Sprintf("%s takes %d to %d arguments", verb, ar[0], ar[1]))
+			return nil, &m
+		}
+		if ftpcSecond[verb] && !second {
+			m := msgcat.IPN656E(text, verb+" needs a second server: give HOST2=")
 			return nil, &m
 		}
 		if verb == "TYPE" {
@@ -103,6 +111,7 @@ type ftpcRun struct {
 	s     *System
 	out   command.Out
 	c     *ftpc.Client
+	c2    *ftpc.Client // HOST2=, or nil
 	local string // LOCAL=, "PUB/dir"
 	files int
 	bytes int64
@@ -110,7 +119,7 @@ type ftpcRun struct {
 
 func (s *System) ftpClient(ctx context.Context, req *command.Request, out command.Out) {
 	a := req.Args
-	steps, msg := parseSteps(a.List("CMD"))
+	steps, msg := parseSteps(a.List("CMD"), a.Has("HOST2"))
 	if msg != nil {
 		out.Say(*msg)
 		return
@@ -120,30 +129,31 @@ func (s *System) ftpClient(ctx context.Context, req *command.Request, out comman
 		out.Say(msgcat.IPN655E("LOCAL="+local, "not a directory under a DEFINE FILE public name"))
 		return
 	}
+	r := &ftpcRun{s: s, out: out, local: local}
+	t := ftpTypes[a.Str("TYPE")]
 	server := netip.AddrPortFrom(a.Addr("HOST"), uint16(a.Int("PORT")))
-	c, greet, err := ftpc.Dial(ctx, ftpcNet{s}, server)
-	if err != nil {
-		s.ftpcFail(out, "OPEN "+server.String(), err)
+	c := r.open(ctx, server, a.Str("USER"), a.Str("PASSWORD"), t)
+	if c == nil {
 		return
 	}
 	defer c.Close()
-	out.Say(msgcat.IPN650I(server.String(), c.Local().String(), greet.String()))
-	r := &ftpcRun{s: s, out: out, c: c, local: local}
-	user := a.Str("USER")
-	rep, err := c.Login(ctx, user, a.Str("PASSWORD"))
-	if err != nil {
-		s.ftpcFail(out, "USER "+user, err)
-		c.Quit(ctx)
-		return
-	}
-	out.Say(msgcat.IPN651I("USER "+user, rep.String()))
+	r.c = c
 	c.Passive = a.Str("MODE") == "PASSIVE"
-	if rep, err := c.SetType(ctx, ftpTypes[a.Str("TYPE")]); err != nil {
-		s.ftpcFail(out, "TYPE "+a.Str("TYPE"), err)
-		c.Quit(ctx)
-		return
-	} else {
-		out.Say(msgcat.IPN651I("TYPE "+a.Str("TYPE"), rep.String()))
+	if a.Has("HOST2") {
+		user, pass := a.Str("USER"), a.Str("PASSWORD")
+		if a.Has("USER2") {
+			user = a.Str("USER2")
+		}
+		if a.Has("PASSWORD2") {
+			pass = a.Str("PASSWORD2")
+		}
+		c2 := r.open(ctx, netip.AddrPortFrom(a.Addr("HOST2"), uint16(a.Int("PORT2"))), user, pass, t)
+		if c2 == nil {
+			c.Quit(ctx)
+			return
+		}
+		defer c2.Close()
+		r.c2 = c2
 	}
 	quit := true
 	for _, st := range steps {
@@ -157,11 +167,43 @@ func (s *System) ftpClient(ctx context.Context, req *command.Request, out comman
 		}
 	}
 	if quit {
-		if rep, err := c.Quit(ctx); err == nil {
-			out.Say(msgcat.IPN651I("QUIT", rep.String()))
+		for _, cl := range []*ftpc.Client{c, r.c2} {
+			if cl == nil {
+				continue
+			}
+			if rep, err := cl.Quit(ctx); err == nil {
+				out.Say(msgcat.IPN651I("QUIT "+cl.Server().String(), rep.String()))
+			}
 		}
 	}
 	out.Say(msgcat.IPN657I(server.String(), r.files, r.bytes))
+}
+
+// open connects to a server, logs in and sets the type; it has said why
+// when it gives nil.
+func (r *ftpcRun) open(ctx context.Context, server netip.AddrPort, user, pass string, t ftptype.Type) *ftpc.Client {
+	c, greet, err := ftpc.Dial(ctx, ftpcNet{r.s}, server)
+	if err != nil {
+		r.s.ftpcFail(r.out, "OPEN "+server.String(), err)
+		return nil
+	}
+	r.out.Say(msgcat.IPN650I(server.String(), c.Local().String(), greet.String()))
+	rep, err := c.Login(ctx, user, pass)
+	if err != nil {
+		r.s.ftpcFail(r.out, "USER "+user, err)
+		c.Quit(ctx)
+		c.Close()
+		return nil
+	}
+	r.out.Say(msgcat.IPN651I("USER "+user, rep.String()))
+	if rep, err = c.SetType(ctx, t); err != nil {
+		r.s.ftpcFail(r.out, "TYPE "+t.String(), err)
+		c.Quit(ctx)
+		c.Close()
+		return nil
+	}
+	r.out.Say(msgcat.IPN651I("TYPE "+t.String(), rep.String()))
+	return c
 }
 
 // ftpcFail says why a subcommand failed: the server's reply, or the reason.
@@ -180,7 +222,24 @@ func (r *ftpcRun) step(ctx context.Context, st ftpcStep) error {
 	case "CD":
 		return r.reply(st, func() (ftpc.Reply, error) { return c.Cwd(ctx, st.args[0]) })
 	case "TYPE":
-		return r.reply(st, func() (ftpc.Reply, error) { return c.SetType(ctx, ftpTypes[strings.ToUpper(st.args[0])]) })
+		t := ftpTypes[strings.ToUpper(st.args[0])]
+		if err := r.reply(st, func() (ftpc.Reply, error) { return c.SetType(ctx, t) }); err != nil || r.c2 == nil {
+			return err
+		}
+		// A copy between the servers needs the same type on both.
+		return r.reply(ftpcStep{text: st.text + " (HOST2)"}, func() (ftpc.Reply, error) { return r.c2.SetType(ctx, t) })
+	case "CD2":
+		return r.reply(st, func() (ftpc.Reply, error) { return r.c2.Cwd(ctx, st.args[0]) })
+	case "COPY", "COPYBACK":
+		src, dst := c, r.c2
+		if st.verb == "COPYBACK" {
+			src, dst = r.c2, c
+		}
+		to := path.Base(st.args[0])
+		if len(st.args) == 2 {
+			to = st.args[1]
+		}
+		return r.copy(ctx, st.verb, src, st.args[0], dst, to)
 	case "DELETE":
 		return r.reply(st, func() (ftpc.Reply, error) { return c.Delete(ctx, st.args[0]) })
 	case "PASSIVE", "ACTIVE":
@@ -315,6 +374,24 @@ func (r *ftpcRun) moved(verb, from, to string, n int64, d time.Duration) {
 	r.bytes += n
 	secs := max(d.Seconds(), 1e-6)
 	r.out.Say(msgcat.IPN652I(verb, from, to, n, fmt.Sprintf("%.3f", d.Seconds()), rate(float64(n)/secs)))
+}
+
+// copy moves a file from one server to the other, server to server; the
+// size comes from the target's SIZE afterwards, where it answers.
+func (r *ftpcRun) copy(ctx context.Context, verb string, src *ftpc.Client, from string, dst *ftpc.Client, to string) error {
+	start := time.Now()
+	if _, err := ftpc.Proxy(ctx, src, from, dst, to); err != nil {
+		return err
+	}
+	d := time.Since(start)
+	size, speed := "?", "?"
+	if n, _, err := dst.Size(ctx, to); err == nil {
+		size, speed = msgcat.FormatNum(n), rate(float64(n)/max(d.Seconds(), 1e-6))
+		r.bytes += n
+	}
+	r.files++
+	r.out.Say(msgcat.IPN658I(verb, src.Server().String()+" "+from, dst.Server().String()+" "+to, size, fmt.Sprintf("%.3f", d.Seconds()), speed))
+	return nil
 }
 
 // rate writes bytes a second in the largest unit under 1,000.

@@ -46,7 +46,7 @@ func TestFTPClientAgainstOwnDaemon(t *testing.T) {
 			`IPN652I FTP client: MGET m4.dat to LOC/m4.dat: 4,000 bytes`,
 			`IPN653I FTP client:   .*t-a.txt`,
 			`IPN651I FTP client: DELETE t-i.txt: 250 `,
-			`IPN651I FTP client: QUIT: 221 `,
+			`IPN651I FTP client: QUIT 10.99.40.1:21: 221 `,
 			`IPN657I FTP client: session with 10.99.40.1:21 ended: 14 files, `,
 		} {
 			if !regexp.MustCompile(want).MatchString(got) {
@@ -90,5 +90,49 @@ func TestFTPClientAgainstOwnDaemon(t *testing.T) {
 	q := strings.Join(do(t, sys, "QUERY PORTRANGE"), "\n")
 	if !regexp.MustCompile(`IPN601I TCP .* allocations [1-9]`).MatchString(q) {
 		t.Fatalf("QUERY PORTRANGE:\n%s", q)
+	}
+}
+
+// TestFTPClientTwoDaemons: COPY and COPYBACK between two daemons of this
+// stack, byte for byte, the data never through the client; both daemons
+// on one address, so the client's address is each one's (PROXYPEERS= is
+// ftpc's TestProxy's).
+func TestFTPClientTwoDaemons(t *testing.T) {
+	sys := newTestSystem(t)
+	a, b, loc := t.TempDir(), t.TempDir(), t.TempDir()
+	data := strings.Repeat("third party\n", 10000)
+	os.WriteFile(filepath.Join(a, "src.txt"), []byte(data), 0o644)
+	for _, line := range []string{
+		"DEFINE LINK ID=LOOPA,TYPE=LOOPBACK,IPADDR=10.99.42.1,MASK=255.255.255.0",
+		"DEFINE FILE PUBLIC=A,DLBL=" + a + ",READONLY=NO",
+		"DEFINE FILE PUBLIC=B,DLBL=" + b + ",READONLY=NO",
+		"DEFINE FILE PUBLIC=LOC,DLBL=" + loc + ",READONLY=NO",
+		"DEFINE USER ID=TESTER,PASSWORD=T3ster",
+		"DEFINE FTPD ID=FTPA,PORT=21,DATAPORTS=(30200,30209)",
+		"DEFINE FTPD ID=FTPB,PORT=2121,DATAPORTS=(30210,30219)",
+	} {
+		do(t, sys, line)
+	}
+	got := strings.Join(do(t, sys, "FTP HOST=10.99.42.1,HOST2=10.99.42.1,PORT2=2121,USER=TESTER,PASSWORD=T3ster,LOCAL=LOC,"+
+		"CMD=('CD /A','CD2 /B','COPY src.txt dst.txt','TYPE A','COPYBACK dst.txt back.txt')"), "\n")
+	for _, want := range []string{
+		`IPN651I FTP client: CD2 /B: 250 `,
+		`IPN658I FTP client: COPY 10.99.42.1:21 src.txt to 10.99.42.1:2121 dst.txt: 120,000 bytes in .* server to server`,
+		`IPN651I FTP client: TYPE A \(HOST2\): 200 `,
+		// The daemon answers SIZE in TYPE I only, as RFC 3659 allows.
+		`IPN658I FTP client: COPYBACK 10.99.42.1:2121 dst.txt to 10.99.42.1:21 back.txt: \? bytes in .*, \?, server to server`,
+		`IPN657I FTP client: session with 10.99.42.1:21 ended: 2 files, 120,000 bytes`,
+	} {
+		if !regexp.MustCompile(want).MatchString(got) {
+			t.Fatalf("no %q in\n%s", want, got)
+		}
+	}
+	for _, p := range []string{filepath.Join(b, "dst.txt"), filepath.Join(a, "back.txt")} {
+		if g, _ := os.ReadFile(p); string(g) != data {
+			t.Fatalf("%s: %d bytes, want %d", p, len(g), len(data))
+		}
+	}
+	if all := strings.Join(do(t, sys, "FTP HOST=10.99.42.1,USER=TESTER,PASSWORD=T3ster,LOCAL=LOC,CMD=('COPY a b')"), "\n"); !strings.Contains(all, "COPY needs a second server: give HOST2=") {
+		t.Fatalf("COPY without HOST2:\n%s", all)
 	}
 }

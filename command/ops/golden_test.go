@@ -230,6 +230,7 @@ var notFromDecks = map[string]string{
 	"IPN653I": "command/ops TestFTPClientAgainstOwnDaemon",
 	"IPN654E": "command/ops TestFTPClientAgainstOwnDaemon",
 	"IPN657I": "command/ops TestFTPClientAgainstOwnDaemon",
+	"IPN658I": "command/ops TestFTPClientTwoDaemons",
 	"IPN646W": "socksd TestLockoutAndLimits (raised by a client's failed logins)",
 	"IPN648I": "cmd/stackd TestSocksDoor (a connection through a door, from a host client's own port)",
 	"IPN148I": "cmd/stackd TestSocksDoor",

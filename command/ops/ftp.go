@@ -193,7 +193,7 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		DataPorts: pool, PasvAddr: a.Addr("PASVADDR"), Active: a.Bool("ACTIVE"),
 		Anonymous: anon, Banner: a.Str("BANNER"), Clock: s.Clock,
 		PasvWait: time.Duration(a.Int("PASVWAIT")) * time.Second, ProxyPeers: addrList(a, "PROXYPEERS"),
-		Guard:    guardPolicy(a),
+		Guard: guardPolicy(a),
 	}
 	d, err := ftpd.New(cfg, ftpTransport{t: s.Conns, owner: id}, s.Users, s.Files, s.Broadcast, s.Log)
 	if err != nil {

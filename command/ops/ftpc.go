@@ -112,7 +112,7 @@ type ftpcRun struct {
 	out   command.Out
 	c     *ftpc.Client
 	c2    *ftpc.Client // HOST2=, or nil
-	local string // LOCAL=, "PUB/dir"
+	local string       // LOCAL=, "PUB/dir"
 	files int
 	bytes int64
 }

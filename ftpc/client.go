@@ -36,6 +36,11 @@ type Net interface {
 	Listen(local, peer netip.Addr) (net.Listener, error)
 }
 
+// ConnectTimeout bounds the wait for a control or passive data
+// connection; the server's greeting and replies are bounded by the
+// caller's context.
+const ConnectTimeout = 30 * time.Second
+
 // Client is one session with a server. It is not safe for concurrent use:
 // one command at a time, as the protocol has it.
 type Client struct {
@@ -53,7 +58,9 @@ type Client struct {
 // Dial opens the control connection and reads the greeting (a 120 "wait"
 // and then the 220).
 func Dial(ctx context.Context, n Net, server netip.AddrPort) (*Client, Reply, error) {
-	c, err := n.Dial(ctx, server)
+	dctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
+	c, err := n.Dial(dctx, server)
+	cancel()
 	if err != nil {
 		return nil, Reply{}, err
 	}
@@ -240,7 +247,9 @@ func (c *Client) openData(ctx context.Context) (*dataConn, error) {
 		if err != nil {
 			return nil, err
 		}
-		conn, err := c.net.Dial(ctx, ap)
+		dctx, cancel := context.WithTimeout(ctx, ConnectTimeout)
+		conn, err := c.net.Dial(dctx, ap)
+		cancel()
 		if err != nil {
 			return nil, err
 		}

@@ -21,6 +21,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"ipnstack/ftptype"
@@ -37,9 +38,34 @@ type Net interface {
 }
 
 // ConnectTimeout bounds the wait for a control or passive data
-// connection; the server's greeting and replies are bounded by the
-// caller's context.
-const ConnectTimeout = 30 * time.Second
+// connection; IdleTimeout the wait for a reply, and for data on a data
+// connection that has gone quiet. The caller's context may end any wait
+// sooner.
+const (
+	ConnectTimeout = 30 * time.Second
+	IdleTimeout    = 2 * time.Minute
+)
+
+// idleConn is a data connection whose reads and writes fail after
+// IdleTimeout without progress.
+type idleConn struct{ net.Conn }
+
+func (c idleConn) Read(b []byte) (int, error) {
+	c.Conn.SetReadDeadline(time.Now().Add(IdleTimeout))
+	return c.Conn.Read(b)
+}
+
+func (c idleConn) Write(b []byte) (int, error) {
+	c.Conn.SetWriteDeadline(time.Now().Add(IdleTimeout))
+	return c.Conn.Write(b)
+}
+
+func (c idleConn) CloseWrite() error {
+	if hc, ok := c.Conn.(interface{ CloseWrite() error }); ok {
+		return hc.CloseWrite()
+	}
+	return nil
+}
 
 // Client is one session with a server. It is not safe for concurrent use:
 // one command at a time, as the protocol has it.
@@ -53,6 +79,7 @@ type Client struct {
 	typ     ftptype.Type
 	// DataTimeout bounds the wait for an active data connection.
 	DataTimeout time.Duration
+	ended       atomic.Bool // a context of an operation ended: the session is over
 }
 
 // Dial opens the control connection and reads the greeting (a 120 "wait"
@@ -69,7 +96,7 @@ func Dial(ctx context.Context, n Net, server netip.AddrPort) (*Client, Reply, er
 	stop := cl.watch(ctx)
 	defer stop()
 	for {
-		r, err := ReadReply(cl.rd)
+		r, err := cl.readReply()
 		if err != nil {
 			c.Close()
 			return nil, Reply{}, err
@@ -93,7 +120,10 @@ func (c *Client) Close() error { return c.ctrl.Close() }
 
 // watch ends what the control connection waits for when ctx ends.
 func (c *Client) watch(ctx context.Context) (stop func()) {
-	s := context.AfterFunc(ctx, func() { c.ctrl.SetDeadline(time.Unix(1, 0)) })
+	s := context.AfterFunc(ctx, func() {
+		c.ended.Store(true)
+		c.ctrl.SetDeadline(time.Unix(1, 0))
+	})
 	return func() { s() }
 }
 
@@ -101,6 +131,16 @@ func (c *Client) watch(ctx context.Context) (stop func()) {
 func (c *Client) command(line string) (Reply, error) {
 	if _, err := io.WriteString(c.ctrl, line+"\r\n"); err != nil {
 		return Reply{}, err
+	}
+	return c.readReply()
+}
+
+// readReply reads a reply within IdleTimeout, or until the context of
+// the operation ends.
+func (c *Client) readReply() (Reply, error) {
+	c.ctrl.SetReadDeadline(time.Now().Add(IdleTimeout))
+	if c.ended.Load() { // the context ended: its deadline in the past stays
+		c.ctrl.SetDeadline(time.Unix(1, 0))
 	}
 	return ReadReply(c.rd)
 }
@@ -333,9 +373,9 @@ func (c *Client) transfer(ctx context.Context, line string, move func(data net.C
 	if err != nil {
 		return 0, r, err
 	}
-	n, merr := move(conn)
+	n, merr := move(idleConn{conn})
 	conn.Close()
-	r, err = ReadReply(c.rd)
+	r, err = c.readReply()
 	if err != nil {
 		return n, r, err
 	}
@@ -486,11 +526,11 @@ func Proxy(ctx context.Context, src *Client, from string, dst *Client, to string
 		dst.command("ABOR") // the target waits for data that will not come
 		return r, orReply(err, "RETR "+from, r)
 	}
-	rs, err := ReadReply(src.rd)
+	rs, err := src.readReply()
 	if err != nil || rs.Class() != 2 {
 		return rs, orReply(err, "RETR "+from, rs)
 	}
-	rd, err := ReadReply(dst.rd)
+	rd, err := dst.readReply()
 	if err != nil || rd.Class() != 2 {
 		return rd, orReply(err, "STOR "+to, rd)
 	}

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"ipnstack/ftptype"
+	"ipnstack/internal/addrport"
 )
 
 // Net opens the client's connections.
@@ -92,7 +93,7 @@ func Dial(ctx context.Context, n Net, server netip.AddrPort) (*Client, Reply, er
 		return nil, Reply{}, err
 	}
 	cl := &Client{net: n, ctrl: c, rd: bufio.NewReaderSize(c, 4096), server: server,
-		local: addrPortOf(c.LocalAddr()), Passive: true, typ: ftptype.A, DataTimeout: 30 * time.Second}
+		local: addrport.Of(c.LocalAddr()), Passive: true, typ: ftptype.A, DataTimeout: 30 * time.Second}
 	stop := cl.watch(ctx)
 	defer stop()
 	for {
@@ -299,7 +300,7 @@ func (c *Client) openData(ctx context.Context) (*dataConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.port(netip.AddrPortFrom(c.local.Addr(), addrPortOf(ln.Addr()).Port())); err != nil {
+	if _, err := c.port(netip.AddrPortFrom(c.local.Addr(), addrport.Of(ln.Addr()).Port())); err != nil {
 		ln.Close()
 		return nil, err
 	}
@@ -324,7 +325,7 @@ func (c *Client) accept(ctx context.Context, d *dataConn) (net.Conn, error) {
 				done <- result{nil, err}
 				return
 			}
-			if addrPortOf(conn.RemoteAddr()).Addr() != c.server.Addr() {
+			if addrport.Of(conn.RemoteAddr()).Addr() != c.server.Addr() {
 				conn.Close() // not the server: someone else's attempt at the port
 				continue
 			}
@@ -553,20 +554,4 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
-}
-
-func addrPortOf(a net.Addr) netip.AddrPort {
-	switch v := a.(type) {
-	case *net.TCPAddr:
-		ap := v.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	case interface{ AddrPort() netip.AddrPort }:
-		ap := v.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	}
-	if a == nil {
-		return netip.AddrPort{}
-	}
-	ap, _ := netip.ParseAddrPort(a.String())
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }

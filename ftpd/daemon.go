@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"ipnstack/internal/acceptloop"
+	"ipnstack/internal/addrport"
 	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
 	"ipnstack/portrange"
@@ -162,7 +163,7 @@ func (d *Daemon) Addr() netip.AddrPort {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.ln != nil {
-		if ap := addrPortOf(d.ln.Addr()); ap.IsValid() {
+		if ap := addrport.Of(d.ln.Addr()); ap.IsValid() {
 			return ap
 		}
 	}
@@ -179,8 +180,8 @@ func (d *Daemon) Start() error {
 	ln := d.ln
 	d.mu.Unlock()
 	low, high := d.config().DataPorts.Range()
-	d.sink(msgcat.IPN400I(d.config().ID, addrPortOf(ln.Addr()).String(), low, high, d.config().Count))
-	d.log.Info("FTP daemon started", zap.Stringer("addr", addrPortOf(ln.Addr())))
+	d.sink(msgcat.IPN400I(d.config().ID, addrport.Of(ln.Addr()).String(), low, high, d.config().Count))
+	d.log.Info("FTP daemon started", zap.Stringer("addr", addrport.Of(ln.Addr())))
 	return nil
 }
 
@@ -234,7 +235,7 @@ func (d *Daemon) admit(c net.Conn) {
 	if len(d.sessions) >= d.config().Count {
 		d.mu.Unlock()
 		d.c.refused.Add(1)
-		peer := addrPortOf(c.RemoteAddr())
+		peer := addrport.Of(c.RemoteAddr())
 		c.SetWriteDeadline(time.Now().Add(time.Second))
 		c.Write(appendReply(nil, replies[rTooMany].Code, ' ', replies[rTooMany].Text, d.config().Count))
 		c.Close()
@@ -242,7 +243,7 @@ func (d *Daemon) admit(c net.Conn) {
 		d.log.Warn("session refused at COUNT", zap.Stringer("client", peer), zap.Int("count", d.config().Count))
 		return
 	}
-	peer := addrPortOf(c.RemoteAddr())
+	peer := addrport.Of(c.RemoteAddr())
 	if r, _ := d.guard.Admit(peer.Addr()); r != guard.Admitted {
 		d.mu.Unlock()
 		id, args := rPerAddr, []any{d.config().Guard.PerAddr}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ipnstack/internal/addrport"
 	"ipnstack/portrange"
 
 	"go.uber.org/zap"
@@ -99,7 +100,7 @@ func (s *session) openPasv() bool {
 		return false
 	}
 	s.d.pasvServed()
-	p := &pasvState{ln: ln, port: addrPortOf(ln.Addr()).Port()}
+	p := &pasvState{ln: ln, port: addrport.Of(ln.Addr()).Port()}
 	p.timer = time.AfterFunc(s.d.config().PasvTimeout, func() {
 		p.expired.Store(true)
 		p.ln.Close()
@@ -334,7 +335,7 @@ func (s *session) connect(x *transfer, ds dataSource) (net.Conn, error) {
 			}
 			return nil, &connectErr{rDataFailed, []any{rootCause(err)}}
 		}
-		from := addrPortOf(c.RemoteAddr())
+		from := addrport.Of(c.RemoteAddr())
 		if from.Addr() != s.peer.Addr() && !s.proxyPeer(from.Addr()) {
 			c.Close()
 			s.d.c.foreignData.Add(1)

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"ipnstack/internal/addrport"
 	"ipnstack/portrange"
 )
 
@@ -111,7 +112,7 @@ func (l *hostDataListener) Accept() (net.Conn, error) {
 	l.mu.Lock()
 	l.refs++
 	l.mu.Unlock()
-	return &hostDataConn{TCPConn: c, l: l, remote: addrPortOf(c.RemoteAddr())}, nil
+	return &hostDataConn{TCPConn: c, l: l, remote: addrport.Of(c.RemoteAddr())}, nil
 }
 
 func (l *hostDataListener) Close() error {

@@ -35,13 +35,20 @@ func (f *Files) splitLocal(p string) (File, string, error) {
 	return def, rel, nil
 }
 
-// OpenLocal opens a local file for reading.
-func (f *Files) OpenLocal(p string) (*os.File, error) {
+// openLocal opens the directory of a local path's definition, which
+// confines every name under it; the caller closes it.
+func (f *Files) openLocal(p string) (*os.Root, File, string, error) {
 	def, rel, err := f.splitLocal(p)
 	if err != nil {
-		return nil, err
+		return nil, File{}, "", err
 	}
 	r, err := os.OpenRoot(def.Dir)
+	return r, def, rel, err
+}
+
+// OpenLocal opens a local file for reading.
+func (f *Files) OpenLocal(p string) (*os.File, error) {
+	r, _, rel, err := f.openLocal(p)
 	if err != nil {
 		return nil, err
 	}
@@ -52,11 +59,7 @@ func (f *Files) OpenLocal(p string) (*os.File, error) {
 // GlobLocal gives the local paths that match a pattern in its last element
 // ("PUB/out/*.txt"), files only, in name order.
 func (f *Files) GlobLocal(p string) ([]string, error) {
-	def, rel, err := f.splitLocal(p)
-	if err != nil {
-		return nil, err
-	}
-	r, err := os.OpenRoot(def.Dir)
+	r, def, rel, err := f.openLocal(p)
 	if err != nil {
 		return nil, err
 	}
@@ -76,11 +79,12 @@ func (f *Files) GlobLocal(p string) ([]string, error) {
 
 // IsLocalDir says whether a local path is a directory.
 func (f *Files) IsLocalDir(p string) bool {
-	def, rel, err := f.splitLocal(p)
+	r, _, rel, err := f.openLocal(p)
 	if err != nil {
 		return false
 	}
-	st, err := os.Stat(filepath.Join(def.Dir, filepath.FromSlash(rel)))
+	defer r.Close()
+	st, err := r.Stat(rel)
 	return err == nil && st.IsDir()
 }
 
@@ -110,7 +114,7 @@ func (f *Files) CreateLocal(p string) (*Incoming, error) {
 	if rel == "." {
 		return nil, errors.New("a file name is needed after the public name")
 	}
-	r, err := os.OpenRoot(def.Dir)
+	r, err := os.OpenRoot(def.Dir) // kept open until Commit or Abort
 	if err != nil {
 		return nil, err
 	}

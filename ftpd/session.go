@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"ipnstack/internal/acceptloop"
+	"ipnstack/internal/addrport"
 	"ipnstack/msgcat"
 	"ipnstack/users"
 
@@ -77,7 +78,7 @@ type session struct {
 func newSession(d *Daemon, id uint64, c net.Conn) *session {
 	s := &session{
 		d: d, id: id, ctrl: c, rd: newCmdReader(c), ctrlGone: make(chan struct{}),
-		peer: addrPortOf(c.RemoteAddr()), local: addrPortOf(c.LocalAddr()),
+		peer: addrport.Of(c.RemoteAddr()), local: addrport.Of(c.LocalAddr()),
 		since: d.config().Clock(), cwd: "/", typ: typeA, facts: factAll, idle: d.config().Timeout,
 	}
 	s.loginBy = time.Now().Add(d.config().Guard.LoginTime)

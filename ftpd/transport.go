@@ -25,24 +25,3 @@ type Transport interface {
 	// client.
 	DialData(ctx context.Context, local, remote netip.AddrPort) (net.Conn, error)
 }
-
-// addrPortOf gives the address of a net.Addr as a netip.AddrPort (the zero
-// value if it is none), with IPv4-mapped addresses unmapped.
-func addrPortOf(a net.Addr) netip.AddrPort {
-	switch v := a.(type) {
-	case *net.TCPAddr:
-		ap := v.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	case interface{ AddrPort() netip.AddrPort }:
-		ap := v.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	}
-	if a == nil {
-		return netip.AddrPort{}
-	}
-	ap, err := netip.ParseAddrPort(a.String())
-	if err != nil {
-		return netip.AddrPort{}
-	}
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-}

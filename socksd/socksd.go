@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"ipnstack/internal/acceptloop"
+	"ipnstack/internal/addrport"
 	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
 	"ipnstack/portrange"
@@ -203,7 +204,7 @@ func (d *Door) Close() int {
 // admit runs on the accept loop: it takes the connection or refuses it at
 // once, and never blocks.
 func (d *Door) admit(c net.Conn) {
-	client := addrPortOf(c.RemoteAddr())
+	client := addrport.Of(c.RemoteAddr())
 	d.mu.Lock()
 	if len(d.sessions) >= d.cfg.Count {
 		d.mu.Unlock()
@@ -253,7 +254,7 @@ func (d *Door) serve(s *session) {
 			zap.Stringer("reply", rep), zap.Error(err))
 		return
 	}
-	local := addrPortOf(remote.LocalAddr())
+	local := addrport.Of(remote.LocalAddr())
 	d.mu.Lock()
 	s.remote, s.Target, s.Local = remote, target, local
 	closing := d.ctx.Err() != nil
@@ -451,18 +452,3 @@ func (d *Door) Sessions() []Session {
 func (d *Door) Lockouts() []guard.Lockout { return d.guard.Lockouts() }
 func (d *Door) Unlock(a netip.Addr) bool  { return d.guard.Unlock(a) }
 func (d *Door) GuardStats() guard.Stats   { return d.guard.Stats() }
-
-func addrPortOf(a net.Addr) netip.AddrPort {
-	switch v := a.(type) {
-	case *net.TCPAddr:
-		ap := v.AddrPort()
-		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	case interface{ AddrPort() netip.AddrPort }:
-		return v.AddrPort()
-	}
-	if a == nil {
-		return netip.AddrPort{}
-	}
-	ap, _ := netip.ParseAddrPort(a.String())
-	return ap
-}

@@ -244,6 +244,11 @@ func (r *ftpcRun) step(ctx context.Context, st ftpcStep) error {
 		return r.reply(st, func() (ftpc.Reply, error) { return c.Delete(ctx, st.args[0]) })
 	case "PASSIVE", "ACTIVE":
 		c.Passive = st.verb == "PASSIVE"
+		how := "the client connects (PASV)"
+		if !c.Passive {
+			how = "the server connects (PORT)"
+		}
+		r.out.Say(msgcat.IPN651I(st.text, "data connections from now on: "+how))
 		return nil
 	case "GET":
 		to := path.Base(st.args[0])
@@ -262,6 +267,9 @@ func (r *ftpcRun) step(ctx context.Context, st ftpcStep) error {
 		if err != nil {
 			return err
 		}
+		if len(names) == 0 {
+			r.out.Say(msgcat.IPN651I(st.text, "no server file matches"))
+		}
 		for _, n := range names {
 			if err := r.get(ctx, "MGET", n, r.local+"/"+path.Base(n)); err != nil {
 				return err
@@ -272,6 +280,9 @@ func (r *ftpcRun) step(ctx context.Context, st ftpcStep) error {
 		paths, err := r.s.Files.GlobLocal(r.local + "/" + st.args[0])
 		if err != nil {
 			return err
+		}
+		if len(paths) == 0 {
+			r.out.Say(msgcat.IPN651I(st.text, "no local file matches"))
 		}
 		for _, p := range paths {
 			if err := r.put(ctx, "MPUT", p, path.Base(p)); err != nil {

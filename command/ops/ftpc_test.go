@@ -35,7 +35,7 @@ func TestFTPClientAgainstOwnDaemon(t *testing.T) {
 	}
 	for _, mode := range []string{"PASSIVE", "ACTIVE"} {
 		got := strings.Join(do(t, sys, "FTP HOST=10.99.40.1,USER=TESTER,PASSWORD=T3ster,LOCAL=LOC,MODE="+mode+","+
-			"CMD=('CD /SRV','PUT text.txt t-i.txt','TYPE A','PUT text.txt t-a.txt','TYPE E','PUT text.txt t-e.txt',"+
+			"CMD=('"+mode+"','MGET none*','CD /SRV','PUT text.txt t-i.txt','TYPE A','PUT text.txt t-a.txt','TYPE E','PUT text.txt t-e.txt',"+
 			"'GET t-e.txt in/t-e.txt','TYPE I','MPUT m*.dat','MGET m*.dat','DIR','DELETE t-i.txt','QUIT')"), "\n")
 		for _, want := range []string{
 			`IPN650I FTP client: connected to 10.99.40.1:21 from 10.99.40.1:5\d{4}: 220 `,
@@ -46,6 +46,8 @@ func TestFTPClientAgainstOwnDaemon(t *testing.T) {
 			`IPN652I FTP client: MGET m4.dat to LOC/m4.dat: 4,000 bytes`,
 			`IPN653I FTP client:   .*t-a.txt`,
 			`IPN651I FTP client: DELETE t-i.txt: 250 `,
+			`IPN651I FTP client: (PASSIVE|ACTIVE): data connections from now on: `,
+			`IPN651I FTP client: MGET none\*: no server file matches`,
 			`IPN651I FTP client: QUIT 10.99.40.1:21: 221 `,
 			`IPN657I FTP client: session with 10.99.40.1:21 ended: 14 files, `,
 		} {

@@ -552,6 +552,9 @@ func (t *Table) DialFrom(ctx context.Context, owner string, local, remote netip.
 }
 
 func (t *Table) dial(ctx context.Context, owner string, local, remote netip.AddrPort, ls *lease, client netip.AddrPort) (*Conn, error) {
+	if t.ownOffLoopback(remote.Addr()) {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: ErrOwnAddress}
+	}
 	ep, wq, err := t.newEndpoint()
 	if err != nil {
 		return nil, err
@@ -578,6 +581,24 @@ func (t *Table) dial(ctx context.Context, owner string, local, remote netip.Addr
 		e.client, e.texts[3] = client, client.String()
 	}
 	return newConn(t, e, wq, ls), nil
+}
+
+// ErrOwnAddress says a dial named an address of the stack's own on a link
+// that is not a loopback link. The stack does not deliver its own traffic
+// to itself (a USER link's clients may carry the host's loopback
+// addresses), so such a connection could only time out; a LOOPBACK link's
+// address reaches the stack's own servers.
+var ErrOwnAddress = errors.New("an address of the stack's own on a link that is not a loopback link: reach the stack's servers through a LOOPBACK link's address")
+
+// ownOffLoopback says whether a is the stack's own address on a link other
+// than a loopback link.
+func (t *Table) ownOffLoopback(a netip.Addr) bool {
+	id := t.ns.CheckLocalAddress(0, ipv4.ProtocolNumber, tcpip.AddrFromSlice(a.Unmap().AsSlice()))
+	if id == 0 {
+		return false
+	}
+	info, ok := t.ns.NICInfo()[id]
+	return ok && !info.Flags.Loopback
 }
 
 // Why a connection attempt failed, for a caller that answers by the

@@ -117,3 +117,88 @@ func mustRead(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+// TestFTPProxyWithVsftpd: the transfer between two servers with a real
+// peer: vsftpd in a namespace and the daemon of one stack, moved by the
+// FTP client of a second stack on the same veth end (a stack does not
+// reach its own RAW address), both ways, byte for byte. The daemon lets
+// vsftpd join with PROXYPEERS=; vsftpd is told to with port_promiscuous and
+// pasv_promiscuous. Without PROXYPEERS= the daemon refuses (bounce
+// protection stays the default).
+func TestFTPProxyWithVsftpd(t *testing.T) {
+	testnet.RequireRoot(t)
+	vsftpd := testnet.RequireTool(t, "vsftpd")
+	ns := testnet.Netns(t)
+	dev, _ := testnet.Veth(t, ns, "10.77.78.2/24")
+	root := t.TempDir()
+	os.Chmod(root, 0o755)
+	in := filepath.Join(root, "incoming")
+	os.Mkdir(in, 0o777)
+	os.Chmod(in, 0o777)
+	data := bytes.Repeat([]byte("from vsftpd to the stack and back\n"), 30000)
+	os.WriteFile(filepath.Join(root, "src.bin"), data, 0o644)
+	empty := t.TempDir()
+	conf := filepath.Join(t.TempDir(), "vsftpd.conf")
+	os.WriteFile(conf, []byte(strings.Join([]string{
+		"listen=YES", "listen_ipv6=NO", "listen_address=10.77.78.2", "listen_port=21", "background=NO",
+		"seccomp_sandbox=NO", "anonymous_enable=YES", "no_anon_password=YES", "anon_root=" + root,
+		"local_enable=NO", "write_enable=YES", "anon_upload_enable=YES", "anon_other_write_enable=YES",
+		"anon_umask=022", "pasv_enable=YES", "port_enable=YES", "port_promiscuous=YES", "pasv_promiscuous=YES",
+		"xferlog_enable=NO", "dirmessage_enable=NO", "connect_from_port_20=NO", "secure_chroot_dir=" + empty,
+	}, "\n")+"\n"), 0o644)
+	srv := exec.Command("ip", "netns", "exec", ns, vsftpd, conf)
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	if !waitFor(5*time.Second, func() bool {
+		out, _ := exec.Command("ip", "netns", "exec", ns, "ss", "-Htln", "sport = :21").Output()
+		return len(out) > 0
+	}) {
+		t.Fatal("vsftpd did not start")
+	}
+
+	// The stack whose daemon takes part.
+	pub := t.TempDir()
+	server := startDaemon(t, "--deck", writeDeck(t,
+		"DEFINE LINK ID=OSA1,TYPE=OSAX,DEV="+dev+",IPADDR=10.77.78.20,MASK=255.255.255.0",
+		"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=NO",
+		"DEFINE USER ID=TESTER,PASSWORD=T3ster",
+		"DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(30300,30319)",
+	))
+	requireDeckOK(t, server)
+	// The stack whose client moves the file.
+	loc := t.TempDir()
+	client := startDaemon(t, "--deck", writeDeck(t,
+		"DEFINE LINK ID=OSA1,TYPE=OSAX,DEV="+dev+",IPADDR=10.77.78.30,MASK=255.255.255.0",
+		"DEFINE FILE PUBLIC=LOC,DLBL="+loc+",READONLY=NO",
+	))
+	requireDeckOK(t, client)
+	ftp := "FTP HOST=10.77.78.2,USER=anonymous,PASSWORD=x@example.org,HOST2=10.77.78.20,USER2=TESTER,PASSWORD2=T3ster,LOCAL=LOC," +
+		"CMD=('CD2 /PUB','COPY src.bin dst.bin','CD /incoming','COPYBACK dst.bin back.bin')\n"
+	if out, rc := runConsole(t, client.socket, ftp); rc != 8 || !strings.Contains(out, "IPN654E FTP client: COPY src.bin dst.bin refused by the server: 501 ") {
+		t.Fatalf("without PROXYPEERS: rc %d\n%s", rc, out)
+	}
+	mustConsole(t, server.socket, "ALTER FTPD ID=FTP01,PROXYPEERS=(10.77.78.2)\n")
+	out, rc := runConsole(t, client.socket, ftp)
+	if rc != 0 {
+		t.Fatalf("rc %d:\n%s", rc, out)
+	}
+	for _, want := range []string{
+		`IPN658I FTP client: COPY 10.77.78.2:21 src.bin to 10.77.78.20:21 dst.bin: 1,020,000 bytes in .* server to server`,
+		`IPN658I FTP client: COPYBACK 10.77.78.20:21 dst.bin to 10.77.78.2:21 back.bin: .* server to server`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Fatalf("no %q in\n%s", want, out)
+		}
+	}
+	if !bytes.Equal(mustRead(t, filepath.Join(pub, "dst.bin")), data) || !bytes.Equal(mustRead(t, filepath.Join(in, "back.bin")), data) {
+		t.Fatal("the file changed on its way between the servers")
+	}
+	// The data went between the servers: the client's stack lent ports
+	// only to its two control connections.
+	q := mustConsole(t, client.socket, "QUERY PORTRANGE\n")
+	if a := poolLine(t, q, "TCP")["allocations"]; a != 4 {
+		t.Fatalf("the client's stack lent %d ports for two sessions of two control connections:\n%s", a, q)
+	}
+}

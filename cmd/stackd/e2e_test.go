@@ -440,3 +440,19 @@ func TestConsoleDoesNotLinkTheStack(t *testing.T) {
 		}
 	}
 }
+
+// TestCPUProfile: --cpuprofile writes a profile of the whole run that
+// go tool pprof reads, once the daemon has ended.
+func TestCPUProfile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "cpu.out")
+	d := startDaemon(t, "--cpuprofile", p)
+	runConsole(t, d.socket, "QUERY ALL\n")
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	if code := d.wait(t); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	out, err := exec.Command("go", "tool", "pprof", "-raw", p).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "PeriodType: cpu") {
+		t.Fatalf("go tool pprof: %v\n%.500s", err, out)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -53,6 +54,7 @@ type options struct {
 	console, history             string
 	data, telnet                 string
 	metrics                      string
+	cpuProfile                   string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -70,6 +72,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.data, "data", defaultDataDir(), "data `directory`: a relative DLBL= of DEFINE FILE is taken from it; pub/ in it is the default deck's FTP directory")
 	fs.StringVar(&o.telnet, "telnet", "", "open a telnet console listener on the host at `addr:port` (e.g. 127.0.0.1:2323); off by default")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at http://`addr:port`/metrics on the host (e.g. 127.0.0.1:9464); off by default")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the daemon's whole run to `file` (for go tool pprof)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: stackd [flags]\n\nThe TCP/IP stack daemon. Flags:\n")
 		fs.PrintDefaults()
@@ -146,7 +149,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	defer d.cleanup()
 	// Each phase starts what the next needs and pushes its undoing on the
 	// cleanup stack; a phase that fails says why and gives the exit code.
-	for _, phase := range []func() int{d.readDeck, d.openSocket, d.openLogs, d.startSystem, d.openMetrics, d.attachSysCon} {
+	for _, phase := range []func() int{d.startProfile, d.readDeck, d.openSocket, d.openLogs, d.startSystem, d.openMetrics, d.attachSysCon} {
 		if rc := phase(); rc != exitOK {
 			return rc
 		}
@@ -273,6 +276,26 @@ func (d *instance) startSystem() int {
 	d.sys, d.closeSys = sys, sync.OnceFunc(sys.Close)
 	d.push(d.closeSys)
 	d.hub = console.NewHub(board, command.Commands, sys)
+	return exitOK
+}
+
+// startProfile starts the CPU profile --cpuprofile asks for; the cleanup
+// stack ends it last.
+func (d *instance) startProfile() int {
+	if d.o.cpuProfile == "" {
+		return exitOK
+	}
+	f, err := os.Create(d.o.cpuProfile)
+	if err != nil {
+		fmt.Fprintln(d.stderr, "stackd: --cpuprofile:", err)
+		return exitStart
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		fmt.Fprintln(d.stderr, "stackd: --cpuprofile:", err)
+		return exitStart
+	}
+	d.push(func() { pprof.StopCPUProfile(); f.Close() })
 	return exitOK
 }
 

@@ -13,6 +13,7 @@
 package socksd
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -126,7 +127,8 @@ type Door struct {
 type session struct {
 	Session
 	client net.Conn
-	remote net.Conn // nil until the request is granted
+	rd     *bufio.Reader // the client's bytes: the handshake's in few reads, then what follows it
+	remote net.Conn      // nil until the request is granted
 	in     atomic.Uint64
 	out    atomic.Uint64
 }
@@ -219,7 +221,8 @@ func (d *Door) admit(c net.Conn) {
 		return
 	}
 	d.nextID++
-	s := &session{Session: Session{ID: d.nextID, Client: client, Since: d.cfg.Clock()}, client: c}
+	s := &session{Session: Session{ID: d.nextID, Client: client, Since: d.cfg.Clock()}, client: c,
+		rd: bufio.NewReaderSize(c, 512)}
 	d.sessions[s.ID] = s
 	d.wg.Add(1)
 	d.mu.Unlock()
@@ -273,7 +276,7 @@ func (d *Door) serve(s *session) {
 // handshake negotiates the method, checks the login and reads the
 // request; on any refusal it has answered and counted.
 func (d *Door) handshake(s *session) (netip.AddrPort, bool) {
-	methods, err := socks.ReadGreeting(s.client)
+	methods, err := socks.ReadGreeting(s.rd)
 	if err != nil {
 		d.rProto.Add(1)
 		return netip.AddrPort{}, false
@@ -291,7 +294,7 @@ func (d *Door) handshake(s *session) (netip.AddrPort, bool) {
 		socks.WriteMethod(s.client, socks.MethodNone)
 	case offered(socks.MethodUserPass):
 		socks.WriteMethod(s.client, socks.MethodUserPass)
-		user, pass, err := socks.ReadUserPass(s.client)
+		user, pass, err := socks.ReadUserPass(s.rd)
 		if err != nil {
 			d.rProto.Add(1)
 			return netip.AddrPort{}, false
@@ -315,7 +318,7 @@ func (d *Door) handshake(s *session) (netip.AddrPort, bool) {
 		d.rAuth.Add(1)
 		return netip.AddrPort{}, false
 	}
-	q, err := socks.ReadRequest(s.client)
+	q, err := socks.ReadRequest(s.rd)
 	var re *socks.RequestError
 	switch {
 	case errors.As(err, &re):
@@ -376,7 +379,7 @@ var bufs = sync.Pool{New: func() any { b := make([]byte, 64*1024); return &b }}
 // own goroutine; each end of sending is passed on as a half-close.
 func (d *Door) splice(s *session) {
 	var wg sync.WaitGroup
-	pipe := func(dst, src net.Conn, n *atomic.Uint64, total *atomic.Uint64) {
+	pipe := func(dst net.Conn, src io.Reader, srcConn net.Conn, n *atomic.Uint64, total *atomic.Uint64) {
 		defer wg.Done()
 		bp := bufs.Get().(*[]byte)
 		defer bufs.Put(bp)
@@ -385,7 +388,7 @@ func (d *Door) splice(s *session) {
 			k, err := src.Read(buf)
 			if k > 0 {
 				if _, werr := dst.Write(buf[:k]); werr != nil {
-					src.Close()
+					srcConn.Close()
 					return
 				}
 				n.Add(uint64(k))
@@ -404,8 +407,8 @@ func (d *Door) splice(s *session) {
 		}
 	}
 	wg.Add(2)
-	go pipe(s.client, s.remote, &s.out, &d.out)
-	pipe(s.remote, s.client, &s.in, &d.in)
+	go pipe(s.client, s.remote, s.remote, &s.out, &d.out)
+	pipe(s.remote, s.rd, s.client, &s.in, &d.in) // bytes the client sent after its request are in rd first
 	wg.Wait()
 }
 

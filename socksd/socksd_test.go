@@ -252,3 +252,28 @@ func TestCloseEndsConnections(t *testing.T) {
 		t.Fatalf("the client's connection after Close: %v", err)
 	}
 }
+
+// TestPipelined: a client that sends its greeting, its request and its
+// first data in one write (as fast clients do) gets its data through: the
+// bytes read with the handshake are not lost.
+func TestPipelined(t *testing.T) {
+	echo := echoServer(t)
+	door, _ := startDoor(t, Config{Guard: guard.Default}, hostDialer{})
+	c, err := net.Dial("tcp", door.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	msg := append(append([]byte{5, 1, 0}, connectTo(echo)...), "early data"...)
+	c.Write(msg)
+	c.(*net.TCPConn).CloseWrite()
+	got, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// method reply (2) + reply (10) + the echo
+	if len(got) < 12 || got[1] != 0 || got[3] != 0 || string(got[12:]) != "early data" {
+		t.Fatalf("got % x", got)
+	}
+}

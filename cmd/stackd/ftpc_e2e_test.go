@@ -21,7 +21,6 @@ import (
 // reply.
 func TestFTPClientVsftpd(t *testing.T) {
 	testnet.RequireRoot(t)
-	vsftpd := testnet.RequireTool(t, "vsftpd")
 	ns := testnet.Netns(t)
 	dev, _ := testnet.Veth(t, ns, "10.77.73.2/24")
 	root := t.TempDir() // anon_root: not writable, as vsftpd wants
@@ -37,28 +36,7 @@ func TestFTPClientVsftpd(t *testing.T) {
 		os.WriteFile(filepath.Join(pub, name), b, 0o644)
 		want[name] = b
 	}
-	empty := t.TempDir()
-	conf := filepath.Join(t.TempDir(), "vsftpd.conf")
-	os.WriteFile(conf, []byte(strings.Join([]string{
-		"listen=YES", "listen_ipv6=NO", "listen_address=10.77.73.2", "listen_port=21", "background=NO",
-		"seccomp_sandbox=NO", "anonymous_enable=YES", "no_anon_password=YES", "anon_root=" + root,
-		"local_enable=NO", "write_enable=YES", "anon_upload_enable=YES", "anon_other_write_enable=YES",
-		"anon_umask=022", "pasv_enable=YES", "port_enable=YES", "ascii_upload_enable=YES", "ascii_download_enable=YES",
-		"xferlog_enable=NO", "dirmessage_enable=NO", "connect_from_port_20=NO", "secure_chroot_dir=" + empty,
-	}, "\n")+"\n"), 0o644)
-	srv := exec.Command("ip", "netns", "exec", ns, vsftpd, conf)
-	var srvOut bytes.Buffer
-	srv.Stdout, srv.Stderr = &srvOut, &srvOut
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
-	if !waitFor(5*time.Second, func() bool {
-		out, _ := exec.Command("ip", "netns", "exec", ns, "ss", "-Htln", "sport = :21").Output()
-		return len(out) > 0
-	}) {
-		t.Fatalf("vsftpd did not start: %s", srvOut.String())
-	}
+	startVsftpd(t, ns, "10.77.73.2", root, "ascii_upload_enable=YES", "ascii_download_enable=YES")
 
 	loc := t.TempDir()
 	upBin := bytes.Repeat([]byte{0, 1, 2, '\r', '\n', 255}, 50000)
@@ -127,7 +105,6 @@ func mustRead(t *testing.T, p string) []byte {
 // protection stays the default).
 func TestFTPProxyWithVsftpd(t *testing.T) {
 	testnet.RequireRoot(t)
-	vsftpd := testnet.RequireTool(t, "vsftpd")
 	ns := testnet.Netns(t)
 	dev, _ := testnet.Veth(t, ns, "10.77.78.2/24")
 	root := t.TempDir()
@@ -137,26 +114,7 @@ func TestFTPProxyWithVsftpd(t *testing.T) {
 	os.Chmod(in, 0o777)
 	data := bytes.Repeat([]byte("from vsftpd to the stack and back\n"), 30000)
 	os.WriteFile(filepath.Join(root, "src.bin"), data, 0o644)
-	empty := t.TempDir()
-	conf := filepath.Join(t.TempDir(), "vsftpd.conf")
-	os.WriteFile(conf, []byte(strings.Join([]string{
-		"listen=YES", "listen_ipv6=NO", "listen_address=10.77.78.2", "listen_port=21", "background=NO",
-		"seccomp_sandbox=NO", "anonymous_enable=YES", "no_anon_password=YES", "anon_root=" + root,
-		"local_enable=NO", "write_enable=YES", "anon_upload_enable=YES", "anon_other_write_enable=YES",
-		"anon_umask=022", "pasv_enable=YES", "port_enable=YES", "port_promiscuous=YES", "pasv_promiscuous=YES",
-		"xferlog_enable=NO", "dirmessage_enable=NO", "connect_from_port_20=NO", "secure_chroot_dir=" + empty,
-	}, "\n")+"\n"), 0o644)
-	srv := exec.Command("ip", "netns", "exec", ns, vsftpd, conf)
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
-	if !waitFor(5*time.Second, func() bool {
-		out, _ := exec.Command("ip", "netns", "exec", ns, "ss", "-Htln", "sport = :21").Output()
-		return len(out) > 0
-	}) {
-		t.Fatal("vsftpd did not start")
-	}
+	startVsftpd(t, ns, "10.77.78.2", root, "port_promiscuous=YES", "pasv_promiscuous=YES")
 
 	// The stack whose daemon takes part.
 	pub := t.TempDir()
@@ -200,5 +158,34 @@ func TestFTPProxyWithVsftpd(t *testing.T) {
 	q := mustConsole(t, client.socket, "QUERY PORTRANGE\n")
 	if a := poolLine(t, q, "TCP")["allocations"]; a != 4 {
 		t.Fatalf("the client's stack lent %d ports for two sessions of two control connections:\n%s", a, q)
+	}
+}
+
+// startVsftpd runs Debian's vsftpd in namespace ns on addr:21, anonymous
+// with uploads, anon_root root (not writable, as vsftpd wants), plus the
+// extra settings given, and waits until it listens.
+func startVsftpd(t *testing.T, ns, addr, root string, extra ...string) {
+	t.Helper()
+	vsftpd := testnet.RequireTool(t, "vsftpd")
+	conf := filepath.Join(t.TempDir(), "vsftpd.conf")
+	os.WriteFile(conf, []byte(strings.Join(append([]string{
+		"listen=YES", "listen_ipv6=NO", "listen_address=" + addr, "listen_port=21", "background=NO",
+		"seccomp_sandbox=NO", "anonymous_enable=YES", "no_anon_password=YES", "anon_root=" + root,
+		"local_enable=NO", "write_enable=YES", "anon_upload_enable=YES", "anon_other_write_enable=YES",
+		"anon_umask=022", "pasv_enable=YES", "port_enable=YES",
+		"xferlog_enable=NO", "dirmessage_enable=NO", "connect_from_port_20=NO", "secure_chroot_dir=" + t.TempDir(),
+	}, extra...), "\n")+"\n"), 0o644)
+	srv := exec.Command("ip", "netns", "exec", ns, vsftpd, conf)
+	var out bytes.Buffer
+	srv.Stdout, srv.Stderr = &out, &out
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Process.Kill(); srv.Wait() })
+	if !waitFor(5*time.Second, func() bool {
+		l, _ := exec.Command("ip", "netns", "exec", ns, "ss", "-Htln", "sport = :21").Output()
+		return len(l) > 0
+	}) {
+		t.Fatalf("vsftpd did not start: %s", out.String())
 	}
 }

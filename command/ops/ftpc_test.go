@@ -1,12 +1,20 @@
 package ops
 
 import (
+	"context"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"ipnstack/command"
+	"ipnstack/msgcat"
+	"ipnstack/users"
 )
 
 // TestFTPClientAgainstOwnDaemon: the FTP command against the stack's own
@@ -151,4 +159,52 @@ func TestFTPClientOwnAddress(t *testing.T) {
 	if !strings.Contains(got, "IPN655E FTP client: OPEN 10.0.2.15:21 failed: dial tcp 10.0.2.15:21: an address of the stack's own on a link that is not a loopback link") {
 		t.Fatalf("%s", got)
 	}
+}
+
+// TestFTPClientEndsWithSystem: a session waiting on a server that never
+// greets ends when the system closes, and Close waits for it.
+func TestFTPClientEndsWithSystem(t *testing.T) {
+	sys, err := New(Config{Clock: testClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := t.TempDir()
+	do(t, sys, "DEFINE LINK ID=LOOP2,TYPE=LOOPBACK,IPADDR=10.99.44.1,MASK=255.255.255.0")
+	do(t, sys, "DEFINE FILE PUBLIC=LOC,DLBL="+loc+",READONLY=NO")
+	ln, err := sys.Conns.Listen("SILENT", netip.MustParseAddrPort("10.99.44.1:2121"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { // accepts and says nothing
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	var mu sync.Mutex
+	var said []string
+	s := &command.Session{Table: command.Commands, Exec: sys, Console: command.ConsoleInfo{ID: "T", Auth: users.Full},
+		Out: command.OutFunc(func(m msgcat.Msg) { mu.Lock(); said = append(said, m.String()); mu.Unlock() })}
+	done := make(chan struct{})
+	go func() {
+		s.Do(context.Background(), "FTP HOST=10.99.44.1,PORT=2121,USER=X,PASSWORD=Y,LOCAL=LOC,CMD=('DIR')")
+		close(done)
+	}()
+	// Wait until the client is connected and waiting for the greeting.
+	for !strings.Contains(strings.Join(do(t, sys, "QUERY CONNECTIONS OWNER=FTPC"), "\n"), "ESTABLISHED") {
+		time.Sleep(10 * time.Millisecond)
+	}
+	ln.Close()
+	sys.Close()
+	// Close returned: the session has said its last line already.
+	mu.Lock()
+	got := strings.Join(said, "\n")
+	mu.Unlock()
+	if !strings.Contains(got, "IPN655E FTP client: OPEN 10.99.44.1:2121 failed") {
+		t.Fatalf("after Close: %s", got)
+	}
+	<-done
 }

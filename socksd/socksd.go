@@ -300,13 +300,16 @@ func (d *Door) handshake(s *session) (netip.AddrPort, bool) {
 			return netip.AddrPort{}, false
 		}
 		if locked, _ := d.guard.IsLocked(s.Client.Addr()); locked || d.auth == nil || !d.auth(user, pass) {
-			socks.WriteUserPassStatus(s.client, false)
+			// The failure is recorded before the client hears of it: a
+			// client that reconnects at once must meet the lockout, not
+			// win one more try.
 			d.rAuth.Add(1)
 			if !locked {
 				if now, until, _ := d.guard.Failed(s.Client.Addr()); now {
 					d.sink(msgcat.IPN646W(d.cfg.ID, s.Client.Addr().String(), until))
 				}
 			}
+			socks.WriteUserPassStatus(s.client, false)
 			return netip.AddrPort{}, false
 		}
 		socks.WriteUserPassStatus(s.client, true)
@@ -314,8 +317,8 @@ func (d *Door) handshake(s *session) (netip.AddrPort, bool) {
 		s.User = user
 		d.mu.Unlock()
 	default:
-		socks.WriteMethod(s.client, socks.MethodNoAcceptable)
 		d.rAuth.Add(1)
+		socks.WriteMethod(s.client, socks.MethodNoAcceptable)
 		return netip.AddrPort{}, false
 	}
 	q, err := socks.ReadRequest(s.rd)

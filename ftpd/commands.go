@@ -73,6 +73,10 @@ func commandList() []command {
 		{"MDTM", "3659", "MDTM <path>", "UTC, YYYYMMDDHHMMSS.", true, argRequired, (*session).cmdMDTM},
 		{"MFMT", "draft-somers-ftp-mfxx", "MFMT <YYYYMMDDHHMMSS> <path>", "Sets a file's modification time (UTC) within the user's rights; 213 Modify=...; path.", true, argRequired, (*session).cmdMFMT},
 		{"MLST", "3659", "MLST [<path>]", "Facts type, size, modify, perm, unique.", true, argOptional, (*session).cmdMLST},
+		{"AUTH", "2228, 4217", "AUTH <TLS | TLS-C | SSL | TLS-P>", "TLS 1.2 and 1.3 only. SSL and TLS-P, their historical names, also set PBSZ 0 and PROT P. Bytes the client sent in clear behind AUTH end the session (no command injection). 534 at TLS=NO; 503 once protected or after the login.", false, argRequired, (*session).cmdAUTH},
+		{"PBSZ", "2228, 4217", "PBSZ <size>", "Only on a protected session (503 before AUTH); answered PBSZ=0 whatever the size.", false, argRequired, (*session).cmdPBSZ},
+		{"PROT", "2228, 4217", "PROT <C | P>", "After PBSZ (503 before). P protects every data connection with TLS, whose session must resume the control connection's (TLSREUSE=YES, the default; 522 and IPN420W otherwise). S and E: 536. C after the login at TLS=REQUIRED: 534; a transfer with PROT C there: 521.", false, argRequired, (*session).cmdPROT},
+		{"CCC", "2228, 4217", "CCC", "Refused (534) unless CCC=YES, and always at TLS=REQUIRED or IMPLICIT; 533 in clear. When allowed, both ends close TLS on the control connection after the 200; data connections keep their PROT.", true, argNone, (*session).cmdCCC},
 		{"MLSD", "3659", "MLSD [<path>]", "Facts type, size, modify, perm, unique; 501 for a file.", true, argOptional, (*session).cmdMLSD},
 	}
 }
@@ -88,8 +92,29 @@ func commandTable() map[string]*command {
 }
 
 // features are the lines of FEAT (RFC 2389), besides MLST which carries
-// the session's selected facts.
+// the session's selected facts and the TLS lines (tlsFeatures).
 var features = []string{"EPRT", "EPSV", "MDTM", "MFMT", "PASV", "REST STREAM", "SIZE", "TVFS", "UTF8"}
+
+// tlsFeatures are the FEAT lines of a daemon's TLS policy (RFC 4217): AUTH
+// where it may be asked for, PBSZ and PROT wherever TLS is.
+func tlsFeatures(m TLSMode) []string {
+	switch m {
+	case TLSNo:
+		return nil
+	case TLSImplicit:
+		return []string{"PBSZ", "PROT"}
+	}
+	return []string{"AUTH TLS", "AUTH SSL", "PBSZ", "PROT"}
+}
+
+// featLines are the lines of FEAT at a daemon with TLS policy m, for a
+// session showing the MLST facts f, sorted.
+func featLines(m TLSMode, f int) []string {
+	lines := append(append([]string{}, features...), tlsFeatures(m)...)
+	lines = append(lines, "MLST "+factList(f, true))
+	sortStrings(lines)
+	return lines
+}
 
 // featureRows are the compliance rows of features that are not commands.
 var featureRows = []struct{ name, rfc, notes string }{

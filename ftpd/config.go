@@ -8,6 +8,7 @@ import (
 
 	"ipnstack/internal/guard"
 	"ipnstack/portrange"
+	"ipnstack/tlscert"
 )
 
 // Anonymous says whether the anonymous users (anonymous, ftp) may log in.
@@ -41,6 +42,32 @@ func ParseAnonymous(s string) (Anonymous, error) {
 		return AnonWrite, nil
 	}
 	return AnonNo, fmt.Errorf("ANONYMOUS=%s is not NO, READ or WRITE", s)
+}
+
+// TLSMode is a daemon's TLS policy (TLS= of DEFINE FTPD).
+type TLSMode int
+
+// The TLS= values. The zero value is TLSNo, so that a Config without a
+// certificate is complete; DEFINE FTPD's default is ALLOWED.
+const (
+	TLSNo       TLSMode = iota // no AUTH TLS: every session in clear
+	TLSAllowed                 // AUTH TLS offered; clear sessions too
+	TLSRequired                // logins and data only under TLS (AUTH TLS, PROT P)
+	TLSImplicit                // the control port speaks TLS from its first byte (FTPS, port 990)
+)
+
+var tlsModes = []string{"NO", "ALLOWED", "REQUIRED", "IMPLICIT"}
+
+func (m TLSMode) String() string { return tlsModes[m] }
+
+// ParseTLSMode reads a TLS= value (NO, ALLOWED, REQUIRED or IMPLICIT).
+func ParseTLSMode(s string) (TLSMode, error) {
+	for i, n := range tlsModes {
+		if strings.EqualFold(s, n) {
+			return TLSMode(i), nil
+		}
+	}
+	return TLSNo, fmt.Errorf("TLS=%s is not NO, ALLOWED, REQUIRED or IMPLICIT", s)
 }
 
 // Defaults of a Config's zero fields.
@@ -94,6 +121,21 @@ type Config struct {
 	// to log in, and the lockout after failed logins (PERCLIENT=,
 	// LOGINTIME=, LOCKOUT=). The zero value means guard.Default.
 	Guard guard.Policy
+	// TLS is the daemon's TLS policy (TLS=); anything but TLSNo needs Cert.
+	TLS TLSMode
+	// Cert is the certificate the daemon's TLS sessions present (CERT= and
+	// KEY=, or the stack's own).
+	Cert *tlscert.Cert
+	// ReuseOptional lets a protected data connection make a TLS session of
+	// its own (TLSREUSE=NO). By default its session must resume one the
+	// control connection's TLS gave, which a thief of the passive port
+	// cannot.
+	ReuseOptional bool
+	// AnonClear exempts the anonymous user from TLS=REQUIRED (ANONCLEAR=).
+	AnonClear bool
+	// CCC allows the client to clear the control connection after login
+	// (CCC=YES, for firewalls that must read PORT and PASV).
+	CCC bool
 	// Clock gives the time (tests pass a fake); nil means time.Now.
 	Clock func() time.Time
 }
@@ -119,6 +161,12 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.PasvAddr.IsValid() && !c.PasvAddr.Unmap().Is4() {
 		return c, &ConfigError{"PASVADDR", "must be an IPv4 address"}
+	}
+	if c.TLS < TLSNo || c.TLS > TLSImplicit {
+		return c, &ConfigError{"TLS", "must be NO, ALLOWED, REQUIRED or IMPLICIT"}
+	}
+	if c.TLS != TLSNo && c.Cert == nil {
+		return c, &ConfigError{"CERT", "TLS needs a certificate"}
 	}
 	if c.Count < 0 || c.Timeout < 0 || c.PasvTimeout < 0 {
 		return c, &ConfigError{"COUNT", "COUNT and TIMEOUT cannot be negative"}

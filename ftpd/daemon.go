@@ -15,6 +15,7 @@ import (
 	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
 	"ipnstack/portrange"
+	"ipnstack/tlscert"
 	"ipnstack/users"
 
 	"go.uber.org/zap"
@@ -63,6 +64,7 @@ type counters struct {
 	bytesIn, bytesOut, filesIn, filesOut                   atomic.Uint64
 	pasv, pasvExhausted, pasvWaited, foreignData, bounceNo atomic.Uint64
 	idleTimeouts, loginTimeouts                            atomic.Uint64
+	tlsSessions, tlsFailed, dataTLSFailed, reuseRefused    atomic.Uint64
 }
 
 // Stats is a snapshot of a daemon for QUERY FTPDS.
@@ -105,6 +107,15 @@ type Stats struct {
 	ForeignData     uint64 // data connections refused: wrong address
 	BounceRefused   uint64 // PORT/EPRT refused: foreign address or port < 1024
 	DataPorts       portrange.Stats
+	TLS             TLSMode
+	ReuseOptional   bool
+	AnonClear       bool
+	CCC             bool
+	Cert            *tlscert.Cert // nil at TLS=NO
+	TLSSessions     uint64        // sessions that negotiated TLS
+	TLSFailed       uint64        // control connections whose TLS negotiation failed
+	DataTLSFailed   uint64        // protected data connections whose negotiation failed
+	ReuseRefused    uint64        // protected data connections refused: no TLS session reuse
 }
 
 // SessionInfo is one session, for the console's display.
@@ -118,6 +129,7 @@ type SessionInfo struct {
 	FilesIn  int64
 	FilesOut int64
 	Transfer string // the command of the transfer running, or ""
+	TLS      string // protocol and cipher of the control connection's TLS, or ""
 }
 
 // Errors of the daemon's life.
@@ -343,6 +355,9 @@ func (d *Daemon) Stats() Stats {
 		PasvWaited: d.c.pasvWaited.Load(), PasvWait: d.config().PasvWait, ProxyPeers: d.config().ProxyPeers,
 		ForeignData: d.c.foreignData.Load(), BounceRefused: d.c.bounceNo.Load(),
 		DataPorts: d.config().DataPorts.Stats(d.config().Clock()),
+		TLS:       d.config().TLS, ReuseOptional: d.config().ReuseOptional, AnonClear: d.config().AnonClear, CCC: d.config().CCC,
+		Cert: d.config().Cert, TLSSessions: d.c.tlsSessions.Load(), TLSFailed: d.c.tlsFailed.Load(),
+		DataTLSFailed: d.c.dataTLSFailed.Load(), ReuseRefused: d.c.reuseRefused.Load(),
 	}
 }
 
@@ -362,7 +377,18 @@ type Alteration struct {
 	Guard     *guard.Policy
 	// ProxyPeers replaces the list when not nil.
 	ProxyPeers *[]netip.Addr
+	// TLS policy, from the next command of each session; a session
+	// already protected stays so. TLS cannot change to or from IMPLICIT.
+	TLS           *TLSMode
+	Cert          *tlscert.Cert // from the next TLS negotiation on; sessions keep theirs
+	ReuseOptional *bool
+	AnonClear     *bool
+	CCC           *bool
 }
+
+// ErrImplicitFixed: TLS=IMPLICIT decides what the control port speaks, so
+// it cannot change on a running daemon.
+var ErrImplicitFixed = errors.New("TLS cannot change to or from IMPLICIT on a running daemon")
 
 // Alter changes a running daemon: all of the alteration or, if any of it
 // is wrong, nothing.
@@ -396,6 +422,24 @@ func (d *Daemon) Alter(a Alteration) error {
 	}
 	if a.Guard != nil {
 		c.Guard = *a.Guard
+	}
+	if a.TLS != nil {
+		if (*a.TLS == TLSImplicit) != (c.TLS == TLSImplicit) {
+			return ErrImplicitFixed
+		}
+		c.TLS = *a.TLS
+	}
+	if a.Cert != nil {
+		c.Cert = a.Cert
+	}
+	if a.ReuseOptional != nil {
+		c.ReuseOptional = *a.ReuseOptional
+	}
+	if a.AnonClear != nil {
+		c.AnonClear = *a.AnonClear
+	}
+	if a.CCC != nil {
+		c.CCC = *a.CCC
 	}
 	c, err := c.withDefaults()
 	if err != nil {

@@ -285,11 +285,12 @@ func (s *session) proxyPeer(a netip.Addr) bool {
 type dataSource struct {
 	pasv   *pasvState
 	active netip.AddrPort
+	prot   bool // PROT P: TLS on the connection
 }
 
 // takeData hands the session's data setup to a transfer; false if none.
 func (s *session) takeData() (dataSource, bool) {
-	ds := dataSource{pasv: s.pasv, active: s.active}
+	ds := dataSource{pasv: s.pasv, active: s.active, prot: s.protP}
 	s.pasv, s.active = nil, netip.AddrPort{}
 	if ds.pasv != nil {
 		ds.pasv.timer.Stop() // an expired listener is reported by the transfer (425)

@@ -51,9 +51,7 @@ func replyTable() string {
 }
 
 func featList() string {
-	lines := append([]string{}, features...)
-	lines = append(lines, "MLST "+factList(factAll, true))
-	sortStrings(lines)
+	lines := featLines(TLSAllowed, factAll)
 	var b strings.Builder
 	b.WriteString("```\n211-Features:\n")
 	for _, l := range lines {

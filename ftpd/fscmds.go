@@ -499,10 +499,7 @@ func (s *session) cmdHELP(arg string) end {
 }
 
 func (s *session) cmdFEAT(string) end {
-	lines := append([]string{}, features...)
-	lines = append(lines, "MLST "+factList(s.facts, true))
-	sortStrings(lines)
-	s.replyLines(rFeat, lines)
+	s.replyLines(rFeat, featLines(s.d.config().TLS, s.facts))
 	return goOn
 }
 

@@ -97,6 +97,24 @@ func (c *cmdReader) ReadLine() (string, error) {
 	}
 }
 
+// pending counts the bytes read past the last line (its LF, when the CR
+// ended it, not counted): at AUTH they are bytes the client sent in clear
+// after asking for TLS.
+func (c *cmdReader) pending() int {
+	if c.afterCR && c.start < c.end && c.buf[c.start] == '\n' {
+		c.start++
+		c.afterCR = false
+	}
+	return c.end - c.start
+}
+
+// reset reads from r from now on (the TLS connection after AUTH, the clear
+// one after CCC); nothing read before is kept.
+func (c *cmdReader) reset(r io.Reader) {
+	c.r, c.start, c.end, c.line = r, 0, 0, c.line[:0]
+	c.state, c.afterCR, c.long = tnData, false, false
+}
+
 // step feeds one byte; it reports whether a line ended.
 func (c *cmdReader) step(b byte) ([]byte, bool) {
 	switch c.state {

@@ -128,6 +128,25 @@ const (
 	rAborNone
 	rLocalError
 	rDiskFull
+	rAuthOK
+	rAuthOff
+	rAuthMech
+	rAuthAgain
+	rAuthLoggedIn
+	rTLSRequired
+	rPbszOK
+	rPbszNoTLS
+	rProtOK
+	rProtNoPbsz
+	rProtLevel
+	rProtUnknown
+	rProtPolicy
+	rCccOK
+	rCccRefused
+	rCccNoTLS
+	rDataProt
+	rDataTLS
+	rDataReuse
 	nReplies
 )
 
@@ -242,6 +261,25 @@ var replies = [nReplies]replyDef{
 	rAborNone:        {225, "No transfer to abort", "", "ABOR with no transfer running."},
 	rLocalError:      {451, "Local error: {reason}", "", "A host error while reading or writing a file; an upload is discarded."},
 	rDiskFull:        {452, "Insufficient storage space: {reason}", "", "The host's file system is full; the upload is discarded and the session goes on."},
+	rAuthOK:          {234, "AUTH {mech} OK: starting the TLS negotiation", "", "AUTH TLS (RFC 4217), or its older names TLS-C, SSL and TLS-P; the next bytes are the client's TLS handshake."},
+	rAuthOff:         {534, "TLS is not offered at this daemon (TLS=NO)", "", "AUTH at a daemon defined with TLS=NO (RFC 2228: refused for policy reasons)."},
+	rAuthMech:        {504, "AUTH {mech} is not supported: use AUTH TLS", "", "AUTH with a mechanism other than TLS, TLS-C, SSL or TLS-P."},
+	rAuthAgain:       {503, "TLS is already on for this session", "", "AUTH on a session that is already protected (also every AUTH at a TLS=IMPLICIT daemon)."},
+	rAuthLoggedIn:    {503, "AUTH must come before the login", "", "AUTH after PASS: log in again on a new session to protect it."},
+	rTLSRequired:     {530, "This daemon requires TLS: send AUTH TLS before USER", "", "USER in clear at a daemon with TLS=REQUIRED (anonymous users too, unless ANONCLEAR=YES)."},
+	rPbszOK:          {200, "PBSZ=0", "", "PBSZ on a protected session: TLS needs no buffer size, so any size given is answered with 0 (RFC 4217)."},
+	rPbszNoTLS:       {503, "PBSZ needs AUTH TLS first", "", "PBSZ before the session is protected."},
+	rProtOK:          {200, "PROT {level} OK: data connections are {what}", "", "PROT C (clear) or PROT P (private: TLS on every data connection)."},
+	rProtNoPbsz:      {503, "PROT needs PBSZ first", "", "PROT before PBSZ, or before AUTH."},
+	rProtLevel:       {536, "PROT {level} is not supported with TLS: use C or P", "", "PROT S or PROT E (RFC 4217)."},
+	rProtUnknown:     {504, "PROT {level} is not a protection level", "", "PROT with anything but C, S, E or P."},
+	rProtPolicy:      {534, "PROT C refused: this daemon requires protected data connections", "", "PROT C after the login at a daemon with TLS=REQUIRED (or IMPLICIT), unless ANONCLEAR=YES exempts the anonymous user."},
+	rCccOK:           {200, "CCC OK: the control connection goes on in clear", "", "CCC at a daemon with CCC=YES: after this reply both ends close TLS on the control connection; data connections keep their PROT."},
+	rCccRefused:      {534, "CCC refused: the control connection stays protected", "", "CCC at a daemon with CCC=NO (the default) or TLS=REQUIRED."},
+	rCccNoTLS:        {533, "CCC needs a protected control connection", "", "CCC on a session without TLS (RFC 2228)."},
+	rDataProt:        {521, "Data connection cannot be opened with PROT C: send PROT P", "", "A transfer command with PROT C at a daemon with TLS=REQUIRED (or IMPLICIT), unless ANONCLEAR=YES exempts the anonymous user (RFC 4217)."},
+	rDataTLS:         {425, "Cannot open data connection: TLS negotiation failed: {reason}", "", "With PROT P, the client's TLS handshake on the data connection failed or did not come in time."},
+	rDataReuse:       {522, "Data connection refused: its TLS session must resume the control connection's", "", "With PROT P and TLSREUSE=YES, a data connection whose TLS session is not one the control connection gave (a stolen passive port, or a client that cannot reuse sessions); IPN420W tells the operator."},
 }
 
 // appendReply renders one reply line: code, separator (' ' or '-'), text

@@ -1,6 +1,7 @@
 package ftpd
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -38,6 +39,7 @@ type session struct {
 
 	wmu  sync.Mutex // one reply at a time on the control connection
 	wbuf []byte
+	w    io.Writer // where replies go: ctrl, or its TLS (under wmu)
 
 	closing  atomic.Bool   // the daemon is shutting down
 	killed   atomic.Bool   // and has stopped waiting
@@ -66,9 +68,19 @@ type session struct {
 	pasv     *pasvState
 	active   netip.AddrPort // PORT/EPRT target, for the next transfer
 
+	// TLS (tls.go). tlsConf is set by the first negotiation and kept (the
+	// data connections resume its sessions, after CCC too); tlsConn is the
+	// control connection's TLS while it lasts.
+	tlsConf *tls.Config
+	tlsConn *tls.Conn
+	tlsRaw  *ctrlConn
+	pbsz    bool // PBSZ given (or implied by AUTH SSL, TLS-P or implicit TLS)
+	protP   bool // PROT P: data connections are protected
+
 	mu       sync.Mutex
 	xfer     *transfer
 	user2    string // user id for info(), under mu
+	security string // protocol and cipher of the control connection's TLS, under mu
 	bytesIn  atomic.Int64
 	bytesOut atomic.Int64
 	filesIn  atomic.Int64
@@ -78,7 +90,7 @@ type session struct {
 func newSession(d *Daemon, id uint64, c net.Conn) *session {
 	s := &session{
 		d: d, id: id, ctrl: c, rd: newCmdReader(c), ctrlGone: make(chan struct{}),
-		peer: addrport.Of(c.RemoteAddr()), local: addrport.Of(c.LocalAddr()),
+		w: c, peer: addrport.Of(c.RemoteAddr()), local: addrport.Of(c.LocalAddr()),
 		since: d.config().Clock(), cwd: "/", typ: typeA, facts: factAll, idle: d.config().Timeout,
 	}
 	s.loginBy = time.Now().Add(d.config().Guard.LoginTime)
@@ -90,7 +102,8 @@ func (s *session) info() SessionInfo {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	si := SessionInfo{ID: s.id, User: s.user2, Client: s.peer, Since: s.since,
-		BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(), FilesIn: s.filesIn.Load(), FilesOut: s.filesOut.Load()}
+		BytesIn: s.bytesIn.Load(), BytesOut: s.bytesOut.Load(), FilesIn: s.filesIn.Load(), FilesOut: s.filesOut.Load(),
+		TLS: s.security}
 	if s.xfer != nil && !s.xfer.finished {
 		si.Transfer = s.xfer.verb
 	}
@@ -124,7 +137,7 @@ func (s *session) replyLines(id replyID, lines []string, args ...any) {
 
 func (s *session) writeLocked() {
 	s.ctrl.SetWriteDeadline(time.Now().Add(30 * time.Second))
-	if _, err := s.ctrl.Write(s.wbuf); err != nil {
+	if _, err := s.w.Write(s.wbuf); err != nil {
 		s.log.Debug("reply not sent", zap.Error(err))
 	}
 	if cap(s.wbuf) > 4096 {
@@ -183,15 +196,33 @@ func (s *session) serve() {
 		}
 		s.endTransfer()
 		s.closeData()
+		if s.tlsConn != nil && !s.killed.Load() {
+			s.ctrl.SetWriteDeadline(time.Now().Add(time.Second))
+			s.tlsConn.Close() // close_notify, then the connection
+		}
 		s.ctrl.Close()
 		s.d.sessionEnded(s)
 		if s.loggedIn {
+			s.mu.Lock()
+			sec := s.security
+			s.mu.Unlock()
+			if sec == "" {
+				sec = "in clear"
+			}
 			s.d.sink(msgcat.IPN403I(s.d.config().ID, s.userName, s.peer.String(), reason, s.d.config().Clock().Sub(s.since),
-				s.filesIn.Load(), s.bytesIn.Load(), s.filesOut.Load(), s.bytesOut.Load()))
+				s.filesIn.Load(), s.bytesIn.Load(), s.filesOut.Load(), s.bytesOut.Load(), sec))
 		}
 		s.log.Info("session ended", zap.Stringer("reason", reason), zap.String("user", s.userName))
 	}()
 	s.log.Debug("session started")
+	if s.d.config().TLS == TLSImplicit {
+		if err := s.startTLS(); err != nil {
+			s.log.Info("TLS negotiation failed", zap.Error(err))
+			reason = msgcat.IPN403IControlConnectionLost
+			return
+		}
+		s.pbsz, s.protP = true, true
+	}
 	s.reply(rBanner, s.d.config().Banner)
 	for {
 		s.armDeadline()
@@ -287,6 +318,10 @@ func (s *session) dispatch(verb, arg string) end {
 		s.reply(rNoArg, verb)
 		return goOn
 	}
+	if usesData(verb) && !s.protP && s.tlsRequired() {
+		s.reply(rDataProt)
+		return goOn
+	}
 	s.verb = verb
 	if usesData(verb) && s.pasv != nil {
 		// The PASV timeout covers the wait for the transfer command; once
@@ -369,6 +404,12 @@ func isAnonymous(user string) bool {
 }
 
 func (s *session) cmdUSER(arg string) end {
+	conf := s.d.config()
+	if s.tlsConn == nil && conf.TLS == TLSRequired && !(conf.AnonClear && isAnonymous(arg)) {
+		s.userName = ""
+		s.reply(rTLSRequired)
+		return goOn
+	}
 	if s.loggedIn {
 		// A new USER starts a new login (RFC 959 allows it).
 		s.loggedIn, s.anon, s.cwd, s.root = false, false, "/", ""

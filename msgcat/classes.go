@@ -24,7 +24,7 @@ var Classes = [...]Class{ClassStack, ClassLink, ClassFTPD, ClassSession, ClassPo
 var classOf = map[string]Class{
 	"IPN164W": ClassLink, "IPN165I": ClassLink, "IPN186W": ClassLink, "IPN187I": ClassLink, "IPN188E": ClassLink,
 	"IPN400I": ClassFTPD, "IPN401I": ClassFTPD, "IPN404E": ClassFTPD, "IPN405W": ClassFTPD, "IPN406I": ClassFTPD,
-	"IPN402I": ClassSession, "IPN403I": ClassSession, "IPN412W": ClassSession, "IPN413W": ClassSession, "IPN414W": ClassSession,
+	"IPN402I": ClassSession, "IPN403I": ClassSession, "IPN412W": ClassSession, "IPN413W": ClassSession, "IPN414W": ClassSession, "IPN420W": ClassSession,
 	"IPN410W": ClassPool, "IPN411I": ClassPool,
 	"IPN505W": ClassConsole, "IPN506I": ClassConsole, "IPN519I": ClassConsole, "IPN522W": ClassConsole,
 	"IPN523I": ClassConsole, "IPN526W": ClassConsole,

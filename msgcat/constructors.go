@@ -611,9 +611,9 @@ const (
 // String gives the words.
 func (c IPN403IReason) String() string { return choiceWord("IPN403I", 7, int(c)) }
 
-// IPN403I says: FTP <id>: session of <user> from <client> ended (<reason>) after <dur>: files in <fin>, bytes in <bin>, files out <fout>, bytes out <bout>
-func IPN403I[T0 Number, T1 Number, T2 Number, T3 Number](id string, user string, client string, reason IPN403IReason, dur time.Duration, fin T0, bin T1, fout T2, bout T3) Msg {
-	return Msg{ID: "IPN403I", Args: []any{id, user, client, int(reason), dur, fin, bin, fout, bout}}
+// IPN403I says: FTP <id>: session of <user> from <client> ended (<reason>) after <dur>: files in <fin>, bytes in <bin>, files out <fout>, bytes out <bout>; <security>
+func IPN403I[T0 Number, T1 Number, T2 Number, T3 Number](id string, user string, client string, reason IPN403IReason, dur time.Duration, fin T0, bin T1, fout T2, bout T3, security string) Msg {
+	return Msg{ID: "IPN403I", Args: []any{id, user, client, int(reason), dur, fin, bin, fout, bout, security}}
 }
 
 // IPN404E says: FTP daemon <id> stopped accepting clients: <reason>
@@ -666,6 +666,39 @@ func IPN418E(addr string) Msg { return Msg{ID: "IPN418E", Args: []any{addr}} }
 
 // IPN419E says: No FTP daemon or console listener <id>
 func IPN419E(id string) Msg { return Msg{ID: "IPN419E", Args: []any{id}} }
+
+// IPN420W says: FTP <id>: protected data connection from <from> refused for session <session> of <client>: its TLS session does not resume the control connection's
+func IPN420W[T0 Count](id string, from string, session T0, client string) Msg {
+	return Msg{ID: "IPN420W", Args: []any{id, from, session, client}}
+}
+
+// IPN421I says: FTP daemon <id>: TLS <mode>, certificate <subject> (<source>, expires <expires>), SHA-256 <fingerprint>
+func IPN421I(id string, mode string, subject string, source string, expires string, fingerprint string) Msg {
+	return Msg{ID: "IPN421I", Args: []any{id, mode, subject, source, expires, fingerprint}}
+}
+
+// IPN422I says:          TLS <mode>, TLSREUSE <reuse>, ANONCLEAR <anon>, CCC <ccc>: protected sessions <sessions>, failed negotiations <failed>, data failed <dfailed>, data refused without reuse <refused>
+func IPN422I[T0 Number, T1 Number, T2 Number, T3 Number](mode string, reuse string, anon string, ccc string, sessions T0, failed T1, dfailed T2, refused T3) Msg {
+	return Msg{ID: "IPN422I", Args: []any{mode, reuse, anon, ccc, sessions, failed, dfailed, refused}}
+}
+
+// IPN423I says:          certificate <subject> (<source>, expires <expires>), SHA-256 <fingerprint>
+func IPN423I(subject string, source string, expires string, fingerprint string) Msg {
+	return Msg{ID: "IPN423I", Args: []any{subject, source, expires, fingerprint}}
+}
+
+// IPN424I says: The stack's self-signed TLS certificate was made for <names>, SHA-256 <fingerprint>
+func IPN424I(names string, fingerprint string) Msg {
+	return Msg{ID: "IPN424I", Args: []any{names, fingerprint}}
+}
+
+// IPN425E says: TLS certificate <file> cannot be used: <reason>
+func IPN425E(file string, reason string) Msg { return Msg{ID: "IPN425E", Args: []any{file, reason}} }
+
+// IPN426E says: <keyword>= needs <other>=
+func IPN426E(keyword string, other string) Msg {
+	return Msg{ID: "IPN426E", Args: []any{keyword, other}}
+}
 
 // IPN440I says: FTP daemon <id> defined on <addr>, data ports <low>-<high>
 func IPN440I[T0 Count, T1 Count](id string, addr string, low T0, high T1) Msg {

@@ -190,7 +190,7 @@ func TestMessagesDoc(t *testing.T) {
 // TestChoice: a choice insert says the word of its typed constant, and the
 // constant's String gives the same word.
 func TestChoice(t *testing.T) {
-	m := IPN403I("FTP01", "JOE", "127.0.0.1:40000", IPN403IIdleTimeout, 90*time.Second, 1, 2, 3, 4)
+	m := IPN403I("FTP01", "JOE", "127.0.0.1:40000", IPN403IIdleTimeout, 90*time.Second, 1, 2, 3, 4, "in clear")
 	if got := m.String(); !strings.Contains(got, "ended (idle timeout) after 00:01:30.000") {
 		t.Errorf("%s", got)
 	}

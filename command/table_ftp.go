@@ -32,6 +32,14 @@ var ftpdOperands = append([]Operand{
 		Help: "servers a third-party transfer may join: PORT may name them and passive data may come from them (default: none)"},
 	{Key: "PASVWAIT", Type: Int{Min: 0, Max: 60}, Default: "0",
 		Help: "seconds PASV and EPSV wait for a port when the data pool is dry before answering 425 (0: answer at once)"},
+	{Key: "TLS", Type: Enum{Values: []string{"NO", "ALLOWED", "REQUIRED", "IMPLICIT"}}, Default: "ALLOWED",
+		Help: "FTPS (RFC 4217): ALLOWED offers AUTH TLS, REQUIRED refuses clear logins and data, IMPLICIT speaks TLS from the first byte (port 990)"},
+	{Key: "CERT", Type: Text{Max: 255, Name: "file"}, Help: "the certificate (PEM, with its chain) TLS presents; default: the stack's own, self-signed"},
+	{Key: "KEY", Type: Text{Max: 255, Name: "file"}, Help: "the private key (PEM) of CERT="},
+	{Key: "TLSREUSE", Type: Bool{}, Default: "YES",
+		Help: "a protected data connection must resume the control connection's TLS session (NO: for clients that cannot)"},
+	{Key: "ANONCLEAR", Type: Bool{}, Default: "NO", Help: "with TLS=REQUIRED, the anonymous user may log in and transfer in clear"},
+	{Key: "CCC", Type: Bool{}, Default: "NO", Help: "allow CCC: the control connection goes on in clear after the login (never at TLS=REQUIRED or IMPLICIT)"},
 }, clientGuardOperands...)
 
 // userOperands are DEFINE USER's; ALTER USER takes the same.
@@ -84,6 +92,10 @@ var ftpRows = []Spec{
 			"Active mode (PORT, EPRT) connects from the port below PORT=, only to the client's own address and ports 1024 and up.",
 			"Per client address: at most PERCLIENT= sessions, LOGINTIME= seconds to log in, and LOCKOUT= after failed logins",
 			"(counted across connections; QUERY LOCKOUTS lists the addresses locked out, DELETE LOCKOUT lifts one).",
+			"TLS (FTPS, RFC 4217): ALLOWED offers AUTH TLS; REQUIRED refuses USER in clear (530) and clear data (PROT C: 534, a transfer: 521);",
+			"IMPLICIT speaks TLS from the first byte. A protected data connection must resume the control connection's TLS session",
+			"(TLSREUSE=YES), so a stolen passive port gets nothing. Without CERT= and KEY= the stack's own self-signed certificate is used,",
+			"kept in the data directory; IPN421I and QUERY FTPDS show its SHA-256 fingerprint for clients to pin.",
 		},
 		Operands: ftpdOperands,
 		Example:  "DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(30000,30019),PASVADDR=127.0.0.1",
@@ -95,11 +107,14 @@ var ftpRows = []Spec{
 		Help: []string{
 			"ACTIVE=, ANONYMOUS=, PASVADDR=, PERCLIENT=, LOCKOUT=, PASVWAIT= and PROXYPEERS= apply to running sessions at their next command;",
 			"COUNT= at the next connect; TIMEOUT=, LOGINTIME= and BANNER= from the next session on.",
+			"TLS=, TLSREUSE=, ANONCLEAR= and CCC= apply at the next command; CERT= and KEY= read the files again (a renewed certificate):",
+			"new TLS negotiations present it, protected sessions keep theirs. TLS= cannot change to or from IMPLICIT.",
 			"PORT=, IPADDR= and DATAPORTS= cannot change on a running daemon: DELETE FTPD and DEFINE FTPD again.",
 		},
 		Operands: alterOperands(ftpdOperands, map[string]string{
 			"PORT": "cannot change on a running daemon", "IPADDR": "cannot change on a running daemon",
-			"DATAPORTS": "cannot change on a running daemon", "PASVADDR": "the address 227 replies advertise (0.0.0.0: the address the client reached)",
+			"DATAPORTS": "cannot change on a running daemon", "TLS": "NO, ALLOWED or REQUIRED (IMPLICIT cannot come or go on a running daemon)",
+			"PASVADDR": "the address 227 replies advertise (0.0.0.0: the address the client reached)",
 		}),
 		AtLeastOne: keysBut(ftpdOperands, "ID"),
 		Example:    "ALTER FTPD ID=FTP01,COUNT=200,ANONYMOUS=READ",

@@ -687,10 +687,8 @@ func IPN423I(subject string, source string, expires string, fingerprint string) 
 	return Msg{ID: "IPN423I", Args: []any{subject, source, expires, fingerprint}}
 }
 
-// IPN424I says: The stack's self-signed TLS certificate was made for <names>, SHA-256 <fingerprint>
-func IPN424I(names string, fingerprint string) Msg {
-	return Msg{ID: "IPN424I", Args: []any{names, fingerprint}}
-}
+// IPN424I says: The stack's self-signed TLS certificate was made, SHA-256 <fingerprint>
+func IPN424I(fingerprint string) Msg { return Msg{ID: "IPN424I", Args: []any{fingerprint}} }
 
 // IPN425E says: TLS certificate <file> cannot be used: <reason>
 func IPN425E(file string, reason string) Msg { return Msg{ID: "IPN425E", Args: []any{file, reason}} }

@@ -42,8 +42,12 @@ type Cert struct {
 	Source      string    // the certificate file, or SelfSignedSource
 }
 
-// SelfSignedSource is the Source of the stack's own certificate.
-const SelfSignedSource = "self-signed"
+// SelfSignedSource is the Source of the stack's own certificate, and
+// SelfSignedCN its subject's common name.
+const (
+	SelfSignedSource = "self-signed"
+	SelfSignedCN     = "ipnstack"
+)
 
 // The self-signed certificate's files in its directory, its lifetime, and
 // how long before it expires it is made anew.
@@ -146,8 +150,7 @@ func Fingerprint(der []byte) string {
 // not about to expire; else a new one is made and written there (the key
 // 0600, the directory 0700), and made says so. Without a directory (""),
 // the certificate lives in memory only. names and addrs are the subject
-// alternative names of a new certificate; the first name is its common
-// name.
+// alternative names of a new certificate; its common name is SelfSignedCN.
 func SelfSigned(dir string, names []string, addrs []netip.Addr, now time.Time) (c *Cert, made bool, err error) {
 	if dir != "" {
 		c, err := Load(filepath.Join(dir, CertFile), filepath.Join(dir, KeyFile), now)
@@ -220,10 +223,7 @@ func generate(names []string, addrs []netip.Addr, now time.Time) (certPEM, keyPE
 	if err != nil {
 		return nil, nil, err
 	}
-	cn := "ipnstack"
-	if len(names) > 0 {
-		cn = names[0]
-	}
+	cn := SelfSignedCN
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
 		Subject:               pkix.Name{CommonName: cn, Organization: []string{"TCP/IP FOR VSE stack"}},

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"errors"
+	"ipnstack/tlscert"
 	"net"
 	"net/netip"
 	"path/filepath"
@@ -183,6 +184,15 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		}
 	}()
 	anon, _ := ftpd.ParseAnonymous(a.Str("ANONYMOUS"))
+	mode, _ := ftpd.ParseTLSMode(a.Str("TLS"))
+	var cert *tlscert.Cert
+	if mode != ftpd.TLSNo || a.Has("CERT") || a.Has("KEY") {
+		c, ok := s.certFor(a, out)
+		if !ok {
+			return
+		}
+		cert = c
+	}
 	ip := a.Addr("IPADDR")
 	if !ip.IsValid() {
 		ip = netip.IPv4Unspecified()
@@ -194,6 +204,7 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		Anonymous: anon, Banner: a.Str("BANNER"), Clock: s.Clock,
 		PasvWait: time.Duration(a.Int("PASVWAIT")) * time.Second, ProxyPeers: addrList(a, "PROXYPEERS"),
 		Guard: guardPolicy(a),
+		TLS:   mode, Cert: cert, ReuseOptional: !a.Bool("TLSREUSE"), AnonClear: a.Bool("ANONCLEAR"), CCC: a.Bool("CCC"),
 	}
 	d, err := ftpd.New(cfg, ftpTransport{t: s.Conns, owner: id}, s.Users, s.Files, s.Broadcast, s.Log)
 	if err != nil {
@@ -213,6 +224,16 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		lo, hi := s.Ports.TCP().Range()
 		out.Say(msgcat.IPN463I(id, cfg.Addr.String(), lo, hi))
 	}
+	sayTLS(id, mode, cert, out)
+}
+
+// sayTLS tells a daemon's TLS policy and certificate (IPN421I).
+func sayTLS(id string, mode ftpd.TLSMode, cert *tlscert.Cert, out command.Out) {
+	if mode == ftpd.TLSNo || cert == nil {
+		return
+	}
+	subject, source, expires, fp := certLine(cert)
+	out.Say(msgcat.IPN421I(id, mode.String(), subject, source, expires, fp))
 }
 
 // addrList reads a list of addresses (PROXYPEERS=).
@@ -259,10 +280,37 @@ func (s *System) alterFTPD(_ context.Context, req *command.Request, out command.
 			fixed = true
 		}
 	}
+	st := f.d.Stats()
+	mode := st.TLS
+	if a.Has("TLS") {
+		mode, _ = ftpd.ParseTLSMode(a.Str("TLS"))
+		if (mode == ftpd.TLSImplicit) != (st.TLS == ftpd.TLSImplicit) {
+			out.Say(msgcat.IPN473E("TLS", id))
+			fixed = true
+		}
+	}
 	if fixed {
 		return
 	}
 	var alt ftpd.Alteration
+	// CERT= and KEY= read the files again (a renewed certificate); TLS
+	// turned on without them takes the stack's own.
+	if a.Has("CERT") || a.Has("KEY") || mode != ftpd.TLSNo && st.Cert == nil {
+		c, ok := s.certFor(a, out)
+		if !ok {
+			return
+		}
+		alt.Cert = c
+	}
+	if a.Has("TLS") {
+		alt.TLS = &mode
+	}
+	if a.Has("TLSREUSE") {
+		opt := !a.Bool("TLSREUSE")
+		alt.ReuseOptional = &opt
+	}
+	alt.AnonClear = a.BoolIf("ANONCLEAR")
+	alt.CCC = a.BoolIf("CCC")
 	if a.Has("COUNT") {
 		n := int(a.Int("COUNT"))
 		alt.Count = &n
@@ -314,6 +362,10 @@ func (s *System) alterFTPD(_ context.Context, req *command.Request, out command.
 		return
 	}
 	out.Say(msgcat.IPN472I(id, strings.Join(changes, ", ")))
+	if a.Has("TLS") || alt.Cert != nil {
+		st := f.d.Stats()
+		sayTLS(id, st.TLS, st.Cert, out)
+	}
 }
 
 // stopFTPD is STOP FTPD=id (stop accepting clients) and STOP
@@ -439,6 +491,13 @@ func (s *System) sayFTPD(f *ftpDaemon, out command.Out) {
 		out.Say(msgcat.IPN481I(strings.Join(ps, ", ")))
 	}
 	out.Say(msgcat.IPN450I(st.Logins, st.FailedLogins, st.Lockouts, st.IdleTimeouts, st.LoginTimeouts, pasv, yesNo(st.Active), st.Anonymous.String()))
+	if st.TLS != ftpd.TLSNo {
+		out.Say(msgcat.IPN422I(st.TLS.String(), yesNo(!st.ReuseOptional), yesNo(st.AnonClear), yesNo(st.CCC),
+			st.TLSSessions, st.TLSFailed, st.DataTLSFailed, st.ReuseRefused))
+		if st.Cert != nil {
+			out.Say(msgcat.IPN423I(certLine(st.Cert)))
+		}
+	}
 	g := st.Guard
 	out.Say(msgcat.IPN453I(g.PerAddr, g.LoginTime, g.Failures, g.Window, g.LockTime,
 		st.GuardStats.Refused, st.GuardStats.Locked, st.GuardStats.Lockouts))
@@ -448,8 +507,11 @@ func (s *System) sayFTPD(f *ftpDaemon, out command.Out) {
 			user = "(not logged in)"
 		}
 		transfer := ""
+		if ss.TLS != "" {
+			transfer = "; " + ss.TLS
+		}
 		if ss.Transfer != "" {
-			transfer = "; now " + ss.Transfer
+			transfer += "; now " + ss.Transfer
 		}
 		out.Say(msgcat.IPN451I(ss.ID, user, ss.Client.String(), ss.Since, ss.FilesIn, ss.FilesOut, ss.BytesIn, ss.BytesOut, transfer))
 	}

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"flag"
+	"ipnstack/tlscert"
 	"net"
 	"net/netip"
 	"os"
@@ -141,6 +142,14 @@ var setups = map[string]func(t *testing.T, sys *System, vars map[string]string) 
 		dev, peer := testnet.Veth(t, ns, "10.77.30.2/24")
 		testnet.Must(t, "", "ip", "-n", ns, "link", "set", peer, "address", "02:77:00:00:30:02")
 		return map[string]string{"$DEV": dev, "$NS": ns}
+	},
+	"tls.deck": func(t *testing.T, sys *System, vars map[string]string) map[string]string {
+		for _, d := range []string{"site", "other"} {
+			if _, _, err := tlscert.SelfSigned(filepath.Join(vars["$TMP"], d), []string{d + ".example"}, nil, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return nil
 	},
 	"connections.deck": func(t *testing.T, sys *System, vars map[string]string) map[string]string {
 		lo := netip.MustParseAddr("127.0.0.1")
@@ -286,6 +295,7 @@ var notFromDecks = map[string]string{
 	"IPN411I": "ftpd.TestSeedScenario (unsolicited: the data ports came back)",
 	"IPN412W": "ftpd.TestCountRefusal (unsolicited)",
 	"IPN413W": "ftpd.TestFailedLogins (unsolicited)",
+	"IPN420W": "ftpd.TestDataMustResume (unsolicited: a data connection without TLS session reuse)",
 	"IPN451I": "cmd/stackd FTP e2e (QUERY FTPDS during a session)",
 	"IPN500I": "cmd/stackd telnet e2e (logon)",
 	"IPN503E": "cmd/stackd telnet e2e (logon)",
@@ -351,6 +361,8 @@ var volatile = []struct {
 	{regexp.MustCompile(`time=[0-9]+\.[0-9]{3} ms`), "time=N.NNN ms"},
 	{regexp.MustCompile(`min/avg/max [0-9.]+/[0-9.]+/[0-9.]+ ms`), "min/avg/max N/N/N ms"},
 	{regexp.MustCompile(`IPN158I Storage: .*`), "IPN158I Storage: (measured)"},
+	{regexp.MustCompile(`SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}`), "SHA-256 (fingerprint)"},
+	{regexp.MustCompile(`expires \d{4}-\d\d-\d\d`), "expires YYYY-MM-DD"},
 }
 
 func normalize(s string) string {

@@ -6,6 +6,7 @@ package ops
 
 import (
 	"context"
+	"ipnstack/tlscert"
 	"sync"
 	"time"
 
@@ -85,7 +86,8 @@ type System struct {
 		done chan struct{}
 	}
 	stopBy   string
-	homeMask int // SET MASK before any SET IPADDR
+	homeMask int           // SET MASK before any SET IPADDR
+	cert     *tlscert.Cert // the stack's own TLS certificate, once made or read (tls.go)
 
 	listeners map[string]*consoleListener // DEFINE CONSOLE
 	ftpds     map[string]*ftpDaemon       // DEFINE FTPD

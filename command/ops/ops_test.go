@@ -182,7 +182,7 @@ func TestMSLSetsTheStacksTimeWait(t *testing.T) {
 func TestDataPortsReservedFromPortRange(t *testing.T) {
 	sys := newTestSystem(t)
 	do(t, sys, "PORTRANGE LOW=50000,HIGH=51100")
-	got := do(t, sys, "DEFINE FTPD ID=F1,PORT=2100,DATAPORTS=(50000,50019)")
+	got := do(t, sys, "DEFINE FTPD ID=F1,PORT=2100,DATAPORTS=(50000,50019),TLS=NO")
 	if len(got) < 2 || !strings.HasPrefix(got[1], "IPN440I ") {
 		t.Fatalf("%q", got)
 	}

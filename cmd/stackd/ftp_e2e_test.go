@@ -40,6 +40,11 @@ func TestFTPBuiltinDeck(t *testing.T) {
 	if got := run(s.url("/PUB/README.txt")); got != string(want) || len(want) == 0 {
 		t.Fatalf("README.txt: got %q, want %q", got, want)
 	}
+	// The same over TLS, as the README shows it: login and data protected,
+	// the data connection resuming the control connection's TLS session.
+	if got := run("--ssl-reqd", "-k", s.url("/PUB/README.txt")); got != string(want) {
+		t.Fatalf("README.txt over TLS: got %q", got)
+	}
 	// Active mode from a stock client: its PORT names its own address.
 	if got := run("-P", "-", "--disable-eprt", s.url("/PUB/README.txt")); got != string(want) {
 		t.Fatalf("README.txt in active mode: got %q", got)

@@ -124,9 +124,16 @@ func (s *ftpSite) command(ctx context.Context, name string, args ...string) *exe
 // client runs a client to its end, at most limit, and gives its combined
 // output and error.
 func (s *ftpSite) client(limit time.Duration, name string, args ...string) (string, error) {
+	return s.clientInput(limit, "", name, args...)
+}
+
+// clientInput is client with input on its standard input.
+func (s *ftpSite) clientInput(limit time.Duration, input, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	out, err := s.command(ctx, name, args...).CombinedOutput()
+	cmd := s.command(ctx, name, args...)
+	cmd.Stdin = strings.NewReader(input)
+	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
 		err = fmt.Errorf("%v (time limit %v)", err, limit)
 	}
@@ -365,12 +372,20 @@ func compareTrees(t *testing.T, a, b string) string {
 
 // lftpMirror mirrors a tree of 1,000 small files up to /PUB/tree and back
 // down with lftp (MLSD listings), and compares the three trees.
-func lftpMirror(t *testing.T, s *ftpSite) {
+func lftpMirror(t *testing.T, s *ftpSite) { lftpMirrorN(t, s, 1000, false) }
+
+// lftpMirrorN mirrors n files; with secure, lftp protects the login and
+// every data connection with TLS (ftp:ssl-force, ftp:ssl-protect-data).
+func lftpMirrorN(t *testing.T, s *ftpSite, n int, secure bool) {
 	lftp := testnet.RequireTool(t, "lftp")
 	local := filepath.Join(t.TempDir(), "tree")
-	makeTree(t, local, 1000)
+	makeTree(t, local, n)
 	back := filepath.Join(t.TempDir(), "back")
-	script := "set ftp:use-mlsd on; set ftp:ssl-allow no; set net:max-retries 2; set net:timeout 20; " +
+	tls := "set ftp:ssl-allow no; "
+	if secure {
+		tls = "set ftp:ssl-force true; set ftp:ssl-protect-data true; set ftp:ssl-protect-list true; set ssl:verify-certificate no; "
+	}
+	script := "set ftp:use-mlsd on; " + tls + "set net:max-retries 2; set net:timeout 20; " +
 		"set cmd:fail-exit yes; mirror -R --no-perms " + local + " /PUB/tree; mirror --no-perms /PUB/tree " + back + "; quit"
 	start := time.Now()
 	s.mustClient(t, 150*time.Second, lftp, "-u", s.user+","+s.pass, "-p", strconv.Itoa(s.port), "-e", script, s.host)
@@ -384,7 +399,7 @@ func lftpMirror(t *testing.T, s *ftpSite) {
 	if diff := compareTrees(t, local, back); diff != "" {
 		t.Fatalf("mirror down: %s", diff)
 	}
-	t.Logf("lftp mirrored 1,000 files up and down in %v", time.Since(start).Round(time.Millisecond))
+	t.Logf("lftp mirrored %d files up and down in %v", n, time.Since(start).Round(time.Millisecond))
 }
 
 // conformance runs ftpd/testdata/conformance.py against the site.

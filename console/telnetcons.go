@@ -167,6 +167,10 @@ func (s *TelnetServer) logonTimedOut(t remoteTerm, err error) {
 	}
 }
 
+// handshaker is a connection with a handshake of its own (a TLS
+// connection).
+type handshaker interface{ Handshake() error }
+
 // addrOf is the address of a connection's end (the zero Addr if none).
 func addrOf(a net.Addr) netip.Addr {
 	if ta, ok := a.(interface{ AddrPort() netip.AddrPort }); ok {
@@ -230,6 +234,16 @@ type remoteTerm interface {
 func (s *TelnetServer) serve(nc net.Conn) {
 	defer nc.Close()
 	peer := addrOf(nc.RemoteAddr())
+	if hs, ok := nc.(handshaker); ok {
+		// A TLS listener (DEFINE CONSOLE ...,TLS=YES): the handshake
+		// first, within the logon time, so that nothing below waits on a
+		// client that never completes it.
+		nc.SetDeadline(time.Now().Add(s.Guard.Policy().LoginTime))
+		if err := hs.Handshake(); err != nil {
+			return
+		}
+		nc.SetDeadline(time.Time{})
+	}
 	if !s.admit(nc, peer) {
 		return
 	}

@@ -969,6 +969,16 @@ func IPN534I(id string) Msg { return Msg{ID: "IPN534I", Args: []any{id}} }
 // IPN535I says:          hears no informational message
 func IPN535I() Msg { return Msg{ID: "IPN535I", Args: nil} }
 
+// IPN536I says: Console listener <id>: TLS, certificate <subject> (<source>, expires <expires>), SHA-256 <fingerprint>
+func IPN536I(id string, subject string, source string, expires string, fingerprint string) Msg {
+	return Msg{ID: "IPN536I", Args: []any{id, subject, source, expires, fingerprint}}
+}
+
+// IPN537E says: Console listener <id> on <where> <addr> would carry logons in clear: give TLS=YES, or CLEARTEXT=YES to allow it
+func IPN537E(id string, where string, addr string) Msg {
+	return Msg{ID: "IPN537E", Args: []any{id, where, addr}}
+}
+
 // IPN601I says: <pool><tier><low>-<high> size <size>, in use <inuse>, held <held>, free <free>, TIME_WAIT <tw>, allocations <alloc>, exhaustions <exh>, strict rate <rate>/s
 func IPN601I[T0 Count, T1 Count, T2 Number, T3 Number, T4 Number, T5 Number, T6 Number, T7 Number, T8 Number](pool string, tier string, low T0, high T1, size T2, inuse T3, held T4, free T5, tw T6, alloc T7, exh T8, rate string) Msg {
 	return Msg{ID: "IPN601I", Args: []any{pool, tier, low, high, size, inuse, held, free, tw, alloc, exh, rate}}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -213,7 +214,7 @@ func TestTelnetStackListener(t *testing.T) {
 	port := freePort(t)
 	d := startDaemon(t, "--deck", operatorsDeck(t,
 		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:2323)", port),
-		"DEFINE CONSOLE ID=TNSTACK,PORT=2323,WHERE=STACK,TIMEOUT=600"))
+		"DEFINE CONSOLE ID=TNSTACK,PORT=2323,WHERE=STACK,TIMEOUT=600,CLEARTEXT=YES"))
 	if !strings.Contains(d.stdout.String(), "IPN510I Console listener TNSTACK defined on STACK 0.0.0.0:2323") {
 		t.Fatalf("no listener in the stack:\n%s", d.stdout)
 	}
@@ -254,4 +255,38 @@ func TestTelnetStackListener(t *testing.T) {
 	if s := x.waitScreen("tn", "TELNET-EXITED"); strings.Contains(s, "IPN507W") {
 		t.Fatalf("a deleted listener's console was told it was idle:\n%s", s)
 	}
+}
+
+// TestTLSConsole: a console listener with TLS=YES; an operator logs on with
+// openssl s_client, whose view of the certificate has the fingerprint the
+// stack printed.
+func TestTLSConsole(t *testing.T) {
+	openssl := testnet.RequireTool(t, "openssl")
+	x := newTmux(t)
+	port := freePort(t)
+	d := startDaemon(t, "--deck", operatorsDeck(t, fmt.Sprintf("DEFINE CONSOLE ID=TNTLS,PORT=%d,TLS=YES", port)))
+	m := regexp.MustCompile(`IPN536I Console listener TNTLS: TLS, certificate ipnstack \(self-signed, expires [-0-9]+\), SHA-256 ([0-9A-F:]{95})`).FindStringSubmatch(d.stdout.String())
+	if m == nil {
+		t.Fatalf("no IPN536I:\n%s", d.stdout)
+	}
+	// The certificate a client sees is the one whose fingerprint was shown.
+	script := fmt.Sprintf("%s s_client -connect 127.0.0.1:%d </dev/null 2>/dev/null | %s x509 -noout -fingerprint -sha256", openssl, port, openssl)
+	out, err := exec.Command("sh", "-c", script).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "="+m[1]) {
+		t.Fatalf("openssl sees %s (%v), the stack said %s", out, err, m[1])
+	}
+	x.start("tls", nil, fmt.Sprintf("%s s_client -quiet -crlf -connect 127.0.0.1:%d; echo TLS-EXITED; sleep 30", openssl, port))
+	x.waitScreen("tls", "IPN500I TCP/IP stack console TNTLS")
+	x.logon("tls", "OPER1", "Oper1Pw")
+	x.waitScreen("tls", "IPN506I Operator OPER1 logged on at console T001, authority FULL")
+	x.keys("tls", "QUERY CONSOLES", "Enter")
+	s := x.waitScreen("tls", "IPN518I")
+	if !strings.Contains(s, "IPN536I Console listener TNTLS: TLS") {
+		t.Fatalf("QUERY CONSOLES over TLS:\n%s", s)
+	}
+	if out, rc := runConsole(t, d.socket, "STOP CONSOLE=T001\n"); rc != 0 {
+		t.Fatalf("STOP CONSOLE: %s", out)
+	}
+	x.waitScreen("tls", "IPN218I")
+	x.waitScreen("tls", "TLS-EXITED")
 }

@@ -2,7 +2,9 @@ package ops
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"ipnstack/tlscert"
 	"net"
 	"net/netip"
 	"sort"
@@ -31,6 +33,15 @@ type consoleListener struct {
 	timeout time.Duration
 	door    command.Door
 	guard   *guard.Guard
+	cert    *tlscert.Cert // TLS=YES; nil in clear
+}
+
+// sayConsoleTLS tells a TLS listener's certificate (IPN536I).
+func sayConsoleTLS(id string, cert *tlscert.Cert, out command.Out) {
+	if cert != nil {
+		subject, source, expires, fp := certLine(cert)
+		out.Say(msgcat.IPN536I(id, subject, source, expires, fp))
+	}
 }
 
 func (s *System) defineConsole(_ context.Context, req *command.Request, out command.Out) {
@@ -48,6 +59,19 @@ func (s *System) defineConsole(_ context.Context, req *command.Request, out comm
 		}
 	}
 	addr := netip.AddrPortFrom(ip, uint16(a.Int("PORT")))
+	secure := a.Bool("TLS")
+	if !secure && !a.Bool("CLEARTEXT") && !(where == "HOST" && ip.IsLoopback()) {
+		out.Say(msgcat.IPN537E(id, where, addr.String()))
+		return
+	}
+	var cert *tlscert.Cert
+	if secure || a.Has("CERT") || a.Has("KEY") {
+		c, ok := s.certFor(a, out)
+		if !ok {
+			return
+		}
+		cert = c
+	}
 	var ln net.Listener
 	var err error
 	if where == "STACK" {
@@ -59,6 +83,13 @@ func (s *System) defineConsole(_ context.Context, req *command.Request, out comm
 		out.Say(msgcat.IPN514E(addr.String(), listenErr(err)))
 		return
 	}
+	if secure {
+		// The handshake runs at the console's first read, within its
+		// LOGINTIME like the logon.
+		ln = tls.NewListener(ln, tlscert.ServerConfig(cert))
+	} else {
+		cert = nil
+	}
 	timeout := time.Duration(a.Int("TIMEOUT")) * time.Second
 	g := guard.New(guardPolicy(a), s.Clock)
 	door, err := req.Consoles.ServeTelnet(command.TelnetConfig{Name: id, Listener: ln, Logon: s.Users, IdleTimeout: timeout, Guard: g})
@@ -67,8 +98,9 @@ func (s *System) defineConsole(_ context.Context, req *command.Request, out comm
 		out.Say(msgcat.IPN514E(addr.String(), err.Error()))
 		return
 	}
-	s.listeners[id] = &consoleListener{id: id, where: where, addr: addr, timeout: timeout, door: door, guard: g}
+	s.listeners[id] = &consoleListener{id: id, where: where, addr: addr, timeout: timeout, door: door, guard: g, cert: cert}
 	out.Say(msgcat.IPN510I(id, where, addr.String()))
+	sayConsoleTLS(id, cert, out)
 }
 
 func listenErr(err error) string {
@@ -115,6 +147,7 @@ func (s *System) queryConsoles(_ context.Context, req *command.Request, out comm
 	for _, id := range ids {
 		l := s.listeners[id]
 		out.Say(msgcat.IPN517I(l.id, l.where, l.door.Addr().String(), l.timeout))
+		sayConsoleTLS(l.id, l.cert, out)
 		if f := l.door.Fault(); f != "" {
 			out.Say(msgcat.IPN528W(f))
 		}

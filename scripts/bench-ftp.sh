@@ -23,13 +23,19 @@
 #         RSS (and PSS, which counts shared pages once) of all its processes.
 # BULK:   one PASV RETR of 1 GiB.
 #
+# TLS=1: every session protected (AUTH TLS, PBSZ 0, PROT P; data
+# connections resuming the control's TLS session) on both servers, with the
+# same ECDSA P-256 certificate: the stack's CERT=/KEY=; vsftpd's
+# ssl_enable=YES with Debian's defaults otherwise (require_ssl_reuse=YES)
+# and force_anon_logins_ssl / force_anon_data_ssl, so both refuse clear.
+#
 # Usage: scripts/bench-ftp.sh [rounds]   (default 3)
 # Smaller runs (a smoke test): N4K=500 SESSIONS=30 BULK_MB=64 scripts/bench-ftp.sh 1
 # Some of the measurements only: TESTS="retr logins" scripts/bench-ftp.sh 1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-n4k=${N4K:-20000} sessions=${SESSIONS:-300} bulk_mb=${BULK_MB:-1024} tests=" ${TESTS:-retr logins idle bulk} "
+n4k=${N4K:-20000} sessions=${SESSIONS:-300} bulk_mb=${BULK_MB:-1024} tests=" ${TESTS:-retr logins idle bulk} " tls=${TLS:-0}
 command -v vsftpd >/dev/null || { echo "vsftpd is not installed (apt-get install vsftpd)" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, a RAW link)" >&2; exit 1; }
 A=ipnfA$$ B=ipnfB$$ VA=ipnfva$$ VB=ipnfvb$$
@@ -77,11 +83,18 @@ head -c $((bulk_mb << 20)) /dev/urandom > "$tmp/pub/1g.bin"
 chmod 755 "$tmp/pub"
 chmod 644 "$tmp/pub/"*
 
+tlsdeck="" tlsflag=""
+if [ "$tls" = 1 ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=bench \
+    -keyout "$tmp/key.pem" -out "$tmp/cert.pem" 2>/dev/null
+  chmod 600 "$tmp/key.pem"
+  tlsdeck=",TLS=REQUIRED,CERT=$tmp/cert.pem,KEY=$tmp/key.pem" tlsflag="-tls"
+fi
 cat > "$tmp/stack.deck" <<EOF
 DEFINE LINK ID=OSA1,TYPE=RAW,DEV=$VA,IPADDR=10.77.58.10,MASK=255.255.255.0
 DEFINE FILE PUBLIC=PUB,DLBL=$tmp/pub,READONLY=YES
 DEFINE USER ID=BENCH,PASSWORD='bench-Pw1'
-DEFINE FTPD ID=FTPB,PORT=21,COUNT=1000,PERCLIENT=1000,DATAPORTS=(40000,40001),ANONYMOUS=READ
+DEFINE FTPD ID=FTPB,PORT=21,COUNT=1000,PERCLIENT=1000,DATAPORTS=(40000,40001),ANONYMOUS=READ$tlsdeck
 EOF
 cat > "$tmp/vsftpd.conf" <<EOF
 listen=YES
@@ -106,6 +119,16 @@ dirmessage_enable=NO
 connect_from_port_20=NO
 secure_chroot_dir=$tmp/empty
 EOF
+if [ "$tls" = 1 ]; then
+  cat >> "$tmp/vsftpd.conf" <<EOF
+ssl_enable=YES
+allow_anon_ssl=YES
+force_anon_logins_ssl=YES
+force_anon_data_ssl=YES
+rsa_cert_file=$tmp/cert.pem
+rsa_private_key_file=$tmp/key.pem
+EOF
+fi
 
 # serve stack|vsftpd: starts a fresh server in ns A and waits until it serves.
 serve() {
@@ -135,7 +158,7 @@ args() {
   esac
 }
 path() { if [ "$1" = vsftpd ]; then echo "/$2"; else echo "/PUB/$2"; fi; }
-client() { ip netns exec "$B" "$tmp/ftpbench" "$@" -limit 150s; }
+client() { ip netns exec "$B" "$tmp/ftpbench" "$@" $tlsflag -limit 150s; }
 ratio() { awk -v s="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", s / k; else print "n/a" }'; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
@@ -194,7 +217,7 @@ idle() {
   stop
 }
 
-echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')  vsftpd: $(dpkg-query -W -f='${Version}' vsftpd 2>/dev/null || echo '?')  load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')  vsftpd: $(dpkg-query -W -f='${Version}' vsftpd 2>/dev/null || echo '?')  TLS: $tls  load: $(cut -d' ' -f1-3 /proc/loadavg)"
 want() { [[ $tests == *" $1 "* ]]; }
 for r in $(seq "$rounds"); do
   echo "ROUND $r"

@@ -70,7 +70,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.console, "console", "auto", "operator console on the terminal: auto (when stdin is a terminal), on or off")
 	fs.StringVar(&o.history, "history", console.DefaultHistoryFile(), "history `file` of the terminal console")
 	fs.StringVar(&o.data, "data", defaultDataDir(), "data `directory`: a relative DLBL= of DEFINE FILE is taken from it; pub/ in it is the default deck's FTP directory")
-	fs.StringVar(&o.telnet, "telnet", "", "open a telnet console listener on the host at `addr:port` (e.g. 127.0.0.1:2323); off by default")
+	fs.StringVar(&o.telnet, "telnet", "", "open a telnet console listener on the host at a loopback `addr:port` (e.g. 127.0.0.1:2323); off by default")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at http://`addr:port`/metrics on the host (e.g. 127.0.0.1:9464); off by default")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the daemon's whole run to `file` (for go tool pprof)")
 	fs.Usage = func() {
@@ -89,8 +89,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return nil, fmt.Errorf("--console must be auto, on or off, not %q", o.console)
 	}
 	if o.telnet != "" {
-		if _, err := netip.ParseAddrPort(o.telnet); err != nil {
+		ap, err := netip.ParseAddrPort(o.telnet)
+		if err != nil {
 			return nil, fmt.Errorf("--telnet must be an IPv4 address and port, such as 127.0.0.1:2323: %v", err)
+		}
+		if !ap.Addr().IsLoopback() {
+			return nil, fmt.Errorf("--telnet %s: a console in clear listens on 127.0.0.1 only; for other addresses use DEFINE CONSOLE ...,TLS=YES in the deck", o.telnet)
 		}
 	}
 	if o.metrics != "" {

@@ -358,6 +358,57 @@ func (IPv4) Meta() string { return "a.b.c.d" }
 // Choices implements Type.
 func (IPv4) Choices() []string { return nil }
 
+// IPv6Prefix is an IPv6 address with its prefix length (fd77::10/64);
+// the value is a netip.Prefix that keeps the address as given.
+type IPv6Prefix struct{}
+
+// Parse implements Type.
+func (IPv6Prefix) Parse(v grammar.Value) (any, error) {
+	s, err := scalar(v, "an IPv6 address/prefix")
+	if err != nil {
+		return nil, err
+	}
+	p, perr := netip.ParsePrefix(s)
+	if perr != nil || !p.Addr().Is6() || p.Addr().Is4In6() || p.Addr().Zone() != "" {
+		return nil, &WrongType{Value: s, Want: "an IPv6 address and prefix length (fd77::10/64)"}
+	}
+	return p, nil
+}
+
+// Describe implements Type.
+func (IPv6Prefix) Describe() string { return "an IPv6 address and prefix length (fd77::10/64)" }
+
+// Meta implements Type.
+func (IPv6Prefix) Meta() string { return "ipv6addr/len" }
+
+// Choices implements Type.
+func (IPv6Prefix) Choices() []string { return nil }
+
+// IPAddr is an IPv4 or an IPv6 address; the value is a netip.Addr.
+type IPAddr struct{}
+
+// Parse implements Type.
+func (IPAddr) Parse(v grammar.Value) (any, error) {
+	s, err := scalar(v, "an IP address")
+	if err != nil {
+		return nil, err
+	}
+	a, perr := netip.ParseAddr(s)
+	if perr != nil || a.Zone() != "" {
+		return nil, &WrongType{Value: s, Want: "an IPv4 (a.b.c.d) or IPv6 (fd77::1) address"}
+	}
+	return a.Unmap(), nil
+}
+
+// Describe implements Type.
+func (IPAddr) Describe() string { return "an IPv4 (a.b.c.d) or IPv6 (fd77::1) address" }
+
+// Meta implements Type.
+func (IPAddr) Meta() string { return "address" }
+
+// Choices implements Type.
+func (IPAddr) Choices() []string { return nil }
+
 // Flag is a bare keyword with no value; its value is true when given.
 type Flag struct{}
 

@@ -13,6 +13,8 @@ var linkRows = []Spec{
 			"a host address) reach the stack, each client with its own address. The stack's connections reach the host only to a",
 			"client connected now (ports 1024 and up: active FTP data) or to a REACH= destination (the gateway's address is 127.0.0.1).",
 			"TYPE=LOOPBACK is a loopback link at the address given. The link's MAC is derived from its id unless MAC= is given.",
+			"IP6ADDR= gives RAW, TAP and LOOPBACK links IPv6 addresses besides the IPv4 one; an Ethernet link also makes its",
+			"link-local fe80:: address from its MAC. The addresses are static and usable at once (no duplicate address detection).",
 		},
 		Operands: []Operand{
 			{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the link's name"},
@@ -29,6 +31,8 @@ var linkRows = []Spec{
 			{Key: "REACH", Type: List{Elem: Text{Max: 27}, Min: 1, Max: 32, Name: "([hostaddr:]port,[hostaddr:]low-high,...)"},
 				Help: "USER: host destinations the stack's connections may reach (host address 127.0.0.1 unless given); none by default"},
 			{Key: "HOSTADDR", Type: IPv4{}, Help: "TAP: an address the stack gives the host's side of the device"},
+			{Key: "IP6ADDR", Type: List{Elem: IPv6Prefix{}, Min: 1, Max: 8, Name: "(ipv6addr/len,...)"},
+				Help: "RAW, TAP, LOOPBACK: the stack's IPv6 addresses on the link, each with its prefix length"},
 		},
 		Example: "DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(2121:21,40000-40099)",
 		Mutates: true, Auth: users.Full,
@@ -94,16 +98,22 @@ var linkRows = []Spec{
 	},
 	{
 		Verb: "DEFine", Object: "ROUTE",
-		Summary: "Define a static route; a route to 0.0.0.0 is the default route",
+		Summary: "Define a static route; a route to 0.0.0.0 (or IP6NET=::/0) is the default route",
+		Help: []string{
+			"An IPv4 network is IPADDR= and MASK=; an IPv6 network is IP6NET= (one of the two). The gateway is of the",
+			"network's family: on the link's subnet or one of its IPv6 prefixes, or a link-local fe80:: address of an Ethernet link.",
+		},
 		Operands: []Operand{
 			{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the route's name"},
 			{Key: "LINKID", Type: Name{Max: 8}, Required: true, Help: "the link the traffic leaves by"},
-			{Key: "IPADDR", Type: IPv4{}, Required: true, Help: "the destination network"},
+			{Key: "IPADDR", Type: IPv4{}, Help: "the destination IPv4 network"},
 			{Key: "MASK", Type: IPv4{}, Help: "the network's mask (default 0.0.0.0 for network 0.0.0.0, else 255.255.255.255)"},
-			{Key: "GATEWAY", Type: IPv4{}, Help: "the next hop, on the link's subnet (default: the network is on the link)"},
+			{Key: "IP6NET", Type: IPv6Prefix{}, Help: "the destination IPv6 network with its prefix length (::/0: the default route)"},
+			{Key: "GATEWAY", Type: IPAddr{}, Help: "the next hop, on the link (default: the network is on the link)"},
 		},
-		Example: "DEFINE ROUTE ID=DEFAULT,LINKID=OSA1,IPADDR=0.0.0.0,GATEWAY=10.77.0.1",
-		Mutates: true, Auth: users.Full,
+		AtLeastOne: []string{"IPADDR", "IP6NET"},
+		Example:    "DEFINE ROUTE ID=DEFAULT,LINKID=OSA1,IPADDR=0.0.0.0,GATEWAY=10.77.0.1",
+		Mutates:    true, Auth: users.Full,
 	},
 	{
 		Verb: "DELete", Object: "ROUTE",
@@ -118,13 +128,13 @@ var linkRows = []Spec{
 	},
 	{
 		Verb: "Query", Object: "ARP",
-		Summary: "Show the ARP caches of the Ethernet links",
+		Summary: "Show the neighbours of the Ethernet links: ARP (IPv4) and NDP (IPv6) caches",
 		Auth:    users.Query,
 	},
 	{
 		Verb:       "PING",
 		Summary:    "Send ICMP echo requests from the stack and show each reply",
-		Positional: []Operand{{Key: "host", Type: Text{Max: 64, Name: "host"}, Required: true, Help: "the IPv4 address to ping"}},
+		Positional: []Operand{{Key: "host", Type: Text{Max: 64, Name: "host"}, Required: true, Help: "the IPv4 or IPv6 address to ping"}},
 		Operands: []Operand{
 			{Key: "COUNT", Type: Int{Min: 1, Max: 100}, Default: "4", Help: "echo requests, one a second"},
 			{Key: "SIZE", Type: Int{Min: 0, Max: 65000}, Default: "56", Help: "payload bytes of each request"},

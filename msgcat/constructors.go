@@ -120,7 +120,7 @@ func IPN133W[T0 Number, T1 Number, T2 Number](addr string, sent T0, received T1,
 	return Msg{ID: "IPN133W", Args: []any{addr, sent, received, loss}}
 }
 
-// IPN134E says: Cannot resolve host <host>: give a dotted IPv4 address
+// IPN134E says: Cannot resolve host <host>: give an IPv4 or IPv6 address
 func IPN134E(host string) Msg { return Msg{ID: "IPN134E", Args: []any{host}} }
 
 // IPN135E says: No route to <addr>
@@ -349,6 +349,18 @@ func IPN190W(host string, state IPN190WState, reason string) Msg {
 func IPN191I[T0 Number, T1 Number, T2 Number](in T0, out T1, refused T2, reach string) Msg {
 	return Msg{ID: "IPN191I", Args: []any{in, out, refused, reach}}
 }
+
+// IPN192I says: Link <id> IPv6 addresses: <addrs>
+func IPN192I(id string, addrs string) Msg { return Msg{ID: "IPN192I", Args: []any{id, addrs}} }
+
+// IPN193I says:          IPv6 <addrs>
+func IPN193I(addrs string) Msg { return Msg{ID: "IPN193I", Args: []any{addrs}} }
+
+// IPN194E says: DEFINE ROUTE needs either IPADDR= (with MASK=) or IP6NET=
+func IPN194E() Msg { return Msg{ID: "IPN194E", Args: nil} }
+
+// IPN195E says: Gateway <gateway> is not of the family of network <net>
+func IPN195E(gateway string, net string) Msg { return Msg{ID: "IPN195E", Args: []any{gateway, net}} }
 
 // IPN201I says: Deck <deck> processed: <n> statements, return code <rc>
 func IPN201I[T0 Count, T1 Number](deck string, n T0, rc T1) Msg {

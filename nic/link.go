@@ -14,6 +14,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/link/loopback"
 	"gvisor.dev/gvisor/pkg/tcpip/link/qdisc/fifo"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
@@ -45,6 +46,7 @@ type LinkConfig struct {
 	Type     LinkType
 	Dev      string           // host interface (RAW) or TAP device name (TAP)
 	Addr     netip.Prefix     // the stack's address and mask on the link
+	Addr6    []netip.Prefix   // the stack's IPv6 addresses and prefixes (IP6ADDR=); RAW, TAP, LOOPBACK
 	MTU      uint32           // 0: the device's (RAW), 1500 (TAP), 65520 (USER, LOOPBACK)
 	MAC      net.HardwareAddr // nil: derived from the id
 	Gateway  netip.Addr       // USER: the gateway's address (default .2 of the subnet)
@@ -75,6 +77,7 @@ type Link struct {
 // LinkInfo is a link as QUERY LINKS shows it.
 type LinkInfo struct {
 	Config   LinkConfig
+	Addr6    []netip.Prefix // the IPv6 addresses now, the link-local one last
 	NIC      tcpip.NICID
 	MTU      uint32
 	MAC      string
@@ -173,6 +176,34 @@ func checkAddress(p netip.Prefix) error {
 	return nil
 }
 
+// checkAddress6 checks an IPv6 address of IP6ADDR=: a unicast address that
+// is not the loopback, a link-local (the link makes its own) or its
+// prefix's subnet-router anycast address.
+func checkAddress6(p netip.Prefix) error {
+	a := p.Addr()
+	switch {
+	case !a.Is6() || a.Is4In6():
+		return &ErrBadAddress{p, "not an IPv6 address"}
+	case a.IsLoopback() || a.IsUnspecified() || a.IsMulticast():
+		return &ErrBadAddress{p, "not a unicast address of a link"}
+	case a.IsLinkLocalUnicast():
+		return &ErrBadAddress{p, "a link-local address: the link makes its own from its MAC"}
+	case p.Bits() < 128 && a == p.Masked().Addr():
+		return &ErrBadAddress{p, "it is the prefix's subnet-router anycast address"}
+	}
+	return nil
+}
+
+// protocolAddress is netstack's form of an address and its prefix.
+func protocolAddress(p netip.Prefix) tcpip.ProtocolAddress {
+	if p.Addr().Is4() {
+		return tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{
+			Address: tcpip.AddrFrom4(p.Addr().As4()), PrefixLen: p.Bits()}}
+	}
+	return tcpip.ProtocolAddress{Protocol: ipv6.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{
+		Address: tcpip.AddrFrom16(p.Addr().As16()), PrefixLen: p.Bits()}}
+}
+
 func broadcast(p netip.Prefix) netip.Addr {
 	a := p.Masked().Addr().As4()
 	host := uint32(1)<<(32-p.Bits()) - 1
@@ -198,12 +229,32 @@ func (s *Stack) DefineLink(cfg LinkConfig) error {
 	if err := checkAddress(cfg.Addr); err != nil {
 		return err
 	}
+	if len(cfg.Addr6) > 0 && cfg.Type == TypeUser {
+		return &ErrBadAddress{cfg.Addr6[0], "a USER link carries IPv4 only"}
+	}
+	for i, p := range cfg.Addr6 {
+		if err := checkAddress6(p); err != nil {
+			return err
+		}
+		for _, q := range cfg.Addr6[:i] {
+			if q.Overlaps(p) {
+				return &ErrAddrConflict{p, cfg.ID}
+			}
+		}
+	}
 	for _, l := range s.sortedLinksLocked() {
 		if cfg.Dev != "" && l.cfg.Dev == cfg.Dev {
 			return &ErrDeviceInUse{cfg.Dev, l.cfg.ID}
 		}
 		if l.cfg.Addr.Overlaps(cfg.Addr) {
 			return &ErrAddrConflict{cfg.Addr, l.cfg.ID}
+		}
+		for _, p := range cfg.Addr6 {
+			for _, q := range l.cfg.Addr6 {
+				if q.Overlaps(p) {
+					return &ErrAddrConflict{p, l.cfg.ID}
+				}
+			}
 		}
 	}
 	if cfg.Type == TypeUser {
@@ -237,6 +288,13 @@ func (s *Stack) DefineLink(cfg LinkConfig) error {
 		s.ns.RemoveNIC(l.nic)
 		s.closeDevice(l)
 		return &ErrDevice{Dev: cfg.Dev, Reason: err.String()}
+	}
+	for _, p := range cfg.Addr6 {
+		if err := s.ns.AddProtocolAddress(l.nic, protocolAddress(p), stackAddressProperties); err != nil {
+			s.ns.RemoveNIC(l.nic)
+			s.closeDevice(l)
+			return &ErrDevice{Dev: cfg.Dev, Reason: err.String()}
+		}
 	}
 	s.nextNIC++
 	l.state = StateActive
@@ -531,6 +589,9 @@ func (s *Stack) Links() []LinkInfo {
 			info.MAC = net.HardwareAddr(l.mac).String()
 		}
 		if n, ok := nics[l.nic]; ok {
+			info.Addr6 = addrs6(n.ProtocolAddresses)
+		}
+		if n, ok := nics[l.nic]; ok {
 			st := n.Stats
 			info.Counters = LinkCounters{
 				PacketsIn: st.Rx.Packets.Value(), BytesIn: st.Rx.Bytes.Value(),
@@ -546,6 +607,25 @@ func (s *Stack) Links() []LinkInfo {
 		out = append(out, info)
 	}
 	return out
+}
+
+// addrs6 are a NIC's IPv6 addresses: the operator's, then the link-local.
+func addrs6(pas []tcpip.ProtocolAddress) []netip.Prefix {
+	var out, local []netip.Prefix
+	for _, pa := range pas {
+		if pa.Protocol != ipv6.ProtocolNumber {
+			continue
+		}
+		a := netip.AddrFrom16(pa.AddressWithPrefix.Address.As16())
+		p := netip.PrefixFrom(a, pa.AddressWithPrefix.PrefixLen)
+		if a.IsLinkLocalUnicast() {
+			local = append(local, p)
+		} else {
+			out = append(out, p)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Addr().Less(out[j].Addr()) })
+	return append(out, local...)
 }
 
 func (s *Stack) sortedLinksLocked() []*Link {

@@ -10,6 +10,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/header"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
 	"gvisor.dev/gvisor/pkg/waiter"
 )
@@ -77,11 +78,15 @@ func (s *Stack) Ping(ctx context.Context, addr netip.Addr, count, size int, time
 
 // openEcho opens an ICMP endpoint connected to addr.
 func (s *Stack) openEcho(addr netip.Addr, wq *waiter.Queue) (tcpip.Endpoint, error) {
-	ep, terr := s.ns.NewEndpoint(icmp.ProtocolNumber4, ipv4.ProtocolNumber, wq)
+	proto, netProto := icmp.ProtocolNumber4, ipv4.ProtocolNumber
+	if addr.Is6() {
+		proto, netProto = icmp.ProtocolNumber6, ipv6.ProtocolNumber
+	}
+	ep, terr := s.ns.NewEndpoint(proto, netProto, wq)
 	if terr != nil {
 		return nil, errors.New(terr.String())
 	}
-	if terr := ep.Connect(tcpip.FullAddress{Addr: tcpip.AddrFrom4(addr.As4())}); terr != nil {
+	if terr := ep.Connect(tcpip.FullAddress{Addr: tcpipAddr(addr)}); terr != nil {
 		ep.Close()
 		switch terr.(type) {
 		case *tcpip.ErrHostUnreachable, *tcpip.ErrNetworkUnreachable:
@@ -92,14 +97,25 @@ func (s *Stack) openEcho(addr netip.Addr, wq *waiter.Queue) (tcpip.Endpoint, err
 	return ep, nil
 }
 
-// sendEcho sends echo request seq with size bytes of payload.
+// echoHeader is the size of an ICMP echo header, ICMPv4's and ICMPv6's
+// alike (type, code, checksum, identifier, sequence).
+const echoHeader = header.ICMPv4MinimumSize
+
+// sendEcho sends echo request seq with size bytes of payload; netstack
+// fills the identifier and, for ICMPv6, the checksum.
 func sendEcho(ep tcpip.Endpoint, addr netip.Addr, seq, size int) error {
-	req := make([]byte, header.ICMPv4MinimumSize+size)
-	icmpHdr := header.ICMPv4(req)
-	icmpHdr.SetType(header.ICMPv4Echo)
-	icmpHdr.SetSequence(uint16(seq))
+	req := make([]byte, echoHeader+size)
+	if addr.Is6() {
+		h := header.ICMPv6(req)
+		h.SetType(header.ICMPv6EchoRequest)
+		h.SetSequence(uint16(seq))
+	} else {
+		h := header.ICMPv4(req)
+		h.SetType(header.ICMPv4Echo)
+		h.SetSequence(uint16(seq))
+	}
 	for i := range size {
-		req[header.ICMPv4MinimumSize+i] = byte(i)
+		req[echoHeader+i] = byte(i)
 	}
 	var r bytes.Reader
 	r.Reset(req)
@@ -137,10 +153,19 @@ func awaitReply(ctx context.Context, ep tcpip.Endpoint, ready <-chan struct{}, s
 			return 0, false, errors.New(terr.String())
 		}
 		b := buf.Bytes()
-		if res.Count < header.ICMPv4MinimumSize || header.ICMPv4(b).Type() != header.ICMPv4EchoReply ||
-			int(header.ICMPv4(b).Sequence()) != seq {
+		if res.Count < echoHeader || !isEchoReply(b, seq) {
 			continue
 		}
-		return res.Count - header.ICMPv4MinimumSize, true, nil
+		return res.Count - echoHeader, true, nil
 	}
+}
+
+// isEchoReply says whether b is the echo reply to request seq, ICMPv4's
+// or ICMPv6's (the types differ; the layout is the same).
+func isEchoReply(b []byte, seq int) bool {
+	t := b[0]
+	if t != byte(header.ICMPv4EchoReply) && t != byte(header.ICMPv6EchoReply) {
+		return false
+	}
+	return int(header.ICMPv4(b).Sequence()) == seq
 }

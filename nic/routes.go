@@ -8,6 +8,7 @@ import (
 
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 )
 
 // Route is a static route (DEFINE ROUTE): traffic for Net leaves by Link,
@@ -43,7 +44,37 @@ type (
 	ErrBadNetwork struct{ Net netip.Prefix }
 	// ErrRouteUses: a link that a route leaves by cannot be deleted.
 	ErrRouteUses struct{ Route, Link string }
+	// ErrGatewayFamily: an IPv4 network through an IPv6 gateway, or the
+	// other way round.
+	ErrGatewayFamily struct {
+		Gateway netip.Addr
+		Net     netip.Prefix
+	}
 )
+
+func (e *ErrGatewayFamily) Error() string {
+	return "gateway " + e.Gateway.String() + " is not of the family of " + e.Net.String()
+}
+
+// onLink says whether a gateway is on the link: in its IPv4 subnet, in one
+// of its IPv6 prefixes, or an IPv6 link-local address (fe80::/10) of an
+// Ethernet link. subnet is the link's prefix of the gateway's family, for
+// the error.
+func (l *Link) onLink(gw netip.Addr) (on bool, subnet netip.Prefix) {
+	if gw.Is4() {
+		return l.cfg.Addr.Masked().Contains(gw), l.cfg.Addr.Masked()
+	}
+	if gw.IsLinkLocalUnicast() && (l.cfg.Type == TypeRaw || l.cfg.Type == TypeTAP) {
+		return true, netip.Prefix{}
+	}
+	for _, p := range l.cfg.Addr6 {
+		if p.Masked().Contains(gw) {
+			return true, p.Masked()
+		}
+		subnet = p.Masked()
+	}
+	return false, subnet
+}
 
 func (e *ErrRouteExists) Error() string { return "route " + e.ID + " is already defined" }
 func (e *ErrNoRoute) Error() string     { return "no route " + e.ID }
@@ -69,8 +100,13 @@ func (s *Stack) DefineRoute(r Route) error {
 	if r.Net.Masked() != r.Net {
 		return &ErrBadNetwork{r.Net}
 	}
-	if r.Gateway.IsValid() && !l.cfg.Addr.Masked().Contains(r.Gateway) {
-		return &ErrGatewayNotOnLink{r.Gateway, r.Link, l.cfg.Addr.Masked()}
+	if r.Gateway.IsValid() {
+		if r.Gateway.Is4() != r.Net.Addr().Is4() {
+			return &ErrGatewayFamily{r.Gateway, r.Net}
+		}
+		if on, subnet := l.onLink(r.Gateway); !on {
+			return &ErrGatewayNotOnLink{r.Gateway, r.Link, subnet}
+		}
 	}
 	s.routes = append(s.routes, r)
 	s.rebuildRoutesLocked()
@@ -104,12 +140,26 @@ func (s *Stack) routeInfoLocked() []RouteInfo {
 	for _, l := range s.sortedLinksLocked() {
 		out = append(out, RouteInfo{Route: Route{Link: l.cfg.ID, Net: l.cfg.Addr.Masked()},
 			Connected: true, Active: l.state == StateActive})
+		for _, p := range l.cfg.Addr6 {
+			out = append(out, RouteInfo{Route: Route{Link: l.cfg.ID, Net: p.Masked()},
+				Connected: true, Active: l.state == StateActive})
+		}
+		if l.cfg.Type == TypeRaw || l.cfg.Type == TypeTAP {
+			out = append(out, RouteInfo{Route: Route{Link: l.cfg.ID, Net: linkLocal},
+				Connected: true, Active: l.state == StateActive})
+		}
 	}
 	for _, r := range s.routes {
 		l := s.links[r.Link]
 		out = append(out, RouteInfo{Route: r, Active: l != nil && l.state == StateActive})
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Net.Bits() > out[j].Net.Bits() })
+	// IPv4 first, then IPv6; each the most specific first.
+	sort.SliceStable(out, func(i, j int) bool {
+		if a, b := out[i].Net.Addr().Is4(), out[j].Net.Addr().Is4(); a != b {
+			return a
+		}
+		return out[i].Net.Bits() > out[j].Net.Bits()
+	})
 	return out
 }
 
@@ -124,18 +174,28 @@ func (s *Stack) rebuildRoutesLocked() {
 		}
 		tr := tcpip.Route{Destination: subnetOf(r.Net), NIC: l.nic}
 		if r.Gateway.IsValid() {
-			tr.Gateway = tcpip.AddrFrom4(r.Gateway.As4())
+			tr.Gateway = tcpipAddr(r.Gateway)
 		}
 		table = append(table, tr)
 	}
 	s.ns.SetRouteTable(table)
 }
 
+// linkLocal is every Ethernet link's IPv6 link-local prefix.
+var linkLocal = netip.MustParsePrefix("fe80::/64")
+
 func subnetOf(p netip.Prefix) tcpip.Subnet {
-	a := p.Masked().Addr().As4()
-	mask := net.CIDRMask(p.Bits(), 32)
-	sn, _ := tcpip.NewSubnet(tcpip.AddrFrom4(a), tcpip.MaskFromBytes(mask))
+	mask := net.CIDRMask(p.Bits(), p.Addr().BitLen())
+	sn, _ := tcpip.NewSubnet(tcpipAddr(p.Masked().Addr()), tcpip.MaskFromBytes(mask))
 	return sn
+}
+
+// tcpipAddr is netstack's form of an address.
+func tcpipAddr(a netip.Addr) tcpip.Address {
+	if a.Is4() {
+		return tcpip.AddrFrom4(a.As4())
+	}
+	return tcpip.AddrFrom16(a.As16())
 }
 
 // Home is the stack's home address (SET IPADDR and SET MASK); the zero
@@ -197,20 +257,22 @@ func (s *Stack) Neighbors() []Neighbor {
 		if l.cfg.Type != TypeRaw && l.cfg.Type != TypeTAP {
 			continue
 		}
-		entries, err := s.ns.Neighbors(l.nic, ipv4.ProtocolNumber)
-		if err != nil {
-			continue
-		}
-		for _, e := range entries {
-			if e.Addr.Len() != 4 {
+		for _, proto := range []tcpip.NetworkProtocolNumber{ipv4.ProtocolNumber, ipv6.ProtocolNumber} {
+			entries, err := s.ns.Neighbors(l.nic, proto)
+			if err != nil {
 				continue
 			}
-			mac := ""
-			if len(e.LinkAddr) == 6 {
-				mac = net.HardwareAddr(e.LinkAddr).String()
+			for _, e := range entries {
+				a, ok := netip.AddrFromSlice(e.Addr.AsSlice())
+				if !ok {
+					continue
+				}
+				mac := ""
+				if len(e.LinkAddr) == 6 {
+					mac = net.HardwareAddr(e.LinkAddr).String()
+				}
+				out = append(out, Neighbor{Link: l.cfg.ID, Addr: a, MAC: mac, State: strings.ToUpper(e.State.String())})
 			}
-			out = append(out, Neighbor{Link: l.cfg.ID, Addr: netip.AddrFrom4(e.Addr.As4()), MAC: mac,
-				State: strings.ToUpper(e.State.String())})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -19,6 +19,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/link/loopback"
 	"gvisor.dev/gvisor/pkg/tcpip/network/arp"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
@@ -71,8 +72,16 @@ func New(opts Options) (*Stack, error) {
 			// Host clients on 127.0.0.0/8 come in over a USER link with
 			// their own address; RAW and TAP links drop such packets.
 			AllowExternalLoopbackTraffic: true,
-		}), arp.NewProtocol},
-		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4},
+		}), arp.NewProtocol, ipv6.NewProtocolWithOptions(ipv6.Options{
+			// Ethernet links get their fe80:: address from the MAC, as
+			// any host does. The operator's addresses (IP6ADDR=) are
+			// static and usable at once: no duplicate address detection,
+			// and no addresses from router advertisements.
+			AutoGenLinkLocal: true,
+			DADConfigs:       stack.DADConfigurations{DupAddrDetectTransmits: 0},
+			NDPConfigs:       ipv6.NDPConfigurations{HandleRAs: ipv6.HandlingRAsDisabled},
+		})},
+		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
 		// No HandleLocal: with it, a reply to a host client 127.0.0.1 that
 		// came in over a USER link would be looped to the stack's own
 		// 127.0.0.1. The stack reaches itself at 127.0.0.0/8 and on
@@ -103,6 +112,11 @@ func New(opts Options) (*Stack, error) {
 	pa := tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber,
 		AddressWithPrefix: tcpip.AddressWithPrefix{Address: tcpip.AddrFrom4([4]byte{127, 0, 0, 1}), PrefixLen: 8}}
 	if err := ns.AddProtocolAddress(LoopbackNIC, pa, stack.AddressProperties{}); err != nil {
+		ns.Close()
+		return nil, fmt.Errorf("loopback address: %s", err)
+	}
+	lo.cfg.Addr6 = []netip.Prefix{netip.MustParsePrefix("::1/128")}
+	if err := ns.AddProtocolAddress(LoopbackNIC, protocolAddress(lo.cfg.Addr6[0]), stack.AddressProperties{}); err != nil {
 		ns.Close()
 		return nil, fmt.Errorf("loopback address: %s", err)
 	}

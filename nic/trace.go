@@ -62,7 +62,7 @@ func openPcap(path string, clock func() time.Time) (*pcapWriter, error) {
 // packet records one packet; inbound packets have not been parsed yet, so
 // their link header (if any) is skipped by length either way.
 func (w *pcapWriter) packet(protocol tcpip.NetworkProtocolNumber, pkt *stack.PacketBuffer, inbound bool) {
-	if protocol != header.IPv4ProtocolNumber {
+	if protocol != header.IPv4ProtocolNumber && protocol != header.IPv6ProtocolNumber {
 		return
 	}
 	v := pkt.ToView()

@@ -48,6 +48,7 @@ func linkErr(err error) msgcat.Msg {
 		rExists *nic.ErrRouteExists
 		noRoute *nic.ErrNoRoute
 		gw      *nic.ErrGatewayNotOnLink
+		gwFam   *nic.ErrGatewayFamily
 		badNet  *nic.ErrBadNetwork
 		uses    *nic.ErrRouteUses
 		trOn    *nic.ErrTraceOn
@@ -83,6 +84,8 @@ func linkErr(err error) msgcat.Msg {
 		return msgcat.IPN106E(noRoute.ID)
 	case errors.As(err, &gw):
 		return msgcat.IPN107E(gw.Gateway.String(), gw.Link, gw.Subnet.String())
+	case errors.As(err, &gwFam):
+		return msgcat.IPN195E(gwFam.Gateway.String(), gwFam.Net.String())
 	case errors.As(err, &badNet):
 		return msgcat.IPN108E(badNet.Net.String(), badNet.Net.Masked().String())
 	case errors.As(err, &uses):
@@ -109,13 +112,13 @@ func maskBits(m netip.Addr) (int, bool) {
 var linkTypes = map[nic.LinkType]struct {
 	needs, takes []string
 }{
-	nic.TypeRaw:      {needs: []string{"DEV"}, takes: []string{"DEV", "MAC"}},
-	nic.TypeTAP:      {needs: []string{"DEV"}, takes: []string{"DEV", "MAC", "HOSTADDR"}},
+	nic.TypeRaw:      {needs: []string{"DEV"}, takes: []string{"DEV", "MAC", "IP6ADDR"}},
+	nic.TypeTAP:      {needs: []string{"DEV"}, takes: []string{"DEV", "MAC", "HOSTADDR", "IP6ADDR"}},
 	nic.TypeUser:     {takes: []string{"GATEWAY", "FORWARD", "REACH"}},
-	nic.TypeLoopback: {},
+	nic.TypeLoopback: {takes: []string{"IP6ADDR"}},
 }
 
-var typeSpecific = []string{"DEV", "MAC", "HOSTADDR", "GATEWAY", "FORWARD", "REACH"}
+var typeSpecific = []string{"DEV", "MAC", "HOSTADDR", "GATEWAY", "FORWARD", "REACH", "IP6ADDR"}
 
 func (s *System) defineLink(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
@@ -125,6 +128,9 @@ func (s *System) defineLink(_ context.Context, req *command.Request, out command
 	}
 	cfg := nic.LinkConfig{ID: a.Str("ID"), Type: typ, Dev: a.Str("DEV"), MTU: uint32(a.Int("MTU")),
 		Gateway: a.Addr("GATEWAY"), HostAddr: a.Addr("HOSTADDR")}
+	for _, p := range a.List("IP6ADDR") {
+		cfg.Addr6 = append(cfg.Addr6, p.(netip.Prefix))
+	}
 	var errs []msgcat.Msg
 	rule := linkTypes[typ]
 	for _, k := range typeSpecific {
@@ -194,6 +200,18 @@ func (s *System) defineLink(_ context.Context, req *command.Request, out command
 		addr = s.Stack.Home()
 	}
 	out.Say(msgcat.IPN160I(cfg.ID, string(typ), addr.String()))
+	if len(cfg.Addr6) > 0 {
+		out.Say(msgcat.IPN192I(cfg.ID, prefixList(cfg.Addr6)))
+	}
+}
+
+// prefixList writes addresses with their prefix lengths, comma-separated.
+func prefixList(ps []netip.Prefix) string {
+	s := make([]string, len(ps))
+	for i, p := range ps {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ", ")
 }
 
 func contains(list []string, k string) bool {
@@ -273,6 +291,9 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 		}
 		out.Say(msgcat.IPN167I(l.Config.ID, string(l.Config.Type), string(l.State),
 			dev, l.Config.Addr.String(), l.MTU, mac))
+		if len(l.Addr6) > 0 {
+			out.Say(msgcat.IPN193I(prefixList(l.Addr6)))
+		}
 		for _, f := range l.Config.Forwards {
 			stackPorts := "port " + strconv.Itoa(int(f.StackPort))
 			if f.Count > 1 {
@@ -379,9 +400,16 @@ func maskString(n int) string {
 
 func (s *System) defineRoute(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
+	if a.Has("IPADDR") == a.Has("IP6NET") || a.Has("MASK") && a.Has("IP6NET") {
+		out.Say(msgcat.IPN194E())
+		return
+	}
 	netAddr := a.Addr("IPADDR")
 	bitsN := 32
-	if netAddr.IsUnspecified() {
+	if a.Has("IP6NET") {
+		p := a.Get("IP6NET").(netip.Prefix)
+		netAddr, bitsN = p.Addr(), p.Bits()
+	} else if netAddr.IsUnspecified() {
 		bitsN = 0
 	}
 	if a.Has("MASK") {
@@ -449,10 +477,11 @@ func (s *System) ping(ctx context.Context, req *command.Request, out command.Out
 	a := req.Args
 	host := a.Positional(0).(string)
 	addr, err := netip.ParseAddr(host)
-	if err != nil || !addr.Is4() {
+	if err != nil || addr.Zone() != "" {
 		out.Say(msgcat.IPN134E(host))
 		return
 	}
+	addr = addr.Unmap()
 	count, size, timeout := int(a.Int("COUNT")), int(a.Int("SIZE")), time.Duration(a.Int("TIMEOUT"))*time.Second
 	var got int
 	var min, max, sum time.Duration

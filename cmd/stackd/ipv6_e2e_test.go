@@ -1,0 +1,82 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"ipnstack/internal/testnet"
+)
+
+// The IPv6 end-to-end tests: dual-stack RAW and TAP links in namespaces the
+// test makes (fd77::/16), the kernel's ping -6 against the stack, the
+// stack's PING against the kernel, and what QUERY LINKS, ROUTES and ARP
+// show of it.
+
+// checkIPv6 runs what both link types share: ping -6 both ways, the
+// addresses, routes and neighbours, an IPv6 static route.
+func checkIPv6(t *testing.T, d *daemon, ns, link, stack6, peer6 string) {
+	t.Helper()
+	testnet.Must(t, ns, "ping", "-6", "-c", "2", "-W", "2", stack6)
+	ping := mustConsole(t, d.socket, "PING "+peer6+",COUNT=2\n")
+	if !strings.Contains(ping, "IPN132I Ping "+peer6+": 2 sent, 2 received, 0% loss") {
+		t.Fatalf("PING over IPv6:\n%s", ping)
+	}
+	links := mustConsole(t, d.socket, "QUERY LINKS ID="+link+"\n")
+	if !regexp.MustCompile(`IPN193I +IPv6 ` + regexp.QuoteMeta(stack6) + `/64, fe80::[0-9a-f:]+/64`).MatchString(links) {
+		t.Fatalf("QUERY LINKS:\n%s", links)
+	}
+	routes := mustConsole(t, d.socket, "QUERY ROUTES\n")
+	prefix := strings.TrimSuffix(stack6, "10") // fd77:NN::
+	if !strings.Contains(routes, prefix+"/64") || !strings.Contains(routes, "fe80::/64") {
+		t.Fatalf("QUERY ROUTES:\n%s", routes)
+	}
+	if arp := mustConsole(t, d.socket, "QUERY ARP\n"); !strings.Contains(arp, peer6) {
+		t.Fatalf("QUERY ARP (the NDP cache):\n%s", arp)
+	}
+	// A network behind the peer, reached through it; the kernel in the
+	// namespace answers for an address it owns there.
+	testnet.Must(t, ns, "sh", "-c", "ip addr add fd77:99::1/128 dev lo && sysctl -qw net.ipv6.conf.all.forwarding=0")
+	out := mustConsole(t, d.socket, "DEFINE ROUTE ID=R6,LINKID="+link+",IP6NET=fd77:99::/64,GATEWAY="+peer6+"\nPING fd77:99::1,COUNT=1\n")
+	if !strings.Contains(out, "IPN100I") || !strings.Contains(out, "IPN132I Ping fd77:99::1: 1 sent, 1 received") {
+		t.Fatalf("an IPv6 route:\n%s", out)
+	}
+	out, _ = runConsole(t, d.socket, "DEFINE ROUTE ID=R7,LINKID="+link+",IP6NET=fd77:98::/64,GATEWAY=10.77.0.1\n")
+	if !strings.Contains(out, "IPN195E Gateway 10.77.0.1 is not of the family of network fd77:98::/64") {
+		t.Fatalf("a gateway of the other family:\n%s", out)
+	}
+}
+
+func TestIPv6RawLink(t *testing.T) {
+	testnet.RequireRoot(t)
+	testnet.RequireTool(t, "ping")
+	ns := testnet.Netns(t)
+	dev, peer := testnet.Veth(t, ns, "10.77.72.2/24")
+	testnet.Must(t, ns, "ip", "addr", "add", "fd77:72::2/64", "dev", peer, "nodad")
+	d := startDaemon(t, "--deck", writeDeck(t,
+		"DEFINE LINK ID=OSA6,TYPE=RAW,DEV="+dev+",IPADDR=10.77.72.10,MASK=255.255.255.0,IP6ADDR=(fd77:72::10/64)"))
+	requireDeckOK(t, d)
+	if !strings.Contains(d.stdout.String(), "IPN192I Link OSA6 IPv6 addresses: fd77:72::10/64") {
+		t.Fatalf("no IPN192I:\n%s", d.stdout)
+	}
+	checkIPv6(t, d, ns, "OSA6", "fd77:72::10", "fd77:72::2")
+	// IPv4 goes on beside it.
+	testnet.Must(t, ns, "ping", "-c", "1", "-W", "2", "10.77.72.10")
+}
+
+func TestIPv6TapLink(t *testing.T) {
+	testnet.RequireRoot(t)
+	testnet.RequireTool(t, "ping")
+	ns := testnet.Netns(t)
+	tap := testnet.Name("ipntap")
+	d := startDaemonIn(t, ns, "--deck", writeDeck(t,
+		"DEFINE LINK ID=TAP6,TYPE=TAP,DEV="+tap+",IPADDR=10.77.73.10,MASK=255.255.255.0,HOSTADDR=10.77.73.1,IP6ADDR=(fd77:73::10/64)"))
+	requireDeckOK(t, d)
+	testnet.Must(t, ns, "ip", "addr", "add", "fd77:73::1/64", "dev", tap, "nodad")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(testnet.Must(t, ns, "ip", "-6", "addr", "show", "dev", tap), "fd77:73::1") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	checkIPv6(t, d, ns, "TAP6", "fd77:73::10", "fd77:73::1")
+}

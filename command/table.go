@@ -141,7 +141,7 @@ var portRows = []Spec{
 			"its bytes in and out, retransmitted segments, age and idle time. Filters combine.",
 		},
 		Operands: []Operand{
-			{Key: "IPADDR", Type: IPv4{}, Help: "only connections with this local or foreign address"},
+			{Key: "IPADDR", Type: IPAddr{}, Help: "only connections with this local or foreign address"},
 			{Key: "PORT", Type: portType, Help: "only connections with this local or foreign port"},
 			{Key: "STATE", Type: Enum{Values: tcpstate.Names}, Help: "only connections in this state"},
 			{Key: "OWNER", Type: Name{Max: 8}, Help: "only connections of this owner (an FTPD id, CONSOLE, ...)"},

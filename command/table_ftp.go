@@ -10,6 +10,7 @@ import (
 // server that logs clients in (DEFINE FTPD, DEFINE CONSOLE).
 var clientGuardOperands = []Operand{
 	{Key: "PERCLIENT", Type: Int{Min: 1, Max: 10000}, Default: "16", Help: "most connections one client address may hold at once; the next is refused"},
+	{Key: "PREFIX6", Type: Int{Min: 32, Max: 128}, Default: "64", Help: "IPv6 clients within one prefix of this length count as one address for PERCLIENT= (128: each address)"},
 	{Key: "LOGINTIME", Type: Int{Min: 5, Max: 3600}, Default: "30", Help: "seconds from connect to log in; nothing the client sends extends them"},
 	{Key: "LOCKOUT", Type: List{Elem: Int{Min: 0, Max: 100000}, Min: 3, Max: 3, Name: "(failures,within,for)"},
 		Help: "failed logins from one address within seconds that lock it out for seconds (default (10,60,60); failures 0: never)"},
@@ -19,7 +20,7 @@ var clientGuardOperands = []Operand{
 var ftpdOperands = append([]Operand{
 	{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the daemon's name"},
 	{Key: "PORT", Type: portType, Default: "21", Help: "the control port"},
-	{Key: "IPADDR", Type: IPv4{}, Help: "the stack address to listen on (default: all)"},
+	{Key: "IPADDR", Type: IPAddr{}, Help: "the stack address to listen on (default: every address of both families, ::; 0.0.0.0: IPv4 only)"},
 	{Key: "COUNT", Type: Int{Min: 1, Max: 10000}, Default: "100", Help: "most sessions at once; the next gets 421"},
 	{Key: "TIMEOUT", Type: Int{Min: 10, Max: 86400}, Default: "300", Help: "seconds a session may stay idle"},
 	{Key: "DATAPORTS", Type: List{Elem: portType, Min: 2, Max: 2, Name: "(low,high)"}, Help: "the daemon's own passive data port range"},
@@ -28,7 +29,7 @@ var ftpdOperands = append([]Operand{
 	{Key: "ANONYMOUS", Type: Enum{Values: []string{"NO", "READ", "WRITE"}}, Default: "NO",
 		Help: "allow anonymous logins: READ downloads only, WRITE also new uploads"},
 	{Key: "BANNER", Type: Text{Max: 200}, Help: "the text of the 220 greeting"},
-	{Key: "PROXYPEERS", Type: List{Elem: IPv4{}, Min: 1, Max: 16, Name: "(addr,...)"},
+	{Key: "PROXYPEERS", Type: List{Elem: IPAddr{}, Min: 1, Max: 16, Name: "(addr,...)"},
 		Help: "servers a third-party transfer may join: PORT may name them and passive data may come from them (default: none)"},
 	{Key: "PASVWAIT", Type: Int{Min: 0, Max: 60}, Default: "0",
 		Help: "seconds PASV and EPSV wait for a port when the data pool is dry before answering 425 (0: answer at once)"},
@@ -129,7 +130,7 @@ var ftpRows = []Spec{
 		Verb: "DELete", Object: "LOCKout",
 		Summary: "Lift the lockout of a client address (at every FTP daemon and console listener, or at one)",
 		Operands: []Operand{
-			{Key: "IPADDR", Type: IPv4{}, Required: true, Help: "the client address"},
+			{Key: "IPADDR", Type: IPAddr{}, Required: true, Help: "the client address"},
 			{Key: "ID", Type: Name{Max: 8}, Help: "only at this FTP daemon or console listener"},
 		},
 		Example: "DELETE LOCKOUT,IPADDR=10.77.0.9",

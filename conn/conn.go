@@ -30,6 +30,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/waiter"
@@ -175,14 +176,14 @@ func ended(s tcp.EndpointState) bool {
 	return s == tcp.StateClose || s == tcp.StateError || s == tcp.StateInitial || s == tcp.StateBound
 }
 
-func (t *Table) register(owner string, kind Kind, ep tcpip.Endpoint) *entry {
+func (t *Table) register(owner string, kind Kind, ep tcpip.Endpoint, v6 bool) *entry {
 	e := &entry{owner: owner, kind: kind, ep: ep, created: t.clock()}
 	if a, err := ep.GetLocalAddress(); err == nil {
-		e.local = addrPort(a)
+		e.local = addrPort(a, v6)
 	}
 	if kind != KindListener {
 		if a, err := ep.GetRemoteAddress(); err == nil {
-			e.remote = addrPort(a)
+			e.remote = addrPort(a, v6)
 		}
 	}
 	e.lastIO.Store(e.created.UnixNano())
@@ -199,20 +200,44 @@ func (t *Table) register(owner string, kind Kind, ep tcpip.Endpoint) *entry {
 	return e
 }
 
-func addrPort(a tcpip.FullAddress) netip.AddrPort {
-	if a.Addr.Len() == 4 {
+// addrPort is an endpoint's address as the table shows it: an IPv4
+// client of a dual-stack listener as the IPv4 address it is (not
+// ::ffff:a.b.c.d), and no address as the unspecified one of the endpoint's
+// family.
+func addrPort(a tcpip.FullAddress, v6 bool) netip.AddrPort {
+	switch a.Addr.Len() {
+	case 4:
 		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr.As4()), a.Port)
+	case 16:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr.As16()).Unmap(), a.Port)
+	}
+	if v6 {
+		return netip.AddrPortFrom(netip.IPv6Unspecified(), a.Port)
 	}
 	return netip.AddrPortFrom(netip.IPv4Unspecified(), a.Port)
 }
 
 func fullAddr(ap netip.AddrPort) tcpip.FullAddress {
 	var fa tcpip.FullAddress
-	if ap.Addr().IsValid() && !ap.Addr().IsUnspecified() {
-		fa.Addr = tcpip.AddrFrom4(ap.Addr().As4())
+	if a := ap.Addr(); a.IsValid() && !a.IsUnspecified() {
+		if a.Is4() {
+			fa.Addr = tcpip.AddrFrom4(a.As4())
+		} else {
+			fa.Addr = tcpip.AddrFrom16(a.As16())
+		}
 	}
 	fa.Port = ap.Port()
 	return fa
+}
+
+// netProto is the network protocol of an endpoint for local address a: an
+// IPv6 endpoint for an IPv6 address, "::" included, which listens on both
+// families (a dual-stack socket); IPv4 otherwise.
+func netProto(a netip.Addr) tcpip.NetworkProtocolNumber {
+	if a.Is6() {
+		return ipv6.ProtocolNumber
+	}
+	return ipv4.ProtocolNumber
 }
 
 // stateNames maps netstack's TCP states to the names the console prints;
@@ -344,9 +369,9 @@ func netErr(op string, err tcpip.Error) error { return &ErrNet{Op: op, Err: err.
 
 // newEndpoint makes a TCP endpoint with address reuse on, so that a port a
 // connection of ours holds in TIME_WAIT can be listened on again at once.
-func (t *Table) newEndpoint() (tcpip.Endpoint, *waiter.Queue, error) {
+func (t *Table) newEndpoint(proto tcpip.NetworkProtocolNumber) (tcpip.Endpoint, *waiter.Queue, error) {
 	wq := new(waiter.Queue)
-	ep, err := t.ns.NewEndpoint(tcp.ProtocolNumber, ipv4.ProtocolNumber, wq)
+	ep, err := t.ns.NewEndpoint(tcp.ProtocolNumber, proto, wq)
 	if err != nil {
 		return nil, nil, &ErrNet{Op: "endpoint", Err: err.String()}
 	}
@@ -466,7 +491,7 @@ func withPoolPort[T any](t *Table, pool *portrange.Pool, r portrange.Remote, use
 }
 
 func (t *Table) listen(owner string, addr netip.AddrPort, ls *lease) (*Listener, error) {
-	ep, wq, err := t.newEndpoint()
+	ep, wq, err := t.newEndpoint(netProto(addr.Addr()))
 	if err != nil {
 		return nil, err
 	}
@@ -481,7 +506,7 @@ func (t *Table) listen(owner string, addr netip.AddrPort, ls *lease) (*Listener,
 		ep.Close()
 		return nil, netErr("listen "+addr.String(), terr)
 	}
-	e := t.register(owner, KindListener, ep)
+	e := t.register(owner, KindListener, ep, addr.Addr().Is6())
 	l := &Listener{t: t, e: e, ep: ep, wq: wq, lease: ls, closed: make(chan struct{})}
 	// One waiter entry for the listener's life, not one per Accept.
 	l.we, l.ready = waiter.NewChannelEntry(waiter.ReadableEvents)
@@ -524,6 +549,9 @@ func (t *Table) DialBound(ctx context.Context, owner string, local netip.Addr, r
 func (t *Table) dialPool(ctx context.Context, owner string, pool *portrange.Pool, local netip.Addr, remote netip.AddrPort, client netip.AddrPort) (*Conn, error) {
 	if !local.IsValid() {
 		local = netip.IPv4Unspecified()
+		if remote.Addr().Is6() {
+			local = netip.IPv6Unspecified()
+		}
 	}
 	r := portrange.Remote{Addr: remote.Addr(), Port: remote.Port()}
 	c, err := withPoolPort(t, pool, r, func(port uint16, ls *lease) (*Conn, error) {
@@ -555,7 +583,10 @@ func (t *Table) dial(ctx context.Context, owner string, local, remote netip.Addr
 	if t.ownOffLoopback(remote.Addr()) {
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: ErrOwnAddress}
 	}
-	ep, wq, err := t.newEndpoint()
+	if local.Addr().Is4() != remote.Addr().Is4() {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: ErrFamily}
+	}
+	ep, wq, err := t.newEndpoint(netProto(remote.Addr()))
 	if err != nil {
 		return nil, err
 	}
@@ -576,7 +607,7 @@ func (t *Table) dial(ctx context.Context, owner string, local, remote netip.Addr
 		}
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: dialReason(terr)}
 	}
-	e := t.register(owner, KindActive, ep)
+	e := t.register(owner, KindActive, ep, remote.Addr().Is6())
 	if client.IsValid() {
 		e.client, e.texts[3] = client, client.String()
 	}
@@ -590,10 +621,15 @@ func (t *Table) dial(ctx context.Context, owner string, local, remote netip.Addr
 // address reaches the stack's own servers.
 var ErrOwnAddress = errors.New("an address of the stack's own on a link that is not a loopback link: reach the stack's servers through a LOOPBACK link's address")
 
+// ErrFamily says a dial's local address is of another family than its
+// remote one.
+var ErrFamily = errors.New("the local address is of another family than the remote one")
+
 // ownOffLoopback says whether a is the stack's own address on a link other
 // than a loopback link.
 func (t *Table) ownOffLoopback(a netip.Addr) bool {
-	id := t.ns.CheckLocalAddress(0, ipv4.ProtocolNumber, tcpip.AddrFromSlice(a.Unmap().AsSlice()))
+	a = a.Unmap()
+	id := t.ns.CheckLocalAddress(0, netProto(a), tcpip.AddrFromSlice(a.AsSlice()))
 	if id == 0 {
 		return false
 	}
@@ -664,7 +700,7 @@ func (l *Listener) Accept() (net.Conn, error) {
 		nep, nwq, terr := l.ep.Accept(nil)
 		if terr == nil {
 			l.lease.hold()
-			e := l.t.register(l.e.owner, KindPassive, nep)
+			e := l.t.register(l.e.owner, KindPassive, nep, l.e.local.Addr().Is6())
 			return newConn(l.t, e, nwq, l.lease), nil
 		}
 		if _, ok := terr.(*tcpip.ErrWouldBlock); !ok {

@@ -216,6 +216,10 @@ func (s *session) cmdPORT(arg string) end {
 		s.reply(rActiveOff)
 		return goOn
 	}
+	if s.netProto() != "1" {
+		s.reply(rPortV6)
+		return goOn
+	}
 	ap, ok := parsePORT(arg)
 	if !ok {
 		s.reply(rBadArg, "PORT")
@@ -239,10 +243,16 @@ func (s *session) cmdEPRT(arg string) end {
 	proto, ap, ok := parseEPRT(arg)
 	if !ok {
 		if proto != "" {
-			s.reply(rProtoBad, "1,2")
+			s.reply(rProtoBad, s.netProto())
 		} else {
 			s.reply(rBadArg, "EPRT")
 		}
+		return goOn
+	}
+	if proto != s.netProto() {
+		// The data connection goes from this connection's address, of
+		// its family (RFC 2428: 522 and the protocol it can use).
+		s.reply(rProtoBad, s.netProto())
 		return goOn
 	}
 	if s.setActive(ap) {

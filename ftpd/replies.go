@@ -109,6 +109,7 @@ const (
 	rProtoBad
 	rAfterEpsvAll
 	rPasvV6
+	rPortV6
 	rNoDataPort
 	rPortOK
 	rEprtOK
@@ -242,6 +243,7 @@ var replies = [nReplies]replyDef{
 	rProtoBad:        {522, "Network protocol not supported, use ({protos})", "", "EPSV or EPRT with a network protocol other than the control connection's (RFC 2428)."},
 	rAfterEpsvAll:    {501, "{verb} is refused after EPSV ALL", "", "PORT, EPRT or PASV after EPSV ALL."},
 	rPasvV6:          {501, "PASV cannot describe an IPv6 address: use EPSV", "", "PASV on an IPv6 control connection without an IPv4 PASVADDR=."},
+	rPortV6:          {501, "PORT cannot describe an IPv6 address: use EPRT", "", "PORT on an IPv6 control connection."},
 	rNoDataPort:      {425, "No data port free in {low}-{high}: try again later", "", "PASV or EPSV when every port of the pool is leased or held in TIME_WAIT; counted, and IPN410W once per burst. The session goes on."},
 	rPortOK:          {200, "PORT command successful", "", "PORT to the client's own address and a port of 1024 or above."},
 	rEprtOK:          {200, "EPRT command successful", "", "EPRT likewise (RFC 2428)."},

@@ -149,7 +149,7 @@ DEFINE FTPD ID=FTPR,PORT=21,DATAPORTS=(40000,40019)
 		if !re.MatchString(out) {
 			t.Fatalf("QUERY CONNECTIONS lacks the control connection 10.77.51.10:21 - %s:\n%s", h.local, out)
 		}
-		if !regexp.MustCompile(`(?m)^IPN141I +\d+ +LISTEN +0\.0\.0\.0:21 +\* +FTPR`).MatchString(out) {
+		if !regexp.MustCompile(`(?m)^IPN141I +\d+ +LISTEN +\[::\]:21 +\* +FTPR`).MatchString(out) {
 			t.Fatalf("QUERY CONNECTIONS lacks the listener:\n%s", out)
 		}
 		h.quit(t)

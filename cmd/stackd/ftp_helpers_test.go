@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -110,7 +111,7 @@ type ftpSite struct {
 }
 
 func (s *ftpSite) url(path string) string {
-	return fmt.Sprintf("ftp://%s:%s@%s:%d%s", s.user, s.pass, s.host, s.port, path)
+	return fmt.Sprintf("ftp://%s:%s@%s%s", s.user, s.pass, net.JoinHostPort(s.host, strconv.Itoa(s.port)), path)
 }
 
 // command gives a client command that runs in the site's namespace.

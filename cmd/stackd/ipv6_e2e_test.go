@@ -80,3 +80,82 @@ func TestIPv6TapLink(t *testing.T) {
 	}
 	checkIPv6(t, d, ns, "TAP6", "fd77:73::10", "fd77:73::1")
 }
+
+// pyFTP6 drives Python's ftplib over IPv6: passive (ftplib sends EPSV on an
+// IPv6 connection) and active (EPRT |2|) transfers, then what must be
+// refused: PASV and PORT (501), EPRT |1| (522), and EPRT to a foreign
+// IPv6 address (501, the bounce check).
+const pyFTP6 = `
+import ftplib, io, sys
+host, port, user, pw = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+ftp = ftplib.FTP()
+ftp.connect(host, port, timeout=20)
+ftp.login(user, pw)
+ftp.cwd("/PUB")
+data = bytes(range(256)) * 300
+for passive in (True, False):
+    ftp.set_pasv(passive)
+    name = "py6-%s.bin" % ("pasv" if passive else "active")
+    ftp.storbinary("STOR " + name, io.BytesIO(data))
+    got = io.BytesIO()
+    ftp.retrbinary("RETR " + name, got.write)
+    assert got.getvalue() == data, name
+    assert name in ftp.nlst(), name
+for cmd in ("PASV", "PORT 10,77,74,2,200,10", "EPRT |1|10.77.74.2|51000|", "EPRT |2|fd77:74::99|51000|"):
+    try:
+        ftp.sendcmd(cmd)
+        print("ACCEPTED", cmd)
+    except ftplib.error_perm as e:
+        print(cmd.split()[0], str(e)[:3])
+ftp.quit()
+print("OK")
+`
+
+// TestFTPOverIPv6: the FTP daemon, listening on both families by default,
+// serves stock clients over IPv6 through a RAW link: curl (EPSV and EPRT;
+// upload, download, listing, resume), lftp's mirror, Python's ftplib.
+func TestFTPOverIPv6(t *testing.T) {
+	testnet.RequireRoot(t)
+	ns := testnet.Netns(t)
+	dev, peer := testnet.Veth(t, ns, "10.77.74.2/24")
+	testnet.Must(t, ns, "ip", "addr", "add", "fd77:74::2/64", "dev", peer, "nodad")
+	pub, ro := ftpDirs(t)
+	deck := strings.Join([]string{
+		"DEFINE LINK ID=OSA6,TYPE=RAW,DEV=" + dev + ",IPADDR=10.77.74.10,MASK=255.255.255.0,IP6ADDR=(fd77:74::10/64)",
+		"DEFINE FILE PUBLIC=PUB,DLBL=" + pub + ",READONLY=NO",
+		"DEFINE FILE PUBLIC=RO,DLBL=" + ro + ",READONLY=YES",
+		"DEFINE USER ID=" + ftpUser + ",PASSWORD='" + ftpPass + "'",
+		"DEFINE FTPD ID=FTP6,PORT=21,DATAPORTS=(40000,40019)",
+	}, "\n")
+	d := startDeck(t, deck)
+	s := &ftpSite{d: d, id: "FTP6", ns: ns, host: "fd77:74::10", port: 21, user: ftpUser, pass: ftpPass, pub: pub, ro: ro}
+	t.Run("curl", func(t *testing.T) {
+		curlMatrix(t, s, []curlMode{
+			{"EPSV6", nil},
+			{"EPRT6", []string{"-P", "fd77:74::2"}},
+		})
+	})
+	t.Run("lftp", func(t *testing.T) { lftpMirrorN(t, s, 200, false) })
+	t.Run("python", func(t *testing.T) {
+		py := testnet.RequireTool(t, "python3")
+		out := s.mustClient(t, 60*time.Second, py, "-c", pyFTP6, s.host, "21", s.user, s.pass)
+		for _, want := range []string{"PASV 501", "PORT 501", "EPRT 522", "EPRT 501", "OK"} {
+			if !strings.Contains(out, want) {
+				t.Fatalf("ftplib over IPv6: want %q in\n%s", want, out)
+			}
+		}
+	})
+	// The connection table shows IPv6 connections in their standard form,
+	// and the same daemon serves IPv4.
+	h := holdSession(t, s)
+	out := s.console(t, "QUERY CONNECTIONS OWNER=FTP6,STATE=ESTABLISHED\n")
+	if !regexp.MustCompile(`ESTABLISHED +\[fd77:74::10\]:21 +\[fd77:74::2\]:\d+ +FTP6`).MatchString(out) {
+		t.Fatalf("QUERY CONNECTIONS:\n%s", out)
+	}
+	h.quit(t)
+	s4 := *s
+	s4.host = "10.77.74.10"
+	if got := s4.mustClient(t, 40*time.Second, testnet.RequireTool(t, "curl"), "-sS", "--max-time", "30", s4.url("/RO/")); !strings.Contains(got, "readme") {
+		t.Fatalf("IPv4 on the same daemon: %q", got)
+	}
+}

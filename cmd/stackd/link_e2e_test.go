@@ -126,7 +126,7 @@ func checkTuple(t *testing.T, socket, ns, dialAddr string, dialPort int, stackAd
 	cport, quit := holdControl(t, ns, dialAddr, dialPort)
 	rows := connections(t, socket, ",PORT=21")
 	want := fmt.Sprintf("ESTABLISHED %s:21 %s:%d FTP01", stackAddr, clientAddr, cport)
-	if !contains(rows, want) || !contains(rows, "LISTEN 0.0.0.0:21 * FTP01") {
+	if !contains(rows, want) || !contains(rows, "LISTEN [::]:21 * FTP01") {
 		t.Fatalf("QUERY CONNECTIONS %q lacks %q", rows, want)
 	}
 	quit()

@@ -195,7 +195,7 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 	}
 	ip := a.Addr("IPADDR")
 	if !ip.IsValid() {
-		ip = netip.IPv4Unspecified()
+		ip = netip.IPv6Unspecified() // both families
 	}
 	cfg := ftpd.Config{
 		ID: id, Addr: netip.AddrPortFrom(ip, uint16(a.Int("PORT"))),
@@ -250,6 +250,7 @@ func addrList(a command.Args, key string) []netip.Addr {
 func guardPolicy(a command.Args) guard.Policy {
 	p := guard.Default
 	p.PerAddr = int(a.Int("PERCLIENT"))
+	p.Prefix6 = int(a.Int("PREFIX6"))
 	p.LoginTime = time.Duration(a.Int("LOGINTIME")) * time.Second
 	setLockout(&p, a)
 	return p
@@ -340,10 +341,13 @@ func (s *System) alterFTPD(_ context.Context, req *command.Request, out command.
 		w := time.Duration(a.Int("PASVWAIT")) * time.Second
 		alt.PasvWait = &w
 	}
-	if a.Has("PERCLIENT") || a.Has("LOGINTIME") || a.Has("LOCKOUT") {
+	if a.Has("PERCLIENT") || a.Has("PREFIX6") || a.Has("LOGINTIME") || a.Has("LOCKOUT") {
 		p := f.d.Stats().Guard
 		if a.Has("PERCLIENT") {
 			p.PerAddr = int(a.Int("PERCLIENT"))
+		}
+		if a.Has("PREFIX6") {
+			p.Prefix6 = int(a.Int("PREFIX6"))
 		}
 		if a.Has("LOGINTIME") {
 			p.LoginTime = time.Duration(a.Int("LOGINTIME")) * time.Second

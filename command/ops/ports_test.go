@@ -78,7 +78,7 @@ func TestListenersAreExplicitBinds(t *testing.T) {
 	do(t, sys, "PORTRANGE LOW=50000,HIGH=51100")
 	do(t, sys, "DEFINE FTPD ID=F1,PORT=50001")
 	q := strings.Join(do(t, sys, "QUERY PORTS"), "\n")
-	if !strings.Contains(q, "IPN616I TCP port 50001 bound by F1 on 0.0.0.0 (1 bind)") {
+	if !strings.Contains(q, "IPN616I TCP port 50001 bound by F1 on :: (1 bind)") {
 		t.Fatalf("QUERY PORTS:\n%s", q)
 	}
 	for i, c := range connectPairs(t, sys, 7200, 3) {

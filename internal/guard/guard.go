@@ -18,8 +18,14 @@ import (
 // Policy is a guard's rules.
 type Policy struct {
 	// PerAddr is the most sessions one client address may hold at once
-	// (0: no limit).
+	// (0: no limit). IPv6 clients count per prefix of Prefix6 bits: one
+	// host usually holds a whole /64, and would walk around a limit per
+	// address.
 	PerAddr int
+	// Prefix6 is the length of the IPv6 prefix that PerAddr counts as one
+	// client (64 by default; 128: each address alone). Lockouts are per
+	// address whatever it is.
+	Prefix6 int
 	// LoginTime is how long a connection may take to log in, counted from
 	// the connect; nothing the client sends extends it.
 	LoginTime time.Duration
@@ -33,6 +39,7 @@ type Policy struct {
 // The defaults of a Policy.
 const (
 	DefaultPerAddr   = 16
+	DefaultPrefix6   = 64
 	DefaultLoginTime = 30 * time.Second
 	DefaultFailures  = 10
 	DefaultWindow    = 60 * time.Second
@@ -40,7 +47,7 @@ const (
 )
 
 // Default is the policy a server has unless its operator says otherwise.
-var Default = Policy{PerAddr: DefaultPerAddr, LoginTime: DefaultLoginTime,
+var Default = Policy{PerAddr: DefaultPerAddr, Prefix6: DefaultPrefix6, LoginTime: DefaultLoginTime,
 	Failures: DefaultFailures, Window: DefaultWindow, LockTime: DefaultLockTime}
 
 // maxTracked bounds the addresses whose failures are remembered; past it,
@@ -118,12 +125,29 @@ func (g *Guard) Admit(a netip.Addr) (r Refusal, until time.Time) {
 	if h := g.fails[a]; h != nil && g.clock().Before(h.until) {
 		return Locked, h.until
 	}
-	if g.p.PerAddr > 0 && g.sessions[a] >= g.p.PerAddr {
+	if g.p.PerAddr > 0 && g.heldLocked(a) >= g.p.PerAddr {
 		g.refused++
 		return TooMany, time.Time{}
 	}
 	g.sessions[a]++
 	return Admitted, time.Time{}
+}
+
+// heldLocked counts the sessions of a's client: the address's own, or for
+// IPv6 those of every address in its prefix of Prefix6 bits.
+func (g *Guard) heldLocked(a netip.Addr) int {
+	bits := g.p.Prefix6
+	if a.Is4() || bits <= 0 || bits >= 128 {
+		return g.sessions[a]
+	}
+	p, _ := a.Prefix(bits)
+	n := 0
+	for b, k := range g.sessions {
+		if b.Is6() && p.Contains(b) {
+			n += k
+		}
+	}
+	return n
 }
 
 // Release gives back a slot that Admit took.

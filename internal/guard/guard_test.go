@@ -118,3 +118,42 @@ func TestTrackedBound(t *testing.T) {
 		t.Fatalf("%d addresses tracked", n)
 	}
 }
+
+// TestIPv6Prefix: IPv6 clients count per prefix of Prefix6 bits for
+// PerAddr (one host holds a /64); lockouts stay per address.
+func TestIPv6Prefix(t *testing.T) {
+	cases := []struct {
+		prefix6 int
+		second  string // another client after fd77:1::1 took the one slot
+		admit   bool
+	}{
+		{64, "fd77:1::2", false},
+		{64, "fd77:1:0:1::1", true},
+		{48, "fd77:1:0:1::1", false},
+		{128, "fd77:1::2", true},
+		{0, "fd77:1::2", true}, // no grouping
+		{64, "10.77.0.1", true},
+	}
+	for _, c := range cases {
+		g := New(Policy{PerAddr: 1, Prefix6: c.prefix6, Failures: 1, Window: time.Minute, LockTime: time.Minute}, nil)
+		if r, _ := g.Admit(netip.MustParseAddr("fd77:1::1")); r != Admitted {
+			t.Fatalf("%d: first refused", c.prefix6)
+		}
+		r, _ := g.Admit(netip.MustParseAddr(c.second))
+		if (r == Admitted) != c.admit {
+			t.Fatalf("Prefix6 %d, %s: %v", c.prefix6, c.second, r)
+		}
+		// A lockout is the address's alone.
+		g.Release(netip.MustParseAddr("fd77:1::1"))
+		if r == Admitted {
+			g.Release(netip.MustParseAddr(c.second))
+		}
+		g.Failed(netip.MustParseAddr("fd77:1::1"))
+		if locked, _ := g.IsLocked(netip.MustParseAddr("fd77:1::3")); locked {
+			t.Fatalf("Prefix6 %d: a lockout spread to the prefix", c.prefix6)
+		}
+		if r, _ := g.Admit(netip.MustParseAddr("fd77:1::3")); r != Admitted {
+			t.Fatalf("Prefix6 %d: a neighbour of a locked address refused: %v", c.prefix6, r)
+		}
+	}
+}

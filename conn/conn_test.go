@@ -300,3 +300,49 @@ func TestStateNames(t *testing.T) {
 		}
 	}
 }
+
+// TestBothFamilies: a listener on [::] takes IPv4 and IPv6 clients and
+// shows an IPv4 client as IPv4; the port of a dual-stack listener is one
+// port for both families (another owner can bind it in neither); the
+// ephemeral pool lends a port once, whatever the family of the connection.
+func TestBothFamilies(t *testing.T) {
+	tb, _ := newTable(t, 40000, 40009)
+	ln, err := tb.Listen("SRV", netip.MustParseAddrPort("[::]:7000"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if got := ln.AddrPort().String(); got != "[::]:7000" {
+		t.Fatalf("listener %s", got)
+	}
+	for _, fam := range []string{"0.0.0.0:7000", "[::1]:7000"} {
+		if l, err := tb.Listen("OTHER", netip.MustParseAddrPort(fam)); err == nil {
+			l.Close()
+			t.Fatalf("another owner bound %s beside [::]:7000", fam)
+		}
+	}
+	var ports []uint16
+	for _, to := range []string{"127.0.0.1:7000", "[::1]:7000", "127.0.0.1:7000", "[::1]:7000"} {
+		c, err := tb.Dial(context.Background(), "CLI", netip.Addr{}, netip.MustParseAddrPort(to))
+		if err != nil {
+			t.Fatalf("dial %s: %v", to, err)
+		}
+		defer c.Close()
+		a, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer a.Close()
+		want := netip.MustParseAddrPort(to).Addr()
+		if got := a.(*Conn).RemoteAddrPort().Addr(); got != want {
+			t.Fatalf("accepted from %s, dialed %s", got, to)
+		}
+		ports = append(ports, c.LocalAddrPort().Port())
+	}
+	if ports[0] != 40000 || ports[1] != 40001 || ports[2] != 40002 || ports[3] != 40003 {
+		t.Fatalf("ports lent %v: one pool for both families, each port once", ports)
+	}
+	if _, err := tb.Dial(context.Background(), "CLI", lo, netip.MustParseAddrPort("[::1]:7000")); !errors.Is(err, ErrFamily) {
+		t.Fatalf("an IPv4 local address to an IPv6 host: %v", err)
+	}
+}

@@ -11,10 +11,14 @@
 # SHORT: 10,000 connections, 8 at a time: connect, send 1 KiB, close.
 # IDLE: 10,000 idle connections held by the stack: RSS per connection.
 #
+# FAMILY=6: the same over IPv6 (fd77:40::1 the kernel, fd77:40::10 the
+# stack, fd77:40::2 the client).
+#
 # Usage: scripts/bench-links.sh [rounds]   (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
+family=${FAMILY:-4}
 A=ipnbA$$ B=ipnbB$$ VA=ipnbva$$ VB=ipnbvb$$
 . scripts/lib/nspair.sh
 bin=$(mktemp -d)
@@ -31,7 +35,9 @@ nspair_up 40
 # serve IMPL MODE: starts a server in ns A and waits until it listens.
 serve() {
   local impl=$1 mode=$2 addr
-  if [ "$impl" = stack ]; then addr=10.77.40.10/24; else addr=10.77.40.1/24; fi
+  if [ "$family" = 6 ]; then
+    if [ "$impl" = stack ]; then addr=fd77:40::10/64; else addr=fd77:40::1/64; fi
+  elif [ "$impl" = stack ]; then addr=10.77.40.10/24; else addr=10.77.40.1/24; fi
   ip netns exec "$A" "$bin/ipnbench" server --impl "$impl" --dev "$VA" --addr "$addr" --port 5001 --mode "$mode" \
     > "$bin/server.out" 2>&1 &
   server=$!
@@ -39,7 +45,11 @@ serve() {
   echo "server did not start:"; cat "$bin/server.out"; exit 1
 }
 stop() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }
-target() { if [ "$1" = stack ]; then echo 10.77.40.10:5001; else echo 10.77.40.1:5001; fi; }
+target() {
+  if [ "$family" = 6 ]; then
+    if [ "$1" = stack ]; then echo "[fd77:40::10]:5001"; else echo "[fd77:40::1]:5001"; fi
+  elif [ "$1" = stack ]; then echo 10.77.40.10:5001; else echo 10.77.40.1:5001; fi
+}
 # run IMPL MODE CLIENTMODE: one measurement; prints the figure.
 run() {
   serve "$1" "$2"
@@ -49,7 +59,7 @@ run() {
 figure() { awk '{for (i=1;i<=NF;i++) if ($i ~ /Gbit\/s|\/s$/) {print $(i-1)} }' | sed 's/[^0-9.]//g' | tail -1; }
 ratio() { awk -v s="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", s / k; else print "n/a" }'; }
 
-echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')"
+echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')  IPv$family"
 for r in $(seq "$rounds"); do
   kd=$(run kernel source dl | tee /dev/stderr | figure)
   sd=$(run stack source dl | tee /dev/stderr | figure)

@@ -50,7 +50,8 @@ func server(args []string) {
 	fs := flag.NewFlagSet("server", flag.ExitOnError)
 	impl := fs.String("impl", "stack", "stack or kernel")
 	dev := fs.String("dev", "", "stack: the veth end for the RAW link")
-	addr := fs.String("addr", "", "address/prefix to serve on (stack: the stack's; kernel: one the kernel has)")
+	addr := fs.String("addr", "", "address/prefix to serve on (stack: the stack's; kernel: one the kernel has); IPv4 or IPv6")
+	addr4 := fs.String("addr4", "10.77.40.10/24", "stack with an IPv6 --addr: the link's IPv4 address, which every link has")
 	port := fs.Int("port", 5001, "port")
 	mode := fs.String("mode", "sink", "sink, source, short or idle")
 	size := fs.Int64("bytes", 1<<30, "source: bytes per connection")
@@ -63,7 +64,11 @@ func server(args []string) {
 			fail(err)
 		}
 		defer sys.Close()
-		if err := sys.Stack.DefineLink(nic.LinkConfig{ID: "BENCH", Type: nic.TypeRaw, Dev: *dev, Addr: prefix}); err != nil {
+		cfg := nic.LinkConfig{ID: "BENCH", Type: nic.TypeRaw, Dev: *dev, Addr: prefix}
+		if prefix.Addr().Is6() {
+			cfg.Addr, cfg.Addr6 = netip.MustParsePrefix(*addr4), []netip.Prefix{prefix}
+		}
+		if err := sys.Stack.DefineLink(cfg); err != nil {
 			fail(err)
 		}
 		l, err := sys.Conns.Listen("BENCH", netip.AddrPortFrom(prefix.Addr(), uint16(*port)))
@@ -72,7 +77,7 @@ func server(args []string) {
 		}
 		ln = l
 	} else {
-		l, err := net.Listen("tcp4", netip.AddrPortFrom(prefix.Addr(), uint16(*port)).String())
+		l, err := net.Listen("tcp", netip.AddrPortFrom(prefix.Addr(), uint16(*port)).String())
 		if err != nil {
 			fail(err)
 		}
@@ -163,7 +168,7 @@ func client(args []string) {
 	hold := fs.Duration("hold", 10*time.Second, "idle: how long to hold the connections")
 	via := fs.String("socks", "", "connect through this SOCKS 5 door (ip:port) instead of directly")
 	fs.Parse(args)
-	dial := func() (net.Conn, error) { return net.DialTimeout("tcp4", *target, 10*time.Second) }
+	dial := func() (net.Conn, error) { return net.DialTimeout("tcp", *target, 10*time.Second) }
 	if *via != "" {
 		dial = func() (net.Conn, error) { return socksDial(*via, *target) }
 	}

@@ -1,6 +1,6 @@
 # nspair.sh: sourced by the bench scripts. Two network namespaces joined by
-# a veth pair, addressed 10.77.<net>.1 (side A, the server) and
-# 10.77.<net>.2 (side B, the client).
+# a veth pair, addressed 10.77.<net>.1 and fd77:<net>::1 (side A, the
+# server), 10.77.<net>.2 and fd77:<net>::2 (side B, the client).
 #
 #   nspair_up NET    creates them; names come from $A $B $VA $VB
 #   nspair_down      deletes both namespaces (and with them the veth pair)
@@ -14,6 +14,8 @@ nspair_up() {
   ip link set "$VB" netns "$B"
   ip -n "$A" addr add "10.77.$net.1/24" dev "$VA"
   ip -n "$B" addr add "10.77.$net.2/24" dev "$VB"
+  ip -n "$A" addr add "fd77:$net::1/64" dev "$VA" nodad
+  ip -n "$B" addr add "fd77:$net::2/64" dev "$VB" nodad
   for ns in "$A" "$B"; do ip -n "$ns" link set lo up; done
   ip -n "$A" link set "$VA" up
   ip -n "$B" link set "$VB" up

@@ -103,7 +103,7 @@ func (e *linkEndpoint) DeliverNetworkPacket(protocol tcpip.NetworkProtocolNumber
 	if w := e.trace.Load(); w != nil {
 		w.packet(protocol, pkt, true)
 	}
-	if e.martians && protocol == header.IPv4ProtocolNumber && isMartian(pkt) {
+	if e.martians && (protocol == header.IPv4ProtocolNumber && isMartian(pkt) || protocol == header.IPv6ProtocolNumber && isMartian6(pkt)) {
 		return
 	}
 	e.mu.Lock()
@@ -236,6 +236,16 @@ func (e *linkEndpoint) SupportedGSO() stack.SupportedGSO {
 
 // isMartian says whether an IPv4 packet comes from or goes to the loopback
 // network 127.0.0.0/8.
+// isMartian6 is isMartian for IPv6: ::1 from or to a real network.
+func isMartian6(pkt *stack.PacketBuffer) bool {
+	h, ok := pkt.Data().PullUp(header.IPv6MinimumSize)
+	if !ok {
+		return false
+	}
+	ip := header.IPv6(h)
+	return ip.SourceAddress() == header.IPv6Loopback || ip.DestinationAddress() == header.IPv6Loopback
+}
+
 func isMartian(pkt *stack.PacketBuffer) bool {
 	h, ok := pkt.Data().PullUp(header.IPv4MinimumSize)
 	if !ok {

@@ -50,6 +50,7 @@ type LinkConfig struct {
 	MTU      uint32           // 0: the device's (RAW), 1500 (TAP), 65520 (USER, LOOPBACK)
 	MAC      net.HardwareAddr // nil: derived from the id
 	Gateway  netip.Addr       // USER: the gateway's address (default .2 of the subnet)
+	Gateway6 netip.Addr       // USER with IP6ADDR=: the gateway's IPv6 address (::2 of the prefix, or ::1)
 	Forwards []Forward        // USER: host ports forwarded into the stack
 	Reach    []Reach          // USER: host destinations the stack may connect to
 	HostAddr netip.Addr       // TAP: an address for the host's side of the device
@@ -229,8 +230,8 @@ func (s *Stack) DefineLink(cfg LinkConfig) error {
 	if err := checkAddress(cfg.Addr); err != nil {
 		return err
 	}
-	if len(cfg.Addr6) > 0 && cfg.Type == TypeUser {
-		return &ErrBadAddress{cfg.Addr6[0], "a USER link carries IPv4 only"}
+	if len(cfg.Addr6) > 1 && cfg.Type == TypeUser {
+		return &ErrBadAddress{cfg.Addr6[1], "a USER link has one IPv6 address"}
 	}
 	for i, p := range cfg.Addr6 {
 		if err := checkAddress6(p); err != nil {
@@ -263,6 +264,13 @@ func (s *Stack) DefineLink(cfg LinkConfig) error {
 		}
 		if !cfg.Addr.Contains(cfg.Gateway) || cfg.Gateway == cfg.Addr.Addr() {
 			return &ErrBadAddress{cfg.Addr, "gateway " + cfg.Gateway.String() + " must be another address of the subnet"}
+		}
+		if len(cfg.Addr6) == 1 {
+			p := cfg.Addr6[0]
+			if p.Bits() > 126 {
+				return &ErrBadAddress{p, "the prefix leaves no room for the gateway"}
+			}
+			cfg.Gateway6 = defaultGateway6(p)
 		}
 	}
 	l := &Link{cfg: cfg, nic: s.nextNIC, mac: linkMAC(cfg.ID, cfg.MAC), since: s.clock(), fromHome: fromHome}
@@ -306,6 +314,19 @@ func (s *Stack) DefineLink(cfg LinkConfig) error {
 		s.goOwned(func() { s.monitor(l, l.stop) })
 	}
 	return nil
+}
+
+// defaultGateway6 is the ::2 of a USER link's IPv6 prefix, or ::1 if ::2
+// is the stack's own address.
+func defaultGateway6(p netip.Prefix) netip.Addr {
+	a := p.Masked().Addr().As16()
+	a[15] += 2
+	gw := netip.AddrFrom16(a)
+	if gw == p.Addr() {
+		a[15]--
+		gw = netip.AddrFrom16(a)
+	}
+	return gw
 }
 
 // defaultGateway is the .2 of a USER link's subnet (QEMU's 10.0.2.2), or
@@ -357,7 +378,11 @@ func (s *Stack) openDevice(l *Link) (stack.LinkEndpoint, error) {
 		l.dev = d
 		return d.ep, nil
 	case TypeUser:
-		g, ep, err := newUserGateway(cfg.ID, cfg.Addr, cfg.Gateway, cfg.Forwards, cfg.Reach, s.say)
+		var p6 netip.Prefix
+		if len(cfg.Addr6) == 1 {
+			p6 = cfg.Addr6[0]
+		}
+		g, ep, err := newUserGateway(cfg.ID, cfg.Addr, cfg.Gateway, p6, cfg.Gateway6, cfg.Forwards, cfg.Reach, s.say)
 		if err != nil {
 			return nil, err
 		}

@@ -78,6 +78,10 @@ func New(opts Options) (*Stack, error) {
 			// static and usable at once: no duplicate address detection,
 			// and no addresses from router advertisements.
 			AutoGenLinkLocal: true,
+			// Host clients on ::1 come in over a USER link with their
+			// own address, as on 127.0.0.1; RAW and TAP links drop
+			// such packets.
+			AllowExternalLoopbackTraffic: true,
 			DADConfigs:       stack.DADConfigurations{DupAddrDetectTransmits: 0},
 			NDPConfigs:       ipv6.NDPConfigurations{HandleRAs: ipv6.HandlingRAsDisabled},
 		})},

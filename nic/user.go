@@ -20,6 +20,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
 	"gvisor.dev/gvisor/pkg/tcpip/link/pipe"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
@@ -51,15 +52,32 @@ import (
 const userMTU = 65520
 
 // hostLoopback is the host address forwards listen on, and REACH= reaches,
-// unless an item names another.
-var hostLoopback = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+// unless an item names another; on a link with an IPv6 address, forwards
+// without a host address listen on hostLoopback6 too, and the gateway's
+// IPv6 address stands for it.
+var (
+	hostLoopback  = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	hostLoopback6 = netip.IPv6Loopback()
+)
 
 // Forward maps Count host ports on HostAddr, from HostPort up, to stack
-// ports from StackPort up.
+// ports from StackPort up. Default: the item named no host address (then
+// HostAddr is 127.0.0.1, and the link listens on ::1 too when it has an
+// IPv6 address).
 type Forward struct {
 	HostAddr            netip.Addr
 	HostPort, StackPort uint16
 	Count               int
+	Default             bool
+}
+
+// HostAddrs are the host addresses a forward listens on, on a link with
+// IPv6 (v6) or without.
+func (f Forward) HostAddrs(v6 bool) []netip.Addr {
+	if f.Default && v6 {
+		return []netip.Addr{hostLoopback, hostLoopback6}
+	}
+	return []netip.Addr{f.HostAddr}
 }
 
 // ErrForward is a FORWARD= or REACH= item that cannot be read.
@@ -70,18 +88,28 @@ type ErrForward struct {
 
 func (e *ErrForward) Error() string { return e.Item + ": " + e.Reason }
 
-// hostAddrPart splits a leading IPv4 host address ("0.0.0.0:2121:21") off
-// an item; an item without one is on 127.0.0.1.
-func hostAddrPart(item string) (netip.Addr, string, error) {
+// hostAddrPart splits a leading host address off an item: IPv4
+// ("0.0.0.0:2121:21") or IPv6 in brackets ("[::1]:2121:21"); an item
+// without one is on 127.0.0.1 (given says so).
+func hostAddrPart(item string) (a netip.Addr, rest string, given bool, err error) {
+	if strings.HasPrefix(item, "[") {
+		inner, after, ok := strings.Cut(item[1:], "]")
+		rest, colon := strings.CutPrefix(after, ":")
+		a, err := netip.ParseAddr(inner)
+		if !ok || !colon || err != nil || !a.Is6() || a.Zone() != "" {
+			return netip.Addr{}, "", false, fmt.Errorf("%q is not an IPv6 address in brackets and a port", item)
+		}
+		return a, rest, true, nil
+	}
 	first, rest, ok := strings.Cut(item, ":")
 	if !ok || !strings.Contains(first, ".") {
-		return hostLoopback, item, nil
+		return hostLoopback, item, false, nil
 	}
-	a, err := netip.ParseAddr(first)
+	a, err = netip.ParseAddr(first)
 	if err != nil || !a.Is4() {
-		return netip.Addr{}, "", fmt.Errorf("%q is not an IPv4 address", first)
+		return netip.Addr{}, "", false, fmt.Errorf("%q is not an IPv4 address", first)
 	}
-	return a, rest, nil
+	return a, rest, true, nil
 }
 
 // ParseForward reads one FORWARD= item: "[hostaddr:]hostport",
@@ -90,7 +118,7 @@ func hostAddrPart(item string) (netip.Addr, string, error) {
 // address is 127.0.0.1 unless given (0.0.0.0 listens on every host
 // address).
 func ParseForward(item string) (Forward, error) {
-	host, rest, err := hostAddrPart(item)
+	host, rest, given, err := hostAddrPart(item)
 	if err != nil {
 		return Forward{}, &ErrForward{item, err.Error()}
 	}
@@ -108,7 +136,7 @@ func ParseForward(item string) (Forward, error) {
 	if hh-hl != sh-sl {
 		return Forward{}, &ErrForward{item, "the host and stack ranges differ in length"}
 	}
-	return Forward{HostAddr: host, HostPort: uint16(hl), StackPort: uint16(sl), Count: hh - hl + 1}, nil
+	return Forward{HostAddr: host, HostPort: uint16(hl), StackPort: uint16(sl), Count: hh - hl + 1, Default: !given}, nil
 }
 
 // Reach is a host destination the stack's connections may go to through a
@@ -121,10 +149,14 @@ type Reach struct {
 }
 
 func (r Reach) String() string {
-	if r.Low == r.High {
-		return fmt.Sprintf("%s:%d", r.Addr, r.Low)
+	a := r.Addr.String()
+	if r.Addr.Is6() {
+		a = "[" + a + "]"
 	}
-	return fmt.Sprintf("%s:%d-%d", r.Addr, r.Low, r.High)
+	if r.Low == r.High {
+		return fmt.Sprintf("%s:%d", a, r.Low)
+	}
+	return fmt.Sprintf("%s:%d-%d", a, r.Low, r.High)
 }
 
 func (r Reach) has(a netip.Addr, port uint16) bool {
@@ -134,12 +166,12 @@ func (r Reach) has(a netip.Addr, port uint16) bool {
 // ParseReach reads one REACH= item: "[hostaddr:]port" or
 // "[hostaddr:]low-high", the host address 127.0.0.1 unless given.
 func ParseReach(item string) (Reach, error) {
-	host, rest, err := hostAddrPart(item)
+	host, rest, _, err := hostAddrPart(item)
 	if err != nil {
 		return Reach{}, &ErrForward{item, err.Error()}
 	}
 	if host.IsUnspecified() {
-		return Reach{}, &ErrForward{item, "a destination needs a host address, not 0.0.0.0"}
+		return Reach{}, &ErrForward{item, "a destination needs a host address, not " + host.String()}
 	}
 	lo, hi, err := portSpan(rest)
 	if err != nil {
@@ -180,10 +212,12 @@ const gatewayTimeWait = 250 * time.Millisecond
 type userGateway struct {
 	link      string // the link's id, for messages
 	say       func(msgcat.Msg)
-	gw        *stack.Stack
-	gwAddr    netip.Addr
-	stackAddr netip.Addr
-	forwards  []Forward
+	gw         *stack.Stack
+	gwAddr     netip.Addr
+	stackAddr  netip.Addr
+	gwAddr6    netip.Addr // with an IPv6 address on the link; else invalid
+	stackAddr6 netip.Addr
+	forwards   []Forward
 	reach     []Reach
 
 	ctx       context.Context
@@ -217,31 +251,48 @@ type ForwardFault struct {
 // newUserGateway builds the gateway and returns the stack's end of the wire.
 // It opens every forwarded host port first; if one is taken, nothing stays
 // open.
-func newUserGateway(link string, prefix netip.Prefix, gwAddr netip.Addr, forwards []Forward, reach []Reach,
-	say func(msgcat.Msg)) (*userGateway, stack.LinkEndpoint, error) {
+func newUserGateway(link string, prefix netip.Prefix, gwAddr netip.Addr, prefix6 netip.Prefix, gwAddr6 netip.Addr,
+	forwards []Forward, reach []Reach, say func(msgcat.Msg)) (*userGateway, stack.LinkEndpoint, error) {
 	g := &userGateway{link: link, say: say, gwAddr: gwAddr, stackAddr: prefix.Addr(), forwards: forwards, reach: reach,
 		clients: map[netip.Addr]int{}}
+	if prefix6.IsValid() {
+		g.gwAddr6, g.stackAddr6 = gwAddr6, prefix6.Addr()
+	}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	for _, f := range forwards {
-		for i := 0; i < f.Count; i++ {
-			hp := netip.AddrPortFrom(f.HostAddr, f.HostPort+uint16(i))
-			ln, err := net.Listen("tcp4", hp.String())
-			if err != nil {
+		for _, host := range f.HostAddrs(prefix6.IsValid()) {
+			if host.Is6() && !prefix6.IsValid() {
 				g.closeListeners()
-				reason := err.Error()
-				if u := errors.Unwrap(err); u != nil {
-					reason = u.Error()
-				}
-				return nil, nil, &ErrDevice{Dev: hp.String(), Reason: reason}
+				return nil, nil, &ErrDevice{Dev: host.String(), Reason: "an IPv6 host address needs IP6ADDR= on the link"}
 			}
-			g.listeners = append(g.listeners, &hostListener{ln: ln, addr: hp, stackPort: f.StackPort + uint16(i)})
+			for i := 0; i < f.Count; i++ {
+				hp := netip.AddrPortFrom(host, f.HostPort+uint16(i))
+				network := "tcp4"
+				if host.Is6() {
+					network = "tcp6"
+				}
+				ln, err := net.Listen(network, hp.String())
+				if err != nil {
+					g.closeListeners()
+					reason := err.Error()
+					if u := errors.Unwrap(err); u != nil {
+						reason = u.Error()
+					}
+					return nil, nil, &ErrDevice{Dev: hp.String(), Reason: reason}
+				}
+				g.listeners = append(g.listeners, &hostListener{ln: ln, addr: hp, stackPort: f.StackPort + uint16(i)})
+			}
 		}
 	}
 	gw := stack.New(stack.Options{
 		NetworkProtocols: []stack.NetworkProtocolFactory{ipv4.NewProtocolWithOptions(ipv4.Options{
 			AllowExternalLoopbackTraffic: true, // clients on the host's loopback keep their address
+		}), ipv6.NewProtocolWithOptions(ipv6.Options{
+			AllowExternalLoopbackTraffic: true,
+			DADConfigs:                   stack.DADConfigurations{DupAddrDetectTransmits: 0},
+			NDPConfigs:                   ipv6.NDPConfigurations{HandleRAs: ipv6.HandlingRAsDisabled},
 		})},
-		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, icmp.NewProtocol4},
+		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
 	})
 	// The gateway's TIME_WAIT is short: the wire to the stack is an
 	// in-process pipe that neither loses nor reorders, so no old segment
@@ -273,7 +324,15 @@ func newUserGateway(link string, prefix netip.Prefix, gwAddr netip.Addr, forward
 	if err := gw.SetPromiscuousMode(gatewayNIC, true); err != nil {
 		return fail(err.String())
 	}
-	gw.SetRouteTable([]tcpip.Route{{Destination: pa.AddressWithPrefix.Subnet(), NIC: gatewayNIC}})
+	routes := []tcpip.Route{{Destination: pa.AddressWithPrefix.Subnet(), NIC: gatewayNIC}}
+	if prefix6.IsValid() {
+		pa6 := protocolAddress(netip.PrefixFrom(gwAddr6, prefix6.Bits()))
+		if err := gw.AddProtocolAddress(gatewayNIC, pa6, stack.AddressProperties{}); err != nil {
+			return fail(err.String())
+		}
+		routes = append(routes, tcpip.Route{Destination: pa6.AddressWithPrefix.Subnet(), NIC: gatewayNIC})
+	}
+	gw.SetRouteTable(routes)
 	fwd := tcp.NewForwarder(gw, 0, 1024, g.toHost)
 	gw.SetTransportProtocolHandler(tcp.ProtocolNumber, fwd.HandlePacket)
 	g.gw = gw
@@ -318,8 +377,8 @@ func (g *userGateway) faults() []ForwardFault {
 func (g *userGateway) carryIn(hc *net.TCPConn, stackPort uint16) {
 	defer g.wg.Done()
 	host := hostSide{hc}
-	client := addrPortOf4(hc.RemoteAddr())
-	if !client.IsValid() {
+	client := addrPortOf(hc.RemoteAddr())
+	if !client.IsValid() || client.Addr().Is6() && !g.stackAddr6.IsValid() {
 		host.reset()
 		return
 	}
@@ -336,19 +395,15 @@ func (g *userGateway) carryIn(hc *net.TCPConn, stackPort uint16) {
 	splice(g.ctx, host, sc)
 }
 
-// addrPortOf4 is an IPv4 client's address and port (the zero value for
-// anything else).
-func addrPortOf4(a net.Addr) netip.AddrPort {
+// addrPortOf is a client's address and port, an IPv4 one as IPv4 (the
+// zero value for anything but TCP).
+func addrPortOf(a net.Addr) netip.AddrPort {
 	ta, ok := a.(*net.TCPAddr)
 	if !ok {
 		return netip.AddrPort{}
 	}
 	ap := ta.AddrPort()
-	ap = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
-	if !ap.Addr().Is4() {
-		return netip.AddrPort{}
-	}
-	return ap
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
 func (g *userGateway) addClient(a netip.Addr) {
@@ -369,18 +424,22 @@ func (g *userGateway) dropClient(a netip.Addr) {
 // address and port.
 func (g *userGateway) dialStack(ctx context.Context, client netip.AddrPort, stackPort uint16) (*stackSide, error) {
 	var wq waiter.Queue
-	ep, terr := g.gw.NewEndpoint(tcp.ProtocolNumber, ipv4.ProtocolNumber, &wq)
+	proto, to := ipv4.ProtocolNumber, g.stackAddr
+	if client.Addr().Is6() {
+		proto, to = ipv6.ProtocolNumber, g.stackAddr6
+	}
+	ep, terr := g.gw.NewEndpoint(tcp.ProtocolNumber, proto, &wq)
 	if terr != nil {
 		return nil, errors.New(terr.String())
 	}
 	// The same client address and port may come in on two forwards, or
 	// again while an old connection of it lingers in the gateway.
 	ep.SocketOptions().SetReuseAddress(true)
-	if terr := ep.Bind(tcpip.FullAddress{NIC: gatewayNIC, Addr: tcpip.AddrFrom4(client.Addr().As4()), Port: client.Port()}); terr != nil {
+	if terr := ep.Bind(tcpip.FullAddress{NIC: gatewayNIC, Addr: tcpipAddr(client.Addr()), Port: client.Port()}); terr != nil {
 		ep.Close()
 		return nil, errors.New(terr.String())
 	}
-	terr, err := ConnectWait(ctx, ep, &wq, tcpip.FullAddress{NIC: gatewayNIC, Addr: tcpip.AddrFrom4(g.stackAddr.As4()), Port: stackPort})
+	terr, err := ConnectWait(ctx, ep, &wq, tcpip.FullAddress{NIC: gatewayNIC, Addr: tcpipAddr(to), Port: stackPort})
 	if err != nil {
 		return nil, err
 	}
@@ -394,8 +453,11 @@ func (g *userGateway) dialStack(ctx context.Context, client netip.AddrPort, stac
 // if it may go anywhere.
 func (g *userGateway) hostFor(dst netip.AddrPort) (netip.AddrPort, bool) {
 	a, port := dst.Addr(), dst.Port()
-	if a == g.gwAddr {
+	switch {
+	case a == g.gwAddr:
 		a = hostLoopback
+	case g.gwAddr6.IsValid() && a == g.gwAddr6:
+		a = hostLoopback6
 	}
 	for _, r := range g.reach {
 		if r.has(a, port) {
@@ -417,18 +479,20 @@ func (g *userGateway) hostFor(dst netip.AddrPort) (netip.AddrPort, bool) {
 // allows it; anything else is refused with a reset.
 func (g *userGateway) toHost(r *tcp.ForwarderRequest) {
 	id := r.ID()
-	if id.RemoteAddress != tcpip.AddrFrom4(g.stackAddr.As4()) || id.LocalAddress.Len() != 4 {
+	from, _ := netip.AddrFromSlice(id.RemoteAddress.AsSlice())
+	to, _ := netip.AddrFromSlice(id.LocalAddress.AsSlice())
+	if from != g.stackAddr && (!g.stackAddr6.IsValid() || from != g.stackAddr6) || from.Is4() != to.Is4() {
 		r.Complete(true)
 		return
 	}
-	dst, ok := g.hostFor(netip.AddrPortFrom(netip.AddrFrom4(id.LocalAddress.As4()), id.LocalPort))
+	dst, ok := g.hostFor(netip.AddrPortFrom(to, id.LocalPort))
 	if !ok {
 		g.refused.Add(1)
 		r.Complete(true)
 		return
 	}
 	d := net.Dialer{Timeout: 5 * time.Second}
-	c, err := d.DialContext(g.ctx, "tcp4", dst.String())
+	c, err := d.DialContext(g.ctx, "tcp", dst.String())
 	if err != nil {
 		r.Complete(true)
 		return

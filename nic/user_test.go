@@ -49,7 +49,7 @@ func TestAcceptBackoff(t *testing.T) {
 	var mu sync.Mutex
 	var said []msgcat.Msg
 	say := func(m msgcat.Msg) { mu.Lock(); said = append(said, m); mu.Unlock() }
-	g, ep, err := newUserGateway("U1", netip.MustParsePrefix("10.0.2.15/24"), netip.MustParseAddr("10.0.2.2"), nil, nil, say)
+	g, ep, err := newUserGateway("U1", netip.MustParsePrefix("10.0.2.15/24"), netip.MustParseAddr("10.0.2.2"), netip.Prefix{}, netip.Addr{}, nil, nil, say)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,10 +118,14 @@ func TestParseForwardAndReach(t *testing.T) {
 		want Forward
 		err  string
 	}{
-		{"2121:21", Forward{lo, 2121, 21, 1}, ""},
-		{"30000-30019", Forward{lo, 30000, 30000, 20}, ""},
-		{"0.0.0.0:2121:21", Forward{netip.MustParseAddr("0.0.0.0"), 2121, 21, 1}, ""},
-		{"127.0.0.2:5000-5001:6000-6001", Forward{netip.MustParseAddr("127.0.0.2"), 5000, 6000, 2}, ""},
+		{"2121:21", Forward{lo, 2121, 21, 1, true}, ""},
+		{"30000-30019", Forward{lo, 30000, 30000, 20, true}, ""},
+		{"[::1]:2121:21", Forward{netip.IPv6Loopback(), 2121, 21, 1, false}, ""},
+		{"[::]:2121", Forward{netip.IPv6Unspecified(), 2121, 2121, 1, false}, ""},
+		{"[10.0.0.1]:21", Forward{}, "is not an IPv6 address"},
+		{"[::1]21", Forward{}, "is not an IPv6 address"},
+		{"0.0.0.0:2121:21", Forward{netip.MustParseAddr("0.0.0.0"), 2121, 21, 1, false}, ""},
+		{"127.0.0.2:5000-5001:6000-6001", Forward{netip.MustParseAddr("127.0.0.2"), 5000, 6000, 2, false}, ""},
 		{"300.1.1.1:21", Forward{}, "is not an IPv4 address"},
 		{"10-9", Forward{}, "runs backwards"},
 		{"1-2:3", Forward{}, "differ in length"},

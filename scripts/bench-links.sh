@@ -73,7 +73,7 @@ done
 # Memory per idle connection held by the stack.
 serve stack idle
 before=$(awk '/READY/ {print $3}' "$bin/server.out")
-ip netns exec "$B" "$bin/ipnbench" client --target 10.77.40.10:5001 --mode idle --conns 10000 --hold 30s > "$bin/client.out" &
+ip netns exec "$B" "$bin/ipnbench" client --target "$(target stack)" --mode idle --conns 10000 --hold 30s > "$bin/client.out" &
 client=$!
 for _ in $(seq 600); do grep -q OPEN "$bin/client.out" 2>/dev/null && break; sleep 0.1; done
 sleep 1

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -157,5 +158,50 @@ func TestFTPOverIPv6(t *testing.T) {
 	s4.host = "10.77.74.10"
 	if got := s4.mustClient(t, 40*time.Second, testnet.RequireTool(t, "curl"), "-sS", "--max-time", "30", s4.url("/RO/")); !strings.Contains(got, "readme") {
 		t.Fatalf("IPv4 on the same daemon: %q", got)
+	}
+}
+
+// TestUserLinkIPv6: a USER link with an IPv6 address forwards its host
+// ports on [::1] as on 127.0.0.1, each client keeping its own address:
+// curl to ftp://[::1]:port/ in passive (EPSV) and active (EPRT |2|, the
+// daemon's connection reaching the client on the host) mode. No privileges.
+func TestUserLinkIPv6(t *testing.T) {
+	curl := testnet.RequireTool(t, "curl")
+	pub, ro := ftpDirs(t)
+	base := testnet.HostPorts(t, 21)
+	deck := strings.Join([]string{
+		fmt.Sprintf("DEFINE LINK ID=USER6,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,IP6ADDR=(fd77:75::15/64),FORWARD=(%d:21,%d-%d)", base, base+1, base+20),
+		"DEFINE FILE PUBLIC=PUB,DLBL=" + pub + ",READONLY=NO",
+		"DEFINE FILE PUBLIC=RO,DLBL=" + ro + ",READONLY=YES",
+		"DEFINE USER ID=" + ftpUser + ",PASSWORD='" + ftpPass + "'",
+		fmt.Sprintf("DEFINE FTPD ID=FTPU6,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1", base+1, base+20),
+	}, "\n")
+	d := startDeck(t, deck)
+	s := &ftpSite{d: d, id: "FTPU6", host: "::1", port: base, user: ftpUser, pass: ftpPass, pub: pub, ro: ro}
+	t.Run("curl", func(t *testing.T) {
+		curlMatrix(t, s, []curlMode{
+			{"EPSV6", nil},
+			{"EPRT6", []string{"-P", "::1"}},
+		})
+	})
+	h := holdSession(t, s)
+	i := strings.LastIndex(h.local, ":")
+	client := "[" + h.local[:i] + "]" + h.local[i:] // the helper prints addr:port
+	if !strings.HasPrefix(client, "[::1]:") {
+		t.Fatalf("the client's address is %s", h.local)
+	}
+	out := s.console(t, "QUERY CONNECTIONS OWNER=FTPU6,STATE=ESTABLISHED\nQUERY LINKS ID=USER6\n")
+	if !strings.Contains(out, "[fd77:75::15]:21") || !strings.Contains(out, client) {
+		t.Fatalf("QUERY CONNECTIONS does not show the client as it is (%s):\n%s", client, out)
+	}
+	if !strings.Contains(out, fmt.Sprintf("forwards 127.0.0.1:%d and [::1]:%d to port 21; gateway 10.0.2.2 and fd77:75::2", base, base)) {
+		t.Fatalf("QUERY LINKS:\n%s", out)
+	}
+	h.quit(t)
+	// IPv4 clients go on through the same forward.
+	s4 := *s
+	s4.host = "127.0.0.1"
+	if got := s4.mustClient(t, 40*time.Second, curl, "-sS", "--max-time", "30", s4.url("/RO/")); !strings.Contains(got, "readme") {
+		t.Fatalf("IPv4 through the USER link: %q", got)
 	}
 }

@@ -114,7 +114,7 @@ var linkTypes = map[nic.LinkType]struct {
 }{
 	nic.TypeRaw:      {needs: []string{"DEV"}, takes: []string{"DEV", "MAC", "IP6ADDR"}},
 	nic.TypeTAP:      {needs: []string{"DEV"}, takes: []string{"DEV", "MAC", "HOSTADDR", "IP6ADDR"}},
-	nic.TypeUser:     {takes: []string{"GATEWAY", "FORWARD", "REACH"}},
+	nic.TypeUser:     {takes: []string{"GATEWAY", "FORWARD", "REACH", "IP6ADDR"}},
 	nic.TypeLoopback: {takes: []string{"IP6ADDR"}},
 }
 
@@ -299,11 +299,19 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 			if f.Count > 1 {
 				stackPorts = "ports " + strconv.Itoa(int(f.StackPort)) + "-" + strconv.Itoa(int(f.StackPort)+f.Count-1)
 			}
-			host := f.HostAddr.String() + ":" + strconv.Itoa(int(f.HostPort))
-			if f.Count > 1 {
-				host += "-" + strconv.Itoa(int(f.HostPort)+f.Count-1)
+			var hosts []string
+			for _, a := range f.HostAddrs(len(l.Config.Addr6) > 0) {
+				host := netip.AddrPortFrom(a, f.HostPort).String()
+				if f.Count > 1 {
+					host += "-" + strconv.Itoa(int(f.HostPort)+f.Count-1)
+				}
+				hosts = append(hosts, host)
 			}
-			out.Say(msgcat.IPN168I(host, stackPorts, l.Config.Gateway.String()))
+			gw := l.Config.Gateway.String()
+			if l.Config.Gateway6.IsValid() {
+				gw += " and " + l.Config.Gateway6.String()
+			}
+			out.Say(msgcat.IPN168I(strings.Join(hosts, " and "), stackPorts, gw))
 		}
 		if l.Config.Type == nic.TypeUser {
 			if len(l.Config.Reach) == 0 {

@@ -82,8 +82,8 @@ func New(opts Options) (*Stack, error) {
 			// own address, as on 127.0.0.1; RAW and TAP links drop
 			// such packets.
 			AllowExternalLoopbackTraffic: true,
-			DADConfigs:       stack.DADConfigurations{DupAddrDetectTransmits: 0},
-			NDPConfigs:       ipv6.NDPConfigurations{HandleRAs: ipv6.HandlingRAsDisabled},
+			DADConfigs:                   stack.DADConfigurations{DupAddrDetectTransmits: 0},
+			NDPConfigs:                   ipv6.NDPConfigurations{HandleRAs: ipv6.HandlingRAsDisabled},
 		})},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
 		// No HandleLocal: with it, a reply to a host client 127.0.0.1 that

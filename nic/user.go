@@ -210,15 +210,15 @@ const gatewayTimeWait = 250 * time.Millisecond
 //
 // Lock order: userGateway.mu, then hostListener.mu.
 type userGateway struct {
-	link      string // the link's id, for messages
-	say       func(msgcat.Msg)
+	link       string // the link's id, for messages
+	say        func(msgcat.Msg)
 	gw         *stack.Stack
 	gwAddr     netip.Addr
 	stackAddr  netip.Addr
 	gwAddr6    netip.Addr // with an IPv6 address on the link; else invalid
 	stackAddr6 netip.Addr
 	forwards   []Forward
-	reach     []Reach
+	reach      []Reach
 
 	ctx       context.Context
 	cancel    context.CancelFunc

@@ -221,13 +221,19 @@ func (s *Stack) DefineLink(cfg LinkConfig) error {
 		return &ErrLinkExists{cfg.ID}
 	}
 	fromHome := false
-	if !cfg.Addr.IsValid() {
+	// A link with IPv6 addresses and no IPADDR= is IPv6 only; any other
+	// link without one takes the home address.
+	v6only := !cfg.Addr.IsValid() && len(cfg.Addr6) > 0 && cfg.Type != TypeUser
+	if !cfg.Addr.IsValid() && !v6only {
 		if !s.home.IsValid() {
 			return &ErrNoAddress{cfg.ID}
 		}
 		cfg.Addr, fromHome = s.home, true
 	}
-	if err := checkAddress(cfg.Addr); err != nil {
+	if v6only && cfg.HostAddr.IsValid() {
+		return &ErrBadAddress{netip.PrefixFrom(cfg.HostAddr, 32), "an IPv6-only link has no IPv4 subnet for HOSTADDR="}
+	}
+	if err := checkAddress(cfg.Addr); !v6only && err != nil {
 		return err
 	}
 	if len(cfg.Addr6) > 1 && cfg.Type == TypeUser {
@@ -290,14 +296,11 @@ func (s *Stack) DefineLink(cfg LinkConfig) error {
 		s.closeDevice(l)
 		return &ErrDevice{Dev: cfg.Dev, Reason: err.String()}
 	}
-	pa := tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{
-		Address: tcpip.AddrFrom4(cfg.Addr.Addr().As4()), PrefixLen: cfg.Addr.Bits()}}
-	if err := s.ns.AddProtocolAddress(l.nic, pa, stackAddressProperties); err != nil {
-		s.ns.RemoveNIC(l.nic)
-		s.closeDevice(l)
-		return &ErrDevice{Dev: cfg.Dev, Reason: err.String()}
+	addrs := cfg.Addr6
+	if cfg.Addr.IsValid() {
+		addrs = append([]netip.Prefix{cfg.Addr}, addrs...)
 	}
-	for _, p := range cfg.Addr6 {
+	for _, p := range addrs {
 		if err := s.ns.AddProtocolAddress(l.nic, protocolAddress(p), stackAddressProperties); err != nil {
 			s.ns.RemoveNIC(l.nic)
 			s.closeDevice(l)
@@ -408,7 +411,7 @@ func (s *Stack) closeDevice(l *Link) {
 // announce sends a gratuitous ARP for the stack's address on an Ethernet
 // link, so that the neighbours learn (or relearn) its MAC.
 func (s *Stack) announce(l *Link) {
-	if l.dev != nil {
+	if l.dev != nil && l.cfg.Addr.IsValid() {
 		gratuitousARP(l.dev, l.mac, l.cfg.Addr.Addr())
 	}
 }
@@ -434,7 +437,7 @@ func (s *Stack) DeleteLink(id string) error {
 	if err != nil {
 		return err
 	}
-	if n := s.liveConnections(l.cfg.Addr.Addr()); n > 0 {
+	if n := s.liveConnections(l); n > 0 {
 		return &ErrLinkBusy{id, n}
 	}
 	for _, r := range s.routes {
@@ -453,10 +456,14 @@ func (s *Stack) DeleteLink(id string) error {
 
 // liveConnections counts the TCP endpoints bound to addr, except those in
 // TIME_WAIT or closed.
-func (s *Stack) liveConnections(addr netip.Addr) int {
+func (s *Stack) liveConnections(l *Link) int {
+	mine := map[netip.Addr]bool{l.cfg.Addr.Addr(): l.cfg.Addr.IsValid()}
+	for _, p := range l.cfg.Addr6 {
+		mine[p.Addr()] = true
+	}
 	n := 0
 	for _, e := range s.TCPEndpoints() {
-		if e.Local.Addr() == addr && e.State != "TIME-WAIT" && e.State != "CLOSED" {
+		if mine[e.Local.Addr()] && e.State != "TIME-WAIT" && e.State != "CLOSED" {
 			n++
 		}
 	}

@@ -62,7 +62,7 @@ func (e *ErrGatewayFamily) Error() string {
 // the error.
 func (l *Link) onLink(gw netip.Addr) (on bool, subnet netip.Prefix) {
 	if gw.Is4() {
-		return l.cfg.Addr.Masked().Contains(gw), l.cfg.Addr.Masked()
+		return l.cfg.Addr.IsValid() && l.cfg.Addr.Masked().Contains(gw), l.cfg.Addr.Masked()
 	}
 	if gw.IsLinkLocalUnicast() && (l.cfg.Type == TypeRaw || l.cfg.Type == TypeTAP) {
 		return true, netip.Prefix{}
@@ -138,8 +138,10 @@ func (s *Stack) Routes() []RouteInfo {
 func (s *Stack) routeInfoLocked() []RouteInfo {
 	var out []RouteInfo
 	for _, l := range s.sortedLinksLocked() {
-		out = append(out, RouteInfo{Route: Route{Link: l.cfg.ID, Net: l.cfg.Addr.Masked()},
-			Connected: true, Active: l.state == StateActive})
+		if l.cfg.Addr.IsValid() {
+			out = append(out, RouteInfo{Route: Route{Link: l.cfg.ID, Net: l.cfg.Addr.Masked()},
+				Connected: true, Active: l.state == StateActive})
+		}
 		for _, p := range l.cfg.Addr6 {
 			out = append(out, RouteInfo{Route: Route{Link: l.cfg.ID, Net: p.Masked()},
 				Connected: true, Active: l.state == StateActive})

@@ -239,8 +239,11 @@ func (s *Stack) TCPEndpoints() []Endpoint {
 }
 
 func addrPort(a tcpip.Address, port uint16) netip.AddrPort {
-	if a.Len() == 4 {
+	switch a.Len() {
+	case 4:
 		return netip.AddrPortFrom(netip.AddrFrom4(a.As4()), port)
+	case 16:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.As16()).Unmap(), port)
 	}
 	return netip.AddrPortFrom(netip.IPv4Unspecified(), port)
 }

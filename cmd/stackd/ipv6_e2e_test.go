@@ -49,37 +49,68 @@ func checkIPv6(t *testing.T, d *daemon, ns, link, stack6, peer6 string) {
 	}
 }
 
+// TestIPv6RawLink: a dual-stack RAW link and an IPv6-only one (IP6ADDR=
+// without IPADDR=).
 func TestIPv6RawLink(t *testing.T) {
 	testnet.RequireRoot(t)
 	testnet.RequireTool(t, "ping")
-	ns := testnet.Netns(t)
-	dev, peer := testnet.Veth(t, ns, "10.77.72.2/24")
-	testnet.Must(t, ns, "ip", "addr", "add", "fd77:72::2/64", "dev", peer, "nodad")
-	d := startDaemon(t, "--deck", writeDeck(t,
-		"DEFINE LINK ID=OSA6,TYPE=RAW,DEV="+dev+",IPADDR=10.77.72.10,MASK=255.255.255.0,IP6ADDR=(fd77:72::10/64)"))
-	requireDeckOK(t, d)
-	if !strings.Contains(d.stdout.String(), "IPN192I Link OSA6 IPv6 addresses: fd77:72::10/64") {
-		t.Fatalf("no IPN192I:\n%s", d.stdout)
+	for i, only := range []bool{false, true} {
+		t.Run(map[bool]string{false: "dual", true: "only"}[only], func(t *testing.T) {
+			net := 72 + 5*i // 72, 77
+			ns := testnet.Netns(t)
+			dev, peer := testnet.Veth(t, ns, fmt.Sprintf("10.77.%d.2/24", net))
+			stack6, peer6 := fmt.Sprintf("fd77:%d::10", net), fmt.Sprintf("fd77:%d::2", net)
+			testnet.Must(t, ns, "ip", "addr", "add", peer6+"/64", "dev", peer, "nodad")
+			v4 := fmt.Sprintf("IPADDR=10.77.%d.10,MASK=255.255.255.0,", net)
+			if only {
+				v4 = ""
+			}
+			d := startDaemon(t, "--deck", writeDeck(t, "DEFINE LINK ID=OSA6,TYPE=RAW,DEV="+dev+","+v4+"IP6ADDR=("+stack6+"/64)"))
+			requireDeckOK(t, d)
+			if !strings.Contains(d.stdout.String(), "IPN192I Link OSA6 IPv6 addresses: "+stack6+"/64") {
+				t.Fatalf("no IPN192I:\n%s", d.stdout)
+			}
+			checkIPv6(t, d, ns, "OSA6", stack6, peer6)
+			if !only {
+				// IPv4 goes on beside it.
+				testnet.Must(t, ns, "ping", "-c", "1", "-W", "2", fmt.Sprintf("10.77.%d.10", net))
+			} else if links := mustConsole(t, d.socket, "QUERY LINKS ID=OSA6\n"); !regexp.MustCompile(`OSA6 +RAW +ACTIVE +\S+ +- `).MatchString(links) {
+				t.Fatalf("an IPv6-only link:\n%s", links)
+			}
+		})
 	}
-	checkIPv6(t, d, ns, "OSA6", "fd77:72::10", "fd77:72::2")
-	// IPv4 goes on beside it.
-	testnet.Must(t, ns, "ping", "-c", "1", "-W", "2", "10.77.72.10")
 }
 
+// TestIPv6TapLink: the same over a TAP link, dual-stack and IPv6 only.
 func TestIPv6TapLink(t *testing.T) {
 	testnet.RequireRoot(t)
 	testnet.RequireTool(t, "ping")
+	for i, only := range []bool{false, true} {
+		t.Run(map[bool]string{false: "dual", true: "only"}[only], func(t *testing.T) {
+			tapLink6(t, 73+5*i, only)
+		})
+	}
+}
+
+func tapLink6(t *testing.T, net int, only bool) {
 	ns := testnet.Netns(t)
 	tap := testnet.Name("ipntap")
-	d := startDaemonIn(t, ns, "--deck", writeDeck(t,
-		"DEFINE LINK ID=TAP6,TYPE=TAP,DEV="+tap+",IPADDR=10.77.73.10,MASK=255.255.255.0,HOSTADDR=10.77.73.1,IP6ADDR=(fd77:73::10/64)"))
+	stack6, host6 := fmt.Sprintf("fd77:%d::10", net), fmt.Sprintf("fd77:%d::1", net)
+	v4 := fmt.Sprintf("IPADDR=10.77.%d.10,MASK=255.255.255.0,HOSTADDR=10.77.%d.1,", net, net)
+	if only {
+		v4 = ""
+	}
+	d := startDaemonIn(t, ns, "--deck", writeDeck(t, "DEFINE LINK ID=TAP6,TYPE=TAP,DEV="+tap+","+v4+"IP6ADDR=("+stack6+"/64)"))
 	requireDeckOK(t, d)
-	testnet.Must(t, ns, "ip", "addr", "add", "fd77:73::1/64", "dev", tap, "nodad")
+	testnet.Must(t, ns, "ip", "addr", "add", host6+"/64", "dev", tap, "nodad")
+	if only {
+		testnet.Must(t, ns, "ip", "link", "set", tap, "up")
+	}
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(testnet.Must(t, ns, "ip", "-6", "addr", "show", "dev", tap), "fd77:73::1") && time.Now().Before(deadline) {
+	for !strings.Contains(testnet.Must(t, ns, "ip", "-6", "addr", "show", "dev", tap), host6) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
-	checkIPv6(t, d, ns, "TAP6", "fd77:73::10", "fd77:73::1")
+	checkIPv6(t, d, ns, "TAP6", stack6, host6)
 }
 
 // pyFTP6 drives Python's ftplib over IPv6: passive (ftplib sends EPSV on an

@@ -196,10 +196,14 @@ func (s *System) defineLink(_ context.Context, req *command.Request, out command
 		return
 	}
 	addr := cfg.Addr
-	if !addr.IsValid() {
+	if !addr.IsValid() && len(cfg.Addr6) == 0 {
 		addr = s.Stack.Home()
 	}
-	out.Say(msgcat.IPN160I(cfg.ID, string(typ), addr.String()))
+	shown := addr.String()
+	if !addr.IsValid() {
+		shown = "none (IPv6 only)"
+	}
+	out.Say(msgcat.IPN160I(cfg.ID, string(typ), shown))
 	if len(cfg.Addr6) > 0 {
 		out.Say(msgcat.IPN192I(cfg.ID, prefixList(cfg.Addr6)))
 	}
@@ -289,8 +293,12 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 		if mac == "" {
 			mac = "-"
 		}
+		addr := "-"
+		if l.Config.Addr.IsValid() {
+			addr = l.Config.Addr.String()
+		}
 		out.Say(msgcat.IPN167I(l.Config.ID, string(l.Config.Type), string(l.State),
-			dev, l.Config.Addr.String(), l.MTU, mac))
+			dev, addr, l.MTU, mac))
 		if len(l.Addr6) > 0 {
 			out.Say(msgcat.IPN193I(prefixList(l.Addr6)))
 		}

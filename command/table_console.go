@@ -18,7 +18,7 @@ var remoteRows = []Spec{
 		Operands: append([]Operand{
 			{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the listener's name"},
 			{Key: "PORT", Type: portType, Required: true, Help: "the port to listen on"},
-			{Key: "IPADDR", Type: IPv4{}, Help: "the address to listen on (default 127.0.0.1 on the host, 0.0.0.0 in the stack)"},
+			{Key: "IPADDR", Type: IPAddr{}, Help: "the address to listen on, IPv4 or IPv6 (default 127.0.0.1 on the host, :: in the stack: both families)"},
 			{Key: "WHERE", Type: Enum{Values: []string{"HOST", "STACK"}}, Default: "HOST", Help: "on the host or inside the stack"},
 			{Key: "TIMEOUT", Type: Int{Min: 10, Max: 86400}, Default: "900", Help: "seconds a console may stay idle"},
 			{Key: "TLS", Type: Bool{}, Default: "NO", Help: "TLS from the first byte (TLS 1.2 and 1.3)"},

@@ -215,7 +215,7 @@ func TestTelnetStackListener(t *testing.T) {
 	d := startDaemon(t, "--deck", operatorsDeck(t,
 		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:2323)", port),
 		"DEFINE CONSOLE ID=TNSTACK,PORT=2323,WHERE=STACK,TIMEOUT=600,CLEARTEXT=YES"))
-	if !strings.Contains(d.stdout.String(), "IPN510I Console listener TNSTACK defined on STACK 0.0.0.0:2323") {
+	if !strings.Contains(d.stdout.String(), "IPN510I Console listener TNSTACK defined on STACK [::]:2323") {
 		t.Fatalf("no listener in the stack:\n%s", d.stdout)
 	}
 	telnetSession(t, x, "tn", port)
@@ -225,7 +225,7 @@ func TestTelnetStackListener(t *testing.T) {
 
 	x.keys("tn", "Q CON PORT=2323", "Enter")
 	s := x.waitScreen("tn", "connections displayed")
-	listen := regexp.MustCompile(`IPN141I \d+ +LISTEN +0\.0\.0\.0:2323 +\* +CONSOLE`)
+	listen := regexp.MustCompile(`IPN141I \d+ +LISTEN +\[::\]:2323 +\* +CONSOLE`)
 	estab := regexp.MustCompile(`IPN141I \d+ +ESTABLISHED +10\.0\.2\.15:2323 +127\.0\.0\.1:\d+ +CONSOLE`) // the client as it is
 	if !listen.MatchString(s) || !estab.MatchString(s) || !strings.Contains(s, "IPN142I 2 of 2 connections displayed") {
 		t.Fatalf("QUERY CONNECTIONS with a listener in the stack:\n%s", s)
@@ -242,7 +242,7 @@ func TestTelnetStackListener(t *testing.T) {
 	if m == nil || m[1] != "T001" || m[2] != "VIEW1" || m[3] != "QUERY" || !strings.HasPrefix(m[4], "127.0.0.1:") {
 		t.Fatalf("QUERY CONSOLES:\n%s", out)
 	}
-	if !strings.Contains(out, "IPN517I Listener TNSTACK on STACK 0.0.0.0:2323, idle timeout 00:10:00") {
+	if !strings.Contains(out, "IPN517I Listener TNSTACK on STACK [::]:2323, idle timeout 00:10:00") {
 		t.Fatalf("QUERY CONSOLES listener:\n%s", out)
 	}
 

@@ -55,7 +55,7 @@ func (s *System) defineConsole(_ context.Context, req *command.Request, out comm
 	if !ip.IsValid() {
 		ip = netip.MustParseAddr("127.0.0.1")
 		if where == "STACK" {
-			ip = netip.IPv4Unspecified()
+			ip = netip.IPv6Unspecified() // both families
 		}
 	}
 	addr := netip.AddrPortFrom(ip, uint16(a.Int("PORT")))
@@ -77,7 +77,7 @@ func (s *System) defineConsole(_ context.Context, req *command.Request, out comm
 	if where == "STACK" {
 		ln, err = s.Conns.Listen("CONSOLE", addr)
 	} else {
-		ln, err = net.Listen("tcp4", addr.String())
+		ln, err = net.Listen("tcp", addr.String())
 	}
 	if err != nil {
 		out.Say(msgcat.IPN514E(addr.String(), listenErr(err)))

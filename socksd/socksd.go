@@ -79,7 +79,7 @@ type Stats struct {
 	BytesIn, BytesOut  uint64 // from clients, to clients
 	RefusedAuth        uint64 // wrong username or password, or no method acceptable
 	RefusedCommand     uint64 // BIND, UDP ASSOCIATE
-	RefusedAddress     uint64 // IPv6, or a name
+	RefusedAddress     uint64 // a name, or an address with a zone
 	RefusedNoPort      uint64 // the ephemeral range had no port
 	RefusedUnreachable uint64 // refused, unreachable, timed out
 	RefusedLimit       uint64 // COUNT, PERCLIENT, a lockout
@@ -345,7 +345,7 @@ func (d *Door) handshake(s *session) (netip.AddrPort, bool) {
 			return netip.AddrPort{}, false
 		}
 	}
-	if addr = addr.Unmap(); !addr.Is4() {
+	if addr = addr.Unmap(); addr.Zone() != "" {
 		socks.WriteReply(s.client, socks.AddrTypeUnsupported, netip.AddrPort{})
 		d.rAddr.Add(1)
 		return netip.AddrPort{}, false

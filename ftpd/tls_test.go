@@ -367,3 +367,42 @@ func FuzzAfterAUTH(f *testing.F) {
 		f.Fatal("sessions left")
 	}
 }
+
+// TestCertReload: a new certificate (ALTER FTPD CERT=, KEY=) is presented
+// by new negotiations; a session already protected goes on with its own,
+// data connections included.
+func TestCertReload(t *testing.T) {
+	e := tlsEnv(t, TLSAllowed, nil)
+	conf := clientTLS()
+	c := dial(t, e.addr)
+	c.read()
+	c.startTLS(conf)
+	c.login("user1", "secret")
+	c.expect("PBSZ 0", 200)
+	c.expect("PROT P", 200)
+	old := c.c.(*tls.Conn).ConnectionState().PeerCertificates[0].Raw
+
+	renewed, _, err := tlscert.SelfSigned("", []string{"renewed"}, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.d.Alter(Alteration{Cert: renewed}); err != nil {
+		t.Fatal(err)
+	}
+	// The old session: a protected listing still resumes its own session.
+	d := c.epsvTLS(conf)
+	c.expect("LIST /", 150)
+	io.ReadAll(d)
+	d.Close()
+	if code, text := c.read(); code != 226 {
+		t.Fatalf("a protected session after the reload: %s", text)
+	}
+	// A new session sees the new certificate.
+	c2 := dial(t, e.addr)
+	c2.read()
+	c2.startTLS(clientTLS())
+	now := c2.c.(*tls.Conn).ConnectionState().PeerCertificates[0].Raw
+	if bytes.Equal(now, old) || !bytes.Equal(now, renewed.TLS.Certificate[0]) {
+		t.Fatal("a new session was not given the new certificate")
+	}
+}

@@ -144,51 +144,81 @@ print("OK")
 `
 
 // TestFTPOverIPv6: the FTP daemon, listening on both families by default,
-// serves stock clients over IPv6 through a RAW link: curl (EPSV and EPRT;
-// upload, download, listing, resume), lftp's mirror, Python's ftplib.
+// serves stock clients over IPv6: curl (EPSV and EPRT; upload, download,
+// listing, resume), lftp's mirror, Python's ftplib; over a dual-stack RAW
+// link, an IPv6-only RAW link and an IPv6-only TAP link.
 func TestFTPOverIPv6(t *testing.T) {
 	testnet.RequireRoot(t)
+	for _, c := range []struct {
+		name string
+		net  int
+		tap  bool
+		v4   bool
+	}{{"raw-dual", 74, false, true}, {"raw-only", 79, false, false}, {"tap-only", 80, true, false}} {
+		t.Run(c.name, func(t *testing.T) { ftpOverIPv6(t, c.net, c.tap, c.v4) })
+	}
+}
+
+func ftpOverIPv6(t *testing.T, net int, tap, dual bool) {
 	ns := testnet.Netns(t)
-	dev, peer := testnet.Veth(t, ns, "10.77.74.2/24")
-	testnet.Must(t, ns, "ip", "addr", "add", "fd77:74::2/64", "dev", peer, "nodad")
+	stack6, peer6 := fmt.Sprintf("fd77:%d::10", net), fmt.Sprintf("fd77:%d::2", net)
+	stack4 := fmt.Sprintf("10.77.%d.10", net)
+	v4 := ""
+	if dual {
+		v4 = "IPADDR=" + stack4 + ",MASK=255.255.255.0,"
+	}
 	pub, ro := ftpDirs(t)
-	deck := strings.Join([]string{
-		"DEFINE LINK ID=OSA6,TYPE=RAW,DEV=" + dev + ",IPADDR=10.77.74.10,MASK=255.255.255.0,IP6ADDR=(fd77:74::10/64)",
+	rest := []string{
 		"DEFINE FILE PUBLIC=PUB,DLBL=" + pub + ",READONLY=NO",
 		"DEFINE FILE PUBLIC=RO,DLBL=" + ro + ",READONLY=YES",
 		"DEFINE USER ID=" + ftpUser + ",PASSWORD='" + ftpPass + "'",
 		"DEFINE FTPD ID=FTP6,PORT=21,DATAPORTS=(40000,40019)",
-	}, "\n")
-	d := startDeck(t, deck)
-	s := &ftpSite{d: d, id: "FTP6", ns: ns, host: "fd77:74::10", port: 21, user: ftpUser, pass: ftpPass, pub: pub, ro: ro}
+	}
+	var d *daemon
+	if tap {
+		dev := testnet.Name("ipntap")
+		d = startDaemonIn(t, ns, "--deck", writeDeck(t, append([]string{
+			"DEFINE LINK ID=TAP6,TYPE=TAP,DEV=" + dev + "," + v4 + "IP6ADDR=(" + stack6 + "/64)"}, rest...)...))
+		requireDeckOK(t, d)
+		testnet.Must(t, ns, "ip", "addr", "add", peer6+"/64", "dev", dev, "nodad")
+		testnet.Must(t, ns, "ip", "link", "set", dev, "up")
+	} else {
+		dev, peer := testnet.Veth(t, ns, fmt.Sprintf("10.77.%d.2/24", net))
+		testnet.Must(t, ns, "ip", "addr", "add", peer6+"/64", "dev", peer, "nodad")
+		d = startDeck(t, strings.Join(append([]string{
+			"DEFINE LINK ID=OSA6,TYPE=RAW,DEV=" + dev + "," + v4 + "IP6ADDR=(" + stack6 + "/64)"}, rest...), "\n"))
+	}
+	s := &ftpSite{d: d, id: "FTP6", ns: ns, host: stack6, port: 21, user: ftpUser, pass: ftpPass, pub: pub, ro: ro}
 	t.Run("curl", func(t *testing.T) {
 		curlMatrix(t, s, []curlMode{
 			{"EPSV6", nil},
-			{"EPRT6", []string{"-P", "fd77:74::2"}},
+			{"EPRT6", []string{"-P", peer6}},
 		})
 	})
 	t.Run("lftp", func(t *testing.T) { lftpMirrorN(t, s, 200, false) })
 	t.Run("python", func(t *testing.T) {
 		py := testnet.RequireTool(t, "python3")
-		out := s.mustClient(t, 60*time.Second, py, "-c", pyFTP6, s.host, "21", s.user, s.pass)
+		out := s.mustClient(t, 60*time.Second, py, "-c", strings.ReplaceAll(pyFTP6, "fd77:74::", fmt.Sprintf("fd77:%d::", net)), s.host, "21", s.user, s.pass)
 		for _, want := range []string{"PASV 501", "PORT 501", "EPRT 522", "EPRT 501", "OK"} {
 			if !strings.Contains(out, want) {
 				t.Fatalf("ftplib over IPv6: want %q in\n%s", want, out)
 			}
 		}
 	})
-	// The connection table shows IPv6 connections in their standard form,
-	// and the same daemon serves IPv4.
+	// The connection table shows IPv6 connections in their standard form.
 	h := holdSession(t, s)
 	out := s.console(t, "QUERY CONNECTIONS OWNER=FTP6,STATE=ESTABLISHED\n")
-	if !regexp.MustCompile(`ESTABLISHED +\[fd77:74::10\]:21 +\[fd77:74::2\]:\d+ +FTP6`).MatchString(out) {
+	if !regexp.MustCompile(`ESTABLISHED +\[` + regexp.QuoteMeta(stack6) + `\]:21 +\[` + regexp.QuoteMeta(peer6) + `\]:\d+ +FTP6`).MatchString(out) {
 		t.Fatalf("QUERY CONNECTIONS:\n%s", out)
 	}
 	h.quit(t)
-	s4 := *s
-	s4.host = "10.77.74.10"
-	if got := s4.mustClient(t, 40*time.Second, testnet.RequireTool(t, "curl"), "-sS", "--max-time", "30", s4.url("/RO/")); !strings.Contains(got, "readme") {
-		t.Fatalf("IPv4 on the same daemon: %q", got)
+	if dual {
+		// The same daemon serves IPv4.
+		s4 := *s
+		s4.host = stack4
+		if got := s4.mustClient(t, 40*time.Second, testnet.RequireTool(t, "curl"), "-sS", "--max-time", "30", s4.url("/RO/")); !strings.Contains(got, "readme") {
+			t.Fatalf("IPv4 on the same daemon: %q", got)
+		}
 	}
 }
 

@@ -142,12 +142,13 @@ var portRows = []Spec{
 		},
 		Operands: []Operand{
 			{Key: "IPADDR", Type: IPAddr{}, Help: "only connections with this local or foreign address"},
+			{Key: "IP", Type: IPAddr{}, Help: "only connections with this foreign address (the product's filter)"},
 			{Key: "PORT", Type: portType, Help: "only connections with this local or foreign port"},
 			{Key: "STATE", Type: Enum{Values: tcpstate.Names}, Help: "only connections in this state"},
 			{Key: "OWNER", Type: Name{Max: 8}, Help: "only connections of this owner (an FTPD id, CONSOLE, ...)"},
 			{Key: "MAX", Type: Int{Min: 1, Max: 1000000}, Default: "50", Help: "show at most this many connections (the rest are counted)"},
 		},
-		Example: "QUERY CONNECTIONS,PORT=21",
+		Example: "QUERY CON,IP=10.0.2.2",
 		Auth:    users.Query,
 	},
 }

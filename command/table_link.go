@@ -125,12 +125,25 @@ var linkRows = []Spec{
 	{
 		Verb: "Query", Object: "ROUTes",
 		Summary: "Show the routes: each link's subnet and the static routes",
+		Operands: []Operand{
+			{Key: "ID", Type: Name{Max: 8}, Help: "only this static route"},
+			{Key: "IP", Type: IPAddr{}, Help: "only the routes whose network holds this address, the one used first"},
+		},
+		Example: "Query ROUTes,IP=10.77.0.9",
 		Auth:    users.Query,
 	},
 	{
+		Verb: "Query", Object: "MASKs",
+		Summary:  "Show the subnet-mask table: each link's address and mask",
+		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Help: "only this link"}},
+		Auth:     users.Query,
+	},
+	{
 		Verb: "Query", Object: "ARP",
-		Summary: "Show the neighbours of the Ethernet links: ARP (IPv4) and NDP (IPv6) caches",
-		Auth:    users.Query,
+		Summary:  "Show the neighbours of the Ethernet links: ARP (IPv4) and NDP (IPv6) caches",
+		Operands: []Operand{{Key: "IP", Type: IPAddr{}, Help: "only this neighbour"}},
+		Example:  "Query ARP,IP=10.77.0.1",
+		Auth:     users.Query,
 	},
 	{
 		Verb:       "PING",

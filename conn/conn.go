@@ -262,14 +262,18 @@ func StateName(s tcp.EndpointState) string {
 
 // Filter selects connections; zero fields match everything.
 type Filter struct {
-	Addr  netip.Addr // local or foreign address
-	Port  uint16     // local or foreign port
+	Addr    netip.Addr // local or foreign address
+	Foreign netip.Addr // foreign address (the vendor's IP= filter)
+	Port    uint16     // local or foreign port
 	State string
 	Owner string
 }
 
 func (f Filter) match(i *Info) bool {
 	if f.Addr.IsValid() && i.Local.Addr() != f.Addr && i.Foreign.Addr() != f.Addr {
+		return false
+	}
+	if f.Foreign.IsValid() && i.Foreign.Addr() != f.Foreign {
 		return false
 	}
 	if f.Port != 0 && i.Local.Port() != f.Port && i.Foreign.Port() != f.Port {

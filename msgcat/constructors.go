@@ -362,6 +362,17 @@ func IPN194E() Msg { return Msg{ID: "IPN194E", Args: nil} }
 // IPN195E says: Gateway <gateway> is not of the family of network <net>
 func IPN195E(gateway string, net string) Msg { return Msg{ID: "IPN195E", Args: []any{gateway, net}} }
 
+// IPN196I says: LINK     ADDRESS                  MASK             SUBNET
+func IPN196I() Msg { return Msg{ID: "IPN196I", Args: nil} }
+
+// IPN197I says: <link> <addr> <mask> <subnet>
+func IPN197I(link string, addr string, mask string, subnet string) Msg {
+	return Msg{ID: "IPN197I", Args: []any{link, addr, mask, subnet}}
+}
+
+// IPN198I says: <n> links displayed
+func IPN198I[T0 Count](n T0) Msg { return Msg{ID: "IPN198I", Args: []any{n}} }
+
 // IPN201I says: Deck <deck> processed: <n> statements, return code <rc>
 func IPN201I[T0 Count, T1 Number](deck string, n T0, rc T1) Msg {
 	return Msg{ID: "IPN201I", Args: []any{deck, n, rc}}

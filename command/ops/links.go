@@ -26,6 +26,7 @@ var linkHandlers = map[string]Handler{
 	"DELETE ROUTE": (*System).deleteRoute,
 	"QUERY ROUTES": (*System).queryRoutes,
 	"QUERY ARP":    (*System).queryARP,
+	"QUERY MASKS":  (*System).queryMasks,
 	"PING":         (*System).ping,
 	"TRACE":        (*System).trace,
 	"DISCONNECT":   (*System).disconnect,
@@ -457,8 +458,23 @@ func (s *System) deleteRoute(_ context.Context, req *command.Request, out comman
 	out.Say(msgcat.IPN101I(id))
 }
 
-func (s *System) queryRoutes(_ context.Context, _ *command.Request, out command.Out) {
+func (s *System) queryRoutes(_ context.Context, req *command.Request, out command.Out) {
 	routes := s.Stack.Routes()
+	a := req.Args
+	if a.Has("ID") || a.Has("IP") {
+		var some []nic.RouteInfo
+		for _, r := range routes {
+			if a.Has("ID") && (r.Connected || r.ID != a.Str("ID")) || a.Has("IP") && !r.Net.Contains(a.Addr("IP")) {
+				continue
+			}
+			some = append(some, r)
+		}
+		if a.Has("ID") && len(some) == 0 {
+			out.Say(msgcat.IPN106E(a.Str("ID")))
+			return
+		}
+		routes = some
+	}
 	out.Say(msgcat.IPN102I())
 	for _, r := range routes {
 		id, gw, st := r.ID, "direct", "ACTIVE"
@@ -476,8 +492,17 @@ func (s *System) queryRoutes(_ context.Context, _ *command.Request, out command.
 	out.Say(msgcat.IPN104I(len(routes)))
 }
 
-func (s *System) queryARP(_ context.Context, _ *command.Request, out command.Out) {
+func (s *System) queryARP(_ context.Context, req *command.Request, out command.Out) {
 	ns := s.Stack.Neighbors()
+	if ip := req.Args.Addr("IP"); ip.IsValid() {
+		var one []nic.Neighbor
+		for _, n := range ns {
+			if n.Addr == ip {
+				one = append(one, n)
+			}
+		}
+		ns = one
+	}
 	out.Say(msgcat.IPN112I())
 	for _, n := range ns {
 		mac := n.MAC
@@ -487,6 +512,37 @@ func (s *System) queryARP(_ context.Context, _ *command.Request, out command.Out
 		out.Say(msgcat.IPN113I(n.Link, n.Addr.String(), mac, n.State))
 	}
 	out.Say(msgcat.IPN114I(len(ns)))
+}
+
+// queryMasks is QUERY MASKS: the subnet-mask table, a line per link with
+// an IPv4 address (its mask dotted, as the product shows masks), and its
+// IPv6 prefixes beside it.
+func (s *System) queryMasks(_ context.Context, req *command.Request, out command.Out) {
+	var links []nic.LinkInfo
+	for _, l := range s.Stack.Links() {
+		if !req.Args.Has("ID") || l.Config.ID == req.Args.Str("ID") {
+			links = append(links, l)
+		}
+	}
+	if len(links) == 0 {
+		out.Say(msgcat.IPN171E(req.Args.Str("ID")))
+		return
+	}
+	out.Say(msgcat.IPN196I())
+	n := 0
+	for _, l := range links {
+		n++
+		addr, mask, subnet := "-", "-", "-"
+		if p := l.Config.Addr; p.IsValid() {
+			m := net.CIDRMask(p.Bits(), 32)
+			addr, mask, subnet = p.Addr().String(), net.IP(m).String(), p.Masked().String()
+		}
+		out.Say(msgcat.IPN197I(l.Config.ID, addr, mask, subnet))
+		for _, p := range l.Config.Addr6 {
+			out.Say(msgcat.IPN197I(l.Config.ID, p.Addr().String(), "/"+strconv.Itoa(p.Bits()), p.Masked().String()))
+		}
+	}
+	out.Say(msgcat.IPN198I(n))
 }
 
 func (s *System) ping(ctx context.Context, req *command.Request, out command.Out) {

@@ -209,7 +209,7 @@ func explicitOperand(a command.Args) (lo, hi int) {
 
 func (s *System) queryConnections(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
-	f := conn.Filter{Addr: a.Addr("IPADDR"), Port: uint16(a.Int("PORT")), State: a.Str("STATE"), Owner: a.Str("OWNER")}
+	f := conn.Filter{Addr: a.Addr("IPADDR"), Foreign: a.Addr("IP"), Port: uint16(a.Int("PORT")), State: a.Str("STATE"), Owner: a.Str("OWNER")}
 	match := s.Conns.Snapshot(f)
 	shown := min(len(match), int(a.Int("MAX")))
 	out.Say(msgcat.IPN140I())

@@ -80,8 +80,48 @@ type Table struct {
 	ordered []*entry // by id; ended entries are dropped by Sweep
 	nextID  uint64
 
+	// keepalive is SET PULSE_TIME's idle time before TCP keepalive
+	// probes (nanoseconds; 0: off), given to every endpoint the table
+	// registers.
+	keepalive atomic.Int64
+
 	stop chan struct{}
 	done chan struct{}
+}
+
+// KeepaliveProbes is how many unanswered keepalive probes end a
+// connection (Linux's tcp_keepalive_probes).
+const KeepaliveProbes = 9
+
+// SetKeepalive turns TCP keepalive on for every connection of the table,
+// now and from now on: after d idle, a probe every d, the connection ended
+// after KeepaliveProbes unanswered; d 0 turns it off. It gives how many
+// endpoints it changed now.
+func (t *Table) SetKeepalive(d time.Duration) int {
+	t.keepalive.Store(int64(d))
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	n := 0
+	for _, e := range t.ordered {
+		if e.kind != KindListener {
+			applyKeepalive(e.ep, d)
+			n++
+		}
+	}
+	return n
+}
+
+// Keepalive is SetKeepalive's time (0: off).
+func (t *Table) Keepalive() time.Duration { return time.Duration(t.keepalive.Load()) }
+
+func applyKeepalive(ep tcpip.Endpoint, d time.Duration) {
+	if d > 0 {
+		idle, every := tcpip.KeepaliveIdleOption(d), tcpip.KeepaliveIntervalOption(d)
+		ep.SetSockOpt(&idle)
+		ep.SetSockOpt(&every)
+		ep.SetSockOptInt(tcpip.KeepaliveCountOption, KeepaliveProbes)
+	}
+	ep.SocketOptions().SetKeepAlive(d > 0)
 }
 
 // entry is one endpoint of the table.
@@ -178,6 +218,9 @@ func ended(s tcp.EndpointState) bool {
 
 func (t *Table) register(owner string, kind Kind, ep tcpip.Endpoint, v6 bool) *entry {
 	e := &entry{owner: owner, kind: kind, ep: ep, created: t.clock()}
+	if d := t.Keepalive(); d > 0 && kind != KindListener {
+		applyKeepalive(ep, d)
+	}
 	if a, err := ep.GetLocalAddress(); err == nil {
 		e.local = addrPort(a, v6)
 	}

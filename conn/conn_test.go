@@ -3,6 +3,7 @@ package conn
 import (
 	"context"
 	"errors"
+	"gvisor.dev/gvisor/pkg/tcpip"
 	"io"
 	"net"
 	"net/netip"
@@ -344,5 +345,50 @@ func TestBothFamilies(t *testing.T) {
 	}
 	if _, err := tb.Dial(context.Background(), "CLI", lo, netip.MustParseAddrPort("[::1]:7000")); !errors.Is(err, ErrFamily) {
 		t.Fatalf("an IPv4 local address to an IPv6 host: %v", err)
+	}
+}
+
+// TestKeepalive: SET PULSE_TIME's keepalive reaches the connections open
+// now and those made later, listeners excepted; 0 turns it off.
+func TestKeepalive(t *testing.T) {
+	tb, _ := newTable(t, 40000, 40009)
+	ln, err := tb.Listen("SRV", netip.MustParseAddrPort("127.0.0.1:7001"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	dial := func() (*Conn, net.Conn) {
+		c, err := tb.Dial(context.Background(), "CLI", netip.Addr{}, netip.MustParseAddrPort("127.0.0.1:7001"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := ln.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close(); a.Close() })
+		return c, a
+	}
+	on := func(ep tcpip.Endpoint) (bool, time.Duration) {
+		var idle tcpip.KeepaliveIdleOption
+		ep.GetSockOpt(&idle)
+		return ep.SocketOptions().GetKeepAlive(), time.Duration(idle)
+	}
+	before, _ := dial()
+	if n := tb.SetKeepalive(45 * time.Second); n != 2 {
+		t.Fatalf("changed %d endpoints, want the 2 connections", n)
+	}
+	after, accepted := dial()
+	for _, ep := range []tcpip.Endpoint{before.e.ep, after.e.ep, accepted.(*Conn).e.ep} {
+		if ok, idle := on(ep); !ok || idle != 45*time.Second {
+			t.Fatalf("keepalive %v, idle %v", ok, idle)
+		}
+	}
+	if ok, _ := on(ln.ep); ok {
+		t.Fatal("a listener got keepalive")
+	}
+	tb.SetKeepalive(0)
+	if ok, _ := on(before.e.ep); ok || tb.Keepalive() != 0 {
+		t.Fatal("keepalive not turned off")
 	}
 }

@@ -132,6 +132,14 @@ func IPN136E(addr string, reason string) Msg { return Msg{ID: "IPN136E", Args: [
 // IPN137E says: PING of <addr>: the link it would leave on is not active
 func IPN137E(addr string) Msg { return Msg{ID: "IPN137E", Args: []any{addr}} }
 
+// IPN138I says: TCP keepalive on: PULSE_TIME <idle>, a probe after that idle time and every <idle> after, 9 unanswered end a connection; <n> connections changed now
+func IPN138I[T0 Count](idle time.Duration, idle2 time.Duration, n T0) Msg {
+	return Msg{ID: "IPN138I", Args: []any{idle, idle2, n}}
+}
+
+// IPN139I says: TCP keepalive off (PULSE_TIME=0); <n> connections changed now
+func IPN139I[T0 Count](n T0) Msg { return Msg{ID: "IPN139I", Args: []any{n}} }
+
 // IPN140I says: ID       STATE        LOCAL                  FOREIGN                OWNER
 func IPN140I() Msg { return Msg{ID: "IPN140I", Args: nil} }
 
@@ -213,6 +221,9 @@ func IPN157I[T0 Number, T1 Number, T2 Number, T3 Number](in T0, out T1, noport T
 func IPN158I[T0 Number, T1 Number, T2 Number](heap T0, sys T1, tasks T2) Msg {
 	return Msg{ID: "IPN158I", Args: []any{heap, sys, tasks}}
 }
+
+// IPN159I says: TCP keepalive (PULSE_TIME): <pulse>
+func IPN159I(pulse string) Msg { return Msg{ID: "IPN159I", Args: []any{pulse}} }
 
 // IPN160I says: Link <id> defined: <type>, address <addr>, active
 func IPN160I(id string, type_ string, addr string) Msg {

@@ -373,6 +373,15 @@ func (s *System) set(_ context.Context, req *command.Request, out command.Out) {
 	if a.Has("EXPLICITBIND") {
 		s.setExplicit(a, out)
 	}
+	if a.Has("PULSE_TIME") {
+		d := time.Duration(a.Int("PULSE_TIME")) * time.Second
+		n := s.Conns.SetKeepalive(d)
+		if d == 0 {
+			out.Say(msgcat.IPN139I(n))
+		} else {
+			out.Say(msgcat.IPN138I(d, d, n))
+		}
+	}
 }
 
 func (s *System) setHome(req *command.Request, out command.Out) bool {

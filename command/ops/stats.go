@@ -3,6 +3,8 @@ package ops
 import (
 	"context"
 	"runtime"
+	"strconv"
+	"time"
 
 	"ipnstack/command"
 	"ipnstack/conn"
@@ -51,6 +53,11 @@ func (s *System) sayStatistics(req *command.Request, out command.Out) {
 	out.Say(msgcat.IPN152I(len(eps), listen, estab, tw, other))
 	t := s.Stack.TCPStats()
 	out.Say(msgcat.IPN153I(t.SegmentsIn, t.SegmentsOut, t.Retransmits, t.ActiveOpens, t.PassiveOpens, t.Failed))
+	pulse := "off"
+	if d := s.Conns.Keepalive(); d > 0 {
+		pulse = strconv.Itoa(int(d/time.Second)) + " s"
+	}
+	out.Say(msgcat.IPN159I(pulse))
 	p := s.Stack.ProtoStats()
 	out.Say(msgcat.IPN155I(p.IPIn, p.IPDelivered, p.IPOut, p.IPMalformed, p.IPNoRoute))
 	out.Say(msgcat.IPN156I(p.EchoReqIn, p.EchoReqOut, p.EchoRepIn, p.EchoRepOut, p.UnreachIn, p.UnreachOut))

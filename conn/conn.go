@@ -308,8 +308,8 @@ type Filter struct {
 	Addr    netip.Addr // local or foreign address
 	Foreign netip.Addr // foreign address (the vendor's IP= filter)
 	Port    uint16     // local or foreign port
-	State string
-	Owner string
+	State   string
+	Owner   string
 }
 
 func (f Filter) match(i *Info) bool {

@@ -59,6 +59,9 @@ type Session struct {
 	Consoles Consoles
 	Out      Out
 	Log      *zap.Logger // nil logs nothing
+	// Include runs a deck member for INCLUDE (the deck runner sets it
+	// while it runs a deck); nil: INCLUDE is refused, as at a console.
+	Include func(ctx context.Context, member string, out Out) int
 }
 
 // rcOut tracks the worst severity said through it.
@@ -115,6 +118,17 @@ func (s *Session) Do(ctx context.Context, line string) int {
 			who = "operator " + s.Console.Operator
 		}
 		out.Say(msgcat.IPN320E(spec.Key(), s.Console.ID, who))
+		return out.rc
+	}
+	if spec.Key() == "INCLUDE" {
+		member := args.Positional(0).(string)
+		if s.Include == nil {
+			out.Say(msgcat.IPN209E(member, "INCLUDE runs in initialization decks, not at a console"))
+			return out.rc
+		}
+		if rc := s.Include(ctx, member, out); rc > out.rc {
+			out.rc = rc
+		}
 		return out.rc
 	}
 	cons := s.Consoles

@@ -44,6 +44,20 @@ var consoleRows = []Spec{
 		Auth:    users.Query,
 	},
 	{
+		Verb:    "INClude",
+		Summary: "Run the statements of another deck, a member of the deck library (in initialization decks)",
+		Help: []string{
+			"In the initialization deck (stackd --deck) the member's statements run where INCLUDE stands, then the deck goes",
+			"on; ipnconsole --check checks members the same way. Members come from the deck library (stackd --decklib, by",
+			"default the directory of --deck; ipnconsole --decklib, by default the working directory), as a file named like the",
+			"member, with or without .deck. Members may include members; a member that would include itself, or nesting deeper",
+			"than 16, is refused. Lines are reported as the member's. At a console INCLUDE is refused.",
+		},
+		Positional: []Operand{{Key: "member", Type: Name{Max: 8}, Required: true, Help: "the member of the deck library"}},
+		Example:    "INCLUDE SITEFTP",
+		Auth:       users.Full,
+	},
+	{
 		Verb:    "SHUTDOWN",
 		Summary: "End the stack: drain the consoles, close the links, exit",
 		Help: []string{

@@ -3,7 +3,13 @@ package console
 import (
 	"bufio"
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"ipnstack/command"
 	"ipnstack/grammar"
@@ -22,7 +28,89 @@ type DeckResult struct {
 // reported with its line number and the deck goes on; at the end one message
 // gives the number of statements and the worst return code. The deck's own
 // messages (the line-number reports and the summary) go to the session's Out.
+// INCLUDE is refused (no deck library); RunDeckLib has one.
 func RunDeck(ctx context.Context, s *command.Session, name string, r io.Reader) (DeckResult, error) {
+	return RunDeckLib(ctx, s, name, r, "")
+}
+
+// MaxIncludeDepth bounds the nesting of INCLUDE.
+const MaxIncludeDepth = 16
+
+// RunDeckLib is RunDeck with a deck library, the directory INCLUDE member
+// reads members from ("" for none). A member runs where its INCLUDE stands,
+// as a deck of its own (its lines reported as the member's, its own
+// summary); its worst return code is the INCLUDE statement's.
+func RunDeckLib(ctx context.Context, s *command.Session, name string, r io.Reader, lib string) (DeckResult, error) {
+	saved := s.Include
+	defer func() { s.Include = saved }()
+	inc := &includer{lib: lib, chain: []string{strings.ToUpper(name)}}
+	inc.session = s
+	s.Include = inc.include
+	return runDeck(ctx, s, name, r)
+}
+
+// includer runs the INCLUDE statements of one deck run; chain is the
+// decks being run, outermost first (a member on it would loop).
+type includer struct {
+	lib     string
+	session *command.Session
+	chain   []string
+}
+
+func (in *includer) include(ctx context.Context, member string, out command.Out) int {
+	fail := func(reason string) int {
+		out.Say(msgcat.IPN209E(member, reason))
+		return 8
+	}
+	if in.lib == "" {
+		return fail("no deck library (stackd --decklib, ipnconsole --decklib)")
+	}
+	for _, d := range in.chain {
+		if d == member {
+			return fail("it is already being run (" + strings.Join(in.chain, " > ") + "): a loop")
+		}
+	}
+	if len(in.chain) > MaxIncludeDepth {
+		return fail(fmt.Sprintf("nested deeper than %d", MaxIncludeDepth))
+	}
+	f, err := openMember(in.lib, member)
+	if err != nil {
+		return fail(err.Error())
+	}
+	defer f.Close()
+	in.chain = append(in.chain, member)
+	defer func() { in.chain = in.chain[:len(in.chain)-1] }()
+	res, err := runDeck(ctx, in.session, member, f)
+	if err != nil {
+		return 12
+	}
+	return res.RC
+}
+
+// openMember opens a member of the deck library: the file named like it,
+// as given, in lower case, or either with .deck.
+func openMember(lib, member string) (*os.File, error) {
+	for _, n := range []string{member, strings.ToLower(member), member + ".deck", strings.ToLower(member) + ".deck"} {
+		f, err := os.Open(filepath.Join(lib, n))
+		if err == nil {
+			if st, serr := f.Stat(); serr == nil && st.Mode().IsRegular() {
+				return f, nil
+			}
+			f.Close()
+			continue
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, fmt.Errorf("cannot be read: %v", err)
+		}
+	}
+	return nil, fmt.Errorf("not in the deck library %s", lib)
+}
+
+func runDeck(ctx context.Context, s *command.Session, name string, r io.Reader) (DeckResult, error) {
 	var res DeckResult
 	dr := NewDeckReader(r)
 	for {

@@ -3,6 +3,8 @@ package console
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -85,5 +87,55 @@ func TestDeckLongLine(t *testing.T) {
 	if !strings.Contains(all, "IPN206E Deck 'big.deck' line 3: 1,048,602 characters, longer than a statement may be (4,096); not run") ||
 		!strings.Contains(all, "IPN237I PORTRANGE LOW=41000") || strings.Contains(all, "sssss") {
 		t.Fatalf("%s", all)
+	}
+}
+
+// TestInclude: INCLUDE runs a member of the deck library where it stands,
+// members include members, lines are reported as the member's, the
+// member's worst return code is the INCLUDE's; a loop, a missing member,
+// no library and a console's INCLUDE are refused and the deck goes on.
+func TestInclude(t *testing.T) {
+	lib := t.TempDir()
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(lib, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("SITEA", "PORTRANGE HIGH=9000\nINCLUDE SITEB\n")
+	write("siteb.deck", "* lower case, with .deck\nNOSUCH\nINCLUDE LOOP1\n")
+	write("LOOP1", "INCLUDE LOOP2\n")
+	write("LOOP2", "INCLUDE LOOP1\n")
+	ran := 0
+	count := funcExec(func(context.Context, *command.Request, command.Out) { ran++ })
+	s, lines := collect(count)
+	res, err := RunDeckLib(context.Background(), s, "IPINIT", strings.NewReader("INCLUDE SITEA\nINCLUDE NOPE\nPORTRANGE LOW=2000\n"), lib)
+	if err != nil || res.Statements != 3 || res.RC != 8 || ran != 2 {
+		t.Fatalf("%+v %v ran %d", res, err, ran)
+	}
+	got := strings.Join(*lines, "\n")
+	for _, want := range []string{
+		"IPN204E Deck 'SITEB' line 2: statement failed with return code 8",
+		"IPN209E INCLUDE LOOP1: it is already being run (IPINIT > SITEA > SITEB > LOOP1 > LOOP2): a loop",
+		"IPN203E Deck 'SITEB' processed: 2 statements, 2 failed, return code 8",
+		"IPN209E INCLUDE NOPE: not in the deck library " + lib,
+		"IPN204E Deck 'IPINIT' line 2: statement failed with return code 8",
+		"IPN203E Deck 'IPINIT' processed: 3 statements, 2 failed, return code 8",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in\n%s", want, got)
+		}
+	}
+	if s.Include != nil {
+		t.Error("the session kept the deck's INCLUDE")
+	}
+	// Without a library, and at a console.
+	s, lines = collect(count)
+	RunDeck(context.Background(), s, "x", strings.NewReader("INCLUDE SITEA\n"))
+	if !strings.Contains(strings.Join(*lines, "\n"), "IPN209E INCLUDE SITEA: no deck library") {
+		t.Errorf("%q", *lines)
+	}
+	s, lines = collect(count)
+	if rc := s.Do(context.Background(), "INCLUDE SITEA"); rc != 8 || !strings.Contains(strings.Join(*lines, "\n"), "not at a console") {
+		t.Errorf("at a console: rc %d %q", rc, *lines)
 	}
 }

@@ -430,6 +430,11 @@ func IPN207I(signal IPN207ISignal) Msg { return Msg{ID: "IPN207I", Args: []any{i
 // IPN208I says: TCP/IP stack is shutting down (terminal console closed)
 func IPN208I() Msg { return Msg{ID: "IPN208I", Args: nil} }
 
+// IPN209E says: INCLUDE <member>: <reason>
+func IPN209E(member string, reason string) Msg {
+	return Msg{ID: "IPN209E", Args: []any{member, reason}}
+}
+
 // IPN210I says: Shutdown requested by console <console>
 func IPN210I(console string) Msg { return Msg{ID: "IPN210I", Args: []any{console}} }
 

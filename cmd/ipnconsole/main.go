@@ -45,6 +45,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	socket := fs.String("socket", console.DefaultSocketPath(), "console socket `path` of the stack (also $"+console.SocketEnv+")")
 	check := fs.Bool("check", false, "check the deck on stdin against the command table only; no stack is needed")
+	decklib := fs.String("decklib", ".", "with --check: the deck library `directory` INCLUDE reads members from")
 	history := fs.String("history", console.DefaultHistoryFile(), "history `file` of the interactive console")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: ipnconsole [flags] [< deck]\n\nThe operator console of the TCP/IP stack. Flags:\n")
@@ -61,7 +62,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *check {
-		return checkDeck(stdin, stdout)
+		return checkDeck(stdin, stdout, *decklib)
 	}
 	if term.IsTerminal(int(stdin.Fd())) {
 		return interactive(*socket, *history, stdout)
@@ -187,13 +188,13 @@ func interactive(socket, history string, out io.Writer) int {
 
 // checkDeck checks each statement against the command table, without a
 // stack: syntax, command names, operands, types and ranges.
-func checkDeck(in io.Reader, out io.Writer) int {
+func checkDeck(in io.Reader, out io.Writer, lib string) int {
 	w := bufio.NewWriter(out)
 	defer w.Flush()
 	sess := &command.Session{Table: command.Commands,
 		Console: command.ConsoleInfo{ID: "CHECK", Auth: users.Full},
 		Out:     command.OutFunc(func(m msgcat.Msg) { fmt.Fprintln(w, m.String()) })}
-	res, err := console.RunDeck(context.Background(), sess, "stdin", in)
+	res, err := console.RunDeckLib(context.Background(), sess, "stdin", in, lib)
 	if err != nil {
 		return 12
 	}

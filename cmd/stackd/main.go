@@ -49,12 +49,12 @@ const (
 )
 
 type options struct {
-	socket, deck, hardcopy       string
-	logLevel, logFormat, logFile string
-	console, history             string
-	data, telnet                 string
-	metrics                      string
-	cpuProfile                   string
+	socket, deck, decklib, hardcopy string
+	logLevel, logFormat, logFile    string
+	console, history                string
+	data, telnet                    string
+	metrics                         string
+	cpuProfile                      string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -63,6 +63,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.socket, "socket", console.DefaultSocketPath(), "console socket `path` (also $"+console.SocketEnv+")")
 	fs.StringVar(&o.deck, "deck", "", "initialization deck `file` to run instead of the built-in one")
+	fs.StringVar(&o.decklib, "decklib", "", "deck library `directory` INCLUDE reads members from (default: the directory of --deck)")
 	fs.StringVar(&o.hardcopy, "hardcopy", "", "hardcopy log `file` (default hardcopy.log beside the socket; \"none\" for no log)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "daemon log level: debug, info, warn or error")
 	fs.StringVar(&o.logFormat, "log-format", "console", "daemon log format: console or json")
@@ -380,7 +381,11 @@ func (d *instance) runDeck(ctx context.Context) {
 			d.hc.Line("IPINIT", '>', line)
 			d.sysLine(line)
 		})}
-	res, _ := console.RunDeck(ctx, deck, d.deckName, strings.NewReader(d.deckText))
+	lib := d.o.decklib
+	if lib == "" && d.o.deck != "" {
+		lib = filepath.Dir(d.o.deck)
+	}
+	res, _ := console.RunDeckLib(ctx, deck, d.deckName, strings.NewReader(d.deckText), lib)
 	if d.o.telnet != "" {
 		ap := netip.MustParseAddrPort(d.o.telnet)
 		deck.Do(ctx, fmt.Sprintf("DEFINE CONSOLE ID=TELNET,IPADDR=%s,PORT=%d", ap.Addr(), ap.Port()))

@@ -177,6 +177,9 @@ func IPN147I(states string) Msg { return Msg{ID: "IPN147I", Args: []any{states}}
 // IPN148I says:          for host client <client>
 func IPN148I(client string) Msg { return Msg{ID: "IPN148I", Args: []any{client}} }
 
+// IPN149I says: IP forwarding between the stack's links: <gateway>
+func IPN149I(gateway string) Msg { return Msg{ID: "IPN149I", Args: []any{gateway}} }
+
 // IPN150I says: Stack started <start>, up <uptime>
 func IPN150I(start time.Time, uptime time.Duration) Msg {
 	return Msg{ID: "IPN150I", Args: []any{start, uptime}}
@@ -222,8 +225,10 @@ func IPN158I[T0 Number, T1 Number, T2 Number](heap T0, sys T1, tasks T2) Msg {
 	return Msg{ID: "IPN158I", Args: []any{heap, sys, tasks}}
 }
 
-// IPN159I says: TCP keepalive (PULSE_TIME): <pulse>
-func IPN159I(pulse string) Msg { return Msg{ID: "IPN159I", Args: []any{pulse}} }
+// IPN159I says: TCP keepalive (PULSE_TIME): <pulse>; IP forwarding between links (GATEWAY): <gateway>
+func IPN159I(pulse string, gateway string) Msg {
+	return Msg{ID: "IPN159I", Args: []any{pulse, gateway}}
+}
 
 // IPN160I says: Link <id> defined: <type>, address <addr>, active
 func IPN160I(id string, type_ string, addr string) Msg {

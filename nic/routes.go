@@ -1,6 +1,7 @@
 package nic
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"sort"
@@ -198,6 +199,27 @@ func tcpipAddr(a netip.Addr) tcpip.Address {
 		return tcpip.AddrFrom4(a.As4())
 	}
 	return tcpip.AddrFrom16(a.As16())
+}
+
+// SetForwarding turns IP forwarding between the stack's links on or off
+// (SET GATEWAY=), for IPv4 and IPv6 alike.
+func (s *Stack) SetForwarding(on bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range []tcpip.NetworkProtocolNumber{ipv4.ProtocolNumber, ipv6.ProtocolNumber} {
+		if err := s.ns.SetForwardingDefaultAndAllNICs(p, on); err != nil {
+			return errors.New(err.String())
+		}
+	}
+	s.forwarding = on
+	return nil
+}
+
+// Forwarding says whether the stack forwards IP between its links.
+func (s *Stack) Forwarding() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.forwarding
 }
 
 // Home is the stack's home address (SET IPADDR and SET MASK); the zero

@@ -59,6 +59,9 @@ type Stack struct {
 	links   map[string]*Link
 	routes  []Route
 	home    netip.Prefix // SET IPADDR / SET MASK
+	// forwarding is SET GATEWAY=: IP forwarding between the links (links
+	// defined later take it too: netstack's default is set).
+	forwarding bool
 }
 
 // LoopbackNIC is the NIC id of the built-in loopback link.

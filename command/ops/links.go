@@ -373,6 +373,14 @@ func (s *System) set(_ context.Context, req *command.Request, out command.Out) {
 	if a.Has("EXPLICITBIND") {
 		s.setExplicit(a, out)
 	}
+	if a.Has("GATEWAY") {
+		on := a.Bool("GATEWAY")
+		if err := s.Stack.SetForwarding(on); err != nil {
+			out.Say(msgcat.IPN998S("the link layer", err.Error()))
+			return
+		}
+		out.Say(msgcat.IPN149I(yesNo(on)))
+	}
 	if a.Has("PULSE_TIME") {
 		d := time.Duration(a.Int("PULSE_TIME")) * time.Second
 		n := s.Conns.SetKeepalive(d)

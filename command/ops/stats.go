@@ -57,7 +57,7 @@ func (s *System) sayStatistics(req *command.Request, out command.Out) {
 	if d := s.Conns.Keepalive(); d > 0 {
 		pulse = strconv.Itoa(int(d/time.Second)) + " s"
 	}
-	out.Say(msgcat.IPN159I(pulse))
+	out.Say(msgcat.IPN159I(pulse, yesNo(s.Stack.Forwarding())))
 	p := s.Stack.ProtoStats()
 	out.Say(msgcat.IPN155I(p.IPIn, p.IPDelivered, p.IPOut, p.IPMalformed, p.IPNoRoute))
 	out.Say(msgcat.IPN156I(p.EchoReqIn, p.EchoReqOut, p.EchoRepIn, p.EchoRepOut, p.UnreachIn, p.UnreachOut))

@@ -151,6 +151,23 @@ var linkRows = []Spec{
 		Auth:     users.Query,
 	},
 	{
+		Verb:    "TRACERT",
+		Summary: "Trace the route to a host: each router on the way, hop by hop, with its round-trip times",
+		Help: []string{
+			"ICMP echo requests with a rising TTL (hop limit), PROBES= to a hop: a line per hop with the router whose",
+			"time-exceeded message came back (or * when none came within TIMEOUT=) and each probe's time, until the host",
+			"answers or MAXHOPS= is reached. IPv4 and IPv6.",
+		},
+		Positional: []Operand{{Key: "host", Type: Text{Max: 64, Name: "host"}, Required: true, Help: "the IPv4 or IPv6 address to trace"}},
+		Operands: []Operand{
+			{Key: "MAXHOPS", Type: Int{Min: 1, Max: 64}, Default: "30", Help: "the most hops to try"},
+			{Key: "PROBES", Type: Int{Min: 1, Max: 5}, Default: "3", Help: "probes to a hop"},
+			{Key: "TIMEOUT", Type: Int{Min: 1, Max: 10}, Default: "2", Help: "seconds to wait for each probe's answer"},
+		},
+		Example: "TRACERT 10.77.85.2",
+		Auth:    users.Full,
+	},
+	{
 		Verb:       "PING",
 		Summary:    "Send ICMP echo requests from the stack and show each reply",
 		Positional: []Operand{{Key: "host", Type: Text{Max: 64, Name: "host"}, Required: true, Help: "the IPv4 or IPv6 address to ping"}},

@@ -126,11 +126,13 @@ func IPN134E(host string) Msg { return Msg{ID: "IPN134E", Args: []any{host}} }
 // IPN135E says: No route to <addr>
 func IPN135E(addr string) Msg { return Msg{ID: "IPN135E", Args: []any{addr}} }
 
-// IPN136E says: PING of <addr> failed: <reason>
-func IPN136E(addr string, reason string) Msg { return Msg{ID: "IPN136E", Args: []any{addr, reason}} }
+// IPN136E says: <cmd> of <addr> failed: <reason>
+func IPN136E(cmd string, addr string, reason string) Msg {
+	return Msg{ID: "IPN136E", Args: []any{cmd, addr, reason}}
+}
 
-// IPN137E says: PING of <addr>: the link it would leave on is not active
-func IPN137E(addr string) Msg { return Msg{ID: "IPN137E", Args: []any{addr}} }
+// IPN137E says: <cmd> of <addr>: the link it would leave on is not active
+func IPN137E(cmd string, addr string) Msg { return Msg{ID: "IPN137E", Args: []any{cmd, addr}} }
 
 // IPN138I says: TCP keepalive on: PULSE_TIME <idle>, a probe after that idle time and every <idle> after, 9 unanswered end a connection; <n> connections changed now
 func IPN138I[T0 Count](idle time.Duration, idle2 time.Duration, n T0) Msg {
@@ -1187,6 +1189,22 @@ func IPN657I[T0 Count, T1 Number](addr string, files T0, bytes T1) Msg {
 func IPN658I(verb string, from string, to string, bytes string, secs string, rate string) Msg {
 	return Msg{ID: "IPN658I", Args: []any{verb, from, to, bytes, secs, rate}}
 }
+
+// IPN660I says: Tracing the route to <addr>: at most <hops> hops, <probes> probes a hop
+func IPN660I[T0 Count, T1 Count](addr string, hops T0, probes T1) Msg {
+	return Msg{ID: "IPN660I", Args: []any{addr, hops, probes}}
+}
+
+// IPN661I says: <ttl>  <from> <times>
+func IPN661I[T0 Number](ttl T0, from string, times string) Msg {
+	return Msg{ID: "IPN661I", Args: []any{ttl, from, times}}
+}
+
+// IPN662I says: Trace of <addr> complete: reached in <hops> hops
+func IPN662I[T0 Count](addr string, hops T0) Msg { return Msg{ID: "IPN662I", Args: []any{addr, hops}} }
+
+// IPN663W says: Trace of <addr> ended after <hops> hops without reaching it
+func IPN663W[T0 Count](addr string, hops T0) Msg { return Msg{ID: "IPN663W", Args: []any{addr, hops}} }
 
 // IPN998S says: Internal error in <command>: <detail>
 func IPN998S(command string, detail string) Msg {

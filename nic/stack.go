@@ -22,6 +22,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
 	"gvisor.dev/gvisor/pkg/tcpip/stack"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/icmp"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/raw"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
 	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 )
@@ -89,6 +90,9 @@ func New(opts Options) (*Stack, error) {
 			NDPConfigs:                   ipv6.NDPConfigurations{HandleRAs: ipv6.HandlingRAsDisabled},
 		})},
 		TransportProtocols: []stack.TransportProtocolFactory{tcp.NewProtocol, udp.NewProtocol, icmp.NewProtocol4, icmp.NewProtocol6},
+		// Raw ICMP endpoints let TRACERT read the time-exceeded and
+		// unreachable messages its probes bring back.
+		RawFactory: raw.EndpointFactory{},
 		// No HandleLocal: with it, a reply to a host client 127.0.0.1 that
 		// came in over a USER link would be looped to the stack's own
 		// 127.0.0.1. The stack reaches itself at 127.0.0.0/8 and on

@@ -364,6 +364,7 @@ var volatile = []struct {
 	{regexp.MustCompile(`IPN158I Storage: .*`), "IPN158I Storage: (measured)"},
 	{regexp.MustCompile(`SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}`), "SHA-256 (fingerprint)"},
 	{regexp.MustCompile(`expires \d{4}-\d\d-\d\d`), "expires YYYY-MM-DD"},
+	{regexp.MustCompile(`\b[0-9]+\.[0-9]{3} ms\b`), "N.NNN ms"}, // TRACERT's hop times (after PING's own)
 }
 
 func normalize(s string) string {

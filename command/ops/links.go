@@ -27,6 +27,7 @@ var linkHandlers = map[string]Handler{
 	"QUERY ROUTES": (*System).queryRoutes,
 	"QUERY ARP":    (*System).queryARP,
 	"QUERY MASKS":  (*System).queryMasks,
+	"TRACERT":      (*System).tracert,
 	"PING":         (*System).ping,
 	"TRACE":        (*System).trace,
 	"DISCONNECT":   (*System).disconnect,
@@ -531,6 +532,52 @@ func (s *System) queryARP(_ context.Context, req *command.Request, out command.O
 	out.Say(msgcat.IPN114I(len(ns)))
 }
 
+// tracert is TRACERT host: a line per hop, then whether the host was
+// reached.
+func (s *System) tracert(ctx context.Context, req *command.Request, out command.Out) {
+	a := req.Args
+	host := a.Positional(0).(string)
+	addr, err := netip.ParseAddr(host)
+	if err != nil || addr.Zone() != "" {
+		out.Say(msgcat.IPN134E(host))
+		return
+	}
+	addr = addr.Unmap()
+	hops, probes, timeout := int(a.Int("MAXHOPS")), int(a.Int("PROBES")), time.Duration(a.Int("TIMEOUT"))*time.Second
+	out.Say(msgcat.IPN660I(addr.String(), hops, probes))
+	reached, last := false, 0
+	err = s.Stack.Traceroute(ctx, addr, hops, probes, timeout, func(h nic.Hop) {
+		from := "*"
+		if h.From.IsValid() {
+			from = h.From.String()
+		}
+		times := make([]string, len(h.RTTs))
+		for i, d := range h.RTTs {
+			times[i] = "*"
+			if d > 0 {
+				times[i] = ms(d) + " ms"
+			}
+		}
+		out.Say(msgcat.IPN661I(h.TTL, from, strings.Join(times, "  ")))
+		reached, last = h.Reached, h.TTL
+	})
+	var noRoute *nic.ErrNoRouteTo
+	var linkDown *nic.ErrLinkDownTo
+	switch {
+	case errors.As(err, &noRoute):
+		out.Say(msgcat.IPN135E(addr.String()))
+	case errors.As(err, &linkDown):
+		out.Say(msgcat.IPN137E(req.Spec.Key(), addr.String()))
+	case err != nil && ctx.Err() == nil:
+		out.Say(msgcat.IPN136E(req.Spec.Key(), addr.String(), err.Error()))
+	case err != nil:
+	case reached:
+		out.Say(msgcat.IPN662I(addr.String(), last))
+	default:
+		out.Say(msgcat.IPN663W(addr.String(), last))
+	}
+}
+
 // queryMasks is QUERY MASKS: the subnet-mask table, a line per link with
 // an IPv4 address (its mask dotted, as the product shows masks), and its
 // IPv6 prefixes beside it.
@@ -596,10 +643,10 @@ func (s *System) ping(ctx context.Context, req *command.Request, out command.Out
 		out.Say(msgcat.IPN135E(addr.String()))
 		return
 	case errors.As(err, &linkDown):
-		out.Say(msgcat.IPN137E(addr.String()))
+		out.Say(msgcat.IPN137E(req.Spec.Key(), addr.String()))
 		return
 	case err != nil && ctx.Err() == nil:
-		out.Say(msgcat.IPN136E(addr.String(), err.Error()))
+		out.Say(msgcat.IPN136E(req.Spec.Key(), addr.String(), err.Error()))
 		return
 	}
 	if got == count {

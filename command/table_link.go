@@ -91,14 +91,19 @@ var linkRows = []Spec{
 			"PULSE_TIME= turns TCP keepalive on for every connection of the stack, open now and made later: after that many",
 			"seconds idle a probe, then one every as many seconds; 9 unanswered end the connection. 0 turns it off (the default).",
 			"GATEWAY=ON makes the stack a router between its links (IPv4 and IPv6, links defined later too); OFF stops it.",
+			"DNS1= and DNS2= are the DNS servers the stack asks, over its own links, for host names PING and TRACERT are given",
+			"(after the host table of DEFINE NAME); DEFAULT_DOMAIN= is tried for a name without a dot.",
 		},
 		Operands: append([]Operand{
 			{Key: "IPADDR", Type: IPv4{}, Help: "the home address"},
 			{Key: "MASK", Type: IPv4{}, Help: "the home subnet mask"},
 			{Key: "PULSE_TIME", Type: Int{Min: 0, Max: 86400}, Help: "seconds a connection may be idle before TCP keepalive probes it (0: no keepalive)"},
 			{Key: "GATEWAY", Type: Bool{}, Help: "ON: the stack forwards IP (IPv4 and IPv6) between its links, as a router; OFF (the default): it does not"},
+			{Key: "DNS1", Type: IPAddr{}, Help: "the first DNS server the stack asks for host names (0.0.0.0: none)"},
+			{Key: "DNS2", Type: IPAddr{}, Help: "the second DNS server, asked when the first does not answer (0.0.0.0: none)"},
+			{Key: "DEFAULT_DOMAIN", Type: Text{Max: 253, Name: "domain"}, Help: "the domain tried for a host name without a dot"},
 		}, timeWaitOperands...),
-		AtLeastOne: []string{"IPADDR", "MASK", "PULSE_TIME", "GATEWAY", "TIMEWAIT", "MSL", "EXPLICITBIND"},
+		AtLeastOne: []string{"IPADDR", "MASK", "PULSE_TIME", "GATEWAY", "DNS1", "DNS2", "DEFAULT_DOMAIN", "TIMEWAIT", "MSL", "EXPLICITBIND"},
 		Example:    "SET IPADDR=10.77.0.10,MASK=255.255.255.0",
 		Mutates:    true, Auth: users.Full,
 	},
@@ -151,6 +156,30 @@ var linkRows = []Spec{
 		Auth:     users.Query,
 	},
 	{
+		Verb: "DEFine", Object: "NAME",
+		Summary: "Add a name to the stack's host table (or another address to a name)",
+		Help: []string{
+			"PING, TRACERT and the other commands that take a host look a name up here first, then ask the DNS servers of SET DNS1=.",
+		},
+		Operands: []Operand{
+			{Key: "NAME", Type: Text{Max: 253, Name: "host.name"}, Required: true, Help: "the host name (letters, digits, hyphens, dots; any case)"},
+			{Key: "IPADDR", Type: IPAddr{}, Required: true, Help: "its address, IPv4 or IPv6"},
+		},
+		Example: "DEFINE NAME,NAME=VSEFTP,IPADDR=10.77.0.21",
+		Mutates: true, Auth: users.Full,
+	},
+	{
+		Verb: "DELete", Object: "NAME",
+		Summary:  "Take a name out of the host table",
+		Operands: []Operand{{Key: "NAME", Type: Text{Max: 253, Name: "host.name"}, Required: true, Help: "the host name"}},
+		Mutates:  true, Auth: users.Full,
+	},
+	{
+		Verb: "Query", Object: "NAMEs",
+		Summary: "Show the host table, the DNS servers, the default domain and what the resolver did",
+		Auth:    users.Query,
+	},
+	{
 		Verb:    "TRACERT",
 		Summary: "Trace the route to a host: each router on the way, hop by hop, with its round-trip times",
 		Help: []string{
@@ -158,7 +187,7 @@ var linkRows = []Spec{
 			"time-exceeded message came back (or * when none came within TIMEOUT=) and each probe's time, until the host",
 			"answers or MAXHOPS= is reached. IPv4 and IPv6.",
 		},
-		Positional: []Operand{{Key: "host", Type: Text{Max: 64, Name: "host"}, Required: true, Help: "the IPv4 or IPv6 address to trace"}},
+		Positional: []Operand{{Key: "host", Type: Text{Max: 253, Name: "host"}, Required: true, Help: "the host to trace: an IPv4 or IPv6 address, or a name"}},
 		Operands: []Operand{
 			{Key: "MAXHOPS", Type: Int{Min: 1, Max: 64}, Default: "30", Help: "the most hops to try"},
 			{Key: "PROBES", Type: Int{Min: 1, Max: 5}, Default: "3", Help: "probes to a hop"},
@@ -170,7 +199,7 @@ var linkRows = []Spec{
 	{
 		Verb:       "PING",
 		Summary:    "Send ICMP echo requests from the stack and show each reply",
-		Positional: []Operand{{Key: "host", Type: Text{Max: 64, Name: "host"}, Required: true, Help: "the IPv4 or IPv6 address to ping"}},
+		Positional: []Operand{{Key: "host", Type: Text{Max: 253, Name: "host"}, Required: true, Help: "the host to ping: an IPv4 or IPv6 address, or a name"}},
 		Operands: []Operand{
 			{Key: "COUNT", Type: Int{Min: 1, Max: 100}, Default: "4", Help: "echo requests, one a second"},
 			{Key: "SIZE", Type: Int{Min: 0, Max: 65000}, Default: "56", Help: "payload bytes of each request"},

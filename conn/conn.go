@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -904,3 +905,40 @@ func (c *Conn) LocalAddrPort() netip.AddrPort { return c.e.local }
 
 // RemoteAddrPort is the foreign address and port.
 func (c *Conn) RemoteAddrPort() netip.AddrPort { return c.e.remote }
+
+// DialUDP opens a UDP socket of the stack to remote, from the next port of
+// the UDP ephemeral pool (the stack's DNS queries). Closing it gives the
+// port back. UDP sockets are not in the connection table (it lists TCP).
+func (t *Table) DialUDP(remote netip.AddrPort) (net.Conn, error) {
+	pool := t.ports.UDP()
+	c, err := withPoolPort(t, pool, portrange.Remote{Addr: remote.Addr(), Port: remote.Port()}, func(port uint16, ls *lease) (net.Conn, error) {
+		local := tcpip.FullAddress{Port: port}
+		r := fullAddr(remote)
+		uc, err := gonet.DialUDP(t.ns, &local, &r, netProto(remote.Addr()))
+		if err != nil {
+			if strings.Contains(err.Error(), "in use") {
+				return nil, &ErrPortInUse{netip.AddrPortFrom(netip.Addr{}, port), err}
+			}
+			return nil, err
+		}
+		return &udpConn{UDPConn: uc, ls: ls}, nil
+	})
+	if errors.Is(err, ErrExhausted) {
+		lo, hi := pool.Range()
+		return nil, fmt.Errorf("UDP ports %d-%d: %w", lo, hi, ErrExhausted)
+	}
+	return c, err
+}
+
+// udpConn gives its port back when closed (once).
+type udpConn struct {
+	*gonet.UDPConn
+	ls   *lease
+	once sync.Once
+}
+
+func (c *udpConn) Close() error {
+	err := c.UDPConn.Close()
+	c.once.Do(func() { c.ls.drop(nil) })
+	return err
+}

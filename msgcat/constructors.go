@@ -120,8 +120,8 @@ func IPN133W[T0 Number, T1 Number, T2 Number](addr string, sent T0, received T1,
 	return Msg{ID: "IPN133W", Args: []any{addr, sent, received, loss}}
 }
 
-// IPN134E says: Cannot resolve host <host>: give an IPv4 or IPv6 address
-func IPN134E(host string) Msg { return Msg{ID: "IPN134E", Args: []any{host}} }
+// IPN134E says: Cannot resolve host <host>: <reason>
+func IPN134E(host string, reason string) Msg { return Msg{ID: "IPN134E", Args: []any{host, reason}} }
 
 // IPN135E says: No route to <addr>
 func IPN135E(addr string) Msg { return Msg{ID: "IPN135E", Args: []any{addr}} }
@@ -1205,6 +1205,38 @@ func IPN662I[T0 Count](addr string, hops T0) Msg { return Msg{ID: "IPN662I", Arg
 
 // IPN663W says: Trace of <addr> ended after <hops> hops without reaching it
 func IPN663W[T0 Count](addr string, hops T0) Msg { return Msg{ID: "IPN663W", Args: []any{addr, hops}} }
+
+// IPN670I says: Host <name> is <addr>
+func IPN670I(name string, addr string) Msg { return Msg{ID: "IPN670I", Args: []any{name, addr}} }
+
+// IPN671I says: Name <name> defined: <addr>
+func IPN671I(name string, addr string) Msg { return Msg{ID: "IPN671I", Args: []any{name, addr}} }
+
+// IPN672E says: Name <name> cannot be defined: <reason>
+func IPN672E(name string, reason string) Msg { return Msg{ID: "IPN672E", Args: []any{name, reason}} }
+
+// IPN673E says: No name <name> in the host table
+func IPN673E(name string) Msg { return Msg{ID: "IPN673E", Args: []any{name}} }
+
+// IPN674I says: Name <name> deleted
+func IPN674I(name string) Msg { return Msg{ID: "IPN674I", Args: []any{name}} }
+
+// IPN675I says: <name> <addrs>
+func IPN675I(name string, addrs string) Msg { return Msg{ID: "IPN675I", Args: []any{name, addrs}} }
+
+// IPN676I says: <n> names in the host table
+func IPN676I[T0 Count](n T0) Msg { return Msg{ID: "IPN676I", Args: []any{n}} }
+
+// IPN677I says: DNS servers <servers>, default domain <domain>: queries <q>, answers <a>, failures <f>, answered from the cache <c>, names cached <n>
+func IPN677I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number](servers string, domain string, q T0, a T1, f T2, c T3, n T4) Msg {
+	return Msg{ID: "IPN677I", Args: []any{servers, domain, q, a, f, c, n}}
+}
+
+// IPN678I says: DNS servers set to <servers>
+func IPN678I(servers string) Msg { return Msg{ID: "IPN678I", Args: []any{servers}} }
+
+// IPN679I says: Default domain set to <domain>
+func IPN679I(domain string) Msg { return Msg{ID: "IPN679I", Args: []any{domain}} }
 
 // IPN998S says: Internal error in <command>: <detail>
 func IPN998S(command string, detail string) Msg {

@@ -374,6 +374,7 @@ func (s *System) set(_ context.Context, req *command.Request, out command.Out) {
 	if a.Has("EXPLICITBIND") {
 		s.setExplicit(a, out)
 	}
+	s.setDNS(a, out)
 	if a.Has("GATEWAY") {
 		on := a.Bool("GATEWAY")
 		if err := s.Stack.SetForwarding(on); err != nil {
@@ -537,16 +538,14 @@ func (s *System) queryARP(_ context.Context, req *command.Request, out command.O
 func (s *System) tracert(ctx context.Context, req *command.Request, out command.Out) {
 	a := req.Args
 	host := a.Positional(0).(string)
-	addr, err := netip.ParseAddr(host)
-	if err != nil || addr.Zone() != "" {
-		out.Say(msgcat.IPN134E(host))
+	addr, ok := s.resolveHost(ctx, host, out)
+	if !ok {
 		return
 	}
-	addr = addr.Unmap()
 	hops, probes, timeout := int(a.Int("MAXHOPS")), int(a.Int("PROBES")), time.Duration(a.Int("TIMEOUT"))*time.Second
 	out.Say(msgcat.IPN660I(addr.String(), hops, probes))
 	reached, last := false, 0
-	err = s.Stack.Traceroute(ctx, addr, hops, probes, timeout, func(h nic.Hop) {
+	err := s.Stack.Traceroute(ctx, addr, hops, probes, timeout, func(h nic.Hop) {
 		from := "*"
 		if h.From.IsValid() {
 			from = h.From.String()
@@ -612,16 +611,14 @@ func (s *System) queryMasks(_ context.Context, req *command.Request, out command
 func (s *System) ping(ctx context.Context, req *command.Request, out command.Out) {
 	a := req.Args
 	host := a.Positional(0).(string)
-	addr, err := netip.ParseAddr(host)
-	if err != nil || addr.Zone() != "" {
-		out.Say(msgcat.IPN134E(host))
+	addr, ok := s.resolveHost(ctx, host, out)
+	if !ok {
 		return
 	}
-	addr = addr.Unmap()
 	count, size, timeout := int(a.Int("COUNT")), int(a.Int("SIZE")), time.Duration(a.Int("TIMEOUT"))*time.Second
 	var got int
 	var min, max, sum time.Duration
-	err = s.Stack.Ping(ctx, addr, count, size, timeout, func(e nic.Echo) {
+	err := s.Stack.Ping(ctx, addr, count, size, timeout, func(e nic.Echo) {
 		if !e.Reply {
 			out.Say(msgcat.IPN131W(addr.String(), e.Seq, int(timeout/time.Second)))
 			return

@@ -6,6 +6,7 @@ package ops
 
 import (
 	"context"
+	"ipnstack/resolve"
 	"ipnstack/tlscert"
 	"sync"
 	"time"
@@ -40,6 +41,7 @@ var handlers = bind(
 	ftpHandlers,
 	socksHandlers,
 	ftpcHandlers,
+	nameHandlers,
 )
 
 func bind(groups ...map[string]Handler) map[string]Handler {
@@ -63,10 +65,13 @@ type System struct {
 	Ports   *portrange.Registry // the port authority: every pool, bind and reservation
 	Conns   *conn.Table
 	Users   *users.Registry
-	Files   *ftpd.Files
-	DataDir string // where a relative DLBL= of DEFINE FILE is taken from
-	Log     *zap.Logger
-	sink    func(msgcat.Msg) // where unsolicited messages go
+	// Resolver turns host names into addresses (DEFINE NAME, SET DNS1=),
+	// asking DNS over the stack's own UDP.
+	Resolver *resolve.Resolver
+	Files    *ftpd.Files
+	DataDir  string // where a relative DLBL= of DEFINE FILE is taken from
+	Log      *zap.Logger
+	sink     func(msgcat.Msg) // where unsolicited messages go
 
 	// cmdMu lets commands that only look run together while a command that
 	// changes the stack runs alone, so a change is all or nothing. Lock
@@ -135,6 +140,7 @@ func New(cfg Config) (*System, error) {
 	s.closing, s.endLong = context.WithCancel(context.Background())
 	s.Stack, s.Ports = stk, ports
 	s.Conns = conn.New(stk.NS(), ports, cfg.Clock)
+	s.Resolver = resolve.New(s.dnsDial, cfg.Clock)
 	s.startPressure()
 	return s, nil
 }

@@ -19,6 +19,7 @@ func rows() []Spec {
 	all = append(all, ftpRows...)
 	all = append(all, socksRows...)
 	all = append(all, ftpcRows...)
+	all = append(all, httpdRows...)
 	return all
 }
 

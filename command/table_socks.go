@@ -11,7 +11,7 @@ var socksRows = []Spec{
 			"Host programs (curl --socks5, ssh's ProxyCommand, any SOCKS-aware client) connect to the door; each CONNECT",
 			"leaves the stack from the next port of its ephemeral range (PORTRANGE), over its links and routes, and shows",
 			"in QUERY CONNECTIONS with the door's id as owner and the host client. When the range has no port, the client",
-			"gets a SOCKS failure reply at once. Destinations are IPv4 addresses (a name only when written as one).",
+			"gets a SOCKS failure reply at once. Destinations are IPv4 or IPv6 addresses (a name only when written as one).",
 			"AUTH=USER asks for a username and password (RFC 1929) of DEFINE USER; a door on an address other than the",
 			"host's loopback needs it.",
 		},

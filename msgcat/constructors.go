@@ -1238,6 +1238,34 @@ func IPN678I(servers string) Msg { return Msg{ID: "IPN678I", Args: []any{servers
 // IPN679I says: Default domain set to <domain>
 func IPN679I(domain string) Msg { return Msg{ID: "IPN679I", Args: []any{domain}} }
 
+// IPN680I says: HTTP daemon <id> defined on <addr>, serving <what>, read-only
+func IPN680I(id string, addr string, what string) Msg {
+	return Msg{ID: "IPN680I", Args: []any{id, addr, what}}
+}
+
+// IPN681I says: HTTP daemon <id> deleted after <n> requests
+func IPN681I[T0 Count](id string, n T0) Msg { return Msg{ID: "IPN681I", Args: []any{id, n}} }
+
+// IPN682E says: HTTP daemon <id> is already defined
+func IPN682E(id string) Msg { return Msg{ID: "IPN682E", Args: []any{id}} }
+
+// IPN683E says: No HTTP daemon <id>
+func IPN683E(id string) Msg { return Msg{ID: "IPN683E", Args: []any{id}} }
+
+// IPN684E says: HTTP daemon <id> cannot start: <reason>
+func IPN684E(id string, reason string) Msg { return Msg{ID: "IPN684E", Args: []any{id, reason}} }
+
+// IPN685I says: HTTPD <id> on <addr>: requests <req> (not found <nf>, refused <ref>), bytes out <bytes>, connections <conns>, in flight <active>
+func IPN685I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number](id string, addr string, req T0, nf T1, ref T2, bytes T3, conns T4, active T5) Msg {
+	return Msg{ID: "IPN685I", Args: []any{id, addr, req, nf, ref, bytes, conns, active}}
+}
+
+// IPN686I says: <n> HTTP daemons displayed
+func IPN686I[T0 Count](n T0) Msg { return Msg{ID: "IPN686I", Args: []any{n}} }
+
+// IPN687E says: ROOT=<name> is not a public name of DEFINE FILE
+func IPN687E(name string) Msg { return Msg{ID: "IPN687E", Args: []any{name}} }
+
 // IPN998S says: Internal error in <command>: <detail>
 func IPN998S(command string, detail string) Msg {
 	return Msg{ID: "IPN998S", Args: []any{command, detail}}

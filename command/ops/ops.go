@@ -6,6 +6,7 @@ package ops
 
 import (
 	"context"
+	"ipnstack/httpd"
 	"ipnstack/resolve"
 	"ipnstack/tlscert"
 	"sync"
@@ -42,6 +43,7 @@ var handlers = bind(
 	socksHandlers,
 	ftpcHandlers,
 	nameHandlers,
+	httpdHandlers,
 )
 
 func bind(groups ...map[string]Handler) map[string]Handler {
@@ -97,6 +99,7 @@ type System struct {
 	listeners map[string]*consoleListener // DEFINE CONSOLE
 	ftpds     map[string]*ftpDaemon       // DEFINE FTPD
 	socksds   map[string]*socksd.Door     // DEFINE SOCKSD
+	httpds    map[string]*httpd.Server    // DEFINE HTTPD
 }
 
 // Config are the settings a System is built with.
@@ -125,7 +128,7 @@ func New(cfg Config) (*System, error) {
 	}
 	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), stopCh: make(chan struct{}), sink: cfg.Sink,
 		DataDir: cfg.DataDir, Log: cfg.Log, Users: users.New(), Files: ftpd.NewFiles(cfg.Clock),
-		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{}, socksds: map[string]*socksd.Door{}}
+		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{}, socksds: map[string]*socksd.Door{}, httpds: map[string]*httpd.Server{}}
 	// The stack's TCP TIME_WAIT is 2×MSL of the port pools' model.
 	stk, err := nic.New(nic.Options{Sink: s.Broadcast, Clock: cfg.Clock, TimeWait: 2 * portrange.DefaultMSL})
 	if err != nil {
@@ -158,6 +161,7 @@ func (s *System) Close() {
 	s.cmdMu.Lock()
 	s.closeConsoles()
 	s.closeSOCKSDs()
+	s.closeHTTPDs()
 	s.closeFTPDs()
 	s.cmdMu.Unlock()
 	s.stopPressure()

@@ -45,6 +45,17 @@ var consoleRows = []Spec{
 		Auth:    users.Query,
 	},
 	{
+		Verb: "Query", Object: "ACTive",
+		Summary: "Show the daemons running now and their sessions (FTP sessions one by one)",
+		Help: []string{
+			"TYPE= narrows it to one kind: FTPD, HTTPD, SOCKSD or CONSOLE (the console listeners, with the remote consoles",
+			"logged on). TYPE=TELNETD, the product's TN3270 daemons, is accepted and answered with a warning: not emulated.",
+		},
+		Operands: []Operand{{Key: "TYPE", Type: Enum{Values: []string{"ALL", "FTPD", "HTTPD", "SOCKSD", "CONSOLE", "TELNETD"}}, Help: "only this kind of daemon"}},
+		Example:  "QUERY ACTIVE,TYPE=FTPD",
+		Auth:     users.Query,
+	},
+	{
 		Verb:    "INClude",
 		Summary: "Run the statements of another deck, a member of the deck library (in initialization decks)",
 		Help: []string{

@@ -1266,6 +1266,17 @@ func IPN686I[T0 Count](n T0) Msg { return Msg{ID: "IPN686I", Args: []any{n}} }
 // IPN687E says: ROOT=<name> is not a public name of DEFINE FILE
 func IPN687E(name string) Msg { return Msg{ID: "IPN687E", Args: []any{name}} }
 
+// IPN688I says: <type> <id> on <addr>: sessions <n>
+func IPN688I[T0 Number](type_ string, id string, addr string, n T0) Msg {
+	return Msg{ID: "IPN688I", Args: []any{type_, id, addr, n}}
+}
+
+// IPN689I says: <n> daemons active
+func IPN689I[T0 Count](n T0) Msg { return Msg{ID: "IPN689I", Args: []any{n}} }
+
+// IPN690W says: TYPE=TELNETD: this stack has no TN3270 daemons; they are not emulated
+func IPN690W() Msg { return Msg{ID: "IPN690W", Args: nil} }
+
 // IPN998S says: Internal error in <command>: <detail>
 func IPN998S(command string, detail string) Msg {
 	return Msg{ID: "IPN998S", Args: []any{command, detail}}

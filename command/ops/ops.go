@@ -34,6 +34,7 @@ var handlers = bind(
 		"HELP":             func(_ *System, _ context.Context, req *command.Request, out command.Out) { command.Help(req, out) },
 		"QUERY STATISTICS": (*System).queryStatistics,
 		"QUERY ALL":        (*System).queryAll,
+		"QUERY ACTIVE":     (*System).queryActive,
 		"SHUTDOWN":         (*System).shutdown,
 	},
 	portHandlers,

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"runtime"
+	"sort"
 	"strconv"
 	"time"
 
@@ -69,4 +70,67 @@ func (s *System) sayStatistics(req *command.Request, out command.Out) {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	out.Say(msgcat.IPN158I(ms.HeapInuse, ms.Sys-ms.HeapReleased, runtime.NumGoroutine()))
+}
+
+// queryActive is QUERY ACTIVE{,TYPE=}: the daemons running now and their
+// sessions, FTP daemons' sessions one by one.
+func (s *System) queryActive(_ context.Context, req *command.Request, out command.Out) {
+	want := req.Args.Str("TYPE")
+	show := func(t string) bool { return want == "" || want == "ALL" || want == t }
+	n := 0
+	if want == "TELNETD" {
+		out.Say(msgcat.IPN690W())
+	}
+	if show("FTPD") {
+		for _, id := range sortedKeys(s.ftpds) {
+			st := s.ftpds[id].d.Stats()
+			out.Say(msgcat.IPN688I("FTPD", id, st.Addr.String(), st.Sessions))
+			n++
+			for _, ss := range s.ftpds[id].d.Sessions() {
+				user := ss.User
+				if user == "" {
+					user = "(not logged in)"
+				}
+				out.Say(msgcat.IPN451I(ss.ID, user, ss.Client.String(), ss.Since, ss.FilesIn, ss.FilesOut, ss.BytesIn, ss.BytesOut, ""))
+			}
+		}
+	}
+	if show("HTTPD") {
+		for _, id := range sortedKeys(s.httpds) {
+			st := s.httpds[id].Stats()
+			out.Say(msgcat.IPN688I("HTTPD", id, st.Addr.String(), int(st.Conns)))
+			n++
+		}
+	}
+	if show("SOCKSD") {
+		for _, id := range sortedKeys(s.socksds) {
+			d := s.socksds[id]
+			out.Say(msgcat.IPN688I("SOCKSD", id, d.Stats().Addr.String(), len(d.Sessions())))
+			n++
+		}
+	}
+	if show("CONSOLE") {
+		remote := 0
+		for _, c := range req.Consoles.List() {
+			if c.Info.Operator != "" {
+				remote++
+			}
+		}
+		for _, id := range sortedKeys(s.listeners) {
+			l := s.listeners[id]
+			out.Say(msgcat.IPN688I("CONSOLE", id, l.door.Addr().String(), remote))
+			n++
+		}
+	}
+	out.Say(msgcat.IPN689I(n))
+}
+
+// sortedKeys gives a map's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

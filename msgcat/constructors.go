@@ -1277,6 +1277,24 @@ func IPN689I[T0 Count](n T0) Msg { return Msg{ID: "IPN689I", Args: []any{n}} }
 // IPN690W says: TYPE=TELNETD: this stack has no TN3270 daemons; they are not emulated
 func IPN690W() Msg { return Msg{ID: "IPN690W", Args: nil} }
 
+// IPN691W says: TELNETD <id> kept but not emulated: TN3270 sessions to VTAM applications are not available in this stack
+func IPN691W(id string) Msg { return Msg{ID: "IPN691W", Args: []any{id}} }
+
+// IPN692E says: TELNETD <id> is already defined
+func IPN692E(id string) Msg { return Msg{ID: "IPN692E", Args: []any{id}} }
+
+// IPN693E says: No TELNETD <id>
+func IPN693E(id string) Msg { return Msg{ID: "IPN693E", Args: []any{id}} }
+
+// IPN694I says: TELNETD <id> deleted
+func IPN694I(id string) Msg { return Msg{ID: "IPN694I", Args: []any{id}} }
+
+// IPN695I says: TELNETD <id> (not emulated): <statement>
+func IPN695I(id string, statement string) Msg { return Msg{ID: "IPN695I", Args: []any{id, statement}} }
+
+// IPN696I says: <n> TELNETD definitions kept
+func IPN696I[T0 Count](n T0) Msg { return Msg{ID: "IPN696I", Args: []any{n}} }
+
 // IPN998S says: Internal error in <command>: <detail>
 func IPN998S(command string, detail string) Msg {
 	return Msg{ID: "IPN998S", Args: []any{command, detail}}

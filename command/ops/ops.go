@@ -101,6 +101,7 @@ type System struct {
 	ftpds     map[string]*ftpDaemon       // DEFINE FTPD
 	socksds   map[string]*socksd.Door     // DEFINE SOCKSD
 	httpds    map[string]*httpd.Server    // DEFINE HTTPD
+	telnetds  map[string]string           // DEFINE TELNETD (kept, not emulated): id -> the statement
 }
 
 // Config are the settings a System is built with.
@@ -129,7 +130,7 @@ func New(cfg Config) (*System, error) {
 	}
 	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), stopCh: make(chan struct{}), sink: cfg.Sink,
 		DataDir: cfg.DataDir, Log: cfg.Log, Users: users.New(), Files: ftpd.NewFiles(cfg.Clock),
-		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{}, socksds: map[string]*socksd.Door{}, httpds: map[string]*httpd.Server{}}
+		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{}, socksds: map[string]*socksd.Door{}, httpds: map[string]*httpd.Server{}, telnetds: map[string]string{}}
 	// The stack's TCP TIME_WAIT is 2×MSL of the port pools' model.
 	stk, err := nic.New(nic.Options{Sink: s.Broadcast, Clock: cfg.Clock, TimeWait: 2 * portrange.DefaultMSL})
 	if err != nil {

@@ -1295,6 +1295,9 @@ func IPN695I(id string, statement string) Msg { return Msg{ID: "IPN695I", Args: 
 // IPN696I says: <n> TELNETD definitions kept
 func IPN696I[T0 Count](n T0) Msg { return Msg{ID: "IPN696I", Args: []any{n}} }
 
+// IPN697E says: DEFAULT_DOMAIN=<domain> is not a domain name
+func IPN697E(domain string) Msg { return Msg{ID: "IPN697E", Args: []any{domain}} }
+
 // IPN998S says: Internal error in <command>: <detail>
 func IPN998S(command string, detail string) Msg {
 	return Msg{ID: "IPN998S", Args: []any{command, detail}}

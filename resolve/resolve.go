@@ -85,6 +85,13 @@ type Name struct {
 // ErrBadName: a host table name must be a DNS name.
 var ErrBadName = errors.New("not a host name (letters, digits, hyphens and dots, 253 at most)")
 
+// ValidDomain says whether d is a domain name (any case, a final dot
+// allowed): what SET DEFAULT_DOMAIN= takes; "" (none) is valid.
+func ValidDomain(d string) bool {
+	d = strings.ToLower(strings.TrimSuffix(d, "."))
+	return d == "" || validName(d)
+}
+
 // validName says whether n (lower case, no final dot) is a host name:
 // labels of letters, digits and inner hyphens, 63 at most each, 253 in
 // all (RFC 1123).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"ipnstack/resolve"
 	"math/bits"
 	"net"
 	"net/netip"
@@ -358,6 +359,10 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 // is all or nothing.
 func (s *System) set(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
+	if a.Has("DEFAULT_DOMAIN") && !resolve.ValidDomain(a.Str("DEFAULT_DOMAIN")) {
+		out.Say(msgcat.IPN697E(a.Str("DEFAULT_DOMAIN")))
+		return
+	}
 	if a.Has("EXPLICITBIND") {
 		if !s.checkExplicit(a, out) {
 			return

@@ -15,11 +15,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 	"io"
 	"net"
 	"net/netip"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -912,16 +912,23 @@ func (c *Conn) RemoteAddrPort() netip.AddrPort { return c.e.remote }
 func (t *Table) DialUDP(remote netip.AddrPort) (net.Conn, error) {
 	pool := t.ports.UDP()
 	c, err := withPoolPort(t, pool, portrange.Remote{Addr: remote.Addr(), Port: remote.Port()}, func(port uint16, ls *lease) (net.Conn, error) {
-		local := tcpip.FullAddress{Port: port}
-		r := fullAddr(remote)
-		uc, err := gonet.DialUDP(t.ns, &local, &r, netProto(remote.Addr()))
-		if err != nil {
-			if strings.Contains(err.Error(), "in use") {
-				return nil, &ErrPortInUse{netip.AddrPortFrom(netip.Addr{}, port), err}
-			}
-			return nil, err
+		var wq waiter.Queue
+		ep, terr := t.ns.NewEndpoint(udp.ProtocolNumber, netProto(remote.Addr()), &wq)
+		if terr != nil {
+			return nil, netErr("UDP endpoint", terr)
 		}
-		return &udpConn{UDPConn: uc, ls: ls}, nil
+		if terr := ep.Bind(tcpip.FullAddress{Port: port}); terr != nil {
+			ep.Close()
+			if _, ok := terr.(*tcpip.ErrPortInUse); ok {
+				return nil, &ErrPortInUse{netip.AddrPortFrom(netip.Addr{}, port), nil}
+			}
+			return nil, netErr("UDP bind", terr)
+		}
+		if terr := ep.Connect(fullAddr(remote)); terr != nil {
+			ep.Close()
+			return nil, netErr("UDP connect "+remote.String(), terr)
+		}
+		return &udpConn{UDPConn: gonet.NewUDPConn(&wq, ep), ls: ls}, nil
 	})
 	if errors.Is(err, ErrExhausted) {
 		lo, hi := pool.Range()

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+	"gvisor.dev/gvisor/pkg/waiter"
 	"io"
 	"net"
 	"net/netip"
@@ -391,4 +395,42 @@ func TestKeepalive(t *testing.T) {
 	if ok, _ := on(before.e.ep); ok || tb.Keepalive() != 0 {
 		t.Fatal("keepalive not turned off")
 	}
+}
+
+// TestDialUDP: a UDP socket of the stack takes its port from the UDP
+// ephemeral pool, talks to a server of the stack, and gives the port
+// back when closed.
+func TestDialUDP(t *testing.T) {
+	tb, _ := newTable(t, 40000, 40009)
+	if err := tb.ports.UDP().SetRange(41000, 41000); err != nil {
+		t.Fatal(err)
+	}
+	var wq waiter.Queue
+	srv, terr := tb.ns.NewEndpoint(udp.ProtocolNumber, ipv4.ProtocolNumber, &wq)
+	if terr != nil {
+		t.Fatal(terr)
+	}
+	srv.Bind(tcpip.FullAddress{Addr: tcpip.AddrFrom4([4]byte{127, 0, 0, 1}), Port: 5353})
+	sc := gonet.NewUDPConn(&wq, srv)
+	defer sc.Close()
+	c, err := tb.DialUDP(netip.MustParseAddrPort("127.0.0.1:5353"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tb.DialUDP(netip.MustParseAddrPort("127.0.0.1:5353")); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("a second socket from a one-port pool: %v", err)
+	}
+	c.Write([]byte("q"))
+	sc.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 8)
+	n, from, err := sc.ReadFrom(buf)
+	if err != nil || string(buf[:n]) != "q" || from.(*net.UDPAddr).Port != 41000 {
+		t.Fatalf("read %q from %v: %v", buf[:n], from, err)
+	}
+	c.Close()
+	c2, err := tb.DialUDP(netip.MustParseAddrPort("127.0.0.1:5353"))
+	if err != nil {
+		t.Fatalf("the port did not come back: %v", err)
+	}
+	c2.Close()
 }

@@ -70,11 +70,14 @@ func (f *Files) Define(def File) (removed int, err error) {
 	if !filepath.IsAbs(def.Dir) {
 		return 0, &users.FieldError{Field: "DLBL", Value: def.Dir, Reason: "must be an absolute host path"}
 	}
+	// A directory that does not exist yet is defined all the same, as
+	// the product resolves a DLBL when the file is opened: the caller
+	// warns, and the public name fails to open until the directory exists.
 	st, err := os.Stat(def.Dir)
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return 0, &users.FieldError{Field: "DLBL", Value: def.Dir, Reason: "cannot be reached: " + err.Error()}
 	}
-	if !st.IsDir() {
+	if err == nil && !st.IsDir() {
 		return 0, &users.FieldError{Field: "DLBL", Value: def.Dir, Reason: "is not a directory"}
 	}
 	def.Public = strings.ToUpper(def.Public)

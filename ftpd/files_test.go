@@ -1,6 +1,7 @@
 package ftpd
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -15,12 +16,23 @@ func TestFilesRegistry(t *testing.T) {
 		{Public: "a/b", Dir: dir},
 		{Public: "..", Dir: dir},
 		{Public: "X", Dir: "relative"},
-		{Public: "Y", Dir: dir + "/missing"},
+		{Public: "Z", Dir: plainFile(t, dir)},
 	} {
 		if _, err := f.Define(c); err == nil {
 			t.Errorf("%+v accepted", c)
 		}
 	}
+	// A directory that does not exist yet is defined (the product resolves
+	// a DLBL when the file is opened), and cannot be opened until it does.
+	mustDefine(t, f, File{Public: "Y", Dir: dir + "/missing"})
+	if _, err := fs.ReadDir(f.FS("Y"), "."); err == nil {
+		t.Error("a missing directory could be listed")
+	}
+	must(t, os.Mkdir(dir+"/missing", 0o755))
+	if _, err := fs.ReadDir(f.FS("Y"), "."); err != nil {
+		t.Errorf("once made: %v", err)
+	}
+	must(t, f.Delete("Y"))
 	got, ok := f.Get("Prd2")
 	if !ok || got.Public != "PRD2" || !got.ReadOnly {
 		t.Fatalf("%+v", got)
@@ -58,4 +70,13 @@ func TestFilesSweep(t *testing.T) {
 			t.Errorf("%s was removed: %v", p, err)
 		}
 	}
+}
+
+// plainFile makes a file that is not a directory and gives its path.
+func plainFile(t *testing.T, dir string) string {
+	p := filepath.Join(dir, "plain")
+	if err := os.WriteFile(p, []byte("not a directory"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

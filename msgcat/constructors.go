@@ -515,6 +515,72 @@ func IPN239I(text string) Msg { return Msg{ID: "IPN239I", Args: []any{text}} }
 // IPN240E says: No help for <topic>: it is neither a command nor a message id
 func IPN240E(topic string) Msg { return Msg{ID: "IPN240E", Args: []any{topic}} }
 
+// IPN241W says: Link <id> (<type>) kept, not started: device <cuus> is not mapped to a host interface
+func IPN241W(id string, type_ string, cuus string) Msg {
+	return Msg{ID: "IPN241W", Args: []any{id, type_, cuus}}
+}
+
+// IPN242I says: Link <id>: device <cuu> is host interface <dev> (<how>)
+func IPN242I(id string, cuu string, dev string, how string) Msg {
+	return Msg{ID: "IPN242I", Args: []any{id, cuu, dev, how}}
+}
+
+// IPN243I says:          devices <cuus>: <where>
+func IPN243I(cuus string, where string) Msg { return Msg{ID: "IPN243I", Args: []any{cuus, where}} }
+
+// IPN244I says: Device <cuu> is host interface <dev> (<how>)
+func IPN244I(cuu string, dev string, how string) Msg {
+	return Msg{ID: "IPN244I", Args: []any{cuu, dev, how}}
+}
+
+// IPN245W says: Link <id> could not start on device <cuu>: <reason>
+func IPN245W(id string, cuu string, reason string) Msg {
+	return Msg{ID: "IPN245W", Args: []any{id, cuu, reason}}
+}
+
+// IPN246E says: Device <cuu> is already mapped to host interface <dev>
+func IPN246E(cuu string, dev string) Msg { return Msg{ID: "IPN246E", Args: []any{cuu, dev}} }
+
+// IPN247E says: No device <cuu> in the device map
+func IPN247E(cuu string) Msg { return Msg{ID: "IPN247E", Args: []any{cuu}} }
+
+// IPN248I says: Device <cuu> deleted from the device map
+func IPN248I(cuu string) Msg { return Msg{ID: "IPN248I", Args: []any{cuu}} }
+
+// IPN249I says: <cuu> <dev> <how> <links>
+func IPN249I(cuu string, dev string, how string, links string) Msg {
+	return Msg{ID: "IPN249I", Args: []any{cuu, dev, how, links}}
+}
+
+// IPN250I says: <n> devices in the device map
+func IPN250I[T0 Count](n T0) Msg { return Msg{ID: "IPN250I", Args: []any{n}} }
+
+// IPN251E says: <keyword>=<value>: <reason>
+func IPN251E(keyword string, value string, reason string) Msg {
+	return Msg{ID: "IPN251E", Args: []any{keyword, value, reason}}
+}
+
+// IPN252E says: Link <id> has no device: <cuus> not mapped to a host interface
+func IPN252E(id string, cuus string) Msg { return Msg{ID: "IPN252E", Args: []any{id, cuus}} }
+
+// IPN253W says: LPD <id> kept but not emulated: the line printer daemon prints into VSE/POWER queues, which this stack does not have
+func IPN253W(id string) Msg { return Msg{ID: "IPN253W", Args: []any{id}} }
+
+// IPN254W says: EVENT <id> kept but not emulated: POWER queue events need VSE/POWER, which this stack does not have
+func IPN254W(id string) Msg { return Msg{ID: "IPN254W", Args: []any{id}} }
+
+// IPN255W says: ADAPTER <id> kept but not emulated: the link runs on the one host interface its DEV= or device map names
+func IPN255W(id string) Msg { return Msg{ID: "IPN255W", Args: []any{id}} }
+
+// IPN256W says: SECURITY kept but not emulated: this stack checks every logon against DEFINE USER always
+func IPN256W() Msg { return Msg{ID: "IPN256W", Args: nil} }
+
+// IPN257I says: Logons are checked against DEFINE USER always: <n> users defined
+func IPN257I[T0 Count](n T0) Msg { return Msg{ID: "IPN257I", Args: []any{n}} }
+
+// IPN258W says: <public> is defined, but its dataset <dlbl> does not exist now: it cannot be opened until it does
+func IPN258W(public string, dlbl string) Msg { return Msg{ID: "IPN258W", Args: []any{public, dlbl}} }
+
 // IPN264I says: File defined, Dataset: <dlbl>
 func IPN264I(dlbl string) Msg { return Msg{ID: "IPN264I", Args: []any{dlbl}} }
 
@@ -1280,20 +1346,22 @@ func IPN690W() Msg { return Msg{ID: "IPN690W", Args: nil} }
 // IPN691W says: TELNETD <id> kept but not emulated: TN3270 sessions to VTAM applications are not available in this stack
 func IPN691W(id string) Msg { return Msg{ID: "IPN691W", Args: []any{id}} }
 
-// IPN692E says: TELNETD <id> is already defined
-func IPN692E(id string) Msg { return Msg{ID: "IPN692E", Args: []any{id}} }
+// IPN692E says: <object> <id> is already defined
+func IPN692E(object string, id string) Msg { return Msg{ID: "IPN692E", Args: []any{object, id}} }
 
-// IPN693E says: No TELNETD <id>
-func IPN693E(id string) Msg { return Msg{ID: "IPN693E", Args: []any{id}} }
+// IPN693E says: No <object> <id>
+func IPN693E(object string, id string) Msg { return Msg{ID: "IPN693E", Args: []any{object, id}} }
 
-// IPN694I says: TELNETD <id> deleted
-func IPN694I(id string) Msg { return Msg{ID: "IPN694I", Args: []any{id}} }
+// IPN694I says: <object> <id> deleted
+func IPN694I(object string, id string) Msg { return Msg{ID: "IPN694I", Args: []any{object, id}} }
 
-// IPN695I says: TELNETD <id> (not emulated): <statement>
-func IPN695I(id string, statement string) Msg { return Msg{ID: "IPN695I", Args: []any{id, statement}} }
+// IPN695I says: <object> <id> (not emulated): <statement>
+func IPN695I(object string, id string, statement string) Msg {
+	return Msg{ID: "IPN695I", Args: []any{object, id, statement}}
+}
 
-// IPN696I says: <n> TELNETD definitions kept
-func IPN696I[T0 Count](n T0) Msg { return Msg{ID: "IPN696I", Args: []any{n}} }
+// IPN696I says: <object> definitions kept: <n>
+func IPN696I[T0 Number](object string, n T0) Msg { return Msg{ID: "IPN696I", Args: []any{object, n}} }
 
 // IPN697E says: DEFAULT_DOMAIN=<domain> is not a domain name
 func IPN697E(domain string) Msg { return Msg{ID: "IPN697E", Args: []any{domain}} }

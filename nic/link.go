@@ -38,6 +38,10 @@ const (
 	StateActive  LinkState = "ACTIVE"
 	StateStopped LinkState = "STOPPED" // STOP LINK; waits for START LINK
 	StateFailed  LinkState = "FAILED"  // the device went away; retried until it returns
+	// StateNoDevice: a product link whose device numbers (DEV=, DATAPATH=)
+	// no DEFINE DEVICE maps to a host interface. It is defined (routes may
+	// name it) but has no NIC; DEFINE DEVICE of one of its numbers starts it.
+	StateNoDevice LinkState = "NODEVICE"
 )
 
 // LinkConfig is what DEFINE LINK says.
@@ -54,6 +58,30 @@ type LinkConfig struct {
 	Forwards []Forward        // USER: host ports forwarded into the stack
 	Reach    []Reach          // USER: host destinations the stack may connect to
 	HostAddr netip.Addr       // TAP: an address for the host's side of the device
+	// Product is the product's link type as defined (OSAX, LCS, CTCA,
+	// CLAW, IUCV); empty for the stack's own types.
+	Product string
+	// CUUs are a product link's device numbers (DEV=(cuu,cuu)); DataPath
+	// is its DATAPATH= device. The device map (DEFINE DEVICE) says which
+	// host interface they stand for; Type and Dev are then the map's.
+	CUUs     []string
+	DataPath string
+}
+
+// devices are the link's device numbers, in the order the map is searched.
+func (c LinkConfig) devices() []string {
+	if c.DataPath == "" {
+		return c.CUUs
+	}
+	return append(append([]string(nil), c.CUUs...), c.DataPath)
+}
+
+// ShownType is the type QUERY LINKS shows: the product's, else the stack's.
+func (c LinkConfig) ShownType() string {
+	if c.Product != "" {
+		return c.Product
+	}
+	return string(c.Type)
 }
 
 // Link is one defined link.
@@ -250,7 +278,7 @@ func (s *Stack) DefineLink(cfg LinkConfig) error {
 		}
 	}
 	for _, l := range s.sortedLinksLocked() {
-		if cfg.Dev != "" && l.cfg.Dev == cfg.Dev {
+		if cfg.Dev != "" && l.ep != nil && l.cfg.Dev == cfg.Dev {
 			return &ErrDeviceInUse{cfg.Dev, l.cfg.ID}
 		}
 		if l.cfg.Addr.Overlaps(cfg.Addr) {
@@ -279,20 +307,56 @@ func (s *Stack) DefineLink(cfg LinkConfig) error {
 			cfg.Gateway6 = defaultGateway6(p)
 		}
 	}
-	l := &Link{cfg: cfg, nic: s.nextNIC, mac: linkMAC(cfg.ID, cfg.MAC), since: s.clock(), fromHome: fromHome}
+	l := &Link{cfg: cfg, mac: linkMAC(cfg.ID, cfg.MAC), since: s.clock(), fromHome: fromHome}
+	if len(cfg.CUUs) > 0 {
+		d, ok := s.mappedLocked(cfg)
+		if !ok {
+			// Defined and kept, without a NIC, until DEFINE DEVICE.
+			l.state, l.stop = StateNoDevice, make(chan struct{})
+			s.links[cfg.ID] = l
+			return nil
+		}
+		l.cfg.Type, l.cfg.Dev = d.Type, d.Interface
+		if other := s.devUserLocked(d.Interface); other != "" {
+			return &ErrDeviceInUse{d.Interface, other}
+		}
+	}
+	if err := s.attachLocked(l); err != nil {
+		return err
+	}
+	s.links[cfg.ID] = l
+	s.rebuildRoutesLocked()
+	return nil
+}
+
+// devUserLocked is the link that drives host interface dev, or "".
+func (s *Stack) devUserLocked(dev string) string {
+	for _, l := range s.sortedLinksLocked() {
+		if l.ep != nil && l.cfg.Dev == dev {
+			return l.cfg.ID
+		}
+	}
+	return ""
+}
+
+// attachLocked opens the link's device and gives it its NIC and addresses:
+// the link is then active. On error nothing of it remains in netstack.
+func (s *Stack) attachLocked(l *Link) error {
+	cfg := l.cfg
+	l.nic = s.nextNIC
 	dev, err := s.openDevice(l)
 	if err != nil {
 		return err
 	}
-	l.ep = newLinkEndpoint(dev)
+	ep := newLinkEndpoint(dev)
 	// Only a USER link carries host clients with loopback addresses; on a
 	// real network such packets are martians.
-	l.ep.martians = cfg.Type == TypeRaw || cfg.Type == TypeTAP
+	ep.martians = cfg.Type == TypeRaw || cfg.Type == TypeTAP
 	opts := stack.NICOptions{Name: cfg.ID}
 	if cfg.Type == TypeRaw {
-		opts.QDisc = fifo.New(l.ep, runtime.GOMAXPROCS(0), 1000)
+		opts.QDisc = fifo.New(ep, runtime.GOMAXPROCS(0), 1000)
 	}
-	if err := s.ns.CreateNICWithOptions(l.nic, l.ep, opts); err != nil {
+	if err := s.ns.CreateNICWithOptions(l.nic, ep, opts); err != nil {
 		s.closeDevice(l)
 		return &ErrDevice{Dev: cfg.Dev, Reason: err.String()}
 	}
@@ -308,10 +372,11 @@ func (s *Stack) DefineLink(cfg LinkConfig) error {
 		}
 	}
 	s.nextNIC++
-	l.state = StateActive
-	l.stop = make(chan struct{})
-	s.links[cfg.ID] = l
-	s.rebuildRoutesLocked()
+	l.ep = ep
+	l.state, l.since = StateActive, s.clock()
+	if l.stop == nil {
+		l.stop = make(chan struct{})
+	}
 	s.announce(l)
 	if cfg.Type == TypeRaw {
 		s.goOwned(func() { s.monitor(l, l.stop) })
@@ -446,9 +511,11 @@ func (s *Stack) DeleteLink(id string) error {
 		}
 	}
 	close(l.stop)
-	s.stopTraceLocked(l)
-	s.ns.RemoveNIC(l.nic)
-	s.closeDevice(l)
+	if l.ep != nil {
+		s.stopTraceLocked(l)
+		s.ns.RemoveNIC(l.nic)
+		s.closeDevice(l)
+	}
 	delete(s.links, id)
 	s.rebuildRoutesLocked()
 	return nil
@@ -479,6 +546,9 @@ func (s *Stack) StopLink(id string) error {
 	if err != nil {
 		return err
 	}
+	if l.state == StateNoDevice {
+		return &ErrNotMapped{id, l.cfg.devices()}
+	}
 	if l.state == StateStopped {
 		return &ErrLinkState{id, l.state}
 	}
@@ -500,6 +570,17 @@ func (s *Stack) StartLink(id string) error {
 	}
 	if l.state == StateActive {
 		return &ErrLinkState{id, l.state}
+	}
+	if l.state == StateNoDevice {
+		d, ok := s.mappedLocked(l.cfg)
+		if !ok {
+			return &ErrNotMapped{id, l.cfg.devices()}
+		}
+		if err := s.plugLocked(l, d); err != nil {
+			return err
+		}
+		s.rebuildRoutesLocked()
+		return nil
 	}
 	return s.restartLocked(l)
 }
@@ -608,6 +689,16 @@ func (s *Stack) monitor(l *Link, stop <-chan struct{}) {
 	}
 }
 
+// Link is one link as Links shows it.
+func (s *Stack) Link(id string) (LinkInfo, bool) {
+	for _, l := range s.Links() {
+		if l.Config.ID == id {
+			return l, true
+		}
+	}
+	return LinkInfo{}, false
+}
+
 // Links lists the links by id, the built-in loopback first.
 func (s *Stack) Links() []LinkInfo {
 	s.mu.Lock()
@@ -615,8 +706,13 @@ func (s *Stack) Links() []LinkInfo {
 	nics := s.ns.NICInfo()
 	var out []LinkInfo
 	for _, l := range s.sortedLinksLocked() {
-		info := LinkInfo{Config: l.cfg, NIC: l.nic, MTU: l.ep.MTU(), State: l.state, Since: l.since, Reason: l.reason,
+		info := LinkInfo{Config: l.cfg, NIC: l.nic, MTU: l.cfg.MTU, State: l.state, Since: l.since, Reason: l.reason,
 			Builtin: l.builtin, Trace: l.trace}
+		if l.ep == nil { // waits for its device: nothing in netstack
+			out = append(out, info)
+			continue
+		}
+		info.MTU = l.ep.MTU()
 		if l.cfg.Type == TypeRaw || l.cfg.Type == TypeTAP {
 			info.MAC = net.HardwareAddr(l.mac).String()
 		}

@@ -172,7 +172,7 @@ func (s *Stack) rebuildRoutesLocked() {
 	var table []tcpip.Route
 	for _, r := range s.routeInfoLocked() {
 		l := s.links[r.Link]
-		if l == nil {
+		if l == nil || l.ep == nil {
 			continue
 		}
 		tr := tcpip.Route{Destination: subnetOf(r.Net), NIC: l.nic}
@@ -251,6 +251,10 @@ func (s *Stack) SetHome(p netip.Prefix) error {
 		}
 	}
 	for _, l := range moved {
+		if l.ep == nil { // waits for its device: the address is taken when it comes
+			l.cfg.Addr = p
+			continue
+		}
 		old := tcpip.AddrFrom4(l.cfg.Addr.Addr().As4())
 		s.ns.RemoveAddress(l.nic, old)
 		pa := tcpip.ProtocolAddress{Protocol: ipv4.ProtocolNumber, AddressWithPrefix: tcpip.AddressWithPrefix{
@@ -278,7 +282,7 @@ func (s *Stack) Neighbors() []Neighbor {
 	defer s.mu.Unlock()
 	var out []Neighbor
 	for _, l := range s.sortedLinksLocked() {
-		if l.cfg.Type != TypeRaw && l.cfg.Type != TypeTAP {
+		if (l.cfg.Type != TypeRaw && l.cfg.Type != TypeTAP) || l.ep == nil {
 			continue
 		}
 		for _, proto := range []tcpip.NetworkProtocolNumber{ipv4.ProtocolNumber, ipv6.ProtocolNumber} {

@@ -63,6 +63,7 @@ type Stack struct {
 	// forwarding is SET GATEWAY=: IP forwarding between the links (links
 	// defined later take it too: netstack's default is set).
 	forwarding bool
+	devices    map[string]Device // DEFINE DEVICE: device number -> host interface
 }
 
 // LoopbackNIC is the NIC id of the built-in loopback link.
@@ -99,7 +100,7 @@ func New(opts Options) (*Stack, error) {
 		// LOOPBACK links.
 		HandleLocal: false,
 	})
-	s := &Stack{ns: ns, sink: opts.Sink, clock: opts.Clock, nextNIC: LoopbackNIC + 1, links: map[string]*Link{}}
+	s := &Stack{ns: ns, sink: opts.Sink, clock: opts.Clock, nextNIC: LoopbackNIC + 1, links: map[string]*Link{}, devices: map[string]Device{}}
 	if s.clock == nil {
 		s.clock = time.Now
 	}

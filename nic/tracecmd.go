@@ -27,6 +27,9 @@ func (s *Stack) TraceOn(link, file string) error {
 	if l.trace != "" {
 		return &ErrTraceOn{link, l.trace}
 	}
+	if l.ep == nil {
+		return &ErrNotMapped{link, l.cfg.devices()}
+	}
 	w, err := openPcap(file, s.clock)
 	if err != nil {
 		return &ErrTraceFile{file, pathErr(err)}
@@ -57,6 +60,9 @@ func (s *Stack) TraceOff(link string) (file string, packets uint64, err error) {
 }
 
 func (s *Stack) stopTraceLocked(l *Link) (uint64, error) {
+	if l.ep == nil { // waits for its device: never traced
+		return 0, nil
+	}
 	w := l.ep.trace.Swap(nil)
 	l.trace = ""
 	if w == nil {

@@ -3,9 +3,11 @@ package ops
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"ipnstack/tlscert"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -616,6 +618,9 @@ func (s *System) defineFile(_ context.Context, req *command.Request, out command
 		return
 	}
 	out.Say(msgcat.IPN264I(filepath.Clean(dir)))
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		out.Say(msgcat.IPN258W(strings.ToUpper(f.Public), filepath.Clean(dir)))
+	}
 	if removed > 0 {
 		out.Say(msgcat.IPN471I(strings.ToUpper(f.Public), removed))
 	}

@@ -143,6 +143,15 @@ var setups = map[string]func(t *testing.T, sys *System, vars map[string]string) 
 		testnet.Must(t, "", "ip", "-n", ns, "link", "set", peer, "address", "02:77:00:00:30:02")
 		return map[string]string{"$DEV": dev, "$NS": ns}
 	},
+	"devices.root.deck": func(t *testing.T, sys *System, vars map[string]string) map[string]string {
+		ns := testnet.Netns(t)
+		dev, _ := testnet.Veth(t, ns, "10.77.33.2/24")
+		return map[string]string{"$DEV": dev}
+	},
+	"ipinit00.deck": func(t *testing.T, sys *System, vars map[string]string) map[string]string {
+		sys.DataDir = vars["$TMP"] // DLBL=PRD2 is taken from the data directory, where it is not
+		return nil
+	},
 	"tls.deck": func(t *testing.T, sys *System, vars map[string]string) map[string]string {
 		for _, d := range []string{"site", "other"} {
 			if _, _, err := tlscert.SelfSigned(filepath.Join(vars["$TMP"], d), []string{d + ".example"}, nil, time.Now()); err != nil {
@@ -261,7 +270,6 @@ var notFromDecks = map[string]string{
 	"IPN219S": "cmd/stackd e2e",
 	"IPN222S": "cmd/stackd TestDeckReturnCodes (the stack ends mid-deck)",
 	"IPN300I": "cmd/ipnconsole interactive e2e",
-	"IPN202W": "command.TestRunDeck (no command warns yet)",
 	"IPN309E": "command.TestResolveErrors (no ambiguous keyword yet)",
 	"IPN319E": "command.TestResolveErrors (no flag yet)",
 	"IPN164W": "nic.TestRawLink (a link fails between two commands)",

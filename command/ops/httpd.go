@@ -13,41 +13,9 @@ import (
 )
 
 var httpdHandlers = map[string]Handler{
-	"DEFINE HTTPD":   (*System).defineHTTPD,
-	"DELETE HTTPD":   (*System).deleteHTTPD,
-	"QUERY HTTPDS":   (*System).queryHTTPDs,
-	"DEFINE TELNETD": (*System).defineTelnetd,
-	"DELETE TELNETD": (*System).deleteTelnetd,
-	"QUERY TELNETDS": (*System).queryTelnetds,
-}
-
-// defineTelnetd keeps a TELNETD definition of the product's (TN3270 to
-// VTAM), which is not emulated: shown, warned about, no port opened.
-func (s *System) defineTelnetd(_ context.Context, req *command.Request, out command.Out) {
-	id := req.Args.Str("ID")
-	if _, ok := s.telnetds[id]; ok {
-		out.Say(msgcat.IPN692E(id))
-		return
-	}
-	s.telnetds[id] = req.Line
-	out.Say(msgcat.IPN691W(id))
-}
-
-func (s *System) deleteTelnetd(_ context.Context, req *command.Request, out command.Out) {
-	id := req.Args.Str("ID")
-	if _, ok := s.telnetds[id]; !ok {
-		out.Say(msgcat.IPN693E(id))
-		return
-	}
-	delete(s.telnetds, id)
-	out.Say(msgcat.IPN694I(id))
-}
-
-func (s *System) queryTelnetds(_ context.Context, _ *command.Request, out command.Out) {
-	for _, id := range sortedKeys(s.telnetds) {
-		out.Say(msgcat.IPN695I(id, command.MaskSecrets(s.telnetds[id])))
-	}
-	out.Say(msgcat.IPN696I(len(s.telnetds)))
+	"DEFINE HTTPD": (*System).defineHTTPD,
+	"DELETE HTTPD": (*System).deleteHTTPD,
+	"QUERY HTTPDS": (*System).queryHTTPDs,
 }
 
 func (s *System) defineHTTPD(_ context.Context, req *command.Request, out command.Out) {

@@ -18,20 +18,23 @@ import (
 )
 
 var linkHandlers = map[string]Handler{
-	"DEFINE LINK":  (*System).defineLink,
-	"DELETE LINK":  (*System).deleteLink,
-	"START":        (*System).start,
-	"QUERY LINKS":  (*System).queryLinks,
-	"SET":          (*System).set,
-	"DEFINE ROUTE": (*System).defineRoute,
-	"DELETE ROUTE": (*System).deleteRoute,
-	"QUERY ROUTES": (*System).queryRoutes,
-	"QUERY ARP":    (*System).queryARP,
-	"QUERY MASKS":  (*System).queryMasks,
-	"TRACERT":      (*System).tracert,
-	"PING":         (*System).ping,
-	"TRACE":        (*System).trace,
-	"DISCONNECT":   (*System).disconnect,
+	"DEFINE LINK":   (*System).defineLink,
+	"DELETE LINK":   (*System).deleteLink,
+	"START":         (*System).start,
+	"QUERY LINKS":   (*System).queryLinks,
+	"SET":           (*System).set,
+	"DEFINE ROUTE":  (*System).defineRoute,
+	"DELETE ROUTE":  (*System).deleteRoute,
+	"QUERY ROUTES":  (*System).queryRoutes,
+	"QUERY ARP":     (*System).queryARP,
+	"QUERY MASKS":   (*System).queryMasks,
+	"TRACERT":       (*System).tracert,
+	"PING":          (*System).ping,
+	"TRACE":         (*System).trace,
+	"DISCONNECT":    (*System).disconnect,
+	"DEFINE DEVICE": (*System).defineDevice,
+	"DELETE DEVICE": (*System).deleteDevice,
+	"QUERY DEVICES": (*System).queryDevices,
 }
 
 // linkErr gives the message of a typed error of package nic.
@@ -57,6 +60,9 @@ func linkErr(err error) msgcat.Msg {
 		trOn    *nic.ErrTraceOn
 		trOff   *nic.ErrTraceOff
 		trFile  *nic.ErrTraceFile
+		unmap   *nic.ErrNotMapped
+		devDef  *nic.ErrDeviceDefined
+		noEntry *nic.ErrNoDeviceEntry
 	)
 	switch {
 	case errors.As(err, &exists):
@@ -99,6 +105,12 @@ func linkErr(err error) msgcat.Msg {
 		return msgcat.IPN115E(trOff.Link)
 	case errors.As(err, &trFile):
 		return msgcat.IPN118E(trFile.File, trFile.Reason)
+	case errors.As(err, &unmap):
+		return msgcat.IPN252E(unmap.ID, strings.Join(unmap.CUUs, ","))
+	case errors.As(err, &devDef):
+		return msgcat.IPN246E(devDef.Device.CUU, devDef.Device.Interface)
+	case errors.As(err, &noEntry):
+		return msgcat.IPN247E(noEntry.CUU)
 	}
 	return msgcat.IPN998S("the link layer", err.Error())
 }
@@ -115,26 +127,27 @@ func maskBits(m netip.Addr) (int, bool) {
 var linkTypes = map[nic.LinkType]struct {
 	needs, takes []string
 }{
-	nic.TypeRaw:      {needs: []string{"DEV"}, takes: []string{"DEV", "MAC", "IP6ADDR"}},
+	nic.TypeRaw:      {needs: []string{"DEV"}, takes: []string{"DEV", "DATAPATH", "MAC", "IP6ADDR"}},
 	nic.TypeTAP:      {needs: []string{"DEV"}, takes: []string{"DEV", "MAC", "HOSTADDR", "IP6ADDR"}},
 	nic.TypeUser:     {takes: []string{"GATEWAY", "FORWARD", "REACH", "IP6ADDR"}},
 	nic.TypeLoopback: {takes: []string{"IP6ADDR"}},
 }
 
-var typeSpecific = []string{"DEV", "MAC", "HOSTADDR", "GATEWAY", "FORWARD", "REACH", "IP6ADDR"}
+var typeSpecific = []string{"DEV", "DATAPATH", "MAC", "HOSTADDR", "GATEWAY", "FORWARD", "REACH", "IP6ADDR"}
 
 func (s *System) defineLink(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
 	typ := nic.LinkType(a.Str("TYPE"))
-	if typ == "OSAX" {
-		typ = nic.TypeRaw
+	product := ""
+	if productTypes[string(typ)] {
+		product, typ = string(typ), nic.TypeRaw
 	}
-	cfg := nic.LinkConfig{ID: a.Str("ID"), Type: typ, Dev: a.Str("DEV"), MTU: uint32(a.Int("MTU")),
+	cfg := nic.LinkConfig{ID: a.Str("ID"), Type: typ, Product: product, MTU: uint32(a.Int("MTU")),
 		Gateway: a.Addr("GATEWAY"), HostAddr: a.Addr("HOSTADDR")}
 	for _, p := range a.List("IP6ADDR") {
 		cfg.Addr6 = append(cfg.Addr6, p.(netip.Prefix))
 	}
-	var errs []msgcat.Msg
+	errs := linkDevices(a, &cfg)
 	rule := linkTypes[typ]
 	for _, k := range typeSpecific {
 		if a.Has(k) && !contains(rule.takes, k) {
@@ -198,6 +211,14 @@ func (s *System) defineLink(_ context.Context, req *command.Request, out command
 		out.Say(linkErr(err))
 		return
 	}
+	if len(cfg.CUUs) > 0 {
+		info, _ := s.Stack.Link(cfg.ID)
+		if info.State == nic.StateNoDevice {
+			out.Say(msgcat.IPN241W(cfg.ID, product, cuuList(cfg)))
+			return
+		}
+		cfg = info.Config
+	}
 	addr := cfg.Addr
 	if !addr.IsValid() && len(cfg.Addr6) == 0 {
 		addr = s.Stack.Home()
@@ -206,10 +227,128 @@ func (s *System) defineLink(_ context.Context, req *command.Request, out command
 	if !addr.IsValid() {
 		shown = "none (IPv6 only)"
 	}
-	out.Say(msgcat.IPN160I(cfg.ID, string(typ), shown))
+	out.Say(msgcat.IPN160I(cfg.ID, cfg.ShownType(), shown))
 	if len(cfg.Addr6) > 0 {
 		out.Say(msgcat.IPN192I(cfg.ID, prefixList(cfg.Addr6)))
 	}
+	if len(cfg.CUUs) > 0 {
+		s.sayMapped(cfg, out)
+	}
+}
+
+// productTypes are the product's link types. Each drives the host interface
+// named in DEV= as a RAW link, or the one the device map gives for the
+// device numbers in DEV= and DATAPATH=.
+var productTypes = map[string]bool{"OSAX": true, "LCS": true, "CTCA": true, "CLAW": true, "IUCV": true}
+
+// linkDevices reads DEV= and DATAPATH=: one host interface name, or (for
+// the product's types) device numbers.
+func linkDevices(a command.Args, cfg *nic.LinkConfig) []msgcat.Msg {
+	var devs []string
+	for _, d := range a.List("DEV") {
+		devs = append(devs, d.(string))
+	}
+	cuus := 0
+	for _, d := range devs {
+		if nic.IsCUU(d) {
+			cuus++
+		}
+	}
+	shown := strings.Join(devs, ",")
+	if len(devs) > 1 {
+		shown = "(" + shown + ")"
+	}
+	switch {
+	case len(devs) == 0:
+	case cfg.Product == "" && (cuus > 0 || len(devs) > 1):
+		return []msgcat.Msg{msgcat.IPN251E("DEV", shown, "TYPE="+string(cfg.Type)+" takes one host interface name; device numbers are for the product's types (OSAX, LCS, CTCA, CLAW, IUCV)")}
+	case cuus == len(devs) && cfg.Product != "":
+		for _, d := range devs {
+			cfg.CUUs = append(cfg.CUUs, nic.NormalCUU(d))
+		}
+	case len(devs) == 1:
+		cfg.Dev = devs[0]
+	default:
+		return []msgcat.Msg{msgcat.IPN251E("DEV", shown, "give one host interface name, or device numbers (cuu: 3 or 4 hexadecimal digits)")}
+	}
+	if a.Has("DATAPATH") {
+		dp := a.Str("DATAPATH")
+		switch {
+		case !nic.IsCUU(dp):
+			return []msgcat.Msg{msgcat.IPN251E("DATAPATH", dp, "not a device number (cuu: 3 or 4 hexadecimal digits)")}
+		case len(cfg.CUUs) == 0 && cfg.Product != "":
+			return []msgcat.Msg{msgcat.IPN251E("DATAPATH", dp, "it goes with device numbers in DEV=, not a host interface name")}
+		}
+		cfg.DataPath = nic.NormalCUU(dp)
+	}
+	return nil
+}
+
+// cuuList writes a product link's device numbers as QUERY LINKS shows them.
+func cuuList(cfg nic.LinkConfig) string {
+	s := strings.Join(cfg.CUUs, ",")
+	if cfg.DataPath != "" {
+		s += " DATAPATH " + cfg.DataPath
+	}
+	return s
+}
+
+// sayMapped says which mapped device a product link runs on.
+func (s *System) sayMapped(cfg nic.LinkConfig, out command.Out) {
+	for _, d := range s.Stack.Devices() {
+		if contains(d.Links, cfg.ID) && d.Interface == cfg.Dev {
+			out.Say(msgcat.IPN242I(cfg.ID, d.CUU, d.Interface, string(d.Type)))
+			return
+		}
+	}
+}
+
+func (s *System) defineDevice(_ context.Context, req *command.Request, out command.Out) {
+	a := req.Args
+	cuu := a.Str("CUU")
+	if !nic.IsCUU(cuu) {
+		out.Say(msgcat.IPN251E("CUU", cuu, "not a device number (cuu: 3 or 4 hexadecimal digits)"))
+		return
+	}
+	d := nic.Device{CUU: nic.NormalCUU(cuu), Interface: a.Str("INTERFACE"), Type: nic.LinkType(a.Str("TYPE"))}
+	started, err := s.Stack.DefineDevice(d)
+	if err != nil {
+		out.Say(linkErr(err))
+		return
+	}
+	out.Say(msgcat.IPN244I(d.CUU, d.Interface, string(d.Type)))
+	for _, at := range started {
+		if at.Err != nil {
+			out.Say(msgcat.IPN245W(at.Link, d.CUU, linkErr(at.Err).Text()))
+			continue
+		}
+		out.Say(msgcat.IPN242I(at.Link, d.CUU, d.Interface, string(d.Type)))
+	}
+}
+
+func (s *System) deleteDevice(_ context.Context, req *command.Request, out command.Out) {
+	cuu := req.Args.Str("CUU")
+	if !nic.IsCUU(cuu) {
+		out.Say(msgcat.IPN251E("CUU", cuu, "not a device number (cuu: 3 or 4 hexadecimal digits)"))
+		return
+	}
+	if err := s.Stack.DeleteDevice(cuu); err != nil {
+		out.Say(linkErr(err))
+		return
+	}
+	out.Say(msgcat.IPN248I(nic.NormalCUU(cuu)))
+}
+
+func (s *System) queryDevices(_ context.Context, _ *command.Request, out command.Out) {
+	devs := s.Stack.Devices()
+	for _, d := range devs {
+		links := strings.Join(d.Links, ",")
+		if links == "" {
+			links = "-"
+		}
+		out.Say(msgcat.IPN249I(d.CUU, d.Interface, string(d.Type), links))
+	}
+	out.Say(msgcat.IPN250I(len(devs)))
 }
 
 // prefixList writes addresses with their prefix lengths, comma-separated.
@@ -259,6 +398,9 @@ func (s *System) startLink(_ context.Context, req *command.Request, out command.
 		return
 	}
 	out.Say(msgcat.IPN162I(id))
+	if info, ok := s.Stack.Link(id); ok && len(info.Config.CUUs) > 0 {
+		s.sayMapped(info.Config, out)
+	}
 }
 
 func (s *System) stopLink(_ context.Context, req *command.Request, out command.Out) {
@@ -300,8 +442,18 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 		if l.Config.Addr.IsValid() {
 			addr = l.Config.Addr.String()
 		}
-		out.Say(msgcat.IPN167I(l.Config.ID, string(l.Config.Type), string(l.State),
+		if dev == "-" && len(l.Config.CUUs) > 0 {
+			dev = strings.Join(l.Config.CUUs, ",")
+		}
+		out.Say(msgcat.IPN167I(l.Config.ID, l.Config.ShownType(), string(l.State),
 			dev, addr, l.MTU, mac))
+		if len(l.Config.CUUs) > 0 {
+			where := "not mapped to a host interface (DEFINE DEVICE)"
+			if l.State != nic.StateNoDevice {
+				where = "host interface " + l.Config.Dev + " (" + string(l.Config.Type) + ")"
+			}
+			out.Say(msgcat.IPN243I(cuuList(l.Config), where))
+		}
 		if len(l.Addr6) > 0 {
 			out.Say(msgcat.IPN193I(prefixList(l.Addr6)))
 		}

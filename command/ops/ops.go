@@ -45,6 +45,7 @@ var handlers = bind(
 	ftpcHandlers,
 	nameHandlers,
 	httpdHandlers,
+	keptHandlers,
 )
 
 func bind(groups ...map[string]Handler) map[string]Handler {
@@ -97,11 +98,11 @@ type System struct {
 	homeMask int           // SET MASK before any SET IPADDR
 	cert     *tlscert.Cert // the stack's own TLS certificate, once made or read (tls.go)
 
-	listeners map[string]*consoleListener // DEFINE CONSOLE
-	ftpds     map[string]*ftpDaemon       // DEFINE FTPD
-	socksds   map[string]*socksd.Door     // DEFINE SOCKSD
-	httpds    map[string]*httpd.Server    // DEFINE HTTPD
-	telnetds  map[string]string           // DEFINE TELNETD (kept, not emulated): id -> the statement
+	listeners map[string]*consoleListener  // DEFINE CONSOLE
+	ftpds     map[string]*ftpDaemon        // DEFINE FTPD
+	socksds   map[string]*socksd.Door      // DEFINE SOCKSD
+	httpds    map[string]*httpd.Server     // DEFINE HTTPD
+	kept      map[string]map[string]string // the product's definitions kept, not emulated (kept.go): object -> key -> the statement
 }
 
 // Config are the settings a System is built with.
@@ -130,7 +131,7 @@ func New(cfg Config) (*System, error) {
 	}
 	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), stopCh: make(chan struct{}), sink: cfg.Sink,
 		DataDir: cfg.DataDir, Log: cfg.Log, Users: users.New(), Files: ftpd.NewFiles(cfg.Clock),
-		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{}, socksds: map[string]*socksd.Door{}, httpds: map[string]*httpd.Server{}, telnetds: map[string]string{}}
+		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{}, socksds: map[string]*socksd.Door{}, httpds: map[string]*httpd.Server{}, kept: map[string]map[string]string{}}
 	// The stack's TCP TIME_WAIT is 2×MSL of the port pools' model.
 	stk, err := nic.New(nic.Options{Sink: s.Broadcast, Clock: cfg.Clock, TimeWait: 2 * portrange.DefaultMSL})
 	if err != nil {

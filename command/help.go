@@ -178,7 +178,9 @@ func wrapText(text string, n int) []string {
 				cut = i
 				break
 			}
-			if text[i-1] == ',' || text[i-1] == '|' {
+			// After a comma or bar of a syntax line, but never inside a
+			// number written with thousands separators (1,000,000).
+			if (text[i-1] == ',' && !inNumber(text, i-1)) || text[i-1] == '|' {
 				cut = i
 				break
 			}
@@ -276,4 +278,10 @@ func pad(s string, n int) string {
 		return s
 	}
 	return s + strings.Repeat(" ", n-len(s))
+}
+
+// inNumber says whether the comma at text[i] separates digits.
+func inNumber(text string, i int) bool {
+	digit := func(j int) bool { return j >= 0 && j < len(text) && text[j] >= '0' && text[j] <= '9' }
+	return digit(i-1) && digit(i+1)
 }

@@ -59,6 +59,24 @@ type Args struct {
 	words map[string]string
 }
 
+// ResolveNames replaces each host name given for a Host operand by the
+// address lookup gives; it stops at the first name lookup cannot resolve
+// (lookup has said why) and gives false.
+func (a Args) ResolveNames(lookup func(name string) (netip.Addr, bool)) bool {
+	for _, vals := range [][]any{a.vals, a.pos} {
+		for i, v := range vals {
+			if n, ok := v.(HostName); ok {
+				addr, ok := lookup(string(n))
+				if !ok {
+					return false
+				}
+				vals[i] = addr
+			}
+		}
+	}
+	return true
+}
+
 // Has reports whether the operand was typed.
 func (a Args) Has(key string) bool {
 	i, ok := a.spec.opIndex[key]

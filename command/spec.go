@@ -409,6 +409,40 @@ func (IPAddr) Meta() string { return "address" }
 // Choices implements Type.
 func (IPAddr) Choices() []string { return nil }
 
+// Host is an IPv4 or IPv6 address, or a host name. An address is a
+// netip.Addr at once; a name is a HostName until the daemon resolves it
+// (Args.ResolveNames) before the command runs, so that a handler sees an
+// address either way.
+type Host struct{}
+
+// HostName is a host name typed where an address may be, not yet resolved.
+type HostName string
+
+// Parse implements Type. A name is checked by the resolver, which says what
+// is wrong with it.
+func (Host) Parse(v grammar.Value) (any, error) {
+	s, err := scalar(v, "an address or a host name")
+	if err != nil {
+		return nil, err
+	}
+	if a, perr := netip.ParseAddr(s); perr == nil && a.Zone() == "" {
+		return a.Unmap(), nil
+	}
+	if s == "" || len(s) > 253 {
+		return nil, &WrongType{Value: s, Want: "an address or a host name"}
+	}
+	return HostName(s), nil
+}
+
+// Describe implements Type.
+func (Host) Describe() string { return "an IPv4 or IPv6 address, or a host name" }
+
+// Meta implements Type.
+func (Host) Meta() string { return "host" }
+
+// Choices implements Type.
+func (Host) Choices() []string { return nil }
+
 // Flag is a bare keyword with no value; its value is true when given.
 type Flag struct{}
 

@@ -168,8 +168,8 @@ var portRows = []Spec{
 			"its bytes in and out, retransmitted segments, age and idle time. Filters combine.",
 		},
 		Operands: []Operand{
-			{Key: "IPADDR", Type: IPAddr{}, Help: "only connections with this local or foreign address"},
-			{Key: "IP", Type: IPAddr{}, Help: "only connections with this foreign address (the product's filter)"},
+			{Key: "IPADDR", Type: Host{}, Help: "only connections with this local or foreign address (or name)"},
+			{Key: "IP", Type: Host{}, Help: "only connections with this foreign address or host (the product's filter)"},
 			{Key: "PORT", Type: portType, Help: "only connections with this local or foreign port"},
 			{Key: "STATE", Type: Enum{Values: tcpstate.Names}, Help: "only connections in this state"},
 			{Key: "OWNER", Type: Name{Max: 8}, Help: "only connections of this owner (an FTPD id, CONSOLE, ...)"},

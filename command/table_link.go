@@ -152,7 +152,7 @@ var linkRows = []Spec{
 			{Key: "IPADDR", Type: IPv4{}, Help: "the destination IPv4 network"},
 			{Key: "MASK", Type: IPv4{}, Help: "the network's mask (default 0.0.0.0 for network 0.0.0.0, else 255.255.255.255)"},
 			{Key: "IP6NET", Type: IPv6Prefix{}, Help: "the destination IPv6 network with its prefix length (::/0: the default route)"},
-			{Key: "GATEWAY", Type: IPAddr{}, Help: "the next hop, on the link (default: the network is on the link)"},
+			{Key: "GATEWAY", Type: Host{}, Help: "the next hop, on the link, an address or a name (default: the network is on the link)"},
 		},
 		AtLeastOne: []string{"IPADDR", "IP6NET"},
 		Example:    "DEFINE ROUTE ID=DEFAULT,LINKID=OSA1,IPADDR=0.0.0.0,GATEWAY=10.77.0.1",
@@ -169,7 +169,7 @@ var linkRows = []Spec{
 		Summary: "Show the routes: each link's subnet and the static routes",
 		Operands: []Operand{
 			{Key: "ID", Type: Name{Max: 8}, Help: "only this static route"},
-			{Key: "IP", Type: IPAddr{}, Help: "only the routes whose network holds this address, the one used first"},
+			{Key: "IP", Type: Host{}, Help: "only the routes whose network holds this address (or host), the one used first"},
 		},
 		Example: "Query ROUTes,IP=10.77.0.9",
 		Auth:    users.Query,
@@ -183,7 +183,7 @@ var linkRows = []Spec{
 	{
 		Verb: "Query", Object: "ARP",
 		Summary:  "Show the neighbours of the Ethernet links: ARP (IPv4) and NDP (IPv6) caches",
-		Operands: []Operand{{Key: "IP", Type: IPAddr{}, Help: "only this neighbour"}},
+		Operands: []Operand{{Key: "IP", Type: Host{}, Help: "only this neighbour (an address or a name)"}},
 		Example:  "Query ARP,IP=10.77.0.1",
 		Auth:     users.Query,
 	},
@@ -219,7 +219,7 @@ var linkRows = []Spec{
 			"time-exceeded message came back (or * when none came within TIMEOUT=) and each probe's time, until the host",
 			"answers or MAXHOPS= is reached. IPv4 and IPv6.",
 		},
-		Positional: []Operand{{Key: "host", Type: Text{Max: 253, Name: "host"}, Required: true, Help: "the host to trace: an IPv4 or IPv6 address, or a name"}},
+		Positional: []Operand{{Key: "host", Type: Host{}, Required: true, Help: "the host to trace: an IPv4 or IPv6 address, or a name"}},
 		Operands: []Operand{
 			{Key: "MAXHOPS", Type: Int{Min: 1, Max: 64}, Default: "30", Help: "the most hops to try"},
 			{Key: "PROBES", Type: Int{Min: 1, Max: 5}, Default: "3", Help: "probes to a hop"},
@@ -231,7 +231,7 @@ var linkRows = []Spec{
 	{
 		Verb:       "PING",
 		Summary:    "Send ICMP echo requests from the stack and show each reply",
-		Positional: []Operand{{Key: "host", Type: Text{Max: 253, Name: "host"}, Required: true, Help: "the host to ping: an IPv4 or IPv6 address, or a name"}},
+		Positional: []Operand{{Key: "host", Type: Host{}, Required: true, Help: "the host to ping: an IPv4 or IPv6 address, or a name"}},
 		Operands: []Operand{
 			{Key: "COUNT", Type: Int{Min: 1, Max: 100}, Default: "4", Help: "echo requests, one a second"},
 			{Key: "SIZE", Type: Int{Min: 0, Max: 65000}, Default: "56", Help: "payload bytes of each request"},

@@ -45,6 +45,14 @@ func TestDNSNames(t *testing.T) {
 	if !strings.Contains(out, "IPN670I Host peer is 10.77.86.2") || !strings.Contains(out, "IPN132I Ping 10.77.86.2: 1 sent, 1 received") {
 		t.Fatalf("PING by name:\n%s", out)
 	}
+	// Every operand that takes an address takes a name: a route's
+	// gateway, the filters of QUERY ROUTES and QUERY ARP.
+	out = mustConsole(t, d.socket, "DEFINE ROUTE ID=VIAPEER,LINKID=OSAD,IPADDR=10.99.0.0,MASK=255.255.0.0,GATEWAY=peer\n"+
+		"QUERY ROUTES,IP=peer\nQUERY ARP,IP=peer.site.example\nDELETE ROUTE ID=VIAPEER\n")
+	if !strings.Contains(out, "IPN100I Route VIAPEER defined: 10.99.0.0/16 via 10.77.86.2 on link OSAD") ||
+		!regexp.MustCompile(`IPN113I OSAD +10\.77\.86\.2 `).MatchString(out) || !strings.Contains(out, "IPN104I 1 route displayed") {
+		t.Fatalf("names in address operands:\n%s", out)
+	}
 	out = mustConsole(t, d.socket, "PING peer.site.example,COUNT=1\nQUERY NAMES\n")
 	if !strings.Contains(out, "IPN132I Ping 10.77.86.2") {
 		t.Fatalf("PING by full name:\n%s", out)

@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -45,5 +46,41 @@ func TestDeckInclude(t *testing.T) {
 	d = startDaemon(t, "--deck", deck, "--decklib", lib)
 	if out := d.stdout.String(); !strings.Contains(out, "IPN127I Port range changed to 41,000 50,000") {
 		t.Fatalf("--decklib:\n%s", out)
+	}
+}
+
+// TestReferenceDeck: the product's illustrative initialization deck runs
+// live, unchanged, with return code 4 and only the warnings for what cannot
+// be emulated here: the OSA link whose devices are not mapped, the library
+// PRD2 that is not in the data directory, the TN3270 daemon. Then DEFINE
+// DEVICE to an interface that does not exist leaves the link waiting.
+func TestReferenceDeck(t *testing.T) {
+	deck, err := filepath.Abs("../../command/ops/testdata/decks/ipinit00.deck")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := startDaemon(t, "--deck", deck)
+	out := d.stdout.String()
+	if !strings.Contains(out, "IPN202W Deck 'ipinit00.deck' processed: 10 statements, return code 4") {
+		t.Fatalf("the reference deck:\n%s", out)
+	}
+	warned := regexp.MustCompile(`IPN\d{3}[WE]`).FindAllString(out, -1)
+	if want := []string{"IPN241W", "IPN258W", "IPN691W", "IPN202W"}; strings.Join(warned, " ") != strings.Join(want, " ") {
+		t.Fatalf("warnings %v, want %v:\n%s", warned, want, out)
+	}
+	q := mustConsole(t, d.socket, "QUERY LINKS,ID=OSA1\nQUERY TELNETDS\nQUERY FILES\n")
+	for _, w := range []string{
+		"IPN167I OSA1     OSAX     NODEVICE 0D00,0D01        192.168.1.10/24",
+		"IPN243I          devices 0D00,0D01 DATAPATH 0D02: not mapped to a host interface (DEFINE DEVICE)",
+		"IPN695I TELNETD TN01     (not emulated): DEFINE TELNETD,ID=TN01",
+		"PRD2",
+	} {
+		if !strings.Contains(q, w) {
+			t.Fatalf("no %q:\n%s", w, q)
+		}
+	}
+	out, rc := runConsole(t, d.socket, "DEFINE DEVICE,CUU=0D02,INTERFACE=ipnnosuch0\n")
+	if rc != 4 || !strings.Contains(out, "IPN245W Link OSA1 could not start on device 0D02") {
+		t.Fatalf("rc %d:\n%s", rc, out)
 	}
 }

@@ -45,6 +45,7 @@ func TestFTPClientVsftpd(t *testing.T) {
 		"PORTRANGE LOW=50000,HIGH=51100",
 		"DEFINE LINK ID=OSA1,TYPE=OSAX,DEV="+dev+",IPADDR=10.77.73.10,MASK=255.255.255.0",
 		"DEFINE FILE PUBLIC=LOC,DLBL="+loc+",READONLY=NO",
+		"DEFINE NAME,NAME=vsftp,IPADDR=10.77.73.2",
 	)
 	d := startDaemon(t, "--deck", deck)
 	requireDeckOK(t, d)
@@ -81,8 +82,9 @@ func TestFTPClientVsftpd(t *testing.T) {
 			t.Fatalf("%s: DELETE left the file", mode)
 		}
 	}
-	out, rc := runConsole(t, d.socket, "FTP HOST=10.77.73.2,USER=anonymous,PASSWORD=x@example.org,LOCAL=LOC,CMD=('TYPE E','DIR')\n")
-	if rc != 8 || !strings.Contains(out, "IPN654E FTP client: TYPE E refused by the server: 500 ") || strings.Contains(out, "IPN653I") {
+	out, rc := runConsole(t, d.socket, "FTP HOST=vsftp,USER=anonymous,PASSWORD=x@example.org,LOCAL=LOC,CMD=('TYPE E','DIR')\n")
+	if rc != 8 || !strings.Contains(out, "IPN670I Host vsftp is 10.77.73.2") ||
+		!strings.Contains(out, "IPN654E FTP client: TYPE E refused by the server: 500 ") || strings.Contains(out, "IPN653I") {
 		t.Fatalf("TYPE E against vsftpd: rc %d\n%s", rc, out)
 	}
 }

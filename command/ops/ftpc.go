@@ -129,6 +129,12 @@ func (s *System) ftpClient(ctx context.Context, req *command.Request, out comman
 		out.Say(msgcat.IPN655E("LOCAL="+local, "not a directory under a DEFINE FILE public name"))
 		return
 	}
+	for _, k := range []string{"HOST", "HOST2"} {
+		if ip := a.Addr(k); ip.IsValid() && !ip.Is4() {
+			out.Say(msgcat.IPN655E(k+"="+ip.String(), "the FTP client speaks PASV and PORT: its servers are IPv4"))
+			return
+		}
+	}
 	r := &ftpcRun{s: s, out: out, local: local}
 	t := ftpTypes[a.Str("TYPE")]
 	server := netip.AddrPortFrom(a.Addr("HOST"), uint16(a.Int("PORT")))

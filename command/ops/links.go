@@ -694,11 +694,7 @@ func (s *System) queryARP(_ context.Context, req *command.Request, out command.O
 // reached.
 func (s *System) tracert(ctx context.Context, req *command.Request, out command.Out) {
 	a := req.Args
-	host := a.Positional(0).(string)
-	addr, ok := s.resolveHost(ctx, host, out)
-	if !ok {
-		return
-	}
+	addr := a.Positional(0).(netip.Addr)
 	hops, probes, timeout := int(a.Int("MAXHOPS")), int(a.Int("PROBES")), time.Duration(a.Int("TIMEOUT"))*time.Second
 	out.Say(msgcat.IPN660I(addr.String(), hops, probes))
 	reached, last := false, 0
@@ -767,11 +763,7 @@ func (s *System) queryMasks(_ context.Context, req *command.Request, out command
 
 func (s *System) ping(ctx context.Context, req *command.Request, out command.Out) {
 	a := req.Args
-	host := a.Positional(0).(string)
-	addr, ok := s.resolveHost(ctx, host, out)
-	if !ok {
-		return
-	}
+	addr := a.Positional(0).(netip.Addr)
 	count, size, timeout := int(a.Int("COUNT")), int(a.Int("SIZE")), time.Duration(a.Int("TIMEOUT"))*time.Second
 	var got int
 	var min, max, sum time.Duration

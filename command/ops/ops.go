@@ -9,6 +9,7 @@ import (
 	"ipnstack/httpd"
 	"ipnstack/resolve"
 	"ipnstack/tlscert"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -178,6 +179,11 @@ func (s *System) Exec(ctx context.Context, req *command.Request, out command.Out
 	if !ok {
 		out.Say(msgcat.IPN349E())
 		out.Say(msgcat.IPN998S(req.Spec.Key(), "no handler is bound to this command"))
+		return
+	}
+	// Host names in address operands are resolved first (the host table,
+	// then DNS over the stack's links), before any lock is taken.
+	if !req.Args.ResolveNames(func(name string) (netip.Addr, bool) { return s.resolveHost(ctx, name, out) }) {
 		return
 	}
 	switch {

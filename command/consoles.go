@@ -20,6 +20,9 @@ type Consoles interface {
 	// SetHears chooses the message classes console id hears; false if no
 	// such console is attached.
 	SetHears(id string, m msgcat.ClassMask) bool
+	// SetLook gives console id the VSE look with its partition id, or
+	// (vse false) the plain look; false if no such console is attached.
+	SetLook(id string, vse bool, partition string) bool
 	// End ends console id once its running command (which may be the
 	// one asking) has finished; false if no such console is attached.
 	End(id string, why EndReason, by string) bool
@@ -94,6 +97,9 @@ func (NoConsoles) List() []ConsoleStatus { return nil }
 
 // SetHears implements Consoles.
 func (NoConsoles) SetHears(string, msgcat.ClassMask) bool { return false }
+
+// SetLook implements Consoles.
+func (NoConsoles) SetLook(string, bool, string) bool { return false }
 
 // End implements Consoles.
 func (NoConsoles) End(string, EndReason, string) bool { return false }

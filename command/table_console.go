@@ -54,6 +54,24 @@ var remoteRows = []Spec{
 		ConsoleOnly: true,
 	},
 	{
+		Verb:    "LOOK",
+		Summary: "Make this console read as the VSE system console (VSE), or as plain lines again (PLAIN)",
+		Help: []string{
+			"LOOK VSE frames every line as on the VSE system console, \"F7 0098 IPN237I ...\": the partition id, then the reply",
+			"id of the command the line answers (0000 for messages nobody asked for). MSG F7 is answered by the attention",
+			"routine's READY and the stack's \"F7-0102 IPN300I Enter TCP/IP Command\"; the operator replies \"102 command\"",
+			"(leading zeros may be dropped). MSG F7,DATA=command runs the command at once; a command typed alone runs too.",
+			"Only the framing changes: messages, return codes and the hardcopy log are as in the plain look.",
+		},
+		Positional: []Operand{{Key: "look", Type: Enum{Values: []string{"VSE", "PLAIN"}}, Required: true, Help: "the look"}},
+		Operands: []Operand{
+			{Key: "PARTITION", Type: Text{Max: 2, Name: "xx"}, Default: "F7", Help: "VSE: the stack's partition id, two letters or digits"},
+		},
+		Example:     "LOOK VSE,PARTITION=F7",
+		ConsoleOnly: true,
+		Auth:        users.Query,
+	},
+	{
 		Verb: "Query", Object: "CONSoles",
 		Summary: "Show the consoles attached (id, operator, authority, address, since) and the listeners",
 		Auth:    users.Query,

@@ -46,6 +46,8 @@ type Console struct {
 	once    sync.Once
 	dropped atomic.Uint64
 	hears   atomic.Uint32 // the msgcat.ClassMask of informational messages it hears
+	lookMu  sync.Mutex    // a leaf: guards look
+	look    *vseLook      // LOOK VSE; nil in the plain look
 
 	// The output queue: replies, unsolicited messages and end-of-command
 	// marks, written to the sink in order by the console's writer, so that
@@ -195,7 +197,7 @@ func (h *Board) Broadcast(m msgcat.Msg) {
 	}
 	for _, c := range h.Consoles() {
 		if c.Hears().Hears(m) {
-			c.enqueue(outItem{kind: 'U', line: line})
+			c.enqueue(outItem{kind: 'U', line: c.frame(line, true)})
 		}
 	}
 }
@@ -237,7 +239,7 @@ func (c *Console) Session() *command.Session {
 		if h.Hardcopy != nil {
 			h.Hardcopy.Line(c.Info.ID, '>', line)
 		}
-		c.enqueue(outItem{kind: 'R', line: line})
+		c.enqueue(outItem{kind: 'R', line: c.frame(line, false)})
 	})}
 }
 
@@ -260,8 +262,15 @@ func (c *Console) Run(s *command.Session, line string) bool {
 	if h.Hardcopy != nil {
 		h.Hardcopy.Line(c.Info.ID, '<', command.MaskSecrets(line))
 	}
-	rc := s.Do(c.ctx, line)
-	if !grammar.IsComment(line) {
+	var rc int
+	run := true
+	if v := c.vse(); v != nil {
+		line, run, rc = c.vseInput(v, line)
+	}
+	if run {
+		rc = s.Do(c.ctx, line)
+	}
+	if run && !grammar.IsComment(line) {
 		h.Counters.Commands.Add(1)
 		if rc >= 8 {
 			h.Counters.Failed.Add(1)
@@ -523,6 +532,16 @@ func (h *Hub) List() []command.ConsoleStatus {
 		out[i] = command.ConsoleStatus{Info: c.Info, Addr: c.Addr, Since: c.Since, Listener: c.Listener, Hears: c.Hears()}
 	}
 	return out
+}
+
+// SetLook implements command.Consoles.
+func (h *Hub) SetLook(id string, vse bool, partition string) bool {
+	c := h.Console(id)
+	if c == nil {
+		return false
+	}
+	c.SetLook(vse, partition)
+	return true
 }
 
 // SetHears implements command.Consoles.

@@ -1,6 +1,22 @@
 package msgcat
 
 var remoteGroup = Group{Title: "Remote consoles and operators", Entries: []Entry{
+	{ID: "IPN259E", Text: "MSG {partition:text}: the stack's partition here is {ours:text}",
+		Explain:  "In the VSE look (LOOK VSE), MSG named another partition than the one this console gives the stack.",
+		System:   "Nothing is asked or run.",
+		Operator: "MSG the stack's partition, or LOOK VSE,PARTITION= to choose it."},
+	{ID: "IPN260E", Text: "No reply {id:text} is outstanding: MSG asks for a command",
+		Explain:  "In the VSE look, a line began with a reply id, but the stack is not waiting for that reply (IPN300I asked with another id, or nothing was asked).",
+		System:   "The line is not run.",
+		Operator: "Answer the id IPN300I shows, or MSG the partition first."},
+	{ID: "IPN261I", Text: "Console {id:text} look is {look:text}",
+		Explain:  "LOOK set how the console's lines read: VSE (as on the VSE system console, with its partition id) or PLAIN.",
+		System:   "Lines from now on read so.",
+		Operator: "None."},
+	{ID: "IPN262E", Text: "PARTITION={partition:q} is not a partition id: two letters or digits",
+		Explain:  "LOOK VSE,PARTITION= takes a VSE partition id such as F7 or BG.",
+		System:   "The command is rejected; the look is not changed.",
+		Operator: "Correct the id."},
 	{ID: "IPN500I", Text: "TCP/IP stack console {listener:text}: log on with your operator id and password",
 		Explain:  "A telnet client reached a console listener; the stack asks it to log on.",
 		System:   "The stack waits for the operator id and password (the password is not echoed).",

@@ -581,6 +581,20 @@ func IPN257I[T0 Count](n T0) Msg { return Msg{ID: "IPN257I", Args: []any{n}} }
 // IPN258W says: <public> is defined, but its dataset <dlbl> does not exist now: it cannot be opened until it does
 func IPN258W(public string, dlbl string) Msg { return Msg{ID: "IPN258W", Args: []any{public, dlbl}} }
 
+// IPN259E says: MSG <partition>: the stack's partition here is <ours>
+func IPN259E(partition string, ours string) Msg {
+	return Msg{ID: "IPN259E", Args: []any{partition, ours}}
+}
+
+// IPN260E says: No reply <id> is outstanding: MSG asks for a command
+func IPN260E(id string) Msg { return Msg{ID: "IPN260E", Args: []any{id}} }
+
+// IPN261I says: Console <id> look is <look>
+func IPN261I(id string, look string) Msg { return Msg{ID: "IPN261I", Args: []any{id, look}} }
+
+// IPN262E says: PARTITION=<partition> is not a partition id: two letters or digits
+func IPN262E(partition string) Msg { return Msg{ID: "IPN262E", Args: []any{partition}} }
+
 // IPN264I says: File defined, Dataset: <dlbl>
 func IPN264I(dlbl string) Msg { return Msg{ID: "IPN264I", Args: []any{dlbl}} }
 

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"ipnstack/command"
 	"ipnstack/console"
@@ -47,6 +48,8 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	check := fs.Bool("check", false, "check the deck on stdin against the command table only; no stack is needed")
 	decklib := fs.String("decklib", ".", "with --check: the deck library `directory` INCLUDE reads members from")
 	history := fs.String("history", console.DefaultHistoryFile(), "history `file` of the interactive console")
+	look := fs.String("look", "plain", "how the console's lines read: plain, or vse (as on the VSE system console: \"F7 0098 IPN237I ...\", MSG F7 and reply ids)")
+	partition := fs.String("partition", console.DefaultPartition, "with --look vse: the stack's partition `id`")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: ipnconsole [flags] [< deck]\n\nThe operator console of the TCP/IP stack. Flags:\n")
 		fs.PrintDefaults()
@@ -61,17 +64,26 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ipnconsole: unexpected argument %q (a deck is read from stdin)\n", fs.Arg(0))
 		return 2
 	}
+	if err := console.CheckLook(*look, *partition); err != nil {
+		fmt.Fprintln(stderr, "ipnconsole:", err)
+		return 2
+	}
 	if *check {
 		return checkDeck(stdin, stdout, *decklib)
 	}
-	if term.IsTerminal(int(stdin.Fd())) {
-		return interactive(*socket, *history, stdout)
+	lookCmd := "" // the LOOK command the console starts with
+	if *look == "vse" {
+		lookCmd = "LOOK VSE,PARTITION=" + strings.ToUpper(*partition)
 	}
-	return deck(*socket, stdin, stdout)
+	if term.IsTerminal(int(stdin.Fd())) {
+		return interactive(*socket, *history, lookCmd, stdout)
+	}
+	return deck(*socket, lookCmd, stdin, stdout)
 }
 
-// deck sends each line of stdin and prints the replies.
-func deck(socket string, in io.Reader, out io.Writer) int {
+// deck sends each line of stdin and prints the replies; lookCmd, if any,
+// goes first.
+func deck(socket, lookCmd string, in io.Reader, out io.Writer) int {
 	w := bufio.NewWriter(out)
 	defer w.Flush()
 	c, err := console.DialConsole(socket, nil)
@@ -83,6 +95,14 @@ func deck(socket string, in io.Reader, out io.Writer) int {
 	dr := console.NewDeckReader(in)
 	worst := 0
 	print := func(line string) { w.WriteString(line); w.WriteByte('\n') }
+	if lookCmd != "" {
+		rc, err := c.Command(lookCmd, print)
+		if err != nil {
+			print(msgcat.IPN216S().String())
+			return rcUnreachable
+		}
+		worst = rc
+	}
 	for {
 		line, n, err := dr.Next()
 		if err == io.EOF {
@@ -133,7 +153,7 @@ func deck(socket string, in io.Reader, out io.Writer) int {
 }
 
 // interactive runs the console on a terminal.
-func interactive(socket, history string, out io.Writer) int {
+func interactive(socket, history, lookCmd string, out io.Writer) int {
 	ed, err := console.NewEditor(console.EditorConfig{Table: command.Commands, HistoryFile: history})
 	if err != nil {
 		fmt.Fprintln(out, "ipnconsole:", err)
@@ -146,7 +166,14 @@ func interactive(socket, history string, out io.Writer) int {
 		return rcUnreachable
 	}
 	defer c.Close()
-	ed.Println(msgcat.IPN300I().String())
+	if lookCmd != "" {
+		if _, err := c.Command(lookCmd, ed.Println); err != nil {
+			ed.Println(msgcat.IPN216S().String())
+			return rcUnreachable
+		}
+	} else {
+		ed.Println(msgcat.IPN300I().String())
+	}
 	lines := make(chan string)
 	go func() {
 		defer close(lines)

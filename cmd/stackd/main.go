@@ -55,6 +55,7 @@ type options struct {
 	data, telnet                    string
 	metrics                         string
 	cpuProfile                      string
+	look, partition                 string
 }
 
 func parseFlags(args []string, stderr io.Writer) (*options, error) {
@@ -73,6 +74,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.data, "data", defaultDataDir(), "data `directory`: a relative DLBL= of DEFINE FILE is taken from it; pub/ in it is the default deck's FTP directory")
 	fs.StringVar(&o.telnet, "telnet", "", "open a telnet console listener on the host at a loopback `addr:port` (e.g. 127.0.0.1:2323); off by default")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at http://`addr:port`/metrics on the host (e.g. 127.0.0.1:9464); off by default")
+	fs.StringVar(&o.look, "look", "plain", "how the system console's lines read: plain, or vse (as on the VSE system console: \"F7 0098 IPN237I ...\", MSG F7 and reply ids)")
+	fs.StringVar(&o.partition, "partition", console.DefaultPartition, "with --look vse: the stack's partition `id`")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the daemon's whole run to `file` (for go tool pprof)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: stackd [flags]\n\nThe TCP/IP stack daemon. Flags:\n")
@@ -88,6 +91,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	case "auto", "on", "off":
 	default:
 		return nil, fmt.Errorf("--console must be auto, on or off, not %q", o.console)
+	}
+	if err := console.CheckLook(o.look, o.partition); err != nil {
+		return nil, err
 	}
 	if o.telnet != "" {
 		ap, err := netip.ParseAddrPort(o.telnet)
@@ -348,6 +354,7 @@ func (d *instance) attachSysCon() int {
 		} else {
 			d.ed = ed
 			d.syscon, _ = d.hub.Attach("", "SYSCON", "terminal", users.Full, &lineSink{print: ed.Println})
+			d.setLook()
 			return exitOK
 		}
 	}
@@ -355,7 +362,15 @@ func (d *instance) attachSysCon() int {
 	if d.syscon != nil {
 		d.syscon.SetHears(msgcat.AllClasses)
 	}
+	d.setLook()
 	return exitOK
+}
+
+// setLook gives the system console the look --look asks for.
+func (d *instance) setLook() {
+	if d.syscon != nil && d.o.look == "vse" {
+		d.syscon.SetLook(true, strings.ToUpper(d.o.partition))
+	}
 }
 
 // sysLine writes one line of the system console.
@@ -379,6 +394,9 @@ func (d *instance) runDeck(ctx context.Context) {
 		Out: command.OutFunc(func(m msgcat.Msg) {
 			line := m.String()
 			d.hc.Line("IPINIT", '>', line)
+			if d.o.look == "vse" { // the deck's lines are nobody's reply: 0000
+				line = console.FrameVSE(strings.ToUpper(d.o.partition), 0, line)
+			}
 			d.sysLine(line)
 		})}
 	lib := d.o.decklib

@@ -7,6 +7,7 @@ import (
 	"ipnstack/tlscert"
 	"net"
 	"net/netip"
+	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -22,6 +23,7 @@ var consoleHandlers = map[string]Handler{
 	"DELETE CONSOLE": (*System).deleteConsole,
 	"QUERY CONSOLES": (*System).queryConsoles,
 	"MESSAGES":       (*System).messages,
+	"LOOK":           (*System).look,
 	"STOP":           (*System).stop,
 }
 
@@ -154,6 +156,26 @@ func (s *System) queryConsoles(_ context.Context, req *command.Request, out comm
 	}
 	out.Say(msgcat.IPN518I(len(cs), len(ids)))
 }
+
+// look is LOOK VSE|PLAIN: how the lines of the console that enters it read.
+// The answer is said in the look the console had.
+func (s *System) look(_ context.Context, req *command.Request, out command.Out) {
+	vse := req.Args.Positional(0) == "VSE"
+	part := strings.ToUpper(req.Args.Str("PARTITION"))
+	if !partitionID.MatchString(part) {
+		out.Say(msgcat.IPN262E(req.Args.Str("PARTITION")))
+		return
+	}
+	look := "PLAIN"
+	if vse {
+		look = "VSE, partition " + part
+	}
+	out.Say(msgcat.IPN261I(req.Console.ID, look))
+	req.Consoles.SetLook(req.Console.ID, vse, part)
+}
+
+// partitionID is a VSE partition id: BG, F1 to FB, dynamic ones like C1.
+var partitionID = regexp.MustCompile(`^[A-Z0-9]{2}$`)
 
 // messages is MESSAGES CLASSES=: what the console that enters it hears.
 func (s *System) messages(_ context.Context, req *command.Request, out command.Out) {

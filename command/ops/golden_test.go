@@ -241,6 +241,8 @@ var setups = map[string]func(t *testing.T, sys *System, vars map[string]string) 
 // notFromDecks are the messages a console deck cannot produce; each is
 // covered by the test named.
 var notFromDecks = map[string]string{
+	"IPN259E": "console.TestVSELook (the VSE look frames a console, not a deck)",
+	"IPN260E": "console.TestVSELook",
 	"IPN605W": "command/ops TestPressureMessages (raised by the pressure watch, not by a command)",
 	"IPN650I": "command/ops TestFTPClientAgainstOwnDaemon (transfer times and rates vary from run to run)",
 	"IPN651I": "command/ops TestFTPClientAgainstOwnDaemon",

@@ -1,0 +1,153 @@
+package console
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"ipnstack/grammar"
+	"ipnstack/msgcat"
+)
+
+// The VSE look (LOOK VSE): every line a console is sent reads as on the
+// VSE system console, "F7 0098 IPN237I ...": the partition id, then the
+// reply id of the command the line answers (0000 for a line nobody asked
+// for); the stack asks for a command with "F7-0102 IPN300I Enter TCP/IP
+// Command", the hyphen marking a reply outstanding. What the operator
+// types is taken as VSE's attention routine and the partition take it:
+//
+//	MSG F7             the routine answers READY; the partition asks (IPN300I)
+//	MSG F7,DATA=cmd    the routine answers READY; the command runs
+//	102 cmd            the reply to id 0102 (leading zeros may be dropped)
+//	cmd                a command without the ceremony, for decks and habits
+//
+// It is a framing of the console's lines only: the messages, their order,
+// the return codes and the hardcopy log are those of the plain look.
+
+// arReady is the attention routine's answer to MSG, as VSE prints it.
+const arReady = "AR 0015 1I40I  READY"
+
+// DefaultPartition is the partition id of the stack unless LOOK says.
+const DefaultPartition = "F7"
+
+// CheckLook checks a --look flag and its --partition: for the programs.
+func CheckLook(look, partition string) error {
+	switch look {
+	case "plain":
+	case "vse":
+		if !regexp.MustCompile(`^[A-Za-z0-9]{2}$`).MatchString(partition) {
+			return fmt.Errorf("--partition must be a VSE partition id of two letters or digits (F7, BG), not %q", partition)
+		}
+	default:
+		return fmt.Errorf("--look must be plain or vse, not %q", look)
+	}
+	return nil
+}
+
+// vseLook is a console's VSE framing state.
+//
+// Lock order: vseLook.mu is a leaf.
+type vseLook struct {
+	mu        sync.Mutex
+	partition string
+	last      int // the last reply id given (1 to 9999, then 1 again)
+	pending   int // the id IPN300I asked with and nobody answered; 0: none
+	current   int // the id the running command's lines carry
+}
+
+func (v *vseLook) nextLocked() int {
+	v.last = v.last%9999 + 1
+	return v.last
+}
+
+var (
+	msgPattern   = regexp.MustCompile(`(?i)^\s*MSG\s+([A-Z0-9]{2})\s*(?:,\s*DATA\s*=\s*(.*))?$`)
+	replyPattern = regexp.MustCompile(`^\s*(\d{1,4})(?:\s+(.*))?$`)
+)
+
+// SetLook gives a console the VSE look with its partition id, or (vse
+// false) the plain look back.
+func (c *Console) SetLook(vse bool, partition string) {
+	c.lookMu.Lock()
+	defer c.lookMu.Unlock()
+	if !vse {
+		c.look = nil
+		return
+	}
+	c.look = &vseLook{partition: strings.ToUpper(partition)}
+}
+
+// vse gives the console's VSE framing, or nil in the plain look.
+func (c *Console) vse() *vseLook {
+	c.lookMu.Lock()
+	defer c.lookMu.Unlock()
+	return c.look
+}
+
+// frame writes a line as the console shows it: as is in the plain look,
+// "F7 0098 line" in the VSE look (0000 when unsolicited).
+func (c *Console) frame(line string, unsolicited bool) string {
+	v := c.vse()
+	if v == nil {
+		return line
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	id := v.current
+	if unsolicited {
+		id = 0
+	}
+	return FrameVSE(v.partition, id, line)
+}
+
+// vseInput takes a line typed on a console in the VSE look: it gives the
+// command to run (run false: the line was MSG or a refused reply, its
+// answer is queued already, and rc is its return code).
+func (c *Console) vseInput(v *vseLook, line string) (cmd string, run bool, rc int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.current = 0
+	if m := msgPattern.FindStringSubmatch(line); m != nil {
+		c.enqueue(outItem{kind: 'R', line: arReady})
+		part := strings.ToUpper(m[1])
+		if part != v.partition {
+			c.enqueue(outItem{kind: 'R', line: c.vseLine(v, 0, msgcat.IPN259E(part, v.partition).String())})
+			return "", false, 8
+		}
+		if m[2] != "" {
+			v.current = v.nextLocked()
+			return m[2], true, 0
+		}
+		if v.pending == 0 {
+			v.pending = v.nextLocked()
+		}
+		c.enqueue(outItem{kind: 'R', line: fmt.Sprintf("%s-%04d %s", v.partition, v.pending, msgcat.IPN300I().String())})
+		return "", false, 0
+	}
+	if m := replyPattern.FindStringSubmatch(line); m != nil {
+		id, _ := strconv.Atoi(m[1])
+		if id == 0 || id != v.pending {
+			c.enqueue(outItem{kind: 'R', line: c.vseLine(v, 0, msgcat.IPN260E(fmt.Sprintf("%04d", id)).String())})
+			return "", false, 8
+		}
+		v.pending, v.current = 0, id
+		return m[2], true, 0
+	}
+	if !grammar.IsComment(line) {
+		v.current = v.nextLocked()
+	}
+	return line, true, 0
+}
+
+// vseLine frames one line with a reply id.
+func (c *Console) vseLine(v *vseLook, id int, line string) string {
+	return FrameVSE(v.partition, id, line)
+}
+
+// FrameVSE writes a line as the VSE system console shows a partition's
+// plain message: "F7 0098 line".
+func FrameVSE(partition string, id int, line string) string {
+	return fmt.Sprintf("%s %04d %s", partition, id, line)
+}

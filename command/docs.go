@@ -18,15 +18,19 @@ func (t *Table) Markdown() string {
 	b.WriteString("blanks around `=` are allowed and case does not matter except inside values that keep it (text, paths, passwords). ")
 	b.WriteString("A `*` in column 1 makes a comment line.\n\n")
 	b.WriteString("Authority: **query** commands may be entered from any console; **full** commands need a console with full authority.\n\n")
-	b.WriteString("| Command | Authority | Summary |\n|---|---|---|\n")
+	b.WriteString("Origin: **emulated** commands are the product's, done for real; **accepted** ones are the product's for what this stack ")
+	b.WriteString("does not have (TN3270, VSE/POWER, LCS adapters, security exits): checked against their shape, kept, shown by their QUERY, ")
+	b.WriteString("each with one warning (return code 4) so that a site's deck runs on; **own** commands are this stack's.\n\n")
+	b.WriteString("| Command | Authority | Origin | Summary |\n|---|---|---|---|\n")
 	specs := sortedSpecs(t.specs)
 	for _, s := range specs {
-		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s |\n", s.Name(), anchor(s.Name()), authName(s.Auth), s.Summary)
+		fmt.Fprintf(&b, "| [`%s`](#%s) | %s | %s | %s |\n", s.Name(), anchor(s.Name()), authName(s.Auth), originName(s.Origin), s.Summary)
 	}
 	b.WriteString("\n")
 	for _, s := range specs {
 		fmt.Fprintf(&b, "## %s\n\n", s.Name())
 		fmt.Fprintf(&b, "```\n%s\n```\n\n", s.Syntax())
+		fmt.Fprintf(&b, "*Origin: %s.* ", s.Origin)
 		b.WriteString(s.Summary + ".")
 		for _, h := range s.Help {
 			b.WriteString(" " + h)
@@ -44,6 +48,16 @@ func (t *Table) Markdown() string {
 		}
 	}
 	return b.String()
+}
+
+func originName(o Origin) string {
+	switch o {
+	case Emulated:
+		return "emulated"
+	case Accepted:
+		return "accepted"
+	}
+	return "own"
 }
 
 func authName(a users.Authority) string {

@@ -32,6 +32,7 @@ type Spec struct {
 	Verb       string    // with abbreviation capitals: "PORTRange", "Query"
 	Object     string    // "" or with capitals: "CONnections"
 	Summary    string    // one line for HELP and the docs
+	Origin     Origin    // the product's command done for real, the product's kept only, or this stack's own
 	Help       []string  // more lines of explanation
 	Operands   []Operand // KEY=value operands and flags
 	Positional []Operand // positional values, in order
@@ -90,6 +91,34 @@ func (s *Spec) Syntax() string {
 	}
 	sep := ","
 	return s.Name() + " " + strings.Join(parts, sep)
+}
+
+// Origin says where a command comes from and how far it is emulated.
+type Origin int
+
+// The origins. Every row has one (a test sees to it).
+const (
+	OriginUnset Origin = iota
+	// Emulated: the product's command, done for real.
+	Emulated
+	// Accepted: the product's command for something this stack does not
+	// have: checked against its shape, kept and shown, with a warning.
+	Accepted
+	// Own: this stack's own command.
+	Own
+)
+
+// String is how the docs name the origin.
+func (o Origin) String() string {
+	switch o {
+	case Emulated:
+		return "the product's, emulated"
+	case Accepted:
+		return "the product's, accepted and shown, not emulated"
+	case Own:
+		return "this stack's own"
+	}
+	return "unset"
 }
 
 // Operand is one operand of a command.

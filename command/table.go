@@ -33,6 +33,7 @@ var consoleRows = []Spec{
 	{
 		Verb:    "HELP",
 		Summary: "List the commands, or explain a command or a message",
+		Origin:  Own,
 		Help: []string{
 			"HELP alone lists every command with its syntax.",
 			"HELP <command> shows one command's syntax and operands; abbreviations are accepted.",
@@ -48,6 +49,7 @@ var consoleRows = []Spec{
 	{
 		Verb: "Query", Object: "ACTive",
 		Summary: "Show the daemons running now and their sessions (FTP sessions one by one)",
+		Origin:  Emulated,
 		Help: []string{
 			"TYPE= narrows it to one kind: FTPD, HTTPD, SOCKSD or CONSOLE (the console listeners, with the remote consoles",
 			"logged on). TYPE=TELNETD, the product's TN3270 daemons, is accepted and answered with a warning: not emulated.",
@@ -59,6 +61,7 @@ var consoleRows = []Spec{
 	{
 		Verb:    "INClude",
 		Summary: "Run the statements of another deck, a member of the deck library (in initialization decks)",
+		Origin:  Emulated,
 		Help: []string{
 			"In the initialization deck (stackd --deck) the member's statements run where INCLUDE stands, then the deck goes",
 			"on; ipnconsole --check checks members the same way. Members come from the deck library (stackd --decklib, by",
@@ -73,6 +76,7 @@ var consoleRows = []Spec{
 	{
 		Verb:    "SHUTDOWN",
 		Summary: "End the stack: drain the consoles, close the links, exit",
+		Origin:  Emulated,
 		Help: []string{
 			"Every console is told, the command that is running on each console is allowed to finish,",
 			"then the consoles are closed, the stack's connections and links are closed and the daemon ends with return code 0.",
@@ -84,12 +88,14 @@ var consoleRows = []Spec{
 		Verb:    "Query",
 		Object:  "STATistics",
 		Summary: "Show the stack's start time, uptime and counters",
+		Origin:  Emulated,
 		Auth:    users.Query,
 	},
 	{
 		Verb:    "Query",
 		Object:  "ALL",
 		Summary: "Show the stack's settings and counters in one display",
+		Origin:  Emulated,
 		Auth:    users.Query,
 	},
 }
@@ -98,6 +104,7 @@ var portRows = []Spec{
 	{
 		Verb:    "PORTRange",
 		Summary: "Set the range of local ports used for dynamic assignment",
+		Origin:  Emulated,
 		Help: []string{
 			"Ports for outbound connections and for passive FTP data connections (unless an FTPD has its own DATAPORTS)",
 			"are taken from this range, the next available port in turn, and a port is not used again while TIME_WAIT holds it.",
@@ -120,6 +127,7 @@ var portRows = []Spec{
 		Verb:    "Query",
 		Object:  "PORTRange",
 		Summary: "Show every port pool: range, ports in use and in TIME_WAIT, free, allocations, exhaustions, sustainable rate",
+		Origin:  Own,
 		Help: []string{
 			"One line per pool, in the order the stack asks them for a port: the TCP ephemeral range (PORTRANGE), the UDP",
 			"ephemeral range (PORTRANGE PROTOCOL=UDP), the explicit-bind range (SET EXPLICITBIND=) and each FTP daemon's",
@@ -130,6 +138,7 @@ var portRows = []Spec{
 	{
 		Verb: "DEFine", Object: "PORT",
 		Summary: "Reserve a port or range of ports for a user of the stack, or forbid it to every user",
+		Origin:  Own,
 		Help: []string{
 			"No pool lends a reserved port, and only its owner may bind it: an FTP daemon whose ID is the owner may take",
 			"it as its PORT= or inside its DATAPORTS=. OWNER=RESERVED forbids the ports to every user.",
@@ -146,6 +155,7 @@ var portRows = []Spec{
 	{
 		Verb: "DELete", Object: "PORT",
 		Summary: "End a reservation of DEFINE PORT",
+		Origin:  Own,
 		Operands: []Operand{
 			{Key: "LOW", Type: portType, Required: true, Help: "the reservation's first port"},
 			{Key: "PROTOCOL", Type: Enum{Values: []string{"TCP", "UDP"}}, Default: "TCP", Help: "its protocol"},
@@ -156,12 +166,14 @@ var portRows = []Spec{
 	{
 		Verb: "Query", Object: "PORTs",
 		Summary: "Show every port a user of the stack has bound, with its owner, and every port set aside",
+		Origin:  Own,
 		Auth:    users.Query,
 	},
 	{
 		Verb:    "Query",
 		Object:  "CONnections",
 		Summary: "Show the stack's TCP connections with state, local and foreign address and port",
+		Origin:  Emulated,
 		Help: []string{
 			"Every TCP endpoint of the stack, listening, established, closing or in TIME_WAIT, with its id (for DISCONNECT),",
 			"its owner (the daemon that opened it), its state, local and foreign address and port; a second line gives",

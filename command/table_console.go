@@ -6,6 +6,7 @@ var remoteRows = []Spec{
 	{
 		Verb: "DEFine", Object: "CONSole",
 		Summary: "Open a telnet listener for remote operator consoles",
+		Origin:  Own,
 		Help: []string{
 			"WHERE=HOST listens on the host (IPADDR= defaults to 127.0.0.1: only this machine); WHERE=STACK listens",
 			"inside the stack, reachable over its links. Every console logs on with an operator id defined by",
@@ -32,12 +33,14 @@ var remoteRows = []Spec{
 	{
 		Verb: "DELete", Object: "CONSole",
 		Summary:  "Close a console listener and end its consoles",
+		Origin:   Own,
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the listener"}},
 		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb:    "MESSages",
 		Summary: "Choose the unsolicited informational messages this console hears, by class",
+		Origin:  Own,
 		Help: []string{
 			"Classes: STACK (the stack's life), LINK (links and forwarded ports), FTPD (daemons start, end, recover),",
 			"SESSION (a line per FTP login and session end), POOL (port pools), CONSOLE (listeners and logons).",
@@ -56,6 +59,7 @@ var remoteRows = []Spec{
 	{
 		Verb:    "LOOK",
 		Summary: "Make this console read as the VSE system console (VSE), or as plain lines again (PLAIN)",
+		Origin:  Own,
 		Help: []string{
 			"LOOK VSE frames every line as on the VSE system console, \"F7 0098 IPN237I ...\": the partition id, then the reply",
 			"id of the command the line answers (0000 for messages nobody asked for). MSG F7 is answered by the attention",
@@ -74,6 +78,7 @@ var remoteRows = []Spec{
 	{
 		Verb: "Query", Object: "CONSoles",
 		Summary: "Show the consoles attached (id, operator, authority, address, since) and the listeners",
+		Origin:  Own,
 		Auth:    users.Query,
 	},
 }

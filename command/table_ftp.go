@@ -86,6 +86,7 @@ var ftpRows = []Spec{
 	{
 		Verb: "DEFine", Object: "FTPD",
 		Summary: "Create a File Transfer Protocol Daemon",
+		Origin:  Emulated,
 		Help: []string{
 			"Passive data ports come from DATAPORTS= if given, else from the stack's PORTRANGE, the next available port in turn;",
 			"when none is free the client gets 425 and the operator one warning per burst, never a port outside the range.",
@@ -105,6 +106,7 @@ var ftpRows = []Spec{
 	{
 		Verb: "ALTer", Object: "FTPD",
 		Summary: "Change a running FTP daemon without ending its sessions",
+		Origin:  Own,
 		Help: []string{
 			"ACTIVE=, ANONYMOUS=, PASVADDR=, PERCLIENT=, LOCKOUT=, PASVWAIT= and PROXYPEERS= apply to running sessions at their next command;",
 			"COUNT= at the next connect; TIMEOUT=, LOGINTIME= and BANNER= from the next session on.",
@@ -124,11 +126,13 @@ var ftpRows = []Spec{
 	{
 		Verb: "Query", Object: "LOCKouts",
 		Summary: "Show the client addresses locked out after failed logins, by FTP daemon and console listener",
+		Origin:  Own,
 		Auth:    users.Query,
 	},
 	{
 		Verb: "DELete", Object: "LOCKout",
 		Summary: "Lift the lockout of a client address (at every FTP daemon and console listener, or at one)",
+		Origin:  Own,
 		Operands: []Operand{
 			{Key: "IPADDR", Type: IPAddr{}, Required: true, Help: "the client address"},
 			{Key: "ID", Type: Name{Max: 8}, Help: "only at this FTP daemon or console listener"},
@@ -139,18 +143,21 @@ var ftpRows = []Spec{
 	{
 		Verb: "DELete", Object: "FTPD",
 		Summary:  "End an FTP daemon: its sessions end with 421, uploads in flight leave nothing half-written",
+		Origin:   Emulated,
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the daemon"}},
 		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb: "Query", Object: "FTPDs",
 		Summary:  "Show the FTP daemons: sessions, transfers, bytes, data-port pool use and exhaustions",
+		Origin:   Emulated,
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Help: "only this daemon"}},
 		Auth:     users.Query,
 	},
 	{
 		Verb: "DEFine", Object: "USER",
 		Summary: "Define a user of the FTP daemons and, with CONSOLE=, an operator of the remote consoles",
+		Origin:  Emulated,
 		Help: []string{
 			"The password is stored hashed (argon2id) and never logged or shown; it keeps its case.",
 			"Console authority and FTP access are separate: an operator (CONSOLE=YES or QUERY) is an FTP user only with FTP=YES.",
@@ -162,6 +169,7 @@ var ftpRows = []Spec{
 	{
 		Verb: "ALTer", Object: "USER",
 		Summary: "Change a user: password, root, read-only, console authority, FTP access",
+		Origin:  Own,
 		Help: []string{
 			"Sessions already logged in keep what they logged in with, unless ENDSESSIONS=YES ends them (421).",
 		},
@@ -174,17 +182,20 @@ var ftpRows = []Spec{
 	{
 		Verb: "DELete", Object: "USER",
 		Summary:  "Delete a user (sessions already logged in go on)",
+		Origin:   Emulated,
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 16}, Required: true, Help: "the user"}},
 		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb: "Query", Object: "USERs",
 		Summary: "Show the users: root, read-only, console authority (never the password)",
+		Origin:  Emulated,
 		Auth:    users.Query,
 	},
 	{
 		Verb: "DEFine", Object: "FILE",
 		Summary: "Map a host directory into the FTP tree as /name",
+		Origin:  Emulated,
 		Help: []string{
 			"A relative DLBL= is taken from the stack's data directory (stackd --data).",
 		},
@@ -201,12 +212,14 @@ var ftpRows = []Spec{
 	{
 		Verb: "DELete", Object: "FILE",
 		Summary:  "Remove a directory from the FTP tree",
+		Origin:   Emulated,
 		Operands: []Operand{{Key: "PUBlic", Type: Text{Max: 32, Name: "name"}, Required: true, Help: "the name"}},
 		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb: "Query", Object: "FILEs",
 		Summary: "Show the directories of the FTP tree",
+		Origin:  Emulated,
 		Auth:    users.Query,
 	},
 }

@@ -24,6 +24,7 @@ var ftpcRows = []Spec{
 	{
 		Verb:    "FTP",
 		Summary: "Run an FTP client session from the stack: log in to a server, then the subcommands of CMD= in order",
+		Origin:  Own,
 		Help: append([]string{
 			"The control and passive data connections leave from the stack's ephemeral range; an active data connection's",
 			"listening port comes from the explicit-bind range if one is set, else from the ephemeral range. Local files",

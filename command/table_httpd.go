@@ -7,6 +7,7 @@ var httpdRows = []Spec{
 	{
 		Verb: "DEFine", Object: "HTTPD",
 		Summary: "Start an HTTP daemon: the published directories (DEFINE FILE), read-only, over HTTP/1.1",
+		Origin:  Emulated,
 		Help: []string{
 			"GET and HEAD only: directory listings, byte ranges and conditional requests (If-Modified-Since,",
 			"If-None-Match); anything else gets 405. Without ROOT= the top lists every public name; with it, that",
@@ -24,12 +25,14 @@ var httpdRows = []Spec{
 	{
 		Verb: "DELete", Object: "HTTPD",
 		Summary:  "End an HTTP daemon: requests in flight finish (10 s at most)",
+		Origin:   Emulated,
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the daemon"}},
 		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb: "Query", Object: "HTTPDs",
 		Summary: "Show the HTTP daemons: address, requests, bytes, connections",
+		Origin:  Emulated,
 		Auth:    users.Query,
 	},
 }

@@ -9,6 +9,7 @@ var keptRows = []Spec{
 	{
 		Verb: "DEFine", Object: "TELNETD",
 		Summary: "Accept the product's TN3270 daemon definition: kept and shown, not emulated",
+		Origin:  Accepted,
 		Help: []string{
 			"The product's TELNETD connects TN3270 clients to VTAM applications, which this stack cannot reach. The",
 			"definition is checked, kept and shown by QUERY TELNETDS, with a warning (return code 4), so that a site's",
@@ -29,17 +30,20 @@ var keptRows = []Spec{
 	{
 		Verb: "DELete", Object: "TELNETD",
 		Summary:  "Forget a TELNETD definition",
+		Origin:   Accepted,
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the daemon"}},
 		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb: "Query", Object: "TELNETDs",
 		Summary: "Show the TELNETD definitions kept (not emulated)",
+		Origin:  Accepted,
 		Auth:    users.Query,
 	},
 	{
 		Verb: "DEFine", Object: "LPD",
 		Summary: "Accept the product's line printer daemon definition: kept and shown, not emulated",
+		Origin:  Accepted,
 		Help: []string{
 			"The product's LPD receives print jobs (RFC 1179) into VSE/POWER queues or libraries, which this stack does",
 			"not have. The definition is checked, kept and shown by QUERY LPDS, with a warning; no port is opened.",
@@ -58,17 +62,20 @@ var keptRows = []Spec{
 	{
 		Verb: "DELete", Object: "LPD",
 		Summary:  "Forget an LPD definition",
+		Origin:   Accepted,
 		Operands: []Operand{{Key: "PRINTER", Type: Name{Max: 16}, Required: true, Help: "the printer"}},
 		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb: "Query", Object: "LPDs",
 		Summary: "Show the LPD definitions kept (not emulated)",
+		Origin:  Accepted,
 		Auth:    users.Query,
 	},
 	{
 		Verb: "DEFine", Object: "EVENT",
 		Summary: "Accept the product's POWER queue event definition: kept and shown, not emulated",
+		Origin:  Accepted,
 		Help: []string{
 			"The product's events watch VSE/POWER queues and send what arrives on (LPR, FTP, e-mail), which needs",
 			"VSE/POWER. The definition is checked, kept and shown by QUERY EVENTS, with a warning.",
@@ -86,17 +93,20 @@ var keptRows = []Spec{
 	{
 		Verb: "DELete", Object: "EVENT",
 		Summary:  "Forget an EVENT definition",
+		Origin:   Accepted,
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the event"}},
 		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb: "Query", Object: "EVENTs",
 		Summary: "Show the EVENT definitions kept (not emulated)",
+		Origin:  Accepted,
 		Auth:    users.Query,
 	},
 	{
 		Verb: "DEFine", Object: "ADAPTER",
 		Summary: "Accept the product's LAN adapter of an LCS link: kept and shown, not emulated",
+		Origin:  Accepted,
 		Help: []string{
 			"On the product an LCS link carries one or more LAN adapters (ports). Here a link runs on the one host",
 			"interface DEV= or the device map names, so the adapter is checked (its link must be defined), kept and shown by",
@@ -116,6 +126,7 @@ var keptRows = []Spec{
 	{
 		Verb: "DELete", Object: "ADAPTER",
 		Summary: "Forget an ADAPTER definition",
+		Origin:  Accepted,
 		Operands: []Operand{
 			{Key: "LINKID", Type: Name{Max: 8}, Required: true, Help: "the link"},
 			{Key: "NUMBER", Type: Int{Min: 0, Max: 15}, Required: true, Help: "the adapter's number"},
@@ -125,11 +136,13 @@ var keptRows = []Spec{
 	{
 		Verb: "Query", Object: "ADAPTERs",
 		Summary: "Show the ADAPTER definitions kept (not emulated)",
+		Origin:  Accepted,
 		Auth:    users.Query,
 	},
 	{
 		Verb:    "SECURITY",
 		Summary: "Accept the product's security switches: kept and shown; this stack checks every logon always",
+		Origin:  Accepted,
 		Help: []string{
 			"The product's SECURITY switches its checking of logons (and of ARP, automatic and batch requests) on or off.",
 			"This stack checks every logon against DEFINE USER whatever is said here; the statement is kept and shown by",
@@ -147,6 +160,7 @@ var keptRows = []Spec{
 	{
 		Verb: "Query", Object: "SECURITY",
 		Summary: "Show the SECURITY statement kept and how this stack checks logons",
+		Origin:  Accepted,
 		Auth:    users.Query,
 	},
 }

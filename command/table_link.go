@@ -6,6 +6,7 @@ var linkRows = []Spec{
 	{
 		Verb: "DEFine", Object: "LINK",
 		Summary: "Define a link to a network and start it",
+		Origin:  Emulated,
 		Help: []string{
 			"TYPE=RAW (or OSAX, the product's OSA-Express link) drives an existing host interface through a raw socket: fast, needs root.",
 			"TYPE=TAP creates the TAP device named by DEV=, through which the host reaches the stack; needs root.",
@@ -46,6 +47,7 @@ var linkRows = []Spec{
 	{
 		Verb: "DEFine", Object: "DEVICE",
 		Summary: "Map a device number of the product (cuu) to a host interface: the device map of product links",
+		Origin:  Own,
 		Help: []string{
 			"A product link defined with device numbers (DEFINE LINK ...,TYPE=OSAX,DEV=(0D00,0D01),DATAPATH=0D02) runs on the",
 			"host interface that the map gives for one of its numbers, DEV= first, then DATAPATH=. Links that wait for the",
@@ -62,23 +64,27 @@ var linkRows = []Spec{
 	{
 		Verb: "DELete", Object: "DEVICE",
 		Summary:  "Remove a device number from the device map (a link running on it goes on)",
+		Origin:   Own,
 		Operands: []Operand{{Key: "CUU", Type: Text{Max: 4, Name: "cuu"}, Required: true, Help: "the device number"}},
 		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb: "Query", Object: "DEVICEs",
 		Summary: "Show the device map: each device number, its host interface and the links that name it",
+		Origin:  Own,
 		Auth:    users.Query,
 	},
 	{
 		Verb: "DELete", Object: "LINK",
 		Summary:  "Delete a link that has no live connections",
+		Origin:   Emulated,
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the link"}},
 		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb:    "START",
 		Summary: "Start a stopped or failed link now, or let a stopped FTP daemon accept clients again",
+		Origin:  Emulated,
 		Operands: []Operand{
 			{Key: "LINK", Type: Name{Max: 8}, Help: "the link"},
 			{Key: "FTPD", Type: Name{Max: 8}, Help: "the FTP daemon (STOP FTPD= stopped it)"},
@@ -90,6 +96,7 @@ var linkRows = []Spec{
 	{
 		Verb:    "STOP",
 		Summary: "Stop a link until START LINK, end a console, stop an FTP daemon accepting clients, or end one of its sessions",
+		Origin:  Emulated,
 		Help: []string{
 			"STOP FTPD=id closes the daemon's control port until START FTPD=id; its sessions go on to their end.",
 			"STOP FTPD=id,SESSION=n ends one session (QUERY FTPDS shows the numbers) with 421, a transfer in flight aborted first.",
@@ -107,12 +114,14 @@ var linkRows = []Spec{
 	{
 		Verb: "Query", Object: "LINKs",
 		Summary:  "Show the links: type, state, device, address, MTU, MAC, forwarded ports",
+		Origin:   Emulated,
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Help: "only this link"}},
 		Auth:     users.Query,
 	},
 	{
 		Verb:    "SET",
 		Summary: "Set the stack's home address and mask, and the TIME_WAIT model of the port pools",
+		Origin:  Emulated,
 		Help: []string{
 			"A link defined without IPADDR= uses the home address; changing it re-addresses those links.",
 			"TIMEWAIT= and MSL= apply to the ephemeral range and to every FTP daemon's data ports, and to the",
@@ -142,6 +151,7 @@ var linkRows = []Spec{
 	{
 		Verb: "DEFine", Object: "ROUTE",
 		Summary: "Define a static route; a route to 0.0.0.0 (or IP6NET=::/0) is the default route",
+		Origin:  Emulated,
 		Help: []string{
 			"An IPv4 network is IPADDR= and MASK=; an IPv6 network is IP6NET= (one of the two). The gateway is of the",
 			"network's family: on the link's subnet or one of its IPv6 prefixes, or a link-local fe80:: address of an Ethernet link.",
@@ -161,12 +171,14 @@ var linkRows = []Spec{
 	{
 		Verb: "DELete", Object: "ROUTE",
 		Summary:  "Delete a static route",
+		Origin:   Emulated,
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the route"}},
 		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb: "Query", Object: "ROUTes",
 		Summary: "Show the routes: each link's subnet and the static routes",
+		Origin:  Emulated,
 		Operands: []Operand{
 			{Key: "ID", Type: Name{Max: 8}, Help: "only this static route"},
 			{Key: "IP", Type: Host{}, Help: "only the routes whose network holds this address (or host), the one used first"},
@@ -177,12 +189,14 @@ var linkRows = []Spec{
 	{
 		Verb: "Query", Object: "MASKs",
 		Summary:  "Show the subnet-mask table: each link's address and mask",
+		Origin:   Emulated,
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Help: "only this link"}},
 		Auth:     users.Query,
 	},
 	{
 		Verb: "Query", Object: "ARP",
 		Summary:  "Show the neighbours of the Ethernet links: ARP (IPv4) and NDP (IPv6) caches",
+		Origin:   Emulated,
 		Operands: []Operand{{Key: "IP", Type: Host{}, Help: "only this neighbour (an address or a name)"}},
 		Example:  "Query ARP,IP=10.77.0.1",
 		Auth:     users.Query,
@@ -190,6 +204,7 @@ var linkRows = []Spec{
 	{
 		Verb: "DEFine", Object: "NAME",
 		Summary: "Add a name to the stack's host table (or another address to a name)",
+		Origin:  Emulated,
 		Help: []string{
 			"PING, TRACERT and the other commands that take a host look a name up here first, then ask the DNS servers of SET DNS1=.",
 		},
@@ -203,17 +218,20 @@ var linkRows = []Spec{
 	{
 		Verb: "DELete", Object: "NAME",
 		Summary:  "Take a name out of the host table",
+		Origin:   Emulated,
 		Operands: []Operand{{Key: "NAME", Type: Text{Max: 253, Name: "host.name"}, Required: true, Help: "the host name"}},
 		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb: "Query", Object: "NAMEs",
 		Summary: "Show the host table, the DNS servers, the default domain and what the resolver did",
+		Origin:  Emulated,
 		Auth:    users.Query,
 	},
 	{
 		Verb:    "TRACERT",
 		Summary: "Trace the route to a host: each router on the way, hop by hop, with its round-trip times",
+		Origin:  Emulated,
 		Help: []string{
 			"ICMP echo requests with a rising TTL (hop limit), PROBES= to a hop: a line per hop with the router whose",
 			"time-exceeded message came back (or * when none came within TIMEOUT=) and each probe's time, until the host",
@@ -231,6 +249,7 @@ var linkRows = []Spec{
 	{
 		Verb:       "PING",
 		Summary:    "Send ICMP echo requests from the stack and show each reply",
+		Origin:     Emulated,
 		Positional: []Operand{{Key: "host", Type: Host{}, Required: true, Help: "the host to ping: an IPv4 or IPv6 address, or a name"}},
 		Operands: []Operand{
 			{Key: "COUNT", Type: Int{Min: 1, Max: 100}, Default: "4", Help: "echo requests, one a second"},
@@ -243,6 +262,7 @@ var linkRows = []Spec{
 	{
 		Verb:    "TRACE",
 		Summary: "Write a link's packets to a pcap file, or stop",
+		Origin:  Emulated,
 		Positional: []Operand{{Key: "switch", Type: Enum{Values: []string{"ON", "OFF"}}, Required: true,
 			Help: "ON starts the trace, OFF ends it"}},
 		Operands: []Operand{
@@ -255,6 +275,7 @@ var linkRows = []Spec{
 	{
 		Verb:     "DISCONNect",
 		Summary:  "Reset one connection (QUERY CONNECTIONS shows the ids)",
+		Origin:   Own,
 		Operands: []Operand{{Key: "ID", Type: Int{Min: 1, Max: 1 << 53}, Required: true, Help: "the connection's id"}},
 		Example:  "DISCONNECT ID=12",
 		Mutates:  true, Auth: users.Full,

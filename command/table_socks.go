@@ -7,6 +7,7 @@ var socksRows = []Spec{
 	{
 		Verb: "DEFine", Object: "SOCKSD",
 		Summary: "Open a SOCKS 5 door on a host address: host programs' connections leave from the stack",
+		Origin:  Own,
 		Help: []string{
 			"Host programs (curl --socks5, ssh's ProxyCommand, any SOCKS-aware client) connect to the door; each CONNECT",
 			"leaves the stack from the next port of its ephemeral range (PORTRANGE), over its links and routes, and shows",
@@ -29,12 +30,14 @@ var socksRows = []Spec{
 	{
 		Verb: "DELete", Object: "SOCKSD",
 		Summary:  "Close a SOCKS door and every connection through it",
+		Origin:   Own,
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the door"}},
 		Mutates:  true, Auth: users.Full,
 	},
 	{
 		Verb: "Query", Object: "SOCKSDs",
 		Summary:  "Show the SOCKS doors: connections, bytes, refusals by reason, and each connection",
+		Origin:   Own,
 		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Help: "only this door"}},
 		Auth:     users.Query,
 	},

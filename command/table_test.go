@@ -109,6 +109,9 @@ func TestTableLint(t *testing.T) {
 				t.Errorf("%s: example %q does not resolve to it: %v", s.Name(), s.Example, errs)
 			}
 		}
+		if s.Origin == OriginUnset {
+			t.Errorf("%s: no Origin: say whether it is the product's (Emulated, Accepted) or this stack's own", s.Name())
+		}
 		if (s.Verb == "Query" || s.Verb == "HELP" || s.ConsoleOnly) != (s.Auth == users.Query) {
 			t.Errorf("%s: QUERY, HELP and commands that change only their own console alone have query authority", s.Name())
 		}

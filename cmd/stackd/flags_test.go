@@ -89,6 +89,7 @@ func TestReferenceDeck(t *testing.T) {
 // console, and ipnconsole --look vse plays the verified transcript: MSG F7,
 // the attention routine's READY, the stack's prompt with its reply id, the
 // operator's reply in lower case and abbreviated, the answer under the id.
+// docs/console.md prints this exchange ("The VSE look").
 func TestVSELook(t *testing.T) {
 	lib := filepath.Join(t.TempDir(), "CNXV8R8")
 	os.Mkdir(lib, 0o755)

@@ -11,6 +11,9 @@
 # SHORT: 10,000 connections, 8 at a time: connect, send 1 KiB, close.
 # IDLE: 10,000 idle connections held by the stack: RSS per connection.
 #
+# PROFILE=dir: the stack's server writes a CPU profile of each run there
+# (stack-MODE-ROUND.prof, for go tool pprof).
+#
 # FAMILY=6: the same over IPv6 (fd77:40::1 the kernel, fd77:40::10 the
 # stack, fd77:40::2 the client).
 #
@@ -38,7 +41,12 @@ serve() {
   if [ "$family" = 6 ]; then
     if [ "$impl" = stack ]; then addr=fd77:40::10/64; else addr=fd77:40::1/64; fi
   elif [ "$impl" = stack ]; then addr=10.77.40.10/24; else addr=10.77.40.1/24; fi
-  ip netns exec "$A" "$bin/ipnbench" server --impl "$impl" --dev "$VA" --addr "$addr" --port 5001 --mode "$mode" \
+  local prof=()
+  if [ -n "${PROFILE:-}" ] && [ "$impl" = stack ]; then
+    mkdir -p "$PROFILE"
+    prof=(--cpuprofile "$PROFILE/stack-$mode-${r:-0}.prof")
+  fi
+  ip netns exec "$A" "$bin/ipnbench" server --impl "$impl" --dev "$VA" --addr "$addr" --port 5001 --mode "$mode" "${prof[@]}" \
     > "$bin/server.out" 2>&1 &
   server=$!
   for _ in $(seq 100); do grep -q READY "$bin/server.out" 2>/dev/null && return; sleep 0.05; done

@@ -16,6 +16,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,7 +56,25 @@ func server(args []string) {
 	port := fs.Int("port", 5001, "port")
 	mode := fs.String("mode", "sink", "sink, source, short or idle")
 	size := fs.Int64("bytes", 1<<30, "source: bytes per connection")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the server's run to `file` (ended by SIGTERM or SIGINT)")
 	fs.Parse(args)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fail(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fail(err)
+		}
+		end := make(chan os.Signal, 1)
+		signal.Notify(end, syscall.SIGTERM, syscall.SIGINT)
+		go func() {
+			<-end
+			pprof.StopCPUProfile()
+			f.Close()
+			os.Exit(0)
+		}()
+	}
 	prefix := netip.MustParsePrefix(*addr)
 	var ln net.Listener
 	if *impl == "stack" {

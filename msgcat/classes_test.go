@@ -31,6 +31,7 @@ func TestFormatElapsed(t *testing.T) {
 		3*time.Minute + 17*time.Second + 250*time.Millisecond: "00:03:17.250",
 		50*time.Hour + 4*time.Minute + 5*time.Second:          "2d 02:04:05.000",
 		-time.Second: "00:00:00.000",
+		99*24*time.Hour + 23*time.Hour + 59*time.Minute + 59*time.Second + 999*time.Millisecond: "99d 23:59:59.999",
 	} {
 		if got := FormatElapsed(d); got != want {
 			t.Errorf("FormatElapsed(%v) = %q, want %q", d, got, want)

@@ -222,9 +222,9 @@ func IPN157I[T0 Number, T1 Number, T2 Number, T3 Number](in T0, out T1, noport T
 	return Msg{ID: "IPN157I", Args: []any{in, out, noport, err}}
 }
 
-// IPN158I says: Storage: heap in use <heap> bytes, obtained from the system <sys> bytes; tasks <tasks>
-func IPN158I[T0 Number, T1 Number, T2 Number](heap T0, sys T1, tasks T2) Msg {
-	return Msg{ID: "IPN158I", Args: []any{heap, sys, tasks}}
+// IPN158I says: Storage: heap in use <heap> bytes, task stacks <stacks> bytes, obtained from the system <sys> bytes; tasks <tasks>
+func IPN158I[T0 Number, T1 Number, T2 Number, T3 Number](heap T0, stacks T1, sys T2, tasks T3) Msg {
+	return Msg{ID: "IPN158I", Args: []any{heap, stacks, sys, tasks}}
 }
 
 // IPN159I says: TCP keepalive (PULSE_TIME): <pulse>; IP forwarding between links (GATEWAY): <gateway>

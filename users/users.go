@@ -11,9 +11,11 @@ import (
 	"fmt"
 	"path"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -127,12 +129,28 @@ type userRec struct {
 // Registry is the stack-wide user registry. It is safe for concurrent use.
 // Password checks run at most GOMAXPROCS at a time, so a burst of logins
 // costs time in turn instead of memory all at once.
+//
+// Each check makes kdfMemory of garbage; a burst of them leaves the Go heap
+// grown by many times what the sessions need, and the runtime gives such
+// memory back to the system only slowly. So when the last check of a burst
+// ends, and at least releaseAfter KiB were hashed since the last time, the
+// memory is returned at once (debug.FreeOSMemory): the process's size
+// follows its sessions, not its past logins.
 type Registry struct {
-	mu    sync.RWMutex
-	users map[string]*userRec
-	sem   chan struct{}
-	dummy passwordHash // checked for unknown users, so timing does not tell who exists
+	mu     sync.RWMutex
+	users  map[string]*userRec
+	sem    chan struct{}
+	dummy  passwordHash  // checked for unknown users, so timing does not tell who exists
+	flight atomic.Int32  // checks waiting or running
+	hashed atomic.Uint64 // KiB hashed since memory was last returned
 }
+
+// releaseAfter is how much hashing (KiB) makes the end of a burst of
+// password checks return the heap's free memory to the system: four
+// checks, so that one login in four at most pays for it (a collection and
+// the return, about a millisecond on a small heap), and at most three
+// checks' garbage waits for the runtime to give it back.
+const releaseAfter = 4 * kdfMemory
 
 // New makes an empty registry.
 func New() *Registry {
@@ -323,9 +341,15 @@ func (u *Registry) Authenticate(id, password string) (Info, error) {
 	if ok {
 		h = r.hash
 	}
+	u.flight.Add(1)
 	u.sem <- struct{}{}
 	match := h.matches(password)
 	<-u.sem
+	hashed := u.hashed.Add(uint64(h.memory))
+	if u.flight.Add(-1) == 0 && hashed >= releaseAfter {
+		u.hashed.Store(0)
+		debug.FreeOSMemory()
+	}
 	if !ok || !match {
 		return Info{}, ErrLoginFailed
 	}

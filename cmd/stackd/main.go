@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -54,7 +55,7 @@ type options struct {
 	console, history                string
 	data, telnet                    string
 	metrics                         string
-	cpuProfile                      string
+	cpuProfile, memProfile          string
 	look, partition                 string
 }
 
@@ -76,6 +77,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at http://`addr:port`/metrics on the host (e.g. 127.0.0.1:9464); off by default")
 	fs.StringVar(&o.look, "look", "plain", "how the system console's lines read: plain, or vse (as on the VSE system console: \"F7 0098 IPN237I ...\", MSG F7 and reply ids)")
 	fs.StringVar(&o.partition, "partition", console.DefaultPartition, "with --look vse: the stack's partition `id`")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to `file` when the stack begins to end, before its sessions do (for go tool pprof)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the daemon's whole run to `file` (for go tool pprof)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: stackd [flags]\n\nThe TCP/IP stack daemon. Flags:\n")
@@ -153,6 +155,9 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(stderr, "stackd:", err)
 		return exitUsage
+	}
+	if o.memProfile != "" {
+		runtime.MemProfileRate = 4096 // a sample every 4 KiB: a session's small buffers show
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -288,6 +293,24 @@ func (d *instance) startSystem() int {
 	d.push(d.closeSys)
 	d.hub = console.NewHub(board, command.Commands, sys)
 	return exitOK
+}
+
+// writeMemProfile writes the heap profile --memprofile asks for: what the
+// stack holds with its sessions still open.
+func (d *instance) writeMemProfile() {
+	if d.o.memProfile == "" {
+		return
+	}
+	f, err := os.Create(d.o.memProfile)
+	if err != nil {
+		fmt.Fprintln(d.stderr, "stackd: --memprofile:", err)
+		return
+	}
+	defer f.Close()
+	runtime.GC() // the profile shows what was live at the last collection
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		fmt.Fprintln(d.stderr, "stackd: --memprofile:", err)
+	}
 }
 
 // startProfile starts the CPU profile --cpuprofile asks for; the cleanup
@@ -433,6 +456,7 @@ func (d *instance) serve(ctx context.Context) {
 	case <-termDone:
 		ending = msgcat.IPN208I()
 	}
+	d.writeMemProfile()
 	d.hub.Broadcast(ending)
 	d.log.Info("shutting down", zap.String("reason", ending.Text()))
 	d.hub.Shutdown(ending)

@@ -69,7 +69,7 @@ func (s *System) sayStatistics(req *command.Request, out command.Out) {
 	}
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	out.Say(msgcat.IPN158I(ms.HeapInuse, ms.Sys-ms.HeapReleased, runtime.NumGoroutine()))
+	out.Say(msgcat.IPN158I(ms.HeapInuse, ms.StackInuse, ms.Sys-ms.HeapReleased, runtime.NumGoroutine()))
 }
 
 // queryActive is QUERY ACTIVE{,TYPE=}: the daemons running now and their

@@ -33,7 +33,8 @@
 # Smaller runs (a smoke test): N4K=500 SESSIONS=30 BULK_MB=64 scripts/bench-ftp.sh 1
 # Some of the measurements only: TESTS="retr logins" scripts/bench-ftp.sh 1
 # MEMPROFILE=path: each stackd writes a heap profile when it is stopped,
-# its sessions still open (path.1, path.2, ... in the order they ran).
+# its sessions still open (path.1, path.2, ... in the order they ran);
+# CPUPROFILE=path: a CPU profile of its whole run (path.1, ...).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -140,7 +141,7 @@ serve() {
   if [ "$1" = stack ]; then
     rm -rf "$tmp/st"; mkdir -p "$tmp/st"; profn=$((profn + 1))
     ip netns exec "$A" "$tmp/stackd" --socket "$tmp/st/console.sock" --data "$tmp/st" --deck "$tmp/stack.deck" \
-      --hardcopy none --console off --log-file "$tmp/st/stackd.log" ${MEMPROFILE:+--memprofile "$MEMPROFILE.$profn"} < /dev/null > "$tmp/st/out" 2>&1 &
+      --hardcopy none --console off --log-file "$tmp/st/stackd.log" ${MEMPROFILE:+--memprofile "$MEMPROFILE.$profn"} ${CPUPROFILE:+--cpuprofile "$CPUPROFILE.$profn"} < /dev/null > "$tmp/st/out" 2>&1 &
     server=$!
     for _ in $(seq 100); do grep -q IPN213I "$tmp/st/out" 2>/dev/null && break; sleep 0.05; done
     grep -q "IPN201I" "$tmp/st/out" || { echo "stackd did not start:"; cat "$tmp/st/out"; exit 1; }
@@ -225,6 +226,7 @@ idle() {
 
 echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')  vsftpd: $(dpkg-query -W -f='${Version}' vsftpd 2>/dev/null || echo '?')  TLS: $tls  load: $(cut -d' ' -f1-3 /proc/loadavg)"
 want() { [[ $tests == *" $1 "* ]]; }
+rr="" br="" ir="" lr=""  # the ratios and figures of every round, for the last line
 for r in $(seq "$rounds"); do
   echo "ROUND $r"
   rs= rv= ls= lsf= la= laf= lv= lvf= ms= ma= mv= bs= bv=
@@ -244,4 +246,9 @@ for r in $(seq "$rounds"); do
   want idle && sum+="  IDLE$sessions stack +$ms MB (anonymous +$ma MB) vsftpd $mv MB RSS |"
   want bulk && sum+="  BULK stack $bs vsftpd $bv Gbit/s ratio $(ratio "$bs" "$bv") |"
   echo "${sum% |}"
+  want retr && rr+=" $(ratio "$rs" "$rv")"
+  want bulk && br+=" $(ratio "$bs" "$bv")"
+  want idle && ir+=" +$ms"
+  want logins && lr+=" $ls"
 done
+echo "RATIOS (stack / vsftpd, by round)  RETR4K${rr:- -}  BULK${br:- -}  LOGINS s${lr:- -}  IDLE$sessions MB${ir:- -}"

@@ -68,6 +68,7 @@ figure() { awk '{for (i=1;i<=NF;i++) if ($i ~ /Gbit\/s|\/s$/) {print $(i-1)} }' 
 ratio() { awk -v s="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", s / k; else print "n/a" }'; }
 
 echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')  IPv$family"
+dls="" uls="" shorts=""
 for r in $(seq "$rounds"); do
   kd=$(run kernel source dl | tee /dev/stderr | figure)
   sd=$(run stack source dl | tee /dev/stderr | figure)
@@ -76,6 +77,7 @@ for r in $(seq "$rounds"); do
   ks=$(run kernel short short --conns 10000 --c 8 | tee /dev/stderr | sed 's/.*: //; s/\/s//')
   ss=$(run stack short short --conns 10000 --c 8 | tee /dev/stderr | sed 's/.*: //; s/\/s//')
   echo "ROUND $r  DL kernel $kd stack $sd Gbit/s ratio $(ratio "$sd" "$kd")  UL kernel $ku stack $su Gbit/s ratio $(ratio "$su" "$ku")  SHORT kernel $ks stack $ss /s ratio $(ratio "$ss" "$ks")"
+  dls+=" $(ratio "$sd" "$kd")"; uls+=" $(ratio "$su" "$ku")"; shorts+=" $(ratio "$ss" "$ks")"
 done
 
 # Memory per idle connection held by the stack.
@@ -90,4 +92,6 @@ after=$(awk '/CONNS/ {print $4}' "$bin/server.out" | tail -1)
 conns=$(awk '/CONNS/ {print $2}' "$bin/server.out" | tail -1)
 kill "$client" 2>/dev/null || true
 stop
-echo "IDLE $conns connections: RSS $before -> $after bytes: $(awk -v a="$after" -v b="$before" -v n="$conns" 'BEGIN { printf "%.2f", (a - b) / n / 1024 }') KiB per connection"
+kib=$(awk -v a="$after" -v b="$before" -v n="$conns" 'BEGIN { printf "%.2f", (a - b) / n / 1024 }')
+echo "IDLE $conns connections: RSS $before -> $after bytes: $kib KiB per connection"
+echo "RATIOS (stack / kernel, by round)  DL$dls  UL$uls  SHORT$shorts  IDLE $kib KiB a connection"

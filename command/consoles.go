@@ -3,6 +3,7 @@ package command
 import (
 	"errors"
 	"net"
+	"strings"
 	"time"
 
 	"ipnstack/internal/guard"
@@ -97,6 +98,20 @@ func (NoConsoles) List() []ConsoleStatus { return nil }
 
 // SetHears implements Consoles.
 func (NoConsoles) SetHears(string, msgcat.ClassMask) bool { return false }
+
+// ValidPartition says whether p is a VSE partition id for LOOK VSE: two
+// letters or digits (BG, F1 to FB, dynamic ones like C1), in any case.
+func ValidPartition(p string) bool {
+	if len(p) != 2 {
+		return false
+	}
+	for _, r := range strings.ToUpper(p) {
+		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
+}
 
 // SetLook implements Consoles.
 func (NoConsoles) SetLook(string, bool, string) bool { return false }

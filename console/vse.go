@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"ipnstack/command"
 	"ipnstack/grammar"
 	"ipnstack/msgcat"
 )
@@ -37,7 +38,7 @@ func CheckLook(look, partition string) error {
 	switch look {
 	case "plain":
 	case "vse":
-		if !regexp.MustCompile(`^[A-Za-z0-9]{2}$`).MatchString(partition) {
+		if !command.ValidPartition(partition) {
 			return fmt.Errorf("--partition must be a VSE partition id of two letters or digits (F7, BG), not %q", partition)
 		}
 	default:
@@ -113,7 +114,7 @@ func (c *Console) vseInput(v *vseLook, line string) (cmd string, run bool, rc in
 		c.enqueue(outItem{kind: 'R', line: arReady})
 		part := strings.ToUpper(m[1])
 		if part != v.partition {
-			c.enqueue(outItem{kind: 'R', line: c.vseLine(v, 0, msgcat.IPN259E(part, v.partition).String())})
+			c.vseSay(FrameVSE(v.partition, 0, ""), msgcat.IPN259E(part, v.partition))
 			return "", false, 8
 		}
 		if m[2] != "" {
@@ -123,13 +124,13 @@ func (c *Console) vseInput(v *vseLook, line string) (cmd string, run bool, rc in
 		if v.pending == 0 {
 			v.pending = v.nextLocked()
 		}
-		c.enqueue(outItem{kind: 'R', line: fmt.Sprintf("%s-%04d %s", v.partition, v.pending, msgcat.IPN300I().String())})
+		c.vseSay(fmt.Sprintf("%s-%04d ", v.partition, v.pending), msgcat.IPN300I())
 		return "", false, 0
 	}
 	if m := replyPattern.FindStringSubmatch(line); m != nil {
 		id, _ := strconv.Atoi(m[1])
 		if id == 0 || id != v.pending {
-			c.enqueue(outItem{kind: 'R', line: c.vseLine(v, 0, msgcat.IPN260E(fmt.Sprintf("%04d", id)).String())})
+			c.vseSay(FrameVSE(v.partition, 0, ""), msgcat.IPN260E(fmt.Sprintf("%04d", id)))
 			return "", false, 8
 		}
 		v.pending, v.current = 0, id
@@ -141,9 +142,15 @@ func (c *Console) vseInput(v *vseLook, line string) (cmd string, run bool, rc in
 	return line, true, 0
 }
 
-// vseLine frames one line with a reply id.
-func (c *Console) vseLine(v *vseLook, id int, line string) string {
-	return FrameVSE(v.partition, id, line)
+// vseSay sends the console a message of the stack's own, after prefix
+// (its partition and reply id); the hardcopy log keeps it as it keeps every
+// reply, without the framing.
+func (c *Console) vseSay(prefix string, m msgcat.Msg) {
+	line := m.String()
+	if h := c.hub.Hardcopy; h != nil {
+		h.Line(c.Info.ID, '>', line)
+	}
+	c.enqueue(outItem{kind: 'R', line: prefix + line})
 }
 
 // FrameVSE writes a line as the VSE system console shows a partition's

@@ -23,7 +23,8 @@ func TestVSELook(t *testing.T) {
 	exec := funcExec(func(_ context.Context, req *command.Request, out command.Out) {
 		out.Say(msgcat.IPN127I(32768, 65535))
 	})
-	hub := NewHub(NewBoard(nil, nil), command.Commands, exec)
+	var hc syncBuf
+	hub := NewHub(NewBoard(NewHardcopy(&hc, func() time.Time { return time.Unix(0, 0) }), nil), command.Commands, exec)
 	c, err := hub.Attach("L", "", "local", users.Full, hearSink{func(l string) { mu.Lock(); lines = append(lines, l); mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)
@@ -75,6 +76,12 @@ func TestVSELook(t *testing.T) {
 			t.Fatal("no unsolicited line")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+	hub.Hardcopy.Flush()
+	for _, want := range []string{"> IPN300I Enter TCP/IP Command", "> IPN259E MSG BG", "> IPN260E No reply 0001", "> IPN127I Port range"} {
+		if !strings.Contains(hc.String(), want) {
+			t.Errorf("the hardcopy log has no %q, in the plain form:\n%s", want, hc.String())
+		}
 	}
 	c.SetLook(false, "")
 	mu.Lock()

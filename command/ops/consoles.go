@@ -7,7 +7,6 @@ import (
 	"ipnstack/tlscert"
 	"net"
 	"net/netip"
-	"regexp"
 	"sort"
 	"strings"
 	"syscall"
@@ -162,7 +161,7 @@ func (s *System) queryConsoles(_ context.Context, req *command.Request, out comm
 func (s *System) look(_ context.Context, req *command.Request, out command.Out) {
 	vse := req.Args.Positional(0) == "VSE"
 	part := strings.ToUpper(req.Args.Str("PARTITION"))
-	if !partitionID.MatchString(part) {
+	if !command.ValidPartition(part) {
 		out.Say(msgcat.IPN262E(req.Args.Str("PARTITION")))
 		return
 	}
@@ -173,9 +172,6 @@ func (s *System) look(_ context.Context, req *command.Request, out command.Out) 
 	out.Say(msgcat.IPN261I(req.Console.ID, look))
 	req.Consoles.SetLook(req.Console.ID, vse, part)
 }
-
-// partitionID is a VSE partition id: BG, F1 to FB, dynamic ones like C1.
-var partitionID = regexp.MustCompile(`^[A-Z0-9]{2}$`)
 
 // messages is MESSAGES CLASSES=: what the console that enters it hears.
 func (s *System) messages(_ context.Context, req *command.Request, out command.Out) {

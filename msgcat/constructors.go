@@ -6,7 +6,8 @@ import "time"
 
 // IPN100I says: Route <id> defined: <net> <via> on link <link>
 func IPN100I(id string, net string, via string, link string) Msg {
-	return Msg{ID: "IPN100I", Args: []any{id, net, via, link}}
+	s := &[4]string{id, net, via, link}
+	return Msg{ID: "IPN100I", Args: []any{&s[0], &s[1], &s[2], &s[3]}}
 }
 
 // IPN101I says: Route <id> deleted
@@ -17,7 +18,8 @@ func IPN102I() Msg { return Msg{ID: "IPN102I", Args: nil} }
 
 // IPN103I says: <id> <net> <gateway> <link> <state>
 func IPN103I(id string, net string, gateway string, link string, state string) Msg {
-	return Msg{ID: "IPN103I", Args: []any{id, net, gateway, link, state}}
+	s := &[5]string{id, net, gateway, link, state}
+	return Msg{ID: "IPN103I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4]}}
 }
 
 // IPN104I says: <n> routes displayed
@@ -31,17 +33,27 @@ func IPN106E(id string) Msg { return Msg{ID: "IPN106E", Args: []any{id}} }
 
 // IPN107E says: Gateway <gateway> is not on link <link> (<subnet>)
 func IPN107E(gateway string, link string, subnet string) Msg {
-	return Msg{ID: "IPN107E", Args: []any{gateway, link, subnet}}
+	s := &[3]string{gateway, link, subnet}
+	return Msg{ID: "IPN107E", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN108E says: Network <net> has bits set outside its mask; the network is <masked>
-func IPN108E(net string, masked string) Msg { return Msg{ID: "IPN108E", Args: []any{net, masked}} }
+func IPN108E(net string, masked string) Msg {
+	s := &[2]string{net, masked}
+	return Msg{ID: "IPN108E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN109E says: Link <link> cannot be deleted: route <route> leaves by it
-func IPN109E(link string, route string) Msg { return Msg{ID: "IPN109E", Args: []any{link, route}} }
+func IPN109E(link string, route string) Msg {
+	s := &[2]string{link, route}
+	return Msg{ID: "IPN109E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN110I says: Home address set to <addr>, mask <mask>
-func IPN110I(addr string, mask string) Msg { return Msg{ID: "IPN110I", Args: []any{addr, mask}} }
+func IPN110I(addr string, mask string) Msg {
+	s := &[2]string{addr, mask}
+	return Msg{ID: "IPN110I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN111E says: Mask <mask> is not a subnet mask
 func IPN111E(mask string) Msg { return Msg{ID: "IPN111E", Args: []any{mask}} }
@@ -51,7 +63,8 @@ func IPN112I() Msg { return Msg{ID: "IPN112I", Args: nil} }
 
 // IPN113I says: <link> <addr> <mac> <state>
 func IPN113I(link string, addr string, mac string, state string) Msg {
-	return Msg{ID: "IPN113I", Args: []any{link, addr, mac, state}}
+	s := &[4]string{link, addr, mac, state}
+	return Msg{ID: "IPN113I", Args: []any{&s[0], &s[1], &s[2], &s[3]}}
 }
 
 // IPN114I says: <n> ARP entries displayed
@@ -61,18 +74,28 @@ func IPN114I[T0 Count](n T0) Msg { return Msg{ID: "IPN114I", Args: []any{n}} }
 func IPN115E(link string) Msg { return Msg{ID: "IPN115E", Args: []any{link}} }
 
 // IPN116I says: Trace of link <link> started, writing <file>
-func IPN116I(link string, file string) Msg { return Msg{ID: "IPN116I", Args: []any{link, file}} }
+func IPN116I(link string, file string) Msg {
+	s := &[2]string{link, file}
+	return Msg{ID: "IPN116I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN117I says: Trace of link <link> ended: <n> packets written to <file>
 func IPN117I[T0 Count](link string, n T0, file string) Msg {
-	return Msg{ID: "IPN117I", Args: []any{link, n, file}}
+	s := &[2]string{link, file}
+	return Msg{ID: "IPN117I", Args: []any{&s[0], n, &s[1]}}
 }
 
 // IPN118E says: Trace file <file> cannot be written: <reason>
-func IPN118E(file string, reason string) Msg { return Msg{ID: "IPN118E", Args: []any{file, reason}} }
+func IPN118E(file string, reason string) Msg {
+	s := &[2]string{file, reason}
+	return Msg{ID: "IPN118E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN119E says: Link <link> is already traced to <file>
-func IPN119E(link string, file string) Msg { return Msg{ID: "IPN119E", Args: []any{link, file}} }
+func IPN119E(link string, file string) Msg {
+	s := &[2]string{link, file}
+	return Msg{ID: "IPN119E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN120E says: LOW=<low> must be at least <gap> lower than HIGH=<high>
 func IPN120E[T0 Number, T1 Number, T2 Number](low T0, gap T1, high T2) Msg {
@@ -102,7 +125,8 @@ func IPN127I[T0 Number, T1 Number](low T0, high T1) Msg {
 
 // IPN130I says: Reply from <addr>: seq=<seq> bytes=<bytes> time=<ms> ms
 func IPN130I[T0 Number, T1 Number](addr string, seq T0, bytes T1, ms string) Msg {
-	return Msg{ID: "IPN130I", Args: []any{addr, seq, bytes, ms}}
+	s := &[2]string{addr, ms}
+	return Msg{ID: "IPN130I", Args: []any{&s[0], seq, bytes, &s[1]}}
 }
 
 // IPN131W says: No reply from <addr>: seq=<seq> within <timeout> s
@@ -112,7 +136,8 @@ func IPN131W[T0 Number, T1 Number](addr string, seq T0, timeout T1) Msg {
 
 // IPN132I says: Ping <addr>: <sent> sent, <received> received, 0% loss, time min/avg/max <min>/<avg>/<max> ms
 func IPN132I[T0 Number, T1 Number](addr string, sent T0, received T1, min string, avg string, max string) Msg {
-	return Msg{ID: "IPN132I", Args: []any{addr, sent, received, min, avg, max}}
+	s := &[4]string{addr, min, avg, max}
+	return Msg{ID: "IPN132I", Args: []any{&s[0], sent, received, &s[1], &s[2], &s[3]}}
 }
 
 // IPN133W says: Ping <addr>: <sent> sent, <received> received, <loss>% loss
@@ -121,18 +146,25 @@ func IPN133W[T0 Number, T1 Number, T2 Number](addr string, sent T0, received T1,
 }
 
 // IPN134E says: Cannot resolve host <host>: <reason>
-func IPN134E(host string, reason string) Msg { return Msg{ID: "IPN134E", Args: []any{host, reason}} }
+func IPN134E(host string, reason string) Msg {
+	s := &[2]string{host, reason}
+	return Msg{ID: "IPN134E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN135E says: No route to <addr>
 func IPN135E(addr string) Msg { return Msg{ID: "IPN135E", Args: []any{addr}} }
 
 // IPN136E says: <cmd> of <addr> failed: <reason>
 func IPN136E(cmd string, addr string, reason string) Msg {
-	return Msg{ID: "IPN136E", Args: []any{cmd, addr, reason}}
+	s := &[3]string{cmd, addr, reason}
+	return Msg{ID: "IPN136E", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN137E says: <cmd> of <addr>: the link it would leave on is not active
-func IPN137E(cmd string, addr string) Msg { return Msg{ID: "IPN137E", Args: []any{cmd, addr}} }
+func IPN137E(cmd string, addr string) Msg {
+	s := &[2]string{cmd, addr}
+	return Msg{ID: "IPN137E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN138I says: TCP keepalive on: PULSE_TIME <idle>, a probe after that idle time and every <idle> after, 9 unanswered end a connection; <n> connections changed now
 func IPN138I[T0 Count](idle time.Duration, idle2 time.Duration, n T0) Msg {
@@ -147,7 +179,8 @@ func IPN140I() Msg { return Msg{ID: "IPN140I", Args: nil} }
 
 // IPN141I says: <id> <state> <local> <foreign> <owner>
 func IPN141I(id string, state string, local string, foreign string, owner string) Msg {
-	return Msg{ID: "IPN141I", Args: []any{id, state, local, foreign, owner}}
+	s := &[5]string{id, state, local, foreign, owner}
+	return Msg{ID: "IPN141I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4]}}
 }
 
 // IPN142I says: <shown> of <total> connections displayed
@@ -162,7 +195,8 @@ func IPN143I[T0 Number, T1 Count](max T0, more T1) Msg {
 
 // IPN144I says: Connection <id> (<local> <foreign>) reset
 func IPN144I[T0 Count](id T0, local string, foreign string) Msg {
-	return Msg{ID: "IPN144I", Args: []any{id, local, foreign}}
+	s := &[2]string{local, foreign}
+	return Msg{ID: "IPN144I", Args: []any{id, &s[0], &s[1]}}
 }
 
 // IPN145E says: No connection <id>
@@ -229,12 +263,14 @@ func IPN158I[T0 Number, T1 Number, T2 Number, T3 Number](heap T0, stacks T1, sys
 
 // IPN159I says: TCP keepalive (PULSE_TIME): <pulse>; IP forwarding between links (GATEWAY): <gateway>
 func IPN159I(pulse string, gateway string) Msg {
-	return Msg{ID: "IPN159I", Args: []any{pulse, gateway}}
+	s := &[2]string{pulse, gateway}
+	return Msg{ID: "IPN159I", Args: []any{&s[0], &s[1]}}
 }
 
 // IPN160I says: Link <id> defined: <type>, address <addr>, active
 func IPN160I(id string, type_ string, addr string) Msg {
-	return Msg{ID: "IPN160I", Args: []any{id, type_, addr}}
+	s := &[3]string{id, type_, addr}
+	return Msg{ID: "IPN160I", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN161I says: Link <id> deleted
@@ -248,28 +284,35 @@ func IPN163I(id string) Msg { return Msg{ID: "IPN163I", Args: []any{id}} }
 
 // IPN164W says: Link <id> on <dev> failed: <reason>
 func IPN164W(id string, dev string, reason string) Msg {
-	return Msg{ID: "IPN164W", Args: []any{id, dev, reason}}
+	s := &[3]string{id, dev, reason}
+	return Msg{ID: "IPN164W", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN165I says: Link <id> on <dev> recovered
-func IPN165I(id string, dev string) Msg { return Msg{ID: "IPN165I", Args: []any{id, dev}} }
+func IPN165I(id string, dev string) Msg {
+	s := &[2]string{id, dev}
+	return Msg{ID: "IPN165I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN166I says: ID       TYPE     STATE    DEVICE           ADDRESS             MTU     MAC
 func IPN166I() Msg { return Msg{ID: "IPN166I", Args: nil} }
 
 // IPN167I says: <id> <type> <state> <dev> <addr> <mtu> <mac>
 func IPN167I[T0 Number](id string, type_ string, state string, dev string, addr string, mtu T0, mac string) Msg {
-	return Msg{ID: "IPN167I", Args: []any{id, type_, state, dev, addr, mtu, mac}}
+	s := &[6]string{id, type_, state, dev, addr, mac}
+	return Msg{ID: "IPN167I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4], mtu, &s[5]}}
 }
 
 // IPN168I says:          forwards <host> to <stack>; gateway <gateway>
 func IPN168I(host string, stack string, gateway string) Msg {
-	return Msg{ID: "IPN168I", Args: []any{host, stack, gateway}}
+	s := &[3]string{host, stack, gateway}
+	return Msg{ID: "IPN168I", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN169I says:          <state> since <since><reason>
 func IPN169I(state string, since time.Time, reason string) Msg {
-	return Msg{ID: "IPN169I", Args: []any{state, since, reason}}
+	s := &[2]string{state, reason}
+	return Msg{ID: "IPN169I", Args: []any{&s[0], since, &s[1]}}
 }
 
 // IPN170I says: <n> links displayed
@@ -285,60 +328,81 @@ func IPN172E(id string) Msg { return Msg{ID: "IPN172E", Args: []any{id}} }
 func IPN173E(dev string) Msg { return Msg{ID: "IPN173E", Args: []any{dev}} }
 
 // IPN174E says: Device <dev> is already used by link <id>
-func IPN174E(dev string, id string) Msg { return Msg{ID: "IPN174E", Args: []any{dev, id}} }
+func IPN174E(dev string, id string) Msg {
+	s := &[2]string{dev, id}
+	return Msg{ID: "IPN174E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN175E says: Address <addr> conflicts with link <id>
-func IPN175E(addr string, id string) Msg { return Msg{ID: "IPN175E", Args: []any{addr, id}} }
+func IPN175E(addr string, id string) Msg {
+	s := &[2]string{addr, id}
+	return Msg{ID: "IPN175E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN176E says: <keyword> is not valid for TYPE=<type>
 func IPN176E(keyword string, type_ string) Msg {
-	return Msg{ID: "IPN176E", Args: []any{keyword, type_}}
+	s := &[2]string{keyword, type_}
+	return Msg{ID: "IPN176E", Args: []any{&s[0], &s[1]}}
 }
 
 // IPN177E says: <keyword> is required for TYPE=<type>
 func IPN177E(keyword string, type_ string) Msg {
-	return Msg{ID: "IPN177E", Args: []any{keyword, type_}}
+	s := &[2]string{keyword, type_}
+	return Msg{ID: "IPN177E", Args: []any{&s[0], &s[1]}}
 }
 
 // IPN178E says: Link <id> cannot be deleted: <n> live connections use it
 func IPN178E[T0 Count](id string, n T0) Msg { return Msg{ID: "IPN178E", Args: []any{id, n}} }
 
 // IPN179E says: Device <dev> cannot be used: <reason>
-func IPN179E(dev string, reason string) Msg { return Msg{ID: "IPN179E", Args: []any{dev, reason}} }
+func IPN179E(dev string, reason string) Msg {
+	s := &[2]string{dev, reason}
+	return Msg{ID: "IPN179E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN180E says: MAC <mac> is not a unicast Ethernet address
 func IPN180E(mac string) Msg { return Msg{ID: "IPN180E", Args: []any{mac}} }
 
 // IPN181E says: <keyword> item <item> cannot be used: <reason>
 func IPN181E(keyword string, item string, reason string) Msg {
-	return Msg{ID: "IPN181E", Args: []any{keyword, item, reason}}
+	s := &[3]string{keyword, item, reason}
+	return Msg{ID: "IPN181E", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN182E says: Link <id> is built in and cannot be changed
 func IPN182E(id string) Msg { return Msg{ID: "IPN182E", Args: []any{id}} }
 
 // IPN183E says: Link <id> is already <state>
-func IPN183E(id string, state string) Msg { return Msg{ID: "IPN183E", Args: []any{id, state}} }
+func IPN183E(id string, state string) Msg {
+	s := &[2]string{id, state}
+	return Msg{ID: "IPN183E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN184E says: Link <id> has no address: give IPADDR= or SET IPADDR first
 func IPN184E(id string) Msg { return Msg{ID: "IPN184E", Args: []any{id}} }
 
 // IPN185E says: Address <addr> cannot be used: <reason>
-func IPN185E(addr string, reason string) Msg { return Msg{ID: "IPN185E", Args: []any{addr, reason}} }
+func IPN185E(addr string, reason string) Msg {
+	s := &[2]string{addr, reason}
+	return Msg{ID: "IPN185E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN186W says: Link <id>: accepting clients on <host> fails: <reason>; retrying
 func IPN186W(id string, host string, reason string) Msg {
-	return Msg{ID: "IPN186W", Args: []any{id, host, reason}}
+	s := &[3]string{id, host, reason}
+	return Msg{ID: "IPN186W", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN187I says: Link <id>: accepting clients on <host> again after <n> failures
 func IPN187I[T0 Count](id string, host string, n T0) Msg {
-	return Msg{ID: "IPN187I", Args: []any{id, host, n}}
+	s := &[2]string{id, host}
+	return Msg{ID: "IPN187I", Args: []any{&s[0], &s[1], n}}
 }
 
 // IPN188E says: Link <id>: forwarded port <host> ended: <reason>
 func IPN188E(id string, host string, reason string) Msg {
-	return Msg{ID: "IPN188E", Args: []any{id, host, reason}}
+	s := &[3]string{id, host, reason}
+	return Msg{ID: "IPN188E", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN189I says:          carried in <in>, out <out>; refused <refused>; the stack reaches its clients only
@@ -360,7 +424,8 @@ func (c IPN190WState) String() string { return choiceWord("IPN190W", 3, int(c)) 
 
 // IPN190W says:          forward <host> <state>: <reason>
 func IPN190W(host string, state IPN190WState, reason string) Msg {
-	return Msg{ID: "IPN190W", Args: []any{host, int(state), reason}}
+	s := &[2]string{host, reason}
+	return Msg{ID: "IPN190W", Args: []any{&s[0], int(state), &s[1]}}
 }
 
 // IPN191I says:          carried in <in>, out <out>; refused <refused>; the stack reaches its clients and <reach>
@@ -369,7 +434,10 @@ func IPN191I[T0 Number, T1 Number, T2 Number](in T0, out T1, refused T2, reach s
 }
 
 // IPN192I says: Link <id> IPv6 addresses: <addrs>
-func IPN192I(id string, addrs string) Msg { return Msg{ID: "IPN192I", Args: []any{id, addrs}} }
+func IPN192I(id string, addrs string) Msg {
+	s := &[2]string{id, addrs}
+	return Msg{ID: "IPN192I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN193I says:          IPv6 <addrs>
 func IPN193I(addrs string) Msg { return Msg{ID: "IPN193I", Args: []any{addrs}} }
@@ -378,14 +446,18 @@ func IPN193I(addrs string) Msg { return Msg{ID: "IPN193I", Args: []any{addrs}} }
 func IPN194E() Msg { return Msg{ID: "IPN194E", Args: nil} }
 
 // IPN195E says: Gateway <gateway> is not of the family of network <net>
-func IPN195E(gateway string, net string) Msg { return Msg{ID: "IPN195E", Args: []any{gateway, net}} }
+func IPN195E(gateway string, net string) Msg {
+	s := &[2]string{gateway, net}
+	return Msg{ID: "IPN195E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN196I says: LINK     ADDRESS                  MASK             SUBNET
 func IPN196I() Msg { return Msg{ID: "IPN196I", Args: nil} }
 
 // IPN197I says: <link> <addr> <mask> <subnet>
 func IPN197I(link string, addr string, mask string, subnet string) Msg {
-	return Msg{ID: "IPN197I", Args: []any{link, addr, mask, subnet}}
+	s := &[4]string{link, addr, mask, subnet}
+	return Msg{ID: "IPN197I", Args: []any{&s[0], &s[1], &s[2], &s[3]}}
 }
 
 // IPN198I says: <n> links displayed
@@ -412,7 +484,10 @@ func IPN204E[T0 Number, T1 Number](deck string, line T0, rc T1) Msg {
 }
 
 // IPN205S says: Deck <deck> cannot be read: <reason>
-func IPN205S(deck string, reason string) Msg { return Msg{ID: "IPN205S", Args: []any{deck, reason}} }
+func IPN205S(deck string, reason string) Msg {
+	s := &[2]string{deck, reason}
+	return Msg{ID: "IPN205S", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN206E says: Deck <deck> line <line>: <n> characters, longer than a statement may be (<max>); not run
 func IPN206E[T0 Number, T1 Number, T2 Number](deck string, line T0, n T1, max T2) Msg {
@@ -439,7 +514,8 @@ func IPN208I() Msg { return Msg{ID: "IPN208I", Args: nil} }
 
 // IPN209E says: INCLUDE <member>: <reason>
 func IPN209E(member string, reason string) Msg {
-	return Msg{ID: "IPN209E", Args: []any{member, reason}}
+	s := &[2]string{member, reason}
+	return Msg{ID: "IPN209E", Args: []any{&s[0], &s[1]}}
 }
 
 // IPN210I says: Shutdown requested by console <console>
@@ -458,7 +534,10 @@ func IPN213I(path string) Msg { return Msg{ID: "IPN213I", Args: []any{path}} }
 func IPN214S(path string) Msg { return Msg{ID: "IPN214S", Args: []any{path}} }
 
 // IPN215S says: Stack not reachable at console socket <path>: <reason>
-func IPN215S(path string, reason string) Msg { return Msg{ID: "IPN215S", Args: []any{path, reason}} }
+func IPN215S(path string, reason string) Msg {
+	s := &[2]string{path, reason}
+	return Msg{ID: "IPN215S", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN216S says: Connection to the stack was lost
 func IPN216S() Msg { return Msg{ID: "IPN216S", Args: nil} }
@@ -470,7 +549,10 @@ func IPN217W(path string) Msg { return Msg{ID: "IPN217W", Args: []any{path}} }
 func IPN218I() Msg { return Msg{ID: "IPN218I", Args: nil} }
 
 // IPN219S says: Console socket <path> cannot be opened: <reason>
-func IPN219S(path string, reason string) Msg { return Msg{ID: "IPN219S", Args: []any{path, reason}} }
+func IPN219S(path string, reason string) Msg {
+	s := &[2]string{path, reason}
+	return Msg{ID: "IPN219S", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN222S says: <n> statements of the deck were not sent: the stack ended
 func IPN222S[T0 Count](n T0) Msg { return Msg{ID: "IPN222S", Args: []any{n}} }
@@ -483,7 +565,8 @@ func IPN230I() Msg { return Msg{ID: "IPN230I", Args: nil} }
 
 // IPN231I says: <command>  <summary>
 func IPN231I(command string, summary string) Msg {
-	return Msg{ID: "IPN231I", Args: []any{command, summary}}
+	s := &[2]string{command, summary}
+	return Msg{ID: "IPN231I", Args: []any{&s[0], &s[1]}}
 }
 
 // IPN232I says: Syntax: <syntax>
@@ -493,11 +576,15 @@ func IPN232I(syntax string) Msg { return Msg{ID: "IPN232I", Args: []any{syntax}}
 func IPN233I(text string) Msg { return Msg{ID: "IPN233I", Args: []any{text}} }
 
 // IPN234I says:   <operand>  <help>
-func IPN234I(operand string, help string) Msg { return Msg{ID: "IPN234I", Args: []any{operand, help}} }
+func IPN234I(operand string, help string) Msg {
+	s := &[2]string{operand, help}
+	return Msg{ID: "IPN234I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN235I says: <id> (<severity>): <text>
 func IPN235I(id string, severity string, text string) Msg {
-	return Msg{ID: "IPN235I", Args: []any{id, severity, text}}
+	s := &[3]string{id, severity, text}
+	return Msg{ID: "IPN235I", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN236I says: Explanation: <text>
@@ -517,29 +604,39 @@ func IPN240E(topic string) Msg { return Msg{ID: "IPN240E", Args: []any{topic}} }
 
 // IPN241W says: Link <id> (<type>) kept, not started: device <cuus> is not mapped to a host interface
 func IPN241W(id string, type_ string, cuus string) Msg {
-	return Msg{ID: "IPN241W", Args: []any{id, type_, cuus}}
+	s := &[3]string{id, type_, cuus}
+	return Msg{ID: "IPN241W", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN242I says: Link <id>: device <cuu> is host interface <dev> (<how>)
 func IPN242I(id string, cuu string, dev string, how string) Msg {
-	return Msg{ID: "IPN242I", Args: []any{id, cuu, dev, how}}
+	s := &[4]string{id, cuu, dev, how}
+	return Msg{ID: "IPN242I", Args: []any{&s[0], &s[1], &s[2], &s[3]}}
 }
 
 // IPN243I says:          devices <cuus>: <where>
-func IPN243I(cuus string, where string) Msg { return Msg{ID: "IPN243I", Args: []any{cuus, where}} }
+func IPN243I(cuus string, where string) Msg {
+	s := &[2]string{cuus, where}
+	return Msg{ID: "IPN243I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN244I says: Device <cuu> is host interface <dev> (<how>)
 func IPN244I(cuu string, dev string, how string) Msg {
-	return Msg{ID: "IPN244I", Args: []any{cuu, dev, how}}
+	s := &[3]string{cuu, dev, how}
+	return Msg{ID: "IPN244I", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN245W says: Link <id> could not start on device <cuu>: <reason>
 func IPN245W(id string, cuu string, reason string) Msg {
-	return Msg{ID: "IPN245W", Args: []any{id, cuu, reason}}
+	s := &[3]string{id, cuu, reason}
+	return Msg{ID: "IPN245W", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN246E says: Device <cuu> is already mapped to host interface <dev>
-func IPN246E(cuu string, dev string) Msg { return Msg{ID: "IPN246E", Args: []any{cuu, dev}} }
+func IPN246E(cuu string, dev string) Msg {
+	s := &[2]string{cuu, dev}
+	return Msg{ID: "IPN246E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN247E says: No device <cuu> in the device map
 func IPN247E(cuu string) Msg { return Msg{ID: "IPN247E", Args: []any{cuu}} }
@@ -549,7 +646,8 @@ func IPN248I(cuu string) Msg { return Msg{ID: "IPN248I", Args: []any{cuu}} }
 
 // IPN249I says: <cuu> <dev> <how> <links>
 func IPN249I(cuu string, dev string, how string, links string) Msg {
-	return Msg{ID: "IPN249I", Args: []any{cuu, dev, how, links}}
+	s := &[4]string{cuu, dev, how, links}
+	return Msg{ID: "IPN249I", Args: []any{&s[0], &s[1], &s[2], &s[3]}}
 }
 
 // IPN250I says: <n> devices in the device map
@@ -557,11 +655,15 @@ func IPN250I[T0 Count](n T0) Msg { return Msg{ID: "IPN250I", Args: []any{n}} }
 
 // IPN251E says: <keyword>=<value>: <reason>
 func IPN251E(keyword string, value string, reason string) Msg {
-	return Msg{ID: "IPN251E", Args: []any{keyword, value, reason}}
+	s := &[3]string{keyword, value, reason}
+	return Msg{ID: "IPN251E", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN252E says: Link <id> has no device: <cuus> not mapped to a host interface
-func IPN252E(id string, cuus string) Msg { return Msg{ID: "IPN252E", Args: []any{id, cuus}} }
+func IPN252E(id string, cuus string) Msg {
+	s := &[2]string{id, cuus}
+	return Msg{ID: "IPN252E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN253W says: LPD <id> kept but not emulated: the line printer daemon prints into VSE/POWER queues, which this stack does not have
 func IPN253W(id string) Msg { return Msg{ID: "IPN253W", Args: []any{id}} }
@@ -579,18 +681,25 @@ func IPN256W() Msg { return Msg{ID: "IPN256W", Args: nil} }
 func IPN257I[T0 Count](n T0) Msg { return Msg{ID: "IPN257I", Args: []any{n}} }
 
 // IPN258W says: <public> is defined, but its dataset <dlbl> does not exist now: it cannot be opened until it does
-func IPN258W(public string, dlbl string) Msg { return Msg{ID: "IPN258W", Args: []any{public, dlbl}} }
+func IPN258W(public string, dlbl string) Msg {
+	s := &[2]string{public, dlbl}
+	return Msg{ID: "IPN258W", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN259E says: MSG <partition>: the stack's partition here is <ours>
 func IPN259E(partition string, ours string) Msg {
-	return Msg{ID: "IPN259E", Args: []any{partition, ours}}
+	s := &[2]string{partition, ours}
+	return Msg{ID: "IPN259E", Args: []any{&s[0], &s[1]}}
 }
 
 // IPN260E says: No reply <id> is outstanding: MSG asks for a command
 func IPN260E(id string) Msg { return Msg{ID: "IPN260E", Args: []any{id}} }
 
 // IPN261I says: Console <id> look is <look>
-func IPN261I(id string, look string) Msg { return Msg{ID: "IPN261I", Args: []any{id, look}} }
+func IPN261I(id string, look string) Msg {
+	s := &[2]string{id, look}
+	return Msg{ID: "IPN261I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN262E says: PARTITION=<partition> is not a partition id: two letters or digits
 func IPN262E(partition string) Msg { return Msg{ID: "IPN262E", Args: []any{partition}} }
@@ -603,7 +712,8 @@ func IPN300I() Msg { return Msg{ID: "IPN300I", Args: nil} }
 
 // IPN301E says: Syntax error at column <col> near <near>: <reason>
 func IPN301E[T0 Number](col T0, near string, reason string) Msg {
-	return Msg{ID: "IPN301E", Args: []any{col, near, reason}}
+	s := &[2]string{near, reason}
+	return Msg{ID: "IPN301E", Args: []any{col, &s[0], &s[1]}}
 }
 
 // IPN302E says: Syntax error at column <col>: <reason>
@@ -616,85 +726,104 @@ func IPN303E(command string) Msg { return Msg{ID: "IPN303E", Args: []any{command
 
 // IPN304E says: <typed> is ambiguous: it fits <candidates>
 func IPN304E(typed string, candidates string) Msg {
-	return Msg{ID: "IPN304E", Args: []any{typed, candidates}}
+	s := &[2]string{typed, candidates}
+	return Msg{ID: "IPN304E", Args: []any{&s[0], &s[1]}}
 }
 
 // IPN305E says: <typed> is too short for <name>; its shortest form is <min>
 func IPN305E(typed string, name string, min string) Msg {
-	return Msg{ID: "IPN305E", Args: []any{typed, name, min}}
+	s := &[3]string{typed, name, min}
+	return Msg{ID: "IPN305E", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN306E says: <verb> needs an object: one of <objects>
-func IPN306E(verb string, objects string) Msg { return Msg{ID: "IPN306E", Args: []any{verb, objects}} }
+func IPN306E(verb string, objects string) Msg {
+	s := &[2]string{verb, objects}
+	return Msg{ID: "IPN306E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN307E says: Unknown object <object> for <verb>; valid are <objects>
 func IPN307E(object string, verb string, objects string) Msg {
-	return Msg{ID: "IPN307E", Args: []any{object, verb, objects}}
+	s := &[3]string{object, verb, objects}
+	return Msg{ID: "IPN307E", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN308E says: Unknown keyword <keyword> for <command>
 func IPN308E(keyword string, command string) Msg {
-	return Msg{ID: "IPN308E", Args: []any{keyword, command}}
+	s := &[2]string{keyword, command}
+	return Msg{ID: "IPN308E", Args: []any{&s[0], &s[1]}}
 }
 
 // IPN309E says: Keyword <keyword> is ambiguous for <command>: it fits <candidates>
 func IPN309E(keyword string, command string, candidates string) Msg {
-	return Msg{ID: "IPN309E", Args: []any{keyword, command, candidates}}
+	s := &[3]string{keyword, command, candidates}
+	return Msg{ID: "IPN309E", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN310E says: Operand <keyword> is not valid for <command>
 func IPN310E(keyword string, command string) Msg {
-	return Msg{ID: "IPN310E", Args: []any{keyword, command}}
+	s := &[2]string{keyword, command}
+	return Msg{ID: "IPN310E", Args: []any{&s[0], &s[1]}}
 }
 
 // IPN311E says: Operand <keyword> is required for <command>
 func IPN311E(keyword string, command string) Msg {
-	return Msg{ID: "IPN311E", Args: []any{keyword, command}}
+	s := &[2]string{keyword, command}
+	return Msg{ID: "IPN311E", Args: []any{&s[0], &s[1]}}
 }
 
 // IPN312E says: <command> needs at least one of <keywords>
 func IPN312E(command string, keywords string) Msg {
-	return Msg{ID: "IPN312E", Args: []any{command, keywords}}
+	s := &[2]string{command, keywords}
+	return Msg{ID: "IPN312E", Args: []any{&s[0], &s[1]}}
 }
 
 // IPN313E says: Value <value> of <keyword> is not <want>
 func IPN313E(value string, keyword string, want string) Msg {
-	return Msg{ID: "IPN313E", Args: []any{value, keyword, want}}
+	s := &[3]string{value, keyword, want}
+	return Msg{ID: "IPN313E", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN314E says: <keyword>=<value> is out of range <min> to <max>
 func IPN314E[T0 Number, T1 Number](keyword string, value string, min T0, max T1) Msg {
-	return Msg{ID: "IPN314E", Args: []any{keyword, value, min, max}}
+	s := &[2]string{keyword, value}
+	return Msg{ID: "IPN314E", Args: []any{&s[0], &s[1], min, max}}
 }
 
 // IPN315E says: Operand <keyword> is given more than once for <command>
 func IPN315E(keyword string, command string) Msg {
-	return Msg{ID: "IPN315E", Args: []any{keyword, command}}
+	s := &[2]string{keyword, command}
+	return Msg{ID: "IPN315E", Args: []any{&s[0], &s[1]}}
 }
 
 // IPN316E says: Positional operand <value> is not valid for <command>
 func IPN316E(value string, command string) Msg {
-	return Msg{ID: "IPN316E", Args: []any{value, command}}
+	s := &[2]string{value, command}
+	return Msg{ID: "IPN316E", Args: []any{&s[0], &s[1]}}
 }
 
 // IPN317E says: <keyword>=<value> is out of range <min> to <max> <unit>
 func IPN317E[T0 Number, T1 Number](keyword string, value string, min T0, max T1, unit string) Msg {
-	return Msg{ID: "IPN317E", Args: []any{keyword, value, min, max, unit}}
+	s := &[3]string{keyword, value, unit}
+	return Msg{ID: "IPN317E", Args: []any{&s[0], &s[1], min, max, &s[2]}}
 }
 
 // IPN318E says: Keyword <typed> is too short for <keyword> of <command>; its shortest form is <min>
 func IPN318E(typed string, keyword string, command string, min string) Msg {
-	return Msg{ID: "IPN318E", Args: []any{typed, keyword, command, min}}
+	s := &[4]string{typed, keyword, command, min}
+	return Msg{ID: "IPN318E", Args: []any{&s[0], &s[1], &s[2], &s[3]}}
 }
 
 // IPN319E says: Operand <keyword> of <command> takes no value
 func IPN319E(keyword string, command string) Msg {
-	return Msg{ID: "IPN319E", Args: []any{keyword, command}}
+	s := &[2]string{keyword, command}
+	return Msg{ID: "IPN319E", Args: []any{&s[0], &s[1]}}
 }
 
 // IPN320E says: <command> is not allowed from console <console>: <who> has QUERY authority, for QUERY and HELP only
 func IPN320E(command string, console string, who string) Msg {
-	return Msg{ID: "IPN320E", Args: []any{command, console, who}}
+	s := &[3]string{command, console, who}
+	return Msg{ID: "IPN320E", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN321I says: Perhaps you meant <names>
@@ -705,7 +834,8 @@ func IPN349E() Msg { return Msg{ID: "IPN349E", Args: nil} }
 
 // IPN400I says: FTP daemon <id> started on <addr>, data ports <low>-<high>, COUNT=<count>
 func IPN400I[T0 Number, T1 Number, T2 Number](id string, addr string, low T0, high T1, count T2) Msg {
-	return Msg{ID: "IPN400I", Args: []any{id, addr, low, high, count}}
+	s := &[2]string{id, addr}
+	return Msg{ID: "IPN400I", Args: []any{&s[0], &s[1], low, high, count}}
 }
 
 // IPN401I says: FTP daemon <id> ended: <sessions> sessions served, <transfers> transfers
@@ -715,7 +845,8 @@ func IPN401I[T0 Count, T1 Count](id string, sessions T0, transfers T1) Msg {
 
 // IPN402I says: FTP <id>: user <user> logged in from <client>
 func IPN402I(id string, user string, client string) Msg {
-	return Msg{ID: "IPN402I", Args: []any{id, user, client}}
+	s := &[3]string{id, user, client}
+	return Msg{ID: "IPN402I", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN403IReason is what IPN403I says as <reason>.
@@ -739,21 +870,29 @@ func (c IPN403IReason) String() string { return choiceWord("IPN403I", 7, int(c))
 
 // IPN403I says: FTP <id>: session of <user> from <client> ended (<reason>) after <dur>: files in <fin>, bytes in <bin>, files out <fout>, bytes out <bout>; <security>
 func IPN403I[T0 Number, T1 Number, T2 Number, T3 Number](id string, user string, client string, reason IPN403IReason, dur time.Duration, fin T0, bin T1, fout T2, bout T3, security string) Msg {
-	return Msg{ID: "IPN403I", Args: []any{id, user, client, int(reason), dur, fin, bin, fout, bout, security}}
+	s := &[4]string{id, user, client, security}
+	return Msg{ID: "IPN403I", Args: []any{&s[0], &s[1], &s[2], int(reason), dur, fin, bin, fout, bout, &s[3]}}
 }
 
 // IPN404E says: FTP daemon <id> stopped accepting clients: <reason>
-func IPN404E(id string, reason string) Msg { return Msg{ID: "IPN404E", Args: []any{id, reason}} }
+func IPN404E(id string, reason string) Msg {
+	s := &[2]string{id, reason}
+	return Msg{ID: "IPN404E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN405W says: FTP daemon <id>: accepting clients fails: <reason>; retrying
-func IPN405W(id string, reason string) Msg { return Msg{ID: "IPN405W", Args: []any{id, reason}} }
+func IPN405W(id string, reason string) Msg {
+	s := &[2]string{id, reason}
+	return Msg{ID: "IPN405W", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN406I says: FTP daemon <id>: accepting clients again after <n> failures
 func IPN406I[T0 Count](id string, n T0) Msg { return Msg{ID: "IPN406I", Args: []any{id, n}} }
 
 // IPN410W says: FTP <id>: no data port free in <low>-<high> for client <client>; passive requests are refused with 425
 func IPN410W[T0 Number, T1 Number](id string, low T0, high T1, client string) Msg {
-	return Msg{ID: "IPN410W", Args: []any{id, low, high, client}}
+	s := &[2]string{id, client}
+	return Msg{ID: "IPN410W", Args: []any{&s[0], low, high, &s[1]}}
 }
 
 // IPN411I says: FTP <id>: data ports available again after <refused> refused passive requests in <dur>
@@ -763,29 +902,36 @@ func IPN411I[T0 Count](id string, refused T0, dur time.Duration) Msg {
 
 // IPN412W says: FTP <id>: session from <client> refused: COUNT=<count> sessions active
 func IPN412W[T0 Number](id string, client string, count T0) Msg {
-	return Msg{ID: "IPN412W", Args: []any{id, client, count}}
+	s := &[2]string{id, client}
+	return Msg{ID: "IPN412W", Args: []any{&s[0], &s[1], count}}
 }
 
 // IPN413W says: FTP <id>: client <client> disconnected after <n> failed logins, last as user <user>
 func IPN413W[T0 Count](id string, client string, n T0, user string) Msg {
-	return Msg{ID: "IPN413W", Args: []any{id, client, n, user}}
+	s := &[3]string{id, client, user}
+	return Msg{ID: "IPN413W", Args: []any{&s[0], &s[1], n, &s[2]}}
 }
 
 // IPN414W says: FTP <id>: address <addr> locked out after <n> failed logins, until <until>
 func IPN414W[T0 Count](id string, addr string, n T0, until time.Time) Msg {
-	return Msg{ID: "IPN414W", Args: []any{id, addr, n, until}}
+	s := &[2]string{id, addr}
+	return Msg{ID: "IPN414W", Args: []any{&s[0], &s[1], n, until}}
 }
 
 // IPN415I says: <owner> <addr> locked out until <until> after <n> failed logins
 func IPN415I[T0 Count](owner string, addr string, until time.Time, n T0) Msg {
-	return Msg{ID: "IPN415I", Args: []any{owner, addr, until, n}}
+	s := &[2]string{owner, addr}
+	return Msg{ID: "IPN415I", Args: []any{&s[0], &s[1], until, n}}
 }
 
 // IPN416I says: <n> lockouts displayed
 func IPN416I[T0 Count](n T0) Msg { return Msg{ID: "IPN416I", Args: []any{n}} }
 
 // IPN417I says: Lockout of <addr> lifted at <where>
-func IPN417I(addr string, where string) Msg { return Msg{ID: "IPN417I", Args: []any{addr, where}} }
+func IPN417I(addr string, where string) Msg {
+	s := &[2]string{addr, where}
+	return Msg{ID: "IPN417I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN418E says: Address <addr> is not locked out
 func IPN418E(addr string) Msg { return Msg{ID: "IPN418E", Args: []any{addr}} }
@@ -795,38 +941,47 @@ func IPN419E(id string) Msg { return Msg{ID: "IPN419E", Args: []any{id}} }
 
 // IPN420W says: FTP <id>: protected data connection from <from> refused for session <session> of <client>: its TLS session does not resume the control connection's
 func IPN420W[T0 Count](id string, from string, session T0, client string) Msg {
-	return Msg{ID: "IPN420W", Args: []any{id, from, session, client}}
+	s := &[3]string{id, from, client}
+	return Msg{ID: "IPN420W", Args: []any{&s[0], &s[1], session, &s[2]}}
 }
 
 // IPN421I says: FTP daemon <id>: TLS <mode>, certificate <subject> (<source>, expires <expires>), SHA-256 <fingerprint>
 func IPN421I(id string, mode string, subject string, source string, expires string, fingerprint string) Msg {
-	return Msg{ID: "IPN421I", Args: []any{id, mode, subject, source, expires, fingerprint}}
+	s := &[6]string{id, mode, subject, source, expires, fingerprint}
+	return Msg{ID: "IPN421I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4], &s[5]}}
 }
 
 // IPN422I says:          TLS <mode>, TLSREUSE <reuse>, ANONCLEAR <anon>, CCC <ccc>: protected sessions <sessions>, failed negotiations <failed>, data failed <dfailed>, data refused without reuse <refused>
 func IPN422I[T0 Number, T1 Number, T2 Number, T3 Number](mode string, reuse string, anon string, ccc string, sessions T0, failed T1, dfailed T2, refused T3) Msg {
-	return Msg{ID: "IPN422I", Args: []any{mode, reuse, anon, ccc, sessions, failed, dfailed, refused}}
+	s := &[4]string{mode, reuse, anon, ccc}
+	return Msg{ID: "IPN422I", Args: []any{&s[0], &s[1], &s[2], &s[3], sessions, failed, dfailed, refused}}
 }
 
 // IPN423I says:          certificate <subject> (<source>, expires <expires>), SHA-256 <fingerprint>
 func IPN423I(subject string, source string, expires string, fingerprint string) Msg {
-	return Msg{ID: "IPN423I", Args: []any{subject, source, expires, fingerprint}}
+	s := &[4]string{subject, source, expires, fingerprint}
+	return Msg{ID: "IPN423I", Args: []any{&s[0], &s[1], &s[2], &s[3]}}
 }
 
 // IPN424I says: The stack's self-signed TLS certificate was made, SHA-256 <fingerprint>
 func IPN424I(fingerprint string) Msg { return Msg{ID: "IPN424I", Args: []any{fingerprint}} }
 
 // IPN425E says: TLS certificate <file> cannot be used: <reason>
-func IPN425E(file string, reason string) Msg { return Msg{ID: "IPN425E", Args: []any{file, reason}} }
+func IPN425E(file string, reason string) Msg {
+	s := &[2]string{file, reason}
+	return Msg{ID: "IPN425E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN426E says: <keyword>= needs <other>=
 func IPN426E(keyword string, other string) Msg {
-	return Msg{ID: "IPN426E", Args: []any{keyword, other}}
+	s := &[2]string{keyword, other}
+	return Msg{ID: "IPN426E", Args: []any{&s[0], &s[1]}}
 }
 
 // IPN440I says: FTP daemon <id> defined on <addr>, data ports <low>-<high>
 func IPN440I[T0 Count, T1 Count](id string, addr string, low T0, high T1) Msg {
-	return Msg{ID: "IPN440I", Args: []any{id, addr, low, high}}
+	s := &[2]string{id, addr}
+	return Msg{ID: "IPN440I", Args: []any{&s[0], &s[1], low, high}}
 }
 
 // IPN441I says: FTP daemon <id> deleted; <n> sessions ended
@@ -839,7 +994,10 @@ func IPN442E(id string) Msg { return Msg{ID: "IPN442E", Args: []any{id}} }
 func IPN443E(id string) Msg { return Msg{ID: "IPN443E", Args: []any{id}} }
 
 // IPN444E says: FTP daemon <id> cannot start: <reason>
-func IPN444E(id string, reason string) Msg { return Msg{ID: "IPN444E", Args: []any{id, reason}} }
+func IPN444E(id string, reason string) Msg {
+	s := &[2]string{id, reason}
+	return Msg{ID: "IPN444E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN445E says: DATAPORTS <low> to <high> overlaps the data ports of FTP daemon <other>
 func IPN445E[T0 Number, T1 Number](low T0, high T1, other string) Msg {
@@ -853,7 +1011,8 @@ func IPN446E[T0 Number, T1 Number](low T0, high T1) Msg {
 
 // IPN447I says: FTPD <id> <state> on <addr>: sessions <now> of <count>, <total> since start, <refused> refused
 func IPN447I[T0 Number, T1 Number, T2 Number, T3 Number](id string, state string, addr string, now T0, count T1, total T2, refused T3) Msg {
-	return Msg{ID: "IPN447I", Args: []any{id, state, addr, now, count, total, refused}}
+	s := &[3]string{id, state, addr}
+	return Msg{ID: "IPN447I", Args: []any{&s[0], &s[1], &s[2], now, count, total, refused}}
 }
 
 // IPN448I says:          transfers <ok>, failed <failed>, aborted <aborted>; files in <fin> out <fout>; bytes in <bin> out <bout>
@@ -863,17 +1022,20 @@ func IPN448I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number, T
 
 // IPN449I says:          data ports <low>-<high> (<pool>, TIME_WAIT <model>): in use <inuse>, held <held>, TIME_WAIT <tw>, PASV <pasv>, waited <waited>, exhausted <exh>, PASVWAIT <wait> s
 func IPN449I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number, T6 Number, T7 Number, T8 Number](low T0, high T1, pool string, model string, inuse T2, held T3, tw T4, pasv T5, waited T6, exh T7, wait T8) Msg {
-	return Msg{ID: "IPN449I", Args: []any{low, high, pool, model, inuse, held, tw, pasv, waited, exh, wait}}
+	s := &[2]string{pool, model}
+	return Msg{ID: "IPN449I", Args: []any{low, high, &s[0], &s[1], inuse, held, tw, pasv, waited, exh, wait}}
 }
 
 // IPN450I says:          logins <logins>, failed <failed>, sessions closed after 3 failures <closed>; idle timeouts <idle>, login timeouts <login>; PASVADDR <pasv>, ACTIVE <active>, ANONYMOUS <anon>
 func IPN450I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number](logins T0, failed T1, closed T2, idle T3, login T4, pasv string, active string, anon string) Msg {
-	return Msg{ID: "IPN450I", Args: []any{logins, failed, closed, idle, login, pasv, active, anon}}
+	s := &[3]string{pasv, active, anon}
+	return Msg{ID: "IPN450I", Args: []any{logins, failed, closed, idle, login, &s[0], &s[1], &s[2]}}
 }
 
 // IPN451I says:          session <id>: <user> from <client> since <since>, files in <fin> out <fout>, bytes in <bin> out <bout><transfer>
 func IPN451I[T0 Count, T1 Number, T2 Number, T3 Number, T4 Number](id T0, user string, client string, since time.Time, fin T1, fout T2, bin T3, bout T4, transfer string) Msg {
-	return Msg{ID: "IPN451I", Args: []any{id, user, client, since, fin, fout, bin, bout, transfer}}
+	s := &[3]string{user, client, transfer}
+	return Msg{ID: "IPN451I", Args: []any{id, &s[0], &s[1], since, fin, fout, bin, bout, &s[2]}}
 }
 
 // IPN452I says: <n> FTP daemons displayed
@@ -889,7 +1051,8 @@ func IPN454W(reason string) Msg { return Msg{ID: "IPN454W", Args: []any{reason}}
 
 // IPN455I says: User <id> defined: root <root>, read only <ro>, console <console>, FTP <ftp>
 func IPN455I(id string, root string, ro string, console string, ftp string) Msg {
-	return Msg{ID: "IPN455I", Args: []any{id, root, ro, console, ftp}}
+	s := &[5]string{id, root, ro, console, ftp}
+	return Msg{ID: "IPN455I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4]}}
 }
 
 // IPN456I says: User <id> deleted
@@ -903,7 +1066,8 @@ func IPN458E(id string) Msg { return Msg{ID: "IPN458E", Args: []any{id}} }
 
 // IPN459E says: <field>=<value> cannot be used: <reason>
 func IPN459E(field string, value string, reason string) Msg {
-	return Msg{ID: "IPN459E", Args: []any{field, value, reason}}
+	s := &[3]string{field, value, reason}
+	return Msg{ID: "IPN459E", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN460I says: USER             ROOT                 READONLY CONSOLE FTP
@@ -911,7 +1075,8 @@ func IPN460I() Msg { return Msg{ID: "IPN460I", Args: nil} }
 
 // IPN461I says: <id> <root> <ro> <console> <ftp>
 func IPN461I(id string, root string, ro string, console string, ftp string) Msg {
-	return Msg{ID: "IPN461I", Args: []any{id, root, ro, console, ftp}}
+	s := &[5]string{id, root, ro, console, ftp}
+	return Msg{ID: "IPN461I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4]}}
 }
 
 // IPN462I says: <n> users displayed
@@ -919,18 +1084,23 @@ func IPN462I[T0 Count](n T0) Msg { return Msg{ID: "IPN462I", Args: []any{n}} }
 
 // IPN463I says: FTP daemon <id> defined on <addr>, data ports <low>-<high> (the stack's range)
 func IPN463I[T0 Count, T1 Count](id string, addr string, low T0, high T1) Msg {
-	return Msg{ID: "IPN463I", Args: []any{id, addr, low, high}}
+	s := &[2]string{id, addr}
+	return Msg{ID: "IPN463I", Args: []any{&s[0], &s[1], low, high}}
 }
 
 // IPN464E says: Address <addr> is not locked out at <id>
-func IPN464E(addr string, id string) Msg { return Msg{ID: "IPN464E", Args: []any{addr, id}} }
+func IPN464E(addr string, id string) Msg {
+	s := &[2]string{addr, id}
+	return Msg{ID: "IPN464E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN465I says: PUBLIC           ACCESS     DIRECTORY
 func IPN465I() Msg { return Msg{ID: "IPN465I", Args: nil} }
 
 // IPN466I says: <public> <access> <dir>
 func IPN466I(public string, access string, dir string) Msg {
-	return Msg{ID: "IPN466I", Args: []any{public, access, dir}}
+	s := &[3]string{public, access, dir}
+	return Msg{ID: "IPN466I", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN467I says: <n> files displayed
@@ -949,16 +1119,25 @@ func IPN470E(public string) Msg { return Msg{ID: "IPN470E", Args: []any{public}}
 func IPN471I[T0 Count](public string, n T0) Msg { return Msg{ID: "IPN471I", Args: []any{public, n}} }
 
 // IPN472I says: FTP daemon <id> altered: <changed>
-func IPN472I(id string, changed string) Msg { return Msg{ID: "IPN472I", Args: []any{id, changed}} }
+func IPN472I(id string, changed string) Msg {
+	s := &[2]string{id, changed}
+	return Msg{ID: "IPN472I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN473E says: <keyword> of a running FTP daemon cannot change (<id>): DELETE FTPD and DEFINE FTPD again
-func IPN473E(keyword string, id string) Msg { return Msg{ID: "IPN473E", Args: []any{keyword, id}} }
+func IPN473E(keyword string, id string) Msg {
+	s := &[2]string{keyword, id}
+	return Msg{ID: "IPN473E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN474I says: FTP daemon <id> stopped accepting clients; <n> sessions go on
 func IPN474I[T0 Count](id string, n T0) Msg { return Msg{ID: "IPN474I", Args: []any{id, n}} }
 
 // IPN475I says: FTP daemon <id> accepting clients again on <addr>
-func IPN475I(id string, addr string) Msg { return Msg{ID: "IPN475I", Args: []any{id, addr}} }
+func IPN475I(id string, addr string) Msg {
+	s := &[2]string{id, addr}
+	return Msg{ID: "IPN475I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN476E says: FTP daemon <id> is stopped already
 func IPN476E(id string) Msg { return Msg{ID: "IPN476E", Args: []any{id}} }
@@ -971,7 +1150,8 @@ func IPN478E[T0 Count](id string, n T0) Msg { return Msg{ID: "IPN478E", Args: []
 
 // IPN479I says: User <id> altered: root <root>, read only <ro>, console <console>, FTP <ftp>; <n> sessions ended
 func IPN479I[T0 Count](id string, root string, ro string, console string, ftp string, n T0) Msg {
-	return Msg{ID: "IPN479I", Args: []any{id, root, ro, console, ftp, n}}
+	s := &[5]string{id, root, ro, console, ftp}
+	return Msg{ID: "IPN479I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4], n}}
 }
 
 // IPN480E says: FTP daemon <id> accepts clients already
@@ -991,12 +1171,14 @@ func IPN504E[T0 Count](n T0) Msg { return Msg{ID: "IPN504E", Args: []any{n}} }
 
 // IPN505W says: Console logon from <addr> failed <n> times on listener <listener>; connection closed
 func IPN505W[T0 Count](addr string, n T0, listener string) Msg {
-	return Msg{ID: "IPN505W", Args: []any{addr, n, listener}}
+	s := &[2]string{addr, listener}
+	return Msg{ID: "IPN505W", Args: []any{&s[0], n, &s[1]}}
 }
 
 // IPN506I says: Operator <operator> logged on at console <console>, authority <auth>
 func IPN506I(operator string, console string, auth string) Msg {
-	return Msg{ID: "IPN506I", Args: []any{operator, console, auth}}
+	s := &[3]string{operator, console, auth}
+	return Msg{ID: "IPN506I", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN507W says: Console <console> idle for <timeout>; logged off
@@ -1009,7 +1191,8 @@ func IPN508E[T0 Number](max T0) Msg { return Msg{ID: "IPN508E", Args: []any{max}
 
 // IPN510I says: Console listener <id> defined on <where> <addr>
 func IPN510I(id string, where string, addr string) Msg {
-	return Msg{ID: "IPN510I", Args: []any{id, where, addr}}
+	s := &[3]string{id, where, addr}
+	return Msg{ID: "IPN510I", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN511I says: Console listener <id> deleted; <n> consoles ended
@@ -1022,19 +1205,24 @@ func IPN512E(id string) Msg { return Msg{ID: "IPN512E", Args: []any{id}} }
 func IPN513E(id string) Msg { return Msg{ID: "IPN513E", Args: []any{id}} }
 
 // IPN514E says: Console listener cannot listen on <addr>: <reason>
-func IPN514E(addr string, reason string) Msg { return Msg{ID: "IPN514E", Args: []any{addr, reason}} }
+func IPN514E(addr string, reason string) Msg {
+	s := &[2]string{addr, reason}
+	return Msg{ID: "IPN514E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN515I says: CONSOLE  OPERATOR  AUTH   ADDRESS                SINCE
 func IPN515I() Msg { return Msg{ID: "IPN515I", Args: nil} }
 
 // IPN516I says: <id> <operator> <auth> <addr> <since>
 func IPN516I(id string, operator string, auth string, addr string, since time.Time) Msg {
-	return Msg{ID: "IPN516I", Args: []any{id, operator, auth, addr, since}}
+	s := &[4]string{id, operator, auth, addr}
+	return Msg{ID: "IPN516I", Args: []any{&s[0], &s[1], &s[2], &s[3], since}}
 }
 
 // IPN517I says: Listener <id> on <where> <addr>, idle timeout <timeout>
 func IPN517I(id string, where string, addr string, timeout time.Duration) Msg {
-	return Msg{ID: "IPN517I", Args: []any{id, where, addr, timeout}}
+	s := &[3]string{id, where, addr}
+	return Msg{ID: "IPN517I", Args: []any{&s[0], &s[1], &s[2], timeout}}
 }
 
 // IPN518I says: <consoles> consoles and <listeners> listeners displayed
@@ -1043,7 +1231,10 @@ func IPN518I[T0 Count, T1 Count](consoles T0, listeners T1) Msg {
 }
 
 // IPN519I says: Console <id> ended by console <by>
-func IPN519I(id string, by string) Msg { return Msg{ID: "IPN519I", Args: []any{id, by}} }
+func IPN519I(id string, by string) Msg {
+	s := &[2]string{id, by}
+	return Msg{ID: "IPN519I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN520E says: No console <id>
 func IPN520E(id string) Msg { return Msg{ID: "IPN520E", Args: []any{id}} }
@@ -1052,7 +1243,10 @@ func IPN520E(id string) Msg { return Msg{ID: "IPN520E", Args: []any{id}} }
 func IPN521E() Msg { return Msg{ID: "IPN521E", Args: nil} }
 
 // IPN522W says: Console listener <id>: accepting connections fails: <reason>; retrying
-func IPN522W(id string, reason string) Msg { return Msg{ID: "IPN522W", Args: []any{id, reason}} }
+func IPN522W(id string, reason string) Msg {
+	s := &[2]string{id, reason}
+	return Msg{ID: "IPN522W", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN523I says: Console listener <id>: accepting connections again after <n> failures
 func IPN523I[T0 Count](id string, n T0) Msg { return Msg{ID: "IPN523I", Args: []any{id, n}} }
@@ -1075,7 +1269,10 @@ func IPN527E(limit time.Duration) Msg { return Msg{ID: "IPN527E", Args: []any{li
 func IPN528W(reason string) Msg { return Msg{ID: "IPN528W", Args: []any{reason}} }
 
 // IPN529I says: Console <id> hears <classes> of the informational messages; warnings, errors and action messages always
-func IPN529I(id string, classes string) Msg { return Msg{ID: "IPN529I", Args: []any{id, classes}} }
+func IPN529I(id string, classes string) Msg {
+	s := &[2]string{id, classes}
+	return Msg{ID: "IPN529I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN530I says:          hears <classes>
 func IPN530I(classes string) Msg { return Msg{ID: "IPN530I", Args: []any{classes}} }
@@ -1087,7 +1284,10 @@ func IPN531E() Msg { return Msg{ID: "IPN531E", Args: nil} }
 func IPN532E() Msg { return Msg{ID: "IPN532E", Args: nil} }
 
 // IPN533I says: Console <id> ended: its listener <listener> was deleted
-func IPN533I(id string, listener string) Msg { return Msg{ID: "IPN533I", Args: []any{id, listener}} }
+func IPN533I(id string, listener string) Msg {
+	s := &[2]string{id, listener}
+	return Msg{ID: "IPN533I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN534I says: Console <id> hears no informational message; warnings, errors and action messages always
 func IPN534I(id string) Msg { return Msg{ID: "IPN534I", Args: []any{id}} }
@@ -1097,17 +1297,20 @@ func IPN535I() Msg { return Msg{ID: "IPN535I", Args: nil} }
 
 // IPN536I says: Console listener <id>: TLS, certificate <subject> (<source>, expires <expires>), SHA-256 <fingerprint>
 func IPN536I(id string, subject string, source string, expires string, fingerprint string) Msg {
-	return Msg{ID: "IPN536I", Args: []any{id, subject, source, expires, fingerprint}}
+	s := &[5]string{id, subject, source, expires, fingerprint}
+	return Msg{ID: "IPN536I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4]}}
 }
 
 // IPN537E says: Console listener <id> on <where> <addr> would carry logons in clear: give TLS=YES, or CLEARTEXT=YES to allow it
 func IPN537E(id string, where string, addr string) Msg {
-	return Msg{ID: "IPN537E", Args: []any{id, where, addr}}
+	s := &[3]string{id, where, addr}
+	return Msg{ID: "IPN537E", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN601I says: <pool><tier><low>-<high> size <size>, in use <inuse>, held <held>, free <free>, TIME_WAIT <tw>, allocations <alloc>, exhaustions <exh>, strict rate <rate>/s
 func IPN601I[T0 Count, T1 Count, T2 Number, T3 Number, T4 Number, T5 Number, T6 Number, T7 Number, T8 Number](pool string, tier string, low T0, high T1, size T2, inuse T3, held T4, free T5, tw T6, alloc T7, exh T8, rate string) Msg {
-	return Msg{ID: "IPN601I", Args: []any{pool, tier, low, high, size, inuse, held, free, tw, alloc, exh, rate}}
+	s := &[3]string{pool, tier, rate}
+	return Msg{ID: "IPN601I", Args: []any{&s[0], &s[1], low, high, size, inuse, held, free, tw, alloc, exh, &s[2]}}
 }
 
 // IPN602W says: Pool <pool> is dry: the TIME_WAIT model frees its next port at <at>
@@ -1118,7 +1321,8 @@ func IPN603W(pool string) Msg { return Msg{ID: "IPN603W", Args: []any{pool}} }
 
 // IPN604I says: Reserved <proto> <low>-<high> for <owner> (<kind>), <n> ports of pool <pool>
 func IPN604I[T0 Count, T1 Count, T2 Count](proto string, low T0, high T1, owner string, kind string, n T2, pool string) Msg {
-	return Msg{ID: "IPN604I", Args: []any{proto, low, high, owner, kind, n, pool}}
+	s := &[4]string{proto, owner, kind, pool}
+	return Msg{ID: "IPN604I", Args: []any{&s[0], low, high, &s[1], &s[2], n, &s[3]}}
 }
 
 // IPN605W says: Port pool <pool> is <pct>% used: <used> of <cap> ports in use or held in TIME_WAIT
@@ -1141,7 +1345,8 @@ func IPN608I(since time.Time) Msg { return Msg{ID: "IPN608I", Args: []any{since}
 
 // IPN610I says: <proto> ports <low>-<high> reserved for <owner>
 func IPN610I[T0 Count, T1 Count](proto string, low T0, high T1, owner string) Msg {
-	return Msg{ID: "IPN610I", Args: []any{proto, low, high, owner}}
+	s := &[2]string{proto, owner}
+	return Msg{ID: "IPN610I", Args: []any{&s[0], low, high, &s[1]}}
 }
 
 // IPN611I says: <proto> ports <low>-<high> forbidden: no user of the stack may bind them and no pool lends them
@@ -1151,17 +1356,20 @@ func IPN611I[T0 Count, T1 Count](proto string, low T0, high T1) Msg {
 
 // IPN612E says: <proto> ports <low>-<high> overlap <olow>-<ohigh>, set aside for <owner>
 func IPN612E[T0 Count, T1 Count, T2 Count, T3 Count](proto string, low T0, high T1, olow T2, ohigh T3, owner string) Msg {
-	return Msg{ID: "IPN612E", Args: []any{proto, low, high, olow, ohigh, owner}}
+	s := &[2]string{proto, owner}
+	return Msg{ID: "IPN612E", Args: []any{&s[0], low, high, olow, ohigh, &s[1]}}
 }
 
 // IPN613E says: <proto> port <port> is bound by <owner>: ports <low>-<high> cannot be set aside for <for>
 func IPN613E[T0 Count, T1 Count, T2 Count](proto string, port T0, owner string, low T1, high T2, for_ string) Msg {
-	return Msg{ID: "IPN613E", Args: []any{proto, port, owner, low, high, for_}}
+	s := &[3]string{proto, owner, for_}
+	return Msg{ID: "IPN613E", Args: []any{&s[0], port, &s[1], low, high, &s[2]}}
 }
 
 // IPN614I says: Reservation of <proto> ports <low>-<high> for <owner> deleted
 func IPN614I[T0 Count, T1 Count](proto string, low T0, high T1, owner string) Msg {
-	return Msg{ID: "IPN614I", Args: []any{proto, low, high, owner}}
+	s := &[2]string{proto, owner}
+	return Msg{ID: "IPN614I", Args: []any{&s[0], low, high, &s[1]}}
 }
 
 // IPN615E says: No reservation of <proto> ports starts at <low>
@@ -1169,12 +1377,14 @@ func IPN615E[T0 Count](proto string, low T0) Msg { return Msg{ID: "IPN615E", Arg
 
 // IPN616I says: <proto> port <port> bound by <owner> on <addr> (<n> binds)
 func IPN616I[T0 Count, T1 Count](proto string, port T0, owner string, addr string, n T1) Msg {
-	return Msg{ID: "IPN616I", Args: []any{proto, port, owner, addr, n}}
+	s := &[3]string{proto, owner, addr}
+	return Msg{ID: "IPN616I", Args: []any{&s[0], port, &s[1], &s[2], n}}
 }
 
 // IPN617I says: <proto> ports <low>-<high> set aside for <owner> (<kind>)
 func IPN617I[T0 Count, T1 Count](proto string, low T0, high T1, owner string, kind string) Msg {
-	return Msg{ID: "IPN617I", Args: []any{proto, low, high, owner, kind}}
+	s := &[3]string{proto, owner, kind}
+	return Msg{ID: "IPN617I", Args: []any{&s[0], low, high, &s[1], &s[2]}}
 }
 
 // IPN618I says: <binds> binds, <res> reservations
@@ -1197,7 +1407,8 @@ func IPN621E[T0 Count, T1 Count](low T0, high T1) Msg {
 
 // IPN640I says: SOCKS door <id> defined on <addr>: connections leave from the stack's ephemeral ports; authentication <auth>
 func IPN640I(id string, addr string, auth string) Msg {
-	return Msg{ID: "IPN640I", Args: []any{id, addr, auth}}
+	s := &[3]string{id, addr, auth}
+	return Msg{ID: "IPN640I", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN641I says: SOCKS door <id> deleted; <n> connections ended
@@ -1210,16 +1421,21 @@ func IPN642E(id string) Msg { return Msg{ID: "IPN642E", Args: []any{id}} }
 func IPN643E(id string) Msg { return Msg{ID: "IPN643E", Args: []any{id}} }
 
 // IPN644E says: SOCKS door <id> cannot start: <reason>
-func IPN644E(id string, reason string) Msg { return Msg{ID: "IPN644E", Args: []any{id, reason}} }
+func IPN644E(id string, reason string) Msg {
+	s := &[2]string{id, reason}
+	return Msg{ID: "IPN644E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN645I says: SOCKSD <id> <addr> authentication <auth>: connections <now> (COUNT <count>), granted <total>, bytes in <in>, out <out>
 func IPN645I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number](id string, addr string, auth string, now T0, count T1, total T2, in T3, out T4) Msg {
-	return Msg{ID: "IPN645I", Args: []any{id, addr, auth, now, count, total, in, out}}
+	s := &[3]string{id, addr, auth}
+	return Msg{ID: "IPN645I", Args: []any{&s[0], &s[1], &s[2], now, count, total, in, out}}
 }
 
 // IPN646W says: SOCKS door <id>: <addr> locked out until <until> after failed logins
 func IPN646W(id string, addr string, until time.Time) Msg {
-	return Msg{ID: "IPN646W", Args: []any{id, addr, until}}
+	s := &[2]string{id, addr}
+	return Msg{ID: "IPN646W", Args: []any{&s[0], &s[1], until}}
 }
 
 // IPN647I says:          refused: login <auth>, command <cmd>, address <addr>, no port <noport>, unreachable <unreach>, limits <limit>; protocol errors <proto>
@@ -1229,7 +1445,8 @@ func IPN647I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number, T
 
 // IPN648I says:          connection <n>: <client> <user> to <target> from <local> since <since>, in <in>, out <out>
 func IPN648I[T0 Number, T1 Number, T2 Number](n T0, client string, user string, target string, local string, since time.Time, in T1, out T2) Msg {
-	return Msg{ID: "IPN648I", Args: []any{n, client, user, target, local, since, in, out}}
+	s := &[4]string{client, user, target, local}
+	return Msg{ID: "IPN648I", Args: []any{n, &s[0], &s[1], &s[2], &s[3], since, in, out}}
 }
 
 // IPN649I says: <n> SOCKS doors
@@ -1237,28 +1454,42 @@ func IPN649I[T0 Count](n T0) Msg { return Msg{ID: "IPN649I", Args: []any{n}} }
 
 // IPN650I says: FTP client: connected to <addr> from <local>: <reply>
 func IPN650I(addr string, local string, reply string) Msg {
-	return Msg{ID: "IPN650I", Args: []any{addr, local, reply}}
+	s := &[3]string{addr, local, reply}
+	return Msg{ID: "IPN650I", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN651I says: FTP client: <cmd>: <reply>
-func IPN651I(cmd string, reply string) Msg { return Msg{ID: "IPN651I", Args: []any{cmd, reply}} }
+func IPN651I(cmd string, reply string) Msg {
+	s := &[2]string{cmd, reply}
+	return Msg{ID: "IPN651I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN652I says: FTP client: <verb> <from> to <to>: <bytes> bytes in <secs> s, <rate>
 func IPN652I[T0 Number](verb string, from string, to string, bytes T0, secs string, rate string) Msg {
-	return Msg{ID: "IPN652I", Args: []any{verb, from, to, bytes, secs, rate}}
+	s := &[5]string{verb, from, to, secs, rate}
+	return Msg{ID: "IPN652I", Args: []any{&s[0], &s[1], &s[2], bytes, &s[3], &s[4]}}
 }
 
 // IPN653I says: FTP client:   <line>
 func IPN653I(line string) Msg { return Msg{ID: "IPN653I", Args: []any{line}} }
 
 // IPN654E says: FTP client: <cmd> refused by the server: <reply>
-func IPN654E(cmd string, reply string) Msg { return Msg{ID: "IPN654E", Args: []any{cmd, reply}} }
+func IPN654E(cmd string, reply string) Msg {
+	s := &[2]string{cmd, reply}
+	return Msg{ID: "IPN654E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN655E says: FTP client: <cmd> failed: <reason>
-func IPN655E(cmd string, reason string) Msg { return Msg{ID: "IPN655E", Args: []any{cmd, reason}} }
+func IPN655E(cmd string, reason string) Msg {
+	s := &[2]string{cmd, reason}
+	return Msg{ID: "IPN655E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN656E says: FTP client: <item> is not a subcommand: <why>
-func IPN656E(item string, why string) Msg { return Msg{ID: "IPN656E", Args: []any{item, why}} }
+func IPN656E(item string, why string) Msg {
+	s := &[2]string{item, why}
+	return Msg{ID: "IPN656E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN657I says: FTP client: session with <addr> ended: <files> files, <bytes> bytes
 func IPN657I[T0 Count, T1 Number](addr string, files T0, bytes T1) Msg {
@@ -1267,7 +1498,8 @@ func IPN657I[T0 Count, T1 Number](addr string, files T0, bytes T1) Msg {
 
 // IPN658I says: FTP client: <verb> <from> to <to>: <bytes> bytes in <secs> s, <rate>, server to server
 func IPN658I(verb string, from string, to string, bytes string, secs string, rate string) Msg {
-	return Msg{ID: "IPN658I", Args: []any{verb, from, to, bytes, secs, rate}}
+	s := &[6]string{verb, from, to, bytes, secs, rate}
+	return Msg{ID: "IPN658I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4], &s[5]}}
 }
 
 // IPN660I says: Tracing the route to <addr>: at most <hops> hops, <probes> probes a hop
@@ -1277,7 +1509,8 @@ func IPN660I[T0 Count, T1 Count](addr string, hops T0, probes T1) Msg {
 
 // IPN661I says: <ttl>  <from> <times>
 func IPN661I[T0 Number](ttl T0, from string, times string) Msg {
-	return Msg{ID: "IPN661I", Args: []any{ttl, from, times}}
+	s := &[2]string{from, times}
+	return Msg{ID: "IPN661I", Args: []any{ttl, &s[0], &s[1]}}
 }
 
 // IPN662I says: Trace of <addr> complete: reached in <hops> hops
@@ -1287,13 +1520,22 @@ func IPN662I[T0 Count](addr string, hops T0) Msg { return Msg{ID: "IPN662I", Arg
 func IPN663W[T0 Count](addr string, hops T0) Msg { return Msg{ID: "IPN663W", Args: []any{addr, hops}} }
 
 // IPN670I says: Host <name> is <addr>
-func IPN670I(name string, addr string) Msg { return Msg{ID: "IPN670I", Args: []any{name, addr}} }
+func IPN670I(name string, addr string) Msg {
+	s := &[2]string{name, addr}
+	return Msg{ID: "IPN670I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN671I says: Name <name> defined: <addr>
-func IPN671I(name string, addr string) Msg { return Msg{ID: "IPN671I", Args: []any{name, addr}} }
+func IPN671I(name string, addr string) Msg {
+	s := &[2]string{name, addr}
+	return Msg{ID: "IPN671I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN672E says: Name <name> cannot be defined: <reason>
-func IPN672E(name string, reason string) Msg { return Msg{ID: "IPN672E", Args: []any{name, reason}} }
+func IPN672E(name string, reason string) Msg {
+	s := &[2]string{name, reason}
+	return Msg{ID: "IPN672E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN673E says: No name <name> in the host table
 func IPN673E(name string) Msg { return Msg{ID: "IPN673E", Args: []any{name}} }
@@ -1302,14 +1544,18 @@ func IPN673E(name string) Msg { return Msg{ID: "IPN673E", Args: []any{name}} }
 func IPN674I(name string) Msg { return Msg{ID: "IPN674I", Args: []any{name}} }
 
 // IPN675I says: <name> <addrs>
-func IPN675I(name string, addrs string) Msg { return Msg{ID: "IPN675I", Args: []any{name, addrs}} }
+func IPN675I(name string, addrs string) Msg {
+	s := &[2]string{name, addrs}
+	return Msg{ID: "IPN675I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN676I says: <n> names in the host table
 func IPN676I[T0 Count](n T0) Msg { return Msg{ID: "IPN676I", Args: []any{n}} }
 
 // IPN677I says: DNS servers <servers>, default domain <domain>: queries <q>, answers <a>, failures <f>, answered from the cache <c>, names cached <n>
 func IPN677I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number](servers string, domain string, q T0, a T1, f T2, c T3, n T4) Msg {
-	return Msg{ID: "IPN677I", Args: []any{servers, domain, q, a, f, c, n}}
+	s := &[2]string{servers, domain}
+	return Msg{ID: "IPN677I", Args: []any{&s[0], &s[1], q, a, f, c, n}}
 }
 
 // IPN678I says: DNS servers set to <servers>
@@ -1320,7 +1566,8 @@ func IPN679I(domain string) Msg { return Msg{ID: "IPN679I", Args: []any{domain}}
 
 // IPN680I says: HTTP daemon <id> defined on <addr>, serving <what>, read-only
 func IPN680I(id string, addr string, what string) Msg {
-	return Msg{ID: "IPN680I", Args: []any{id, addr, what}}
+	s := &[3]string{id, addr, what}
+	return Msg{ID: "IPN680I", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN681I says: HTTP daemon <id> deleted after <n> requests
@@ -1333,11 +1580,15 @@ func IPN682E(id string) Msg { return Msg{ID: "IPN682E", Args: []any{id}} }
 func IPN683E(id string) Msg { return Msg{ID: "IPN683E", Args: []any{id}} }
 
 // IPN684E says: HTTP daemon <id> cannot start: <reason>
-func IPN684E(id string, reason string) Msg { return Msg{ID: "IPN684E", Args: []any{id, reason}} }
+func IPN684E(id string, reason string) Msg {
+	s := &[2]string{id, reason}
+	return Msg{ID: "IPN684E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN685I says: HTTPD <id> on <addr>: requests <req> (not found <nf>, refused <ref>), bytes out <bytes>, connections <conns>, in flight <active>
 func IPN685I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number](id string, addr string, req T0, nf T1, ref T2, bytes T3, conns T4, active T5) Msg {
-	return Msg{ID: "IPN685I", Args: []any{id, addr, req, nf, ref, bytes, conns, active}}
+	s := &[2]string{id, addr}
+	return Msg{ID: "IPN685I", Args: []any{&s[0], &s[1], req, nf, ref, bytes, conns, active}}
 }
 
 // IPN686I says: <n> HTTP daemons displayed
@@ -1348,7 +1599,8 @@ func IPN687E(name string) Msg { return Msg{ID: "IPN687E", Args: []any{name}} }
 
 // IPN688I says: <type> <id> on <addr>: sessions <n>
 func IPN688I[T0 Number](type_ string, id string, addr string, n T0) Msg {
-	return Msg{ID: "IPN688I", Args: []any{type_, id, addr, n}}
+	s := &[3]string{type_, id, addr}
+	return Msg{ID: "IPN688I", Args: []any{&s[0], &s[1], &s[2], n}}
 }
 
 // IPN689I says: <n> daemons active
@@ -1361,17 +1613,27 @@ func IPN690W() Msg { return Msg{ID: "IPN690W", Args: nil} }
 func IPN691W(id string) Msg { return Msg{ID: "IPN691W", Args: []any{id}} }
 
 // IPN692E says: <object> <id> is already defined
-func IPN692E(object string, id string) Msg { return Msg{ID: "IPN692E", Args: []any{object, id}} }
+func IPN692E(object string, id string) Msg {
+	s := &[2]string{object, id}
+	return Msg{ID: "IPN692E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN693E says: No <object> <id>
-func IPN693E(object string, id string) Msg { return Msg{ID: "IPN693E", Args: []any{object, id}} }
+func IPN693E(object string, id string) Msg {
+	s := &[2]string{object, id}
+	return Msg{ID: "IPN693E", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN694I says: <object> <id> deleted
-func IPN694I(object string, id string) Msg { return Msg{ID: "IPN694I", Args: []any{object, id}} }
+func IPN694I(object string, id string) Msg {
+	s := &[2]string{object, id}
+	return Msg{ID: "IPN694I", Args: []any{&s[0], &s[1]}}
+}
 
 // IPN695I says: <object> <id> (not emulated): <statement>
 func IPN695I(object string, id string, statement string) Msg {
-	return Msg{ID: "IPN695I", Args: []any{object, id, statement}}
+	s := &[3]string{object, id, statement}
+	return Msg{ID: "IPN695I", Args: []any{&s[0], &s[1], &s[2]}}
 }
 
 // IPN696I says: <object> definitions kept: <n>
@@ -1382,7 +1644,8 @@ func IPN697E(domain string) Msg { return Msg{ID: "IPN697E", Args: []any{domain}}
 
 // IPN998S says: Internal error in <command>: <detail>
 func IPN998S(command string, detail string) Msg {
-	return Msg{ID: "IPN998S", Args: []any{command, detail}}
+	s := &[2]string{command, detail}
+	return Msg{ID: "IPN998S", Args: []any{&s[0], &s[1]}}
 }
 
 // IPN999S says: Message <id> could not be formatted

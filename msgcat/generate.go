@@ -37,7 +37,7 @@ func Constructors() ([]byte, error) {
 	}
 	for _, e := range sorted {
 		writeChoices(&b, e)
-		var tps, params, args []string
+		var tps, params, args, strs []string
 		seen := map[string]int{}
 		for _, s := range e.segs {
 			if s.kind == kLiteral {
@@ -65,7 +65,21 @@ func Constructors() ([]byte, error) {
 				tps = append(tps, typ+" "+c)
 			}
 			params = append(params, name+" "+typ)
+			if typ == "string" {
+				// Strings go into one array and the inserts point into
+				// it: one allocation for them all instead of one each.
+				arg = fmt.Sprintf("&s[%d]", len(strs))
+				strs = append(strs, name)
+			}
 			args = append(args, arg)
+		}
+		if len(strs) < 2 { // one string boxed costs what the array would
+			for i, a := range args {
+				if strings.HasPrefix(a, "&s[") {
+					args[i] = strs[0]
+				}
+			}
+			strs = nil
 		}
 		fmt.Fprintf(&b, "// %s says: %s\n", e.ID, strings.ReplaceAll(e.Template(), "\n", " "))
 		tp := ""
@@ -76,7 +90,12 @@ func Constructors() ([]byte, error) {
 		if len(args) > 0 {
 			argList = "[]any{" + strings.Join(args, ", ") + "}"
 		}
-		fmt.Fprintf(&b, "func %s%s(%s) Msg { return Msg{ID: %q, Args: %s} }\n\n", e.ID, tp, strings.Join(params, ", "), e.ID, argList)
+		if len(strs) > 0 {
+			fmt.Fprintf(&b, "func %s%s(%s) Msg {\n\ts := &[%d]string{%s}\n\treturn Msg{ID: %q, Args: %s}\n}\n\n",
+				e.ID, tp, strings.Join(params, ", "), len(strs), strings.Join(strs, ", "), e.ID, argList)
+		} else {
+			fmt.Fprintf(&b, "func %s%s(%s) Msg { return Msg{ID: %q, Args: %s} }\n\n", e.ID, tp, strings.Join(params, ", "), e.ID, argList)
+		}
 	}
 	return b.Bytes(), nil
 }

@@ -178,6 +178,9 @@ func (m Msg) MapStrings(f func(string) string) Msg {
 	var args []any
 	for i, a := range m.Args {
 		s, ok := a.(string)
+		if p, isPtr := a.(*string); isPtr {
+			s, ok = *p, true
+		}
 		if !ok {
 			continue
 		}
@@ -462,6 +465,8 @@ func writeText(b *strings.Builder, v any) {
 	switch s := v.(type) {
 	case string:
 		b.WriteString(s)
+	case *string: // the constructors' inserts point into one array
+		b.WriteString(*s)
 	case fmt.Stringer:
 		b.WriteString(s.String())
 	case error:

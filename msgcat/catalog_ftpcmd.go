@@ -246,7 +246,7 @@ var ftpCmdGroup = Group{Title: "FTP daemons, users and files: commands", Entries
 		System:   "The command is rejected.",
 		Operator: "QUERY TELNETDS, LPDS, EVENTS or ADAPTERS lists them."},
 	{ID: "IPN694I", Text: "{object:text} {id:text} deleted",
-		Explain:  "DELETE TELNETD, LPD, EVENT or ADAPTER forgot the definition.",
+		Explain:  "DELETE TELNETD, LPD, EVENT or ADAPTER forgot the definition; DELETE LINK forgets the link's adapters with it.",
 		System:   "None.",
 		Operator: "None."},
 	{ID: "IPN695I", Text: "{object:text} {id:text:8} (not emulated): {statement:text}",

@@ -376,6 +376,13 @@ func (s *System) deleteLink(_ context.Context, req *command.Request, out command
 		return
 	}
 	out.Say(msgcat.IPN161I(id))
+	// The link's kept adapters (DEFINE ADAPTER) go with it.
+	for _, key := range sortedKeys(s.kept["ADAPTER"]) {
+		if strings.HasPrefix(key, id+"/") {
+			delete(s.kept["ADAPTER"], key)
+			out.Say(msgcat.IPN694I("ADAPTER", key))
+		}
+	}
 }
 
 // start is START LINK= or START FTPD=.

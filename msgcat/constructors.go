@@ -6,95 +6,174 @@ import "time"
 
 // IPN100I says: Route <id> defined: <net> <via> on link <link>
 func IPN100I(id string, net string, via string, link string) Msg {
-	s := &[4]string{id, net, via, link}
-	return Msg{ID: "IPN100I", Args: []any{&s[0], &s[1], &s[2], &s[3]}}
+	p := &struct {
+		s [4]string
+		a [4]any
+	}{s: [4]string{id, net, via, link}}
+	p.a = [4]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3]}
+	return Msg{ID: "IPN100I", Args: p.a[:]}
 }
 
 // IPN101I says: Route <id> deleted
-func IPN101I(id string) Msg { return Msg{ID: "IPN101I", Args: []any{id}} }
+func IPN101I(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN101I", Args: p.a[:]}
+}
 
 // IPN102I says: ID       NETWORK             GATEWAY          LINK     STATE
 func IPN102I() Msg { return Msg{ID: "IPN102I", Args: nil} }
 
 // IPN103I says: <id> <net> <gateway> <link> <state>
 func IPN103I(id string, net string, gateway string, link string, state string) Msg {
-	s := &[5]string{id, net, gateway, link, state}
-	return Msg{ID: "IPN103I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4]}}
+	p := &struct {
+		s [5]string
+		a [5]any
+	}{s: [5]string{id, net, gateway, link, state}}
+	p.a = [5]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3], &p.s[4]}
+	return Msg{ID: "IPN103I", Args: p.a[:]}
 }
 
 // IPN104I says: <n> routes displayed
 func IPN104I[T0 Count](n T0) Msg { return Msg{ID: "IPN104I", Args: []any{n}} }
 
 // IPN105E says: Route <id> is already defined
-func IPN105E(id string) Msg { return Msg{ID: "IPN105E", Args: []any{id}} }
+func IPN105E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN105E", Args: p.a[:]}
+}
 
 // IPN106E says: No route <id>
-func IPN106E(id string) Msg { return Msg{ID: "IPN106E", Args: []any{id}} }
+func IPN106E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN106E", Args: p.a[:]}
+}
 
 // IPN107E says: Gateway <gateway> is not on link <link> (<subnet>)
 func IPN107E(gateway string, link string, subnet string) Msg {
-	s := &[3]string{gateway, link, subnet}
-	return Msg{ID: "IPN107E", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{gateway, link, subnet}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN107E", Args: p.a[:]}
 }
 
 // IPN108E says: Network <net> has bits set outside its mask; the network is <masked>
 func IPN108E(net string, masked string) Msg {
-	s := &[2]string{net, masked}
-	return Msg{ID: "IPN108E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{net, masked}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN108E", Args: p.a[:]}
 }
 
 // IPN109E says: Link <link> cannot be deleted: route <route> leaves by it
 func IPN109E(link string, route string) Msg {
-	s := &[2]string{link, route}
-	return Msg{ID: "IPN109E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{link, route}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN109E", Args: p.a[:]}
 }
 
 // IPN110I says: Home address set to <addr>, mask <mask>
 func IPN110I(addr string, mask string) Msg {
-	s := &[2]string{addr, mask}
-	return Msg{ID: "IPN110I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{addr, mask}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN110I", Args: p.a[:]}
 }
 
 // IPN111E says: Mask <mask> is not a subnet mask
-func IPN111E(mask string) Msg { return Msg{ID: "IPN111E", Args: []any{mask}} }
+func IPN111E(mask string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{mask}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN111E", Args: p.a[:]}
+}
 
 // IPN112I says: LINK     ADDRESS          MAC                STATE
 func IPN112I() Msg { return Msg{ID: "IPN112I", Args: nil} }
 
 // IPN113I says: <link> <addr> <mac> <state>
 func IPN113I(link string, addr string, mac string, state string) Msg {
-	s := &[4]string{link, addr, mac, state}
-	return Msg{ID: "IPN113I", Args: []any{&s[0], &s[1], &s[2], &s[3]}}
+	p := &struct {
+		s [4]string
+		a [4]any
+	}{s: [4]string{link, addr, mac, state}}
+	p.a = [4]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3]}
+	return Msg{ID: "IPN113I", Args: p.a[:]}
 }
 
 // IPN114I says: <n> ARP entries displayed
 func IPN114I[T0 Count](n T0) Msg { return Msg{ID: "IPN114I", Args: []any{n}} }
 
 // IPN115E says: Link <link> is not being traced
-func IPN115E(link string) Msg { return Msg{ID: "IPN115E", Args: []any{link}} }
+func IPN115E(link string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{link}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN115E", Args: p.a[:]}
+}
 
 // IPN116I says: Trace of link <link> started, writing <file>
 func IPN116I(link string, file string) Msg {
-	s := &[2]string{link, file}
-	return Msg{ID: "IPN116I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{link, file}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN116I", Args: p.a[:]}
 }
 
 // IPN117I says: Trace of link <link> ended: <n> packets written to <file>
 func IPN117I[T0 Count](link string, n T0, file string) Msg {
-	s := &[2]string{link, file}
-	return Msg{ID: "IPN117I", Args: []any{&s[0], n, &s[1]}}
+	p := &struct {
+		s [2]string
+		a [3]any
+	}{s: [2]string{link, file}}
+	p.a = [3]any{&p.s[0], n, &p.s[1]}
+	return Msg{ID: "IPN117I", Args: p.a[:]}
 }
 
 // IPN118E says: Trace file <file> cannot be written: <reason>
 func IPN118E(file string, reason string) Msg {
-	s := &[2]string{file, reason}
-	return Msg{ID: "IPN118E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{file, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN118E", Args: p.a[:]}
 }
 
 // IPN119E says: Link <link> is already traced to <file>
 func IPN119E(link string, file string) Msg {
-	s := &[2]string{link, file}
-	return Msg{ID: "IPN119E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{link, file}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN119E", Args: p.a[:]}
 }
 
 // IPN120E says: LOW=<low> must be at least <gap> lower than HIGH=<high>
@@ -109,7 +188,12 @@ func IPN121E[T0 Number, T1 Number, T2 Number](high T0, gap T1, low T2) Msg {
 
 // IPN122I says: Port range <low> <high>, <size> ports, next available in turn, TIME_WAIT model <model>
 func IPN122I[T0 Number, T1 Number, T2 Number](low T0, high T1, size T2, model string) Msg {
-	return Msg{ID: "IPN122I", Args: []any{low, high, size, model}}
+	p := &struct {
+		s [1]string
+		a [4]any
+	}{s: [1]string{model}}
+	p.a = [4]any{low, high, size, &p.s[0]}
+	return Msg{ID: "IPN122I", Args: p.a[:]}
 }
 
 // IPN125I says: TIME_WAIT model TUPLE, MSL <msl>: a port is held only for the 4-tuple in TIME_WAIT; other peers may use it at once
@@ -125,45 +209,82 @@ func IPN127I[T0 Number, T1 Number](low T0, high T1) Msg {
 
 // IPN130I says: Reply from <addr>: seq=<seq> bytes=<bytes> time=<ms> ms
 func IPN130I[T0 Number, T1 Number](addr string, seq T0, bytes T1, ms string) Msg {
-	s := &[2]string{addr, ms}
-	return Msg{ID: "IPN130I", Args: []any{&s[0], seq, bytes, &s[1]}}
+	p := &struct {
+		s [2]string
+		a [4]any
+	}{s: [2]string{addr, ms}}
+	p.a = [4]any{&p.s[0], seq, bytes, &p.s[1]}
+	return Msg{ID: "IPN130I", Args: p.a[:]}
 }
 
 // IPN131W says: No reply from <addr>: seq=<seq> within <timeout> s
 func IPN131W[T0 Number, T1 Number](addr string, seq T0, timeout T1) Msg {
-	return Msg{ID: "IPN131W", Args: []any{addr, seq, timeout}}
+	p := &struct {
+		s [1]string
+		a [3]any
+	}{s: [1]string{addr}}
+	p.a = [3]any{&p.s[0], seq, timeout}
+	return Msg{ID: "IPN131W", Args: p.a[:]}
 }
 
 // IPN132I says: Ping <addr>: <sent> sent, <received> received, 0% loss, time min/avg/max <min>/<avg>/<max> ms
 func IPN132I[T0 Number, T1 Number](addr string, sent T0, received T1, min string, avg string, max string) Msg {
-	s := &[4]string{addr, min, avg, max}
-	return Msg{ID: "IPN132I", Args: []any{&s[0], sent, received, &s[1], &s[2], &s[3]}}
+	p := &struct {
+		s [4]string
+		a [6]any
+	}{s: [4]string{addr, min, avg, max}}
+	p.a = [6]any{&p.s[0], sent, received, &p.s[1], &p.s[2], &p.s[3]}
+	return Msg{ID: "IPN132I", Args: p.a[:]}
 }
 
 // IPN133W says: Ping <addr>: <sent> sent, <received> received, <loss>% loss
 func IPN133W[T0 Number, T1 Number, T2 Number](addr string, sent T0, received T1, loss T2) Msg {
-	return Msg{ID: "IPN133W", Args: []any{addr, sent, received, loss}}
+	p := &struct {
+		s [1]string
+		a [4]any
+	}{s: [1]string{addr}}
+	p.a = [4]any{&p.s[0], sent, received, loss}
+	return Msg{ID: "IPN133W", Args: p.a[:]}
 }
 
 // IPN134E says: Cannot resolve host <host>: <reason>
 func IPN134E(host string, reason string) Msg {
-	s := &[2]string{host, reason}
-	return Msg{ID: "IPN134E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{host, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN134E", Args: p.a[:]}
 }
 
 // IPN135E says: No route to <addr>
-func IPN135E(addr string) Msg { return Msg{ID: "IPN135E", Args: []any{addr}} }
+func IPN135E(addr string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{addr}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN135E", Args: p.a[:]}
+}
 
 // IPN136E says: <cmd> of <addr> failed: <reason>
 func IPN136E(cmd string, addr string, reason string) Msg {
-	s := &[3]string{cmd, addr, reason}
-	return Msg{ID: "IPN136E", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{cmd, addr, reason}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN136E", Args: p.a[:]}
 }
 
 // IPN137E says: <cmd> of <addr>: the link it would leave on is not active
 func IPN137E(cmd string, addr string) Msg {
-	s := &[2]string{cmd, addr}
-	return Msg{ID: "IPN137E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{cmd, addr}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN137E", Args: p.a[:]}
 }
 
 // IPN138I says: TCP keepalive on: PULSE_TIME <idle>, a probe after that idle time and every <idle> after, 9 unanswered end a connection; <n> connections changed now
@@ -179,8 +300,12 @@ func IPN140I() Msg { return Msg{ID: "IPN140I", Args: nil} }
 
 // IPN141I says: <id> <state> <local> <foreign> <owner>
 func IPN141I(id string, state string, local string, foreign string, owner string) Msg {
-	s := &[5]string{id, state, local, foreign, owner}
-	return Msg{ID: "IPN141I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4]}}
+	p := &struct {
+		s [5]string
+		a [5]any
+	}{s: [5]string{id, state, local, foreign, owner}}
+	p.a = [5]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3], &p.s[4]}
+	return Msg{ID: "IPN141I", Args: p.a[:]}
 }
 
 // IPN142I says: <shown> of <total> connections displayed
@@ -195,8 +320,12 @@ func IPN143I[T0 Number, T1 Count](max T0, more T1) Msg {
 
 // IPN144I says: Connection <id> (<local> <foreign>) reset
 func IPN144I[T0 Count](id T0, local string, foreign string) Msg {
-	s := &[2]string{local, foreign}
-	return Msg{ID: "IPN144I", Args: []any{id, &s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [3]any
+	}{s: [2]string{local, foreign}}
+	p.a = [3]any{id, &p.s[0], &p.s[1]}
+	return Msg{ID: "IPN144I", Args: p.a[:]}
 }
 
 // IPN145E says: No connection <id>
@@ -208,13 +337,34 @@ func IPN146I[T0 Number, T1 Number, T2 Number](in T0, out T1, retrans T2, age tim
 }
 
 // IPN147I says: By state: <states>
-func IPN147I(states string) Msg { return Msg{ID: "IPN147I", Args: []any{states}} }
+func IPN147I(states string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{states}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN147I", Args: p.a[:]}
+}
 
 // IPN148I says:          for host client <client>
-func IPN148I(client string) Msg { return Msg{ID: "IPN148I", Args: []any{client}} }
+func IPN148I(client string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{client}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN148I", Args: p.a[:]}
+}
 
 // IPN149I says: IP forwarding between the stack's links: <gateway>
-func IPN149I(gateway string) Msg { return Msg{ID: "IPN149I", Args: []any{gateway}} }
+func IPN149I(gateway string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{gateway}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN149I", Args: p.a[:]}
+}
 
 // IPN150I says: Stack started <start>, up <uptime>
 func IPN150I(start time.Time, uptime time.Duration) Msg {
@@ -238,7 +388,12 @@ func IPN153I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number](i
 
 // IPN154I says: Link <id>: in <pin> packets <bin> bytes, out <pout> packets <bout> bytes, errors <err>, drops <drop>
 func IPN154I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number](id string, pin T0, bin T1, pout T2, bout T3, err T4, drop T5) Msg {
-	return Msg{ID: "IPN154I", Args: []any{id, pin, bin, pout, bout, err, drop}}
+	p := &struct {
+		s [1]string
+		a [7]any
+	}{s: [1]string{id}}
+	p.a = [7]any{&p.s[0], pin, bin, pout, bout, err, drop}
+	return Msg{ID: "IPN154I", Args: p.a[:]}
 }
 
 // IPN155I says: IP: received <in>, delivered <deliv>, sent <out>, malformed <bad>, no route <noroute>
@@ -263,35 +418,72 @@ func IPN158I[T0 Number, T1 Number, T2 Number, T3 Number](heap T0, stacks T1, sys
 
 // IPN159I says: TCP keepalive (PULSE_TIME): <pulse>; IP forwarding between links (GATEWAY): <gateway>
 func IPN159I(pulse string, gateway string) Msg {
-	s := &[2]string{pulse, gateway}
-	return Msg{ID: "IPN159I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{pulse, gateway}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN159I", Args: p.a[:]}
 }
 
 // IPN160I says: Link <id> defined: <type>, address <addr>, active
 func IPN160I(id string, type_ string, addr string) Msg {
-	s := &[3]string{id, type_, addr}
-	return Msg{ID: "IPN160I", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{id, type_, addr}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN160I", Args: p.a[:]}
 }
 
 // IPN161I says: Link <id> deleted
-func IPN161I(id string) Msg { return Msg{ID: "IPN161I", Args: []any{id}} }
+func IPN161I(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN161I", Args: p.a[:]}
+}
 
 // IPN162I says: Link <id> started
-func IPN162I(id string) Msg { return Msg{ID: "IPN162I", Args: []any{id}} }
+func IPN162I(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN162I", Args: p.a[:]}
+}
 
 // IPN163I says: Link <id> stopped
-func IPN163I(id string) Msg { return Msg{ID: "IPN163I", Args: []any{id}} }
+func IPN163I(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN163I", Args: p.a[:]}
+}
 
 // IPN164W says: Link <id> on <dev> failed: <reason>
 func IPN164W(id string, dev string, reason string) Msg {
-	s := &[3]string{id, dev, reason}
-	return Msg{ID: "IPN164W", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{id, dev, reason}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN164W", Args: p.a[:]}
 }
 
 // IPN165I says: Link <id> on <dev> recovered
 func IPN165I(id string, dev string) Msg {
-	s := &[2]string{id, dev}
-	return Msg{ID: "IPN165I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{id, dev}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN165I", Args: p.a[:]}
 }
 
 // IPN166I says: ID       TYPE     STATE    DEVICE           ADDRESS             MTU     MAC
@@ -299,110 +491,215 @@ func IPN166I() Msg { return Msg{ID: "IPN166I", Args: nil} }
 
 // IPN167I says: <id> <type> <state> <dev> <addr> <mtu> <mac>
 func IPN167I[T0 Number](id string, type_ string, state string, dev string, addr string, mtu T0, mac string) Msg {
-	s := &[6]string{id, type_, state, dev, addr, mac}
-	return Msg{ID: "IPN167I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4], mtu, &s[5]}}
+	p := &struct {
+		s [6]string
+		a [7]any
+	}{s: [6]string{id, type_, state, dev, addr, mac}}
+	p.a = [7]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3], &p.s[4], mtu, &p.s[5]}
+	return Msg{ID: "IPN167I", Args: p.a[:]}
 }
 
 // IPN168I says:          forwards <host> to <stack>; gateway <gateway>
 func IPN168I(host string, stack string, gateway string) Msg {
-	s := &[3]string{host, stack, gateway}
-	return Msg{ID: "IPN168I", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{host, stack, gateway}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN168I", Args: p.a[:]}
 }
 
 // IPN169I says:          <state> since <since><reason>
 func IPN169I(state string, since time.Time, reason string) Msg {
-	s := &[2]string{state, reason}
-	return Msg{ID: "IPN169I", Args: []any{&s[0], since, &s[1]}}
+	p := &struct {
+		s [2]string
+		a [3]any
+	}{s: [2]string{state, reason}}
+	p.a = [3]any{&p.s[0], since, &p.s[1]}
+	return Msg{ID: "IPN169I", Args: p.a[:]}
 }
 
 // IPN170I says: <n> links displayed
 func IPN170I[T0 Count](n T0) Msg { return Msg{ID: "IPN170I", Args: []any{n}} }
 
 // IPN171E says: No link <id>
-func IPN171E(id string) Msg { return Msg{ID: "IPN171E", Args: []any{id}} }
+func IPN171E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN171E", Args: p.a[:]}
+}
 
 // IPN172E says: Link <id> is already defined
-func IPN172E(id string) Msg { return Msg{ID: "IPN172E", Args: []any{id}} }
+func IPN172E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN172E", Args: p.a[:]}
+}
 
 // IPN173E says: Host interface <dev> does not exist
-func IPN173E(dev string) Msg { return Msg{ID: "IPN173E", Args: []any{dev}} }
+func IPN173E(dev string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{dev}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN173E", Args: p.a[:]}
+}
 
 // IPN174E says: Device <dev> is already used by link <id>
 func IPN174E(dev string, id string) Msg {
-	s := &[2]string{dev, id}
-	return Msg{ID: "IPN174E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{dev, id}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN174E", Args: p.a[:]}
 }
 
 // IPN175E says: Address <addr> conflicts with link <id>
 func IPN175E(addr string, id string) Msg {
-	s := &[2]string{addr, id}
-	return Msg{ID: "IPN175E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{addr, id}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN175E", Args: p.a[:]}
 }
 
 // IPN176E says: <keyword> is not valid for TYPE=<type>
 func IPN176E(keyword string, type_ string) Msg {
-	s := &[2]string{keyword, type_}
-	return Msg{ID: "IPN176E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{keyword, type_}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN176E", Args: p.a[:]}
 }
 
 // IPN177E says: <keyword> is required for TYPE=<type>
 func IPN177E(keyword string, type_ string) Msg {
-	s := &[2]string{keyword, type_}
-	return Msg{ID: "IPN177E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{keyword, type_}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN177E", Args: p.a[:]}
 }
 
 // IPN178E says: Link <id> cannot be deleted: <n> live connections use it
-func IPN178E[T0 Count](id string, n T0) Msg { return Msg{ID: "IPN178E", Args: []any{id, n}} }
+func IPN178E[T0 Count](id string, n T0) Msg {
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{id}}
+	p.a = [2]any{&p.s[0], n}
+	return Msg{ID: "IPN178E", Args: p.a[:]}
+}
 
 // IPN179E says: Device <dev> cannot be used: <reason>
 func IPN179E(dev string, reason string) Msg {
-	s := &[2]string{dev, reason}
-	return Msg{ID: "IPN179E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{dev, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN179E", Args: p.a[:]}
 }
 
 // IPN180E says: MAC <mac> is not a unicast Ethernet address
-func IPN180E(mac string) Msg { return Msg{ID: "IPN180E", Args: []any{mac}} }
+func IPN180E(mac string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{mac}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN180E", Args: p.a[:]}
+}
 
 // IPN181E says: <keyword> item <item> cannot be used: <reason>
 func IPN181E(keyword string, item string, reason string) Msg {
-	s := &[3]string{keyword, item, reason}
-	return Msg{ID: "IPN181E", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{keyword, item, reason}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN181E", Args: p.a[:]}
 }
 
 // IPN182E says: Link <id> is built in and cannot be changed
-func IPN182E(id string) Msg { return Msg{ID: "IPN182E", Args: []any{id}} }
+func IPN182E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN182E", Args: p.a[:]}
+}
 
 // IPN183E says: Link <id> is already <state>
 func IPN183E(id string, state string) Msg {
-	s := &[2]string{id, state}
-	return Msg{ID: "IPN183E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{id, state}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN183E", Args: p.a[:]}
 }
 
 // IPN184E says: Link <id> has no address: give IPADDR= or SET IPADDR first
-func IPN184E(id string) Msg { return Msg{ID: "IPN184E", Args: []any{id}} }
+func IPN184E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN184E", Args: p.a[:]}
+}
 
 // IPN185E says: Address <addr> cannot be used: <reason>
 func IPN185E(addr string, reason string) Msg {
-	s := &[2]string{addr, reason}
-	return Msg{ID: "IPN185E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{addr, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN185E", Args: p.a[:]}
 }
 
 // IPN186W says: Link <id>: accepting clients on <host> fails: <reason>; retrying
 func IPN186W(id string, host string, reason string) Msg {
-	s := &[3]string{id, host, reason}
-	return Msg{ID: "IPN186W", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{id, host, reason}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN186W", Args: p.a[:]}
 }
 
 // IPN187I says: Link <id>: accepting clients on <host> again after <n> failures
 func IPN187I[T0 Count](id string, host string, n T0) Msg {
-	s := &[2]string{id, host}
-	return Msg{ID: "IPN187I", Args: []any{&s[0], &s[1], n}}
+	p := &struct {
+		s [2]string
+		a [3]any
+	}{s: [2]string{id, host}}
+	p.a = [3]any{&p.s[0], &p.s[1], n}
+	return Msg{ID: "IPN187I", Args: p.a[:]}
 }
 
 // IPN188E says: Link <id>: forwarded port <host> ended: <reason>
 func IPN188E(id string, host string, reason string) Msg {
-	s := &[3]string{id, host, reason}
-	return Msg{ID: "IPN188E", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{id, host, reason}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN188E", Args: p.a[:]}
 }
 
 // IPN189I says:          carried in <in>, out <out>; refused <refused>; the stack reaches its clients only
@@ -424,31 +721,55 @@ func (c IPN190WState) String() string { return choiceWord("IPN190W", 3, int(c)) 
 
 // IPN190W says:          forward <host> <state>: <reason>
 func IPN190W(host string, state IPN190WState, reason string) Msg {
-	s := &[2]string{host, reason}
-	return Msg{ID: "IPN190W", Args: []any{&s[0], int(state), &s[1]}}
+	p := &struct {
+		s [2]string
+		a [3]any
+	}{s: [2]string{host, reason}}
+	p.a = [3]any{&p.s[0], int(state), &p.s[1]}
+	return Msg{ID: "IPN190W", Args: p.a[:]}
 }
 
 // IPN191I says:          carried in <in>, out <out>; refused <refused>; the stack reaches its clients and <reach>
 func IPN191I[T0 Number, T1 Number, T2 Number](in T0, out T1, refused T2, reach string) Msg {
-	return Msg{ID: "IPN191I", Args: []any{in, out, refused, reach}}
+	p := &struct {
+		s [1]string
+		a [4]any
+	}{s: [1]string{reach}}
+	p.a = [4]any{in, out, refused, &p.s[0]}
+	return Msg{ID: "IPN191I", Args: p.a[:]}
 }
 
 // IPN192I says: Link <id> IPv6 addresses: <addrs>
 func IPN192I(id string, addrs string) Msg {
-	s := &[2]string{id, addrs}
-	return Msg{ID: "IPN192I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{id, addrs}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN192I", Args: p.a[:]}
 }
 
 // IPN193I says:          IPv6 <addrs>
-func IPN193I(addrs string) Msg { return Msg{ID: "IPN193I", Args: []any{addrs}} }
+func IPN193I(addrs string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{addrs}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN193I", Args: p.a[:]}
+}
 
 // IPN194E says: DEFINE ROUTE needs either IPADDR= (with MASK=) or IP6NET=
 func IPN194E() Msg { return Msg{ID: "IPN194E", Args: nil} }
 
 // IPN195E says: Gateway <gateway> is not of the family of network <net>
 func IPN195E(gateway string, net string) Msg {
-	s := &[2]string{gateway, net}
-	return Msg{ID: "IPN195E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{gateway, net}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN195E", Args: p.a[:]}
 }
 
 // IPN196I says: LINK     ADDRESS                  MASK             SUBNET
@@ -456,8 +777,12 @@ func IPN196I() Msg { return Msg{ID: "IPN196I", Args: nil} }
 
 // IPN197I says: <link> <addr> <mask> <subnet>
 func IPN197I(link string, addr string, mask string, subnet string) Msg {
-	s := &[4]string{link, addr, mask, subnet}
-	return Msg{ID: "IPN197I", Args: []any{&s[0], &s[1], &s[2], &s[3]}}
+	p := &struct {
+		s [4]string
+		a [4]any
+	}{s: [4]string{link, addr, mask, subnet}}
+	p.a = [4]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3]}
+	return Msg{ID: "IPN197I", Args: p.a[:]}
 }
 
 // IPN198I says: <n> links displayed
@@ -465,33 +790,62 @@ func IPN198I[T0 Count](n T0) Msg { return Msg{ID: "IPN198I", Args: []any{n}} }
 
 // IPN201I says: Deck <deck> processed: <n> statements, return code <rc>
 func IPN201I[T0 Count, T1 Number](deck string, n T0, rc T1) Msg {
-	return Msg{ID: "IPN201I", Args: []any{deck, n, rc}}
+	p := &struct {
+		s [1]string
+		a [3]any
+	}{s: [1]string{deck}}
+	p.a = [3]any{&p.s[0], n, rc}
+	return Msg{ID: "IPN201I", Args: p.a[:]}
 }
 
 // IPN202W says: Deck <deck> processed: <n> statements, return code <rc>
 func IPN202W[T0 Count, T1 Number](deck string, n T0, rc T1) Msg {
-	return Msg{ID: "IPN202W", Args: []any{deck, n, rc}}
+	p := &struct {
+		s [1]string
+		a [3]any
+	}{s: [1]string{deck}}
+	p.a = [3]any{&p.s[0], n, rc}
+	return Msg{ID: "IPN202W", Args: p.a[:]}
 }
 
 // IPN203E says: Deck <deck> processed: <n> statements, <failed> failed, return code <rc>
 func IPN203E[T0 Count, T1 Number, T2 Number](deck string, n T0, failed T1, rc T2) Msg {
-	return Msg{ID: "IPN203E", Args: []any{deck, n, failed, rc}}
+	p := &struct {
+		s [1]string
+		a [4]any
+	}{s: [1]string{deck}}
+	p.a = [4]any{&p.s[0], n, failed, rc}
+	return Msg{ID: "IPN203E", Args: p.a[:]}
 }
 
 // IPN204E says: Deck <deck> line <line>: statement failed with return code <rc>
 func IPN204E[T0 Number, T1 Number](deck string, line T0, rc T1) Msg {
-	return Msg{ID: "IPN204E", Args: []any{deck, line, rc}}
+	p := &struct {
+		s [1]string
+		a [3]any
+	}{s: [1]string{deck}}
+	p.a = [3]any{&p.s[0], line, rc}
+	return Msg{ID: "IPN204E", Args: p.a[:]}
 }
 
 // IPN205S says: Deck <deck> cannot be read: <reason>
 func IPN205S(deck string, reason string) Msg {
-	s := &[2]string{deck, reason}
-	return Msg{ID: "IPN205S", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{deck, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN205S", Args: p.a[:]}
 }
 
 // IPN206E says: Deck <deck> line <line>: <n> characters, longer than a statement may be (<max>); not run
 func IPN206E[T0 Number, T1 Number, T2 Number](deck string, line T0, n T1, max T2) Msg {
-	return Msg{ID: "IPN206E", Args: []any{deck, line, n, max}}
+	p := &struct {
+		s [1]string
+		a [4]any
+	}{s: [1]string{deck}}
+	p.a = [4]any{&p.s[0], line, n, max}
+	return Msg{ID: "IPN206E", Args: p.a[:]}
 }
 
 // IPN207ISignal is what IPN207I says as <signal>.
@@ -514,140 +868,297 @@ func IPN208I() Msg { return Msg{ID: "IPN208I", Args: nil} }
 
 // IPN209E says: INCLUDE <member>: <reason>
 func IPN209E(member string, reason string) Msg {
-	s := &[2]string{member, reason}
-	return Msg{ID: "IPN209E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{member, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN209E", Args: p.a[:]}
 }
 
 // IPN210I says: Shutdown requested by console <console>
-func IPN210I(console string) Msg { return Msg{ID: "IPN210I", Args: []any{console}} }
+func IPN210I(console string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{console}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN210I", Args: p.a[:]}
+}
 
 // IPN211I says: TCP/IP stack is shutting down (SHUTDOWN from <console>)
-func IPN211I(console string) Msg { return Msg{ID: "IPN211I", Args: []any{console}} }
+func IPN211I(console string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{console}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN211I", Args: p.a[:]}
+}
 
 // IPN212I says: TCP/IP stack ended
 func IPN212I() Msg { return Msg{ID: "IPN212I", Args: nil} }
 
 // IPN213I says: TCP/IP stack started, console socket <path>
-func IPN213I(path string) Msg { return Msg{ID: "IPN213I", Args: []any{path}} }
+func IPN213I(path string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{path}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN213I", Args: p.a[:]}
+}
 
 // IPN214S says: Console socket <path> belongs to a running stack
-func IPN214S(path string) Msg { return Msg{ID: "IPN214S", Args: []any{path}} }
+func IPN214S(path string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{path}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN214S", Args: p.a[:]}
+}
 
 // IPN215S says: Stack not reachable at console socket <path>: <reason>
 func IPN215S(path string, reason string) Msg {
-	s := &[2]string{path, reason}
-	return Msg{ID: "IPN215S", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{path, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN215S", Args: p.a[:]}
 }
 
 // IPN216S says: Connection to the stack was lost
 func IPN216S() Msg { return Msg{ID: "IPN216S", Args: nil} }
 
 // IPN217W says: Stale console socket <path> taken over
-func IPN217W(path string) Msg { return Msg{ID: "IPN217W", Args: []any{path}} }
+func IPN217W(path string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{path}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN217W", Args: p.a[:]}
+}
 
 // IPN218I says: Console session ended by the stack
 func IPN218I() Msg { return Msg{ID: "IPN218I", Args: nil} }
 
 // IPN219S says: Console socket <path> cannot be opened: <reason>
 func IPN219S(path string, reason string) Msg {
-	s := &[2]string{path, reason}
-	return Msg{ID: "IPN219S", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{path, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN219S", Args: p.a[:]}
 }
 
 // IPN222S says: <n> statements of the deck were not sent: the stack ended
 func IPN222S[T0 Count](n T0) Msg { return Msg{ID: "IPN222S", Args: []any{n}} }
 
 // IPN229I says: Example: <example>
-func IPN229I(example string) Msg { return Msg{ID: "IPN229I", Args: []any{example}} }
+func IPN229I(example string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{example}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN229I", Args: p.a[:]}
+}
 
 // IPN230I says: Commands; HELP <command> or HELP IPNnnnS for more:
 func IPN230I() Msg { return Msg{ID: "IPN230I", Args: nil} }
 
 // IPN231I says: <command>  <summary>
 func IPN231I(command string, summary string) Msg {
-	s := &[2]string{command, summary}
-	return Msg{ID: "IPN231I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{command, summary}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN231I", Args: p.a[:]}
 }
 
 // IPN232I says: Syntax: <syntax>
-func IPN232I(syntax string) Msg { return Msg{ID: "IPN232I", Args: []any{syntax}} }
+func IPN232I(syntax string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{syntax}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN232I", Args: p.a[:]}
+}
 
 // IPN233I says: <text>
-func IPN233I(text string) Msg { return Msg{ID: "IPN233I", Args: []any{text}} }
+func IPN233I(text string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{text}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN233I", Args: p.a[:]}
+}
 
 // IPN234I says:   <operand>  <help>
 func IPN234I(operand string, help string) Msg {
-	s := &[2]string{operand, help}
-	return Msg{ID: "IPN234I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{operand, help}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN234I", Args: p.a[:]}
 }
 
 // IPN235I says: <id> (<severity>): <text>
 func IPN235I(id string, severity string, text string) Msg {
-	s := &[3]string{id, severity, text}
-	return Msg{ID: "IPN235I", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{id, severity, text}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN235I", Args: p.a[:]}
 }
 
 // IPN236I says: Explanation: <text>
-func IPN236I(text string) Msg { return Msg{ID: "IPN236I", Args: []any{text}} }
+func IPN236I(text string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{text}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN236I", Args: p.a[:]}
+}
 
 // IPN237I says: <line>
-func IPN237I(line string) Msg { return Msg{ID: "IPN237I", Args: []any{line}} }
+func IPN237I(line string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{line}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN237I", Args: p.a[:]}
+}
 
 // IPN238I says: System action: <text>
-func IPN238I(text string) Msg { return Msg{ID: "IPN238I", Args: []any{text}} }
+func IPN238I(text string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{text}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN238I", Args: p.a[:]}
+}
 
 // IPN239I says: Operator action: <text>
-func IPN239I(text string) Msg { return Msg{ID: "IPN239I", Args: []any{text}} }
+func IPN239I(text string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{text}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN239I", Args: p.a[:]}
+}
 
 // IPN240E says: No help for <topic>: it is neither a command nor a message id
-func IPN240E(topic string) Msg { return Msg{ID: "IPN240E", Args: []any{topic}} }
+func IPN240E(topic string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{topic}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN240E", Args: p.a[:]}
+}
 
 // IPN241W says: Link <id> (<type>) kept, not started: device <cuus> is not mapped to a host interface
 func IPN241W(id string, type_ string, cuus string) Msg {
-	s := &[3]string{id, type_, cuus}
-	return Msg{ID: "IPN241W", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{id, type_, cuus}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN241W", Args: p.a[:]}
 }
 
 // IPN242I says: Link <id>: device <cuu> is host interface <dev> (<how>)
 func IPN242I(id string, cuu string, dev string, how string) Msg {
-	s := &[4]string{id, cuu, dev, how}
-	return Msg{ID: "IPN242I", Args: []any{&s[0], &s[1], &s[2], &s[3]}}
+	p := &struct {
+		s [4]string
+		a [4]any
+	}{s: [4]string{id, cuu, dev, how}}
+	p.a = [4]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3]}
+	return Msg{ID: "IPN242I", Args: p.a[:]}
 }
 
 // IPN243I says:          devices <cuus>: <where>
 func IPN243I(cuus string, where string) Msg {
-	s := &[2]string{cuus, where}
-	return Msg{ID: "IPN243I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{cuus, where}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN243I", Args: p.a[:]}
 }
 
 // IPN244I says: Device <cuu> is host interface <dev> (<how>)
 func IPN244I(cuu string, dev string, how string) Msg {
-	s := &[3]string{cuu, dev, how}
-	return Msg{ID: "IPN244I", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{cuu, dev, how}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN244I", Args: p.a[:]}
 }
 
 // IPN245W says: Link <id> could not start on device <cuu>: <reason>
 func IPN245W(id string, cuu string, reason string) Msg {
-	s := &[3]string{id, cuu, reason}
-	return Msg{ID: "IPN245W", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{id, cuu, reason}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN245W", Args: p.a[:]}
 }
 
 // IPN246E says: Device <cuu> is already mapped to host interface <dev>
 func IPN246E(cuu string, dev string) Msg {
-	s := &[2]string{cuu, dev}
-	return Msg{ID: "IPN246E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{cuu, dev}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN246E", Args: p.a[:]}
 }
 
 // IPN247E says: No device <cuu> in the device map
-func IPN247E(cuu string) Msg { return Msg{ID: "IPN247E", Args: []any{cuu}} }
+func IPN247E(cuu string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{cuu}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN247E", Args: p.a[:]}
+}
 
 // IPN248I says: Device <cuu> deleted from the device map
-func IPN248I(cuu string) Msg { return Msg{ID: "IPN248I", Args: []any{cuu}} }
+func IPN248I(cuu string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{cuu}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN248I", Args: p.a[:]}
+}
 
 // IPN249I says: <cuu> <dev> <how> <links>
 func IPN249I(cuu string, dev string, how string, links string) Msg {
-	s := &[4]string{cuu, dev, how, links}
-	return Msg{ID: "IPN249I", Args: []any{&s[0], &s[1], &s[2], &s[3]}}
+	p := &struct {
+		s [4]string
+		a [4]any
+	}{s: [4]string{cuu, dev, how, links}}
+	p.a = [4]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3]}
+	return Msg{ID: "IPN249I", Args: p.a[:]}
 }
 
 // IPN250I says: <n> devices in the device map
@@ -655,24 +1166,53 @@ func IPN250I[T0 Count](n T0) Msg { return Msg{ID: "IPN250I", Args: []any{n}} }
 
 // IPN251E says: <keyword>=<value>: <reason>
 func IPN251E(keyword string, value string, reason string) Msg {
-	s := &[3]string{keyword, value, reason}
-	return Msg{ID: "IPN251E", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{keyword, value, reason}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN251E", Args: p.a[:]}
 }
 
 // IPN252E says: Link <id> has no device: <cuus> not mapped to a host interface
 func IPN252E(id string, cuus string) Msg {
-	s := &[2]string{id, cuus}
-	return Msg{ID: "IPN252E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{id, cuus}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN252E", Args: p.a[:]}
 }
 
 // IPN253W says: LPD <id> kept but not emulated: the line printer daemon prints into VSE/POWER queues, which this stack does not have
-func IPN253W(id string) Msg { return Msg{ID: "IPN253W", Args: []any{id}} }
+func IPN253W(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN253W", Args: p.a[:]}
+}
 
 // IPN254W says: EVENT <id> kept but not emulated: POWER queue events need VSE/POWER, which this stack does not have
-func IPN254W(id string) Msg { return Msg{ID: "IPN254W", Args: []any{id}} }
+func IPN254W(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN254W", Args: p.a[:]}
+}
 
 // IPN255W says: ADAPTER <id> kept but not emulated: the link runs on the one host interface its DEV= or device map names
-func IPN255W(id string) Msg { return Msg{ID: "IPN255W", Args: []any{id}} }
+func IPN255W(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN255W", Args: p.a[:]}
+}
 
 // IPN256W says: SECURITY kept but not emulated: this stack checks every logon against DEFINE USER always
 func IPN256W() Msg { return Msg{ID: "IPN256W", Args: nil} }
@@ -682,171 +1222,308 @@ func IPN257I[T0 Count](n T0) Msg { return Msg{ID: "IPN257I", Args: []any{n}} }
 
 // IPN258W says: <public> is defined, but its dataset <dlbl> does not exist now: it cannot be opened until it does
 func IPN258W(public string, dlbl string) Msg {
-	s := &[2]string{public, dlbl}
-	return Msg{ID: "IPN258W", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{public, dlbl}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN258W", Args: p.a[:]}
 }
 
 // IPN259E says: MSG <partition>: the stack's partition here is <ours>
 func IPN259E(partition string, ours string) Msg {
-	s := &[2]string{partition, ours}
-	return Msg{ID: "IPN259E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{partition, ours}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN259E", Args: p.a[:]}
 }
 
 // IPN260E says: No reply <id> is outstanding: MSG asks for a command
-func IPN260E(id string) Msg { return Msg{ID: "IPN260E", Args: []any{id}} }
+func IPN260E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN260E", Args: p.a[:]}
+}
 
 // IPN261I says: Console <id> look is <look>
 func IPN261I(id string, look string) Msg {
-	s := &[2]string{id, look}
-	return Msg{ID: "IPN261I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{id, look}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN261I", Args: p.a[:]}
 }
 
 // IPN262E says: PARTITION=<partition> is not a partition id: two letters or digits
-func IPN262E(partition string) Msg { return Msg{ID: "IPN262E", Args: []any{partition}} }
+func IPN262E(partition string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{partition}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN262E", Args: p.a[:]}
+}
 
 // IPN264I says: File defined, Dataset: <dlbl>
-func IPN264I(dlbl string) Msg { return Msg{ID: "IPN264I", Args: []any{dlbl}} }
+func IPN264I(dlbl string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{dlbl}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN264I", Args: p.a[:]}
+}
 
 // IPN300I says: Enter TCP/IP Command
 func IPN300I() Msg { return Msg{ID: "IPN300I", Args: nil} }
 
 // IPN301E says: Syntax error at column <col> near <near>: <reason>
 func IPN301E[T0 Number](col T0, near string, reason string) Msg {
-	s := &[2]string{near, reason}
-	return Msg{ID: "IPN301E", Args: []any{col, &s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [3]any
+	}{s: [2]string{near, reason}}
+	p.a = [3]any{col, &p.s[0], &p.s[1]}
+	return Msg{ID: "IPN301E", Args: p.a[:]}
 }
 
 // IPN302E says: Syntax error at column <col>: <reason>
 func IPN302E[T0 Number](col T0, reason string) Msg {
-	return Msg{ID: "IPN302E", Args: []any{col, reason}}
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{reason}}
+	p.a = [2]any{col, &p.s[0]}
+	return Msg{ID: "IPN302E", Args: p.a[:]}
 }
 
 // IPN303E says: Unknown command <command>; enter HELP for the list of commands
-func IPN303E(command string) Msg { return Msg{ID: "IPN303E", Args: []any{command}} }
+func IPN303E(command string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{command}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN303E", Args: p.a[:]}
+}
 
 // IPN304E says: <typed> is ambiguous: it fits <candidates>
 func IPN304E(typed string, candidates string) Msg {
-	s := &[2]string{typed, candidates}
-	return Msg{ID: "IPN304E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{typed, candidates}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN304E", Args: p.a[:]}
 }
 
 // IPN305E says: <typed> is too short for <name>; its shortest form is <min>
 func IPN305E(typed string, name string, min string) Msg {
-	s := &[3]string{typed, name, min}
-	return Msg{ID: "IPN305E", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{typed, name, min}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN305E", Args: p.a[:]}
 }
 
 // IPN306E says: <verb> needs an object: one of <objects>
 func IPN306E(verb string, objects string) Msg {
-	s := &[2]string{verb, objects}
-	return Msg{ID: "IPN306E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{verb, objects}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN306E", Args: p.a[:]}
 }
 
 // IPN307E says: Unknown object <object> for <verb>; valid are <objects>
 func IPN307E(object string, verb string, objects string) Msg {
-	s := &[3]string{object, verb, objects}
-	return Msg{ID: "IPN307E", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{object, verb, objects}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN307E", Args: p.a[:]}
 }
 
 // IPN308E says: Unknown keyword <keyword> for <command>
 func IPN308E(keyword string, command string) Msg {
-	s := &[2]string{keyword, command}
-	return Msg{ID: "IPN308E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{keyword, command}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN308E", Args: p.a[:]}
 }
 
 // IPN309E says: Keyword <keyword> is ambiguous for <command>: it fits <candidates>
 func IPN309E(keyword string, command string, candidates string) Msg {
-	s := &[3]string{keyword, command, candidates}
-	return Msg{ID: "IPN309E", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{keyword, command, candidates}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN309E", Args: p.a[:]}
 }
 
 // IPN310E says: Operand <keyword> is not valid for <command>
 func IPN310E(keyword string, command string) Msg {
-	s := &[2]string{keyword, command}
-	return Msg{ID: "IPN310E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{keyword, command}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN310E", Args: p.a[:]}
 }
 
 // IPN311E says: Operand <keyword> is required for <command>
 func IPN311E(keyword string, command string) Msg {
-	s := &[2]string{keyword, command}
-	return Msg{ID: "IPN311E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{keyword, command}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN311E", Args: p.a[:]}
 }
 
 // IPN312E says: <command> needs at least one of <keywords>
 func IPN312E(command string, keywords string) Msg {
-	s := &[2]string{command, keywords}
-	return Msg{ID: "IPN312E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{command, keywords}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN312E", Args: p.a[:]}
 }
 
 // IPN313E says: Value <value> of <keyword> is not <want>
 func IPN313E(value string, keyword string, want string) Msg {
-	s := &[3]string{value, keyword, want}
-	return Msg{ID: "IPN313E", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{value, keyword, want}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN313E", Args: p.a[:]}
 }
 
 // IPN314E says: <keyword>=<value> is out of range <min> to <max>
 func IPN314E[T0 Number, T1 Number](keyword string, value string, min T0, max T1) Msg {
-	s := &[2]string{keyword, value}
-	return Msg{ID: "IPN314E", Args: []any{&s[0], &s[1], min, max}}
+	p := &struct {
+		s [2]string
+		a [4]any
+	}{s: [2]string{keyword, value}}
+	p.a = [4]any{&p.s[0], &p.s[1], min, max}
+	return Msg{ID: "IPN314E", Args: p.a[:]}
 }
 
 // IPN315E says: Operand <keyword> is given more than once for <command>
 func IPN315E(keyword string, command string) Msg {
-	s := &[2]string{keyword, command}
-	return Msg{ID: "IPN315E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{keyword, command}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN315E", Args: p.a[:]}
 }
 
 // IPN316E says: Positional operand <value> is not valid for <command>
 func IPN316E(value string, command string) Msg {
-	s := &[2]string{value, command}
-	return Msg{ID: "IPN316E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{value, command}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN316E", Args: p.a[:]}
 }
 
 // IPN317E says: <keyword>=<value> is out of range <min> to <max> <unit>
 func IPN317E[T0 Number, T1 Number](keyword string, value string, min T0, max T1, unit string) Msg {
-	s := &[3]string{keyword, value, unit}
-	return Msg{ID: "IPN317E", Args: []any{&s[0], &s[1], min, max, &s[2]}}
+	p := &struct {
+		s [3]string
+		a [5]any
+	}{s: [3]string{keyword, value, unit}}
+	p.a = [5]any{&p.s[0], &p.s[1], min, max, &p.s[2]}
+	return Msg{ID: "IPN317E", Args: p.a[:]}
 }
 
 // IPN318E says: Keyword <typed> is too short for <keyword> of <command>; its shortest form is <min>
 func IPN318E(typed string, keyword string, command string, min string) Msg {
-	s := &[4]string{typed, keyword, command, min}
-	return Msg{ID: "IPN318E", Args: []any{&s[0], &s[1], &s[2], &s[3]}}
+	p := &struct {
+		s [4]string
+		a [4]any
+	}{s: [4]string{typed, keyword, command, min}}
+	p.a = [4]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3]}
+	return Msg{ID: "IPN318E", Args: p.a[:]}
 }
 
 // IPN319E says: Operand <keyword> of <command> takes no value
 func IPN319E(keyword string, command string) Msg {
-	s := &[2]string{keyword, command}
-	return Msg{ID: "IPN319E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{keyword, command}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN319E", Args: p.a[:]}
 }
 
 // IPN320E says: <command> is not allowed from console <console>: <who> has QUERY authority, for QUERY and HELP only
 func IPN320E(command string, console string, who string) Msg {
-	s := &[3]string{command, console, who}
-	return Msg{ID: "IPN320E", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{command, console, who}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN320E", Args: p.a[:]}
 }
 
 // IPN321I says: Perhaps you meant <names>
-func IPN321I(names string) Msg { return Msg{ID: "IPN321I", Args: []any{names}} }
+func IPN321I(names string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{names}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN321I", Args: p.a[:]}
+}
 
 // IPN349E says: Command Failed.
 func IPN349E() Msg { return Msg{ID: "IPN349E", Args: nil} }
 
 // IPN400I says: FTP daemon <id> started on <addr>, data ports <low>-<high>, COUNT=<count>
 func IPN400I[T0 Number, T1 Number, T2 Number](id string, addr string, low T0, high T1, count T2) Msg {
-	s := &[2]string{id, addr}
-	return Msg{ID: "IPN400I", Args: []any{&s[0], &s[1], low, high, count}}
+	p := &struct {
+		s [2]string
+		a [5]any
+	}{s: [2]string{id, addr}}
+	p.a = [5]any{&p.s[0], &p.s[1], low, high, count}
+	return Msg{ID: "IPN400I", Args: p.a[:]}
 }
 
 // IPN401I says: FTP daemon <id> ended: <sessions> sessions served, <transfers> transfers
 func IPN401I[T0 Count, T1 Count](id string, sessions T0, transfers T1) Msg {
-	return Msg{ID: "IPN401I", Args: []any{id, sessions, transfers}}
+	p := &struct {
+		s [1]string
+		a [3]any
+	}{s: [1]string{id}}
+	p.a = [3]any{&p.s[0], sessions, transfers}
+	return Msg{ID: "IPN401I", Args: p.a[:]}
 }
 
 // IPN402I says: FTP <id>: user <user> logged in from <client>
 func IPN402I(id string, user string, client string) Msg {
-	s := &[3]string{id, user, client}
-	return Msg{ID: "IPN402I", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{id, user, client}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN402I", Args: p.a[:]}
 }
 
 // IPN403IReason is what IPN403I says as <reason>.
@@ -870,58 +1547,102 @@ func (c IPN403IReason) String() string { return choiceWord("IPN403I", 7, int(c))
 
 // IPN403I says: FTP <id>: session of <user> from <client> ended (<reason>) after <dur>: files in <fin>, bytes in <bin>, files out <fout>, bytes out <bout>; <security>
 func IPN403I[T0 Number, T1 Number, T2 Number, T3 Number](id string, user string, client string, reason IPN403IReason, dur time.Duration, fin T0, bin T1, fout T2, bout T3, security string) Msg {
-	s := &[4]string{id, user, client, security}
-	return Msg{ID: "IPN403I", Args: []any{&s[0], &s[1], &s[2], int(reason), dur, fin, bin, fout, bout, &s[3]}}
+	p := &struct {
+		s [4]string
+		a [10]any
+	}{s: [4]string{id, user, client, security}}
+	p.a = [10]any{&p.s[0], &p.s[1], &p.s[2], int(reason), dur, fin, bin, fout, bout, &p.s[3]}
+	return Msg{ID: "IPN403I", Args: p.a[:]}
 }
 
 // IPN404E says: FTP daemon <id> stopped accepting clients: <reason>
 func IPN404E(id string, reason string) Msg {
-	s := &[2]string{id, reason}
-	return Msg{ID: "IPN404E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{id, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN404E", Args: p.a[:]}
 }
 
 // IPN405W says: FTP daemon <id>: accepting clients fails: <reason>; retrying
 func IPN405W(id string, reason string) Msg {
-	s := &[2]string{id, reason}
-	return Msg{ID: "IPN405W", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{id, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN405W", Args: p.a[:]}
 }
 
 // IPN406I says: FTP daemon <id>: accepting clients again after <n> failures
-func IPN406I[T0 Count](id string, n T0) Msg { return Msg{ID: "IPN406I", Args: []any{id, n}} }
+func IPN406I[T0 Count](id string, n T0) Msg {
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{id}}
+	p.a = [2]any{&p.s[0], n}
+	return Msg{ID: "IPN406I", Args: p.a[:]}
+}
 
 // IPN410W says: FTP <id>: no data port free in <low>-<high> for client <client>; passive requests are refused with 425
 func IPN410W[T0 Number, T1 Number](id string, low T0, high T1, client string) Msg {
-	s := &[2]string{id, client}
-	return Msg{ID: "IPN410W", Args: []any{&s[0], low, high, &s[1]}}
+	p := &struct {
+		s [2]string
+		a [4]any
+	}{s: [2]string{id, client}}
+	p.a = [4]any{&p.s[0], low, high, &p.s[1]}
+	return Msg{ID: "IPN410W", Args: p.a[:]}
 }
 
 // IPN411I says: FTP <id>: data ports available again after <refused> refused passive requests in <dur>
 func IPN411I[T0 Count](id string, refused T0, dur time.Duration) Msg {
-	return Msg{ID: "IPN411I", Args: []any{id, refused, dur}}
+	p := &struct {
+		s [1]string
+		a [3]any
+	}{s: [1]string{id}}
+	p.a = [3]any{&p.s[0], refused, dur}
+	return Msg{ID: "IPN411I", Args: p.a[:]}
 }
 
 // IPN412W says: FTP <id>: session from <client> refused: COUNT=<count> sessions active
 func IPN412W[T0 Number](id string, client string, count T0) Msg {
-	s := &[2]string{id, client}
-	return Msg{ID: "IPN412W", Args: []any{&s[0], &s[1], count}}
+	p := &struct {
+		s [2]string
+		a [3]any
+	}{s: [2]string{id, client}}
+	p.a = [3]any{&p.s[0], &p.s[1], count}
+	return Msg{ID: "IPN412W", Args: p.a[:]}
 }
 
 // IPN413W says: FTP <id>: client <client> disconnected after <n> failed logins, last as user <user>
 func IPN413W[T0 Count](id string, client string, n T0, user string) Msg {
-	s := &[3]string{id, client, user}
-	return Msg{ID: "IPN413W", Args: []any{&s[0], &s[1], n, &s[2]}}
+	p := &struct {
+		s [3]string
+		a [4]any
+	}{s: [3]string{id, client, user}}
+	p.a = [4]any{&p.s[0], &p.s[1], n, &p.s[2]}
+	return Msg{ID: "IPN413W", Args: p.a[:]}
 }
 
 // IPN414W says: FTP <id>: address <addr> locked out after <n> failed logins, until <until>
 func IPN414W[T0 Count](id string, addr string, n T0, until time.Time) Msg {
-	s := &[2]string{id, addr}
-	return Msg{ID: "IPN414W", Args: []any{&s[0], &s[1], n, until}}
+	p := &struct {
+		s [2]string
+		a [4]any
+	}{s: [2]string{id, addr}}
+	p.a = [4]any{&p.s[0], &p.s[1], n, until}
+	return Msg{ID: "IPN414W", Args: p.a[:]}
 }
 
 // IPN415I says: <owner> <addr> locked out until <until> after <n> failed logins
 func IPN415I[T0 Count](owner string, addr string, until time.Time, n T0) Msg {
-	s := &[2]string{owner, addr}
-	return Msg{ID: "IPN415I", Args: []any{&s[0], &s[1], until, n}}
+	p := &struct {
+		s [2]string
+		a [4]any
+	}{s: [2]string{owner, addr}}
+	p.a = [4]any{&p.s[0], &p.s[1], until, n}
+	return Msg{ID: "IPN415I", Args: p.a[:]}
 }
 
 // IPN416I says: <n> lockouts displayed
@@ -929,79 +1650,162 @@ func IPN416I[T0 Count](n T0) Msg { return Msg{ID: "IPN416I", Args: []any{n}} }
 
 // IPN417I says: Lockout of <addr> lifted at <where>
 func IPN417I(addr string, where string) Msg {
-	s := &[2]string{addr, where}
-	return Msg{ID: "IPN417I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{addr, where}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN417I", Args: p.a[:]}
 }
 
 // IPN418E says: Address <addr> is not locked out
-func IPN418E(addr string) Msg { return Msg{ID: "IPN418E", Args: []any{addr}} }
+func IPN418E(addr string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{addr}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN418E", Args: p.a[:]}
+}
 
 // IPN419E says: No FTP daemon or console listener <id>
-func IPN419E(id string) Msg { return Msg{ID: "IPN419E", Args: []any{id}} }
+func IPN419E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN419E", Args: p.a[:]}
+}
 
 // IPN420W says: FTP <id>: protected data connection from <from> refused for session <session> of <client>: its TLS session does not resume the control connection's
 func IPN420W[T0 Count](id string, from string, session T0, client string) Msg {
-	s := &[3]string{id, from, client}
-	return Msg{ID: "IPN420W", Args: []any{&s[0], &s[1], session, &s[2]}}
+	p := &struct {
+		s [3]string
+		a [4]any
+	}{s: [3]string{id, from, client}}
+	p.a = [4]any{&p.s[0], &p.s[1], session, &p.s[2]}
+	return Msg{ID: "IPN420W", Args: p.a[:]}
 }
 
 // IPN421I says: FTP daemon <id>: TLS <mode>, certificate <subject> (<source>, expires <expires>), SHA-256 <fingerprint>
 func IPN421I(id string, mode string, subject string, source string, expires string, fingerprint string) Msg {
-	s := &[6]string{id, mode, subject, source, expires, fingerprint}
-	return Msg{ID: "IPN421I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4], &s[5]}}
+	p := &struct {
+		s [6]string
+		a [6]any
+	}{s: [6]string{id, mode, subject, source, expires, fingerprint}}
+	p.a = [6]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3], &p.s[4], &p.s[5]}
+	return Msg{ID: "IPN421I", Args: p.a[:]}
 }
 
 // IPN422I says:          TLS <mode>, TLSREUSE <reuse>, ANONCLEAR <anon>, CCC <ccc>: protected sessions <sessions>, failed negotiations <failed>, data failed <dfailed>, data refused without reuse <refused>
 func IPN422I[T0 Number, T1 Number, T2 Number, T3 Number](mode string, reuse string, anon string, ccc string, sessions T0, failed T1, dfailed T2, refused T3) Msg {
-	s := &[4]string{mode, reuse, anon, ccc}
-	return Msg{ID: "IPN422I", Args: []any{&s[0], &s[1], &s[2], &s[3], sessions, failed, dfailed, refused}}
+	p := &struct {
+		s [4]string
+		a [8]any
+	}{s: [4]string{mode, reuse, anon, ccc}}
+	p.a = [8]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3], sessions, failed, dfailed, refused}
+	return Msg{ID: "IPN422I", Args: p.a[:]}
 }
 
 // IPN423I says:          certificate <subject> (<source>, expires <expires>), SHA-256 <fingerprint>
 func IPN423I(subject string, source string, expires string, fingerprint string) Msg {
-	s := &[4]string{subject, source, expires, fingerprint}
-	return Msg{ID: "IPN423I", Args: []any{&s[0], &s[1], &s[2], &s[3]}}
+	p := &struct {
+		s [4]string
+		a [4]any
+	}{s: [4]string{subject, source, expires, fingerprint}}
+	p.a = [4]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3]}
+	return Msg{ID: "IPN423I", Args: p.a[:]}
 }
 
 // IPN424I says: The stack's self-signed TLS certificate was made, SHA-256 <fingerprint>
-func IPN424I(fingerprint string) Msg { return Msg{ID: "IPN424I", Args: []any{fingerprint}} }
+func IPN424I(fingerprint string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{fingerprint}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN424I", Args: p.a[:]}
+}
 
 // IPN425E says: TLS certificate <file> cannot be used: <reason>
 func IPN425E(file string, reason string) Msg {
-	s := &[2]string{file, reason}
-	return Msg{ID: "IPN425E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{file, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN425E", Args: p.a[:]}
 }
 
 // IPN426E says: <keyword>= needs <other>=
 func IPN426E(keyword string, other string) Msg {
-	s := &[2]string{keyword, other}
-	return Msg{ID: "IPN426E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{keyword, other}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN426E", Args: p.a[:]}
 }
 
 // IPN440I says: FTP daemon <id> defined on <addr>, data ports <low>-<high>
 func IPN440I[T0 Count, T1 Count](id string, addr string, low T0, high T1) Msg {
-	s := &[2]string{id, addr}
-	return Msg{ID: "IPN440I", Args: []any{&s[0], &s[1], low, high}}
+	p := &struct {
+		s [2]string
+		a [4]any
+	}{s: [2]string{id, addr}}
+	p.a = [4]any{&p.s[0], &p.s[1], low, high}
+	return Msg{ID: "IPN440I", Args: p.a[:]}
 }
 
 // IPN441I says: FTP daemon <id> deleted; <n> sessions ended
-func IPN441I[T0 Count](id string, n T0) Msg { return Msg{ID: "IPN441I", Args: []any{id, n}} }
+func IPN441I[T0 Count](id string, n T0) Msg {
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{id}}
+	p.a = [2]any{&p.s[0], n}
+	return Msg{ID: "IPN441I", Args: p.a[:]}
+}
 
 // IPN442E says: FTP daemon <id> is already defined
-func IPN442E(id string) Msg { return Msg{ID: "IPN442E", Args: []any{id}} }
+func IPN442E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN442E", Args: p.a[:]}
+}
 
 // IPN443E says: No FTP daemon <id>
-func IPN443E(id string) Msg { return Msg{ID: "IPN443E", Args: []any{id}} }
+func IPN443E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN443E", Args: p.a[:]}
+}
 
 // IPN444E says: FTP daemon <id> cannot start: <reason>
 func IPN444E(id string, reason string) Msg {
-	s := &[2]string{id, reason}
-	return Msg{ID: "IPN444E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{id, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN444E", Args: p.a[:]}
 }
 
 // IPN445E says: DATAPORTS <low> to <high> overlaps the data ports of FTP daemon <other>
 func IPN445E[T0 Number, T1 Number](low T0, high T1, other string) Msg {
-	return Msg{ID: "IPN445E", Args: []any{low, high, other}}
+	p := &struct {
+		s [1]string
+		a [3]any
+	}{s: [1]string{other}}
+	p.a = [3]any{low, high, &p.s[0]}
+	return Msg{ID: "IPN445E", Args: p.a[:]}
 }
 
 // IPN446E says: DATAPORTS <low> to <high> is not a range: the first port must not be above the second
@@ -1011,8 +1815,12 @@ func IPN446E[T0 Number, T1 Number](low T0, high T1) Msg {
 
 // IPN447I says: FTPD <id> <state> on <addr>: sessions <now> of <count>, <total> since start, <refused> refused
 func IPN447I[T0 Number, T1 Number, T2 Number, T3 Number](id string, state string, addr string, now T0, count T1, total T2, refused T3) Msg {
-	s := &[3]string{id, state, addr}
-	return Msg{ID: "IPN447I", Args: []any{&s[0], &s[1], &s[2], now, count, total, refused}}
+	p := &struct {
+		s [3]string
+		a [7]any
+	}{s: [3]string{id, state, addr}}
+	p.a = [7]any{&p.s[0], &p.s[1], &p.s[2], now, count, total, refused}
+	return Msg{ID: "IPN447I", Args: p.a[:]}
 }
 
 // IPN448I says:          transfers <ok>, failed <failed>, aborted <aborted>; files in <fin> out <fout>; bytes in <bin> out <bout>
@@ -1022,20 +1830,32 @@ func IPN448I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number, T
 
 // IPN449I says:          data ports <low>-<high> (<pool>, TIME_WAIT <model>): in use <inuse>, held <held>, TIME_WAIT <tw>, PASV <pasv>, waited <waited>, exhausted <exh>, PASVWAIT <wait> s
 func IPN449I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number, T6 Number, T7 Number, T8 Number](low T0, high T1, pool string, model string, inuse T2, held T3, tw T4, pasv T5, waited T6, exh T7, wait T8) Msg {
-	s := &[2]string{pool, model}
-	return Msg{ID: "IPN449I", Args: []any{low, high, &s[0], &s[1], inuse, held, tw, pasv, waited, exh, wait}}
+	p := &struct {
+		s [2]string
+		a [11]any
+	}{s: [2]string{pool, model}}
+	p.a = [11]any{low, high, &p.s[0], &p.s[1], inuse, held, tw, pasv, waited, exh, wait}
+	return Msg{ID: "IPN449I", Args: p.a[:]}
 }
 
 // IPN450I says:          logins <logins>, failed <failed>, sessions closed after 3 failures <closed>; idle timeouts <idle>, login timeouts <login>; PASVADDR <pasv>, ACTIVE <active>, ANONYMOUS <anon>
 func IPN450I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number](logins T0, failed T1, closed T2, idle T3, login T4, pasv string, active string, anon string) Msg {
-	s := &[3]string{pasv, active, anon}
-	return Msg{ID: "IPN450I", Args: []any{logins, failed, closed, idle, login, &s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [8]any
+	}{s: [3]string{pasv, active, anon}}
+	p.a = [8]any{logins, failed, closed, idle, login, &p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN450I", Args: p.a[:]}
 }
 
 // IPN451I says:          session <id>: <user> from <client> since <since>, files in <fin> out <fout>, bytes in <bin> out <bout><transfer>
 func IPN451I[T0 Count, T1 Number, T2 Number, T3 Number, T4 Number](id T0, user string, client string, since time.Time, fin T1, fout T2, bin T3, bout T4, transfer string) Msg {
-	s := &[3]string{user, client, transfer}
-	return Msg{ID: "IPN451I", Args: []any{id, &s[0], &s[1], since, fin, fout, bin, bout, &s[2]}}
+	p := &struct {
+		s [3]string
+		a [9]any
+	}{s: [3]string{user, client, transfer}}
+	p.a = [9]any{id, &p.s[0], &p.s[1], since, fin, fout, bin, bout, &p.s[2]}
+	return Msg{ID: "IPN451I", Args: p.a[:]}
 }
 
 // IPN452I says: <n> FTP daemons displayed
@@ -1047,27 +1867,63 @@ func IPN453I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number](per T0, logi
 }
 
 // IPN454W says:          the control port does not accept clients: <reason>
-func IPN454W(reason string) Msg { return Msg{ID: "IPN454W", Args: []any{reason}} }
+func IPN454W(reason string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{reason}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN454W", Args: p.a[:]}
+}
 
 // IPN455I says: User <id> defined: root <root>, read only <ro>, console <console>, FTP <ftp>
 func IPN455I(id string, root string, ro string, console string, ftp string) Msg {
-	s := &[5]string{id, root, ro, console, ftp}
-	return Msg{ID: "IPN455I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4]}}
+	p := &struct {
+		s [5]string
+		a [5]any
+	}{s: [5]string{id, root, ro, console, ftp}}
+	p.a = [5]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3], &p.s[4]}
+	return Msg{ID: "IPN455I", Args: p.a[:]}
 }
 
 // IPN456I says: User <id> deleted
-func IPN456I(id string) Msg { return Msg{ID: "IPN456I", Args: []any{id}} }
+func IPN456I(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN456I", Args: p.a[:]}
+}
 
 // IPN457E says: User <id> is already defined
-func IPN457E(id string) Msg { return Msg{ID: "IPN457E", Args: []any{id}} }
+func IPN457E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN457E", Args: p.a[:]}
+}
 
 // IPN458E says: No user <id>
-func IPN458E(id string) Msg { return Msg{ID: "IPN458E", Args: []any{id}} }
+func IPN458E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN458E", Args: p.a[:]}
+}
 
 // IPN459E says: <field>=<value> cannot be used: <reason>
 func IPN459E(field string, value string, reason string) Msg {
-	s := &[3]string{field, value, reason}
-	return Msg{ID: "IPN459E", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{field, value, reason}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN459E", Args: p.a[:]}
 }
 
 // IPN460I says: USER             ROOT                 READONLY CONSOLE FTP
@@ -1075,8 +1931,12 @@ func IPN460I() Msg { return Msg{ID: "IPN460I", Args: nil} }
 
 // IPN461I says: <id> <root> <ro> <console> <ftp>
 func IPN461I(id string, root string, ro string, console string, ftp string) Msg {
-	s := &[5]string{id, root, ro, console, ftp}
-	return Msg{ID: "IPN461I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4]}}
+	p := &struct {
+		s [5]string
+		a [5]any
+	}{s: [5]string{id, root, ro, console, ftp}}
+	p.a = [5]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3], &p.s[4]}
+	return Msg{ID: "IPN461I", Args: p.a[:]}
 }
 
 // IPN462I says: <n> users displayed
@@ -1084,14 +1944,22 @@ func IPN462I[T0 Count](n T0) Msg { return Msg{ID: "IPN462I", Args: []any{n}} }
 
 // IPN463I says: FTP daemon <id> defined on <addr>, data ports <low>-<high> (the stack's range)
 func IPN463I[T0 Count, T1 Count](id string, addr string, low T0, high T1) Msg {
-	s := &[2]string{id, addr}
-	return Msg{ID: "IPN463I", Args: []any{&s[0], &s[1], low, high}}
+	p := &struct {
+		s [2]string
+		a [4]any
+	}{s: [2]string{id, addr}}
+	p.a = [4]any{&p.s[0], &p.s[1], low, high}
+	return Msg{ID: "IPN463I", Args: p.a[:]}
 }
 
 // IPN464E says: Address <addr> is not locked out at <id>
 func IPN464E(addr string, id string) Msg {
-	s := &[2]string{addr, id}
-	return Msg{ID: "IPN464E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{addr, id}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN464E", Args: p.a[:]}
 }
 
 // IPN465I says: PUBLIC           ACCESS     DIRECTORY
@@ -1099,69 +1967,166 @@ func IPN465I() Msg { return Msg{ID: "IPN465I", Args: nil} }
 
 // IPN466I says: <public> <access> <dir>
 func IPN466I(public string, access string, dir string) Msg {
-	s := &[3]string{public, access, dir}
-	return Msg{ID: "IPN466I", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{public, access, dir}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN466I", Args: p.a[:]}
 }
 
 // IPN467I says: <n> files displayed
 func IPN467I[T0 Count](n T0) Msg { return Msg{ID: "IPN467I", Args: []any{n}} }
 
 // IPN468I says: File <public> deleted
-func IPN468I(public string) Msg { return Msg{ID: "IPN468I", Args: []any{public}} }
+func IPN468I(public string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{public}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN468I", Args: p.a[:]}
+}
 
 // IPN469E says: File <public> is already defined
-func IPN469E(public string) Msg { return Msg{ID: "IPN469E", Args: []any{public}} }
+func IPN469E(public string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{public}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN469E", Args: p.a[:]}
+}
 
 // IPN470E says: No file <public>
-func IPN470E(public string) Msg { return Msg{ID: "IPN470E", Args: []any{public}} }
+func IPN470E(public string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{public}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN470E", Args: p.a[:]}
+}
 
 // IPN471I says: File <public>: <n> unfinished uploads removed
-func IPN471I[T0 Count](public string, n T0) Msg { return Msg{ID: "IPN471I", Args: []any{public, n}} }
+func IPN471I[T0 Count](public string, n T0) Msg {
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{public}}
+	p.a = [2]any{&p.s[0], n}
+	return Msg{ID: "IPN471I", Args: p.a[:]}
+}
 
 // IPN472I says: FTP daemon <id> altered: <changed>
 func IPN472I(id string, changed string) Msg {
-	s := &[2]string{id, changed}
-	return Msg{ID: "IPN472I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{id, changed}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN472I", Args: p.a[:]}
 }
 
 // IPN473E says: <keyword> of a running FTP daemon cannot change (<id>): DELETE FTPD and DEFINE FTPD again
 func IPN473E(keyword string, id string) Msg {
-	s := &[2]string{keyword, id}
-	return Msg{ID: "IPN473E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{keyword, id}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN473E", Args: p.a[:]}
 }
 
 // IPN474I says: FTP daemon <id> stopped accepting clients; <n> sessions go on
-func IPN474I[T0 Count](id string, n T0) Msg { return Msg{ID: "IPN474I", Args: []any{id, n}} }
+func IPN474I[T0 Count](id string, n T0) Msg {
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{id}}
+	p.a = [2]any{&p.s[0], n}
+	return Msg{ID: "IPN474I", Args: p.a[:]}
+}
 
 // IPN475I says: FTP daemon <id> accepting clients again on <addr>
 func IPN475I(id string, addr string) Msg {
-	s := &[2]string{id, addr}
-	return Msg{ID: "IPN475I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{id, addr}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN475I", Args: p.a[:]}
 }
 
 // IPN476E says: FTP daemon <id> is stopped already
-func IPN476E(id string) Msg { return Msg{ID: "IPN476E", Args: []any{id}} }
+func IPN476E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN476E", Args: p.a[:]}
+}
 
 // IPN477I says: Session <n> of FTP daemon <id> ended
-func IPN477I[T0 Count](n T0, id string) Msg { return Msg{ID: "IPN477I", Args: []any{n, id}} }
+func IPN477I[T0 Count](n T0, id string) Msg {
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{id}}
+	p.a = [2]any{n, &p.s[0]}
+	return Msg{ID: "IPN477I", Args: p.a[:]}
+}
 
 // IPN478E says: FTP daemon <id> has no session <n>
-func IPN478E[T0 Count](id string, n T0) Msg { return Msg{ID: "IPN478E", Args: []any{id, n}} }
+func IPN478E[T0 Count](id string, n T0) Msg {
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{id}}
+	p.a = [2]any{&p.s[0], n}
+	return Msg{ID: "IPN478E", Args: p.a[:]}
+}
 
 // IPN479I says: User <id> altered: root <root>, read only <ro>, console <console>, FTP <ftp>; <n> sessions ended
 func IPN479I[T0 Count](id string, root string, ro string, console string, ftp string, n T0) Msg {
-	s := &[5]string{id, root, ro, console, ftp}
-	return Msg{ID: "IPN479I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4], n}}
+	p := &struct {
+		s [5]string
+		a [6]any
+	}{s: [5]string{id, root, ro, console, ftp}}
+	p.a = [6]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3], &p.s[4], n}
+	return Msg{ID: "IPN479I", Args: p.a[:]}
 }
 
 // IPN480E says: FTP daemon <id> accepts clients already
-func IPN480E(id string) Msg { return Msg{ID: "IPN480E", Args: []any{id}} }
+func IPN480E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN480E", Args: p.a[:]}
+}
 
 // IPN481I says:          PROXYPEERS <peers>: third-party transfers may join these servers
-func IPN481I(peers string) Msg { return Msg{ID: "IPN481I", Args: []any{peers}} }
+func IPN481I(peers string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{peers}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN481I", Args: p.a[:]}
+}
 
 // IPN500I says: TCP/IP stack console <listener>: log on with your operator id and password
-func IPN500I(listener string) Msg { return Msg{ID: "IPN500I", Args: []any{listener}} }
+func IPN500I(listener string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{listener}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN500I", Args: p.a[:]}
+}
 
 // IPN503E says: Logon rejected
 func IPN503E() Msg { return Msg{ID: "IPN503E", Args: nil} }
@@ -1171,19 +2136,32 @@ func IPN504E[T0 Count](n T0) Msg { return Msg{ID: "IPN504E", Args: []any{n}} }
 
 // IPN505W says: Console logon from <addr> failed <n> times on listener <listener>; connection closed
 func IPN505W[T0 Count](addr string, n T0, listener string) Msg {
-	s := &[2]string{addr, listener}
-	return Msg{ID: "IPN505W", Args: []any{&s[0], n, &s[1]}}
+	p := &struct {
+		s [2]string
+		a [3]any
+	}{s: [2]string{addr, listener}}
+	p.a = [3]any{&p.s[0], n, &p.s[1]}
+	return Msg{ID: "IPN505W", Args: p.a[:]}
 }
 
 // IPN506I says: Operator <operator> logged on at console <console>, authority <auth>
 func IPN506I(operator string, console string, auth string) Msg {
-	s := &[3]string{operator, console, auth}
-	return Msg{ID: "IPN506I", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{operator, console, auth}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN506I", Args: p.a[:]}
 }
 
 // IPN507W says: Console <console> idle for <timeout>; logged off
 func IPN507W(console string, timeout time.Duration) Msg {
-	return Msg{ID: "IPN507W", Args: []any{console, timeout}}
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{console}}
+	p.a = [2]any{&p.s[0], timeout}
+	return Msg{ID: "IPN507W", Args: p.a[:]}
 }
 
 // IPN508E says: Line longer than <max> characters ignored
@@ -1191,23 +2169,52 @@ func IPN508E[T0 Number](max T0) Msg { return Msg{ID: "IPN508E", Args: []any{max}
 
 // IPN510I says: Console listener <id> defined on <where> <addr>
 func IPN510I(id string, where string, addr string) Msg {
-	s := &[3]string{id, where, addr}
-	return Msg{ID: "IPN510I", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{id, where, addr}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN510I", Args: p.a[:]}
 }
 
 // IPN511I says: Console listener <id> deleted; <n> consoles ended
-func IPN511I[T0 Count](id string, n T0) Msg { return Msg{ID: "IPN511I", Args: []any{id, n}} }
+func IPN511I[T0 Count](id string, n T0) Msg {
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{id}}
+	p.a = [2]any{&p.s[0], n}
+	return Msg{ID: "IPN511I", Args: p.a[:]}
+}
 
 // IPN512E says: Console listener <id> is already defined
-func IPN512E(id string) Msg { return Msg{ID: "IPN512E", Args: []any{id}} }
+func IPN512E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN512E", Args: p.a[:]}
+}
 
 // IPN513E says: No console listener <id>
-func IPN513E(id string) Msg { return Msg{ID: "IPN513E", Args: []any{id}} }
+func IPN513E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN513E", Args: p.a[:]}
+}
 
 // IPN514E says: Console listener cannot listen on <addr>: <reason>
 func IPN514E(addr string, reason string) Msg {
-	s := &[2]string{addr, reason}
-	return Msg{ID: "IPN514E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{addr, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN514E", Args: p.a[:]}
 }
 
 // IPN515I says: CONSOLE  OPERATOR  AUTH   ADDRESS                SINCE
@@ -1215,14 +2222,22 @@ func IPN515I() Msg { return Msg{ID: "IPN515I", Args: nil} }
 
 // IPN516I says: <id> <operator> <auth> <addr> <since>
 func IPN516I(id string, operator string, auth string, addr string, since time.Time) Msg {
-	s := &[4]string{id, operator, auth, addr}
-	return Msg{ID: "IPN516I", Args: []any{&s[0], &s[1], &s[2], &s[3], since}}
+	p := &struct {
+		s [4]string
+		a [5]any
+	}{s: [4]string{id, operator, auth, addr}}
+	p.a = [5]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3], since}
+	return Msg{ID: "IPN516I", Args: p.a[:]}
 }
 
 // IPN517I says: Listener <id> on <where> <addr>, idle timeout <timeout>
 func IPN517I(id string, where string, addr string, timeout time.Duration) Msg {
-	s := &[3]string{id, where, addr}
-	return Msg{ID: "IPN517I", Args: []any{&s[0], &s[1], &s[2], timeout}}
+	p := &struct {
+		s [3]string
+		a [4]any
+	}{s: [3]string{id, where, addr}}
+	p.a = [4]any{&p.s[0], &p.s[1], &p.s[2], timeout}
+	return Msg{ID: "IPN517I", Args: p.a[:]}
 }
 
 // IPN518I says: <consoles> consoles and <listeners> listeners displayed
@@ -1232,24 +2247,46 @@ func IPN518I[T0 Count, T1 Count](consoles T0, listeners T1) Msg {
 
 // IPN519I says: Console <id> ended by console <by>
 func IPN519I(id string, by string) Msg {
-	s := &[2]string{id, by}
-	return Msg{ID: "IPN519I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{id, by}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN519I", Args: p.a[:]}
 }
 
 // IPN520E says: No console <id>
-func IPN520E(id string) Msg { return Msg{ID: "IPN520E", Args: []any{id}} }
+func IPN520E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN520E", Args: p.a[:]}
+}
 
 // IPN521E says: STOP needs exactly one of LINK=, CONSOLE= and FTPD= (SESSION= only with FTPD=)
 func IPN521E() Msg { return Msg{ID: "IPN521E", Args: nil} }
 
 // IPN522W says: Console listener <id>: accepting connections fails: <reason>; retrying
 func IPN522W(id string, reason string) Msg {
-	s := &[2]string{id, reason}
-	return Msg{ID: "IPN522W", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{id, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN522W", Args: p.a[:]}
 }
 
 // IPN523I says: Console listener <id>: accepting connections again after <n> failures
-func IPN523I[T0 Count](id string, n T0) Msg { return Msg{ID: "IPN523I", Args: []any{id, n}} }
+func IPN523I[T0 Count](id string, n T0) Msg {
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{id}}
+	p.a = [2]any{&p.s[0], n}
+	return Msg{ID: "IPN523I", Args: p.a[:]}
+}
 
 // IPN524E says: Too many connections from your address (<n>); try again later
 func IPN524E[T0 Number](n T0) Msg { return Msg{ID: "IPN524E", Args: []any{n}} }
@@ -1259,23 +2296,46 @@ func IPN525E() Msg { return Msg{ID: "IPN525E", Args: nil} }
 
 // IPN526W says: Console logons from <addr> locked out after <n> failures, until <until>
 func IPN526W[T0 Count](addr string, n T0, until time.Time) Msg {
-	return Msg{ID: "IPN526W", Args: []any{addr, n, until}}
+	p := &struct {
+		s [1]string
+		a [3]any
+	}{s: [1]string{addr}}
+	p.a = [3]any{&p.s[0], n, until}
+	return Msg{ID: "IPN526W", Args: p.a[:]}
 }
 
 // IPN527E says: No logon within <limit>; the console is closed
 func IPN527E(limit time.Duration) Msg { return Msg{ID: "IPN527E", Args: []any{limit}} }
 
 // IPN528W says:          the listener does not accept connections: <reason>; retrying
-func IPN528W(reason string) Msg { return Msg{ID: "IPN528W", Args: []any{reason}} }
+func IPN528W(reason string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{reason}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN528W", Args: p.a[:]}
+}
 
 // IPN529I says: Console <id> hears <classes> of the informational messages; warnings, errors and action messages always
 func IPN529I(id string, classes string) Msg {
-	s := &[2]string{id, classes}
-	return Msg{ID: "IPN529I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{id, classes}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN529I", Args: p.a[:]}
 }
 
 // IPN530I says:          hears <classes>
-func IPN530I(classes string) Msg { return Msg{ID: "IPN530I", Args: []any{classes}} }
+func IPN530I(classes string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{classes}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN530I", Args: p.a[:]}
+}
 
 // IPN531E says: CLASSES=ALL and CLASSES=NONE stand alone
 func IPN531E() Msg { return Msg{ID: "IPN531E", Args: nil} }
@@ -1285,59 +2345,115 @@ func IPN532E() Msg { return Msg{ID: "IPN532E", Args: nil} }
 
 // IPN533I says: Console <id> ended: its listener <listener> was deleted
 func IPN533I(id string, listener string) Msg {
-	s := &[2]string{id, listener}
-	return Msg{ID: "IPN533I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{id, listener}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN533I", Args: p.a[:]}
 }
 
 // IPN534I says: Console <id> hears no informational message; warnings, errors and action messages always
-func IPN534I(id string) Msg { return Msg{ID: "IPN534I", Args: []any{id}} }
+func IPN534I(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN534I", Args: p.a[:]}
+}
 
 // IPN535I says:          hears no informational message
 func IPN535I() Msg { return Msg{ID: "IPN535I", Args: nil} }
 
 // IPN536I says: Console listener <id>: TLS, certificate <subject> (<source>, expires <expires>), SHA-256 <fingerprint>
 func IPN536I(id string, subject string, source string, expires string, fingerprint string) Msg {
-	s := &[5]string{id, subject, source, expires, fingerprint}
-	return Msg{ID: "IPN536I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4]}}
+	p := &struct {
+		s [5]string
+		a [5]any
+	}{s: [5]string{id, subject, source, expires, fingerprint}}
+	p.a = [5]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3], &p.s[4]}
+	return Msg{ID: "IPN536I", Args: p.a[:]}
 }
 
 // IPN537E says: Console listener <id> on <where> <addr> would carry logons in clear: give TLS=YES, or CLEARTEXT=YES to allow it
 func IPN537E(id string, where string, addr string) Msg {
-	s := &[3]string{id, where, addr}
-	return Msg{ID: "IPN537E", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{id, where, addr}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN537E", Args: p.a[:]}
 }
 
 // IPN601I says: <pool><tier><low>-<high> size <size>, in use <inuse>, held <held>, free <free>, TIME_WAIT <tw>, allocations <alloc>, exhaustions <exh>, strict rate <rate>/s
 func IPN601I[T0 Count, T1 Count, T2 Number, T3 Number, T4 Number, T5 Number, T6 Number, T7 Number, T8 Number](pool string, tier string, low T0, high T1, size T2, inuse T3, held T4, free T5, tw T6, alloc T7, exh T8, rate string) Msg {
-	s := &[3]string{pool, tier, rate}
-	return Msg{ID: "IPN601I", Args: []any{&s[0], &s[1], low, high, size, inuse, held, free, tw, alloc, exh, &s[2]}}
+	p := &struct {
+		s [3]string
+		a [12]any
+	}{s: [3]string{pool, tier, rate}}
+	p.a = [12]any{&p.s[0], &p.s[1], low, high, size, inuse, held, free, tw, alloc, exh, &p.s[2]}
+	return Msg{ID: "IPN601I", Args: p.a[:]}
 }
 
 // IPN602W says: Pool <pool> is dry: the TIME_WAIT model frees its next port at <at>
-func IPN602W(pool string, at time.Time) Msg { return Msg{ID: "IPN602W", Args: []any{pool, at}} }
+func IPN602W(pool string, at time.Time) Msg {
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{pool}}
+	p.a = [2]any{&p.s[0], at}
+	return Msg{ID: "IPN602W", Args: p.a[:]}
+}
 
 // IPN603W says: Pool <pool> is dry: a port frees only when a connection using one ends
-func IPN603W(pool string) Msg { return Msg{ID: "IPN603W", Args: []any{pool}} }
+func IPN603W(pool string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{pool}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN603W", Args: p.a[:]}
+}
 
 // IPN604I says: Reserved <proto> <low>-<high> for <owner> (<kind>), <n> ports of pool <pool>
 func IPN604I[T0 Count, T1 Count, T2 Count](proto string, low T0, high T1, owner string, kind string, n T2, pool string) Msg {
-	s := &[4]string{proto, owner, kind, pool}
-	return Msg{ID: "IPN604I", Args: []any{&s[0], low, high, &s[1], &s[2], n, &s[3]}}
+	p := &struct {
+		s [4]string
+		a [7]any
+	}{s: [4]string{proto, owner, kind, pool}}
+	p.a = [7]any{&p.s[0], low, high, &p.s[1], &p.s[2], n, &p.s[3]}
+	return Msg{ID: "IPN604I", Args: p.a[:]}
 }
 
 // IPN605W says: Port pool <pool> is <pct>% used: <used> of <cap> ports in use or held in TIME_WAIT
 func IPN605W[T0 Number, T1 Number, T2 Number](pool string, pct T0, used T1, cap T2) Msg {
-	return Msg{ID: "IPN605W", Args: []any{pool, pct, used, cap}}
+	p := &struct {
+		s [1]string
+		a [4]any
+	}{s: [1]string{pool}}
+	p.a = [4]any{&p.s[0], pct, used, cap}
+	return Msg{ID: "IPN605W", Args: p.a[:]}
 }
 
 // IPN606W says: Port pool <pool> is exhausted: <used> of <cap> ports in use or held in TIME_WAIT, <refused> requests refused
 func IPN606W[T0 Number, T1 Number, T2 Count](pool string, used T0, cap T1, refused T2) Msg {
-	return Msg{ID: "IPN606W", Args: []any{pool, used, cap, refused}}
+	p := &struct {
+		s [1]string
+		a [4]any
+	}{s: [1]string{pool}}
+	p.a = [4]any{&p.s[0], used, cap, refused}
+	return Msg{ID: "IPN606W", Args: p.a[:]}
 }
 
 // IPN607I says: Port pool <pool> is back under 50%: <used> of <cap> ports in use or held in TIME_WAIT
 func IPN607I[T0 Number, T1 Number](pool string, used T0, cap T1) Msg {
-	return Msg{ID: "IPN607I", Args: []any{pool, used, cap}}
+	p := &struct {
+		s [1]string
+		a [3]any
+	}{s: [1]string{pool}}
+	p.a = [3]any{&p.s[0], used, cap}
+	return Msg{ID: "IPN607I", Args: p.a[:]}
 }
 
 // IPN608I says: Counters since <since>
@@ -1345,46 +2461,82 @@ func IPN608I(since time.Time) Msg { return Msg{ID: "IPN608I", Args: []any{since}
 
 // IPN610I says: <proto> ports <low>-<high> reserved for <owner>
 func IPN610I[T0 Count, T1 Count](proto string, low T0, high T1, owner string) Msg {
-	s := &[2]string{proto, owner}
-	return Msg{ID: "IPN610I", Args: []any{&s[0], low, high, &s[1]}}
+	p := &struct {
+		s [2]string
+		a [4]any
+	}{s: [2]string{proto, owner}}
+	p.a = [4]any{&p.s[0], low, high, &p.s[1]}
+	return Msg{ID: "IPN610I", Args: p.a[:]}
 }
 
 // IPN611I says: <proto> ports <low>-<high> forbidden: no user of the stack may bind them and no pool lends them
 func IPN611I[T0 Count, T1 Count](proto string, low T0, high T1) Msg {
-	return Msg{ID: "IPN611I", Args: []any{proto, low, high}}
+	p := &struct {
+		s [1]string
+		a [3]any
+	}{s: [1]string{proto}}
+	p.a = [3]any{&p.s[0], low, high}
+	return Msg{ID: "IPN611I", Args: p.a[:]}
 }
 
 // IPN612E says: <proto> ports <low>-<high> overlap <olow>-<ohigh>, set aside for <owner>
 func IPN612E[T0 Count, T1 Count, T2 Count, T3 Count](proto string, low T0, high T1, olow T2, ohigh T3, owner string) Msg {
-	s := &[2]string{proto, owner}
-	return Msg{ID: "IPN612E", Args: []any{&s[0], low, high, olow, ohigh, &s[1]}}
+	p := &struct {
+		s [2]string
+		a [6]any
+	}{s: [2]string{proto, owner}}
+	p.a = [6]any{&p.s[0], low, high, olow, ohigh, &p.s[1]}
+	return Msg{ID: "IPN612E", Args: p.a[:]}
 }
 
 // IPN613E says: <proto> port <port> is bound by <owner>: ports <low>-<high> cannot be set aside for <for>
 func IPN613E[T0 Count, T1 Count, T2 Count](proto string, port T0, owner string, low T1, high T2, for_ string) Msg {
-	s := &[3]string{proto, owner, for_}
-	return Msg{ID: "IPN613E", Args: []any{&s[0], port, &s[1], low, high, &s[2]}}
+	p := &struct {
+		s [3]string
+		a [6]any
+	}{s: [3]string{proto, owner, for_}}
+	p.a = [6]any{&p.s[0], port, &p.s[1], low, high, &p.s[2]}
+	return Msg{ID: "IPN613E", Args: p.a[:]}
 }
 
 // IPN614I says: Reservation of <proto> ports <low>-<high> for <owner> deleted
 func IPN614I[T0 Count, T1 Count](proto string, low T0, high T1, owner string) Msg {
-	s := &[2]string{proto, owner}
-	return Msg{ID: "IPN614I", Args: []any{&s[0], low, high, &s[1]}}
+	p := &struct {
+		s [2]string
+		a [4]any
+	}{s: [2]string{proto, owner}}
+	p.a = [4]any{&p.s[0], low, high, &p.s[1]}
+	return Msg{ID: "IPN614I", Args: p.a[:]}
 }
 
 // IPN615E says: No reservation of <proto> ports starts at <low>
-func IPN615E[T0 Count](proto string, low T0) Msg { return Msg{ID: "IPN615E", Args: []any{proto, low}} }
+func IPN615E[T0 Count](proto string, low T0) Msg {
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{proto}}
+	p.a = [2]any{&p.s[0], low}
+	return Msg{ID: "IPN615E", Args: p.a[:]}
+}
 
 // IPN616I says: <proto> port <port> bound by <owner> on <addr> (<n> binds)
 func IPN616I[T0 Count, T1 Count](proto string, port T0, owner string, addr string, n T1) Msg {
-	s := &[3]string{proto, owner, addr}
-	return Msg{ID: "IPN616I", Args: []any{&s[0], port, &s[1], &s[2], n}}
+	p := &struct {
+		s [3]string
+		a [5]any
+	}{s: [3]string{proto, owner, addr}}
+	p.a = [5]any{&p.s[0], port, &p.s[1], &p.s[2], n}
+	return Msg{ID: "IPN616I", Args: p.a[:]}
 }
 
 // IPN617I says: <proto> ports <low>-<high> set aside for <owner> (<kind>)
 func IPN617I[T0 Count, T1 Count](proto string, low T0, high T1, owner string, kind string) Msg {
-	s := &[3]string{proto, owner, kind}
-	return Msg{ID: "IPN617I", Args: []any{&s[0], low, high, &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [5]any
+	}{s: [3]string{proto, owner, kind}}
+	p.a = [5]any{&p.s[0], low, high, &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN617I", Args: p.a[:]}
 }
 
 // IPN618I says: <binds> binds, <res> reservations
@@ -1407,35 +2559,72 @@ func IPN621E[T0 Count, T1 Count](low T0, high T1) Msg {
 
 // IPN640I says: SOCKS door <id> defined on <addr>: connections leave from the stack's ephemeral ports; authentication <auth>
 func IPN640I(id string, addr string, auth string) Msg {
-	s := &[3]string{id, addr, auth}
-	return Msg{ID: "IPN640I", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{id, addr, auth}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN640I", Args: p.a[:]}
 }
 
 // IPN641I says: SOCKS door <id> deleted; <n> connections ended
-func IPN641I[T0 Count](id string, n T0) Msg { return Msg{ID: "IPN641I", Args: []any{id, n}} }
+func IPN641I[T0 Count](id string, n T0) Msg {
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{id}}
+	p.a = [2]any{&p.s[0], n}
+	return Msg{ID: "IPN641I", Args: p.a[:]}
+}
 
 // IPN642E says: SOCKS door <id> already exists
-func IPN642E(id string) Msg { return Msg{ID: "IPN642E", Args: []any{id}} }
+func IPN642E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN642E", Args: p.a[:]}
+}
 
 // IPN643E says: No SOCKS door <id>
-func IPN643E(id string) Msg { return Msg{ID: "IPN643E", Args: []any{id}} }
+func IPN643E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN643E", Args: p.a[:]}
+}
 
 // IPN644E says: SOCKS door <id> cannot start: <reason>
 func IPN644E(id string, reason string) Msg {
-	s := &[2]string{id, reason}
-	return Msg{ID: "IPN644E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{id, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN644E", Args: p.a[:]}
 }
 
 // IPN645I says: SOCKSD <id> <addr> authentication <auth>: connections <now> (COUNT <count>), granted <total>, bytes in <in>, out <out>
 func IPN645I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number](id string, addr string, auth string, now T0, count T1, total T2, in T3, out T4) Msg {
-	s := &[3]string{id, addr, auth}
-	return Msg{ID: "IPN645I", Args: []any{&s[0], &s[1], &s[2], now, count, total, in, out}}
+	p := &struct {
+		s [3]string
+		a [8]any
+	}{s: [3]string{id, addr, auth}}
+	p.a = [8]any{&p.s[0], &p.s[1], &p.s[2], now, count, total, in, out}
+	return Msg{ID: "IPN645I", Args: p.a[:]}
 }
 
 // IPN646W says: SOCKS door <id>: <addr> locked out until <until> after failed logins
 func IPN646W(id string, addr string, until time.Time) Msg {
-	s := &[2]string{id, addr}
-	return Msg{ID: "IPN646W", Args: []any{&s[0], &s[1], until}}
+	p := &struct {
+		s [2]string
+		a [3]any
+	}{s: [2]string{id, addr}}
+	p.a = [3]any{&p.s[0], &p.s[1], until}
+	return Msg{ID: "IPN646W", Args: p.a[:]}
 }
 
 // IPN647I says:          refused: login <auth>, command <cmd>, address <addr>, no port <noport>, unreachable <unreach>, limits <limit>; protocol errors <proto>
@@ -1445,8 +2634,12 @@ func IPN647I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number, T
 
 // IPN648I says:          connection <n>: <client> <user> to <target> from <local> since <since>, in <in>, out <out>
 func IPN648I[T0 Number, T1 Number, T2 Number](n T0, client string, user string, target string, local string, since time.Time, in T1, out T2) Msg {
-	s := &[4]string{client, user, target, local}
-	return Msg{ID: "IPN648I", Args: []any{n, &s[0], &s[1], &s[2], &s[3], since, in, out}}
+	p := &struct {
+		s [4]string
+		a [8]any
+	}{s: [4]string{client, user, target, local}}
+	p.a = [8]any{n, &p.s[0], &p.s[1], &p.s[2], &p.s[3], since, in, out}
+	return Msg{ID: "IPN648I", Args: p.a[:]}
 }
 
 // IPN649I says: <n> SOCKS doors
@@ -1454,99 +2647,192 @@ func IPN649I[T0 Count](n T0) Msg { return Msg{ID: "IPN649I", Args: []any{n}} }
 
 // IPN650I says: FTP client: connected to <addr> from <local>: <reply>
 func IPN650I(addr string, local string, reply string) Msg {
-	s := &[3]string{addr, local, reply}
-	return Msg{ID: "IPN650I", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{addr, local, reply}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN650I", Args: p.a[:]}
 }
 
 // IPN651I says: FTP client: <cmd>: <reply>
 func IPN651I(cmd string, reply string) Msg {
-	s := &[2]string{cmd, reply}
-	return Msg{ID: "IPN651I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{cmd, reply}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN651I", Args: p.a[:]}
 }
 
 // IPN652I says: FTP client: <verb> <from> to <to>: <bytes> bytes in <secs> s, <rate>
 func IPN652I[T0 Number](verb string, from string, to string, bytes T0, secs string, rate string) Msg {
-	s := &[5]string{verb, from, to, secs, rate}
-	return Msg{ID: "IPN652I", Args: []any{&s[0], &s[1], &s[2], bytes, &s[3], &s[4]}}
+	p := &struct {
+		s [5]string
+		a [6]any
+	}{s: [5]string{verb, from, to, secs, rate}}
+	p.a = [6]any{&p.s[0], &p.s[1], &p.s[2], bytes, &p.s[3], &p.s[4]}
+	return Msg{ID: "IPN652I", Args: p.a[:]}
 }
 
 // IPN653I says: FTP client:   <line>
-func IPN653I(line string) Msg { return Msg{ID: "IPN653I", Args: []any{line}} }
+func IPN653I(line string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{line}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN653I", Args: p.a[:]}
+}
 
 // IPN654E says: FTP client: <cmd> refused by the server: <reply>
 func IPN654E(cmd string, reply string) Msg {
-	s := &[2]string{cmd, reply}
-	return Msg{ID: "IPN654E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{cmd, reply}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN654E", Args: p.a[:]}
 }
 
 // IPN655E says: FTP client: <cmd> failed: <reason>
 func IPN655E(cmd string, reason string) Msg {
-	s := &[2]string{cmd, reason}
-	return Msg{ID: "IPN655E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{cmd, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN655E", Args: p.a[:]}
 }
 
 // IPN656E says: FTP client: <item> is not a subcommand: <why>
 func IPN656E(item string, why string) Msg {
-	s := &[2]string{item, why}
-	return Msg{ID: "IPN656E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{item, why}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN656E", Args: p.a[:]}
 }
 
 // IPN657I says: FTP client: session with <addr> ended: <files> files, <bytes> bytes
 func IPN657I[T0 Count, T1 Number](addr string, files T0, bytes T1) Msg {
-	return Msg{ID: "IPN657I", Args: []any{addr, files, bytes}}
+	p := &struct {
+		s [1]string
+		a [3]any
+	}{s: [1]string{addr}}
+	p.a = [3]any{&p.s[0], files, bytes}
+	return Msg{ID: "IPN657I", Args: p.a[:]}
 }
 
 // IPN658I says: FTP client: <verb> <from> to <to>: <bytes> bytes in <secs> s, <rate>, server to server
 func IPN658I(verb string, from string, to string, bytes string, secs string, rate string) Msg {
-	s := &[6]string{verb, from, to, bytes, secs, rate}
-	return Msg{ID: "IPN658I", Args: []any{&s[0], &s[1], &s[2], &s[3], &s[4], &s[5]}}
+	p := &struct {
+		s [6]string
+		a [6]any
+	}{s: [6]string{verb, from, to, bytes, secs, rate}}
+	p.a = [6]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3], &p.s[4], &p.s[5]}
+	return Msg{ID: "IPN658I", Args: p.a[:]}
 }
 
 // IPN660I says: Tracing the route to <addr>: at most <hops> hops, <probes> probes a hop
 func IPN660I[T0 Count, T1 Count](addr string, hops T0, probes T1) Msg {
-	return Msg{ID: "IPN660I", Args: []any{addr, hops, probes}}
+	p := &struct {
+		s [1]string
+		a [3]any
+	}{s: [1]string{addr}}
+	p.a = [3]any{&p.s[0], hops, probes}
+	return Msg{ID: "IPN660I", Args: p.a[:]}
 }
 
 // IPN661I says: <ttl>  <from> <times>
 func IPN661I[T0 Number](ttl T0, from string, times string) Msg {
-	s := &[2]string{from, times}
-	return Msg{ID: "IPN661I", Args: []any{ttl, &s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [3]any
+	}{s: [2]string{from, times}}
+	p.a = [3]any{ttl, &p.s[0], &p.s[1]}
+	return Msg{ID: "IPN661I", Args: p.a[:]}
 }
 
 // IPN662I says: Trace of <addr> complete: reached in <hops> hops
-func IPN662I[T0 Count](addr string, hops T0) Msg { return Msg{ID: "IPN662I", Args: []any{addr, hops}} }
+func IPN662I[T0 Count](addr string, hops T0) Msg {
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{addr}}
+	p.a = [2]any{&p.s[0], hops}
+	return Msg{ID: "IPN662I", Args: p.a[:]}
+}
 
 // IPN663W says: Trace of <addr> ended after <hops> hops without reaching it
-func IPN663W[T0 Count](addr string, hops T0) Msg { return Msg{ID: "IPN663W", Args: []any{addr, hops}} }
+func IPN663W[T0 Count](addr string, hops T0) Msg {
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{addr}}
+	p.a = [2]any{&p.s[0], hops}
+	return Msg{ID: "IPN663W", Args: p.a[:]}
+}
 
 // IPN670I says: Host <name> is <addr>
 func IPN670I(name string, addr string) Msg {
-	s := &[2]string{name, addr}
-	return Msg{ID: "IPN670I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{name, addr}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN670I", Args: p.a[:]}
 }
 
 // IPN671I says: Name <name> defined: <addr>
 func IPN671I(name string, addr string) Msg {
-	s := &[2]string{name, addr}
-	return Msg{ID: "IPN671I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{name, addr}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN671I", Args: p.a[:]}
 }
 
 // IPN672E says: Name <name> cannot be defined: <reason>
 func IPN672E(name string, reason string) Msg {
-	s := &[2]string{name, reason}
-	return Msg{ID: "IPN672E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{name, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN672E", Args: p.a[:]}
 }
 
 // IPN673E says: No name <name> in the host table
-func IPN673E(name string) Msg { return Msg{ID: "IPN673E", Args: []any{name}} }
+func IPN673E(name string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{name}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN673E", Args: p.a[:]}
+}
 
 // IPN674I says: Name <name> deleted
-func IPN674I(name string) Msg { return Msg{ID: "IPN674I", Args: []any{name}} }
+func IPN674I(name string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{name}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN674I", Args: p.a[:]}
+}
 
 // IPN675I says: <name> <addrs>
 func IPN675I(name string, addrs string) Msg {
-	s := &[2]string{name, addrs}
-	return Msg{ID: "IPN675I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{name, addrs}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN675I", Args: p.a[:]}
 }
 
 // IPN676I says: <n> names in the host table
@@ -1554,53 +2840,115 @@ func IPN676I[T0 Count](n T0) Msg { return Msg{ID: "IPN676I", Args: []any{n}} }
 
 // IPN677I says: DNS servers <servers>, default domain <domain>: queries <q>, answers <a>, failures <f>, answered from the cache <c>, names cached <n>
 func IPN677I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number](servers string, domain string, q T0, a T1, f T2, c T3, n T4) Msg {
-	s := &[2]string{servers, domain}
-	return Msg{ID: "IPN677I", Args: []any{&s[0], &s[1], q, a, f, c, n}}
+	p := &struct {
+		s [2]string
+		a [7]any
+	}{s: [2]string{servers, domain}}
+	p.a = [7]any{&p.s[0], &p.s[1], q, a, f, c, n}
+	return Msg{ID: "IPN677I", Args: p.a[:]}
 }
 
 // IPN678I says: DNS servers set to <servers>
-func IPN678I(servers string) Msg { return Msg{ID: "IPN678I", Args: []any{servers}} }
+func IPN678I(servers string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{servers}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN678I", Args: p.a[:]}
+}
 
 // IPN679I says: Default domain set to <domain>
-func IPN679I(domain string) Msg { return Msg{ID: "IPN679I", Args: []any{domain}} }
+func IPN679I(domain string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{domain}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN679I", Args: p.a[:]}
+}
 
 // IPN680I says: HTTP daemon <id> defined on <addr>, serving <what>, read-only
 func IPN680I(id string, addr string, what string) Msg {
-	s := &[3]string{id, addr, what}
-	return Msg{ID: "IPN680I", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{id, addr, what}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN680I", Args: p.a[:]}
 }
 
 // IPN681I says: HTTP daemon <id> deleted after <n> requests
-func IPN681I[T0 Count](id string, n T0) Msg { return Msg{ID: "IPN681I", Args: []any{id, n}} }
+func IPN681I[T0 Count](id string, n T0) Msg {
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{id}}
+	p.a = [2]any{&p.s[0], n}
+	return Msg{ID: "IPN681I", Args: p.a[:]}
+}
 
 // IPN682E says: HTTP daemon <id> is already defined
-func IPN682E(id string) Msg { return Msg{ID: "IPN682E", Args: []any{id}} }
+func IPN682E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN682E", Args: p.a[:]}
+}
 
 // IPN683E says: No HTTP daemon <id>
-func IPN683E(id string) Msg { return Msg{ID: "IPN683E", Args: []any{id}} }
+func IPN683E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN683E", Args: p.a[:]}
+}
 
 // IPN684E says: HTTP daemon <id> cannot start: <reason>
 func IPN684E(id string, reason string) Msg {
-	s := &[2]string{id, reason}
-	return Msg{ID: "IPN684E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{id, reason}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN684E", Args: p.a[:]}
 }
 
 // IPN685I says: HTTPD <id> on <addr>: requests <req> (not found <nf>, refused <ref>), bytes out <bytes>, connections <conns>, in flight <active>
 func IPN685I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number](id string, addr string, req T0, nf T1, ref T2, bytes T3, conns T4, active T5) Msg {
-	s := &[2]string{id, addr}
-	return Msg{ID: "IPN685I", Args: []any{&s[0], &s[1], req, nf, ref, bytes, conns, active}}
+	p := &struct {
+		s [2]string
+		a [8]any
+	}{s: [2]string{id, addr}}
+	p.a = [8]any{&p.s[0], &p.s[1], req, nf, ref, bytes, conns, active}
+	return Msg{ID: "IPN685I", Args: p.a[:]}
 }
 
 // IPN686I says: <n> HTTP daemons displayed
 func IPN686I[T0 Count](n T0) Msg { return Msg{ID: "IPN686I", Args: []any{n}} }
 
 // IPN687E says: ROOT=<name> is not a public name of DEFINE FILE
-func IPN687E(name string) Msg { return Msg{ID: "IPN687E", Args: []any{name}} }
+func IPN687E(name string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{name}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN687E", Args: p.a[:]}
+}
 
 // IPN688I says: <type> <id> on <addr>: sessions <n>
 func IPN688I[T0 Number](type_ string, id string, addr string, n T0) Msg {
-	s := &[3]string{type_, id, addr}
-	return Msg{ID: "IPN688I", Args: []any{&s[0], &s[1], &s[2], n}}
+	p := &struct {
+		s [3]string
+		a [4]any
+	}{s: [3]string{type_, id, addr}}
+	p.a = [4]any{&p.s[0], &p.s[1], &p.s[2], n}
+	return Msg{ID: "IPN688I", Args: p.a[:]}
 }
 
 // IPN689I says: <n> daemons active
@@ -1610,43 +2958,91 @@ func IPN689I[T0 Count](n T0) Msg { return Msg{ID: "IPN689I", Args: []any{n}} }
 func IPN690W() Msg { return Msg{ID: "IPN690W", Args: nil} }
 
 // IPN691W says: TELNETD <id> kept but not emulated: TN3270 sessions to VTAM applications are not available in this stack
-func IPN691W(id string) Msg { return Msg{ID: "IPN691W", Args: []any{id}} }
+func IPN691W(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN691W", Args: p.a[:]}
+}
 
 // IPN692E says: <object> <id> is already defined
 func IPN692E(object string, id string) Msg {
-	s := &[2]string{object, id}
-	return Msg{ID: "IPN692E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{object, id}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN692E", Args: p.a[:]}
 }
 
 // IPN693E says: No <object> <id>
 func IPN693E(object string, id string) Msg {
-	s := &[2]string{object, id}
-	return Msg{ID: "IPN693E", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{object, id}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN693E", Args: p.a[:]}
 }
 
 // IPN694I says: <object> <id> deleted
 func IPN694I(object string, id string) Msg {
-	s := &[2]string{object, id}
-	return Msg{ID: "IPN694I", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{object, id}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN694I", Args: p.a[:]}
 }
 
 // IPN695I says: <object> <id> (not emulated): <statement>
 func IPN695I(object string, id string, statement string) Msg {
-	s := &[3]string{object, id, statement}
-	return Msg{ID: "IPN695I", Args: []any{&s[0], &s[1], &s[2]}}
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{object, id, statement}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN695I", Args: p.a[:]}
 }
 
 // IPN696I says: <object> definitions kept: <n>
-func IPN696I[T0 Number](object string, n T0) Msg { return Msg{ID: "IPN696I", Args: []any{object, n}} }
+func IPN696I[T0 Number](object string, n T0) Msg {
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{object}}
+	p.a = [2]any{&p.s[0], n}
+	return Msg{ID: "IPN696I", Args: p.a[:]}
+}
 
 // IPN697E says: DEFAULT_DOMAIN=<domain> is not a domain name
-func IPN697E(domain string) Msg { return Msg{ID: "IPN697E", Args: []any{domain}} }
+func IPN697E(domain string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{domain}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN697E", Args: p.a[:]}
+}
 
 // IPN998S says: Internal error in <command>: <detail>
 func IPN998S(command string, detail string) Msg {
-	s := &[2]string{command, detail}
-	return Msg{ID: "IPN998S", Args: []any{&s[0], &s[1]}}
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{command, detail}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN998S", Args: p.a[:]}
 }
 
 // IPN999S says: Message <id> could not be formatted
-func IPN999S(id string) Msg { return Msg{ID: "IPN999S", Args: []any{id}} }
+func IPN999S(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN999S", Args: p.a[:]}
+}

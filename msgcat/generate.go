@@ -67,19 +67,12 @@ func Constructors() ([]byte, error) {
 			params = append(params, name+" "+typ)
 			if typ == "string" {
 				// Strings go into one array and the inserts point into
-				// it: one allocation for them all instead of one each.
-				arg = fmt.Sprintf("&s[%d]", len(strs))
+				// it; the array and the Args slice are one allocation,
+				// instead of one for the slice and one per string.
+				arg = fmt.Sprintf("&p.s[%d]", len(strs))
 				strs = append(strs, name)
 			}
 			args = append(args, arg)
-		}
-		if len(strs) < 2 { // one string boxed costs what the array would
-			for i, a := range args {
-				if strings.HasPrefix(a, "&s[") {
-					args[i] = strs[0]
-				}
-			}
-			strs = nil
 		}
 		fmt.Fprintf(&b, "// %s says: %s\n", e.ID, strings.ReplaceAll(e.Template(), "\n", " "))
 		tp := ""
@@ -91,8 +84,8 @@ func Constructors() ([]byte, error) {
 			argList = "[]any{" + strings.Join(args, ", ") + "}"
 		}
 		if len(strs) > 0 {
-			fmt.Fprintf(&b, "func %s%s(%s) Msg {\n\ts := &[%d]string{%s}\n\treturn Msg{ID: %q, Args: %s}\n}\n\n",
-				e.ID, tp, strings.Join(params, ", "), len(strs), strings.Join(strs, ", "), e.ID, argList)
+			fmt.Fprintf(&b, "func %s%s(%s) Msg {\n\tp := &struct {\n\t\ts [%d]string\n\t\ta [%d]any\n\t}{s: [%d]string{%s}}\n\tp.a = [%d]any{%s}\n\treturn Msg{ID: %q, Args: p.a[:]}\n}\n\n",
+				e.ID, tp, strings.Join(params, ", "), len(strs), len(args), len(strs), strings.Join(strs, ", "), len(args), strings.Join(args, ", "), e.ID)
 		} else {
 			fmt.Fprintf(&b, "func %s%s(%s) Msg { return Msg{ID: %q, Args: %s} }\n\n", e.ID, tp, strings.Join(params, ", "), e.ID, argList)
 		}

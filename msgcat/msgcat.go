@@ -262,7 +262,7 @@ func (m Msg) AppendTo(b *strings.Builder) {
 				b.WriteString(s.nouns[1])
 			}
 		case kID:
-			fmt.Fprint(b, m.Args[i])
+			b.WriteString(fmt.Sprint(m.Args[i]))
 		case kElapsed:
 			if d, ok := m.Args[i].(time.Duration); ok {
 				var buf [32]byte
@@ -277,8 +277,8 @@ func (m Msg) AppendTo(b *strings.Builder) {
 				writeText(b, m.Args[i])
 			}
 		}
-		for n := b.Len() - start; n < s.width; n++ {
-			b.WriteByte(' ')
+		if n := s.width - (b.Len() - start); n > 0 {
+			writeSpaces(b, n)
 		}
 		i++
 	}
@@ -472,7 +472,9 @@ func writeText(b *strings.Builder, v any) {
 	case error:
 		b.WriteString(s.Error())
 	default:
-		fmt.Fprint(b, v)
+		// Not fmt.Fprint(b, v): the builder would escape, and every
+		// String would cost an allocation more.
+		b.WriteString(fmt.Sprint(v))
 	}
 }
 
@@ -550,4 +552,15 @@ func FormatDuration(d time.Duration) string {
 		b = append(b, byte('0'+v/10), byte('0'+v%10))
 	}
 	return string(b)
+}
+
+const spaces = "                                                                "
+
+// writeSpaces pads a field.
+func writeSpaces(b *strings.Builder, n int) {
+	for n > len(spaces) {
+		b.WriteString(spaces)
+		n -= len(spaces)
+	}
+	b.WriteString(spaces[:n])
 }

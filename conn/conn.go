@@ -755,11 +755,9 @@ func (timeoutError) Temporary() bool { return true }
 // Accept waits for the next connection.
 func (l *Listener) Accept() (net.Conn, error) {
 	for {
-		nep, nwq, terr := l.ep.Accept(nil)
+		c, terr := l.acceptNow()
 		if terr == nil {
-			l.lease.hold()
-			e := l.t.register(l.e.owner, KindPassive, nep, l.e.local.Addr().Is6())
-			return newConn(l.t, e, nwq, l.lease), nil
+			return c, nil
 		}
 		if _, ok := terr.(*tcpip.ErrWouldBlock); !ok {
 			select {
@@ -790,6 +788,37 @@ func (l *Listener) Accept() (net.Conn, error) {
 			return nil, timeoutError{}
 		}
 	}
+}
+
+// AcceptQueued accepts a connection that waits already, without waiting:
+// nil and no error when none waits; an error when the listener cannot
+// accept any more (closed).
+func (l *Listener) AcceptQueued() (net.Conn, error) {
+	c, terr := l.acceptNow()
+	if terr == nil {
+		return c, nil
+	}
+	if _, ok := terr.(*tcpip.ErrWouldBlock); ok {
+		select {
+		case <-l.closed:
+			return nil, ErrClosed
+		default:
+			return nil, nil
+		}
+	}
+	return nil, &ErrNet{Op: "accept", Err: terr.String()}
+}
+
+// acceptNow accepts a waiting connection, or says why not (ErrWouldBlock:
+// none waits).
+func (l *Listener) acceptNow() (net.Conn, tcpip.Error) {
+	nep, nwq, terr := l.ep.Accept(nil)
+	if terr != nil {
+		return nil, terr
+	}
+	l.lease.hold()
+	e := l.t.register(l.e.owner, KindPassive, nep, l.e.local.Addr().Is6())
+	return newConn(l.t, e, nwq, l.lease), nil
 }
 
 // SetDeadline bounds the wait of Accept.

@@ -32,13 +32,101 @@ func (p *pasvState) close() {
 	p.ln.Close()
 }
 
-// closeData drops the PASV listener and the PORT target.
+// closeData drops the PASV listener, the spare one and the PORT target.
 func (s *session) closeData() {
 	if s.pasv != nil {
 		s.pasv.close()
 		s.pasv = nil
 	}
+	if p := s.takeSpare(); p != nil {
+		p.close()
+	}
 	s.active = netip.AddrPort{}
+}
+
+// spareWindow is how long a passive listener that served a transfer stays
+// open for the session's next PASV or EPSV. A client moving many files
+// (MGET, a mirror) asks again within milliseconds; reusing the listener
+// spares netstack a bind on the data port, whose check walks every
+// connection of the port in TIME_WAIT (about 90 µs a PASV with 10,000 of
+// them: docs/performance.md). The port stays the session's meanwhile.
+const spareWindow = 2 * time.Second
+
+// queueDrainer is a listener that can hand over the connections waiting
+// on it without waiting (the stack's conn.Listener): only such a listener
+// is kept, as only its queue can be emptied before it is used again.
+type queueDrainer interface {
+	// AcceptQueued gives a waiting connection, nil when none waits, or
+	// an error when the listener accepts no more.
+	AcceptQueued() (net.Conn, error)
+}
+
+// keepSpare keeps p, whose listener has just served a transfer, for the
+// session's next PASV; it closes itself after spareWindow.
+func (s *session) keepSpare(p *pasvState) {
+	p.expired.Store(false)
+	p.timer = time.AfterFunc(spareWindow, func() {
+		s.mu.Lock()
+		mine := s.spare == p
+		if mine {
+			s.spare = nil
+		}
+		s.mu.Unlock()
+		if mine {
+			p.ln.Close()
+		}
+	})
+	s.mu.Lock()
+	old := s.spare
+	s.spare = p
+	s.mu.Unlock()
+	if old != nil {
+		old.close()
+	}
+}
+
+// spareAllowed says whether a listener may be kept for the next PASV: in
+// the tuple TIME_WAIT model, where a data port serves any new 4-tuple.
+func (s *session) spareAllowed() bool {
+	m, _, _ := s.d.config().DataPorts.Model()
+	return m == portrange.Tuple
+}
+
+// takeSpare takes the spare listener from the session, if any.
+func (s *session) takeSpare() *pasvState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.spare
+	s.spare = nil
+	if p != nil {
+		p.timer.Stop()
+	}
+	return p
+}
+
+// reuseSpare readies the spare listener p for a new PASV: the connections
+// that reached it since its transfer (nobody was told to come) are closed
+// unread, foreign ones counted as refused data connections. It gives false
+// when the listener is no longer usable.
+func (s *session) reuseSpare(p *pasvState) bool {
+	d, ok := p.ln.(queueDrainer)
+	if !ok || p.expired.Load() {
+		return false
+	}
+	for {
+		c, err := d.AcceptQueued()
+		if err != nil {
+			return false // closed under it (an ABOR of its transfer)
+		}
+		if c == nil {
+			return true
+		}
+		if from := addrport.Of(c.RemoteAddr()); from.Addr() != s.peer.Addr() && !s.proxyPeer(from.Addr()) {
+			s.d.c.foreignData.Add(1)
+			s.log.Warn("data connection from a foreign address refused", zap.Stringer("from", from))
+		}
+		c.Close()
+	}
 }
 
 // pasvRetry is how often PASV looks again for a port of a dry pool while
@@ -85,8 +173,21 @@ func (s *session) listenData() (net.Listener, error) {
 // openPasv opens a passive listener for the next transfer. It replies
 // itself on failure and returns false.
 func (s *session) openPasv() bool {
+	spare := s.takeSpare()
 	s.closeData()
 	s.d.c.pasv.Add(1)
+	if spare != nil {
+		if s.spareAllowed() && s.reuseSpare(spare) {
+			s.d.pasvServed()
+			spare.timer = time.AfterFunc(s.d.config().PasvTimeout, func() {
+				spare.expired.Store(true)
+				spare.ln.Close()
+			})
+			s.pasv = spare
+			return true
+		}
+		spare.close()
+	}
 	ln, err := s.listenData()
 	if err != nil {
 		if errors.Is(err, portrange.ErrExhausted) {
@@ -326,7 +427,14 @@ func (s *session) connect(x *transfer, ds dataSource) (net.Conn, error) {
 	timeout := s.d.config().PasvTimeout
 	if ds.pasv != nil {
 		p := ds.pasv
-		defer p.ln.Close() // one connection per PASV; the port returns when it closes
+		// One connection per PASV; the listener is closed (the port returns
+		// when the connection closes too) unless kept for the next PASV.
+		keep := false
+		defer func() {
+			if !keep {
+				p.ln.Close()
+			}
+		}()
 		if p.expired.Load() {
 			return nil, &connectErr{rDataTimeout, []any{int64(timeout / time.Second)}}
 		}
@@ -352,6 +460,12 @@ func (s *session) connect(x *transfer, ds dataSource) (net.Conn, error) {
 			s.d.c.foreignData.Add(1)
 			s.log.Warn("data connection from a foreign address refused", zap.Stringer("from", from))
 			return nil, &connectErr{rDataForeign, []any{from.Addr().String()}}
+		}
+		// Only in the tuple model: in the strict one a port whose
+		// connection the daemon closes is held for 2×MSL, reuse included.
+		if _, ok := p.ln.(queueDrainer); ok && s.spareAllowed() && t.Stop() && !x.aborted.Load() {
+			keep = true
+			s.keepSpare(p)
 		}
 		return c, nil
 	}

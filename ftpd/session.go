@@ -79,8 +79,9 @@ type session struct {
 
 	mu       sync.Mutex
 	xfer     *transfer
-	user2    string // user id for info(), under mu
-	security string // protocol and cipher of the control connection's TLS, under mu
+	spare    *pasvState // the last transfer's passive listener, kept for the next PASV (data.go), under mu
+	user2    string     // user id for info(), under mu
+	security string     // protocol and cipher of the control connection's TLS, under mu
 	bytesIn  atomic.Int64
 	bytesOut atomic.Int64
 	filesIn  atomic.Int64

@@ -1,0 +1,127 @@
+package ops
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestPasvSpareListener: inside the stack, a passive listener that served
+// a transfer is kept for the session's next PASV (the same port, no new
+// bind); a connection that reached it between transfers is closed before
+// the next transfer and never gets its data; unused, the listener closes
+// after its window; in the strict TIME_WAIT model nothing is kept.
+func TestPasvSpareListener(t *testing.T) {
+	sys := newTestSystem(t)
+	pub := t.TempDir()
+	os.WriteFile(filepath.Join(pub, "f.txt"), []byte("the file\n"), 0o644)
+	for _, line := range []string{
+		"DEFINE LINK ID=LOOP2,TYPE=LOOPBACK,IPADDR=10.99.41.1,MASK=255.255.255.0",
+		"DEFINE FILE PUBLIC=PUB,DLBL=" + pub + ",READONLY=YES",
+		"DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(30200,30219),ANONYMOUS=READ",
+	} {
+		do(t, sys, line)
+	}
+	server := netip.MustParseAddr("10.99.41.1")
+	dial := func(port int) net.Conn {
+		t.Helper()
+		c, err := sys.Conns.Dial(context.Background(), "TEST", netip.Addr{}, netip.AddrPortFrom(server, uint16(port)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ctl := dial(21)
+	defer ctl.Close()
+	r := bufio.NewReader(ctl)
+	cmd := func(line string, code string) string {
+		t.Helper()
+		if line != "" {
+			ctl.Write([]byte(line + "\r\n"))
+		}
+		ctl.SetReadDeadline(time.Now().Add(10 * time.Second))
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			if len(l) >= 4 && l[3] == ' ' {
+				if !strings.HasPrefix(l, code) {
+					t.Fatalf("%s: %q, want %s", line, l, code)
+				}
+				return l
+			}
+		}
+	}
+	pasv := func() int {
+		t.Helper()
+		l := cmd("PASV", "227")
+		f := strings.Split(l[strings.Index(l, "(")+1:strings.Index(l, ")")], ",")
+		p1, _ := strconv.Atoi(f[4])
+		p2, _ := strconv.Atoi(f[5])
+		return p1*256 + p2
+	}
+	retr := func(port int) {
+		t.Helper()
+		d := dial(port)
+		defer d.Close()
+		cmd("RETR f.txt", "150")
+		d.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if b, err := io.ReadAll(d); err != nil || string(b) != "the file\n" {
+			t.Fatalf("RETR: %q %v", b, err)
+		}
+		cmd("", "226")
+	}
+	cmd("", "220")
+	cmd("USER anonymous", "331")
+	cmd("PASS t@example.org", "230")
+	cmd("CWD /PUB", "250")
+	cmd("TYPE I", "200")
+	allocs := func() uint64 { return sys.ftpds["FTP01"].d.Stats().DataPorts.Allocations }
+
+	first := pasv()
+	retr(first)
+	before := allocs()
+	if p := pasv(); p != first {
+		t.Fatalf("the next PASV within the window gave port %d, not the kept %d", p, first)
+	}
+	retr(first)
+	if allocs() != before {
+		t.Fatalf("the kept listener's port was allocated again: %d -> %d", before, allocs())
+	}
+	// A connection that reaches the kept listener between transfers is
+	// closed at the next PASV, and the transfer uses the client's own.
+	stray := dial(first)
+	defer stray.Close()
+	if p := pasv(); p != first {
+		t.Fatalf("port %d after a stray connection, want %d", p, first)
+	}
+	stray.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if b, err := io.ReadAll(stray); len(b) != 0 || err != nil {
+		t.Fatalf("the stray connection read %q, %v; want the end at once", b, err)
+	}
+	retr(first)
+	// Unused, the listener closes after its window: a connection fails.
+	time.Sleep(2500 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if c, err := sys.Conns.Dial(ctx, "TEST", netip.Addr{}, netip.AddrPortFrom(server, uint16(first))); err == nil {
+		c.Close()
+		t.Fatal("the kept listener still accepts after its window")
+	}
+	// In the strict model nothing is kept: each PASV binds anew.
+	do(t, sys, "SET TIMEWAIT=STRICT")
+	p := pasv()
+	retr(p)
+	if q := pasv(); q == p {
+		t.Fatalf("the strict model reused port %d", p)
+	}
+}

@@ -92,6 +92,24 @@ func (s *session) spareAllowed() bool {
 	return m == portrange.Tuple
 }
 
+// dropSpares closes every session's kept listener, so that their ports go
+// back to the pool; it gives how many. A kept listener never keeps a port
+// from a session that asks for one.
+func (d *Daemon) dropSpares() int {
+	d.mu.Lock()
+	var kept []*pasvState
+	for _, s := range d.sessions {
+		if p := s.takeSpare(); p != nil {
+			kept = append(kept, p)
+		}
+	}
+	d.mu.Unlock()
+	for _, p := range kept {
+		p.close()
+	}
+	return len(kept)
+}
+
 // takeSpare takes the spare listener from the session, if any.
 func (s *session) takeSpare() *pasvState {
 	s.mu.Lock()
@@ -139,6 +157,10 @@ const pasvRetry = 20 * time.Millisecond
 func (s *session) listenData() (net.Listener, error) {
 	conf := s.d.config()
 	ln, err := s.d.tr.ListenData(s.local.Addr(), conf.DataPorts, s.peer.Addr())
+	if errors.Is(err, portrange.ErrExhausted) && s.d.dropSpares() > 0 {
+		// Kept listeners give their ports up to a session that needs one.
+		ln, err = s.d.tr.ListenData(s.local.Addr(), conf.DataPorts, s.peer.Addr())
+	}
 	if err == nil || conf.PasvWait <= 0 || !errors.Is(err, portrange.ErrExhausted) {
 		return ln, err
 	}
@@ -156,7 +178,7 @@ func (s *session) listenData() (net.Listener, error) {
 			return nil, err
 		case <-retry.C:
 		}
-		if !conf.DataPorts.CanServe(conf.Clock(), portrange.Remote{Addr: s.peer.Addr()}) {
+		if !conf.DataPorts.CanServe(conf.Clock(), portrange.Remote{Addr: s.peer.Addr()}) && s.d.dropSpares() == 0 {
 			continue
 		}
 		ln, err = s.d.tr.ListenData(s.local.Addr(), conf.DataPorts, s.peer.Addr())

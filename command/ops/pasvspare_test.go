@@ -20,13 +20,81 @@ import (
 // the next transfer and never gets its data; unused, the listener closes
 // after its window; in the strict TIME_WAIT model nothing is kept.
 func TestPasvSpareListener(t *testing.T) {
+	sys, server, dial, c := spareSetup(t, "(30200,30219)")
+	cmd, pasv, retr := c.cmd, c.pasv, c.retr
+	allocs := func() uint64 { return sys.ftpds["FTP01"].d.Stats().DataPorts.Allocations }
+
+	first := pasv()
+	retr(first)
+	before := allocs()
+	if p := pasv(); p != first {
+		t.Fatalf("the next PASV within the window gave port %d, not the kept %d", p, first)
+	}
+	retr(first)
+	if allocs() != before {
+		t.Fatalf("the kept listener's port was allocated again: %d -> %d", before, allocs())
+	}
+	// A connection that reaches the kept listener between transfers is
+	// closed at the next PASV, and the transfer uses the client's own.
+	stray := dial(first)
+	defer stray.Close()
+	if p := pasv(); p != first {
+		t.Fatalf("port %d after a stray connection, want %d", p, first)
+	}
+	stray.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if b, err := io.ReadAll(stray); len(b) != 0 || err != nil {
+		t.Fatalf("the stray connection read %q, %v; want the end at once", b, err)
+	}
+	retr(first)
+	// Unused, the listener closes after its window: a connection fails.
+	time.Sleep(2500 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if c, err := sys.Conns.Dial(ctx, "TEST", netip.Addr{}, netip.AddrPortFrom(server, uint16(first))); err == nil {
+		c.Close()
+		t.Fatal("the kept listener still accepts after its window")
+	}
+	// In the strict model nothing is kept: each PASV binds anew.
+	do(t, sys, "SET TIMEWAIT=STRICT")
+	p := pasv()
+	retr(p)
+	if q := pasv(); q == p {
+		t.Fatalf("the strict model reused port %d", p)
+	}
+	cmd("NOOP", "200")
+}
+
+// TestPasvSpareGivenUp: a kept listener never keeps its port from another
+// session: with a one-port pool, the second session's PASV gets the port
+// the first one kept.
+func TestPasvSpareGivenUp(t *testing.T) {
+	_, _, dial, a := spareSetup(t, "(30230,30230)")
+	p := a.pasv()
+	a.retr(p) // a keeps the only port
+	b := newSpareClient(t, dial)
+	if q := b.pasv(); q != p {
+		t.Fatalf("the second session got port %d, want %d", q, p)
+	}
+	b.retr(p)
+}
+
+// spareClient is a control connection to the test daemon of spareSetup.
+type spareClient struct {
+	cmd  func(line, code string) string
+	pasv func() int
+	retr func(port int)
+}
+
+// spareSetup defines a stack with an FTP daemon (DATAPORTS=ports) on a
+// loopback link and logs one client in.
+func spareSetup(t *testing.T, ports string) (*System, netip.Addr, func(int) net.Conn, spareClient) {
 	sys := newTestSystem(t)
 	pub := t.TempDir()
 	os.WriteFile(filepath.Join(pub, "f.txt"), []byte("the file\n"), 0o644)
 	for _, line := range []string{
 		"DEFINE LINK ID=LOOP2,TYPE=LOOPBACK,IPADDR=10.99.41.1,MASK=255.255.255.0",
 		"DEFINE FILE PUBLIC=PUB,DLBL=" + pub + ",READONLY=YES",
-		"DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(30200,30219),ANONYMOUS=READ",
+		"DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=" + ports + ",ANONYMOUS=READ",
 	} {
 		do(t, sys, line)
 	}
@@ -39,8 +107,13 @@ func TestPasvSpareListener(t *testing.T) {
 		}
 		return c
 	}
+	return sys, server, dial, newSpareClient(t, dial)
+}
+
+// newSpareClient connects and logs in anonymously, in binary, in /PUB.
+func newSpareClient(t *testing.T, dial func(int) net.Conn) spareClient {
 	ctl := dial(21)
-	defer ctl.Close()
+	t.Cleanup(func() { ctl.Close() })
 	r := bufio.NewReader(ctl)
 	cmd := func(line string, code string) string {
 		t.Helper()
@@ -85,43 +158,5 @@ func TestPasvSpareListener(t *testing.T) {
 	cmd("PASS t@example.org", "230")
 	cmd("CWD /PUB", "250")
 	cmd("TYPE I", "200")
-	allocs := func() uint64 { return sys.ftpds["FTP01"].d.Stats().DataPorts.Allocations }
-
-	first := pasv()
-	retr(first)
-	before := allocs()
-	if p := pasv(); p != first {
-		t.Fatalf("the next PASV within the window gave port %d, not the kept %d", p, first)
-	}
-	retr(first)
-	if allocs() != before {
-		t.Fatalf("the kept listener's port was allocated again: %d -> %d", before, allocs())
-	}
-	// A connection that reaches the kept listener between transfers is
-	// closed at the next PASV, and the transfer uses the client's own.
-	stray := dial(first)
-	defer stray.Close()
-	if p := pasv(); p != first {
-		t.Fatalf("port %d after a stray connection, want %d", p, first)
-	}
-	stray.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if b, err := io.ReadAll(stray); len(b) != 0 || err != nil {
-		t.Fatalf("the stray connection read %q, %v; want the end at once", b, err)
-	}
-	retr(first)
-	// Unused, the listener closes after its window: a connection fails.
-	time.Sleep(2500 * time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if c, err := sys.Conns.Dial(ctx, "TEST", netip.Addr{}, netip.AddrPortFrom(server, uint16(first))); err == nil {
-		c.Close()
-		t.Fatal("the kept listener still accepts after its window")
-	}
-	// In the strict model nothing is kept: each PASV binds anew.
-	do(t, sys, "SET TIMEWAIT=STRICT")
-	p := pasv()
-	retr(p)
-	if q := pasv(); q == p {
-		t.Fatalf("the strict model reused port %d", p)
-	}
+	return spareClient{cmd, pasv, retr}
 }

@@ -439,22 +439,25 @@ func (t *Table) newEndpoint(proto tcpip.NetworkProtocolNumber) (tcpip.Endpoint, 
 
 // lease is a port drawn from a pool or bound through the registry, held by
 // a listener and the connections accepted from it, or by one dialed
-// connection. The last holder to close gives it back, with the foreign end
-// of a connection that closed first (and so holds TIME_WAIT), if any.
+// connection. Every connection on it that closes first (and so holds
+// TIME_WAIT) is recorded with its pool as it closes, however many there
+// are under one lease (a passive listener kept for several transfers, a
+// daemon's port); the last holder to close gives the port back.
 type lease struct {
-	give    func(now time.Time, tw *portrange.Remote)
-	forget  func(tw portrange.Remote) // takes a TIME_WAIT record back; nil for a bind
-	clock   func() time.Time
-	mu      sync.Mutex
-	holders int
-	tw      *portrange.Remote
+	give     func(now time.Time, tw *portrange.Remote)
+	timeWait func(now time.Time, tw portrange.Remote) // records TIME_WAIT while the port stays leased
+	forget   func(tw portrange.Remote)                // takes a TIME_WAIT record back
+	clock    func() time.Time
+	mu       sync.Mutex
+	holders  int
 }
 
 func poolLease(pool *portrange.Pool, port uint16, clock func() time.Time) *lease {
 	return &lease{
-		give:   func(now time.Time, tw *portrange.Remote) { pool.Release(now, port, tw) },
-		forget: func(tw portrange.Remote) { pool.ForgetTimeWait(port, tw) },
-		clock:  clock, holders: 1}
+		give:     func(now time.Time, tw *portrange.Remote) { pool.Release(now, port, tw) },
+		timeWait: func(now time.Time, tw portrange.Remote) { pool.TimeWait(now, port, tw) },
+		forget:   func(tw portrange.Remote) { pool.ForgetTimeWait(port, tw) },
+		clock:    clock, holders: 1}
 }
 
 // bind records a fixed port with its owner in the registry.
@@ -463,7 +466,11 @@ func (t *Table) bind(owner string, addr netip.AddrPort) (*lease, error) {
 	if err != nil {
 		return nil, &ErrPortInUse{addr, err}
 	}
-	return &lease{give: release, clock: t.clock, holders: 1}, nil
+	port := addr.Port()
+	return &lease{give: release, clock: t.clock, holders: 1,
+		timeWait: func(now time.Time, tw portrange.Remote) { t.ports.BoundTimeWait(now, portrange.TCP, port, tw) },
+		forget:   func(tw portrange.Remote) { t.ports.BoundForgetTimeWait(portrange.TCP, port, tw) },
+	}, nil
 }
 
 func (l *lease) hold() {
@@ -483,12 +490,12 @@ func (l *lease) drop(tw *portrange.Remote) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if tw != nil {
-		l.tw = tw
-	}
 	l.holders--
-	if l.holders == 0 {
-		l.give(l.clock(), l.tw)
+	switch {
+	case l.holders == 0:
+		l.give(l.clock(), tw)
+	case tw != nil:
+		l.timeWait(l.clock(), *tw)
 	}
 }
 

@@ -242,6 +242,79 @@ func TestListenPool(t *testing.T) {
 	l.Close()
 }
 
+// TestTimeWaitUnderOneLease: connections that close first under one lease
+// of a port (a listener kept for several transfers, a daemon's bound port
+// inside a pool) are each recorded with the pool as they close, while the
+// port stays leased; a reset that ends a TIME_WAIT early takes its record
+// back.
+func TestTimeWaitUnderOneLease(t *testing.T) {
+	tb, eph := newTable(t, 32768, 60999)
+	data, _ := portrange.New(41100, 41100)
+	serveThree := func(l *Listener) {
+		t.Helper()
+		for i := 0; i < 3; i++ {
+			done := make(chan error, 1)
+			go func() {
+				c, err := l.Accept()
+				if err == nil {
+					c.Write([]byte("data"))
+					err = c.Close() // the server closes first
+				}
+				done <- err
+			}()
+			c, err := tb.Dial(context.Background(), "CLIENT", netip.Addr{}, l.AddrPort())
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.ReadAll(c)
+			c.Close()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	l, err := tb.ListenPool("FTP01", lo, data, lo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveThree(l)
+	if st := data.Stats(time.Now()); st.InUse != 1 || st.TimeWaitTuples != 3 {
+		t.Fatalf("pool with the listener open: in use %d, TIME_WAIT %d; want 1 and 3", st.InUse, st.TimeWaitTuples)
+	}
+	l.Close()
+	if st := data.Stats(time.Now()); st.InUse != 0 || st.TimeWaitTuples != 3 {
+		t.Fatalf("pool after the listener closed: in use %d, TIME_WAIT %d; want 0 and 3", st.InUse, st.TimeWaitTuples)
+	}
+
+	// A daemon's fixed port inside the ephemeral range.
+	fixed := netip.AddrPortFrom(lo, 40000)
+	before := eph.Stats(time.Now()).TimeWaitTuples
+	l, err = tb.Listen("FTPD", fixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	serveThree(l)
+	if got := eph.Stats(time.Now()).TimeWaitTuples - before; got < 3 {
+		t.Fatalf("the bound port's pool records %d connections in TIME_WAIT while bound, want 3", got)
+	}
+	// A reset ends one TIME_WAIT early: the sweep takes its record back.
+	var id uint64
+	for _, i := range tb.Snapshot(Filter{State: "TIME_WAIT", Port: 40000}) {
+		id = i.ID
+	}
+	if _, err := tb.Disconnect(id); err != nil {
+		t.Fatal(err)
+	}
+	end := time.Now().Add(5 * time.Second)
+	for eph.Stats(time.Now()).TimeWaitTuples-before != 2 && time.Now().Before(end) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := eph.Stats(time.Now()).TimeWaitTuples - before; got != 2 {
+		t.Fatalf("after a reset of one, the bound port's pool records %d, want 2", got)
+	}
+}
+
 func TestDisconnect(t *testing.T) {
 	tb, _ := newTable(t, 40000, 40009)
 	ln, err := tb.Listen("SRV", netip.AddrPortFrom(lo, 7001))

@@ -58,13 +58,13 @@ type Daemon struct {
 
 // counters are the daemon's statistics, updated without locks.
 type counters struct {
-	sessionsTotal, refused, loggedIn                       atomic.Uint64
-	failedLogins, lockouts                                 atomic.Uint64
-	transfers, transfersFailed, aborts                     atomic.Uint64
-	bytesIn, bytesOut, filesIn, filesOut                   atomic.Uint64
-	pasv, pasvExhausted, pasvWaited, foreignData, bounceNo atomic.Uint64
-	idleTimeouts, loginTimeouts                            atomic.Uint64
-	tlsSessions, tlsFailed, dataTLSFailed, reuseRefused    atomic.Uint64
+	sessionsTotal, refused, loggedIn                                 atomic.Uint64
+	failedLogins, lockouts                                           atomic.Uint64
+	transfers, transfersFailed, aborts                               atomic.Uint64
+	bytesIn, bytesOut, filesIn, filesOut                             atomic.Uint64
+	pasv, pasvKept, pasvExhausted, pasvWaited, foreignData, bounceNo atomic.Uint64
+	idleTimeouts, loginTimeouts                                      atomic.Uint64
+	tlsSessions, tlsFailed, dataTLSFailed, reuseRefused              atomic.Uint64
 }
 
 // Stats is a snapshot of a daemon for QUERY FTPDS.
@@ -100,6 +100,7 @@ type Stats struct {
 	FilesIn         uint64
 	FilesOut        uint64
 	PasvRequests    uint64 // PASV and EPSV
+	PasvKept        uint64 // of which answered with the listener kept from the session's last transfer
 	PasvExhausted   uint64 // of which refused with 425: no port free
 	PasvWaited      uint64 // of which waited for a port of a dry pool and got one
 	PasvWait        time.Duration
@@ -351,7 +352,10 @@ func (d *Daemon) Stats() Stats {
 		IdleTimeouts: d.c.idleTimeouts.Load(), LoginTimeouts: d.c.loginTimeouts.Load(),
 		Transfers: d.c.transfers.Load(), TransfersFailed: d.c.transfersFailed.Load(), Aborts: d.c.aborts.Load(),
 		BytesIn: d.c.bytesIn.Load(), BytesOut: d.c.bytesOut.Load(), FilesIn: d.c.filesIn.Load(), FilesOut: d.c.filesOut.Load(),
-		PasvRequests: d.c.pasv.Load(), PasvExhausted: d.c.pasvExhausted.Load(),
+		// The parts of PASV before PASV itself (each PASV is counted before
+		// it is served): a display never shows more kept or exhausted than
+		// it shows PASVs.
+		PasvKept: d.c.pasvKept.Load(), PasvExhausted: d.c.pasvExhausted.Load(), PasvRequests: d.c.pasv.Load(),
 		PasvWaited: d.c.pasvWaited.Load(), PasvWait: d.config().PasvWait, ProxyPeers: d.config().ProxyPeers,
 		ForeignData: d.c.foreignData.Load(), BounceRefused: d.c.bounceNo.Load(),
 		DataPorts: d.config().DataPorts.Stats(d.config().Clock()),

@@ -200,6 +200,7 @@ func (s *session) openPasv() bool {
 	s.d.c.pasv.Add(1)
 	if spare != nil {
 		if s.spareAllowed() && s.reuseSpare(spare) {
+			s.d.c.pasvKept.Add(1)
 			s.d.pasvServed()
 			spare.timer = time.AfterFunc(s.d.config().PasvTimeout, func() {
 				spare.expired.Store(true)

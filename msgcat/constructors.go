@@ -1828,13 +1828,13 @@ func IPN448I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number, T
 	return Msg{ID: "IPN448I", Args: []any{ok, failed, aborted, fin, fout, bin, bout}}
 }
 
-// IPN449I says:          data ports <low>-<high> (<pool>, TIME_WAIT <model>): in use <inuse>, held <held>, TIME_WAIT <tw>, PASV <pasv>, waited <waited>, exhausted <exh>, PASVWAIT <wait> s
-func IPN449I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number, T6 Number, T7 Number, T8 Number](low T0, high T1, pool string, model string, inuse T2, held T3, tw T4, pasv T5, waited T6, exh T7, wait T8) Msg {
+// IPN449I says:          data ports <low>-<high> (<pool>, TIME_WAIT <model>): in use <inuse>, held <held>, TIME_WAIT <tw>, PASV <pasv>, kept <kept>, waited <waited>, exhausted <exh>, PASVWAIT <wait> s
+func IPN449I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number, T6 Number, T7 Number, T8 Number, T9 Number](low T0, high T1, pool string, model string, inuse T2, held T3, tw T4, pasv T5, kept T6, waited T7, exh T8, wait T9) Msg {
 	p := &struct {
 		s [2]string
-		a [11]any
+		a [12]any
 	}{s: [2]string{pool, model}}
-	p.a = [11]any{low, high, &p.s[0], &p.s[1], inuse, held, tw, pasv, waited, exh, wait}
+	p.a = [12]any{low, high, &p.s[0], &p.s[1], inuse, held, tw, pasv, kept, waited, exh, wait}
 	return Msg{ID: "IPN449I", Args: p.a[:]}
 }
 

@@ -493,6 +493,27 @@ func (r *Registry) unbind(now time.Time, k bindKey, b *Bound, tw *Remote) {
 	}
 }
 
+// BoundTimeWait records a connection in TIME_WAIT on a bound port while
+// the port stays bound, with the pool the port was taken from, if any.
+func (r *Registry) BoundTimeWait(now time.Time, p Proto, port uint16, tw Remote) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if pool, ok := r.claims[bindKey{p, port}]; ok {
+		pool.TimeWait(now, port, tw)
+	}
+}
+
+// BoundForgetTimeWait takes back the newest TIME_WAIT record of a bound
+// port for tw (the stack ended that TIME_WAIT early), with the pool the
+// port was taken from, if it is still bound.
+func (r *Registry) BoundForgetTimeWait(p Proto, port uint16, tw Remote) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if pool, ok := r.claims[bindKey{p, port}]; ok {
+		pool.ForgetTimeWait(port, tw)
+	}
+}
+
 // poolOfLocked is the pool whose range holds port for owner: the owner's
 // own DATA pool, the explicit-bind pool, or the ephemeral pool, or nil.
 func (r *Registry) poolOfLocked(p Proto, port uint16, owner string) *Pool {

@@ -484,7 +484,7 @@ func (s *System) sayFTPD(f *ftpDaemon, out command.Out) {
 		pool = "PORTRANGE"
 	}
 	out.Say(msgcat.IPN449I(p.Low, p.High, pool, p.Model.String(), p.InUse, p.Blocked, p.TimeWaitTuples,
-		st.PasvRequests, st.PasvWaited, st.PasvExhausted, int(st.PasvWait/time.Second)))
+		st.PasvRequests, st.PasvKept, st.PasvWaited, st.PasvExhausted, int(st.PasvWait/time.Second)))
 	pasv := "-"
 	if st.PasvAddr.IsValid() {
 		pasv = st.PasvAddr.String()

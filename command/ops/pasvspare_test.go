@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"ipnstack/conn"
 	"net"
 	"net/netip"
 	"os"
@@ -45,7 +46,22 @@ func TestPasvSpareListener(t *testing.T) {
 	if b, err := io.ReadAll(stray); len(b) != 0 || err != nil {
 		t.Fatalf("the stray connection read %q, %v; want the end at once", b, err)
 	}
+	stray.Close()
 	retr(first)
+	// Each transfer's connection and the stray one, closed first by the
+	// daemon, go to TIME_WAIT, and the pool records each though the port
+	// never left the session: the pool and the table count the same.
+	var tw, inTable int
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
+		tw = sys.ftpds["FTP01"].d.Stats().DataPorts.TimeWaitTuples
+		inTable = len(sys.Conns.Snapshot(conn.Filter{State: "TIME_WAIT"}))
+		if tw == 4 && inTable == 4 {
+			break
+		}
+	}
+	if tw != 4 || inTable != 4 {
+		t.Fatalf("after three transfers and a stray connection on the kept port the pool records %d connections in TIME_WAIT and the table shows %d; want 4 and 4", tw, inTable)
+	}
 	// Unused, the listener closes after its window: a connection fails.
 	time.Sleep(2500 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

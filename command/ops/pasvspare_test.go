@@ -37,8 +37,14 @@ func TestPasvSpareListener(t *testing.T) {
 	}
 	// A connection that reaches the kept listener between transfers is
 	// closed at the next PASV, and the transfer uses the client's own.
+	opens := sys.Stack.TCPStats().PassiveOpens
 	stray := dial(first)
 	defer stray.Close()
+	// The dial returns when the client's side is established; the kept
+	// listener has the connection once the stack's side is too.
+	for end := time.Now().Add(5 * time.Second); sys.Stack.TCPStats().PassiveOpens == opens && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+	}
 	if p := pasv(); p != first {
 		t.Fatalf("port %d after a stray connection, want %d", p, first)
 	}

@@ -11,6 +11,10 @@
 # SHORT: 10,000 connections, 8 at a time: connect, send 1 KiB, close.
 # DL: the server sends 1 GiB, the client reads.
 #
+# PROFILE=file: stackd writes a CPU profile of its whole run there (for go
+# tool pprof with the stackd binary the script built, kept as file.bin).
+# TESTS="short dl": some of the measurements only.
+#
 # Usage: scripts/bench-socks.sh [rounds]   (default 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,6 +24,8 @@ A=ipnbA$$ B=ipnbB$$ VA=ipnbva$$ VB=ipnbvb$$
 bin=$(mktemp -d)
 cleanup() {
   pkill -f "$bin/ipnbench" 2>/dev/null || true
+  # stackd ends on TERM and writes its profile first.
+  [ -n "${stackd:-}" ] && { kill "$stackd" 2>/dev/null; wait "$stackd" 2>/dev/null || true; }
   pkill -f "$bin/stackd" 2>/dev/null || true
   nspair_down
   rm -rf "$bin"
@@ -34,8 +40,15 @@ cat > "$bin/deck" <<DECK
 DEFINE LINK ID=OSA1,TYPE=OSAX,DEV=$VB,IPADDR=10.77.41.20,MASK=255.255.255.0
 DEFINE SOCKSD ID=SOCKS1,PORT=1080,PERCLIENT=10000,COUNT=10000
 DECK
-ip netns exec "$B" "$bin/stackd" --socket "$bin/console.sock" --data "$bin/data" --deck "$bin/deck" \
+prof=()
+if [ -n "${PROFILE:-}" ]; then
+  prof=(--cpuprofile "$PROFILE")
+  cp "$bin/stackd" "$PROFILE.bin"
+fi
+tests=" ${TESTS:-short dl} "
+ip netns exec "$B" "$bin/stackd" "${prof[@]}" --socket "$bin/console.sock" --data "$bin/data" --deck "$bin/deck" \
   --console off --hardcopy none > "$bin/stackd.out" 2>&1 &
+stackd=$!
 for _ in $(seq 100); do grep -q IPN213I "$bin/stackd.out" 2>/dev/null && break; sleep 0.05; done
 grep -q IPN213I "$bin/stackd.out" || { echo "stackd did not start:"; cat "$bin/stackd.out"; exit 1; }
 grep -q IPN204E "$bin/stackd.out" && { echo "the deck failed:"; cat "$bin/stackd.out"; exit 1; }
@@ -60,9 +73,14 @@ ratio() { awk -v s="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", s / k; else
 
 echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')"
 for r in $(seq "$rounds"); do
-  ks=$(run short short --conns 10000 --c 8 | tee /dev/stderr | sed 's/.*: //; s/\/s//')
-  ss=$(run short short --conns 10000 --c 8 --socks 127.0.0.1:1080 | tee /dev/stderr | sed 's/.*: //; s/\/s//')
-  kd=$(run source dl | tee /dev/stderr | figure)
-  sd=$(run source dl --socks 127.0.0.1:1080 | tee /dev/stderr | figure)
+  ks=- ss=- kd=- sd=-
+  if [[ $tests == *" short "* ]]; then
+    ks=$(run short short --conns 10000 --c 8 | tee /dev/stderr | sed 's/.*: //; s/\/s//')
+    ss=$(run short short --conns 10000 --c 8 --socks 127.0.0.1:1080 | tee /dev/stderr | sed 's/.*: //; s/\/s//')
+  fi
+  if [[ $tests == *" dl "* ]]; then
+    kd=$(run source dl | tee /dev/stderr | figure)
+    sd=$(run source dl --socks 127.0.0.1:1080 | tee /dev/stderr | figure)
+  fi
   echo "ROUND $r  SHORT direct $ks door $ss /s ratio $(ratio "$ss" "$ks")  DL direct $kd door $sd Gbit/s ratio $(ratio "$sd" "$kd")"
 done

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -135,7 +136,14 @@ type userRec struct {
 // memory back to the system only slowly. So when the last check of a burst
 // ends, and at least releaseAfter KiB were hashed since the last time, the
 // memory is returned at once (debug.FreeOSMemory): the process's size
-// follows its sessions, not its past logins.
+// follows its sessions, not its past logins. The return forces a
+// collection, whose cost grows with the heap (tens of milliseconds at
+// thousands of sessions), so it runs at most once every releaseEvery,
+// however often bursts end (a stream of failed logons included); a burst
+// that ends sooner is returned for when that time is up (a timer, which
+// Close stops).
+//
+// Lock order: relMu alone (nothing else is taken under it).
 type Registry struct {
 	mu     sync.RWMutex
 	users  map[string]*userRec
@@ -143,6 +151,15 @@ type Registry struct {
 	dummy  passwordHash  // checked for unknown users, so timing does not tell who exists
 	flight atomic.Int32  // checks waiting or running
 	hashed atomic.Uint64 // KiB hashed since memory was last returned
+
+	relMu       sync.Mutex
+	lastRelease time.Time   // under relMu
+	stopTimer   func() bool // stops a return put off, nil when none is; under relMu
+	closed      bool        // under relMu
+	timers      sync.WaitGroup
+	clock       func() time.Time
+	release     func()                                             // debug.FreeOSMemory
+	after       func(d time.Duration, f func()) (stop func() bool) // time.AfterFunc
 }
 
 // releaseAfter is how much hashing (KiB) makes the end of a burst of
@@ -152,10 +169,15 @@ type Registry struct {
 // checks' garbage waits for the runtime to give it back.
 const releaseAfter = 4 * kdfMemory
 
+// releaseEvery is the least time between two returns of memory.
+const releaseEvery = time.Second
+
 // New makes an empty registry.
 func New() *Registry {
 	dummy, _ := hashPassword("\x00no user\x00")
-	return &Registry{users: map[string]*userRec{}, sem: make(chan struct{}, runtime.GOMAXPROCS(0)), dummy: dummy}
+	return &Registry{users: map[string]*userRec{}, sem: make(chan struct{}, runtime.GOMAXPROCS(0)), dummy: dummy,
+		clock: time.Now, release: debug.FreeOSMemory,
+		after: func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }}
 }
 
 // Registry errors.
@@ -345,15 +367,64 @@ func (u *Registry) Authenticate(id, password string) (Info, error) {
 	u.sem <- struct{}{}
 	match := h.matches(password)
 	<-u.sem
-	hashed := u.hashed.Add(uint64(h.memory))
-	if u.flight.Add(-1) == 0 && hashed >= releaseAfter {
-		u.hashed.Store(0)
-		debug.FreeOSMemory()
-	}
+	u.checked(uint64(h.memory))
 	if !ok || !match {
 		return Info{}, ErrLoginFailed
 	}
 	return r.info, nil
+}
+
+// checked ends a check that hashed kib KiB: the last of a burst returns
+// the heap's free memory if enough was hashed since the last return and
+// that return is at least releaseEvery ago.
+func (u *Registry) checked(kib uint64) {
+	hashed := u.hashed.Add(kib)
+	if u.flight.Add(-1) != 0 || hashed < releaseAfter {
+		return
+	}
+	u.maybeRelease()
+}
+
+// maybeRelease returns the memory now, or puts it off until releaseEvery
+// after the last return. A check that runs meanwhile ends the wait its
+// own way (its end looks again).
+func (u *Registry) maybeRelease() {
+	u.relMu.Lock()
+	defer u.relMu.Unlock()
+	if u.closed || u.hashed.Load() < releaseAfter || u.flight.Load() != 0 {
+		return
+	}
+	now := u.clock()
+	if wait := u.lastRelease.Add(releaseEvery).Sub(now); wait > 0 {
+		if u.stopTimer == nil {
+			u.timers.Add(1)
+			u.stopTimer = u.after(wait, func() {
+				defer u.timers.Done()
+				u.relMu.Lock()
+				u.stopTimer = nil
+				u.relMu.Unlock()
+				u.maybeRelease()
+			})
+		}
+		return
+	}
+	u.lastRelease = now
+	u.hashed.Store(0)
+	u.release()
+}
+
+// Close stops a return of memory that was put off, and waits for one
+// under way. Checks may still run; their memory is no longer returned
+// early.
+func (u *Registry) Close() {
+	u.relMu.Lock()
+	u.closed = true
+	if u.stopTimer != nil && u.stopTimer() {
+		u.timers.Done() // it will not run
+	}
+	u.stopTimer = nil
+	u.relMu.Unlock()
+	u.timers.Wait()
 }
 
 // Logon checks the logon of an operator at a remote console: a user with

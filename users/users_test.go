@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestUsers(t *testing.T) {
@@ -151,5 +152,75 @@ func TestLogon(t *testing.T) {
 	}
 	if _, ok := ParseConsole("MAYBE"); ok {
 		t.Error("ParseConsole(MAYBE)")
+	}
+}
+
+// TestMemoryRelease: the end of a burst of password checks returns the
+// heap's free memory once at least four checks' worth was hashed since the
+// last return, never twice within releaseEvery; a burst that ends sooner
+// is returned when that time is up; Close stops a return put off.
+func TestMemoryRelease(t *testing.T) {
+	type step struct {
+		at       time.Duration // since the start
+		checks   int           // one after another, each the end of a burst
+		fire     bool          // then the timer of a return put off fires (it must be set)
+		releases int           // returns wanted after the step, in all
+		pending  bool          // a return put off after the step
+	}
+	for _, tc := range []struct {
+		name  string
+		steps []step
+	}{
+		{"three checks: not enough hashed", []step{{0, 3, false, 0, false}}},
+		{"four checks: one return", []step{{0, 4, false, 1, false}}},
+		{"a stream within a second: one return, the rest put off", []step{
+			{0, 4, false, 1, false}, {100 * time.Millisecond, 40, false, 1, true}, {900 * time.Millisecond, 40, false, 1, true},
+			{time.Second, 0, true, 2, false}}},
+		{"a check after the second ends the wait itself", []step{
+			{0, 4, false, 1, false}, {500 * time.Millisecond, 8, false, 1, true}, {1100 * time.Millisecond, 1, false, 2, true},
+			{1100 * time.Millisecond, 0, true, 2, false}}},
+		{"not enough hashed since the last: nothing put off", []step{{0, 4, false, 1, false}, {300 * time.Millisecond, 3, false, 1, false}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := New()
+			start := time.Unix(1_000_000, 0)
+			var now time.Time
+			u.clock = func() time.Time { return now }
+			released := 0
+			u.release = func() { released++ }
+			var timer func()
+			u.after = func(d time.Duration, f func()) func() bool {
+				if d <= 0 || d > releaseEvery {
+					t.Errorf("a return put off by %v", d)
+				}
+				timer = f
+				return func() bool { had := timer != nil; timer = nil; return had }
+			}
+			for i, s := range tc.steps {
+				now = start.Add(s.at)
+				for j := 0; j < s.checks; j++ {
+					u.flight.Add(1)
+					u.checked(kdfMemory)
+				}
+				if s.fire {
+					f := timer
+					if f == nil {
+						t.Fatalf("step %d: no return was put off", i)
+					}
+					timer = nil
+					f()
+				}
+				u.relMu.Lock()
+				pending := u.stopTimer != nil
+				u.relMu.Unlock()
+				if released != s.releases || pending != s.pending {
+					t.Fatalf("step %d: %d returns, one put off %v; want %d, %v", i, released, pending, s.releases, s.pending)
+				}
+			}
+			u.Close()
+			if timer != nil {
+				t.Fatal("Close left a return put off")
+			}
+		})
 	}
 }

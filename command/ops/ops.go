@@ -171,6 +171,7 @@ func (s *System) Close() {
 	s.stopPressure()
 	s.Conns.Close()
 	s.Stack.Close()
+	s.Users.Close()
 }
 
 // Exec implements command.Executor.

@@ -210,33 +210,30 @@ func explicitOperand(a command.Args) (lo, hi int) {
 func (s *System) queryConnections(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
 	f := conn.Filter{Addr: a.Addr("IPADDR"), Foreign: a.Addr("IP"), Port: uint16(a.Int("PORT")), State: a.Str("STATE"), Owner: a.Str("OWNER")}
-	limit := int(a.Int("MAX"))
-	shown, total := 0, 0
-	n := map[string]int{} // by state
+	match := s.Conns.Snapshot(f)
+	shown := min(len(match), int(a.Int("MAX")))
 	out.Say(msgcat.IPN140I())
-	s.Conns.Each(f, func(c *conn.Info) {
-		total++
-		n[c.State]++
-		if shown == limit {
-			return
-		}
-		shown++
+	for _, c := range match[:shown] {
 		out.Say(msgcat.IPN141I(c.IDText, c.State, c.LocalText, c.ForeignText, c.Owner))
 		out.Say(msgcat.IPN146I(c.BytesIn, c.BytesOut, c.Retransmits, c.Age, c.Idle))
 		if c.ClientText != "" {
 			out.Say(msgcat.IPN148I(c.ClientText))
 		}
-	})
-	if shown < total {
-		out.Say(msgcat.IPN143I(shown, total-shown))
 	}
-	out.Say(msgcat.IPN142I(shown, total))
-	out.Say(msgcat.IPN147I(byState(n)))
+	if shown < len(match) {
+		out.Say(msgcat.IPN143I(shown, len(match)-shown))
+	}
+	out.Say(msgcat.IPN142I(shown, len(match)))
+	out.Say(msgcat.IPN147I(byState(match)))
 }
 
-// byState says the counts of connections by TCP state, in the order of the
-// states' list: "ESTABLISHED 3, TIME_WAIT 12" ("none" for none).
-func byState(n map[string]int) string {
+// byState counts connections by TCP state, in the order of the states'
+// list: "ESTABLISHED 3, TIME_WAIT 12" ("none" for none).
+func byState(cs []conn.Info) string {
+	n := map[string]int{}
+	for _, c := range cs {
+		n[c.State]++
+	}
 	var parts []string
 	for _, st := range tcpstate.Names {
 		if n[st] > 0 {

@@ -168,30 +168,7 @@ func TestListenPool(t *testing.T) {
 	tb, _ := newTable(t, 32768, 60999)
 	data, _ := portrange.New(41000, 41001)
 	peer := lo
-	roundTrip := func(l *Listener) {
-		t.Helper()
-		done := make(chan error, 1)
-		go func() {
-			c, err := l.Accept()
-			if err != nil {
-				done <- err
-				return
-			}
-			l.Close()
-			c.Write([]byte("data"))
-			c.Close() // the server closes first, as an FTP daemon does after RETR
-			done <- nil
-		}()
-		c, err := tb.Dial(context.Background(), "CLIENT", netip.Addr{}, l.AddrPort())
-		if err != nil {
-			t.Fatal(err)
-		}
-		io.ReadAll(c)
-		c.Close()
-		if err := <-done; err != nil {
-			t.Fatal(err)
-		}
-	}
+	roundTrip := func(l *Listener) { t.Helper(); serveOne(t, tb, l, true) }
 	l1, err := tb.ListenPool("FTP01", lo, data, peer)
 	if err != nil {
 		t.Fatal(err)
@@ -242,6 +219,35 @@ func TestListenPool(t *testing.T) {
 	l.Close()
 }
 
+// serveOne accepts one connection on l (and closes l then, if told to),
+// writes to it and closes it first, as an FTP daemon does after RETR; a
+// client dialed through tb reads to the end and closes.
+func serveOne(t *testing.T, tb *Table, l *Listener, closeListener bool) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		if closeListener {
+			l.Close()
+		}
+		c.Write([]byte("data"))
+		done <- c.Close()
+	}()
+	c, err := tb.Dial(context.Background(), "CLIENT", netip.Addr{}, l.AddrPort())
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.ReadAll(c)
+	c.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestTimeWaitUnderOneLease: connections that close first under one lease
 // of a port (a listener kept for several transfers, a daemon's bound port
 // inside a pool) are each recorded with the pool as they close, while the
@@ -253,24 +259,7 @@ func TestTimeWaitUnderOneLease(t *testing.T) {
 	serveThree := func(l *Listener) {
 		t.Helper()
 		for i := 0; i < 3; i++ {
-			done := make(chan error, 1)
-			go func() {
-				c, err := l.Accept()
-				if err == nil {
-					c.Write([]byte("data"))
-					err = c.Close() // the server closes first
-				}
-				done <- err
-			}()
-			c, err := tb.Dial(context.Background(), "CLIENT", netip.Addr{}, l.AddrPort())
-			if err != nil {
-				t.Fatal(err)
-			}
-			io.ReadAll(c)
-			c.Close()
-			if err := <-done; err != nil {
-				t.Fatal(err)
-			}
+			serveOne(t, tb, l, false)
 		}
 	}
 	l, err := tb.ListenPool("FTP01", lo, data, lo)

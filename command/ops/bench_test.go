@@ -101,7 +101,13 @@ func BenchmarkConsoleRoundTrip(b *testing.B) {
 // of the connection table (a listener and 5,000 connections with both ends
 // in the stack) while a bulk transfer keeps running inside the stack, and
 // renders every line.
-func BenchmarkQueryConnections10k(b *testing.B) {
+func BenchmarkQueryConnections10k(b *testing.B) { benchQueryConnections(b, true) }
+
+// BenchmarkQueryConnections10kIdle is the same with no transfer running:
+// what the display itself costs.
+func BenchmarkQueryConnections10kIdle(b *testing.B) { benchQueryConnections(b, false) }
+
+func benchQueryConnections(b *testing.B, transfer bool) {
 	sys := newTestSystem(b)
 	lo := netip.MustParseAddr("127.0.0.1")
 	ln, err := sys.Conns.Listen("BENCH", netip.AddrPortFrom(lo, 7000))
@@ -131,6 +137,9 @@ func BenchmarkQueryConnections10k(b *testing.B) {
 	var moved atomic.Int64
 	src, dst := keep[0], keep[1]
 	go func() {
+		if !transfer {
+			return
+		}
 		buf := make([]byte, 64*1024)
 		for {
 			select {

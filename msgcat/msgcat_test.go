@@ -201,3 +201,21 @@ func TestChoice(t *testing.T) {
 		t.Error("a choice of one word")
 	}
 }
+
+// TestEntryOf: the renderer's index by number finds every entry of the
+// catalogue, and nothing for an id the catalogue does not have.
+func TestEntryOf(t *testing.T) {
+	for _, want := range Entries() {
+		if e, ok := entryOf(want.ID); !ok || e != want {
+			t.Errorf("%s: got %v, %v", want.ID, e, ok)
+		}
+	}
+	for _, id := range []string{"", "IPN", "IPN12", "IPN000X", "IPNABCI", "ipn127i", "XYZ127I", "IPN127"} {
+		if e, ok := entryOf(id); ok {
+			t.Errorf("%q: found %s", id, e.ID)
+		}
+	}
+	if got := (Msg{ID: "IPN127Q", Args: []any{1, 2}}).String(); !strings.HasPrefix(got, "IPN999S") {
+		t.Errorf("unknown id rendered as %q", got)
+	}
+}

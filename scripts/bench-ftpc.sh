@@ -70,6 +70,7 @@ rate() { awk -v n=1000 -v a="$1" -v b="$2" 'BEGIN { printf "%.0f", n / (b - a) }
 ratio() { awk -v s="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", s / k; else print "n/a" }'; }
 
 echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')  vsftpd: $(dpkg-query -W -f='${Version}' vsftpd 2>/dev/null || echo '?')  lftp: $(lftp --version | head -1 | awk '{print $4}')"
+mgets=""
 for r in $(seq "$rounds"); do
   rm -rf "$tmp/loc"/* && mkdir -p "$tmp/lftp" && rm -rf "$tmp/lftp"/*
   t0=$(now)
@@ -81,4 +82,6 @@ for r in $(seq "$rounds"); do
   gotl=$(ls "$tmp/lftp" | wc -l)
   s=$(rate "$t0" "$t1") l=$(rate "$t1" "$t2")
   echo "ROUND $r  MGET 1,000 x 1 KiB: stack $s files/s ($got files), lftp $l files/s ($gotl files), ratio $(ratio "$s" "$l")"
+  mgets+=" $(ratio "$s" "$l")"
 done
+echo "RATIOS (stack / lftp, by round)  MGET$mgets"

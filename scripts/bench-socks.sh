@@ -72,6 +72,7 @@ figure() { awk '{for (i=1;i<=NF;i++) if ($i ~ /Gbit\/s|\/s$/) {print $(i-1)} }' 
 ratio() { awk -v s="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", s / k; else print "n/a" }'; }
 
 echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')"
+shorts="" dls=""
 for r in $(seq "$rounds"); do
   ks=- ss=- kd=- sd=-
   if [[ $tests == *" short "* ]]; then
@@ -83,4 +84,6 @@ for r in $(seq "$rounds"); do
     sd=$(run source dl --socks 127.0.0.1:1080 | tee /dev/stderr | figure)
   fi
   echo "ROUND $r  SHORT direct $ks door $ss /s ratio $(ratio "$ss" "$ks")  DL direct $kd door $sd Gbit/s ratio $(ratio "$sd" "$kd")"
+  shorts+=" $(ratio "$ss" "$ks")" dls+=" $(ratio "$sd" "$kd")"
 done
+echo "RATIOS (door / direct, by round)  SHORT$shorts  DL$dls"

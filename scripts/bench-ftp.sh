@@ -35,6 +35,10 @@
 # MEMPROFILE=path: each stackd writes a heap profile when it is stopped,
 # its sessions still open (path.1, path.2, ... in the order they ran);
 # CPUPROFILE=path: a CPU profile of its whole run (path.1, ...).
+# PCAP=dir: the packets of each RETR4K run as the client's side of the veth
+# sees them (tshark; dir/retr-stack-ROUND.pcap, dir/retr-vsftpd-ROUND.pcap),
+# and the server's median time for each step of a transfer read from them
+# (scripts/lib/retr-steps.awk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -45,7 +49,11 @@ A=ipnfA$$ B=ipnfB$$ VA=ipnfva$$ VB=ipnfvb$$
 . scripts/lib/nspair.sh
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
-server="" idler="" profn=0  # the processes running now; MEMPROFILE files written
+server="" idler="" capture="" profn=0  # the processes running now; MEMPROFILE files written
+if [ -n "${PCAP:-}" ]; then
+  command -v tshark >/dev/null || { echo "PCAP= needs tshark (apt-get install tshark)" >&2; exit 1; }
+  mkdir -p "$PCAP"
+fi
 
 # tree PID: the process and all its descendants.
 tree() {
@@ -68,6 +76,7 @@ stop_tree() {
   wait "$1" 2>/dev/null || true
 }
 cleanup() {
+  [ -n "$capture" ] && kill "$capture" 2>/dev/null
   [ -n "$idler" ] && stop_tree "$idler"
   [ -n "$server" ] && stop_tree "$server"
   nspair_down
@@ -171,13 +180,29 @@ pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 
 sum_tree() { local f=$1 t=0 p; for p in $(tree "$2"); do t=$((t + $($f "$p"))); done; echo "$t"; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
+# capture_start FILE / capture_stop: tshark on the client's end of the veth.
+capture_start() {
+  ip netns exec "$B" tshark -q -i "$VB" -w "$1" > "$tmp/tshark.out" 2>&1 &
+  capture=$!
+  for _ in $(seq 100); do grep -q Capturing "$tmp/tshark.out" 2>/dev/null && return; sleep 0.05; done
+}
+# steps FILE: the server's side of each step of the transfers captured.
+steps() {
+  tshark -r "$1" -d tcp.port==2121,ftp -T fields -e frame.time_relative -e ip.src \
+    -e tcp.flags.syn -e tcp.flags.ack -e ftp.request.command -e ftp.response.code 2>/dev/null |
+    awk -v client=10.77.58.2 -f scripts/lib/retr-steps.awk
+}
+capture_stop() { sleep 0.2; kill "$capture" 2>/dev/null || true; wait "$capture" 2>/dev/null || true; capture=""; }
 # retr SERVER: prints the line, sets fig to transfers a second.
 retr() {
   local who=$1 srv=${1%-anon} line
   serve "$srv"
+  [ -n "${PCAP:-}" ] && capture_start "$PCAP/retr-$who-$r.pcap"
   line=$(client retr $(args "$who") -path "$(path "$srv" 4k.bin)" -n "$n4k" 2>&1) || true
+  [ -n "${PCAP:-}" ] && capture_stop
   stop
   echo "  RETR4K $who: $line"
+  [ -n "${PCAP:-}" ] && echo "  RETR4K $who steps: $(steps "$PCAP/retr-$who-$r.pcap")"
   fig=$(echo "$line" | sed -n 's/.*: \([0-9.]*\)\/s.*/\1/p' | head -1)
 }
 logins() {

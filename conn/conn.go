@@ -63,9 +63,9 @@ type Identity struct {
 }
 
 // Info is one connection as QUERY CONNECTIONS shows it: its identity,
-// shared with the table's entry (never written after registration), and
-// what it was doing at the moment it was read. A snapshot of 10,000
-// entries is then 64 bytes an entry instead of 250.
+// shared with the table's entry (read it, never write it: nothing writes
+// it after registration), and what it was doing at the moment it was
+// read. A snapshot is then 64 bytes an entry instead of 248.
 type Info struct {
 	*Identity
 	State       string // LISTEN, ESTABLISHED, TIME_WAIT, ...

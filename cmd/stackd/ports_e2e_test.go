@@ -41,9 +41,13 @@ func metricValue(text, name string) (float64, bool) {
 
 // TestPortDisplaysAgree: while lftp mirrors 1,000 files up and down
 // through a daemon's 20 data ports, every sample of QUERY PORTRANGE and
-// QUERY FTPDS (taken in that order) agrees on the figures that only grow:
-// the pool's allocations and connections in TIME_WAIT never exceed what
-// QUERY FTPDS says a moment later. Once the mirror is done, QUERY
+// QUERY FTPDS (taken in that order) agrees on the figures that grow: the
+// pool's allocations and connections in TIME_WAIT never exceed what QUERY
+// FTPDS says a moment later. (A TIME_WAIT that a client's new connection
+// on the same 4-tuple ends early leaves the pool at the table's next
+// sweep, which may fall between the two displays: a pair that disagrees on
+// TIME_WAIT alone is taken again at once, and must agree then.) Once the
+// mirror is done, QUERY
 // PORTRANGE, QUERY FTPDS, QUERY CONNECTIONS and the metrics that curl reads
 // give the same numbers for the pool.
 func TestPortDisplaysAgree(t *testing.T) {
@@ -74,25 +78,36 @@ SET MSL=300S
 	stop, done := make(chan struct{}), make(chan []string)
 	go func() {
 		var problems []string
-		samples := 0
-		defer func() { done <- append(problems, fmt.Sprintf("%d samples", samples)) }()
+		samples, again := 0, 0
+		defer func() { done <- append(problems, fmt.Sprintf("%d samples (%d taken again)", samples, again)) }()
 		for {
 			select {
 			case <-stop:
 				return
 			case <-time.After(250 * time.Millisecond):
 			}
-			out, rc := runConsole(t, d.socket, "QUERY PORTRANGE\nQUERY FTPDS ID=FTPA\n")
-			if rc != 0 {
-				problems = append(problems, "console rc "+strconv.Itoa(rc))
-				return
+			var out, m string
+			var alloc, tw, pasv, exh, tw2, inUse int
+			for try := 0; try < 2; try++ {
+				var rc int
+				out, rc = runConsole(t, d.socket, "QUERY PORTRANGE\nQUERY FTPDS ID=FTPA\n")
+				if rc != 0 {
+					problems = append(problems, "console rc "+strconv.Itoa(rc))
+					return
+				}
+				samples++
+				if try > 0 {
+					again++
+				}
+				m = regexp.MustCompile(`(?m)^IPN601I FTPA .*$`).FindString(out)
+				alloc, tw = sayField(m, "IPN601I", "allocations"), sayField(m, "IPN601I", "TIME_WAIT")
+				// PASVs answered with a kept listener take no allocation.
+				pasv, exh = sayField(out, "IPN449I", "PASV")-sayField(out, "IPN449I", "kept"), sayField(out, "IPN449I", "exhausted")
+				tw2, inUse = sayField(out, "IPN449I", "TIME_WAIT"), sayField(m, "IPN601I", "in use")
+				if tw <= tw2 {
+					break
+				}
 			}
-			samples++
-			m := regexp.MustCompile(`(?m)^IPN601I FTPA .*$`).FindString(out)
-			alloc, tw := sayField(m, "IPN601I", "allocations"), sayField(m, "IPN601I", "TIME_WAIT")
-			// PASVs answered with a kept listener take no allocation.
-			pasv, exh := sayField(out, "IPN449I", "PASV")-sayField(out, "IPN449I", "kept"), sayField(out, "IPN449I", "exhausted")
-			tw2, inUse := sayField(out, "IPN449I", "TIME_WAIT"), sayField(m, "IPN601I", "in use")
 			if alloc < 0 || pasv < 0 || alloc > pasv-exh || tw > tw2 || inUse > 20 {
 				problems = append(problems, fmt.Sprintf("allocations %d > PASV %d - exhausted %d, or TIME_WAIT %d > %d, or in use %d:\n%s",
 					alloc, pasv, exh, tw, tw2, inUse, out))

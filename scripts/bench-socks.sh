@@ -69,7 +69,7 @@ run() {
   stop
 }
 figure() { awk '{for (i=1;i<=NF;i++) if ($i ~ /Gbit\/s|\/s$/) {print $(i-1)} }' | sed 's/[^0-9.]//g' | tail -1; }
-ratio() { awk -v s="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", s / k; else print "n/a" }'; }
+ratio() { awk -v s="$1" -v k="$2" 'BEGIN { if (s == "-" || k == "-") print "-"; else if (k > 0) printf "%.2f", s / k; else print "n/a" }'; }
 
 echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')"
 shorts="" dls=""

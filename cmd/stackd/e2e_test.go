@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"ipnstack/internal/testnet"
 	"net"
 	"os"
 	"os/exec"
@@ -23,7 +24,8 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "ipnstack-e2e-")
+	testnet.Sweep() // what a test process that died left behind
+	dir, err := testnet.TempDir("e2e")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

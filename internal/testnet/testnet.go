@@ -1,6 +1,8 @@
 // Package testnet makes the test hosts of the end-to-end tests: network
 // namespaces and veth pairs with addresses in 10.77.0.0/16, removed when the
-// test ends, also when it fails. It is for tests only.
+// test ends, also when it fails; and what a test process that died left
+// behind is removed by the next one before it makes anything (sweep.go).
+// It is for tests only.
 package testnet
 
 import (
@@ -17,10 +19,12 @@ import (
 
 var seq atomic.Int32
 
-// Name gives a short unique name (at most 15 characters, an interface
-// name's limit) for a namespace or interface of this test process.
+// Name gives a short unique name for a namespace or interface of this test
+// process: the prefix ("ipn" and letters, at most 6 characters), the
+// process's id (at most 7 digits) and a letter — at most 14 characters,
+// within an interface name's 15. The id tells Sweep whose it is.
 func Name(prefix string) string {
-	return fmt.Sprintf("%s%05d%c", prefix, os.Getpid()%100000, 'a'+rune(seq.Add(1)%26))
+	return fmt.Sprintf("%s%d%c", prefix, os.Getpid(), 'a'+rune(seq.Add(1)%26))
 }
 
 // RequireRoot skips the test when not root, unless CI is set: in CI the
@@ -77,6 +81,7 @@ func run(t testing.TB, args ...string) {
 // the test ends.
 func Netns(t testing.TB) string {
 	t.Helper()
+	Sweep()
 	name := Name("ipnns")
 	run(t, "ip", "netns", "add", name)
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
@@ -90,6 +95,7 @@ func Netns(t testing.TB) string {
 // test ends.
 func Veth(t testing.TB, ns, addr string) (a, b string) {
 	t.Helper()
+	Sweep()
 	a, b = Name("ipnva"), Name("ipnvb")
 	run(t, "ip", "link", "add", a, "type", "veth", "peer", "name", b)
 	t.Cleanup(func() { exec.Command("ip", "link", "del", a).Run() })

@@ -146,7 +146,7 @@ func TestOwnerOf(t *testing.T) {
 			t.Errorf("%s: %d, %v; want %d", c.name, pid, ok, c.pid)
 		}
 	}
-	if n := Name("ipntap"); len(n) > 15 || !namePattern.MatchString(n) {
+	if n := Name("ipntap"); len(n) != 14 || !namePattern.MatchString(n) {
 		t.Errorf("Name gives %q", n)
 	}
 }

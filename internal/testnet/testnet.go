@@ -21,10 +21,12 @@ var seq atomic.Int32
 
 // Name gives a short unique name for a namespace or interface of this test
 // process: the prefix ("ipn" and letters, at most 6 characters), the
-// process's id (at most 7 digits) and a letter — at most 14 characters,
-// within an interface name's 15. The id tells Sweep whose it is.
+// process's id in 7 digits (the kernel's ids stay below 4,194,304) and a
+// letter — at most 14 characters, within an interface name's 15, and the
+// same length in every run (the golden decks show interface names in
+// padded columns). The id tells Sweep whose it is.
 func Name(prefix string) string {
-	return fmt.Sprintf("%s%d%c", prefix, os.Getpid(), 'a'+rune(seq.Add(1)%26))
+	return fmt.Sprintf("%s%07d%c", prefix, os.Getpid(), 'a'+rune(seq.Add(1)%26))
 }
 
 // RequireRoot skips the test when not root, unless CI is set: in CI the

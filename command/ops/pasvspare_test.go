@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"io"
-	"ipnstack/conn"
 	"net"
 	"net/netip"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"ipnstack/conn"
 )
 
 // TestPasvSpareListener: inside the stack, a passive listener that served

@@ -61,18 +61,15 @@ func TestSweep(t *testing.T) {
 	marked.Env = append(marked.Env, ownerEnv+"="+strconv.Itoa(dead))
 	markedDone := start(marked)
 	mine := start(exec.Command("sleep", "60")) // marked with this process's id
-	// The processes have started (their environment is readable) before
-	// the sweep looks at them.
-	deadline := time.Now().Add(5 * time.Second)
-	for _, p := range []int{marked.Process.Pid} {
-		for {
-			if env, _ := os.ReadFile("/proc/" + strconv.Itoa(p) + "/environ"); strings.Contains(string(env), ownerEnv) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatal("the marked process did not start")
-			}
-			time.Sleep(10 * time.Millisecond)
+	// The marked process runs its program (before the exec its
+	// environment is still this process's) before the sweep looks at it.
+	mark := ownerEnv + "=" + strconv.Itoa(dead) + "\x00"
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if env, _ := os.ReadFile("/proc/" + strconv.Itoa(marked.Process.Pid) + "/environ"); strings.Contains(string(env), mark) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the marked process did not start")
 		}
 	}
 

@@ -1,8 +1,11 @@
 // Package conn is the transport doorway of the stack: every server in the
 // stack (the FTP daemons, the consoles) listens and dials through it, never
-// through netstack directly. It draws local ports from the port pools of
-// package portrange, gives them back with what the TIME_WAIT model needs to
-// know, and keeps the connection table that QUERY CONNECTIONS reads.
+// through netstack directly. Every local port is a lease of package
+// portrange, which owns the port's whole life and the search for a usable
+// one; conn only binds the socket that a lease offers (the tester), tells
+// the lease how each connection closed (from netstack's own endpoint
+// state), and reports when netstack lets the endpoint go. It keeps the
+// connection table that QUERY CONNECTIONS reads.
 //
 // The table is the daemon's own registry, not a walk of netstack's
 // endpoints: netstack's RegisteredEndpoints holds the stack's lock for the
@@ -82,20 +85,26 @@ type Table struct {
 	clock func() time.Time
 
 	// mu guards the entries. Lock order: Table.mu, then netstack's
-	// endpoint locks (Sweep reads states under it); a lease's mu, then
-	// its pool's; no lock of the table is held while a pool is asked.
+	// endpoint locks (Sweep reads states under it); closingMu alone; no
+	// lock of the table is held while a lease or a pool is asked.
 	mu      sync.RWMutex
 	byID    map[uint64]*entry
 	ordered []*entry // by id; ended entries are dropped by Sweep
 	nextID  uint64
+
+	// closing is the connections closed by their owners whose lease waits
+	// to hear that netstack let the endpoint go (watchClosing).
+	closingMu sync.Mutex
+	closing   []*entry
 
 	// keepalive is SET PULSE_TIME's idle time before TCP keepalive
 	// probes (nanoseconds; 0: off), given to every endpoint the table
 	// registers.
 	keepalive atomic.Int64
 
-	stop chan struct{}
-	done chan struct{}
+	stop      chan struct{}
+	closeOnce sync.Once
+	done      chan struct{}
 }
 
 // KeepaliveProbes is how many unanswered keepalive probes end a
@@ -141,14 +150,18 @@ type entry struct {
 	lastIO   atomic.Int64 // unix nanoseconds of the last read or write
 	in, out  atomic.Uint64
 	closed   atomic.Bool // the owner closed it
-	// forget, set when the owner closed first, takes the connection's
-	// TIME_WAIT record back from its pool once the stack has ended the
-	// connection (Sweep), for a TIME_WAIT that a reset ended early.
-	forget atomic.Pointer[func()]
+	// ended tells the lease that netstack let the endpoint go; set
+	// (before the entry joins closing) when the lease waits for it.
+	ended func(now time.Time)
 }
 
-// sweepInterval is how often ended endpoints leave the table.
-const sweepInterval = time.Second
+// sweepInterval is how often ended endpoints leave the table;
+// closingInterval how often the closed ones are looked at for the end of
+// their endpoint, which frees their hold in the port pool.
+const (
+	sweepInterval   = time.Second
+	closingInterval = 50 * time.Millisecond
+)
 
 // New makes the table over a netstack. Every local port comes from ports,
 // the stack's port authority: a fixed port is an explicit bind recorded
@@ -164,47 +177,73 @@ func New(ns *stack.Stack, ports *portrange.Registry, clock func() time.Time) *Ta
 	return t
 }
 
-// Close stops the sweeper. The endpoints belong to their owners.
+// Close stops the sweeper (safe to call more than once, at once too).
+// The endpoints belong to their owners.
 func (t *Table) Close() {
-	select {
-	case <-t.stop:
-	default:
-		close(t.stop)
-	}
+	t.closeOnce.Do(func() { close(t.stop) })
 	<-t.done
 }
 
 func (t *Table) sweeper() {
 	defer close(t.done)
-	tick := time.NewTicker(sweepInterval)
+	tick := time.NewTicker(closingInterval)
 	defer tick.Stop()
+	sweep := time.NewTicker(sweepInterval)
+	defer sweep.Stop()
 	for {
 		select {
 		case <-t.stop:
 			return
 		case <-tick.C:
+			t.WatchClosing()
+		case <-sweep.C:
 			t.Sweep()
 		}
 	}
 }
 
+// WatchClosing tells the lease of every closed connection whose endpoint
+// netstack has let go (the end of its TIME_WAIT, a reset, LAST_ACK
+// answered) that it has, so that the pool's hold ends with the stack's.
+func (t *Table) WatchClosing() {
+	var ends []func(time.Time)
+	t.closingMu.Lock()
+	keep := t.closing[:0]
+	for _, e := range t.closing {
+		if ended(tcp.EndpointState(e.ep.State())) {
+			ends = append(ends, e.ended)
+			continue
+		}
+		keep = append(keep, e)
+	}
+	clear(t.closing[len(keep):])
+	t.closing = keep
+	t.closingMu.Unlock()
+	now := t.clock()
+	for _, f := range ends {
+		f(now)
+	}
+}
+
+// watchEnd has WatchClosing report the end of e's endpoint to its lease.
+func (t *Table) watchEnd(e *entry, f func(time.Time)) {
+	if f == nil {
+		return
+	}
+	e.ended = f
+	t.closingMu.Lock()
+	t.closing = append(t.closing, e)
+	t.closingMu.Unlock()
+}
+
 // Sweep drops from the table the endpoints that have ended.
 func (t *Table) Sweep() {
-	var forget []func()
-	defer func() { // no lock of the table is held while a pool is asked
-		for _, f := range forget {
-			f()
-		}
-	}()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	keep := t.ordered[:0]
 	for _, e := range t.ordered {
 		if e.closed.Load() && ended(tcp.EndpointState(e.ep.State())) {
 			delete(t.byID, e.ID)
-			if f := e.forget.Load(); f != nil {
-				forget = append(forget, *f)
-			}
 			continue
 		}
 		keep = append(keep, e)
@@ -440,66 +479,13 @@ func (t *Table) newEndpoint(proto tcpip.NetworkProtocolNumber) (tcpip.Endpoint, 
 	return ep, wq, nil
 }
 
-// lease is a port drawn from a pool or bound through the registry, held by
-// a listener and the connections accepted from it, or by one dialed
-// connection. Every connection on it that closes first (and so holds
-// TIME_WAIT) is recorded with its pool as it closes, however many there
-// are under one lease (a passive listener kept for several transfers, a
-// daemon's port); the last holder to close gives the port back.
-type lease struct {
-	give     func(now time.Time, tw *portrange.Remote)
-	timeWait func(now time.Time, tw portrange.Remote) // records TIME_WAIT while the port stays leased
-	forget   func(tw portrange.Remote)                // takes a TIME_WAIT record back
-	clock    func() time.Time
-	mu       sync.Mutex
-	holders  int
-}
-
-func poolLease(pool *portrange.Pool, port uint16, clock func() time.Time) *lease {
-	return &lease{
-		give:     func(now time.Time, tw *portrange.Remote) { pool.Release(now, port, tw) },
-		timeWait: func(now time.Time, tw portrange.Remote) { pool.TimeWait(now, port, tw) },
-		forget:   func(tw portrange.Remote) { pool.ForgetTimeWait(port, tw) },
-		clock:    clock, holders: 1}
-}
-
 // bind records a fixed port with its owner in the registry.
-func (t *Table) bind(owner string, addr netip.AddrPort) (*lease, error) {
-	release, err := t.ports.Bind(t.clock(), portrange.TCP, addr, owner)
+func (t *Table) bind(owner string, addr netip.AddrPort) (*portrange.Lease, error) {
+	ls, err := t.ports.Bind(t.clock(), portrange.TCP, addr, owner)
 	if err != nil {
 		return nil, &ErrPortInUse{addr, err}
 	}
-	port := addr.Port()
-	return &lease{give: release, clock: t.clock, holders: 1,
-		timeWait: func(now time.Time, tw portrange.Remote) { t.ports.BoundTimeWait(now, portrange.TCP, port, tw) },
-		forget:   func(tw portrange.Remote) { t.ports.BoundForgetTimeWait(portrange.TCP, port, tw) },
-	}, nil
-}
-
-func (l *lease) hold() {
-	if l == nil {
-		return
-	}
-	l.mu.Lock()
-	l.holders++
-	l.mu.Unlock()
-}
-
-// drop lets go of one holder; tw is the foreign end if that holder's
-// connection closed first.
-func (l *lease) drop(tw *portrange.Remote) {
-	if l == nil {
-		return
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.holders--
-	switch {
-	case l.holders == 0:
-		l.give(l.clock(), tw)
-	case tw != nil:
-		l.timeWait(l.clock(), *tw)
-	}
+	return ls, nil
 }
 
 // Listen opens a listener on a fixed address and port (a daemon's
@@ -513,52 +499,44 @@ func (t *Table) Listen(owner string, addr netip.AddrPort) (*Listener, error) {
 	}
 	l, err := t.listen(owner, addr, ls)
 	if err != nil {
-		ls.drop(nil)
+		ls.Drop(t.clock(), portrange.Closing{})
 	}
 	return l, err
 }
 
-// ListenPool opens a listener on local at a port drawn from pool, for a
-// client expected from peer (passive FTP data connections). It returns an
-// error wrapping ErrExhausted when no port of the pool can serve.
-func (t *Table) ListenPool(owner string, local netip.Addr, pool *portrange.Pool, peer netip.Addr) (*Listener, error) {
-	l, err := withPoolPort(t, pool, portrange.Remote{Addr: peer}, func(port uint16, ls *lease) (*Listener, error) {
-		return t.listen(owner, netip.AddrPortFrom(local, port), ls)
+// ListenPool opens a listener on local at a port lent by pool, for a
+// client expected from peer (passive FTP data connections). again says the
+// caller asks again when the pool is dry (portrange.Request.Again). It
+// returns an error wrapping ErrExhausted when no port of the pool can
+// serve.
+func (t *Table) ListenPool(owner string, local netip.Addr, pool *portrange.Pool, peer netip.Addr, again bool) (*Listener, error) {
+	var l *Listener
+	ls, err := pool.Lend(t.clock(), portrange.Request{Remote: portrange.Remote{Addr: peer}, Again: again}, func(port uint16) error {
+		var err error
+		l, err = t.listen(owner, netip.AddrPortFrom(local, port), nil)
+		return inUse(err)
 	})
-	if errors.Is(err, ErrExhausted) {
-		lo, hi := pool.Range()
-		return nil, fmt.Errorf("%s ports %d-%d: %w", owner, lo, hi, ErrExhausted)
+	if err != nil {
+		if errors.Is(err, ErrExhausted) {
+			lo, hi := pool.Range()
+			return nil, fmt.Errorf("%s ports %d-%d: %w", owner, lo, hi, ErrExhausted)
+		}
+		return nil, err
 	}
-	return l, err
+	l.lease = ls
+	return l, nil
 }
 
-// withPoolPort takes a port of pool for a connection to r and hands it,
-// leased, to use; a port that someone outside the pool holds (use gives
-// ErrPortInUse) is given back and the next one tried, at most once per port
-// of the range. It gives the pool's own error when the pool has no port.
-func withPoolPort[T any](t *Table, pool *portrange.Pool, r portrange.Remote, use func(port uint16, ls *lease) (T, error)) (T, error) {
-	var zero T
-	lo, hi := pool.Range()
-	for tries := int(hi) - int(lo) + 1; tries > 0; tries-- {
-		port, err := pool.Allocate(t.clock(), r)
-		if err != nil {
-			return zero, err
-		}
-		ls := poolLease(pool, port, t.clock)
-		v, err := use(port, ls)
-		if err == nil {
-			return v, nil
-		}
-		ls.drop(nil)
-		var inUse *ErrPortInUse
-		if !errors.As(err, &inUse) {
-			return zero, err
-		}
+// inUse marks a socket's refusal of its port for the pool's search.
+func inUse(err error) error {
+	var e *ErrPortInUse
+	if errors.As(err, &e) {
+		return fmt.Errorf("%w: %w", portrange.ErrInUse, err)
 	}
-	return zero, ErrExhausted
+	return err
 }
 
-func (t *Table) listen(owner string, addr netip.AddrPort, ls *lease) (*Listener, error) {
+func (t *Table) listen(owner string, addr netip.AddrPort, ls *portrange.Lease) (*Listener, error) {
 	ep, wq, err := t.newEndpoint(netProto(addr.Addr()))
 	if err != nil {
 		return nil, err
@@ -621,15 +599,22 @@ func (t *Table) dialPool(ctx context.Context, owner string, pool *portrange.Pool
 			local = netip.IPv6Unspecified()
 		}
 	}
+	var c *Conn
 	r := portrange.Remote{Addr: remote.Addr(), Port: remote.Port()}
-	c, err := withPoolPort(t, pool, r, func(port uint16, ls *lease) (*Conn, error) {
-		return t.dial(ctx, owner, netip.AddrPortFrom(local, port), remote, ls, client)
+	ls, err := pool.Lend(t.clock(), portrange.Request{Remote: r}, func(port uint16) error {
+		var err error
+		c, err = t.dial(ctx, owner, netip.AddrPortFrom(local, port), remote, nil, client)
+		return inUse(err)
 	})
-	if errors.Is(err, ErrExhausted) {
-		lo, hi := pool.Range()
-		return nil, fmt.Errorf("ports %d-%d: %w", lo, hi, ErrExhausted)
+	if err != nil {
+		if errors.Is(err, ErrExhausted) {
+			lo, hi := pool.Range()
+			return nil, fmt.Errorf("ports %d-%d: %w", lo, hi, ErrExhausted)
+		}
+		return nil, err
 	}
-	return c, err
+	c.lease = ls
+	return c, nil
 }
 
 // DialFrom connects to remote from a fixed local address and port, with
@@ -642,12 +627,14 @@ func (t *Table) DialFrom(ctx context.Context, owner string, local, remote netip.
 	}
 	c, err := t.dial(ctx, owner, local, remote, ls, netip.AddrPort{})
 	if err != nil {
-		ls.drop(nil)
+		ls.Drop(t.clock(), portrange.Closing{})
 	}
 	return c, err
 }
 
-func (t *Table) dial(ctx context.Context, owner string, local, remote netip.AddrPort, ls *lease, client netip.AddrPort) (*Conn, error) {
+// dial connects from local to remote; the connection holds ls (nil: the
+// caller sets it once the pool has granted the port).
+func (t *Table) dial(ctx context.Context, owner string, local, remote netip.AddrPort, ls *portrange.Lease, client netip.AddrPort) (*Conn, error) {
 	if t.ownOffLoopback(remote.Addr()) {
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: ErrOwnAddress}
 	}
@@ -739,7 +726,7 @@ type Listener struct {
 	e     *entry
 	ep    tcpip.Endpoint
 	wq    *waiter.Queue
-	lease *lease
+	lease *portrange.Lease
 
 	we    waiter.Entry
 	ready chan struct{} // signalled when a connection waits to be accepted
@@ -823,7 +810,7 @@ func (l *Listener) acceptNow() (net.Conn, tcpip.Error) {
 	if terr != nil {
 		return nil, terr
 	}
-	l.lease.hold()
+	l.lease.Hold()
 	e := l.t.register(l.e.Owner, KindPassive, nep, l.e.Local.Addr().Is6(), netip.AddrPort{})
 	return newConn(l.t, e, nwq, l.lease), nil
 }
@@ -844,10 +831,19 @@ func (l *Listener) Close() error {
 		l.wq.EventUnregister(&l.we)
 		l.e.closed.Store(true)
 		l.ep.Close()
-		l.lease.drop(nil)
+		l.lease.Unpark() // a closed listener is parked no more, whoever holds its port still
+		l.lease.Drop(l.t.clock(), portrange.Closing{})
 	})
 	return nil
 }
+
+// Park keeps the listener's port for its owner's next use until the pool
+// runs dry, which then calls reclaim (portrange.Lease.Park).
+func (l *Listener) Park(reclaim func()) { l.lease.Park(reclaim) }
+
+// Unpark takes a parked listener back into use; false when the pool took
+// it back first.
+func (l *Listener) Unpark() bool { return l.lease.Unpark() }
 
 // Addr is the listening address.
 func (l *Listener) Addr() net.Addr { return net.TCPAddrFromAddrPort(l.e.Local) }
@@ -864,12 +860,12 @@ type Conn struct {
 	*gonet.TCPConn
 	t     *Table
 	e     *entry
-	lease *lease
+	lease *portrange.Lease
 	eof   atomic.Bool // the peer closed first
 	once  sync.Once
 }
 
-func newConn(t *Table, e *entry, wq *waiter.Queue, ls *lease) *Conn {
+func newConn(t *Table, e *entry, wq *waiter.Queue, ls *portrange.Lease) *Conn {
 	return &Conn{TCPConn: gonet.NewTCPConn(wq, e.ep), t: t, e: e, lease: ls}
 }
 
@@ -896,27 +892,26 @@ func (c *Conn) Write(b []byte) (int, error) {
 	return n, err
 }
 
-// Close closes the connection and gives its port back to its pool. If the
-// stack closed first (its FIN went before the peer's: FIN_WAIT_1 and on
-// just after the close, where a peer that closed first leaves LAST_ACK),
-// the connection goes to TIME_WAIT on this side, which the pool's TIME_WAIT
-// model is told, so that the pool and QUERY CONNECTIONS count the same
-// connections.
+// Close closes the connection and tells its lease how it ended, from
+// netstack's state just after the close: whether the stack sent its FIN
+// first (FIN_WAIT_1 and on: the connection goes to TIME_WAIT on this side)
+// and the foreign end; the lease learns from WatchClosing when netstack
+// lets the endpoint go. So the pool, QUERY PORTRANGE and QUERY CONNECTIONS
+// count the same connections.
 func (c *Conn) Close() error {
 	var err error
 	c.once.Do(func() {
 		c.e.closed.Store(true)
 		err = c.TCPConn.Close()
-		var tw *portrange.Remote
-		if closedFirst(tcp.EndpointState(c.e.ep.State())) && c.e.Foreign.IsValid() {
-			tw = &portrange.Remote{Addr: c.e.Foreign.Addr(), Port: c.e.Foreign.Port()}
-			if c.lease != nil && c.lease.forget != nil {
-				r := *tw
-				f := func() { c.lease.forget(r) }
-				c.e.forget.Store(&f)
-			}
+		if c.lease == nil {
+			return
 		}
-		c.lease.drop(tw)
+		st := tcp.EndpointState(c.e.ep.State())
+		end := portrange.Closing{First: closedFirst(st), Tracked: !ended(st)}
+		if c.e.Foreign.IsValid() && c.e.Foreign.Port() != 0 {
+			end.Remote = portrange.Remote{Addr: c.e.Foreign.Addr(), Port: c.e.Foreign.Port()}
+		}
+		c.t.watchEnd(c.e, c.lease.Drop(c.t.clock(), end))
 	})
 	return err
 }
@@ -957,41 +952,48 @@ func (c *Conn) RemoteAddrPort() netip.AddrPort { return c.e.Foreign }
 // port back. UDP sockets are not in the connection table (it lists TCP).
 func (t *Table) DialUDP(remote netip.AddrPort) (net.Conn, error) {
 	pool := t.ports.UDP()
-	c, err := withPoolPort(t, pool, portrange.Remote{Addr: remote.Addr(), Port: remote.Port()}, func(port uint16, ls *lease) (net.Conn, error) {
+	var c *udpConn
+	ls, err := pool.Lend(t.clock(), portrange.Request{Remote: portrange.Remote{Addr: remote.Addr(), Port: remote.Port()}}, func(port uint16) error {
 		var wq waiter.Queue
 		ep, terr := t.ns.NewEndpoint(udp.ProtocolNumber, netProto(remote.Addr()), &wq)
 		if terr != nil {
-			return nil, netErr("UDP endpoint", terr)
+			return netErr("UDP endpoint", terr)
 		}
 		if terr := ep.Bind(tcpip.FullAddress{Port: port}); terr != nil {
 			ep.Close()
 			if _, ok := terr.(*tcpip.ErrPortInUse); ok {
-				return nil, &ErrPortInUse{netip.AddrPortFrom(netip.Addr{}, port), nil}
+				return fmt.Errorf("%w: UDP port %d", portrange.ErrInUse, port)
 			}
-			return nil, netErr("UDP bind", terr)
+			return netErr("UDP bind", terr)
 		}
 		if terr := ep.Connect(fullAddr(remote)); terr != nil {
 			ep.Close()
-			return nil, netErr("UDP connect "+remote.String(), terr)
+			return netErr("UDP connect "+remote.String(), terr)
 		}
-		return &udpConn{UDPConn: gonet.NewUDPConn(&wq, ep), ls: ls}, nil
+		c = &udpConn{UDPConn: gonet.NewUDPConn(&wq, ep), t: t}
+		return nil
 	})
-	if errors.Is(err, ErrExhausted) {
-		lo, hi := pool.Range()
-		return nil, fmt.Errorf("UDP ports %d-%d: %w", lo, hi, ErrExhausted)
+	if err != nil {
+		if errors.Is(err, ErrExhausted) {
+			lo, hi := pool.Range()
+			return nil, fmt.Errorf("UDP ports %d-%d: %w", lo, hi, ErrExhausted)
+		}
+		return nil, err
 	}
-	return c, err
+	c.ls = ls
+	return c, nil
 }
 
 // udpConn gives its port back when closed (once).
 type udpConn struct {
 	*gonet.UDPConn
-	ls   *lease
+	t    *Table
+	ls   *portrange.Lease
 	once sync.Once
 }
 
 func (c *udpConn) Close() error {
 	err := c.UDPConn.Close()
-	c.once.Do(func() { c.ls.drop(nil) })
+	c.once.Do(func() { c.ls.Drop(c.t.clock(), portrange.Closing{}) })
 	return err
 }

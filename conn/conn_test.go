@@ -169,18 +169,18 @@ func TestListenPool(t *testing.T) {
 	data, _ := portrange.New(41000, 41001)
 	peer := lo
 	roundTrip := func(l *Listener) { t.Helper(); serveOne(t, tb, l, true) }
-	l1, err := tb.ListenPool("FTP01", lo, data, peer)
+	l1, err := tb.ListenPool("FTP01", lo, data, peer, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l2, err := tb.ListenPool("FTP01", lo, data, peer)
+	l2, err := tb.ListenPool("FTP01", lo, data, peer, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if l1.AddrPort().Port() != 41000 || l2.AddrPort().Port() != 41001 {
 		t.Fatalf("ports %v %v", l1.AddrPort(), l2.AddrPort())
 	}
-	if _, err := tb.ListenPool("FTP01", lo, data, peer); !errors.Is(err, ErrExhausted) {
+	if _, err := tb.ListenPool("FTP01", lo, data, peer, false); !errors.Is(err, ErrExhausted) {
 		t.Fatalf("third listener: %v, want ErrExhausted", err)
 	}
 	roundTrip(l1)
@@ -188,7 +188,7 @@ func TestListenPool(t *testing.T) {
 	// Tuple model: the ports' connections are in TIME_WAIT, yet both ports
 	// serve the next listeners at once.
 	for i := 0; i < 20; i++ {
-		l, err := tb.ListenPool("FTP01", lo, data, peer)
+		l, err := tb.ListenPool("FTP01", lo, data, peer, false)
 		if err != nil {
 			t.Fatalf("round %d: %v", i, err)
 		}
@@ -197,22 +197,22 @@ func TestListenPool(t *testing.T) {
 	// Strict model: a port is held 2×MSL after its connection closed (the
 	// model applies to the connections closed above too, so first wait).
 	data.SetModel(portrange.Strict, 200*time.Millisecond, 0)
-	if _, err := tb.ListenPool("FTP01", lo, data, peer); !errors.Is(err, ErrExhausted) {
+	if _, err := tb.ListenPool("FTP01", lo, data, peer, false); !errors.Is(err, ErrExhausted) {
 		t.Fatalf("strict, just after the tuple rounds: %v, want ErrExhausted", err)
 	}
 	time.Sleep(450 * time.Millisecond)
 	for i := 0; i < 2; i++ {
-		l, err := tb.ListenPool("FTP01", lo, data, peer)
+		l, err := tb.ListenPool("FTP01", lo, data, peer, false)
 		if err != nil {
 			t.Fatal(err)
 		}
 		roundTrip(l)
 	}
-	if _, err := tb.ListenPool("FTP01", lo, data, peer); !errors.Is(err, ErrExhausted) {
+	if _, err := tb.ListenPool("FTP01", lo, data, peer, false); !errors.Is(err, ErrExhausted) {
 		t.Fatalf("strict: %v, want ErrExhausted", err)
 	}
 	time.Sleep(450 * time.Millisecond)
-	l, err := tb.ListenPool("FTP01", lo, data, peer)
+	l, err := tb.ListenPool("FTP01", lo, data, peer, false)
 	if err != nil {
 		t.Fatalf("strict, after 2×MSL: %v", err)
 	}
@@ -262,7 +262,7 @@ func TestTimeWaitUnderOneLease(t *testing.T) {
 			serveOne(t, tb, l, false)
 		}
 	}
-	l, err := tb.ListenPool("FTP01", lo, data, lo)
+	l, err := tb.ListenPool("FTP01", lo, data, lo, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,26 +62,37 @@ type queueDrainer interface {
 }
 
 // keepSpare keeps p, whose listener has just served a transfer, for the
-// session's next PASV; it closes itself after spareWindow.
+// session's next PASV: its port is parked in the pool, which takes it back
+// when it runs dry (reclaimSpare); it closes itself after spareWindow.
 func (s *session) keepSpare(p *pasvState) {
+	pk, ok := p.ln.(Parker)
+	if !ok {
+		p.close()
+		return
+	}
 	p.expired.Store(false)
-	p.timer = time.AfterFunc(spareWindow, func() {
-		s.mu.Lock()
-		mine := s.spare == p
-		if mine {
-			s.spare = nil
-		}
-		s.mu.Unlock()
-		if mine {
-			p.ln.Close()
-		}
-	})
+	p.timer = time.AfterFunc(spareWindow, func() { s.reclaimSpare(p) })
 	s.mu.Lock()
 	old := s.spare
 	s.spare = p
 	s.mu.Unlock()
 	if old != nil {
 		old.close()
+	}
+	pk.Park(func() { s.reclaimSpare(p) })
+}
+
+// reclaimSpare closes p if it is still the session's kept listener (its
+// window ended, or the pool took its port back).
+func (s *session) reclaimSpare(p *pasvState) {
+	s.mu.Lock()
+	mine := s.spare == p
+	if mine {
+		s.spare = nil
+	}
+	s.mu.Unlock()
+	if mine {
+		p.close()
 	}
 }
 
@@ -90,24 +101,6 @@ func (s *session) keepSpare(p *pasvState) {
 func (s *session) spareAllowed() bool {
 	m, _, _ := s.d.config().DataPorts.Model()
 	return m == portrange.Tuple
-}
-
-// dropSpares closes every session's kept listener, so that their ports go
-// back to the pool; it gives how many. A kept listener never keeps a port
-// from a session that asks for one.
-func (d *Daemon) dropSpares() int {
-	d.mu.Lock()
-	var kept []*pasvState
-	for _, s := range d.sessions {
-		if p := s.takeSpare(); p != nil {
-			kept = append(kept, p)
-		}
-	}
-	d.mu.Unlock()
-	for _, p := range kept {
-		p.close()
-	}
-	return len(kept)
 }
 
 // takeSpare takes the spare listener from the session, if any.
@@ -128,7 +121,8 @@ func (s *session) takeSpare() *pasvState {
 // when the listener is no longer usable.
 func (s *session) reuseSpare(p *pasvState) bool {
 	d, ok := p.ln.(queueDrainer)
-	if !ok || p.expired.Load() {
+	pk, parks := p.ln.(Parker)
+	if !ok || !parks || p.expired.Load() || !pk.Unpark() {
 		return false
 	}
 	for {
@@ -152,16 +146,16 @@ func (s *session) reuseSpare(p *pasvState) bool {
 const pasvRetry = 20 * time.Millisecond
 
 // listenData opens the passive listener on the next port of the daemon's
-// pool; when the pool is dry, it looks again every pasvRetry for up to
-// PasvWait, and stops at once if the client goes or the daemon ends.
+// pool; when the pool is dry, it asks again every pasvRetry for up to
+// PasvWait, and stops at once if the client goes or the daemon ends. The
+// pool counts one refusal for a request that waited in vain, none for one
+// served after waiting; kept listeners of other sessions are taken back by
+// the pool itself when it runs dry.
 func (s *session) listenData() (net.Listener, error) {
 	conf := s.d.config()
-	ln, err := s.d.tr.ListenData(s.local.Addr(), conf.DataPorts, s.peer.Addr())
-	if errors.Is(err, portrange.ErrExhausted) && s.d.dropSpares() > 0 {
-		// Kept listeners give their ports up to a session that needs one.
-		ln, err = s.d.tr.ListenData(s.local.Addr(), conf.DataPorts, s.peer.Addr())
-	}
-	if err == nil || conf.PasvWait <= 0 || !errors.Is(err, portrange.ErrExhausted) {
+	wait := conf.PasvWait > 0
+	ln, err := s.d.tr.ListenData(s.local.Addr(), conf.DataPorts, s.peer.Addr(), wait)
+	if err == nil || !wait || !errors.Is(err, portrange.ErrExhausted) {
 		return ln, err
 	}
 	deadline := time.NewTimer(conf.PasvWait)
@@ -171,17 +165,17 @@ func (s *session) listenData() (net.Listener, error) {
 	for {
 		select {
 		case <-deadline.C:
+			conf.DataPorts.Refused()
 			return nil, err
 		case <-s.ctrlGone:
+			conf.DataPorts.Refused()
 			return nil, err
 		case <-s.d.done:
+			conf.DataPorts.Refused()
 			return nil, err
 		case <-retry.C:
 		}
-		if !conf.DataPorts.CanServe(conf.Clock(), portrange.Remote{Addr: s.peer.Addr()}) && s.d.dropSpares() == 0 {
-			continue
-		}
-		ln, err = s.d.tr.ListenData(s.local.Addr(), conf.DataPorts, s.peer.Addr())
+		ln, err = s.d.tr.ListenData(s.local.Addr(), conf.DataPorts, s.peer.Addr(), true)
 		if err == nil {
 			s.d.c.pasvWaited.Add(1)
 			return ln, nil

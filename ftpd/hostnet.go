@@ -19,12 +19,10 @@ import (
 // this package and the integration tests run daemons on it on 127.0.0.1;
 // the product uses the stack's netstack instead.
 //
-// It keeps the data-port pool honest the way the stack does: a passive port
-// is leased from the pool before the host socket is bound, and given back
-// when both the listener and the connection accepted from it are closed. A
-// connection that this side closed first (an active close) ends in
-// TIME_WAIT, and its 4-tuple is handed to the pool's TIME_WAIT model; one
-// the client closed first (the server read EOF before closing) does not.
+// Its passive ports are leases of the data-port pool, as the stack's are:
+// the pool's search offers a port and the host socket is bound in its
+// tester; each connection tells the lease whether this side closed first
+// (it did unless it read the client's EOF before closing).
 type HostTransport struct {
 	// Clock gives the time for the pool's TIME_WAIT model; nil means
 	// time.Now.
@@ -64,44 +62,32 @@ func (l oobInlineListener) Accept() (net.Conn, error) {
 	return c, nil
 }
 
-// ListenData leases the pool's next available port and listens on it. A
-// port the host refuses (another program has it) stays leased while the
-// next is tried, so the search covers the range once, and is given back
-// afterwards.
-func (h *HostTransport) ListenData(local netip.Addr, pool *portrange.Pool, peer netip.Addr) (net.Listener, error) {
-	var refused []uint16
-	defer func() {
-		for _, p := range refused {
-			pool.Release(h.now(), p, nil)
+// ListenData listens on a port the pool lends (the pool's search, with
+// the host's bind as its tester: a port another program holds is passed
+// over).
+func (h *HostTransport) ListenData(local netip.Addr, pool *portrange.Pool, peer netip.Addr, again bool) (net.Listener, error) {
+	var ln *net.TCPListener
+	ls, err := pool.Lend(h.now(), portrange.Request{Remote: portrange.Remote{Addr: peer}, Again: again}, func(port uint16) error {
+		var err error
+		ln, err = net.ListenTCP("tcp", net.TCPAddrFromAddrPort(netip.AddrPortFrom(local, port)))
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("%w: %w", portrange.ErrInUse, err)
 		}
-	}()
-	low, high := pool.Range()
-	for tries := int(high) - int(low) + 1; tries > 0; tries-- {
-		port, err := pool.Allocate(h.now(), portrange.Remote{Addr: peer})
-		if err != nil {
-			return nil, fmt.Errorf("passive data port for %s: %w", peer, err)
-		}
-		ln, err := net.ListenTCP("tcp", net.TCPAddrFromAddrPort(netip.AddrPortFrom(local, port)))
-		if err != nil {
-			refused = append(refused, port)
-			continue
-		}
-		return &hostDataListener{TCPListener: ln, h: h, pool: pool, port: port, refs: 1}, nil
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("passive data port for %s: %w", peer, err)
 	}
-	return nil, fmt.Errorf("passive data port for %s: every port is taken on the host: %w", peer, portrange.ErrExhausted)
+	return &hostDataListener{TCPListener: ln, h: h, lease: ls}, nil
 }
 
-// hostDataListener holds one leased port; refs counts the listener and the
-// connections accepted from it that are still open.
+// hostDataListener holds one lease, shared with the connections accepted
+// from it.
 type hostDataListener struct {
 	*net.TCPListener
-	h    *HostTransport
-	pool *portrange.Pool
-	port uint16
-
-	mu     sync.Mutex
-	refs   int
-	closed bool
+	h     *HostTransport
+	lease *portrange.Lease
+	once  sync.Once
 }
 
 func (l *hostDataListener) Accept() (net.Conn, error) {
@@ -109,38 +95,14 @@ func (l *hostDataListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.mu.Lock()
-	l.refs++
-	l.mu.Unlock()
+	l.lease.Hold()
 	return &hostDataConn{TCPConn: c, l: l, remote: addrport.Of(c.RemoteAddr())}, nil
 }
 
 func (l *hostDataListener) Close() error {
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		return nil
-	}
-	l.closed = true
-	l.mu.Unlock()
 	err := l.TCPListener.Close()
-	l.unref(nil)
+	l.once.Do(func() { l.lease.Drop(l.h.now(), portrange.Closing{}) })
 	return err
-}
-
-// unref drops one reference; the last gives the port back, with the
-// 4-tuple in TIME_WAIT if tw is set. Earlier connections' TIME_WAITs are
-// recorded as they close.
-func (l *hostDataListener) unref(tw *portrange.Remote) {
-	l.mu.Lock()
-	l.refs--
-	last := l.refs == 0
-	l.mu.Unlock()
-	if last {
-		l.pool.Release(l.h.now(), l.port, tw)
-	} else if tw != nil {
-		l.pool.TimeWait(l.h.now(), l.port, *tw)
-	}
 }
 
 // hostDataConn is an accepted data connection that knows whether the peer
@@ -179,6 +141,10 @@ func (c *hostDataConn) WriteTo(w io.Writer) (int64, error) {
 	return n, err
 }
 
+// Close tells the lease how the connection ended: this side closed first
+// unless the peer's EOF came before. The kernel's TIME_WAIT cannot be
+// watched, so the closing is untracked: the pool holds it for the model's
+// times.
 func (c *hostDataConn) Close() error {
 	c.mu.Lock()
 	if c.closed {
@@ -186,14 +152,10 @@ func (c *hostDataConn) Close() error {
 		return nil
 	}
 	c.closed = true
-	active := !c.sawEOF
+	first := !c.sawEOF
 	c.mu.Unlock()
 	err := c.TCPConn.Close()
-	var tw *portrange.Remote
-	if active {
-		tw = &portrange.Remote{Addr: c.remote.Addr(), Port: c.remote.Port()}
-	}
-	c.l.unref(tw)
+	c.l.lease.Drop(c.l.h.now(), portrange.Closing{Remote: portrange.Remote{Addr: c.remote.Addr(), Port: c.remote.Port()}, First: first})
 	return err
 }
 

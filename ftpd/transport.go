@@ -14,14 +14,25 @@ import (
 type Transport interface {
 	// Listen opens the daemon's control listener.
 	Listen(addr netip.AddrPort) (net.Listener, error)
-	// ListenData opens a passive data listener on local, on a port the
-	// transport draws from pool ("the next available port"), for the
-	// client at peer. It returns an error wrapping portrange.ErrExhausted
-	// when no port can serve now. Closing the listener and the connection
-	// accepted from it gives the port back.
-	ListenData(local netip.Addr, pool *portrange.Pool, peer netip.Addr) (net.Listener, error)
+	// ListenData opens a passive data listener on local, on a port that
+	// pool lends ("the next available port"), for the client at peer.
+	// It returns an error wrapping portrange.ErrExhausted when no port
+	// can serve now; again says the daemon will ask again (PASVWAIT=),
+	// so the pool does not count that refusal. Closing the listener and
+	// the connections accepted from it gives the port back. A listener
+	// that can be parked (Parker) may be kept for the session's next
+	// transfer.
+	ListenData(local netip.Addr, pool *portrange.Pool, peer netip.Addr, again bool) (net.Listener, error)
 	// DialData opens an active-mode data connection from the fixed local
 	// port (control port - 1, e.g. 20 for 21) with address reuse, to the
 	// client.
 	DialData(ctx context.Context, local, remote netip.AddrPort) (net.Conn, error)
+}
+
+// Parker is a data listener whose port can be parked: kept for the
+// session's next transfer while the pool can spare it (the stack's
+// conn.Listener; portrange.Lease.Park).
+type Parker interface {
+	Park(reclaim func())
+	Unpark() bool
 }

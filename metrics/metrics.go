@@ -47,12 +47,13 @@ type FTPD struct {
 var (
 	poolSize     = prometheus.NewDesc("ipn_port_pool_size", "Ports in the pool's range.", []string{"pool", "tier"}, nil)
 	poolInUse    = prometheus.NewDesc("ipn_port_pool_in_use", "Ports of the pool lent now.", []string{"pool", "tier"}, nil)
-	poolHeld     = prometheus.NewDesc("ipn_port_pool_held", "Ports the strict TIME_WAIT model keeps from any use now.", []string{"pool", "tier"}, nil)
+	poolParked   = prometheus.NewDesc("ipn_port_pool_parked", "Ports of passive listeners kept for their session's next transfer (taken back when the pool runs dry).", []string{"pool", "tier"}, nil)
+	poolHeld     = prometheus.NewDesc("ipn_port_pool_held", "Ports no one may use now: the strict TIME_WAIT model's rest, or refused by the stack in the last second.", []string{"pool", "tier"}, nil)
 	poolTW       = prometheus.NewDesc("ipn_port_pool_time_wait", "Connections in TIME_WAIT on the pool's ports.", []string{"pool", "tier"}, nil)
 	poolReserved = prometheus.NewDesc("ipn_port_pool_reserved", "Ports of the range set aside for others.", []string{"pool", "tier"}, nil)
 	poolFree     = prometheus.NewDesc("ipn_port_pool_free", "Ports the pool could lend now.", []string{"pool", "tier"}, nil)
-	poolAllocs   = prometheus.NewDesc("ipn_port_pool_allocations_total", "Ports the pool lent since the stack started.", []string{"pool", "tier"}, nil)
-	poolExh      = prometheus.NewDesc("ipn_port_pool_exhaustions_total", "Requests that found no port of the pool.", []string{"pool", "tier"}, nil)
+	poolAllocs   = prometheus.NewDesc("ipn_port_pool_allocations_total", "Ports the pool lent since the stack started (one a granted listener or connection).", []string{"pool", "tier"}, nil)
+	poolExh      = prometheus.NewDesc("ipn_port_pool_exhaustions_total", "Requests refused because no port of the pool could serve.", []string{"pool", "tier"}, nil)
 	conns        = prometheus.NewDesc("ipn_connections", "The stack's TCP endpoints by state.", []string{"state"}, nil)
 	ftpSessions  = prometheus.NewDesc("ipn_ftp_sessions", "FTP sessions now.", []string{"ftpd"}, nil)
 	ftpSessTotal = prometheus.NewDesc("ipn_ftp_sessions_total", "FTP sessions accepted since the daemon started.", []string{"ftpd"}, nil)
@@ -72,7 +73,7 @@ var tiers = map[portrange.Tier]string{
 type collector struct{ take func() Snapshot }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{poolSize, poolInUse, poolHeld, poolTW, poolReserved, poolFree, poolAllocs, poolExh,
+	for _, d := range []*prometheus.Desc{poolSize, poolInUse, poolParked, poolHeld, poolTW, poolReserved, poolFree, poolAllocs, poolExh,
 		conns, ftpSessions, ftpSessTotal, ftpLogins, ftpTransfers, ftpBytes, consoles, commands} {
 		ch <- d
 	}
@@ -90,6 +91,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		st, l := p.Stats, []string{p.Name, tiers[p.Tier]}
 		gauge(poolSize, float64(st.Size), l...)
 		gauge(poolInUse, float64(st.InUse), l...)
+		gauge(poolParked, float64(st.Parked), l...)
 		gauge(poolHeld, float64(st.Blocked), l...)
 		gauge(poolTW, float64(st.TimeWaitTuples), l...)
 		gauge(poolReserved, float64(st.Reserved), l...)

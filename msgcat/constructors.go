@@ -2386,13 +2386,13 @@ func IPN537E(id string, where string, addr string) Msg {
 	return Msg{ID: "IPN537E", Args: p.a[:]}
 }
 
-// IPN601I says: <pool><tier><low>-<high> size <size>, in use <inuse>, held <held>, free <free>, TIME_WAIT <tw>, allocations <alloc>, exhaustions <exh>, strict rate <rate>/s
-func IPN601I[T0 Count, T1 Count, T2 Number, T3 Number, T4 Number, T5 Number, T6 Number, T7 Number, T8 Number](pool string, tier string, low T0, high T1, size T2, inuse T3, held T4, free T5, tw T6, alloc T7, exh T8, rate string) Msg {
+// IPN601I says: <pool><tier><low>-<high> size <size>, in use <inuse>, parked <parked>, held <held>, free <free>, TIME_WAIT <tw>, allocations <alloc>, exhaustions <exh>, strict rate <rate>/s
+func IPN601I[T0 Count, T1 Count, T2 Number, T3 Number, T4 Number, T5 Number, T6 Number, T7 Number, T8 Number, T9 Number](pool string, tier string, low T0, high T1, size T2, inuse T3, parked T4, held T5, free T6, tw T7, alloc T8, exh T9, rate string) Msg {
 	p := &struct {
 		s [3]string
-		a [12]any
+		a [13]any
 	}{s: [3]string{pool, tier, rate}}
-	p.a = [12]any{&p.s[0], &p.s[1], low, high, size, inuse, held, free, tw, alloc, exh, &p.s[2]}
+	p.a = [13]any{&p.s[0], &p.s[1], low, high, size, inuse, parked, held, free, tw, alloc, exh, &p.s[2]}
 	return Msg{ID: "IPN601I", Args: p.a[:]}
 }
 

@@ -16,18 +16,18 @@ func BenchmarkAllocateRelease(b *testing.B) {
 			p, _ := New(1024, 65535)
 			now := time.Unix(1_800_000_000, 0)
 			for range held {
-				if _, err := p.Allocate(now, Remote{}); err != nil {
+				if _, err := p.lendPort(now, Remote{}); err != nil {
 					b.Fatal(err)
 				}
 			}
 			peer := Remote{Addr: netip.MustParseAddr("10.77.0.2")}
 			b.ResetTimer()
 			for range b.N {
-				port, err := p.Allocate(now, peer)
+				port, err := p.lendPort(now, peer)
 				if err != nil {
 					b.Fatal(err)
 				}
-				p.Release(now, port, nil)
+				p.givePort(now, port, nil)
 			}
 		})
 	}
@@ -50,12 +50,12 @@ func BenchmarkPools(b *testing.B) {
 	d2, _ := r.AddData("FTP02", 60000, 60019)
 	fill := func(p *Pool, n, tw int) {
 		for i := range n + tw {
-			port, err := p.Allocate(now, Remote{})
+			port, err := p.lendPort(now, Remote{})
 			if err != nil {
 				b.Fatal(err)
 			}
 			if i >= n {
-				p.Release(now, port, &Remote{Addr: netip.MustParseAddr("10.77.0.2"), Port: uint16(1024 + i%60000)})
+				p.givePort(now, port, &Remote{Addr: netip.MustParseAddr("10.77.0.2"), Port: uint16(1024 + i%60000)})
 			}
 		}
 	}

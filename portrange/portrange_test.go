@@ -55,7 +55,7 @@ func TestAllocateInTurn(t *testing.T) {
 	r := remote("10.77.0.2", 21)
 	var got []uint16
 	for i := 0; i < 4; i++ {
-		port, err := p.Allocate(t0, r)
+		port, err := p.lendPort(t0, r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,18 +67,18 @@ func TestAllocateInTurn(t *testing.T) {
 			t.Fatalf("allocations %v, want %v", got, want)
 		}
 	}
-	if _, err := p.Allocate(t0, r); !errors.Is(err, ErrExhausted) {
+	if _, err := p.lendPort(t0, r); !errors.Is(err, ErrExhausted) {
 		t.Fatalf("fifth allocation: %v, want ErrExhausted", err)
 	}
 	// Give back 40001: the next search goes on from where it stopped and
 	// finds it, not 40000.
-	if err := p.Release(t0, 40001, nil); err != nil {
+	if err := p.givePort(t0, 40001, nil); err != nil {
 		t.Fatal(err)
 	}
-	if port, err := p.Allocate(t0, r); err != nil || port != 40001 {
+	if port, err := p.lendPort(t0, r); err != nil || port != 40001 {
 		t.Fatalf("after release: %d, %v; want 40001", port, err)
 	}
-	if err := p.Release(t0, 39999, nil); !errors.Is(err, ErrNotLeased) {
+	if err := p.givePort(t0, 39999, nil); !errors.Is(err, errNotLent) {
 		t.Fatalf("release of a free port: %v", err)
 	}
 	st := p.Stats(t0)
@@ -91,14 +91,14 @@ func TestNextAvailableRotates(t *testing.T) {
 	p, _ := New(50000, 50009)
 	r := remote("10.77.0.2", 0)
 	for i := 0; i < 25; i++ {
-		port, err := p.Allocate(t0, r)
+		port, err := p.lendPort(t0, r)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if want := uint16(50000 + i%10); port != want {
 			t.Fatalf("allocation %d got %d, want %d", i, port, want)
 		}
-		p.Release(t0, port, nil)
+		p.givePort(t0, port, nil)
 	}
 }
 
@@ -106,27 +106,27 @@ func TestStrictTimeWait(t *testing.T) {
 	p, _ := New(40000, 40001)
 	p.SetModel(Strict, 10*time.Second, 0)
 	r := remote("10.77.0.2", 0)
-	a, _ := p.Allocate(t0, r)
-	b, _ := p.Allocate(t0, r)
+	a, _ := p.lendPort(t0, r)
+	b, _ := p.lendPort(t0, r)
 	tw := remote("10.77.0.2", 33000)
-	p.Release(t0, a, &tw)
-	p.Release(t0.Add(time.Second), b, &tw)
+	p.givePort(t0, a, &tw)
+	p.givePort(t0.Add(time.Second), b, &tw)
 	// Both ports are held for 2×MSL = 20 s after their own close.
-	if _, err := p.Allocate(t0.Add(19*time.Second), r); !errors.Is(err, ErrExhausted) {
+	if _, err := p.lendPort(t0.Add(19*time.Second), r); !errors.Is(err, ErrExhausted) {
 		t.Fatalf("at 19 s: %v, want ErrExhausted", err)
 	}
 	st := p.Stats(t0.Add(19 * time.Second))
 	if st.TimeWait != 2 || st.Blocked != 2 || st.Free() != 0 {
 		t.Fatalf("stats at 19 s: %+v", st)
 	}
-	port, err := p.Allocate(t0.Add(20*time.Second), r)
+	port, err := p.lendPort(t0.Add(20*time.Second), r)
 	if err != nil || port != a {
 		t.Fatalf("at 20 s: %d, %v; want %d", port, err, a)
 	}
-	if _, err := p.Allocate(t0.Add(20*time.Second), r); !errors.Is(err, ErrExhausted) {
+	if _, err := p.lendPort(t0.Add(20*time.Second), r); !errors.Is(err, ErrExhausted) {
 		t.Fatalf("b is held until 21 s: %v", err)
 	}
-	if port, err := p.Allocate(t0.Add(21*time.Second), r); err != nil || port != b {
+	if port, err := p.lendPort(t0.Add(21*time.Second), r); err != nil || port != b {
 		t.Fatalf("at 21 s: %d, %v; want %d", port, err, b)
 	}
 }
@@ -134,32 +134,32 @@ func TestStrictTimeWait(t *testing.T) {
 func TestTupleTimeWait(t *testing.T) {
 	p, _ := New(40000, 40000)
 	peer := remote("10.77.0.2", 8080)
-	port, _ := p.Allocate(t0, peer)
-	p.Release(t0, port, &peer)
+	port, _ := p.lendPort(t0, peer)
+	p.givePort(t0, port, &peer)
 	// The same 4-tuple waits...
-	if _, err := p.Allocate(t0.Add(time.Second), peer); !errors.Is(err, ErrExhausted) {
+	if _, err := p.lendPort(t0.Add(time.Second), peer); !errors.Is(err, ErrExhausted) {
 		t.Fatalf("same remote: %v, want ErrExhausted", err)
 	}
 	// ...but another foreign port, another host, or a listener gets the port.
 	for _, r := range []Remote{remote("10.77.0.2", 8081), remote("10.77.0.3", 8080), remote("10.77.0.2", 0)} {
-		got, err := p.Allocate(t0.Add(time.Second), r)
+		got, err := p.lendPort(t0.Add(time.Second), r)
 		if err != nil || got != 40000 {
 			t.Fatalf("remote %v: %d, %v", r, got, err)
 		}
-		p.Release(t0.Add(time.Second), got, nil)
+		p.givePort(t0.Add(time.Second), got, nil)
 	}
 	// After the hold the same tuple may come back.
-	if _, err := p.Allocate(t0.Add(61*time.Second), peer); err != nil {
+	if _, err := p.lendPort(t0.Add(61*time.Second), peer); err != nil {
 		t.Fatalf("after the hold: %v", err)
 	}
 }
 
 func TestClaim(t *testing.T) {
 	p, _ := New(40000, 40010)
-	if err := p.Claim(t0, 21, Remote{}); err != nil {
+	if err := p.Claim(t0, 21); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Claim(t0, 21, Remote{}); !errors.Is(err, ErrLeased) {
+	if err := p.Claim(t0, 21); !errors.Is(err, ErrLeased) {
 		t.Fatalf("second claim: %v", err)
 	}
 	if st := p.Stats(t0); st.InUse != 0 {
@@ -169,14 +169,14 @@ func TestClaim(t *testing.T) {
 
 func TestSetRangeKeepsLeases(t *testing.T) {
 	p, _ := New(40000, 40010)
-	port, _ := p.Allocate(t0, Remote{})
+	port, _ := p.lendPort(t0, Remote{})
 	if err := p.SetRange(50000, 50010); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := p.Allocate(t0, Remote{}); got != 50000 {
+	if got, _ := p.lendPort(t0, Remote{}); got != 50000 {
 		t.Fatalf("first port of the new range: %d", got)
 	}
-	if err := p.Release(t0, port, nil); err != nil {
+	if err := p.givePort(t0, port, nil); err != nil {
 		t.Fatalf("release of a port of the old range: %v", err)
 	}
 	if err := p.SetRange(10, 5); err == nil {
@@ -212,7 +212,7 @@ func TestReservations(t *testing.T) {
 	}
 	got := map[uint16]bool{}
 	for {
-		port, err := p.Allocate(now, Remote{})
+		port, err := p.lendPort(now, Remote{})
 		if errors.Is(err, ErrExhausted) {
 			break
 		}
@@ -232,7 +232,7 @@ func TestReservations(t *testing.T) {
 		t.Fatalf("stats %+v, free %d", st, st.Free())
 	}
 	r.RemoveData("FTP01")
-	port, err := p.Allocate(now, Remote{})
+	port, err := p.lendPort(now, Remote{})
 	if err != nil || port < 5002 || port > 5004 {
 		t.Fatalf("after RemoveData: %d %v", port, err)
 	}
@@ -328,24 +328,24 @@ func TestBindTakesPortFromPool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if port, _ := r.TCP().Allocate(now, Remote{}); port != 40001 {
+	if port, _ := r.TCP().lendPort(now, Remote{}); port != 40001 {
 		t.Fatalf("allocated %d past a bound port, want 40001", port)
 	}
 	if bs := r.Binds(); len(bs) != 1 || bs[0].Count != 2 || bs[0].Owner != "FTP01" {
 		t.Fatalf("binds %+v", bs)
 	}
-	rel1(now, nil)
-	rel1(now, nil) // twice is once
+	rel1.Drop(now, Closing{})
+	rel1.Drop(now, Closing{}) // twice is once
 	if !r.TCP().Leased(40000) {
 		t.Fatal("port given back while a bind holds it")
 	}
-	rel2(now, nil)
+	rel2.Drop(now, Closing{})
 	if r.TCP().Leased(40000) || len(r.Binds()) != 0 {
 		t.Fatalf("port still held: %v %+v", r.TCP().Leased(40000), r.Binds())
 	}
 	// A port a pool lent to a connection cannot be bound.
 	r.TCP().SetRange(40000, 41023)
-	port, _ := r.TCP().Allocate(now, Remote{})
+	port, _ := r.TCP().lendPort(now, Remote{})
 	if _, err := r.Bind(now, TCP, netip.AddrPortFrom(netip.IPv4Unspecified(), port), "FTP02"); !errors.Is(err, ErrLeased) {
 		t.Fatalf("bind of a lent port: %v", err)
 	}
@@ -363,7 +363,7 @@ func TestPressure(t *testing.T) {
 	var held []uint16
 	take := func(n int) {
 		for range n {
-			port, err := p.Allocate(now, Remote{})
+			port, err := p.lendPort(now, Remote{})
 			if err == nil {
 				held = append(held, port)
 			}
@@ -371,7 +371,7 @@ func TestPressure(t *testing.T) {
 	}
 	give := func(n int) {
 		for range n {
-			p.Release(now, held[0], nil)
+			p.givePort(now, held[0], nil)
 			held = held[1:]
 		}
 	}
@@ -408,41 +408,95 @@ func TestPressure(t *testing.T) {
 	}
 }
 
-// TestForgetTimeWait: the newest record of the foreign end goes, the others
-// stay, and a dial to that end may use the port again at once.
-func TestForgetTimeWait(t *testing.T) {
+// TestTrackedTimeWait: a tracked closing holds its 4-tuple (Tuple) for as
+// long as the stack keeps the endpoint, however long that is, and not a
+// moment longer (a reset that ends TIME_WAIT early frees it at once); in
+// the strict model the port rests 2×MSL and, after that, until the stack
+// lets the endpoint go.
+func TestTrackedTimeWait(t *testing.T) {
 	now := time.Unix(1000, 0)
 	p, _ := New(5000, 5000)
-	a, b := remote("10.77.0.2", 8080), remote("10.77.0.3", 8080)
-	for _, r := range []Remote{a, b} {
-		port, err := p.Allocate(now, r)
+	a, b, c := remote("10.77.0.2", 8080), remote("10.77.0.3", 8080), remote("10.77.0.2", 8081)
+	var ends []func(time.Time)
+	for _, r := range []Remote{a, b, c} {
+		l, err := p.Lend(now, Request{Remote: r}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		p.Release(now, port, &r)
+		ends = append(ends, l.Drop(now, Closing{Remote: r, First: true, Tracked: true}))
+		if ends[len(ends)-1] == nil {
+			t.Fatal("a tracked closing in TIME_WAIT gave no end to report")
+		}
 		now = now.Add(time.Second)
 	}
-	p.TimeWait(now, 5000, a) // a's second connection, closed by the stack itself
-	if st := p.Stats(now); st.TimeWaitTuples != 3 {
-		t.Fatalf("%d in TIME_WAIT, want 3", st.TimeWaitTuples)
+	if st := p.Stats(now); st.TimeWaitTuples != 3 || st.TimeWait != 1 {
+		t.Fatalf("%d in TIME_WAIT on %d ports, want 3 on 1", st.TimeWaitTuples, st.TimeWait)
 	}
-	if _, err := p.Allocate(now, a); !errors.Is(err, ErrExhausted) {
-		t.Fatalf("a dial to a tuple in TIME_WAIT: %v", err)
+	now = now.Add(10 * time.Minute) // far past any time hold: the stack still keeps them
+	for _, r := range []Remote{a, c} {
+		if _, err := p.Lend(now, Request{Remote: r}, nil); !errors.Is(err, ErrExhausted) {
+			t.Fatalf("a dial to a tuple the stack keeps (%v): %v", r, err)
+		}
 	}
-	p.ForgetTimeWait(5000, a)
-	if st := p.Stats(now); st.TimeWaitTuples != 2 {
-		t.Fatalf("%d in TIME_WAIT after one forgotten, want 2", st.TimeWaitTuples)
+	if _, err := p.Lend(now, Request{Remote: c}, nil); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("a dry pool asked again: %v", err)
 	}
-	// The older record of a still holds the tuple.
-	if _, err := p.Allocate(now, a); !errors.Is(err, ErrExhausted) {
-		t.Fatalf("a dial to a tuple still in TIME_WAIT: %v", err)
+	ends[0](now) // a reset ended a's TIME_WAIT early
+	ends[0](now) // twice is once
+	if _, err := p.Lend(now, Request{Remote: c}, nil); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("a dial to c, whose tuple is still in TIME_WAIT: %v", err)
 	}
-	p.ForgetTimeWait(5000, a)
-	p.ForgetTimeWait(5000, a) // none left: nothing happens
-	if port, err := p.Allocate(now, a); err != nil || port != 5000 {
-		t.Fatalf("after both forgotten: %d %v", port, err)
+	l, err := p.Lend(now, Request{Remote: a}, nil)
+	if err != nil {
+		t.Fatalf("after a's end: %v", err)
 	}
+	ends[2](now)
+	if st := p.Stats(now); st.TimeWaitTuples != 1 || st.Allocations != 4 || st.Exhaustions != 4 || st.InUse != 1 {
+		t.Fatalf("stats %+v, want b's TIME_WAIT, 4 allocations, 4 exhaustions, 1 in use", st)
+	}
+	// A passive close (LAST_ACK) holds its tuple while the stack keeps it,
+	// but counts as no TIME_WAIT here.
+	end := l.Drop(now, Closing{Remote: a, Tracked: true})
 	if st := p.Stats(now); st.TimeWaitTuples != 1 {
-		t.Fatalf("%d in TIME_WAIT, want b's", st.TimeWaitTuples)
+		t.Fatalf("a passive close counted as TIME_WAIT: %+v", st)
+	}
+	if _, err := p.Lend(now, Request{Remote: a}, nil); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("a dial to a tuple in LAST_ACK: %v", err)
+	}
+	end(now)
+	ends[1](now)
+	if st := p.Stats(now); st.TimeWaitTuples != 0 {
+		t.Fatalf("TIME_WAIT left: %+v", st)
+	}
+	now = now.Add(2 * time.Minute) // the records leave once the longer hold has passed
+	if p.Stats(now); len(p.ports) != 0 || len(p.waiting) != 0 || p.head != len(p.queue) {
+		t.Fatalf("records left: %d ports, %d waiting, %d queued", len(p.ports), len(p.waiting), len(p.queue)-p.head)
+	}
+
+	// Strict: the port rests 2×MSL from the close, whichever side closed
+	// first; the 4-tuple stays held while the stack keeps the endpoint.
+	p.SetModel(Strict, time.Second, 0)
+	l, _ = p.Lend(now, Request{Remote: a}, nil)
+	end = l.Drop(now, Closing{Remote: a, Tracked: true}) // the peer closed first (an upload)
+	for _, at := range []time.Duration{0, 1999 * time.Millisecond} {
+		if _, err := p.Lend(now.Add(at), Request{Remote: b}, nil); !errors.Is(err, ErrExhausted) {
+			t.Fatalf("strict, %v after the close: %v", at, err)
+		}
+	}
+	if at, ok := p.NextFree(now); !ok || !at.Equal(now.Add(2*time.Second)) {
+		t.Fatalf("next free %v %v, want 2 s after the close", at, ok)
+	}
+	now = now.Add(time.Hour)
+	if _, err := p.Lend(now, Request{Remote: a}, nil); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("strict, a dial to the tuple the stack still keeps: %v", err)
+	}
+	lb, err := p.Lend(now, Request{Remote: b}, nil)
+	if err != nil {
+		t.Fatalf("strict, after 2×MSL, to another end: %v", err)
+	}
+	lb.Drop(now, Closing{})
+	end(now)
+	if _, err := p.Lend(now, Request{Remote: a}, nil); err != nil {
+		t.Fatalf("strict, after 2×MSL and the stack's end: %v", err)
 	}
 }

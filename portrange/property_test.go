@@ -13,7 +13,13 @@ import (
 type refPool struct {
 	low, high uint16
 	leased    map[uint16]bool
-	tw        map[uint16][]twEntry
+	tw        map[uint16][]refEntry
+}
+
+// refEntry is a connection that closed first at closed (unix ns).
+type refEntry struct {
+	remote Remote
+	closed int64
 }
 
 func (r *refPool) usable(now time.Time, port uint16, peer Remote, m Model, hold time.Duration) bool {
@@ -46,7 +52,7 @@ func TestNoFalseExhaustion(t *testing.T) {
 	p, _ := New(low, high)
 	hold := 2 * time.Second
 	p.SetModel(Tuple, 500*time.Millisecond, hold)
-	ref := &refPool{low: low, high: high, leased: map[uint16]bool{}, tw: map[uint16][]twEntry{}}
+	ref := &refPool{low: low, high: high, leased: map[uint16]bool{}, tw: map[uint16][]refEntry{}}
 	model := Tuple
 	peers := []Remote{
 		{Addr: netip.MustParseAddr("10.77.0.2")},
@@ -80,7 +86,7 @@ func TestNoFalseExhaustion(t *testing.T) {
 					break
 				}
 			}
-			port, err := p.Allocate(now, peer)
+			port, err := p.lendPort(now, peer)
 			if errors.Is(err, ErrExhausted) {
 				exhaustions++
 				if any {
@@ -115,9 +121,9 @@ func TestNoFalseExhaustion(t *testing.T) {
 					r.Port = uint16(1024 + rng.Intn(60000)) // the client's own port
 				}
 				tw = &r
-				ref.tw[l.port] = append(ref.tw[l.port], twEntry{remote: r, closed: now.UnixNano()})
+				ref.tw[l.port] = append(ref.tw[l.port], refEntry{remote: r, closed: now.UnixNano()})
 			}
-			if err := p.Release(now, l.port, tw); err != nil {
+			if err := p.givePort(now, l.port, tw); err != nil {
 				t.Fatalf("step %d: release %d: %v", i, l.port, err)
 			}
 			delete(ref.leased, l.port)
@@ -165,7 +171,7 @@ func TestStrictSustainedRate(t *testing.T) {
 		const transfer = time.Millisecond
 		var done, refused int
 		for now.Before(end) {
-			port, err := p.Allocate(now, client)
+			port, err := p.lendPort(now, client)
 			if err != nil {
 				refused++
 				now = now.Add(time.Millisecond) // the client tries again at once
@@ -173,7 +179,7 @@ func TestStrictSustainedRate(t *testing.T) {
 			}
 			now = now.Add(transfer)
 			tw := Remote{Addr: client.Addr, Port: uint16(30000 + done%30000)}
-			p.Release(now, port, &tw)
+			p.givePort(now, port, &tw)
 			done++
 		}
 		want := float64(ports) / (2 * msl.Seconds())
@@ -255,7 +261,7 @@ func TestRegistryOneOwnerPerPort(t *testing.T) {
 		{Addr: netip.MustParseAddr("10.77.0.3"), Port: 8080},
 	}
 	holder := map[uint16]string{} // "lease" or "bind OWNER"
-	ref := &refPool{leased: map[uint16]bool{}, tw: map[uint16][]twEntry{}}
+	ref := &refPool{leased: map[uint16]bool{}, tw: map[uint16][]refEntry{}}
 	type lease struct {
 		port uint16
 		peer Remote
@@ -263,7 +269,7 @@ func TestRegistryOneOwnerPerPort(t *testing.T) {
 	}
 	type bind struct {
 		port    uint16
-		release func(time.Time, *Remote)
+		release *Lease
 	}
 	var leases []lease
 	var binds []bind
@@ -284,7 +290,7 @@ func TestRegistryOneOwnerPerPort(t *testing.T) {
 		case op < 35: // a connection takes a port from a pool
 			pl := pools[rng.Intn(len(pools))]
 			peer := peers[rng.Intn(len(peers))]
-			port, err := pl.p.Allocate(now, peer)
+			port, err := pl.p.lendPort(now, peer)
 			if errors.Is(err, ErrExhausted) {
 				exhaustions++
 				for p := pl.lo; p <= pl.hi; p++ {
@@ -336,7 +342,7 @@ func TestRegistryOneOwnerPerPort(t *testing.T) {
 			k := rng.Intn(len(binds))
 			b := binds[k]
 			binds = append(binds[:k], binds[k+1:]...)
-			b.release(now, nil)
+			b.release.Drop(now, Closing{})
 			if bindCount[b.port]--; bindCount[b.port] == 0 {
 				delete(holder, b.port)
 			}
@@ -351,9 +357,9 @@ func TestRegistryOneOwnerPerPort(t *testing.T) {
 					rm.Port = uint16(1024 + rng.Intn(60000))
 				}
 				tw = &rm
-				ref.tw[l.port] = append(ref.tw[l.port], twEntry{remote: rm, closed: now.UnixNano()})
+				ref.tw[l.port] = append(ref.tw[l.port], refEntry{remote: rm, closed: now.UnixNano()})
 			}
-			must(l.pool.Release(now, l.port, tw))
+			must(l.pool.givePort(now, l.port, tw))
 			delete(holder, l.port)
 		case op < 99:
 			now = now.Add(time.Duration(rng.Intn(200)) * time.Millisecond)

@@ -130,8 +130,10 @@ func (pi PoolInfo) Rate() float64 {
 // or lends goes through it. It holds the tiers of the selection order (see
 // Tier), the explicit binds with their owners, and the ports set aside.
 //
-// Lock order: Registry.mu, then a Pool's mu. A Pool is also used on its own
-// (Allocate and Release take only its lock).
+// Lock order: a Lease's mu, Registry.mu, then a Pool's mu. A Pool is also
+// used on its own (Lend and a lease's Drop take only its lock and the
+// lease's); a bind's last Drop takes Registry.mu after letting go of the
+// others.
 type Registry struct {
 	mu        sync.Mutex
 	tcp, udp  *Pool
@@ -421,11 +423,11 @@ func (r *Registry) Reservations() []Reserved {
 // port out of the pool that holds it (its lease is the bind's). It fails
 // with *BoundError when another owner has the port bound on an address that
 // overlaps (the same, or either unspecified), *ReservedError when the port
-// is set aside for someone else (or for no one), and ErrLeased when a
-// pool has lent the port to a connection. The returned release undoes it;
-// tw is the foreign end of a connection on the port that ended in
-// TIME_WAIT, if any, which the pool the port came from then records.
-func (r *Registry) Bind(now time.Time, p Proto, addr netip.AddrPort, owner string) (release func(now time.Time, tw *Remote), err error) {
+// is set aside for someone else (or for no one), ErrLeased when a pool has
+// lent the port to a connection, and ErrExhausted when the strict model
+// holds it. The lease's last Drop undoes the bind; the connections on the
+// port are recorded with the pool the port came from, if any.
+func (r *Registry) Bind(now time.Time, p Proto, addr netip.AddrPort, owner string) (*Lease, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	port := addr.Port()
@@ -448,7 +450,7 @@ func (r *Registry) Bind(now time.Time, p Proto, addr netip.AddrPort, owner strin
 	// The first bind of a port takes it from its pool.
 	if len(r.binds[k]) == 0 {
 		if pool := r.poolOfLocked(p, port, owner); pool != nil {
-			if err := pool.Claim(now, port, Remote{}); err != nil {
+			if err := pool.Claim(now, port); err != nil {
 				return nil, err
 			}
 			r.claims[k] = pool
@@ -459,11 +461,12 @@ func (r *Registry) Bind(now time.Time, p Proto, addr netip.AddrPort, owner strin
 		r.binds[k] = append(r.binds[k], mine)
 	}
 	mine.Count++
-	var once sync.Once
-	return func(now time.Time, tw *Remote) { once.Do(func() { r.unbind(now, k, mine, tw) }) }, nil
+	return &Lease{pool: r.claims[k], port: port, holders: 1, unbind: func() { r.unbind(k, mine) }}, nil
 }
 
-func (r *Registry) unbind(now time.Time, k bindKey, b *Bound, tw *Remote) {
+// unbind ends one bind of b; the port's last bind gives it back to the
+// pool it was taken from (the pool's range may have changed since).
+func (r *Registry) unbind(k bindKey, b *Bound) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	b.Count--
@@ -481,36 +484,9 @@ func (r *Registry) unbind(now time.Time, k bindKey, b *Bound, tw *Remote) {
 			r.binds[k] = bs
 		}
 	}
-	// The last bind gives the port back to the pool it was taken from
-	// (the pool's range may have changed since).
-	pool, ok := r.claims[k]
-	switch {
-	case ok && len(r.binds[k]) == 0:
+	if pool, ok := r.claims[k]; ok && len(r.binds[k]) == 0 {
 		delete(r.claims, k)
-		pool.Release(now, k.port, tw)
-	case ok && tw != nil:
-		pool.TimeWait(now, k.port, *tw)
-	}
-}
-
-// BoundTimeWait records a connection in TIME_WAIT on a bound port while
-// the port stays bound, with the pool the port was taken from, if any.
-func (r *Registry) BoundTimeWait(now time.Time, p Proto, port uint16, tw Remote) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if pool, ok := r.claims[bindKey{p, port}]; ok {
-		pool.TimeWait(now, port, tw)
-	}
-}
-
-// BoundForgetTimeWait takes back the newest TIME_WAIT record of a bound
-// port for tw (the stack ended that TIME_WAIT early), with the pool the
-// port was taken from, if it is still bound.
-func (r *Registry) BoundForgetTimeWait(p Proto, port uint16, tw Remote) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if pool, ok := r.claims[bindKey{p, port}]; ok {
-		pool.ForgetTimeWait(port, tw)
+		pool.unclaim(k.port)
 	}
 }
 
@@ -627,10 +603,4 @@ func (r *Registry) poolsLocked(now time.Time) []PoolInfo {
 		out = append(out, info(o, TierData, r.data[o]))
 	}
 	return out
-}
-
-func (p *Pool) covers(port uint16) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return port >= p.low && port <= p.high
 }

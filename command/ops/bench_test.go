@@ -220,12 +220,12 @@ func BenchmarkQueryPortRange(b *testing.B) {
 	now := sys.Clock()
 	fill := func(p *portrange.Pool, n, tw int) {
 		for i := range n + tw {
-			port, err := p.Allocate(now, portrange.Remote{})
+			l, err := p.Lend(now, portrange.Request{}, nil)
 			if err != nil {
 				b.Fatal(err)
 			}
 			if i >= n {
-				p.Release(now, port, &portrange.Remote{Addr: netip.MustParseAddr("10.77.0.2"), Port: uint16(1024 + i%60000)})
+				l.Drop(now, portrange.Closing{Remote: portrange.Remote{Addr: netip.MustParseAddr("10.77.0.2"), Port: uint16(1024 + i%60000)}, First: true})
 			}
 		}
 	}

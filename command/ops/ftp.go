@@ -120,8 +120,8 @@ func (f ftpTransport) Listen(addr netip.AddrPort) (net.Listener, error) {
 	return l, nil
 }
 
-func (f ftpTransport) ListenData(local netip.Addr, pool *portrange.Pool, peer netip.Addr) (net.Listener, error) {
-	l, err := f.t.ListenPool(f.owner, local, pool, peer)
+func (f ftpTransport) ListenData(local netip.Addr, pool *portrange.Pool, peer netip.Addr, again bool) (net.Listener, error) {
+	l, err := f.t.ListenPool(f.owner, local, pool, peer, again)
 	if err != nil {
 		return nil, err
 	}

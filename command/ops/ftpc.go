@@ -44,7 +44,7 @@ func (n ftpcNet) Listen(local, peer netip.Addr) (net.Listener, error) {
 	if pool == nil {
 		pool = n.s.Ports.TCP()
 	}
-	l, err := n.s.Conns.ListenPool(ftpcOwner, local, pool, peer)
+	l, err := n.s.Conns.ListenPool(ftpcOwner, local, pool, peer, false)
 	if err != nil {
 		return nil, err
 	}

@@ -205,7 +205,7 @@ var setups = map[string]func(t *testing.T, sys *System, vars map[string]string) 
 			t.Fatal(err)
 		}
 		for range 1025 {
-			if _, err := sys.Ports.UDP().Allocate(now, portrange.Remote{}); err != nil {
+			if _, err := sys.Ports.UDP().Lend(now, portrange.Request{}, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -214,11 +214,11 @@ var setups = map[string]func(t *testing.T, sys *System, vars map[string]string) 
 		}
 		peer := portrange.Remote{Addr: netip.MustParseAddr("10.77.0.2"), Port: 40000}
 		for range 2 {
-			port, err := sys.Ports.Explicit().Allocate(now, portrange.Remote{})
+			l, err := sys.Ports.Explicit().Lend(now, portrange.Request{}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			sys.Ports.Explicit().Release(now, port, &peer)
+			l.Drop(now, portrange.Closing{Remote: peer, First: true})
 		}
 		sys.Ports.SetModel(portrange.Strict, 0, 0)
 		return nil

@@ -93,7 +93,7 @@ func (s *System) sayPortRange(out command.Out) {
 	out.Say(msgcat.IPN122I(tcp.Low, tcp.High, tcp.Size, tcp.Model.String()))
 	for _, p := range pools {
 		st := p.Stats
-		out.Say(msgcat.IPN601I(p.Name, tierNames[p.Tier], st.Low, st.High, st.Size, st.InUse, st.Blocked,
+		out.Say(msgcat.IPN601I(p.Name, tierNames[p.Tier], st.Low, st.High, st.Size, st.InUse, st.Parked, st.Blocked,
 			max(st.Free(), 0), st.TimeWaitTuples, st.Allocations, st.Exhaustions, fmt.Sprintf("%.2f", p.Rate())))
 		if st.Free() <= 0 {
 			if p.NextFree.IsZero() {

@@ -29,17 +29,17 @@ func TestPressureMessages(t *testing.T) {
 	t.Cleanup(sys.Close)
 	do(t, sys, "DEFINE FTPD ID=F1,PORT=2100,DATAPORTS=(50000,50009)")
 	pool := sys.Ports.Data("F1")
-	var held []uint16
+	var held []*portrange.Lease
 	take := func(n int) {
 		for range n {
-			if p, err := pool.Allocate(testClock(), portrange.Remote{}); err == nil {
-				held = append(held, p)
+			if l, err := pool.Lend(testClock(), portrange.Request{}, nil); err == nil {
+				held = append(held, l)
 			}
 		}
 	}
 	give := func(n int) {
 		for range n {
-			pool.Release(testClock(), held[0], nil)
+			held[0].Drop(testClock(), portrange.Closing{})
 			held = held[1:]
 		}
 	}

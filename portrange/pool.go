@@ -94,7 +94,7 @@ type rec struct {
 	// held (the stack keeps the endpoint, or an untracked closing's time);
 	// the connection counts as in TIME_WAIT.
 	rests, tuple, inTW bool
-	gone    bool  // out of the queue and out of waiting
+	gone               bool // out of the queue and out of waiting
 }
 
 // portState is what the records of one port add up to.

@@ -838,8 +838,9 @@ func (l *Listener) Close() error {
 }
 
 // Park keeps the listener's port for its owner's next use until the pool
-// runs dry, which then calls reclaim (portrange.Lease.Park).
-func (l *Listener) Park(reclaim func()) { l.lease.Park(reclaim) }
+// runs dry, which then calls reclaim; false when the model keeps no
+// listener (portrange.Lease.Park).
+func (l *Listener) Park(reclaim func()) bool { return l.lease.Park(reclaim) }
 
 // Unpark takes a parked listener back into use; false when the pool took
 // it back first.

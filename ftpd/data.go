@@ -63,12 +63,13 @@ type queueDrainer interface {
 
 // keepSpare keeps p, whose listener has just served a transfer, for the
 // session's next PASV: its port is parked in the pool, which takes it back
-// when it runs dry (reclaimSpare); it closes itself after spareWindow.
-func (s *session) keepSpare(p *pasvState) {
+// when it runs dry (reclaimSpare); it closes itself after spareWindow. It
+// gives false, keeping nothing, when the pool parks nothing (the strict
+// model rests every port after its connection).
+func (s *session) keepSpare(p *pasvState) bool {
 	pk, ok := p.ln.(Parker)
 	if !ok {
-		p.close()
-		return
+		return false
 	}
 	p.expired.Store(false)
 	p.timer = time.AfterFunc(spareWindow, func() { s.reclaimSpare(p) })
@@ -79,7 +80,16 @@ func (s *session) keepSpare(p *pasvState) {
 	if old != nil {
 		old.close()
 	}
-	pk.Park(func() { s.reclaimSpare(p) })
+	if !pk.Park(func() { s.reclaimSpare(p) }) {
+		s.mu.Lock()
+		if s.spare == p {
+			s.spare = nil
+		}
+		s.mu.Unlock()
+		p.timer.Stop()
+		return false
+	}
+	return true
 }
 
 // reclaimSpare closes p if it is still the session's kept listener (its
@@ -94,13 +104,6 @@ func (s *session) reclaimSpare(p *pasvState) {
 	if mine {
 		p.close()
 	}
-}
-
-// spareAllowed says whether a listener may be kept for the next PASV: in
-// the tuple TIME_WAIT model, where a data port serves any new 4-tuple.
-func (s *session) spareAllowed() bool {
-	m, _, _ := s.d.config().DataPorts.Model()
-	return m == portrange.Tuple
 }
 
 // takeSpare takes the spare listener from the session, if any.
@@ -193,7 +196,7 @@ func (s *session) openPasv() bool {
 	s.closeData()
 	s.d.c.pasv.Add(1)
 	if spare != nil {
-		if s.spareAllowed() && s.reuseSpare(spare) {
+		if s.reuseSpare(spare) {
 			s.d.c.pasvKept.Add(1)
 			s.d.pasvServed()
 			spare.timer = time.AfterFunc(s.d.config().PasvTimeout, func() {
@@ -478,11 +481,10 @@ func (s *session) connect(x *transfer, ds dataSource) (net.Conn, error) {
 			s.log.Warn("data connection from a foreign address refused", zap.Stringer("from", from))
 			return nil, &connectErr{rDataForeign, []any{from.Addr().String()}}
 		}
-		// Only in the tuple model: in the strict one a port whose
-		// connection the daemon closes is held for 2×MSL, reuse included.
-		if _, ok := p.ln.(queueDrainer); ok && s.spareAllowed() && t.Stop() && !x.aborted.Load() {
+		// The pool parks it only in the tuple model: in the strict one a
+		// port rests 2×MSL after its connection, reuse included.
+		if _, ok := p.ln.(queueDrainer); ok && t.Stop() && !x.aborted.Load() && s.keepSpare(p) {
 			keep = true
-			s.keepSpare(p)
 		}
 		return c, nil
 	}

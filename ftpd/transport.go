@@ -33,6 +33,10 @@ type Transport interface {
 // session's next transfer while the pool can spare it (the stack's
 // conn.Listener; portrange.Lease.Park).
 type Parker interface {
-	Park(reclaim func())
+	// Park keeps the port until the pool calls reclaim; false when the
+	// pool's model keeps no listener (strict: every port rests).
+	Park(reclaim func()) bool
+	// Unpark takes it back into use; false when the pool took it back
+	// or may not let it serve again at once.
 	Unpark() bool
 }

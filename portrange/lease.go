@@ -82,23 +82,30 @@ func (l *Lease) Drop(now time.Time, c Closing) (ended func(now time.Time)) {
 
 // Park keeps the lease for its holder's next use: reclaim is called (at
 // most once, from a request that found the pool dry, without any lock of
-// the pool held) to have the holder give the port up. A lease outside
-// every pool is never taken back.
-func (l *Lease) Park(reclaim func()) {
+// the pool held) to have the holder give the port up. It gives false, and
+// parks nothing, when the model forbids it: in the strict model a port
+// rests after every connection, so a listener is never kept to serve the
+// next one at once; a lease outside every pool is never parked either.
+func (l *Lease) Park(reclaim func()) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.done || l.pool == nil {
-		return
+		return false
+	}
+	l.pool.mu.Lock()
+	defer l.pool.mu.Unlock()
+	if l.pool.model == Strict {
+		return false
 	}
 	l.reclaim = reclaim
-	l.pool.mu.Lock()
 	l.pool.parked[l] = struct{}{}
-	l.pool.mu.Unlock()
+	return true
 }
 
 // Unpark takes the lease back into use. It gives false when the pool has
-// taken it back (its reclaim was called or is being called) or it was
-// never parked: the holder must not use it then.
+// taken it back (its reclaim was called or is being called), it was never
+// parked, or the model has become strict since (the holder must close it
+// then: it may not serve another connection at once).
 func (l *Lease) Unpark() bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -107,9 +114,9 @@ func (l *Lease) Unpark() bool {
 	}
 	l.reclaim = nil
 	l.pool.mu.Lock()
+	defer l.pool.mu.Unlock()
 	delete(l.pool.parked, l)
-	l.pool.mu.Unlock()
-	return true
+	return l.pool.model != Strict
 }
 
 // Parked says whether the lease is parked now.

@@ -500,3 +500,50 @@ func TestTrackedTimeWait(t *testing.T) {
 		t.Fatalf("strict, after 2×MSL and the stack's end: %v", err)
 	}
 }
+
+// TestParked: a parked lease counts apart from the ports in use, is taken
+// back (its owner's reclaim, once) by a request that finds the pool dry,
+// and cannot be taken into use after that; the strict model parks nothing.
+func TestParked(t *testing.T) {
+	now := time.Unix(1000, 0)
+	p, _ := New(5000, 5001)
+	peer := Remote{Addr: netip.MustParseAddr("10.77.0.2")}
+	a, _ := p.Lend(now, Request{Remote: peer}, nil)
+	b, _ := p.Lend(now, Request{Remote: peer}, nil)
+	reclaimed := 0
+	if !a.Park(func() { reclaimed++; a.Drop(now, Closing{}) }) {
+		t.Fatal("the tuple model refused to park")
+	}
+	if st := p.Stats(now); st.InUse != 1 || st.Parked != 1 || st.Free() != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	// The owner takes it back into use and parks it again.
+	if !a.Unpark() || a.Unpark() {
+		t.Fatal("unpark of a parked lease: want true once")
+	}
+	a.Park(func() { reclaimed++; a.Drop(now, Closing{}) })
+	// Another request finds the pool dry: the parked port is its.
+	c, err := p.Lend(now, Request{Remote: peer}, nil)
+	if err != nil || c.Port() != a.Port() || reclaimed != 1 {
+		t.Fatalf("a dry pool with a parked port: %v, port %d (parked %d), reclaimed %d", err, c.Port(), a.Port(), reclaimed)
+	}
+	if a.Unpark() {
+		t.Fatal("a lease the pool took back was unparked")
+	}
+	if st := p.Stats(now); st.InUse != 2 || st.Parked != 0 || st.Allocations != 3 || st.Exhaustions != 0 {
+		t.Fatalf("stats %+v: want 2 in use, 3 allocations and no exhaustion", st)
+	}
+	// Nothing parked left: the next request is refused.
+	if _, err := p.Lend(now, Request{Remote: peer}, nil); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("%v, want ErrExhausted", err)
+	}
+	// Strict: nothing is parked, and a parked lease may not serve again.
+	b.Park(func() {})
+	p.SetModel(Strict, time.Second, 0)
+	if b.Unpark() {
+		t.Fatal("a lease parked before the model became strict was taken back into use")
+	}
+	if c.Park(func() {}) {
+		t.Fatal("the strict model parked a lease")
+	}
+}

@@ -109,28 +109,36 @@ func TestSocksDoor(t *testing.T) {
 // socksConnect makes one connection through a door with no login to
 // target and gives it, or the SOCKS reply that refused it.
 func socksConnect(door int, target netip.AddrPort) (net.Conn, byte, error) {
+	c, rep, _, err := socksConnectBound(door, target)
+	return c, rep, err
+}
+
+// socksConnectBound is socksConnect that also gives the reply's bound
+// address: the stack's end of the connection.
+func socksConnectBound(door int, target netip.AddrPort) (net.Conn, byte, netip.AddrPort, error) {
 	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", door), 5*time.Second)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, netip.AddrPort{}, err
 	}
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	a := target.Addr().As4()
 	req := []byte{5, 1, 0, 5, 1, 0, 1, a[0], a[1], a[2], a[3], byte(target.Port() >> 8), byte(target.Port())}
 	if _, err := c.Write(req); err != nil {
 		c.Close()
-		return nil, 0, err
+		return nil, 0, netip.AddrPort{}, err
 	}
 	var rep [2 + 10]byte
 	if _, err := io.ReadFull(c, rep[:]); err != nil {
 		c.Close()
-		return nil, 0, err
+		return nil, 0, netip.AddrPort{}, err
 	}
 	if rep[3] != 0 {
 		c.Close()
-		return nil, rep[3], nil
+		return nil, rep[3], netip.AddrPort{}, nil
 	}
 	c.SetDeadline(time.Time{})
-	return c, 0, nil
+	bound := netip.AddrPortFrom(netip.AddrFrom4([4]byte(rep[6:10])), uint16(rep[10])<<8|uint16(rep[11]))
+	return c, 0, bound, nil
 }
 
 // TestSocksDoorRunsOutOfPorts: the client side of the PORTRANGE page's

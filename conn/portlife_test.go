@@ -1,0 +1,197 @@
+package conn
+
+import (
+	"context"
+	"errors"
+	"math/rand"
+	"net"
+	"net/netip"
+	"sync"
+	"testing"
+	"time"
+
+	"ipnstack/nic"
+	"ipnstack/portrange"
+
+	"gvisor.dev/gvisor/pkg/tcpip/transport/tcp"
+)
+
+// fakeClock is the time the pools and the table see: the test moves it.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// TestPortLifeProperty drives real netstack connections through a narrow
+// pool: each dials the stack's own server, and the two ends close in a
+// random order — the client first, the server first, both at once, a reset
+// from either side — while the pool's clock moves in random steps. At every
+// step: no port is lent to two live connections; in the strict model no
+// port is lent again before 2×MSL (pool time) after its last connection
+// closed; the stack never refuses a port the pool offers (the pool follows
+// the stack's own TIME_WAIT, so none is passed over as held outside); and
+// a refusal is justified: every port of the range is in use, resting, or
+// holds a 4-tuple to the server that the stack still keeps.
+func TestPortLifeProperty(t *testing.T) {
+	for _, model := range []portrange.Model{portrange.Tuple, portrange.Strict} {
+		t.Run(model.String(), func(t *testing.T) { portLifeProperty(t, model) })
+	}
+}
+
+func portLifeProperty(t *testing.T, model portrange.Model) {
+	const low, high = 44000, 44005
+	const msl = 500 * time.Millisecond // pool time
+	steps := 300
+	if testing.Short() {
+		steps = 100
+	}
+	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+	s, err := nic.New(nic.Options{TimeWait: 150 * time.Millisecond}) // real time
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	reg, err := portrange.NewRegistry(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := reg.TCP()
+	pool.SetRange(low, high)
+	reg.SetModel(model, msl, 150*time.Millisecond)
+	tb := New(s.NS(), reg, clock.Now)
+	t.Cleanup(tb.Close)
+	server := netip.AddrPortFrom(lo, 7100)
+	ln, err := tb.Listen("SRV", server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 16)
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				close(accepted)
+				return
+			}
+			accepted <- c
+		}
+	}()
+
+	rng := rand.New(rand.NewSource(int64(model) + 7))
+	type closed struct {
+		c  *Conn
+		at time.Time // pool time of the client's close
+	}
+	last := map[uint16]closed{} // each port's last connection
+	live := map[uint16]bool{}
+	var granted, refusals, waits int
+	orders := []string{"client first", "server first", "both at once", "client resets", "server resets"}
+	seen := map[string]int{}
+	deadline := time.Now().Add(40 * time.Second)
+	for step := 0; step < steps && time.Now().Before(deadline); step++ {
+		// What the reference knows before the pool is asked: the 4-tuples
+		// the stack still keeps, and, in the strict model, the rests.
+		now := clock.Now()
+		couldServe := -1
+		for p := uint16(low); p <= high; p++ {
+			l, ok := last[p]
+			if live[p] {
+				continue
+			}
+			if ok && model == portrange.Strict && now.Before(l.at.Add(2*msl)) {
+				continue
+			}
+			if ok && !ended(tcp.EndpointState(l.c.e.ep.State())) {
+				continue
+			}
+			couldServe = int(p)
+			break
+		}
+		tb.WatchClosing()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, err := tb.Dial(ctx, "CLI", netip.Addr{}, server)
+		cancel()
+		if err != nil {
+			if !isExhausted(err) {
+				t.Fatalf("step %d: %v", step, err)
+			}
+			refusals++
+			if couldServe >= 0 {
+				t.Fatalf("step %d: refused while port %d could serve (%s)", step, couldServe, model)
+			}
+			// Wait for the stack or the clock to free a port.
+			clock.Add(time.Duration(rng.Intn(300)) * time.Millisecond)
+			time.Sleep(20 * time.Millisecond)
+			waits++
+			continue
+		}
+		port := c.LocalAddrPort().Port()
+		if port < low || port > high {
+			t.Fatalf("step %d: port %d outside the pool", step, port)
+		}
+		if live[port] {
+			t.Fatalf("step %d: port %d lent to two live connections", step, port)
+		}
+		if l, ok := last[port]; ok && model == portrange.Strict && clock.Now().Before(l.at.Add(2*msl)) {
+			t.Fatalf("step %d: port %d lent %v after its close, before 2×MSL", step, port, clock.Now().Sub(l.at))
+		}
+		live[port] = true
+		granted++
+		srv := <-accepted
+		order := orders[rng.Intn(len(orders))]
+		seen[order]++
+		switch order {
+		case "client first":
+			c.Close()
+			srv.Read(make([]byte, 1))
+			srv.Close()
+		case "server first":
+			srv.Close()
+			c.Read(make([]byte, 1))
+			c.Close()
+		case "both at once":
+			var wg sync.WaitGroup
+			wg.Add(2)
+			go func() { defer wg.Done(); c.Close() }()
+			go func() { defer wg.Done(); srv.Close() }()
+			wg.Wait()
+		case "client resets":
+			tb.Disconnect(c.ID())
+			c.Close()
+			srv.Close()
+		case "server resets":
+			tb.Disconnect(srv.(*Conn).ID())
+			srv.Close()
+			c.Close()
+		}
+		last[port] = closed{c, clock.Now()}
+		delete(live, port)
+		clock.Add(time.Duration(rng.Intn(150)) * time.Millisecond)
+	}
+	st := pool.Stats(clock.Now())
+	if st.Outside != 0 {
+		t.Errorf("the stack refused %d ports the pool offered", st.Outside)
+	}
+	if int(st.Allocations) != granted || int(st.Exhaustions) != refusals {
+		t.Errorf("the pool counts %d allocations and %d exhaustions; the connections were %d granted, %d refused", st.Allocations, st.Exhaustions, granted, refusals)
+	}
+	if granted < steps/2 || refusals == 0 {
+		t.Errorf("the walk did not exercise the pool: %d granted, %d refused", granted, refusals)
+	}
+	t.Logf("%s: %d connections, %d refusals (all justified), closes %v", model, granted, refusals, seen)
+}
+
+func isExhausted(err error) bool { return errors.Is(err, portrange.ErrExhausted) }

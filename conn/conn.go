@@ -517,14 +517,20 @@ func (t *Table) ListenPool(owner string, local netip.Addr, pool *portrange.Pool,
 		return inUse(err)
 	})
 	if err != nil {
-		if errors.Is(err, ErrExhausted) {
-			lo, hi := pool.Range()
-			return nil, fmt.Errorf("%s ports %d-%d: %w", owner, lo, hi, ErrExhausted)
-		}
-		return nil, err
+		return nil, lendErr(pool, owner+" ports", err)
 	}
 	l.lease = ls
 	return l, nil
+}
+
+// lendErr names the pool's range in a refusal for want of a port (what
+// the ports are, e.g. "FTP01 ports"); any other error is the socket's.
+func lendErr(pool *portrange.Pool, what string, err error) error {
+	if !errors.Is(err, ErrExhausted) {
+		return err
+	}
+	lo, hi := pool.Range()
+	return fmt.Errorf("%s %d-%d: %w", what, lo, hi, ErrExhausted)
 }
 
 // inUse marks a socket's refusal of its port for the pool's search.
@@ -607,11 +613,7 @@ func (t *Table) dialPool(ctx context.Context, owner string, pool *portrange.Pool
 		return inUse(err)
 	})
 	if err != nil {
-		if errors.Is(err, ErrExhausted) {
-			lo, hi := pool.Range()
-			return nil, fmt.Errorf("ports %d-%d: %w", lo, hi, ErrExhausted)
-		}
-		return nil, err
+		return nil, lendErr(pool, "ports", err)
 	}
 	c.lease = ls
 	return c, nil
@@ -975,11 +977,7 @@ func (t *Table) DialUDP(remote netip.AddrPort) (net.Conn, error) {
 		return nil
 	})
 	if err != nil {
-		if errors.Is(err, ErrExhausted) {
-			lo, hi := pool.Range()
-			return nil, fmt.Errorf("UDP ports %d-%d: %w", lo, hi, ErrExhausted)
-		}
-		return nil, err
+		return nil, lendErr(pool, "UDP ports", err)
 	}
 	c.ls = ls
 	return c, nil

@@ -25,7 +25,15 @@ var lo = netip.MustParseAddr("127.0.0.1")
 
 func newTable(t testing.TB, low, high uint16) (*Table, *portrange.Pool) {
 	t.Helper()
-	s, err := nic.New(nic.Options{})
+	tb, reg := newTableWith(t, low, high, nic.Options{}, nil)
+	return tb, reg.TCP()
+}
+
+// newTableWith is newTable over a stack made with opts, the table and
+// pools on clock (nil: the wall clock); it gives the registry.
+func newTableWith(t testing.TB, low, high uint16, opts nic.Options, clock func() time.Time) (*Table, *portrange.Registry) {
+	t.Helper()
+	s, err := nic.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,13 +43,12 @@ func newTable(t testing.TB, low, high uint16) (*Table, *portrange.Pool) {
 		t.Fatal(err)
 	}
 	// A range narrower than PORTRANGE allows, to run it dry in a test.
-	pool := reg.TCP()
-	if err := pool.SetRange(low, high); err != nil {
+	if err := reg.TCP().SetRange(low, high); err != nil {
 		t.Fatal(err)
 	}
-	tb := New(s.NS(), reg, nil)
+	tb := New(s.NS(), reg, clock)
 	t.Cleanup(tb.Close)
-	return tb, pool
+	return tb, reg
 }
 
 func state(t *testing.T, tb *Table, id uint64) string {

@@ -58,20 +58,10 @@ func portLifeProperty(t *testing.T, model portrange.Model) {
 		steps = 100
 	}
 	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
-	s, err := nic.New(nic.Options{TimeWait: 150 * time.Millisecond}) // real time
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	reg, err := portrange.NewRegistry(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The stack's TIME_WAIT runs on the wall clock, the pool on the test's.
+	tb, reg := newTableWith(t, low, high, nic.Options{TimeWait: 150 * time.Millisecond}, clock.Now)
 	pool := reg.TCP()
-	pool.SetRange(low, high)
 	reg.SetModel(model, msl, 150*time.Millisecond)
-	tb := New(s.NS(), reg, clock.Now)
-	t.Cleanup(tb.Close)
 	server := netip.AddrPortFrom(lo, 7100)
 	ln, err := tb.Listen("SRV", server)
 	if err != nil {

@@ -950,13 +950,14 @@ func (c *Conn) LocalAddrPort() netip.AddrPort { return c.e.Local }
 // RemoteAddrPort is the foreign address and port.
 func (c *Conn) RemoteAddrPort() netip.AddrPort { return c.e.Foreign }
 
-// DialUDP opens a UDP socket of the stack to remote, from the next port of
-// the UDP ephemeral pool (the stack's DNS queries). Closing it gives the
+// DialUDP opens a UDP socket of the stack to remote, from a port of the
+// UDP ephemeral pool drawn at random (the stack's DNS queries: RFC 5452). Closing it gives the
 // port back. UDP sockets are not in the connection table (it lists TCP).
 func (t *Table) DialUDP(remote netip.AddrPort) (net.Conn, error) {
 	pool := t.ports.UDP()
 	var c *udpConn
-	ls, err := pool.Lend(t.clock(), portrange.Request{Remote: portrange.Remote{Addr: remote.Addr(), Port: remote.Port()}}, func(port uint16) error {
+	req := portrange.Request{Remote: portrange.Remote{Addr: remote.Addr(), Port: remote.Port()}, Random: true}
+	ls, err := pool.Lend(t.clock(), req, func(port uint16) error {
 		var wq waiter.Queue
 		ep, terr := t.ns.NewEndpoint(udp.ProtocolNumber, netProto(remote.Addr()), &wq)
 		if terr != nil {

@@ -3027,6 +3027,11 @@ func IPN697E(domain string) Msg {
 	return Msg{ID: "IPN697E", Args: p.a[:]}
 }
 
+// IPN698I says:          queries leave from random ports of UDP <low>-<high> with random ids; an answer counts only from the server and port asked, to the port asked from, with the id and question asked: <m> others ignored
+func IPN698I[T0 Count, T1 Count, T2 Number](low T0, high T1, m T2) Msg {
+	return Msg{ID: "IPN698I", Args: []any{low, high, m}}
+}
+
 // IPN998S says: Internal error in <command>: <detail>
 func IPN998S(command string, detail string) Msg {
 	p := &struct {

@@ -1,8 +1,10 @@
 package portrange
 
 import (
+	crand "crypto/rand"
 	"errors"
 	"math/bits"
+	mrand "math/rand/v2"
 	"sync"
 	"time"
 )
@@ -31,6 +33,10 @@ type Request struct {
 	// PASV that waits, PASVWAIT=): a refusal is not counted; the caller
 	// counts its final one with Refused.
 	Again bool
+	// Random draws the port at random among the usable ones instead of
+	// the next in turn (a DNS query's source port, RFC 5452: an answer
+	// forged blind must guess it).
+	Random bool
 }
 
 // Closing is how one connection on a lent port ended, as its holder tells
@@ -136,6 +142,7 @@ type Pool struct {
 	remoteLive map[Remote]int // records holding their 4-tuple by foreign end, every port
 	gen        uint64         // changes whenever a port may have become usable
 	dry        map[Remote]uint64
+	rand       func(n uint32) uint32 // a random number below n (Random requests)
 
 	twPorts, twTuples int
 	now               int64 // the latest time the pool was told (a change of model judges by it)
@@ -163,7 +170,25 @@ func New(low, high uint16) (*Pool, error) {
 		ports: map[uint16]*portState{}, waiting: map[*rec]struct{}{}, parked: map[*Lease]struct{}{},
 		remoteLive: map[Remote]int{}, dry: map[Remote]uint64{},
 		twHold: 60 * time.Second, msl: DefaultMSL,
+		rand: cryptoSeeded(),
 	}, nil
+}
+
+// cryptoSeeded is a random source seeded from the system's secure one:
+// fast enough to draw under the pool's lock, and not predictable from the
+// ports it gave before.
+func cryptoSeeded() func(n uint32) uint32 {
+	var seed [32]byte
+	crand.Read(seed[:])
+	r := mrand.New(mrand.NewChaCha8(seed))
+	return r.Uint32N
+}
+
+// SetRandom replaces the pool's random source (tests: a seeded one).
+func (p *Pool) SetRandom(f func(n uint32) uint32) {
+	p.mu.Lock()
+	p.rand = f
+	p.mu.Unlock()
 }
 
 // Range gives the pool's bounds.
@@ -242,7 +267,7 @@ func (p *Pool) holdLocked() time.Duration {
 func (p *Pool) keepLocked() time.Duration { return max(2*p.msl, p.twHold) }
 
 // Lend lends the next available port for req, in turn from where the last
-// one stopped, trying each with test (nil: no socket to try). A port the
+// one stopped (or from a random point, req.Random), trying each with test (nil: no socket to try). A port the
 // tester finds held outside the pool is left alone for StackRetry and the
 // next one offered. When no port can serve, parked leases are taken back
 // once (their owners' reclaim), then the request is refused with
@@ -255,7 +280,7 @@ func (p *Pool) Lend(now time.Time, req Request, test Tester) (*Lease, error) {
 		if req.Remote.Port != 0 {
 			p.dials = true
 		}
-		port, ok := p.findLocked(now, req.Remote)
+		port, ok := p.findLocked(now, req)
 		if !ok {
 			if !reclaimed && len(p.parked) > 0 {
 				ls := make([]*Lease, 0, len(p.parked))
@@ -277,9 +302,11 @@ func (p *Pool) Lend(now time.Time, req Request, test Tester) (*Lease, error) {
 			return nil, ErrExhausted
 		}
 		p.setLeased(port, true)
-		if port >= p.high {
+		switch {
+		case req.Random:
+		case port >= p.high:
 			p.next = p.low
-		} else {
+		default:
 			p.next = port + 1
 		}
 		if test == nil {
@@ -323,10 +350,14 @@ func (p *Pool) Refused() {
 // 4-tuple to r is held; a search for r that found
 // nothing is remembered until something changes (gen), so that a dry pool
 // answers at once.
-func (p *Pool) findLocked(now time.Time, r Remote) (uint16, bool) {
+func (p *Pool) findLocked(now time.Time, req Request) (uint16, bool) {
 	p.expireLocked(now.UnixNano())
 	if p.next < p.low || p.next > p.high {
 		p.next = p.low
+	}
+	r, start := req.Remote, p.next
+	if req.Random {
+		start = p.low + uint16(p.rand(uint32(p.high-p.low)+1))
 	}
 	tuple := r.Port != 0 && p.remoteLive[r] > 0
 	if tuple {
@@ -341,9 +372,9 @@ func (p *Pool) findLocked(now time.Time, r Remote) (uint16, bool) {
 		ps := p.ports[uint16(port)]
 		return ps == nil || ps.byRemote[r] == 0
 	}
-	port, found := p.searchLocked(int(p.next), int(p.high), ok)
+	port, found := p.searchLocked(int(start), int(p.high), ok)
 	if !found {
-		port, found = p.searchLocked(int(p.low), int(p.next)-1, ok)
+		port, found = p.searchLocked(int(p.low), int(start)-1, ok)
 	}
 	if !found && tuple {
 		if len(p.dry) > 64 {

@@ -547,3 +547,44 @@ func TestParked(t *testing.T) {
 		t.Fatal("the strict model parked a lease")
 	}
 }
+
+// TestRandomDraw: a Random request gets a port drawn across the range,
+// never a busy one, and leaves the in-turn order of the others alone.
+func TestRandomDraw(t *testing.T) {
+	now := time.Unix(1000, 0)
+	p, _ := New(40000, 49999)
+	dns := Remote{Addr: netip.MustParseAddr("10.77.0.53"), Port: 53}
+	held := map[uint16]bool{}
+	for range 5000 { // half the range busy
+		l, _ := p.Lend(now, Request{}, nil)
+		held[l.Port()] = true
+	}
+	seen := map[uint16]bool{}
+	lo, hi := uint16(65535), uint16(0)
+	for range 200 {
+		l, err := p.Lend(now, Request{Remote: dns, Random: true}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := l.Port()
+		if held[port] || seen[port] {
+			t.Fatalf("random draw gave port %d, which is busy", port)
+		}
+		seen[port] = true
+		lo, hi = min(lo, port), max(hi, port)
+		if len(seen)%2 == 0 {
+			l.Drop(now, Closing{})
+			delete(seen, port)
+		}
+	}
+	if hi-lo < 4000 {
+		t.Fatalf("200 random draws spread over %d-%d only", lo, hi)
+	}
+	want := uint16(45000) // the next in turn, past what the draws still hold
+	for seen[want] {
+		want++
+	}
+	if l, _ := p.Lend(now, Request{}, nil); l.Port() != want {
+		t.Fatalf("the next port in turn after random draws: %d, want %d", l.Port(), want)
+	}
+}

@@ -5,7 +5,11 @@
 // answers kept for their TTL.
 //
 // DNS messages are github.com/miekg/dns's; this package only chooses whom
-// to ask, in which order, and what to keep.
+// to ask, in which order, and what to keep. Against forged answers (RFC
+// 5452) each query has a random id (miekg/dns's, from crypto/rand), leaves
+// from a UDP port the port authority draws at random (its Dialer's), and
+// takes only a response from the server and port asked, with the id and
+// the question asked.
 package resolve
 
 import (
@@ -63,9 +67,23 @@ type cached struct {
 	expires time.Time
 }
 
-// Stats counts what the resolver did.
+// Stats counts what the resolver did. Mismatched counts the messages
+// that reached a query's port but did not answer it (another id or
+// question): forged or stray.
 type Stats struct {
-	Queries, Answers, Failures, CacheHits uint64
+	Queries, Answers, Failures, CacheHits, Mismatched uint64
+}
+
+// answers says whether in is the answer to q (RFC 5452 §9.1): a response,
+// with q's id and q's one question, name (any case), type and class. The
+// server's address and port are the socket's: the stack's UDP socket is
+// connected to the server asked, so nothing else reaches it.
+func answers(in, q *dns.Msg) bool {
+	if !in.Response || in.Id != q.Id || len(in.Question) != 1 {
+		return false
+	}
+	a, b := in.Question[0], q.Question[0]
+	return a.Qtype == b.Qtype && a.Qclass == b.Qclass && strings.EqualFold(a.Name, b.Name)
 }
 
 // New makes a resolver that reaches DNS servers through dial.
@@ -333,7 +351,10 @@ func (r *Resolver) exchange(ctx context.Context, srv netip.AddrPort, name string
 			}
 			return fail(fmt.Errorf("server %s: %w", srv, err))
 		}
-		if in.Id != m.Id || len(in.Question) != 1 || !strings.EqualFold(in.Question[0].Name, m.Question[0].Name) {
+		if !answers(in, m) {
+			r.mu.Lock()
+			r.stats.Mismatched++
+			r.mu.Unlock()
 			continue // not the answer to this question
 		}
 		r.mu.Lock()

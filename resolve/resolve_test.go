@@ -96,3 +96,62 @@ func TestLookup(t *testing.T) {
 		t.Fatal("Delete")
 	}
 }
+
+// TestForgedAnswers: before the server's own answer, the query's port
+// receives what a forger who saw the query would send — a message with
+// another id, one with the id but another question's type, class or name,
+// and a query rather than a response — each carrying the forger's address.
+// The resolver takes none of them, counts them, and keeps the true answer.
+func TestForgedAnswers(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	forged := net.ParseIP("10.66.6.6")
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			q := new(dns.Msg)
+			if q.Unpack(buf[:n]) != nil {
+				continue
+			}
+			qq := q.Question[0]
+			send := func(m *dns.Msg) {
+				b, _ := m.Pack()
+				pc.WriteTo(b, from)
+			}
+			lie := func(edit func(m *dns.Msg)) {
+				m := new(dns.Msg)
+				m.SetReply(q)
+				m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: qq.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 300}, A: forged}}
+				edit(m)
+				send(m)
+			}
+			lie(func(m *dns.Msg) { m.Id++ })
+			lie(func(m *dns.Msg) { m.Question[0].Qtype = dns.TypeAAAA + dns.TypeA - qq.Qtype })
+			lie(func(m *dns.Msg) { m.Question[0].Qclass = dns.ClassCHAOS })
+			lie(func(m *dns.Msg) { m.Question[0].Name = "other.example." })
+			lie(func(m *dns.Msg) { m.Response = false })
+			m := new(dns.Msg)
+			m.SetReply(q)
+			if qq.Qtype == dns.TypeA {
+				m.Answer = []dns.RR{&dns.A{Hdr: dns.RR_Header{Name: qq.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 300}, A: net.ParseIP("10.77.0.21")}}
+			}
+			send(m)
+		}
+	}()
+	r := New(hostDial, nil)
+	r.SetServers([]netip.AddrPort{netip.MustParseAddrPort(pc.LocalAddr().String())})
+	a, err := r.Lookup(context.Background(), "ftp.example.org")
+	if err != nil || len(a) != 1 || a[0] != netip.MustParseAddr("10.77.0.21") {
+		t.Fatalf("lookup: %v %v, want the true answer alone", a, err)
+	}
+	if _, _, st, _ := r.Config(); st.Mismatched != 10 || st.Answers != 2 {
+		t.Fatalf("counters %+v: want 10 forged messages ignored (5 a question) and 2 answers", st)
+	}
+}

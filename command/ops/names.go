@@ -84,6 +84,8 @@ func (s *System) queryNames(_ context.Context, _ *command.Request, out command.O
 		domain = "none"
 	}
 	out.Say(msgcat.IPN677I(strings.Join(srv, ", "), domain, st.Queries, st.Answers, st.Failures, st.CacheHits, cached))
+	lo, hi := s.Ports.UDP().Range()
+	out.Say(msgcat.IPN698I(lo, hi, st.Mismatched))
 }
 
 // setDNS is SET DNS1=, DNS2=, DEFAULT_DOMAIN=.

@@ -349,6 +349,12 @@ func (r *Resolver) exchange(ctx context.Context, srv netip.AddrPort, name string
 			if errors.As(err, &ne) && ne.Timeout() {
 				return fail(fmt.Errorf("server %s did not answer within %v", srv, Timeout))
 			}
+			// The reason alone: the local socket's address (a random
+			// port) says nothing to the operator.
+			var oe *net.OpError
+			if errors.As(err, &oe) && oe.Err != nil {
+				err = oe.Err
+			}
 			return fail(fmt.Errorf("server %s: %w", srv, err))
 		}
 		if !answers(in, m) {

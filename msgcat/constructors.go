@@ -788,6 +788,11 @@ func IPN197I(link string, addr string, mask string, subnet string) Msg {
 // IPN198I says: <n> links displayed
 func IPN198I[T0 Count](n T0) Msg { return Msg{ID: "IPN198I", Args: []any{n}} }
 
+// IPN199I says:          host sockets <now> of <max> (every USER link), reset when full <full>; ended after a half-close of the stack's side lingered <lingered>
+func IPN199I[T0 Number, T1 Number, T2 Number, T3 Number](now T0, max T1, full T2, lingered T3) Msg {
+	return Msg{ID: "IPN199I", Args: []any{now, max, full, lingered}}
+}
+
 // IPN201I says: Deck <deck> processed: <n> statements, return code <rc>
 func IPN201I[T0 Count, T1 Number](deck string, n T0, rc T1) Msg {
 	p := &struct {

@@ -119,6 +119,7 @@ type LinkInfo struct {
 	Inbound  uint64 // USER: connections carried in from the host
 	Outbound uint64 // USER: connections carried out to the host
 	Refused  uint64 // USER: connections from the stack refused (no client there, not in REACH=)
+	Lingered uint64 // USER: carried connections reset when a half-close outlasted its linger
 	// Faults are the USER link's forwarded host ports whose accept loop
 	// fails now or died.
 	Faults []ForwardFault
@@ -450,7 +451,7 @@ func (s *Stack) openDevice(l *Link) (stack.LinkEndpoint, error) {
 		if len(cfg.Addr6) == 1 {
 			p6 = cfg.Addr6[0]
 		}
-		g, ep, err := newUserGateway(cfg.ID, cfg.Addr, cfg.Gateway, p6, cfg.Gateway6, cfg.Forwards, cfg.Reach, s.say)
+		g, ep, err := newUserGateway(cfg.ID, cfg.Addr, cfg.Gateway, p6, cfg.Gateway6, cfg.Forwards, cfg.Reach, s.hosts, s.say)
 		if err != nil {
 			return nil, err
 		}
@@ -731,6 +732,7 @@ func (s *Stack) Links() []LinkInfo {
 		if l.user != nil {
 			info.Inbound, info.Outbound = l.user.inbound.Load(), l.user.outbound.Load()
 			info.Refused, info.Faults = l.user.refused.Load(), l.user.faults()
+			info.Lingered = l.user.lingered.Load()
 		}
 		out = append(out, info)
 	}

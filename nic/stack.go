@@ -64,6 +64,16 @@ type Stack struct {
 	// defined later take it too: netstack's default is set).
 	forwarding bool
 	devices    map[string]Device // DEFINE DEVICE: device number -> host interface
+
+	hosts *hostBudget // the host sockets every USER link's carried connections hold
+}
+
+// HostConns gives the host sockets the USER links' carried connections
+// hold now, the most they may hold (the descriptor limit less a reserve
+// for the consoles), and how many host connections were reset because
+// they were full.
+func (s *Stack) HostConns() (now, limit int64, refused uint64) {
+	return s.hosts.n.Load(), s.hosts.max, s.hosts.refused.Load()
 }
 
 // LoopbackNIC is the NIC id of the built-in loopback link.
@@ -100,7 +110,8 @@ func New(opts Options) (*Stack, error) {
 		// LOOPBACK links.
 		HandleLocal: false,
 	})
-	s := &Stack{ns: ns, sink: opts.Sink, clock: opts.Clock, nextNIC: LoopbackNIC + 1, links: map[string]*Link{}, devices: map[string]Device{}}
+	s := &Stack{ns: ns, sink: opts.Sink, clock: opts.Clock, nextNIC: LoopbackNIC + 1, links: map[string]*Link{}, devices: map[string]Device{},
+		hosts: newHostBudget()}
 	if s.clock == nil {
 		s.clock = time.Now
 	}

@@ -231,7 +231,16 @@ type userGateway struct {
 	inbound  atomic.Uint64 // host connections carried into the stack
 	outbound atomic.Uint64 // stack connections carried to the host
 	refused  atomic.Uint64 // stack connections to where they may not go
+	lingered atomic.Uint64 // carried connections ended when a half-close outlasted halfCloseLinger
+
+	hosts *hostBudget // the stack's, shared by its USER links
 }
+
+// halfCloseLinger is how long a carried connection may stay half closed:
+// when one side has ended (the stack's server closed, or the client sent
+// its FIN), the other has this long to end too before both are closed. A
+// client that never closes holds no host socket longer.
+const halfCloseLinger = 10 * time.Second
 
 // hostListener is one forwarded host port and its accept loop.
 type hostListener struct {
@@ -252,9 +261,9 @@ type ForwardFault struct {
 // It opens every forwarded host port first; if one is taken, nothing stays
 // open.
 func newUserGateway(link string, prefix netip.Prefix, gwAddr netip.Addr, prefix6 netip.Prefix, gwAddr6 netip.Addr,
-	forwards []Forward, reach []Reach, say func(msgcat.Msg)) (*userGateway, stack.LinkEndpoint, error) {
+	forwards []Forward, reach []Reach, hosts *hostBudget, say func(msgcat.Msg)) (*userGateway, stack.LinkEndpoint, error) {
 	g := &userGateway{link: link, say: say, gwAddr: gwAddr, stackAddr: prefix.Addr(), forwards: forwards, reach: reach,
-		clients: map[netip.Addr]int{}}
+		clients: map[netip.Addr]int{}, hosts: hosts}
 	if prefix6.IsValid() {
 		g.gwAddr6, g.stackAddr6 = gwAddr6, prefix6.Addr()
 	}
@@ -373,11 +382,17 @@ func (g *userGateway) faults() []ForwardFault {
 }
 
 // carryIn carries one host connection into the stack, from the client's
-// own address and port. If the stack refuses it, the client gets a reset.
+// own address and port. If the stack refuses it, or the host-socket budget
+// is full, the client gets a reset.
 func (g *userGateway) carryIn(hc *net.TCPConn, stackPort uint16) {
 	defer g.wg.Done()
 	host := hostSide{hc}
 	client := addrPortOf(hc.RemoteAddr())
+	if !g.hosts.take(client.Addr()) {
+		host.reset()
+		return
+	}
+	defer g.hosts.give(client.Addr())
 	if !client.IsValid() || client.Addr().Is6() && !g.stackAddr6.IsValid() {
 		host.reset()
 		return
@@ -392,7 +407,9 @@ func (g *userGateway) carryIn(hc *net.TCPConn, stackPort uint16) {
 		return
 	}
 	g.inbound.Add(1)
-	splice(g.ctx, host, sc)
+	if splice(g.ctx, host, sc, halfCloseLinger) {
+		g.lingered.Add(1)
+	}
 }
 
 // addrPortOf is a client's address and port, an IPv4 one as IPv4 (the
@@ -491,9 +508,14 @@ func (g *userGateway) toHost(r *tcp.ForwarderRequest) {
 		r.Complete(true)
 		return
 	}
+	if !g.hosts.take(dst.Addr()) {
+		r.Complete(true)
+		return
+	}
 	d := net.Dialer{Timeout: 5 * time.Second}
 	c, err := d.DialContext(g.ctx, "tcp", dst.String())
 	if err != nil {
+		g.hosts.give(dst.Addr())
 		r.Complete(true)
 		return
 	}
@@ -503,6 +525,7 @@ func (g *userGateway) toHost(r *tcp.ForwarderRequest) {
 	if terr != nil {
 		r.Complete(true)
 		hostSide{hc}.reset()
+		g.hosts.give(dst.Addr())
 		return
 	}
 	r.Complete(false)
@@ -510,7 +533,10 @@ func (g *userGateway) toHost(r *tcp.ForwarderRequest) {
 	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
-		splice(g.ctx, hostSide{hc}, &stackSide{TCPConn: gonet.NewTCPConn(&wq, ep), ep: ep})
+		defer g.hosts.give(dst.Addr())
+		if splice(g.ctx, hostSide{hc}, &stackSide{TCPConn: gonet.NewTCPConn(&wq, ep), ep: ep}, halfCloseLinger) {
+			g.lingered.Add(1)
+		}
 	}()
 }
 
@@ -541,11 +567,17 @@ func (s *stackSide) reset() {
 	s.Close()
 }
 
-// splice copies both ways until both directions end or ctx does. An
-// end-of-stream is passed on as a half close; a reset or any other error on
-// either side resets both, so the far end sees an abort, not a clean end.
-func splice(ctx context.Context, a, b carried) {
-	done := make(chan struct{}, 2)
+// splice copies both ways between a host socket and the stack until both
+// directions end or ctx does. An end-of-stream is passed on as a half
+// close. When the stack's side ends first, the host's then has linger to
+// end too: past it both ends are reset, so a host client that never
+// closes holds nothing (lingered true); a host client's own half-close
+// waits for the stack's side, whose servers end on their own. A reset or
+// any other error on either side resets both, so the far end sees an
+// abort, not a clean end.
+func splice(ctx context.Context, host, stk carried, linger time.Duration) (lingered bool) {
+	a, b := host, stk
+	done := make(chan bool, 2) // true: the stack's side ended
 	var resetOnce sync.Once
 	resetBoth := func() { resetOnce.Do(func() { a.reset(); b.reset() }) }
 	pass := func(dst, src carried) {
@@ -554,24 +586,35 @@ func splice(ctx context.Context, a, b carried) {
 		} else {
 			dst.CloseWrite()
 		}
-		done <- struct{}{}
+		done <- src == b
 	}
 	go pass(a, b)
 	go pass(b, a)
+	var half <-chan time.Time
 	for n := 0; n < 2; n++ {
 		select {
-		case <-done:
+		case fromStack := <-done:
+			if n == 0 && fromStack {
+				t := time.NewTimer(linger)
+				defer t.Stop()
+				half = t.C
+			}
+		case <-half:
+			resetBoth()
+			<-done
+			return true
 		case <-ctx.Done():
 			a.Close()
 			b.Close()
 			for ; n < 2; n++ {
 				<-done
 			}
-			return
+			return false
 		}
 	}
 	a.Close()
 	b.Close()
+	return false
 }
 
 // closeListeners stops the forwarded ports' accept loops (or, for a

@@ -49,7 +49,7 @@ func TestAcceptBackoff(t *testing.T) {
 	var mu sync.Mutex
 	var said []msgcat.Msg
 	say := func(m msgcat.Msg) { mu.Lock(); said = append(said, m); mu.Unlock() }
-	g, ep, err := newUserGateway("U1", netip.MustParsePrefix("10.0.2.15/24"), netip.MustParseAddr("10.0.2.2"), netip.Prefix{}, netip.Addr{}, nil, nil, say)
+	g, ep, err := newUserGateway("U1", netip.MustParsePrefix("10.0.2.15/24"), netip.MustParseAddr("10.0.2.2"), netip.Prefix{}, netip.Addr{}, nil, nil, newHostBudget(), say)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,6 +92,13 @@ func startDaemon(t *testing.T, args ...string) *daemon {
 // one).
 func startDaemonIn(t *testing.T, ns string, args ...string) *daemon {
 	t.Helper()
+	return startDaemonWith(t, ns, nil, args...)
+}
+
+// startDaemonWith starts stackd in namespace ns through the command prefix
+// wrap (nil: none), e.g. prlimit with a descriptor limit.
+func startDaemonWith(t *testing.T, ns string, wrap []string, args ...string) *daemon {
+	t.Helper()
 	dir := t.TempDir()
 	d := &daemon{socket: filepath.Join(dir, "console.sock"), dir: dir, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
 	full := []string{"--socket", d.socket, "--data", filepath.Join(dir, "data")}
@@ -107,11 +114,11 @@ func startDaemonIn(t *testing.T, ns string, args ...string) *daemon {
 		os.WriteFile(deck, []byte("PORTRANGE LOW=32768,HIGH=65535\n"), 0o644)
 		full = append(full, "--deck", deck)
 	}
+	argv := append(append(append([]string(nil), wrap...), stackdBin), full...)
 	if ns != "" {
-		d.cmd = exec.Command("ip", append([]string{"netns", "exec", ns, stackdBin}, full...)...)
-	} else {
-		d.cmd = exec.Command(stackdBin, full...)
+		argv = append([]string{"ip", "netns", "exec", ns}, argv...)
 	}
+	d.cmd = exec.Command(argv[0], argv[1:]...)
 	d.cmd.Stdout, d.cmd.Stderr = d.stdout, d.stderr
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -375,6 +375,7 @@ var volatile = []struct {
 	{regexp.MustCompile(`SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}`), "SHA-256 (fingerprint)"},
 	{regexp.MustCompile(`expires \d{4}-\d\d-\d\d`), "expires YYYY-MM-DD"},
 	{regexp.MustCompile(`\b[0-9]+\.[0-9]{3} ms\b`), "N.NNN ms"}, // TRACERT's hop times (after PING's own)
+	{regexp.MustCompile(`of [0-9,]+ \(every USER link\)`), "of (descriptor limit less the reserve) (every USER link)"},
 }
 
 func normalize(s string) string {

@@ -493,6 +493,8 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 				}
 				out.Say(msgcat.IPN191I(l.Inbound, l.Outbound, l.Refused, strings.Join(reach, ", ")))
 			}
+			now, limit, full := s.Stack.HostConns()
+			out.Say(msgcat.IPN199I(now, limit, full, l.Lingered))
 			for _, f := range l.Faults {
 				state := msgcat.IPN190WFailing
 				if f.Dead {

@@ -932,6 +932,12 @@ func closedFirst(s tcp.EndpointState) bool {
 // ID is the connection's id in the table.
 func (c *Conn) ID() uint64 { return c.e.ID }
 
+// SetSendBuffer caps the stack's send buffer of the connection (bytes):
+// what a peer that does not read can make the stack hold for it.
+func (c *Conn) SetSendBuffer(n int) {
+	c.e.ep.SocketOptions().SetSendBufferSize(int64(n), true)
+}
+
 // PeerClosed says whether the peer has ended its side of the connection: it
 // sent a FIN (CLOSE_WAIT and after) or a reset, whether or not a Read has
 // seen it yet.

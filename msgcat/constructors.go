@@ -3037,6 +3037,11 @@ func IPN698I[T0 Count, T1 Count, T2 Number](low T0, high T1, m T2) Msg {
 	return Msg{ID: "IPN698I", Args: []any{low, high, m}}
 }
 
+// IPN699I says:          COUNT <count>, PERCLIENT <per>, a stalled response ends after <stall>: turned away <away>, stalled responses ended <stalled>
+func IPN699I[T0 Number, T1 Number, T2 Number, T3 Number](count T0, per T1, stall time.Duration, away T2, stalled T3) Msg {
+	return Msg{ID: "IPN699I", Args: []any{count, per, stall, away, stalled}}
+}
+
 // IPN998S says: Internal error in <command>: <detail>
 func IPN998S(command string, detail string) Msg {
 	p := &struct {

@@ -242,6 +242,12 @@ type userGateway struct {
 // client that never closes holds no host socket longer.
 const halfCloseLinger = 10 * time.Second
 
+// gatewayReceiveBuffer caps the receive buffer of the gateway's end of a
+// carried connection: what a host peer that stops reading makes the
+// gateway hold, beside the stack's own send buffer. On the host's loopback
+// it is far more than the bandwidth-delay product.
+const gatewayReceiveBuffer = 1 << 20
+
 // hostListener is one forwarded host port and its accept loop.
 type hostListener struct {
 	ln        net.Listener
@@ -452,6 +458,7 @@ func (g *userGateway) dialStack(ctx context.Context, client netip.AddrPort, stac
 	// The same client address and port may come in on two forwards, or
 	// again while an old connection of it lingers in the gateway.
 	ep.SocketOptions().SetReuseAddress(true)
+	ep.SocketOptions().SetReceiveBufferSize(gatewayReceiveBuffer, true)
 	if terr := ep.Bind(tcpip.FullAddress{NIC: gatewayNIC, Addr: tcpipAddr(client.Addr()), Port: client.Port()}); terr != nil {
 		ep.Close()
 		return nil, errors.New(terr.String())
@@ -522,6 +529,9 @@ func (g *userGateway) toHost(r *tcp.ForwarderRequest) {
 	hc := c.(*net.TCPConn)
 	var wq waiter.Queue
 	ep, terr := r.CreateEndpoint(&wq)
+	if terr == nil {
+		ep.SocketOptions().SetReceiveBufferSize(gatewayReceiveBuffer, true)
+	}
 	if terr != nil {
 		r.Complete(true)
 		hostSide{hc}.reset()

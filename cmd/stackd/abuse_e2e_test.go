@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -109,4 +111,82 @@ func TestHeldSocketsPinNothing(t *testing.T) {
 		t.Errorf("no carried connection ended after lingering:\n%s", out)
 	}
 	t.Logf("1,100 opened, %d reset before connect returned: %d reset for want of descriptors, %d ended after the linger; descriptors %d before, %d after", resetAtOnce, full, sayField(out, "IPN199I", "lingered"), before, now)
+}
+
+// TestHTTPSlowReaders: 300 clients, each from an address of its own on
+// 127/8, ask the HTTP daemon for a 32 MiB file and never read. The daemon
+// serves at most COUNT=100 of them at once, turns the others away with
+// 503, ends each response TIMEOUT= seconds after its client stopped taking
+// bytes, and serves a new client after; stackd's heap (its metrics: the
+// race detector's shadow memory is outside it) stays within what 100
+// capped buffers hold.
+func TestHTTPSlowReaders(t *testing.T) {
+	curl := testnet.RequireTool(t, "curl")
+	pub := t.TempDir()
+	os.WriteFile(filepath.Join(pub, "big.bin"), testData(32<<20, 3), 0o644)
+	os.WriteFile(filepath.Join(pub, "small.txt"), []byte("served\n"), 0o644)
+	ports := testnet.HostPorts(t, 2)
+	port, mport := ports, ports+1
+	deck := writeDeck(t,
+		fmt.Sprintf("DEFINE LINK ID=USERH,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:80)", port),
+		"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=YES",
+		"DEFINE HTTPD,ID=HTTP1,PORT=80,TIMEOUT=3")
+	d := startDaemon(t, "--deck", deck, "--metrics", fmt.Sprintf("127.0.0.1:%d", mport))
+	requireDeckOK(t, d)
+	heap := func() float64 {
+		t.Helper()
+		out, err := exec.Command(curl, "-sS", fmt.Sprintf("http://127.0.0.1:%d/metrics", mport)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("metrics: %v\n%s", err, out)
+		}
+		v, ok := metricValue(string(out), "go_memstats_heap_inuse_bytes")
+		if !ok {
+			t.Fatalf("no go_memstats_heap_inuse_bytes:\n%s", out)
+		}
+		return v / (1 << 20)
+	}
+	before := heap()
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := range 300 {
+		from := netip.AddrFrom4([4]byte{127, 0, byte(1 + i/250), byte(1 + i%250)})
+		dialer := net.Dialer{Timeout: 5 * time.Second, LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(from, 0)),
+			Control: func(_, _ string, c syscall.RawConn) error {
+				return c.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+			}}
+		c, err := dialer.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			t.Fatalf("client %d: %v", i, err)
+		}
+		conns = append(conns, c)
+		fmt.Fprintf(c, "GET /PUB/big.bin HTTP/1.1\r\nHost: stack\r\n\r\n")
+	}
+	// Every client is answered: served (and its response ends when it
+	// stalls) or turned away. Connections never exceed COUNT=.
+	var q string
+	most, peak := 0, 0.0
+	if !waitFor(30*time.Second, func() bool {
+		q = mustConsole(t, d.socket, "QUERY HTTPDS\n")
+		n := sayField(q, "IPN685I", "connections")
+		most, peak = max(most, n), max(peak, heap())
+		return sayField(q, "IPN699I", "turned away")+sayField(q, "IPN699I", "stalled responses ended") >= 300 && n == 0
+	}) {
+		t.Errorf("not every client was answered and every stalled response ended:\n%s", q)
+	}
+	if away := sayField(q, "IPN699I", "turned away"); most > 100 || away < 150 {
+		t.Errorf("up to %d connections at once (COUNT=100), %d turned away of 300:\n%s", most, away, q)
+	}
+	got, err := exec.Command(curl, "-sS", "--max-time", "10", fmt.Sprintf("http://127.0.0.1:%d/PUB/small.txt", port)).CombinedOutput()
+	if err != nil || string(got) != "served\n" {
+		t.Errorf("a new client after the slow ones: %v\n%s", err, got)
+	}
+	if peak-before > 150 {
+		t.Errorf("stackd's heap grew from %.0f MB to %.0f MB with 300 slow readers", before, peak)
+	}
+	t.Logf("heap %.0f MB before, %.0f MB at most with the slow readers; up to %d served at once, %d turned away, %d stalled responses ended",
+		before, peak, most, sayField(q, "IPN699I", "turned away"), sayField(q, "IPN699I", "stalled responses ended"))
 }

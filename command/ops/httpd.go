@@ -42,7 +42,8 @@ func (s *System) defineHTTPD(_ context.Context, req *command.Request, out comman
 		out.Say(msgcat.IPN684E(id, err.Error()))
 		return
 	}
-	s.httpds[id] = httpd.Start(httpd.Config{ID: id, Listener: ln, FS: s.Files.FS(root), Log: s.Log.With(zap.String("httpd", id))})
+	s.httpds[id] = httpd.Start(httpd.Config{ID: id, Listener: ln, FS: s.Files.FS(root), Log: s.Log.With(zap.String("httpd", id)),
+		Count: int(a.Int("COUNT")), PerClient: int(a.Int("PERCLIENT")), Stall: time.Duration(a.Int("TIMEOUT")) * time.Second})
 	what := "every public name"
 	if root != "" {
 		what = "/" + root
@@ -73,6 +74,7 @@ func (s *System) queryHTTPDs(_ context.Context, _ *command.Request, out command.
 	for _, id := range ids {
 		st := s.httpds[id].Stats()
 		out.Say(msgcat.IPN685I(st.ID, st.Addr.String(), st.Requests, st.NotFound, st.Refused, st.Bytes, st.Conns, st.Active))
+		out.Say(msgcat.IPN699I(st.Count, st.PerClient, st.Stall, st.TurnedAway, st.Stalled))
 	}
 	out.Say(msgcat.IPN686I(len(ids)))
 }

@@ -23,6 +23,7 @@ var socksRows = []Spec{
 			{Key: "AUTH", Type: Enum{Values: []string{"NONE", "USER"}}, Default: "NONE",
 				Help: "NONE: any client on the host; USER: a username and password of DEFINE USER"},
 			{Key: "COUNT", Type: Int{Min: 1, Max: 10000}, Default: "100", Help: "most connections at once; the next is closed"},
+			{Key: "TIMEOUT", Type: Int{Min: 10, Max: 86400}, Default: "900", Help: "seconds a granted connection may pass no byte either way before it is closed"},
 		}, clientGuardOperands...),
 		Example: "DEFINE SOCKSD ID=SOCKS1,PORT=1080",
 		Mutates: true, Auth: users.Full,

@@ -2612,13 +2612,13 @@ func IPN644E(id string, reason string) Msg {
 	return Msg{ID: "IPN644E", Args: p.a[:]}
 }
 
-// IPN645I says: SOCKSD <id> <addr> authentication <auth>: connections <now> (COUNT <count>), granted <total>, bytes in <in>, out <out>
-func IPN645I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number](id string, addr string, auth string, now T0, count T1, total T2, in T3, out T4) Msg {
+// IPN645I says: SOCKSD <id> <addr> authentication <auth>: connections <now> (COUNT <count>), granted <total>, ended idle <idle> (TIMEOUT <t>), bytes in <in>, out <out>
+func IPN645I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number](id string, addr string, auth string, now T0, count T1, total T2, idle T3, t time.Duration, in T4, out T5) Msg {
 	p := &struct {
 		s [3]string
-		a [8]any
+		a [10]any
 	}{s: [3]string{id, addr, auth}}
-	p.a = [8]any{&p.s[0], &p.s[1], &p.s[2], now, count, total, in, out}
+	p.a = [10]any{&p.s[0], &p.s[1], &p.s[2], now, count, total, idle, t, in, out}
 	return Msg{ID: "IPN645I", Args: p.a[:]}
 }
 

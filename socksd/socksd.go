@@ -53,6 +53,12 @@ var (
 // Authenticator checks a username and password (RFC 1929).
 type Authenticator func(user, pass string) bool
 
+// DefaultIdle is how long a granted connection may pass no byte either way
+// (TIMEOUT=): long enough for an interactive session left alone a while,
+// short enough that idle connections do not hold the door's COUNT= for
+// ever.
+const DefaultIdle = 15 * time.Minute
+
 // Config is a door's settings.
 type Config struct {
 	ID    string
@@ -64,6 +70,9 @@ type Config struct {
 	Guard guard.Policy
 	// DialTimeout bounds the connection attempt (0: 30 s).
 	DialTimeout time.Duration
+	// Idle closes a granted connection that passes no byte either way
+	// for so long (TIMEOUT=; 0: DefaultIdle).
+	Idle time.Duration
 	Clock       func() time.Time
 }
 
@@ -76,6 +85,8 @@ type Stats struct {
 	Guard              guard.Policy
 	Connections        int    // spliced now
 	Total              uint64 // granted since start
+	Idle               time.Duration
+	IdleEnded          uint64 // granted connections closed after passing nothing for Idle
 	BytesIn, BytesOut  uint64 // from clients, to clients
 	RefusedAuth        uint64 // wrong username or password, or no method acceptable
 	RefusedCommand     uint64 // BIND, UDP ASSOCIATE
@@ -122,6 +133,7 @@ type Door struct {
 
 	total, in, out                                        atomic.Uint64
 	rAuth, rCmd, rAddr, rNoPort, rUnreach, rLimit, rProto atomic.Uint64
+	idleEnded                                             atomic.Uint64
 }
 
 type session struct {
@@ -140,6 +152,9 @@ func New(cfg Config, d Dialer, auth Authenticator, sink func(msgcat.Msg), log *z
 	}
 	if cfg.DialTimeout <= 0 {
 		cfg.DialTimeout = 30 * time.Second
+	}
+	if cfg.Idle <= 0 {
+		cfg.Idle = DefaultIdle
 	}
 	if cfg.Guard.LoginTime <= 0 {
 		cfg.Guard.LoginTime = guard.DefaultLoginTime
@@ -382,20 +397,37 @@ var bufs = sync.Pool{New: func() any { b := make([]byte, 64*1024); return &b }}
 // own goroutine; each end of sending is passed on as a half-close.
 func (d *Door) splice(s *session) {
 	var wg sync.WaitGroup
+	var last atomic.Int64 // unix ns of the last byte either way
+	last.Store(time.Now().UnixNano())
+	var idleOnce sync.Once
 	pipe := func(dst net.Conn, src io.Reader, srcConn net.Conn, n *atomic.Uint64, total *atomic.Uint64) {
 		defer wg.Done()
 		bp := bufs.Get().(*[]byte)
 		defer bufs.Put(bp)
 		buf := *bp
 		for {
+			// A read waits at most Idle; past it the connection ends
+			// unless the other direction moved meanwhile.
+			srcConn.SetReadDeadline(time.Unix(0, last.Load()).Add(d.cfg.Idle))
 			k, err := src.Read(buf)
 			if k > 0 {
+				last.Store(time.Now().UnixNano())
 				if _, werr := dst.Write(buf[:k]); werr != nil {
 					srcConn.Close()
 					return
 				}
 				n.Add(uint64(k))
 				total.Add(uint64(k))
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				if time.Since(time.Unix(0, last.Load())) < d.cfg.Idle {
+					continue
+				}
+				idleOnce.Do(func() { d.idleEnded.Add(1) })
+				dst.Close()
+				srcConn.Close()
+				return
 			}
 			if err != nil {
 				if errors.Is(err, io.EOF) {
@@ -418,6 +450,7 @@ func (d *Door) splice(s *session) {
 // Stats gives the door's counters.
 func (d *Door) Stats() Stats {
 	st := Stats{ID: d.cfg.ID, Addr: d.cfg.Addr, Auth: d.cfg.Auth, Count: d.cfg.Count, Guard: d.guard.Policy(),
+		Idle: d.cfg.Idle, IdleEnded: d.idleEnded.Load(),
 		Total: d.total.Load(), BytesIn: d.in.Load(), BytesOut: d.out.Load(),
 		RefusedAuth: d.rAuth.Load(), RefusedCommand: d.rCmd.Load(), RefusedAddress: d.rAddr.Load(),
 		RefusedNoPort: d.rNoPort.Load(), RefusedUnreachable: d.rUnreach.Load(), RefusedLimit: d.rLimit.Load(),

@@ -287,3 +287,40 @@ func TestPipelined(t *testing.T) {
 		t.Fatalf("got % x", got)
 	}
 }
+
+// TestIdleEnds: a granted connection that passes bytes keeps going past
+// the idle time as long as either direction moves; one that passes none
+// for the idle time is closed and counted.
+func TestIdleEnds(t *testing.T) {
+	echo := echoServer(t)
+	door, _ := startDoor(t, Config{Idle: 300 * time.Millisecond}, hostDialer{})
+	c, rep := handshake(t, door, []byte{0}, "", "", connectTo(echo))
+	if rep != 0 {
+		t.Fatalf("reply %#x", rep)
+	}
+	defer c.Close()
+	// Busy for three idle times: a byte every 100 ms, echoed.
+	for range 9 {
+		time.Sleep(100 * time.Millisecond)
+		if _, err := c.Write([]byte{'x'}); err != nil {
+			t.Fatalf("a busy connection was closed: %v", err)
+		}
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if _, err := io.ReadFull(c, make([]byte, 1)); err != nil {
+			t.Fatalf("a busy connection was closed: %v", err)
+		}
+	}
+	if n := door.Stats().IdleEnded; n != 0 {
+		t.Fatalf("%d idle ends of a busy connection", n)
+	}
+	// Then idle: closed after the idle time.
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	if _, err := c.Read(make([]byte, 1)); err == nil {
+		t.Fatal("an idle connection read data")
+	}
+	if since := time.Since(start); since < 250*time.Millisecond || since > 4*time.Second {
+		t.Fatalf("the idle connection ended after %v, want about 300 ms", since)
+	}
+	waitFor(t, func() bool { return door.Stats().IdleEnded == 1 })
+}

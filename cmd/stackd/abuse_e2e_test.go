@@ -190,3 +190,51 @@ func TestHTTPSlowReaders(t *testing.T) {
 	t.Logf("heap %.0f MB before, %.0f MB at most with the slow readers; up to %d served at once, %d turned away, %d stalled responses ended",
 		before, peak, most, sayField(q, "IPN699I", "turned away"), sayField(q, "IPN699I", "stalled responses ended"))
 }
+
+// TestSocksIdleFreesTheDoor: five idle connections fill a door of COUNT=5
+// and the sixth is closed at once; after TIMEOUT=10 they are closed,
+// counted, and the door grants again.
+func TestSocksIdleFreesTheDoor(t *testing.T) {
+	door := testnet.HostPorts(t, 1)
+	pub := helloDir(t, "x\n")
+	deck := writeDeck(t, append([]string{
+		"DEFINE LINK ID=LOOP2,TYPE=LOOPBACK,IPADDR=10.99.75.1,MASK=255.255.255.0",
+		fmt.Sprintf("DEFINE SOCKSD ID=SOCKS1,PORT=%d,COUNT=5,TIMEOUT=10", door),
+	}, ftpDeck(pub)...)...)
+	d := startDaemon(t, "--deck", deck)
+	requireDeckOK(t, d)
+	target := netip.MustParseAddrPort("10.99.75.1:21")
+	var idle []net.Conn
+	defer func() {
+		for _, c := range idle {
+			c.Close()
+		}
+	}()
+	for i := range 5 {
+		c, rep, err := socksConnect(door, target)
+		if err != nil || rep != 0 {
+			t.Fatalf("connection %d: %v, reply %#x", i, err, rep)
+		}
+		idle = append(idle, c) // the daemon's greeting waits unread
+	}
+	if c, rep, err := socksConnect(door, target); err == nil && rep == 0 {
+		c.Close()
+		t.Fatal("a sixth connection was granted past COUNT=5")
+	}
+	start := time.Now()
+	var out string
+	if !waitFor(20*time.Second, func() bool {
+		out = mustConsole(t, d.socket, "QUERY SOCKSDS\n")
+		return sayField(out, "IPN645I", "ended idle") == 5
+	}) {
+		t.Fatalf("the idle connections were not closed:\n%s", out)
+	}
+	if since := time.Since(start); since < 8*time.Second {
+		t.Fatalf("idle connections closed after %v, before TIMEOUT=10", since)
+	}
+	c, rep, err := socksConnect(door, target)
+	if err != nil || rep != 0 {
+		t.Fatalf("after the idle ones ended: %v, reply %#x", err, rep)
+	}
+	c.Close()
+}

@@ -1,6 +1,8 @@
 package ops
 
 import (
+	"time"
+
 	"context"
 	"errors"
 	"net"
@@ -59,7 +61,7 @@ func (s *System) defineSOCKSD(_ context.Context, req *command.Request, out comma
 		return
 	}
 	cfg := socksd.Config{ID: id, Addr: netip.AddrPortFrom(addr, uint16(a.Int("PORT"))), Auth: auth,
-		Count: int(a.Int("COUNT")), Guard: guardPolicy(a), Clock: s.Clock}
+		Count: int(a.Int("COUNT")), Guard: guardPolicy(a), Clock: s.Clock, Idle: time.Duration(a.Int("TIMEOUT")) * time.Second}
 	check := func(user, pass string) bool {
 		_, err := s.Users.Authenticate(user, pass)
 		return err == nil
@@ -107,7 +109,7 @@ func (s *System) querySOCKSDs(_ context.Context, req *command.Request, out comma
 	for _, id := range ids {
 		d := s.socksds[id]
 		st := d.Stats()
-		out.Say(msgcat.IPN645I(id, st.Addr.String(), authName(st.Auth), st.Connections, st.Count, st.Total, st.BytesIn, st.BytesOut))
+		out.Say(msgcat.IPN645I(id, st.Addr.String(), authName(st.Auth), st.Connections, st.Count, st.Total, st.IdleEnded, st.Idle, st.BytesIn, st.BytesOut))
 		out.Say(msgcat.IPN647I(st.RefusedAuth, st.RefusedCommand, st.RefusedAddress, st.RefusedNoPort,
 			st.RefusedUnreachable, st.RefusedLimit, st.ProtocolErrors))
 		g := st.Guard

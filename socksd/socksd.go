@@ -72,8 +72,8 @@ type Config struct {
 	DialTimeout time.Duration
 	// Idle closes a granted connection that passes no byte either way
 	// for so long (TIMEOUT=; 0: DefaultIdle).
-	Idle time.Duration
-	Clock       func() time.Time
+	Idle  time.Duration
+	Clock func() time.Time
 }
 
 // Stats are a door's counters.

@@ -72,7 +72,9 @@ type TelnetConfig struct {
 // Logon checks an operator's logon at a remote console (users.Registry
 // does).
 type Logon interface {
-	Logon(id, password string) (auth users.Authority, ok bool)
+	// Logon checks an operator's id and password at door d; on a failure
+	// it gives how long the console waits before it answers.
+	Logon(id, password string, d users.Door) (auth users.Authority, delay time.Duration, ok bool)
 }
 
 // Door is a console listener as its owner sees it.

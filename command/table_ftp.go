@@ -52,6 +52,7 @@ var userOperands = []Operand{
 	{Key: "CONSOLE", Type: Enum{Values: []string{"NO", "QUERY", "YES"}}, Default: "NO",
 		Help: "remote console logon: YES any command, QUERY only QUERY and HELP"},
 	{Key: "FTP", Type: Bool{}, Help: "may log in to the FTP daemons (default YES, but NO for an operator given CONSOLE=YES or QUERY)"},
+	{Key: "SOCKS", Type: Bool{}, Default: "NO", Help: "may use a SOCKS door that asks for a login (AUTH=USER)"},
 }
 
 // alterOperands derives an ALTER row's operands from its DEFINE row's: the
@@ -125,19 +126,21 @@ var ftpRows = []Spec{
 	},
 	{
 		Verb: "Query", Object: "LOCKouts",
-		Summary: "Show the client addresses locked out after failed logins, by FTP daemon and console listener",
+		Summary: "Show the client addresses locked out after failed logins, by FTP daemon, SOCKS door and console listener, and the user ids locked out",
 		Origin:  Own,
 		Auth:    users.Query,
 	},
 	{
 		Verb: "DELete", Object: "LOCKout",
-		Summary: "Lift the lockout of a client address (at every FTP daemon and console listener, or at one)",
+		Summary: "Lift the lockout of a client address (at every FTP daemon, SOCKS door and console listener, or at one), or of a user id",
 		Origin:  Own,
 		Operands: []Operand{
-			{Key: "IPADDR", Type: IPAddr{}, Required: true, Help: "the client address"},
-			{Key: "ID", Type: Name{Max: 8}, Help: "only at this FTP daemon or console listener"},
+			{Key: "IPADDR", Type: IPAddr{}, Help: "the client address"},
+			{Key: "ID", Type: Name{Max: 8}, Help: "only at this FTP daemon, SOCKS door or console listener"},
+			{Key: "USER", Type: Name{Max: 16}, Help: "the user id locked out after failed logins at any door"},
 		},
-		Example: "DELETE LOCKOUT,IPADDR=10.77.0.9",
+		AtLeastOne: []string{"IPADDR", "USER"},
+		Example:    "DELETE LOCKOUT,IPADDR=10.77.0.9",
 		Mutates: true, Auth: users.Full,
 	},
 	{

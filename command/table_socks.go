@@ -13,8 +13,8 @@ var socksRows = []Spec{
 			"leaves the stack from the next port of its ephemeral range (PORTRANGE), over its links and routes, and shows",
 			"in QUERY CONNECTIONS with the door's id as owner and the host client. When the range has no port, the client",
 			"gets a SOCKS failure reply at once. Destinations are IPv4 or IPv6 addresses (a name only when written as one).",
-			"AUTH=USER asks for a username and password (RFC 1929) of DEFINE USER; a door on an address other than the",
-			"host's loopback needs it.",
+			"AUTH=USER asks for a username and password (RFC 1929) of a DEFINE USER given SOCKS=YES; a door on an address",
+			"other than the host's loopback needs it. A connection that passes no byte either way for TIMEOUT= seconds is closed.",
 		},
 		Operands: append([]Operand{
 			{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the door's name"},

@@ -338,11 +338,12 @@ func (s *TelnetServer) logon(t remoteTerm, nc net.Conn, peer netip.Addr) (operat
 			t.println(msgcat.IPN525E().String())
 			return "", users.None, false
 		}
-		if a, ok := s.Auth.Logon(id, pw); ok && id != "" {
+		a, delay, ok := s.Auth.Logon(id, pw, users.Door{Name: "console " + s.Name, From: peer})
+		if ok && id != "" {
 			return id, a, true
 		}
 		log.Warn("console logon failed", zap.String("operator", id), zap.Int("attempt", attempt))
-		time.Sleep(logonDelay)
+		time.Sleep(max(logonDelay, delay))
 		if locked, until, n := s.Guard.Failed(peer); locked {
 			t.println(msgcat.IPN525E().String())
 			s.Hub.Broadcast(msgcat.IPN526W(peer.String(), n, until))

@@ -109,14 +109,14 @@ func (f *fakeExec) state() (low, high, execs int) {
 // (a user without console authority).
 type fakeAuth struct{}
 
-func (fakeAuth) Logon(id, pw string) (users.Authority, bool) {
+func (fakeAuth) Logon(id, pw string, _ users.Door) (users.Authority, time.Duration, bool) {
 	switch {
 	case id == "OPER1" && pw == "s3cret":
-		return users.Full, true
+		return users.Full, 0, true
 	case id == "VIEWER" && pw == "look":
-		return users.Query, true
+		return users.Query, 0, true
 	}
-	return 0, false
+	return 0, 0, false
 }
 
 // tnServer is a TelnetServer on 127.0.0.1 with its hub.

@@ -114,8 +114,10 @@ type Config struct {
 	// PasvWait is how long PASV and EPSV wait for a port of a dry pool
 	// before answering 425 (PASVWAIT=); zero answers at once.
 	PasvWait time.Duration
-	// LoginDelay is how long a failed login waits before its 530. Zero means
-	// DefaultLoginDelay; a negative value means no delay (tests).
+	// LoginDelay is how long a failed login waits before its 530 at least
+	// (the account's delay, users.Login, is longer after repeated
+	// failures). Zero means DefaultLoginDelay; a negative value means no
+	// delay at all (tests).
 	LoginDelay time.Duration
 	// Guard is what one client address may do: sessions at once, the time
 	// to log in, and the lockout after failed logins (PERCLIENT=,

@@ -450,12 +450,10 @@ func (s *session) cmdPASS(arg string) end {
 		s.reply(rAddrLocked)
 		return endWith(msgcat.IPN403IAddressLockedOut)
 	}
-	u, err := s.d.users.Authenticate(s.userName, arg)
-	if err == nil && !u.FTP {
-		// An operator of the consoles only: a failed login like any
-		// other, so the reply tells nothing of the id.
-		err = users.ErrLoginFailed
-	}
+	// An operator of the consoles only (FTP=NO) fails like any other
+	// login, and so does a locked account: the reply tells nothing of
+	// the id.
+	u, delay, err := s.d.users.Login(s.userName, arg, users.Door{Name: "FTPD " + s.d.config().ID, From: s.peer.Addr(), Need: users.NeedFTP})
 	if err == nil {
 		s.user, s.root = u, u.Root
 		s.login()
@@ -466,8 +464,10 @@ func (s *session) cmdPASS(arg string) end {
 	s.d.c.failedLogins.Add(1)
 	s.log.Info("login failed", zap.String("user", s.userName), zap.Int("failures", s.failed))
 	locked, until, n := s.d.guard.Failed(s.peer.Addr())
-	if s.d.config().LoginDelay > 0 {
-		t := time.NewTimer(s.d.config().LoginDelay)
+	if wait := s.d.config().LoginDelay; wait > 0 {
+		// The daemon's own delay, or the account's, which grows with
+		// its recent failures at every door.
+		t := time.NewTimer(max(wait, delay))
 		select {
 		case <-t.C:
 		case <-s.d.done:

@@ -1881,13 +1881,13 @@ func IPN454W(reason string) Msg {
 	return Msg{ID: "IPN454W", Args: p.a[:]}
 }
 
-// IPN455I says: User <id> defined: root <root>, read only <ro>, console <console>, FTP <ftp>
-func IPN455I(id string, root string, ro string, console string, ftp string) Msg {
+// IPN455I says: User <id> defined: root <root>, read only <ro>, console <console>, FTP <ftp>, SOCKS <socks>
+func IPN455I(id string, root string, ro string, console string, ftp string, socks string) Msg {
 	p := &struct {
-		s [5]string
-		a [5]any
-	}{s: [5]string{id, root, ro, console, ftp}}
-	p.a = [5]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3], &p.s[4]}
+		s [6]string
+		a [6]any
+	}{s: [6]string{id, root, ro, console, ftp, socks}}
+	p.a = [6]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3], &p.s[4], &p.s[5]}
 	return Msg{ID: "IPN455I", Args: p.a[:]}
 }
 
@@ -1931,16 +1931,16 @@ func IPN459E(field string, value string, reason string) Msg {
 	return Msg{ID: "IPN459E", Args: p.a[:]}
 }
 
-// IPN460I says: USER             ROOT                 READONLY CONSOLE FTP
+// IPN460I says: USER             ROOT                 READONLY CONSOLE FTP SOCKS
 func IPN460I() Msg { return Msg{ID: "IPN460I", Args: nil} }
 
-// IPN461I says: <id> <root> <ro> <console> <ftp>
-func IPN461I(id string, root string, ro string, console string, ftp string) Msg {
+// IPN461I says: <id> <root> <ro> <console> <ftp> <socks>
+func IPN461I(id string, root string, ro string, console string, ftp string, socks string) Msg {
 	p := &struct {
-		s [5]string
-		a [5]any
-	}{s: [5]string{id, root, ro, console, ftp}}
-	p.a = [5]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3], &p.s[4]}
+		s [6]string
+		a [6]any
+	}{s: [6]string{id, root, ro, console, ftp, socks}}
+	p.a = [6]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3], &p.s[4], &p.s[5]}
 	return Msg{ID: "IPN461I", Args: p.a[:]}
 }
 
@@ -2093,13 +2093,13 @@ func IPN478E[T0 Count](id string, n T0) Msg {
 	return Msg{ID: "IPN478E", Args: p.a[:]}
 }
 
-// IPN479I says: User <id> altered: root <root>, read only <ro>, console <console>, FTP <ftp>; <n> sessions ended
-func IPN479I[T0 Count](id string, root string, ro string, console string, ftp string, n T0) Msg {
+// IPN479I says: User <id> altered: root <root>, read only <ro>, console <console>, FTP <ftp>, SOCKS <socks>; <n> sessions ended
+func IPN479I[T0 Count](id string, root string, ro string, console string, ftp string, socks string, n T0) Msg {
 	p := &struct {
-		s [5]string
-		a [6]any
-	}{s: [5]string{id, root, ro, console, ftp}}
-	p.a = [6]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3], &p.s[4], n}
+		s [6]string
+		a [7]any
+	}{s: [6]string{id, root, ro, console, ftp, socks}}
+	p.a = [7]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3], &p.s[4], &p.s[5], n}
 	return Msg{ID: "IPN479I", Args: p.a[:]}
 }
 
@@ -2389,6 +2389,46 @@ func IPN537E(id string, where string, addr string) Msg {
 	}{s: [3]string{id, where, addr}}
 	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
 	return Msg{ID: "IPN537E", Args: p.a[:]}
+}
+
+// IPN538W says: User <id> locked out until <until>: <n> failed logins within <w> from <m> addresses, the last from <addr> at <door>
+func IPN538W[T0 Count, T1 Count](id string, until time.Time, n T0, w time.Duration, m T1, addr string, door string) Msg {
+	p := &struct {
+		s [3]string
+		a [7]any
+	}{s: [3]string{id, addr, door}}
+	p.a = [7]any{&p.s[0], until, n, w, m, &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN538W", Args: p.a[:]}
+}
+
+// IPN539I says: USER     <id> locked out until <until> after <n> failed logins from <m> addresses
+func IPN539I[T0 Count, T1 Count](id string, until time.Time, n T0, m T1) Msg {
+	p := &struct {
+		s [1]string
+		a [4]any
+	}{s: [1]string{id}}
+	p.a = [4]any{&p.s[0], until, n, m}
+	return Msg{ID: "IPN539I", Args: p.a[:]}
+}
+
+// IPN540I says: Lockout of user <id> lifted
+func IPN540I(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN540I", Args: p.a[:]}
+}
+
+// IPN541E says: User <id> is not locked out
+func IPN541E(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN541E", Args: p.a[:]}
 }
 
 // IPN601I says: <pool><tier><low>-<high> size <size>, in use <inuse>, parked <parked>, held <held>, free <free>, TIME_WAIT <tw>, allocations <alloc>, exhaustions <exh>, strict rate <rate>/s

@@ -50,8 +50,10 @@ var (
 	ErrTimedOut    = errors.New("timed out")
 )
 
-// Authenticator checks a username and password (RFC 1929).
-type Authenticator func(user, pass string) bool
+// Authenticator checks a username and password (RFC 1929) of a client at
+// address from; on a failure it gives how long the door waits before it
+// answers (a delay that grows with the account's recent failures).
+type Authenticator func(user, pass string, from netip.Addr) (ok bool, delay time.Duration)
 
 // DefaultIdle is how long a granted connection may pass no byte either way
 // (TIMEOUT=): long enough for an interactive session left alone a while,
@@ -314,15 +316,26 @@ func (d *Door) handshake(s *session) (netip.AddrPort, bool) {
 			d.rProto.Add(1)
 			return netip.AddrPort{}, false
 		}
-		if locked, _ := d.guard.IsLocked(s.Client.Addr()); locked || d.auth == nil || !d.auth(user, pass) {
+		locked, _ := d.guard.IsLocked(s.Client.Addr())
+		ok, delay := false, time.Duration(0)
+		if !locked && d.auth != nil {
+			ok, delay = d.auth(user, pass, s.Client.Addr())
+		}
+		if !ok {
 			// The failure is recorded before the client hears of it: a
 			// client that reconnects at once must meet the lockout, not
-			// win one more try.
+			// win one more try; and it hears only after the delay.
 			d.rAuth.Add(1)
 			if !locked {
 				if now, until, _ := d.guard.Failed(s.Client.Addr()); now {
 					d.sink(msgcat.IPN646W(d.cfg.ID, s.Client.Addr().String(), until))
 				}
+			}
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-d.ctx.Done():
+				t.Stop()
 			}
 			socks.WriteUserPassStatus(s.client, false)
 			return netip.AddrPort{}, false

@@ -68,7 +68,7 @@ func startDoor(t *testing.T, cfg Config, d Dialer) (*Door, *[]string) {
 		cfg.ID = "SOCKS1"
 	}
 	cfg.Addr = netip.MustParseAddrPort("127.0.0.1:0")
-	door := New(cfg, d, func(u, p string) bool { return u == "alice" && p == "s3cret" },
+	door := New(cfg, d, func(u, p string, _ netip.Addr) (bool, time.Duration) { return u == "alice" && p == "s3cret", 0 },
 		func(m msgcat.Msg) { mu.Lock(); said = append(said, m.String()); mu.Unlock() }, nil)
 	if err := door.Start(); err != nil {
 		t.Fatal(err)

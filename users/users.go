@@ -1,7 +1,9 @@
 // Package users is the stack's one registry of user ids: their password
-// hashes (argon2id), what each may do at the FTP daemons, and the console
-// authority they log on with. The FTP daemons and the console logon both
-// read it.
+// hashes (argon2id), what each may do at the FTP daemons and the SOCKS
+// doors, the console authority they log on with, and each account's recent
+// failed logins (Login): the FTP daemons, the SOCKS doors and the console
+// logons all check passwords through it, so an account's lockout holds at
+// every door and from every address.
 package users
 
 import (
@@ -74,6 +76,7 @@ type User struct {
 	ReadOnly bool      // no writes of any kind
 	Console  Authority // console authority, for the console logon
 	FTP      bool      // may log in to the FTP daemons (FTP=)
+	SOCKS    bool      // may use a SOCKS door with AUTH=USER (SOCKS=)
 }
 
 // Info is what the registry shows of a user: never the password.
@@ -83,6 +86,7 @@ type Info struct {
 	ReadOnly bool
 	Console  Authority
 	FTP      bool
+	SOCKS    bool
 }
 
 // The password hash: argon2id with these parameters (docs/ftp.md says why
@@ -143,7 +147,8 @@ type userRec struct {
 // that ends sooner is returned for when that time is up (a timer, which
 // Close stops).
 //
-// Lock order: relMu alone (nothing else is taken under it).
+// Lock order: relMu alone, log.mu alone (nothing else is taken under
+// either).
 type Registry struct {
 	mu     sync.RWMutex
 	users  map[string]*userRec
@@ -160,6 +165,8 @@ type Registry struct {
 	clock       func() time.Time
 	release     func()                                             // debug.FreeOSMemory
 	after       func(d time.Duration, f func()) (stop func() bool) // time.AfterFunc
+
+	log logins // failed logins by id: the account lockout (logins.go)
 }
 
 // releaseAfter is how much hashing (KiB) makes the end of a burst of
@@ -257,7 +264,7 @@ func (u *Registry) Define(def User) error {
 	if _, ok := u.users[id]; ok {
 		return ErrUserExists
 	}
-	u.users[id] = &userRec{info: Info{ID: id, Root: root, ReadOnly: def.ReadOnly, Console: def.Console, FTP: def.FTP}, hash: h}
+	u.users[id] = &userRec{info: Info{ID: id, Root: root, ReadOnly: def.ReadOnly, Console: def.Console, FTP: def.FTP, SOCKS: def.SOCKS}, hash: h}
 	return nil
 }
 
@@ -268,6 +275,7 @@ type Change struct {
 	ReadOnly *bool
 	Console  *Authority
 	FTP      *bool
+	SOCKS    *bool
 }
 
 // Alter changes a user: all of the change, or (if any of it is wrong)
@@ -312,6 +320,9 @@ func (u *Registry) Alter(id string, c Change) (Info, error) {
 	}
 	if c.FTP != nil {
 		nr.info.FTP = *c.FTP
+	}
+	if c.SOCKS != nil {
+		nr.info.SOCKS = *c.SOCKS
 	}
 	u.users[id] = &nr
 	return nr.info, nil
@@ -430,10 +441,11 @@ func (u *Registry) Close() {
 // Logon checks the logon of an operator at a remote console: a user with
 // CONSOLE=YES or CONSOLE=QUERY. ok is false for an unknown id, a wrong
 // password, or a user without console authority alike.
-func (u *Registry) Logon(id, password string) (auth Authority, ok bool) {
-	info, err := u.Authenticate(id, password)
-	if err != nil || info.Console == None {
-		return None, false
+func (u *Registry) Logon(id, password string, d Door) (auth Authority, delay time.Duration, ok bool) {
+	d.Need = NeedConsole
+	info, delay, err := u.Login(id, password, d)
+	if err != nil {
+		return None, delay, false
 	}
-	return info.Console, true
+	return info.Console, 0, true
 }

@@ -3,6 +3,7 @@ package users
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -141,7 +142,7 @@ func TestLogon(t *testing.T) {
 		{"op", "wrong", None, false},
 		{"nobody", "pw1", None, false},
 	} {
-		if a, ok := u.Logon(c.id, c.pw); a != c.auth || ok != c.ok {
+		if a, _, ok := u.Logon(c.id, c.pw, Door{Name: "console T", From: netip.MustParseAddr("127.0.0.1")}); a != c.auth || ok != c.ok {
 			t.Errorf("Logon(%s, %s) = %v %v, want %v %v", c.id, c.pw, a, ok, c.auth, c.ok)
 		}
 	}
@@ -222,5 +223,91 @@ func TestMemoryRelease(t *testing.T) {
 				t.Fatal("Close left a return put off")
 			}
 		})
+	}
+}
+
+// TestAccountLockout: failed logins of one id from many addresses and
+// doors lock that id alone, once (one report), with a delay that doubles
+// from 1 s to 8 s; while locked the right password fails too; the right
+// password before the lock clears the record; a user needs the door's
+// right (SOCKS=YES for a door); the lock ends after AccountLock, or when
+// the operator unlocks it.
+func TestAccountLockout(t *testing.T) {
+	u := New()
+	now := time.Unix(1_800_000_000, 0)
+	u.clock = func() time.Time { return now }
+	must(t, u.Define(User{ID: "alice", Password: "right", FTP: true, SOCKS: true}))
+	must(t, u.Define(User{ID: "bob", Password: "bobs", FTP: true}))
+	must(t, u.Define(User{ID: "oper", Password: "opers", Console: Full}))
+	var reports []AccountLockout
+	u.SetOnLock(func(l AccountLockout) { reports = append(reports, l) })
+	door := func(i int, n Need) Door {
+		return Door{Name: []string{"FTPD FTP01", "SOCKSD S1", "console T"}[n], From: netip.AddrFrom4([4]byte{127, 0, byte(i >> 8), byte(i)}), Need: n}
+	}
+	// Rights: the operator is no SOCKS or FTP user; bob no SOCKS user.
+	for _, c := range []struct {
+		id, pw string
+		need   Need
+		ok     bool
+	}{
+		{"oper", "opers", NeedSOCKS, false}, {"oper", "opers", NeedFTP, false}, {"oper", "opers", NeedConsole, true},
+		{"bob", "bobs", NeedSOCKS, false}, {"bob", "bobs", NeedFTP, true}, {"ALICE", "right", NeedSOCKS, true},
+	} {
+		if _, _, err := u.Login(c.id, c.pw, door(1, c.need)); (err == nil) != c.ok {
+			t.Errorf("Login(%s, need %d): %v, want ok %v", c.id, c.need, err, c.ok)
+		}
+	}
+	// Nine failures from nine addresses and three doors: delays 1, 2, 4, 8, 8, ...
+	var delays []time.Duration
+	for i := range 9 {
+		_, d, err := u.Login("alice", "guess", door(100+i, Need(i%3)))
+		if !errors.Is(err, ErrLoginFailed) {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+		delays = append(delays, d)
+		now = now.Add(time.Second)
+	}
+	if fmt.Sprint(delays) != "[1s 2s 4s 8s 8s 8s 8s 8s 8s]" {
+		t.Errorf("delays %v", delays)
+	}
+	if len(reports) != 0 {
+		t.Fatalf("locked after 9: %+v", reports)
+	}
+	// The tenth locks alice, not bob; then the right password fails too.
+	u.Login("alice", "guess", door(200, NeedFTP))
+	if len(reports) != 1 || reports[0].ID != "ALICE" || reports[0].Failures != 10 || reports[0].Addresses != 10 || reports[0].LastDoor != "FTPD FTP01" {
+		t.Fatalf("reports %+v", reports)
+	}
+	if _, _, err := u.Login("alice", "right", door(1, NeedSOCKS)); !errors.Is(err, ErrAccountLocked) {
+		t.Fatalf("the right password while locked: %v", err)
+	}
+	if _, _, err := u.Login("bob", "bobs", door(200, NeedFTP)); err != nil {
+		t.Fatalf("bob from the guesser's address: %v", err)
+	}
+	if ls := u.AccountLockouts(); len(ls) != 1 || ls[0].ID != "ALICE" {
+		t.Fatalf("lockouts %+v", ls)
+	}
+	u.Login("alice", "guess", door(201, NeedFTP)) // while locked: no second report
+	if len(reports) != 1 {
+		t.Fatalf("a second report while locked: %+v", reports)
+	}
+	// The lock ends after AccountLock.
+	now = now.Add(AccountLock)
+	if _, _, err := u.Login("alice", "right", door(1, NeedSOCKS)); err != nil {
+		t.Fatalf("after the lock: %v", err)
+	}
+	// The right password cleared the record: nine more failures lock nothing.
+	for i := range 9 {
+		u.Login("alice", "guess", door(i, NeedFTP))
+	}
+	if locked, _ := u.AccountLocked("alice"); locked || len(reports) != 1 {
+		t.Fatalf("locked %v, reports %d", locked, len(reports))
+	}
+	u.Login("alice", "guess", door(9, NeedFTP))
+	if !u.UnlockAccount("ALICE") || u.UnlockAccount("alice") {
+		t.Fatal("unlock: want true once")
+	}
+	if _, _, err := u.Login("alice", "right", door(1, NeedFTP)); err != nil {
+		t.Fatalf("after the operator's unlock: %v", err)
 	}
 }

@@ -67,10 +67,25 @@ func (s *System) queryLockouts(_ context.Context, _ *command.Request, out comman
 			n++
 		}
 	}
+	for _, l := range s.Users.AccountLockouts() {
+		out.Say(msgcat.IPN539I(l.ID, l.Until, l.Failures, l.Addresses))
+		n++
+	}
 	out.Say(msgcat.IPN416I(n))
 }
 
 func (s *System) deleteLockout(_ context.Context, req *command.Request, out command.Out) {
+	if req.Args.Has("USER") {
+		id := strings.ToUpper(req.Args.Str("USER"))
+		if !s.Users.UnlockAccount(id) {
+			out.Say(msgcat.IPN541E(id))
+			return
+		}
+		out.Say(msgcat.IPN540I(id))
+		if !req.Args.Has("IPADDR") {
+			return
+		}
+	}
 	a := req.Args.Addr("IPADDR")
 	owners, _, unlock := s.guards()
 	where := ""
@@ -530,13 +545,14 @@ func (s *System) defineUser(_ context.Context, req *command.Request, out command
 	if a.Has("FTP") {
 		ftp = a.Bool("FTP")
 	}
-	u := users.User{ID: a.Str("ID"), Password: a.Str("PASSWORD"), Root: a.Str("ROOT"), ReadOnly: a.Bool("READONLY"), Console: console, FTP: ftp}
+	u := users.User{ID: a.Str("ID"), Password: a.Str("PASSWORD"), Root: a.Str("ROOT"), ReadOnly: a.Bool("READONLY"), Console: console, FTP: ftp,
+		SOCKS: a.Bool("SOCKS")}
 	if err := s.Users.Define(u); err != nil {
 		out.Say(registryErr(err, "ID", u.ID))
 		return
 	}
 	info, _ := s.Users.Get(u.ID)
-	out.Say(msgcat.IPN455I(info.ID, info.Root, yesNo(info.ReadOnly), info.Console.String(), yesNo(info.FTP)))
+	out.Say(msgcat.IPN455I(info.ID, info.Root, yesNo(info.ReadOnly), info.Console.String(), yesNo(info.FTP), yesNo(info.SOCKS)))
 }
 
 // alterUser is ALTER USER: the operands given, all or nothing; with
@@ -544,7 +560,7 @@ func (s *System) defineUser(_ context.Context, req *command.Request, out command
 func (s *System) alterUser(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
 	id := a.Str("ID")
-	c := users.Change{Password: a.StrIf("PASSWORD"), Root: a.StrIf("ROOT"), ReadOnly: a.BoolIf("READONLY"), FTP: a.BoolIf("FTP")}
+	c := users.Change{Password: a.StrIf("PASSWORD"), Root: a.StrIf("ROOT"), ReadOnly: a.BoolIf("READONLY"), FTP: a.BoolIf("FTP"), SOCKS: a.BoolIf("SOCKS")}
 	if a.Has("CONSOLE") {
 		con, _ := users.ParseConsole(a.Str("CONSOLE"))
 		c.Console = &con
@@ -564,7 +580,7 @@ func (s *System) alterUser(_ context.Context, req *command.Request, out command.
 			}
 		}
 	}
-	out.Say(msgcat.IPN479I(info.ID, info.Root, yesNo(info.ReadOnly), info.Console.String(), yesNo(info.FTP), ended))
+	out.Say(msgcat.IPN479I(info.ID, info.Root, yesNo(info.ReadOnly), info.Console.String(), yesNo(info.FTP), yesNo(info.SOCKS), ended))
 }
 
 // registryErr gives the message of an error of the users or files registry.
@@ -600,7 +616,7 @@ func (s *System) queryUsers(_ context.Context, _ *command.Request, out command.O
 	us := s.Users.List()
 	out.Say(msgcat.IPN460I())
 	for _, u := range us {
-		out.Say(msgcat.IPN461I(u.ID, u.Root, yesNo(u.ReadOnly), u.Console.String(), yesNo(u.FTP)))
+		out.Say(msgcat.IPN461I(u.ID, u.Root, yesNo(u.ReadOnly), u.Console.String(), yesNo(u.FTP), yesNo(u.SOCKS)))
 	}
 	out.Say(msgcat.IPN462I(len(us)))
 }

@@ -199,6 +199,16 @@ var setups = map[string]func(t *testing.T, sys *System, vars map[string]string) 
 		t.Cleanup(func() { ln.Close() })
 		return nil
 	},
+	"lockouts.deck": func(t *testing.T, sys *System, vars map[string]string) map[string]string {
+		if err := sys.Users.Define(users.User{ID: "GUESSED", Password: "right", FTP: true}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range users.AccountFailures {
+			from := netip.AddrFrom4([4]byte{127, 0, 0, byte(1 + i)})
+			sys.Users.Login("GUESSED", "wrong", users.Door{Name: "FTPD FTP01", From: from, Need: users.NeedFTP})
+		}
+		return nil
+	},
 	"ports.deck": func(t *testing.T, sys *System, vars map[string]string) map[string]string {
 		now := sys.Clock()
 		if err := sys.Ports.SetEphemeral(portrange.UDP, 60000, 61024, true, true); err != nil {
@@ -305,6 +315,7 @@ var notFromDecks = map[string]string{
 	"IPN411I": "ftpd.TestSeedScenario (unsolicited: the data ports came back)",
 	"IPN412W": "ftpd.TestCountRefusal (unsolicited)",
 	"IPN413W": "ftpd.TestFailedLogins (unsolicited)",
+	"IPN538W": "users.TestAccountLockout and cmd/stackd TestPasswordOracleClosed (unsolicited: an account locked out)",
 	"IPN420W": "ftpd.TestDataMustResume (unsolicited: a data connection without TLS session reuse)",
 	"IPN451I": "cmd/stackd FTP e2e (QUERY FTPDS during a session)",
 	"IPN500I": "cmd/stackd telnet e2e (logon)",

@@ -133,6 +133,10 @@ func New(cfg Config) (*System, error) {
 	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), stopCh: make(chan struct{}), sink: cfg.Sink,
 		DataDir: cfg.DataDir, Log: cfg.Log, Users: users.New(), Files: ftpd.NewFiles(cfg.Clock),
 		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{}, socksds: map[string]*socksd.Door{}, httpds: map[string]*httpd.Server{}, kept: map[string]map[string]string{}}
+	s.Users.SetClock(cfg.Clock)
+	s.Users.SetOnLock(func(l users.AccountLockout) {
+		s.Broadcast(msgcat.IPN538W(l.ID, l.Until, l.Failures, users.AccountWindow, l.Addresses, l.LastFrom.String(), l.LastDoor))
+	})
 	// The stack's TCP TIME_WAIT is 2×MSL of the port pools' model.
 	stk, err := nic.New(nic.Options{Sink: s.Broadcast, Clock: cfg.Clock, TimeWait: 2 * portrange.DefaultMSL})
 	if err != nil {

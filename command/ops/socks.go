@@ -13,6 +13,7 @@ import (
 	"ipnstack/conn"
 	"ipnstack/msgcat"
 	"ipnstack/socksd"
+	"ipnstack/users"
 )
 
 var socksHandlers = map[string]Handler{
@@ -62,9 +63,11 @@ func (s *System) defineSOCKSD(_ context.Context, req *command.Request, out comma
 	}
 	cfg := socksd.Config{ID: id, Addr: netip.AddrPortFrom(addr, uint16(a.Int("PORT"))), Auth: auth,
 		Count: int(a.Int("COUNT")), Guard: guardPolicy(a), Clock: s.Clock, Idle: time.Duration(a.Int("TIMEOUT")) * time.Second}
-	check := func(user, pass string) bool {
-		_, err := s.Users.Authenticate(user, pass)
-		return err == nil
+	// A user needs SOCKS=YES; failures count against the account at
+	// every door, and cost the client the account's delay.
+	check := func(user, pass string, from netip.Addr) (bool, time.Duration) {
+		_, delay, err := s.Users.Login(user, pass, users.Door{Name: "SOCKSD " + id, From: from, Need: users.NeedSOCKS})
+		return err == nil, delay
 	}
 	d := socksd.New(cfg, socksDialer{t: s.Conns, owner: id}, check, s.Broadcast, s.Log)
 	if err := d.Start(); err != nil {

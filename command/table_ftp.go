@@ -141,7 +141,7 @@ var ftpRows = []Spec{
 		},
 		AtLeastOne: []string{"IPADDR", "USER"},
 		Example:    "DELETE LOCKOUT,IPADDR=10.77.0.9",
-		Mutates: true, Auth: users.Full,
+		Mutates:    true, Auth: users.Full,
 	},
 	{
 		Verb: "DELete", Object: "FTPD",

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -237,4 +238,130 @@ func TestSocksIdleFreesTheDoor(t *testing.T) {
 		t.Fatalf("after the idle ones ended: %v, reply %#x", err, rep)
 	}
 	c.Close()
+}
+
+// socksLogin logs in at a door with AUTH=USER from a source address of
+// its own; it gives whether the door accepted and how long it took to say.
+func socksLogin(door int, from netip.Addr, user, pass string) (bool, time.Duration, error) {
+	d := net.Dialer{Timeout: 5 * time.Second, LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(from, 0))}
+	c, err := d.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", door))
+	if err != nil {
+		return false, 0, err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	if _, err := c.Write([]byte{5, 1, 2}); err != nil {
+		return false, 0, err
+	}
+	var m [2]byte
+	if _, err := io.ReadFull(c, m[:]); err != nil || m[1] != 2 {
+		return false, 0, fmt.Errorf("method %v: %v", m, err)
+	}
+	start := time.Now()
+	c.Write(append(append(append([]byte{1, byte(len(user))}, user...), byte(len(pass))), pass...))
+	var st [2]byte
+	if _, err := io.ReadFull(c, st[:]); err != nil {
+		return false, time.Since(start), err
+	}
+	return st[1] == 0, time.Since(start), nil
+}
+
+// TestPasswordOracleClosed: the guessing that made the SOCKS door a
+// password oracle. A console-only operator may not use the door with the
+// right password; guesses at a door user's password from twelve addresses
+// of 127/8 at once are each answered after at least a second, lock the id
+// after ten (one IPN538W on the console), and after that the right
+// password is refused too, while another user logs in by FTP meanwhile;
+// the same guessing over FTP locks an FTP id; DELETE LOCKOUT,USER= lets
+// the rightful user in again.
+func TestPasswordOracleClosed(t *testing.T) {
+	curl := testnet.RequireTool(t, "curl")
+	pub := helloDir(t, "hello\n")
+	ports := testnet.HostPorts(t, 22)
+	door, ftp := ports, ports+1
+	d := startDaemon(t, "--deck", writeDeck(t,
+		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d)", ftp, ftp+1, ftp+20),
+		"DEFINE LINK ID=LOOP2,TYPE=LOOPBACK,IPADDR=10.99.76.1,MASK=255.255.255.0",
+		"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=YES",
+		"DEFINE USER ID=OPER1,PASSWORD=SECRET1,CONSOLE=YES",
+		"DEFINE USER ID=SOCK1,PASSWORD=right1,SOCKS=YES,FTP=NO",
+		"DEFINE USER ID=FTP1,PASSWORD=ftppw1",
+		"DEFINE USER ID=FTP2,PASSWORD=ftppw2",
+		fmt.Sprintf("DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1", ftp+1, ftp+20),
+		fmt.Sprintf("DEFINE SOCKSD ID=S1,PORT=%d,AUTH=USER", door)))
+	requireDeckOK(t, d)
+	addr := func(i int) netip.Addr { return netip.AddrFrom4([4]byte{127, 0, 9, byte(i)}) }
+	if ok, _, err := socksLogin(door, addr(1), "OPER1", "SECRET1"); err != nil || ok {
+		t.Fatalf("a console-only operator at the door with the right password: ok %v, %v", ok, err)
+	}
+	if ok, _, err := socksLogin(door, addr(2), "SOCK1", "right1"); err != nil || !ok {
+		t.Fatalf("the door's user with the right password: ok %v, %v", ok, err)
+	}
+	// Twelve guesses from twelve addresses at once.
+	type guess struct {
+		ok   bool
+		took time.Duration
+		err  error
+	}
+	guesses := make(chan guess, 12)
+	for i := range 12 {
+		go func() {
+			ok, took, err := socksLogin(door, addr(10+i), "SOCK1", fmt.Sprintf("guess%d", i))
+			guesses <- guess{ok, took, err}
+		}()
+	}
+	fastest := time.Hour
+	for range 12 {
+		g := <-guesses
+		if g.err != nil || g.ok {
+			t.Fatalf("a guess: ok %v, %v", g.ok, g.err)
+		}
+		fastest = min(fastest, g.took)
+	}
+	if fastest < 900*time.Millisecond {
+		t.Errorf("a failed login was answered after %v, want a second at least", fastest)
+	}
+	if !waitFor(5*time.Second, func() bool { return strings.Contains(d.stdout.String(), "IPN538W User SOCK1 locked out") }) {
+		t.Fatalf("no IPN538W:\n%s", d.stdout)
+	}
+	if ok, _, _ := socksLogin(door, addr(99), "SOCK1", "right1"); ok {
+		t.Fatal("the right password was accepted while the id is locked out")
+	}
+	if n := strings.Count(d.stdout.String(), "IPN538W User SOCK1"); n != 1 {
+		t.Errorf("%d IPN538W for one lockout", n)
+	}
+	// Another user is not locked: FTP from one of the guessing addresses.
+	got, err := exec.Command(curl, "-sS", "--max-time", "20", "--interface", addr(10).String(),
+		fmt.Sprintf("ftp://FTP1:ftppw1@127.0.0.1:%d/PUB/hello.txt", ftp)).CombinedOutput()
+	if err != nil || string(got) != "hello\n" {
+		t.Errorf("another user while SOCK1 is locked: %v\n%s", err, got)
+	}
+	// The same guessing over FTP locks FTP2.
+	ftpGuess := make(chan error, 10)
+	for i := range 10 {
+		go func() {
+			_, err := exec.Command(curl, "-sS", "--max-time", "30", "--interface", addr(50+i).String(),
+				fmt.Sprintf("ftp://FTP2:guess%d@127.0.0.1:%d/PUB/hello.txt", i, ftp)).CombinedOutput()
+			ftpGuess <- err
+		}()
+	}
+	for range 10 {
+		if err := <-ftpGuess; err == nil {
+			t.Fatal("an FTP guess logged in")
+		}
+	}
+	if !waitFor(5*time.Second, func() bool { return strings.Contains(d.stdout.String(), "IPN538W User FTP2 locked out") }) {
+		t.Fatalf("no IPN538W for FTP2:\n%s", d.stdout)
+	}
+	if _, err := exec.Command(curl, "-sS", "--max-time", "20", "--interface", addr(98).String(),
+		fmt.Sprintf("ftp://FTP2:ftppw2@127.0.0.1:%d/PUB/hello.txt", ftp)).CombinedOutput(); err == nil {
+		t.Error("FTP2's right password was accepted while it is locked out")
+	}
+	out := mustConsole(t, d.socket, "QUERY LOCKOUTS\nDELETE LOCKOUT,USER=SOCK1\n")
+	if !strings.Contains(out, "IPN539I USER     SOCK1") || !strings.Contains(out, "IPN539I USER     FTP2") || !strings.Contains(out, "IPN540I Lockout of user SOCK1 lifted") {
+		t.Fatalf("QUERY LOCKOUTS, DELETE LOCKOUT:\n%s", out)
+	}
+	if ok, _, err := socksLogin(door, addr(3), "SOCK1", "right1"); err != nil || !ok {
+		t.Fatalf("the rightful user after DELETE LOCKOUT: ok %v, %v", ok, err)
+	}
 }

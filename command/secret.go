@@ -43,7 +43,7 @@ func looksSecret(key string) bool {
 	if strings.HasPrefix(k, "PASS") || strings.HasPrefix(k, "PW") || strings.HasPrefix(k, "PSW") {
 		return true
 	}
-	for _, s := range secretKeywords {
+	for _, s := range append(secretKeywords, "PASSWD") {
 		switch {
 		case len(k) >= 3 && strings.HasPrefix(s, k), strings.HasPrefix(k, s):
 			return true

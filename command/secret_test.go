@@ -11,13 +11,13 @@ import (
 
 func TestLooksSecret(t *testing.T) {
 	for _, k := range []string{"PASSWORD", "password", "PASSW", "PAS", "PASS", "PASSWD", "PASWORD", "PASSWROD",
-		"PASSWRD", "PASSWORDS", "PWD", "PW", "PSW", "PASSCODE", "PASSWORT", "PASSWOR"} {
+		"PASSWRD", "PASSWORDS", "PWD", "PW", "PSW", "PASSCODE", "PASSWORT", "PASSWOR", "PASWD", "paswd", "PASWRD"} {
 		if !looksSecret(k) {
 			t.Errorf("%s is not taken for a secret keyword", k)
 		}
 	}
 	for _, k := range []string{"PORT", "ID", "IPADDR", "DLBL", "PUBLIC", "CONSOLE", "ROOT", "LOW", "HIGH", "PA", "P",
-		"ANONYMOUS", "DATAPORTS", "FORWARD", "GATEWAY", "COUNT"} {
+		"ANONYMOUS", "DATAPORTS", "FORWARD", "GATEWAY", "COUNT", "PASVADDR", "PASVWAIT"} {
 		if looksSecret(k) {
 			t.Errorf("%s is taken for a secret keyword", k)
 		}

@@ -960,6 +960,16 @@ func IPN219S(path string, reason string) Msg {
 	return Msg{ID: "IPN219S", Args: p.a[:]}
 }
 
+// IPN220W says: Metrics are served on <addr>, beyond this host's loopback: whoever reaches it reads the stack's connections, pools and sessions
+func IPN220W(addr string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{addr}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN220W", Args: p.a[:]}
+}
+
 // IPN222S says: <n> statements of the deck were not sent: the stack ended
 func IPN222S[T0 Count](n T0) Msg { return Msg{ID: "IPN222S", Args: []any{n}} }
 

@@ -250,10 +250,19 @@ func generate(names []string, addrs []netip.Addr, now time.Time) (certPEM, keyPE
 }
 
 // ServerConfig is the TLS configuration of a server with this
-// certificate: TLS 1.2 and 1.3 only, Go's default cipher suites (AEAD
-// with forward secrecy).
+// certificate: TLS 1.2 and 1.3 only, and under TLS 1.2 only the AEAD
+// suites with forward secrecy (AES-GCM, ChaCha20-Poly1305 over ECDHE): Go's
+// defaults would also take the CBC-SHA1 suites. TLS 1.3's suites are all
+// AEAD.
 func ServerConfig(c *Cert) *tls.Config {
-	return &tls.Config{Certificates: []tls.Certificate{c.TLS}, MinVersion: tls.VersionTLS12}
+	return &tls.Config{Certificates: []tls.Certificate{c.TLS}, MinVersion: tls.VersionTLS12, CipherSuites: AEADSuites}
+}
+
+// AEADSuites are the TLS 1.2 suites a server of the stack takes.
+var AEADSuites = []uint16{
+	tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+	tls.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, tls.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+	tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, tls.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 }
 
 // Describe says which protocol and cipher a connection uses, e.g.

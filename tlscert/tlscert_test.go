@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/hex"
 	"errors"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -118,5 +119,39 @@ func TestServerConfigRefusesOldProtocols(t *testing.T) {
 	}
 	if got := Describe(tls.ConnectionState{Version: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256}); got != "TLSv1.3 TLS_AES_128_GCM_SHA256" {
 		t.Fatal(got)
+	}
+}
+
+// TestTLS12OnlyAEAD: a TLS 1.2 client that offers only a CBC-SHA1 suite
+// gets no handshake; one that offers AES-GCM or ChaCha20-Poly1305 does
+// (the stack's certificate is ECDSA).
+func TestTLS12OnlyAEAD(t *testing.T) {
+	c, _, _ := SelfSigned("", nil, nil, time.Now())
+	srv := ServerConfig(c)
+	for _, tc := range []struct {
+		suite uint16
+		ok    bool
+	}{
+		{tls.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, false}, {tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, false},
+		{tls.TLS_RSA_WITH_AES_128_CBC_SHA, false},
+		{tls.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, true}, {tls.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, true},
+	} {
+		a, b := net.Pipe()
+		a.SetDeadline(time.Now().Add(5 * time.Second))
+		b.SetDeadline(time.Now().Add(5 * time.Second))
+		errc := make(chan error, 1)
+		go func() {
+			s := tls.Server(a, srv)
+			err := s.Handshake()
+			a.Close() // a refusal's alert is not waited for
+			errc <- err
+		}()
+		cl := tls.Client(b, &tls.Config{InsecureSkipVerify: true, MaxVersion: tls.VersionTLS12, CipherSuites: []uint16{tc.suite}})
+		err := cl.Handshake()
+		b.Close()
+		serr := <-errc
+		if (err == nil && serr == nil) != tc.ok {
+			t.Errorf("%s: client %v, server %v; want a handshake %v", tls.CipherSuiteName(tc.suite), err, serr, tc.ok)
+		}
 	}
 }

@@ -365,3 +365,38 @@ func TestPasswordOracleClosed(t *testing.T) {
 		t.Fatalf("the rightful user after DELETE LOCKOUT: ok %v, %v", ok, err)
 	}
 }
+
+// TestMetricsBeyondLoopbackWarns: metrics served on every address are
+// said at start-up (IPN220W); on 127.0.0.1 nothing is said. A relative
+// --data is taken from the working directory at start and kept whole: a
+// relative DLBL= lands under it.
+func TestMetricsBeyondLoopbackWarns(t *testing.T) {
+	ports := testnet.HostPorts(t, 2)
+	wide := startDaemon(t, "--metrics", fmt.Sprintf("0.0.0.0:%d", ports))
+	if !waitFor(5*time.Second, func() bool { return strings.Contains(wide.stdout.String(), "IPN220W Metrics are served on 0.0.0.0:") }) {
+		t.Errorf("no IPN220W for metrics on every address:\n%s", wide.stdout)
+	}
+	narrow := startDaemon(t, "--metrics", fmt.Sprintf("127.0.0.1:%d", ports+1))
+	time.Sleep(200 * time.Millisecond)
+	if strings.Contains(narrow.stdout.String(), "IPN220W") {
+		t.Errorf("IPN220W for metrics on 127.0.0.1:\n%s", narrow.stdout)
+	}
+
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "work", "rel", "pub"), 0o755)
+	deck := filepath.Join(dir, "rel.deck")
+	os.WriteFile(deck, []byte("DEFINE FILE PUBLIC=PUB,DLBL=pub,READONLY=YES\n"), 0o644)
+	sock := filepath.Join(dir, "c.sock")
+	cmd := exec.Command(stackdBin, "--socket", sock, "--data", "rel", "--deck", deck)
+	cmd.Dir = filepath.Join(dir, "work")
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	want := "IPN264I File defined, Dataset: " + filepath.Join(dir, "work", "rel", "pub")
+	if !waitFor(10*time.Second, func() bool { return strings.Contains(out.String(), want) }) {
+		t.Errorf("a relative --data: want %q in\n%s", want, out.String())
+	}
+}

@@ -111,6 +111,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 			return nil, fmt.Errorf("--metrics must be an address and port, such as 127.0.0.1:9464: %v", err)
 		}
 	}
+	// A relative DLBL= is taken from the data directory, which must not
+	// move with the working directory of whoever reads it later.
+	if abs, err := filepath.Abs(o.data); err == nil {
+		o.data = abs
+	}
 	return o, nil
 }
 
@@ -411,6 +416,9 @@ func (d *instance) sysLine(line string) {
 func (d *instance) runDeck(ctx context.Context) {
 	if d.stale {
 		d.hub.Broadcast(msgcat.IPN217W(d.o.socket))
+	}
+	if ap, err := netip.ParseAddrPort(d.o.metrics); err == nil && !ap.Addr().IsLoopback() {
+		d.hub.Broadcast(msgcat.IPN220W(d.o.metrics))
 	}
 	deck := &command.Session{Table: command.Commands, Exec: d.sys, Consoles: d.hub, Log: d.log,
 		Console: command.ConsoleInfo{ID: "IPINIT", Auth: users.Full},

@@ -315,6 +315,7 @@ var notFromDecks = map[string]string{
 	"IPN411I": "ftpd.TestSeedScenario (unsolicited: the data ports came back)",
 	"IPN412W": "ftpd.TestCountRefusal (unsolicited)",
 	"IPN413W": "ftpd.TestFailedLogins (unsolicited)",
+	"IPN220W": "cmd/stackd TestMetricsBeyondLoopbackWarns (start-up)",
 	"IPN538W": "users.TestAccountLockout and cmd/stackd TestPasswordOracleClosed (unsolicited: an account locked out)",
 	"IPN420W": "ftpd.TestDataMustResume (unsolicited: a data connection without TLS session reuse)",
 	"IPN451I": "cmd/stackd FTP e2e (QUERY FTPDS during a session)",

@@ -45,7 +45,10 @@ type Dialer interface {
 
 // Why a Dial failed, each answered with its own reply.
 var (
-	ErrRefused     = errors.New("connection refused")
+	ErrRefused = errors.New("connection refused")
+	// ErrNotAllowed: the dialer does not let the door's clients go there
+	// (the stack's own loopback); the client is told "not allowed".
+	ErrNotAllowed  = errors.New("destination not allowed")
 	ErrUnreachable = errors.New("unreachable")
 	ErrTimedOut    = errors.New("timed out")
 )
@@ -386,6 +389,10 @@ func (d *Door) refusal(err error) socks.Reply {
 	if errors.Is(err, portrange.ErrExhausted) {
 		d.rNoPort.Add(1)
 		return socks.GeneralFailure
+	}
+	if errors.Is(err, ErrNotAllowed) {
+		d.rAddr.Add(1)
+		return socks.NotAllowed
 	}
 	d.rUnreach.Add(1)
 	switch {

@@ -152,6 +152,7 @@ func TestDoor(t *testing.T) {
 		{"IPv6", false, nil, []byte{0}, "", "", v6, 0, func(s Stats) uint64 { return s.Total }},
 		{"a name", false, nil, []byte{0}, "", "", name, byte(socks.HostUnreachable), func(s Stats) uint64 { return s.RefusedAddress }},
 		{"no port", false, fmt.Errorf("ports 1-2: %w", portrange.ErrExhausted), []byte{0}, "", "", connectTo(echo), byte(socks.GeneralFailure), func(s Stats) uint64 { return s.RefusedNoPort }},
+		{"not allowed", false, fmt.Errorf("dial: %w", ErrNotAllowed), []byte{0}, "", "", connectTo(echo), byte(socks.NotAllowed), func(s Stats) uint64 { return s.RefusedAddress }},
 		{"refused", false, fmt.Errorf("dial: %w", ErrRefused), []byte{0}, "", "", connectTo(echo), byte(socks.ConnRefused), func(s Stats) uint64 { return s.RefusedUnreachable }},
 		{"unreachable", false, ErrUnreachable, []byte{0}, "", "", connectTo(echo), byte(socks.HostUnreachable), func(s Stats) uint64 { return s.RefusedUnreachable }},
 	}

@@ -194,7 +194,8 @@ func TestHTTPSlowReaders(t *testing.T) {
 
 // TestSocksIdleFreesTheDoor: five idle connections fill a door of COUNT=5
 // and the sixth is closed at once; after TIMEOUT=10 they are closed,
-// counted, and the door grants again.
+// counted, and the door grants again. The stack's own loopback is not a
+// destination: its daemon at 127.0.0.1:21 is refused "not allowed".
 func TestSocksIdleFreesTheDoor(t *testing.T) {
 	door := testnet.HostPorts(t, 1)
 	pub := helloDir(t, "x\n")
@@ -205,6 +206,14 @@ func TestSocksIdleFreesTheDoor(t *testing.T) {
 	d := startDaemon(t, "--deck", deck)
 	requireDeckOK(t, d)
 	target := netip.MustParseAddrPort("10.99.75.1:21")
+	for _, own := range []string{"127.0.0.1:21", "127.9.9.9:21", "0.0.0.0:21"} {
+		if c, rep, err := socksConnect(door, netip.MustParseAddrPort(own)); err != nil || rep != 0x02 {
+			if c != nil {
+				c.Close()
+			}
+			t.Fatalf("the door to the stack's own %s: %v, reply %#x, want 0x02 (not allowed)", own, err, rep)
+		}
+	}
 	var idle []net.Conn
 	defer func() {
 		for _, c := range idle {

@@ -31,6 +31,12 @@ type socksDialer struct {
 }
 
 func (d socksDialer) Dial(ctx context.Context, client, remote netip.AddrPort) (net.Conn, error) {
+	if a := remote.Addr().Unmap(); a.IsLoopback() || a.IsUnspecified() {
+		// The stack's own loopback holds what is meant for the stack
+		// alone (a console listening inside it); the door's clients
+		// reach the stack's servers at a link's address.
+		return nil, socksd.ErrNotAllowed
+	}
 	c, err := d.t.DialFor(ctx, d.owner, client, remote)
 	switch {
 	case err == nil:

@@ -712,8 +712,9 @@ type IPN190WState int
 
 // The words of IPN190WState.
 const (
-	IPN190WFailing IPN190WState = iota // failing
-	IPN190WEnded                       // ended
+	IPN190WFailing   IPN190WState = iota // failing
+	IPN190WEnded                         // ended
+	IPN190WNotOpened                     // not opened
 )
 
 // String gives the words.

@@ -234,6 +234,8 @@ type userGateway struct {
 	lingered atomic.Uint64 // carried connections ended when a half-close outlasted halfCloseLinger
 
 	hosts *hostBudget // the stack's, shared by its USER links
+
+	notOpened []ForwardFault // forwarded host ports that could not be opened
 }
 
 // halfCloseLinger is how long a carried connection may stay half closed:
@@ -258,14 +260,17 @@ type hostListener struct {
 
 // ForwardFault is a forwarded host port whose accept loop fails or died.
 type ForwardFault struct {
-	Addr   netip.AddrPort
-	Reason string
-	Dead   bool
+	Addr      netip.AddrPort
+	Reason    string
+	Dead      bool
+	NotOpened bool // the port could not be opened when the link was defined
 }
 
 // newUserGateway builds the gateway and returns the stack's end of the wire.
-// It opens every forwarded host port first; if one is taken, nothing stays
-// open.
+// It opens every forwarded host port first, one by one: a port that is
+// taken is left out and reported (faults, as ended), and the others are
+// forwarded; only when none can be opened does the link fail, with the
+// first port's reason.
 func newUserGateway(link string, prefix netip.Prefix, gwAddr netip.Addr, prefix6 netip.Prefix, gwAddr6 netip.Addr,
 	forwards []Forward, reach []Reach, hosts *hostBudget, say func(msgcat.Msg)) (*userGateway, stack.LinkEndpoint, error) {
 	g := &userGateway{link: link, say: say, gwAddr: gwAddr, stackAddr: prefix.Addr(), forwards: forwards, reach: reach,
@@ -288,16 +293,20 @@ func newUserGateway(link string, prefix netip.Prefix, gwAddr netip.Addr, prefix6
 				}
 				ln, err := net.Listen(network, hp.String())
 				if err != nil {
-					g.closeListeners()
 					reason := err.Error()
 					if u := errors.Unwrap(err); u != nil {
 						reason = u.Error()
 					}
-					return nil, nil, &ErrDevice{Dev: hp.String(), Reason: reason}
+					g.notOpened = append(g.notOpened, ForwardFault{Addr: hp, Reason: reason, Dead: true, NotOpened: true})
+					continue
 				}
 				g.listeners = append(g.listeners, &hostListener{ln: ln, addr: hp, stackPort: f.StackPort + uint16(i)})
 			}
 		}
+	}
+	if len(g.listeners) == 0 && len(g.notOpened) > 0 {
+		f := g.notOpened[0]
+		return nil, nil, &ErrDevice{Dev: f.Addr.String(), Reason: f.Reason}
 	}
 	gw := stack.New(stack.Options{
 		NetworkProtocols: []stack.NetworkProtocolFactory{ipv4.NewProtocolWithOptions(ipv4.Options{
@@ -375,7 +384,7 @@ func (g *userGateway) acceptHost(h *hostListener) {
 
 // faults lists the forwarded ports whose accept loop fails or died.
 func (g *userGateway) faults() []ForwardFault {
-	var out []ForwardFault
+	out := append([]ForwardFault(nil), g.notOpened...)
 	for _, h := range g.listeners {
 		if h.loop == nil {
 			continue

@@ -409,3 +409,31 @@ func TestMetricsBeyondLoopbackWarns(t *testing.T) {
 		t.Errorf("a relative --data: want %q in\n%s", want, out.String())
 	}
 }
+
+// TestForwardTakenPortSpared: another program holds one of a USER link's
+// forwarded host ports. The link starts with the others (IPN190W names
+// the one not opened, the deck ends with return code 4), and curl
+// downloads through the control port and a passive data port.
+func TestForwardTakenPortSpared(t *testing.T) {
+	curl := testnet.RequireTool(t, "curl")
+	pub := helloDir(t, "spared\n")
+	port := testnet.HostPorts(t, 21)
+	busy, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port+20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	d := startDaemon(t, "--deck", writeDeck(t,
+		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d)", port, port+1, port+20),
+		"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=YES",
+		"DEFINE USER ID=TESTER,PASSWORD=T3ster",
+		fmt.Sprintf("DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1", port+1, port+20)))
+	if want := fmt.Sprintf("IPN190W          forward 127.0.0.1:%d not opened: bind: address already in use", port+20); !strings.Contains(d.stdout.String(), want) ||
+		!strings.Contains(d.stdout.String(), "return code 4") {
+		t.Fatalf("the deck should warn of the taken port and end with return code 4:\n%s", d.stdout)
+	}
+	got, err := exec.Command(curl, "-sS", "--max-time", "20", fmt.Sprintf("ftp://TESTER:T3ster@127.0.0.1:%d/PUB/hello.txt", port)).CombinedOutput()
+	if err != nil || string(got) != "spared\n" {
+		t.Fatalf("curl through the other forwards: %v\n%s", err, got)
+	}
+}

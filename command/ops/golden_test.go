@@ -288,7 +288,6 @@ var notFromDecks = map[string]string{
 	"IPN186W": "nic.TestAcceptBackoff (accept fails between two commands)",
 	"IPN187I": "nic.TestAcceptBackoff (accept recovers between two commands)",
 	"IPN188E": "nic.TestAcceptBackoff (a forwarded port's socket closed under it)",
-	"IPN190W": "nic.TestAcceptBackoff (QUERY LINKS while accept fails)",
 	"IPN405W": "ftpd.TestAcceptFailuresRetried (accept fails between two commands)",
 	"IPN406I": "ftpd.TestAcceptFailuresRetried (accept recovers between two commands)",
 	"IPN454W": "ftpd.TestAcceptFailuresRetried (QUERY FTPDS while accept fails)",

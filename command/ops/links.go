@@ -228,6 +228,11 @@ func (s *System) defineLink(_ context.Context, req *command.Request, out command
 		shown = "none (IPv6 only)"
 	}
 	out.Say(msgcat.IPN160I(cfg.ID, cfg.ShownType(), shown))
+	if info, ok := s.Stack.Link(cfg.ID); ok {
+		for _, f := range info.Faults { // forwarded host ports that could not be opened
+			out.Say(msgcat.IPN190W(f.Addr.String(), msgcat.IPN190WNotOpened, f.Reason))
+		}
+	}
 	if len(cfg.Addr6) > 0 {
 		out.Say(msgcat.IPN192I(cfg.ID, prefixList(cfg.Addr6)))
 	}
@@ -497,7 +502,10 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 			out.Say(msgcat.IPN199I(now, limit, full, l.Lingered))
 			for _, f := range l.Faults {
 				state := msgcat.IPN190WFailing
-				if f.Dead {
+				switch {
+				case f.NotOpened:
+					state = msgcat.IPN190WNotOpened
+				case f.Dead:
 					state = msgcat.IPN190WEnded
 				}
 				out.Say(msgcat.IPN190W(f.Addr.String(), state, f.Reason))

@@ -464,22 +464,49 @@ func (s *session) connect(x *transfer, ds dataSource) (net.Conn, error) {
 		if !x.setListener(p.ln) {
 			return nil, errAborted
 		}
-		c, err := p.ln.Accept()
-		if err != nil {
-			switch {
-			case x.aborted.Load():
-				return nil, errAborted
-			case timedOut.Load() || p.expired.Load():
-				return nil, &connectErr{rDataTimeout, []any{int64(timeout / time.Second)}}
+		// A protected connection that fails its TLS handshake or does
+		// not resume this session's TLS session (someone else who came
+		// first from the client's address) is dropped, and the listener
+		// waits on for the rightful client until the PASV timeout; only
+		// if none comes does the transfer fail, with the first refusal.
+		var refused error
+		var c net.Conn
+		for {
+			var err error
+			c, err = p.ln.Accept()
+			if err != nil {
+				switch {
+				case x.aborted.Load():
+					return nil, errAborted
+				case refused != nil:
+					return nil, refused
+				case timedOut.Load() || p.expired.Load():
+					return nil, &connectErr{rDataTimeout, []any{int64(timeout / time.Second)}}
+				}
+				return nil, &connectErr{rDataFailed, []any{rootCause(err)}}
 			}
-			return nil, &connectErr{rDataFailed, []any{rootCause(err)}}
-		}
-		from := addrport.Of(c.RemoteAddr())
-		if from.Addr() != s.peer.Addr() && !s.proxyPeer(from.Addr()) {
-			c.Close()
-			s.d.c.foreignData.Add(1)
-			s.log.Warn("data connection from a foreign address refused", zap.Stringer("from", from))
-			return nil, &connectErr{rDataForeign, []any{from.Addr().String()}}
+			from := addrport.Of(c.RemoteAddr())
+			if from.Addr() != s.peer.Addr() && !s.proxyPeer(from.Addr()) {
+				c.Close()
+				s.d.c.foreignData.Add(1)
+				s.log.Warn("data connection from a foreign address refused", zap.Stringer("from", from))
+				return nil, &connectErr{rDataForeign, []any{from.Addr().String()}}
+			}
+			if !ds.prot {
+				break
+			}
+			tc, err := s.secureData(x, c)
+			if err == nil {
+				c = tc
+				break
+			}
+			var ce *connectErr
+			if !errors.As(err, &ce) || x.aborted.Load() {
+				return nil, err
+			}
+			if refused == nil {
+				refused = err
+			}
 		}
 		// The pool parks it only in the tuple model: in the strict one a
 		// port rests 2×MSL after its connection, reuse included.
@@ -500,6 +527,9 @@ func (s *session) connect(x *transfer, ds dataSource) (net.Conn, error) {
 			return nil, errAborted
 		}
 		return nil, &connectErr{rDataFailed, []any{rootCause(err)}}
+	}
+	if ds.prot {
+		return s.secureData(x, c)
 	}
 	return c, nil
 }

@@ -227,6 +227,9 @@ func (s *session) cmdCCC(string) end {
 	return goOn
 }
 
+// dataHandshakeTime bounds the TLS handshake of a data connection.
+const dataHandshakeTime = 5 * time.Second
+
 // secureData runs the TLS negotiation of a protected data connection (the
 // daemon is the TLS server, in passive and active mode alike) and checks
 // that it resumed one of this session's TLS sessions.
@@ -236,7 +239,9 @@ func (s *session) secureData(x *transfer, c net.Conn) (net.Conn, error) {
 		return nil, errAborted
 	}
 	tc := tls.Server(c, s.tlsConf)
-	c.SetDeadline(time.Now().Add(s.d.config().PasvTimeout))
+	// A handshake is bounded on its own: a connection that never sends
+	// its ClientHello holds the rightful client back this long at most.
+	c.SetDeadline(time.Now().Add(min(s.d.config().PasvTimeout, dataHandshakeTime)))
 	err := tc.Handshake()
 	if err != nil {
 		c.Close()

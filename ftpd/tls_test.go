@@ -406,3 +406,58 @@ func TestCertReload(t *testing.T) {
 		t.Fatal("a new session was not given the new certificate")
 	}
 }
+
+// TestThievesDoNotStopTheTransfer: under PROT P, two others reach the
+// passive port first from the client's own address — one with a TLS
+// handshake that resumes nothing, one that sends nothing — and are
+// dropped (the first at once, the second after the handshake's bound);
+// the rightful client, which resumes the control connection's session,
+// gets its listing.
+func TestThievesDoNotStopTheTransfer(t *testing.T) {
+	e := tlsEnv(t, TLSAllowed, func(c *Config) { c.PasvTimeout = 30 * time.Second })
+	c := dial(t, e.addr)
+	c.read()
+	conf := clientTLS()
+	c.startTLS(conf)
+	c.login("user1", "secret")
+	c.expect("PBSZ 0", 200)
+	c.expect("PROT P", 200)
+	text := c.expect("EPSV", 229)
+	port := strings.TrimSuffix(text[strings.Index(text, "|||")+3:], "|)")
+	host, _, _ := net.SplitHostPort(c.c.RemoteAddr().String())
+	at := net.JoinHostPort(host, port)
+	thief, err := net.Dial("tcp", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer thief.Close()
+	go tls.Client(thief, &tls.Config{InsecureSkipVerify: true}).Handshake()
+	time.Sleep(100 * time.Millisecond) // the thieves come first
+	silent, err := net.Dial("tcp", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	time.Sleep(100 * time.Millisecond)
+	start := time.Now()
+	c.send("LIST /")
+	if code, text := c.read(); code != 150 {
+		t.Fatalf("LIST: %s", text)
+	}
+	raw, err := net.Dial("tcp", at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := tls.Client(raw, conf)
+	b, err := io.ReadAll(d)
+	d.Close()
+	if code, text := c.read(); code != 226 || err != nil || len(b) == 0 {
+		t.Fatalf("the rightful client: %s, %d bytes, %v", text, len(b), err)
+	}
+	if took := time.Since(start); took > dataHandshakeTime+5*time.Second {
+		t.Errorf("the listing took %v with two thieves ahead", took)
+	}
+	if e.d.Stats().ReuseRefused != 1 {
+		t.Errorf("refused without reuse: %d, want the thief's 1", e.d.Stats().ReuseRefused)
+	}
+}

@@ -73,9 +73,6 @@ func (s *session) runTransfer(x *transfer, j *xferJob, ds dataSource) {
 	}
 	var n int64
 	c, err := s.connect(x, ds)
-	if err == nil && ds.prot {
-		c, err = s.secureData(x, c)
-	}
 	if err == nil {
 		if !x.setConn(c) {
 			err = errAborted

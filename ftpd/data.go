@@ -492,6 +492,14 @@ func (s *session) connect(x *transfer, ds dataSource) (net.Conn, error) {
 				s.log.Warn("data connection from a foreign address refused", zap.Stringer("from", from))
 				return nil, &connectErr{rDataForeign, []any{from.Addr().String()}}
 			}
+			if !s.sameOwner(from) {
+				// Another local user of the client's host, at the same
+				// address: dropped, and the rightful client still served.
+				c.Close()
+				s.d.c.foreignData.Add(1)
+				s.log.Warn("data connection from another local user refused", zap.Stringer("from", from))
+				continue
+			}
 			if !ds.prot {
 				break
 			}
@@ -535,6 +543,21 @@ func (s *session) connect(x *transfer, ds dataSource) (net.Conn, error) {
 }
 
 var errAborted = errors.New("transfer aborted")
+
+// sameOwner says whether a data connection from `from` belongs to the
+// control connection's local user: always when the control connection's
+// owner is not known (not a client of the host's loopback).
+func (s *session) sameOwner(from netip.AddrPort) bool {
+	if !s.ownerKnown {
+		return true
+	}
+	o, ok := s.d.tr.(Owners)
+	if !ok {
+		return true
+	}
+	uid, known := o.Owner(from)
+	return known && uid == s.owner
+}
 
 // transfer is one data transfer (or listing), run by its own goroutine,
 // which the session owns: the session waits for done before it starts

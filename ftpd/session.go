@@ -36,6 +36,10 @@ type session struct {
 	peer  netip.AddrPort
 	local netip.AddrPort
 	since time.Time
+	// owner is the host user id of a local client's control connection
+	// (ownerKnown), which its data connections must share.
+	owner      uint32
+	ownerKnown bool
 
 	wmu  sync.Mutex // one reply at a time on the control connection
 	wbuf []byte
@@ -95,7 +99,13 @@ func newSession(d *Daemon, id uint64, c net.Conn) *session {
 		since: d.config().Clock(), cwd: "/", typ: typeA, facts: factAll, idle: d.config().Timeout,
 	}
 	s.loginBy = time.Now().Add(d.config().Guard.LoginTime)
+	if o, ok := d.tr.(Owners); ok {
+		s.owner, s.ownerKnown = o.Owner(s.peer)
+	}
 	s.log = d.log.With(zap.Uint64("session", id), zap.Stringer("client", s.peer))
+	if s.ownerKnown {
+		s.log = s.log.With(zap.Uint32("uid", s.owner))
+	}
 	return s
 }
 

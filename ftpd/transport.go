@@ -29,6 +29,16 @@ type Transport interface {
 	DialData(ctx context.Context, local, remote netip.AddrPort) (net.Conn, error)
 }
 
+// Owners is a transport that can tell which local user of the host owns a
+// client's end of a connection (the stack's USER link asks the kernel):
+// clients of the host's loopback all come from 127.0.0.1, and only their
+// owner tells them apart.
+type Owners interface {
+	// Owner gives the host user id of the client at remote; false when
+	// it is not a local client or not known.
+	Owner(remote netip.AddrPort) (uid uint32, ok bool)
+}
+
 // Parker is a data listener whose port can be parked: kept for the
 // session's next transfer while the pool can spare it (the stack's
 // conn.Listener; portrange.Lease.Park).

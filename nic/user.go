@@ -227,6 +227,9 @@ type userGateway struct {
 
 	mu      sync.Mutex
 	clients map[netip.Addr]int // connections carried in now, per client address; never 0 (removed)
+	// owners are the host user ids of the loopback clients carried in
+	// now, by their address and port (hostOwner).
+	owners map[netip.AddrPort]uint32
 
 	inbound  atomic.Uint64 // host connections carried into the stack
 	outbound atomic.Uint64 // stack connections carried to the host
@@ -274,7 +277,7 @@ type ForwardFault struct {
 func newUserGateway(link string, prefix netip.Prefix, gwAddr netip.Addr, prefix6 netip.Prefix, gwAddr6 netip.Addr,
 	forwards []Forward, reach []Reach, hosts *hostBudget, say func(msgcat.Msg)) (*userGateway, stack.LinkEndpoint, error) {
 	g := &userGateway{link: link, say: say, gwAddr: gwAddr, stackAddr: prefix.Addr(), forwards: forwards, reach: reach,
-		clients: map[netip.Addr]int{}, hosts: hosts}
+		clients: map[netip.Addr]int{}, owners: map[netip.AddrPort]uint32{}, hosts: hosts}
 	if prefix6.IsValid() {
 		g.gwAddr6, g.stackAddr6 = gwAddr6, prefix6.Addr()
 	}
@@ -414,6 +417,21 @@ func (g *userGateway) carryIn(hc *net.TCPConn, stackPort uint16) {
 	}
 	g.addClient(client.Addr())
 	defer g.dropClient(client.Addr())
+	// A client of this host's loopback is one of its users: which one is
+	// known before the stack sees the connection, so that the stack's
+	// servers can tell local users apart (LocalOwner).
+	if client.Addr().IsLoopback() {
+		if uid, ok := hostOwner(client, addrPortOf(hc.LocalAddr())); ok {
+			g.mu.Lock()
+			g.owners[client] = uid
+			g.mu.Unlock()
+			defer func() {
+				g.mu.Lock()
+				delete(g.owners, client)
+				g.mu.Unlock()
+			}()
+		}
+	}
 	ctx, cancel := context.WithTimeout(g.ctx, 10*time.Second)
 	sc, err := g.dialStack(ctx, client, stackPort)
 	cancel()
@@ -436,6 +454,14 @@ func addrPortOf(a net.Addr) netip.AddrPort {
 	}
 	ap := ta.AddrPort()
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// owner is the host user id of a loopback client carried in now.
+func (g *userGateway) owner(client netip.AddrPort) (uint32, bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	uid, ok := g.owners[client]
+	return uid, ok
 }
 
 func (g *userGateway) addClient(a netip.Addr) {

@@ -13,7 +13,8 @@ export PATH="$PATH:/usr/local/go/bin"
 
 # program:Debian package, for every program a test runs.
 tools=(tmux:tmux curl:curl lftp:lftp tshark:tshark ping:iputils-ping
-  inetutils-telnet:inetutils-telnet python3:python3 ip:iproute2 ss:iproute2 vsftpd:vsftpd
+  inetutils-telnet:inetutils-telnet python3:python3 /usr/bin/python3:python3 ip:iproute2 ss:iproute2 vsftpd:vsftpd
+  prlimit:util-linux
   dnsmasq:dnsmasq openssl:openssl)
 missing=()
 for tp in "${tools[@]}"; do

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -436,4 +439,135 @@ func TestForwardTakenPortSpared(t *testing.T) {
 	if err != nil || string(got) != "spared\n" {
 		t.Fatalf("curl through the other forwards: %v\n%s", err, got)
 	}
+}
+
+// TestLocalThiefRefused: two users of one host reach a USER link's FTP
+// daemon, both from 127.0.0.1. Before each of the rightful client's data
+// connections (root's), another local user (nobody, uid 65534) connects
+// to the passive port first: for a download it reads, for an upload it
+// sends its own bytes. The stack asks the kernel who owns each connecting
+// socket and drops the other user's; the rightful client gets every file
+// whole, the thief reads nothing and stores nothing, and QUERY FTPDS
+// counts the refusals.
+func TestLocalThiefRefused(t *testing.T) {
+	testnet.RequireRoot(t) // a second user for the thief
+	py := testnet.RequireTool(t, "/usr/bin/python3") // the system's, which any user may run
+	pub, _ := ftpDirs(t)
+	os.Chmod(filepath.Dir(pub), 0o755)
+	want := testData(100_000, 9)
+	os.WriteFile(filepath.Join(pub, "secret.bin"), want, 0o644)
+	port := testnet.HostPorts(t, 21)
+	d := startDaemon(t, "--deck", writeDeck(t,
+		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d)", port, port+1, port+20),
+		"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=NO",
+		"DEFINE USER ID=TESTER,PASSWORD=T3ster",
+		fmt.Sprintf("DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1", port+1, port+20)))
+	requireDeckOK(t, d)
+
+	ctl, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ctl.Close()
+	ctl.SetDeadline(time.Now().Add(2 * time.Minute))
+	r := bufio.NewReader(ctl)
+	cmd := func(line, code string) string {
+		t.Helper()
+		if line != "" {
+			fmt.Fprintf(ctl, "%s\r\n", line)
+		}
+		for {
+			l, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			if len(l) >= 4 && l[3] == ' ' {
+				if !strings.HasPrefix(l, code) {
+					t.Fatalf("%s: %q, want %s", line, l, code)
+				}
+				return strings.TrimSpace(l)
+			}
+		}
+	}
+	cmd("", "220")
+	cmd("USER TESTER", "331")
+	cmd("PASS T3ster", "230")
+	cmd("TYPE I", "200")
+	// thief connects to the data port as nobody, says "in", then reads (and
+	// for an upload writes) and prints the bytes it read.
+	thief := func(dport int, inject bool) (*exec.Cmd, *syncBuffer) {
+		script := `
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print("in", flush=True)
+if sys.argv[2] == "1":
+    try: s.sendall(b"INJECTED" * 1000)
+    except OSError: pass
+s.settimeout(20)
+n = 0
+try:
+    while True:
+        b = s.recv(65536)
+        if not b: break
+        n += len(b)
+except OSError: pass
+print(n, flush=True)
+`
+		c := exec.Command(py, "-c", script, strconv.Itoa(dport), map[bool]string{true: "1", false: "0"}[inject])
+		c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		var out syncBuffer
+		c.Stdout, c.Stderr = &out, &out
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if !waitFor(10*time.Second, func() bool { return strings.HasPrefix(out.String(), "in") }) {
+			t.Fatalf("the thief did not connect: %s", out.String())
+		}
+		return c, &out
+	}
+	pasv := func() int {
+		t.Helper()
+		text := cmd("PASV", "227")
+		f := strings.Split(text[strings.Index(text, "(")+1:strings.Index(text, ")")], ",")
+		hi, _ := strconv.Atoi(f[4])
+		lo, _ := strconv.Atoi(f[5])
+		return hi*256 + lo
+	}
+	stolen := 0
+	for i := range 6 {
+		upload := i%2 == 1
+		dport := pasv()
+		th, thOut := thief(dport, upload)
+		data, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", dport))
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := fmt.Sprintf("up%d.bin", i)
+		if upload {
+			cmd("STOR PUB/"+name, "150")
+			data.Write(want)
+			data.Close()
+		} else {
+			cmd("RETR PUB/secret.bin", "150")
+			got, _ := io.ReadAll(data)
+			data.Close()
+			if !bytes.Equal(got, want) {
+				t.Errorf("download %d: %d bytes, not the file", i, len(got))
+			}
+		}
+		cmd("", "226")
+		th.Wait()
+		f := strings.Fields(thOut.String())
+		if n, _ := strconv.Atoi(f[len(f)-1]); n != 0 {
+			stolen += n
+			t.Errorf("transfer %d: the other local user read %d bytes", i, n)
+		}
+		if upload {
+			if got, _ := os.ReadFile(filepath.Join(pub, name)); !bytes.Equal(got, want) {
+				t.Errorf("upload %d stored %d bytes, not the rightful client's", i, len(got))
+			}
+		}
+	}
+	out := mustConsole(t, d.socket, "QUERY FTPDS\n")
+	t.Logf("six transfers, each with a thief ahead: %d bytes stolen\n%s", stolen, out)
 }

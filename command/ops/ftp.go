@@ -18,6 +18,7 @@ import (
 	"ipnstack/ftpd"
 	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
+	"ipnstack/nic"
 	"ipnstack/portrange"
 	"ipnstack/users"
 )
@@ -124,6 +125,7 @@ type ftpDaemon struct {
 // with the daemon's id as the owner of its connections.
 type ftpTransport struct {
 	t     *conn.Table
+	stack *nic.Stack
 	owner string
 }
 
@@ -134,6 +136,9 @@ func (f ftpTransport) Listen(addr netip.AddrPort) (net.Listener, error) {
 	}
 	return l, nil
 }
+
+// Owner is the host user id of a local client carried in by a USER link.
+func (f ftpTransport) Owner(remote netip.AddrPort) (uint32, bool) { return f.stack.LocalOwner(remote) }
 
 func (f ftpTransport) ListenData(local netip.Addr, pool *portrange.Pool, peer netip.Addr, again bool) (net.Listener, error) {
 	l, err := f.t.ListenPool(f.owner, local, pool, peer, again)
@@ -223,7 +228,7 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		Guard: guardPolicy(a),
 		TLS:   mode, Cert: cert, ReuseOptional: !a.Bool("TLSREUSE"), AnonClear: a.Bool("ANONCLEAR"), CCC: a.Bool("CCC"),
 	}
-	d, err := ftpd.New(cfg, ftpTransport{t: s.Conns, owner: id}, s.Users, s.Files, s.Broadcast, s.Log)
+	d, err := ftpd.New(cfg, ftpTransport{t: s.Conns, stack: s.Stack, owner: id}, s.Users, s.Files, s.Broadcast, s.Log)
 	if err != nil {
 		out.Say(msgcat.IPN444E(id, err.Error()))
 		return

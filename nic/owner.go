@@ -1,0 +1,41 @@
+package nic
+
+import (
+	"net"
+	"net/netip"
+
+	"github.com/vishvananda/netlink"
+)
+
+// hostOwner is the user id that owns a TCP socket of this host: the
+// client's end at client, connected to listener. The kernel's socket
+// diagnostics (NETLINK_SOCK_DIAG, as ss uses them; no privilege needed)
+// say it. github.com/vishvananda/netlink builds and parses the messages.
+func hostOwner(client, listener netip.AddrPort) (uint32, bool) {
+	s, err := netlink.SocketGet(net.TCPAddrFromAddrPort(client), net.TCPAddrFromAddrPort(listener))
+	if err != nil || s == nil {
+		return 0, false
+	}
+	return s.UID, true
+}
+
+// LocalOwner gives the user id of this host that owns the client end of a
+// connection a USER link carries in now from client (a client of the
+// host's loopback); false for any other client, or one whose owner the
+// kernel did not say.
+func (s *Stack) LocalOwner(client netip.AddrPort) (uint32, bool) {
+	s.mu.Lock()
+	var gws []*userGateway
+	for _, l := range s.links {
+		if l.user != nil {
+			gws = append(gws, l.user)
+		}
+	}
+	s.mu.Unlock()
+	for _, g := range gws {
+		if uid, ok := g.owner(client); ok {
+			return uid, true
+		}
+	}
+	return 0, false
+}

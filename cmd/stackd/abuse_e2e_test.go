@@ -450,7 +450,7 @@ func TestForwardTakenPortSpared(t *testing.T) {
 // whole, the thief reads nothing and stores nothing, and QUERY FTPDS
 // counts the refusals.
 func TestLocalThiefRefused(t *testing.T) {
-	testnet.RequireRoot(t) // a second user for the thief
+	testnet.RequireRoot(t)                           // a second user for the thief
 	py := testnet.RequireTool(t, "/usr/bin/python3") // the system's, which any user may run
 	pub, _ := ftpDirs(t)
 	os.Chmod(filepath.Dir(pub), 0o755)

@@ -66,7 +66,10 @@ type TelnetConfig struct {
 	Listener    net.Listener // on the host or in the stack; the door closes it
 	Logon       Logon        // checks the operators' logons
 	IdleTimeout time.Duration
-	Guard       *guard.Guard // per-address limits and lockout; nil: guard.Default
+	Guard       *guard.Guard // per-client limits and lockout; nil: guard.Default
+	// Owner says which host user owns a local client's socket, so that
+	// each local user counts apart; nil: by address alone.
+	Owner func(net.Conn) (uint32, bool)
 }
 
 // Logon checks an operator's logon at a remote console (users.Registry

@@ -607,7 +607,7 @@ func (h *Hub) Counts() (commands, failed uint64) {
 // ServeTelnet implements command.Consoles: a TelnetServer on the listener,
 // served by a goroutine its Close stops and awaits.
 func (h *Hub) ServeTelnet(cfg command.TelnetConfig) (command.Door, error) {
-	s := &TelnetServer{Name: cfg.Name, Hub: h, Auth: cfg.Logon, Listener: cfg.Listener, IdleTimeout: cfg.IdleTimeout, Guard: cfg.Guard}
+	s := &TelnetServer{Name: cfg.Name, Hub: h, Auth: cfg.Logon, Listener: cfg.Listener, IdleTimeout: cfg.IdleTimeout, Guard: cfg.Guard, Owner: cfg.Owner}
 	s.Start()
 	return s, nil
 }

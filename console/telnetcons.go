@@ -55,6 +55,10 @@ type TelnetServer struct {
 	// (DEFINE CONSOLE's PERCLIENT=, LOGINTIME=, LOCKOUT=). nil: a guard
 	// of its own with guard.Default.
 	Guard *guard.Guard
+	// Owner says which host user owns a client's socket, for a client of
+	// this host (nic.HostConnOwner): each local user counts apart. nil:
+	// clients count by address alone.
+	Owner func(net.Conn) (uint32, bool)
 
 	loop *acceptloop.Loop
 
@@ -233,7 +237,7 @@ type remoteTerm interface {
 
 func (s *TelnetServer) serve(nc net.Conn) {
 	defer nc.Close()
-	peer := addrOf(nc.RemoteAddr())
+	peer := s.clientOf(nc)
 	if hs, ok := nc.(handshaker); ok {
 		// A TLS listener (DEFINE CONSOLE ...,TLS=YES): the handshake
 		// first, within the logon time, so that nothing below waits on a
@@ -275,9 +279,21 @@ func (s *TelnetServer) serve(nc net.Conn) {
 	s.commands(c, t, nc, maxLine)
 }
 
+// clientOf is who the guard counts for a connection: its address, and
+// its owner when it is a local client.
+func (s *TelnetServer) clientOf(nc net.Conn) guard.Client {
+	a := addrOf(nc.RemoteAddr())
+	if s.Owner != nil {
+		if uid, ok := s.Owner(nc); ok {
+			return guard.LocalUser(a, uid)
+		}
+	}
+	return guard.Of(a)
+}
+
 // admit applies the listener's per-address rules to a new connection; a
 // client refused is told why.
-func (s *TelnetServer) admit(nc net.Conn, peer netip.Addr) bool {
+func (s *TelnetServer) admit(nc net.Conn, peer guard.Client) bool {
 	var why msgcat.Msg
 	switch r, _ := s.Guard.Admit(peer); r {
 	case guard.TooMany:
@@ -315,7 +331,7 @@ func (s *TelnetServer) openTerm(sc *stallConn, maxLine int) (remoteTerm, *telnet
 // logon asks for the operator id and password, LogonAttempts times at
 // most, within the listener's login time; failures count towards the
 // address's lockout.
-func (s *TelnetServer) logon(t remoteTerm, nc net.Conn, peer netip.Addr) (operator string, auth users.Authority, ok bool) {
+func (s *TelnetServer) logon(t remoteTerm, nc net.Conn, peer guard.Client) (operator string, auth users.Authority, ok bool) {
 	log := s.Hub.Log.With(zap.String("listener", s.Name), zap.String("addr", nc.RemoteAddr().String()))
 	t.println(msgcat.IPN500I(s.Name).String())
 	t.setMaxLine(logonMaxLine)
@@ -338,7 +354,7 @@ func (s *TelnetServer) logon(t remoteTerm, nc net.Conn, peer netip.Addr) (operat
 			t.println(msgcat.IPN525E().String())
 			return "", users.None, false
 		}
-		a, delay, ok := s.Auth.Logon(id, pw, users.Door{Name: "console " + s.Name, From: peer})
+		a, delay, ok := s.Auth.Logon(id, pw, users.Door{Name: "console " + s.Name, From: peer.Addr})
 		if ok && id != "" {
 			return id, a, true
 		}

@@ -257,7 +257,8 @@ func (d *Daemon) admit(c net.Conn) {
 		return
 	}
 	peer := addrport.Of(c.RemoteAddr())
-	if r, _ := d.guard.Admit(peer.Addr()); r != guard.Admitted {
+	client := d.clientOf(peer)
+	if r, _ := d.guard.Admit(client); r != guard.Admitted {
 		d.mu.Unlock()
 		id, args := rPerAddr, []any{d.config().Guard.PerAddr}
 		if r == guard.Locked {
@@ -270,7 +271,7 @@ func (d *Daemon) admit(c net.Conn) {
 		return
 	}
 	d.nextID++
-	s := newSession(d, d.nextID, c)
+	s := newSession(d, d.nextID, c, client)
 	d.sessions[s.id] = s
 	d.wg.Add(1)
 	d.mu.Unlock()
@@ -282,8 +283,20 @@ func (d *Daemon) sessionEnded(s *session) {
 	d.mu.Lock()
 	delete(d.sessions, s.id)
 	d.mu.Unlock()
-	d.guard.Release(s.peer.Addr())
+	d.guard.Release(s.client)
 	d.wg.Done()
+}
+
+// clientOf is who the guard counts for a client at peer: the host user
+// who owns its socket when it is a local client the transport knows
+// (Owners), else its address.
+func (d *Daemon) clientOf(peer netip.AddrPort) guard.Client {
+	if o, ok := d.tr.(Owners); ok {
+		if uid, ok := o.Owner(peer); ok {
+			return guard.LocalUser(peer.Addr(), uid)
+		}
+	}
+	return guard.Of(peer.Addr())
 }
 
 // Shutdown stops the daemon: no new clients; every session ends with 421,

@@ -494,10 +494,10 @@ func TestLockoutAcrossConnections(t *testing.T) {
 		t.Fatalf("PASS on an open session: %s", text)
 	}
 	l := e.d.Lockouts()
-	if len(l) != 1 || l[0].Addr.String() != "127.0.0.1" || l[0].Failures != 4 {
+	if len(l) != 1 || l[0].Client.String() != "127.0.0.1" || l[0].Failures != 4 {
 		t.Fatalf("%+v", l)
 	}
-	if !e.d.Unlock(l[0].Addr) {
+	if !e.d.Unlock(l[0].Client.Addr) {
 		t.Fatal("Unlock")
 	}
 	c = dial(t, e.addr)

@@ -548,7 +548,7 @@ var errAborted = errors.New("transfer aborted")
 // control connection's local user: always when the control connection's
 // owner is not known (not a client of the host's loopback).
 func (s *session) sameOwner(from netip.AddrPort) bool {
-	if !s.ownerKnown {
+	if !s.client.Local {
 		return true
 	}
 	o, ok := s.d.tr.(Owners)
@@ -556,7 +556,7 @@ func (s *session) sameOwner(from netip.AddrPort) bool {
 		return true
 	}
 	uid, known := o.Owner(from)
-	return known && uid == s.owner
+	return known && uid == s.client.UID
 }
 
 // transfer is one data transfer (or listing), run by its own goroutine,

@@ -15,6 +15,7 @@ import (
 
 	"ipnstack/internal/acceptloop"
 	"ipnstack/internal/addrport"
+	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
 	"ipnstack/users"
 
@@ -36,10 +37,10 @@ type session struct {
 	peer  netip.AddrPort
 	local netip.AddrPort
 	since time.Time
-	// owner is the host user id of a local client's control connection
-	// (ownerKnown), which its data connections must share.
-	owner      uint32
-	ownerKnown bool
+	// client is who the guard counts: for a local client, the host user
+	// who owns the control connection's socket (client.Local), which its
+	// data connections must share.
+	client guard.Client
 
 	wmu  sync.Mutex // one reply at a time on the control connection
 	wbuf []byte
@@ -92,19 +93,16 @@ type session struct {
 	filesOut atomic.Int64
 }
 
-func newSession(d *Daemon, id uint64, c net.Conn) *session {
+func newSession(d *Daemon, id uint64, c net.Conn, client guard.Client) *session {
 	s := &session{
 		d: d, id: id, ctrl: c, rd: newCmdReader(c), ctrlGone: make(chan struct{}),
 		w: c, peer: addrport.Of(c.RemoteAddr()), local: addrport.Of(c.LocalAddr()),
-		since: d.config().Clock(), cwd: "/", typ: typeA, facts: factAll, idle: d.config().Timeout,
+		since: d.config().Clock(), cwd: "/", typ: typeA, facts: factAll, idle: d.config().Timeout, client: client,
 	}
 	s.loginBy = time.Now().Add(d.config().Guard.LoginTime)
-	if o, ok := d.tr.(Owners); ok {
-		s.owner, s.ownerKnown = o.Owner(s.peer)
-	}
 	s.log = d.log.With(zap.Uint64("session", id), zap.Stringer("client", s.peer))
-	if s.ownerKnown {
-		s.log = s.log.With(zap.Uint32("uid", s.owner))
+	if client.Local {
+		s.log = s.log.With(zap.Uint32("uid", client.UID))
 	}
 	return s
 }
@@ -456,7 +454,7 @@ func (s *session) cmdPASS(arg string) end {
 		s.reply(rAnonLoggedIn, s.d.config().Anonymous.String())
 		return goOn
 	}
-	if locked, _ := s.d.guard.IsLocked(s.peer.Addr()); locked {
+	if locked, _ := s.d.guard.IsLocked(s.client); locked {
 		s.reply(rAddrLocked)
 		return endWith(msgcat.IPN403IAddressLockedOut)
 	}
@@ -473,7 +471,7 @@ func (s *session) cmdPASS(arg string) end {
 	s.failed++
 	s.d.c.failedLogins.Add(1)
 	s.log.Info("login failed", zap.String("user", s.userName), zap.Int("failures", s.failed))
-	locked, until, n := s.d.guard.Failed(s.peer.Addr())
+	locked, until, n := s.d.guard.Failed(s.client)
 	if wait := s.d.config().LoginDelay; wait > 0 {
 		// The daemon's own delay, or the account's, which grows with
 		// its recent failures at every door.
@@ -485,7 +483,7 @@ func (s *session) cmdPASS(arg string) end {
 		}
 	}
 	if locked {
-		s.d.sink(msgcat.IPN414W(s.d.config().ID, s.peer.Addr().String(), n, until))
+		s.d.sink(msgcat.IPN414W(s.d.config().ID, s.client.String(), n, until))
 		s.reply(rAddrLocked)
 		s.log.Warn("address locked out", zap.Int("failures", n), zap.Time("until", until))
 		return endWith(msgcat.IPN403IAddressLockedOut)

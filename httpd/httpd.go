@@ -219,7 +219,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			l.turnAway(c)
 			continue
 		}
-		if r, _ := l.guard.Admit(a); r != guard.Admitted {
+		if r, _ := l.guard.Admit(guard.Of(a)); r != guard.Admitted {
 			l.turnAway(c)
 			continue
 		}
@@ -227,7 +227,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if sb, ok := c.(interface{ SetSendBuffer(int) }); ok {
 			sb.SetSendBuffer(SendBuffer)
 		}
-		return &limitedConn{Conn: c, release: func() { l.guard.Release(a); l.open.Add(-1) }}, nil
+		return &limitedConn{Conn: c, release: func() { l.guard.Release(guard.Of(a)); l.open.Add(-1) }}, nil
 	}
 }
 

@@ -39,3 +39,15 @@ func (s *Stack) LocalOwner(client netip.AddrPort) (uint32, bool) {
 	}
 	return 0, false
 }
+
+// HostConnOwner gives the host user id that owns the far end of a host
+// connection accepted from a client of this host's loopback (a SOCKS
+// door's, a telnet console's); false for any other.
+func HostConnOwner(c net.Conn) (uint32, bool) {
+	client, ok1 := c.RemoteAddr().(*net.TCPAddr)
+	local, ok2 := c.LocalAddr().(*net.TCPAddr)
+	if !ok1 || !ok2 || !client.IP.IsLoopback() {
+		return 0, false
+	}
+	return hostOwner(client.AddrPort(), local.AddrPort())
+}

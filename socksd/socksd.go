@@ -75,6 +75,10 @@ type Config struct {
 	Guard guard.Policy
 	// DialTimeout bounds the connection attempt (0: 30 s).
 	DialTimeout time.Duration
+	// Owner says which host user owns a client's socket, for a client of
+	// this host: each local user counts apart for PERCLIENT= and
+	// lockouts. nil: clients count by address alone.
+	Owner func(net.Conn) (uint32, bool)
 	// Idle closes a granted connection that passes no byte either way
 	// for so long (TIMEOUT=; 0: DefaultIdle).
 	Idle  time.Duration
@@ -143,6 +147,7 @@ type Door struct {
 
 type session struct {
 	Session
+	gc     guard.Client // who the guard counts
 	client net.Conn
 	rd     *bufio.Reader // the client's bytes: the handshake's in few reads, then what follows it
 	remote net.Conn      // nil until the request is granted
@@ -227,6 +232,12 @@ func (d *Door) Close() int {
 // once, and never blocks.
 func (d *Door) admit(c net.Conn) {
 	client := addrport.Of(c.RemoteAddr())
+	gc := guard.Of(client.Addr())
+	if d.cfg.Owner != nil {
+		if uid, ok := d.cfg.Owner(c); ok {
+			gc = guard.LocalUser(client.Addr(), uid)
+		}
+	}
 	d.mu.Lock()
 	if len(d.sessions) >= d.cfg.Count {
 		d.mu.Unlock()
@@ -234,14 +245,14 @@ func (d *Door) admit(c net.Conn) {
 		c.Close()
 		return
 	}
-	if r, _ := d.guard.Admit(client.Addr()); r != guard.Admitted {
+	if r, _ := d.guard.Admit(gc); r != guard.Admitted {
 		d.mu.Unlock()
 		d.rLimit.Add(1)
 		c.Close()
 		return
 	}
 	d.nextID++
-	s := &session{Session: Session{ID: d.nextID, Client: client, Since: d.cfg.Clock()}, client: c,
+	s := &session{Session: Session{ID: d.nextID, Client: client, Since: d.cfg.Clock()}, client: c, gc: gc,
 		rd: bufio.NewReaderSize(c, 512)}
 	d.sessions[s.ID] = s
 	d.wg.Add(1)
@@ -254,7 +265,7 @@ func (d *Door) serve(s *session) {
 		d.mu.Lock()
 		delete(d.sessions, s.ID)
 		d.mu.Unlock()
-		d.guard.Release(s.Client.Addr())
+		d.guard.Release(s.gc)
 		s.client.Close()
 		if s.remote != nil {
 			s.remote.Close()
@@ -319,7 +330,7 @@ func (d *Door) handshake(s *session) (netip.AddrPort, bool) {
 			d.rProto.Add(1)
 			return netip.AddrPort{}, false
 		}
-		locked, _ := d.guard.IsLocked(s.Client.Addr())
+		locked, _ := d.guard.IsLocked(s.gc)
 		ok, delay := false, time.Duration(0)
 		if !locked && d.auth != nil {
 			ok, delay = d.auth(user, pass, s.Client.Addr())
@@ -330,8 +341,8 @@ func (d *Door) handshake(s *session) (netip.AddrPort, bool) {
 			// win one more try; and it hears only after the delay.
 			d.rAuth.Add(1)
 			if !locked {
-				if now, until, _ := d.guard.Failed(s.Client.Addr()); now {
-					d.sink(msgcat.IPN646W(d.cfg.ID, s.Client.Addr().String(), until))
+				if now, until, _ := d.guard.Failed(s.gc); now {
+					d.sink(msgcat.IPN646W(d.cfg.ID, s.gc.String(), until))
 				}
 			}
 			t := time.NewTimer(delay)

@@ -571,3 +571,87 @@ print(n, flush=True)
 	out := mustConsole(t, d.socket, "QUERY FTPDS\n")
 	t.Logf("six transfers, each with a thief ahead: %d bytes stolen\n%s", stolen, out)
 }
+
+// TestLocalUsersCountApart: one local user (root) holds PERCLIENT=16 idle
+// connections to a USER link's FTP daemon, then fails to log in ten times
+// (ten user ids, so that no account locks) and is locked out; another
+// local user (nobody), from the same 127.0.0.1, logs in and lists all the
+// while. QUERY LOCKOUTS names the user locked out.
+func TestLocalUsersCountApart(t *testing.T) {
+	testnet.RequireRoot(t)
+	py := testnet.RequireTool(t, "/usr/bin/python3")
+	pub, _ := ftpDirs(t)
+	os.Chmod(filepath.Dir(pub), 0o755)
+	port := testnet.HostPorts(t, 21)
+	d := startDaemon(t, "--deck", writeDeck(t,
+		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d)", port, port+1, port+20),
+		"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=YES",
+		"DEFINE USER ID=TESTER,PASSWORD=T3ster",
+		fmt.Sprintf("DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1", port+1, port+20)))
+	requireDeckOK(t, d)
+	other := func() error { // nobody logs in and lists
+		c := exec.Command(py, "-c", `
+import ftplib, sys
+f = ftplib.FTP(); f.connect("127.0.0.1", int(sys.argv[1]), timeout=20); f.login("TESTER", "T3ster"); f.nlst("PUB"); f.quit()
+`, strconv.Itoa(port))
+		c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		out, err := c.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		return nil
+	}
+	var idle []net.Conn
+	for range 16 {
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		idle = append(idle, c)
+		bufio.NewReader(c).ReadString('\n')
+	}
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err == nil {
+		l, _ := bufio.NewReader(c).ReadString('\n')
+		c.Close()
+		if !strings.HasPrefix(l, "421") {
+			t.Errorf("root's 17th connection: %q, want 421 (PERCLIENT=16)", l)
+		}
+	}
+	if err := other(); err != nil {
+		t.Fatalf("another local user while root holds 16 connections: %v", err)
+	}
+	for _, c := range idle {
+		c.Close()
+	}
+	// Ten failed logins of root's, each a user id of its own.
+	fails := make(chan error, 10)
+	for i := range 10 {
+		go func() {
+			c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+			if err != nil {
+				fails <- err
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(30 * time.Second))
+			r := bufio.NewReader(c)
+			r.ReadString('\n')
+			fmt.Fprintf(c, "USER GUESS%d\r\n", i)
+			r.ReadString('\n')
+			fmt.Fprintf(c, "PASS wrong\r\n")
+			_, err = r.ReadString('\n')
+			fails <- err
+		}()
+	}
+	for range 10 {
+		<-fails
+	}
+	out := mustConsole(t, d.socket, "QUERY LOCKOUTS\n")
+	if !strings.Contains(out, "IPN415I FTP01    127.0.0.1 uid 0 locked out") {
+		t.Fatalf("root not locked out:\n%s", out)
+	}
+	if err := other(); err != nil {
+		t.Fatalf("another local user while root is locked out: %v", err)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"ipnstack/command"
 	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
+	"ipnstack/nic"
 )
 
 var consoleHandlers = map[string]Handler{
@@ -93,7 +94,8 @@ func (s *System) defineConsole(_ context.Context, req *command.Request, out comm
 	}
 	timeout := time.Duration(a.Int("TIMEOUT")) * time.Second
 	g := guard.New(guardPolicy(a), s.Clock)
-	door, err := req.Consoles.ServeTelnet(command.TelnetConfig{Name: id, Listener: ln, Logon: s.Users, IdleTimeout: timeout, Guard: g})
+	door, err := req.Consoles.ServeTelnet(command.TelnetConfig{Name: id, Listener: ln, Logon: s.Users, IdleTimeout: timeout, Guard: g,
+		Owner: nic.HostConnOwner})
 	if err != nil {
 		ln.Close()
 		out.Say(msgcat.IPN514E(addr.String(), err.Error()))

@@ -64,7 +64,7 @@ func (s *System) queryLockouts(_ context.Context, _ *command.Request, out comman
 	n := 0
 	for _, o := range owners {
 		for _, l := range lockouts[o] {
-			out.Say(msgcat.IPN415I(o, l.Addr.String(), l.Until, l.Failures))
+			out.Say(msgcat.IPN415I(o, l.Client.String(), l.Until, l.Failures))
 			n++
 		}
 	}

@@ -1,14 +1,18 @@
 // Package guard keeps a server's clients from keeping each other out: it
-// counts the sessions of each client address and refuses one more than the
-// limit, and it counts failed logins per address across connections and
-// locks an address out for a while when they come too fast. The FTP daemons
-// and the telnet console listeners each have one.
+// counts the sessions of each client and refuses one more than the limit,
+// and it counts failed logins per client across connections and locks a
+// client out for a while when they come too fast. A client is an address,
+// or, for a client of the stack's own host (all of them at 127.0.0.1), the
+// address and the host user who owns the connecting socket (Client): one
+// local user cannot use up or lock out the others. The FTP daemons, the
+// SOCKS doors and the telnet console listeners each have one.
 //
 // A Guard is pure state with a clock passed in; its owner decides what to
 // say to the client and the console.
 package guard
 
 import (
+	"fmt"
 	"net/netip"
 	"sort"
 	"sync"
@@ -54,6 +58,41 @@ var Default = Policy{PerAddr: DefaultPerAddr, Prefix6: DefaultPrefix6, LoginTime
 // those whose failures are all older than the window are forgotten first.
 const maxTracked = 8192
 
+// Client is who a guard counts: an address, and for a local client (one of
+// the host's users, told apart by the kernel) the user id that owns its
+// socket.
+type Client struct {
+	Addr  netip.Addr
+	UID   uint32
+	Local bool // UID is known
+}
+
+// Of is the client at address a (its owner unknown).
+func Of(a netip.Addr) Client { return Client{Addr: a.Unmap()} }
+
+// LocalUser is the client at address a owned by the host's user uid. Every
+// loopback address is the same host, so the address counts as its family's
+// loopback: a local user that rotates its source over 127.0.0.0/8 is still
+// one client.
+func LocalUser(a netip.Addr, uid uint32) Client {
+	a = a.Unmap()
+	switch {
+	case a.Is4() && a.IsLoopback():
+		a = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	case a.IsLoopback():
+		a = netip.IPv6Loopback()
+	}
+	return Client{Addr: a, UID: uid, Local: true}
+}
+
+// String is the address, and the owner of a local client: "127.0.0.1 uid 1000".
+func (c Client) String() string {
+	if c.Local {
+		return fmt.Sprintf("%s uid %d", c.Addr, c.UID)
+	}
+	return c.Addr.String()
+}
+
 // Guard is one server's guard. It is safe for concurrent use.
 //
 // Lock order: Guard.mu is a leaf.
@@ -62,8 +101,8 @@ type Guard struct {
 
 	mu       sync.Mutex
 	p        Policy
-	sessions map[netip.Addr]int      // sessions held now; never 0 (removed)
-	fails    map[netip.Addr]*history // recent failures and lockouts
+	sessions map[Client]int      // sessions held now; never 0 (removed)
+	fails    map[Client]*history // recent failures and lockouts
 	refused  uint64                  // sessions refused at PerAddr
 	locks    uint64                  // lockouts since start
 }
@@ -84,7 +123,7 @@ func New(p Policy, clock func() time.Time) *Guard {
 	if p.LoginTime <= 0 {
 		p.LoginTime = DefaultLoginTime
 	}
-	return &Guard{clock: clock, p: p, sessions: map[netip.Addr]int{}, fails: map[netip.Addr]*history{}}
+	return &Guard{clock: clock, p: p, sessions: map[Client]int{}, fails: map[Client]*history{}}
 }
 
 // SetPolicy changes the rules from now on: sessions held and failures
@@ -118,8 +157,8 @@ const (
 // Admit takes a session slot for a client address. When it is refused,
 // nothing is held; otherwise the caller calls Release once when the
 // session ends. until is the end of a lockout.
-func (g *Guard) Admit(a netip.Addr) (r Refusal, until time.Time) {
-	a = a.Unmap()
+func (g *Guard) Admit(a Client) (r Refusal, until time.Time) {
+	a.Addr = a.Addr.Unmap()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if h := g.fails[a]; h != nil && g.clock().Before(h.until) {
@@ -133,17 +172,18 @@ func (g *Guard) Admit(a netip.Addr) (r Refusal, until time.Time) {
 	return Admitted, time.Time{}
 }
 
-// heldLocked counts the sessions of a's client: the address's own, or for
-// IPv6 those of every address in its prefix of Prefix6 bits.
-func (g *Guard) heldLocked(a netip.Addr) int {
+// heldLocked counts the sessions of client a: its own, or for an IPv6
+// client those of every address in its prefix of Prefix6 bits (of the
+// same owner, for a local one).
+func (g *Guard) heldLocked(a Client) int {
 	bits := g.p.Prefix6
-	if a.Is4() || bits <= 0 || bits >= 128 {
+	if a.Addr.Is4() || bits <= 0 || bits >= 128 {
 		return g.sessions[a]
 	}
-	p, _ := a.Prefix(bits)
+	p, _ := a.Addr.Prefix(bits)
 	n := 0
 	for b, k := range g.sessions {
-		if b.Is6() && p.Contains(b) {
+		if b.Addr.Is6() && p.Contains(b.Addr) && b.Local == a.Local && b.UID == a.UID {
 			n += k
 		}
 	}
@@ -151,8 +191,8 @@ func (g *Guard) heldLocked(a netip.Addr) int {
 }
 
 // Release gives back a slot that Admit took.
-func (g *Guard) Release(a netip.Addr) {
-	a = a.Unmap()
+func (g *Guard) Release(a Client) {
+	a.Addr = a.Addr.Unmap()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.sessions[a]--; g.sessions[a] <= 0 {
@@ -163,8 +203,8 @@ func (g *Guard) Release(a netip.Addr) {
 // Failed records a failed login from an address. locked is true when this
 // failure starts a lockout (which lasts until until), so that the caller
 // says so once.
-func (g *Guard) Failed(a netip.Addr) (locked bool, until time.Time, failures int) {
-	a = a.Unmap()
+func (g *Guard) Failed(a Client) (locked bool, until time.Time, failures int) {
+	a.Addr = a.Addr.Unmap()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.p.Failures <= 0 {
@@ -191,9 +231,9 @@ func (g *Guard) Failed(a netip.Addr) (locked bool, until time.Time, failures int
 	return true, h.until, h.failed
 }
 
-// IsLocked says whether an address is locked out now.
-func (g *Guard) IsLocked(a netip.Addr) (bool, time.Time) {
-	a = a.Unmap()
+// IsLocked says whether a client is locked out now.
+func (g *Guard) IsLocked(a Client) (bool, time.Time) {
+	a.Addr = a.Addr.Unmap()
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if h := g.fails[a]; h != nil && g.clock().Before(h.until) {
@@ -231,9 +271,9 @@ func (g *Guard) pruneLocked(now time.Time) {
 	}
 }
 
-// Lockout is an address locked out now.
+// Lockout is a client locked out now.
 type Lockout struct {
-	Addr     netip.Addr
+	Client   Client
 	Until    time.Time
 	Failures int
 }
@@ -245,23 +285,34 @@ func (g *Guard) Lockouts() []Lockout {
 	var out []Lockout
 	for a, h := range g.fails {
 		if now.Before(h.until) {
-			out = append(out, Lockout{Addr: a, Until: h.until, Failures: h.failed})
+			out = append(out, Lockout{Client: a, Until: h.until, Failures: h.failed})
 		}
 	}
 	g.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].Addr.Less(out[j].Addr) })
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Client, out[j].Client
+		if a.Addr != b.Addr {
+			return a.Addr.Less(b.Addr)
+		}
+		return a.UID < b.UID
+	})
 	return out
 }
 
-// Unlock lifts an address's lockout and forgets its failures; it says
-// whether the address was locked out.
+// Unlock lifts the lockouts of an address (every local user's at it) and
+// forgets their failures; it says whether one was locked out.
 func (g *Guard) Unlock(a netip.Addr) bool {
 	a = a.Unmap()
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	h := g.fails[a]
-	delete(g.fails, a)
-	return h != nil && g.clock().Before(h.until)
+	was := false
+	for c, h := range g.fails {
+		if c.Addr == a {
+			was = was || g.clock().Before(h.until)
+			delete(g.fails, c)
+		}
+	}
+	return was
 }
 
 // Stats are a guard's counters.

@@ -103,8 +103,8 @@ type Guard struct {
 	p        Policy
 	sessions map[Client]int      // sessions held now; never 0 (removed)
 	fails    map[Client]*history // recent failures and lockouts
-	refused  uint64                  // sessions refused at PerAddr
-	locks    uint64                  // lockouts since start
+	refused  uint64              // sessions refused at PerAddr
+	locks    uint64              // lockouts since start
 }
 
 // history is one address's recent failed logins.

@@ -43,6 +43,10 @@ type Config struct {
 	// Stall is how long a response may wait for its client to take the
 	// next bytes (TIMEOUT=); zero: DefaultStall.
 	Stall time.Duration
+	// Owner says which host user owns a local client's socket (the
+	// stack's USER link knows): PERCLIENT= counts each local user apart.
+	// nil: by address alone.
+	Owner func(netip.AddrPort) (uint32, bool)
 }
 
 // Limits of a request.
@@ -214,12 +218,17 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		a := addrOf(c.RemoteAddr())
+		a := guard.Of(addrOf(c.RemoteAddr()))
+		if t, ok := c.RemoteAddr().(*net.TCPAddr); ok && l.s.limits.Owner != nil {
+			if uid, ok := l.s.limits.Owner(t.AddrPort()); ok {
+				a = guard.LocalUser(a.Addr, uid)
+			}
+		}
 		if l.open.Load() >= int64(l.s.limits.Count) {
 			l.turnAway(c)
 			continue
 		}
-		if r, _ := l.guard.Admit(guard.Of(a)); r != guard.Admitted {
+		if r, _ := l.guard.Admit(a); r != guard.Admitted {
 			l.turnAway(c)
 			continue
 		}
@@ -227,7 +236,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if sb, ok := c.(interface{ SetSendBuffer(int) }); ok {
 			sb.SetSendBuffer(SendBuffer)
 		}
-		return &limitedConn{Conn: c, release: func() { l.guard.Release(guard.Of(a)); l.open.Add(-1) }}, nil
+		return &limitedConn{Conn: c, release: func() { l.guard.Release(a); l.open.Add(-1) }}, nil
 	}
 }
 

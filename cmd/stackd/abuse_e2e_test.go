@@ -118,9 +118,9 @@ func TestHeldSocketsPinNothing(t *testing.T) {
 }
 
 // TestHTTPSlowReaders: 300 clients, each from an address of its own on
-// 127/8, ask the HTTP daemon for a 32 MiB file and never read. The daemon
-// serves at most COUNT=100 of them at once, turns the others away with
-// 503, ends each response TIMEOUT= seconds after its client stopped taking
+// 127/8 (all of one local user, which PERCLIENT=1000 lets through), ask the
+// HTTP daemon for a 32 MiB file and never read. The daemon serves at most
+// COUNT=100 of them at once, turns the others away with 503, ends each response TIMEOUT= seconds after its client stopped taking
 // bytes, and serves a new client after; stackd's heap (its metrics: the
 // race detector's shadow memory is outside it) stays within what 100
 // capped buffers hold.
@@ -134,7 +134,7 @@ func TestHTTPSlowReaders(t *testing.T) {
 	deck := writeDeck(t,
 		fmt.Sprintf("DEFINE LINK ID=USERH,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:80)", port),
 		"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=YES",
-		"DEFINE HTTPD,ID=HTTP1,PORT=80,TIMEOUT=3")
+		"DEFINE HTTPD,ID=HTTP1,PORT=80,TIMEOUT=3,PERCLIENT=1000")
 	d := startDaemon(t, "--deck", deck, "--metrics", fmt.Sprintf("127.0.0.1:%d", mport))
 	requireDeckOK(t, d)
 	heap := func() float64 {
@@ -187,6 +187,34 @@ func TestHTTPSlowReaders(t *testing.T) {
 	got, err := exec.Command(curl, "-sS", "--max-time", "10", fmt.Sprintf("http://127.0.0.1:%d/PUB/small.txt", port)).CombinedOutput()
 	if err != nil || string(got) != "served\n" {
 		t.Errorf("a new client after the slow ones: %v\n%s", err, got)
+	}
+	// PERCLIENT= counts a local user, whatever loopback address it uses:
+	// with PERCLIENT=2, one of root's three connections is turned away.
+	mustConsole(t, d.socket, "DELETE HTTPD ID=HTTP1\nDEFINE HTTPD,ID=HTTP2,PORT=80,PERCLIENT=2\n")
+	var held []net.Conn
+	for i := range 3 {
+		from := netip.AddrFrom4([4]byte{127, 0, 3, byte(1 + i)})
+		dialer := net.Dialer{Timeout: 5 * time.Second, LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(from, 0))}
+		c, err := dialer.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	// The gateway carries them in at once, in any order: one of the three,
+	// whichever came last, is turned away.
+	away := 0
+	for _, c := range held {
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if line, _ := bufio.NewReader(c).ReadString('\n'); strings.Contains(line, "503") {
+			away++
+		}
+	}
+	if away != 1 {
+		t.Errorf("%d of root's three connections from three loopback addresses turned away, want 1 (PERCLIENT=2)\n%s", away, mustConsole(t, d.socket, "QUERY HTTPDS\n"))
+	}
+	for _, c := range held {
+		c.Close()
 	}
 	if peak-before > 150 {
 		t.Errorf("stackd's heap grew from %.0f MB to %.0f MB with 300 slow readers", before, peak)

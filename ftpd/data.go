@@ -466,20 +466,25 @@ func (s *session) connect(x *transfer, ds dataSource) (net.Conn, error) {
 		}
 		// A protected connection that fails its TLS handshake or does
 		// not resume this session's TLS session (someone else who came
-		// first from the client's address) is dropped, and the listener
-		// waits on for the rightful client until the PASV timeout; only
-		// if none comes does the transfer fail, with the first refusal.
+		// first from the client's address), or one of another local user,
+		// is dropped, and the listener waits on for the rightful client
+		// (refusedGrace, within the PASV timeout); only if none comes does
+		// the transfer fail, with the first refusal.
 		var refused error
 		var c net.Conn
+		others := false // a connection of another local user was dropped
 		for {
 			var err error
 			c, err = p.ln.Accept()
 			if err != nil {
+				var ne net.Error
 				switch {
 				case x.aborted.Load():
 					return nil, errAborted
 				case refused != nil:
 					return nil, refused
+				case errors.As(err, &ne) && ne.Timeout() && others:
+					return nil, &connectErr{rDataTimeout, []any{int64(timeout / time.Second)}}
 				case timedOut.Load() || p.expired.Load():
 					return nil, &connectErr{rDataTimeout, []any{int64(timeout / time.Second)}}
 				}
@@ -498,6 +503,8 @@ func (s *session) connect(x *transfer, ds dataSource) (net.Conn, error) {
 				c.Close()
 				s.d.c.foreignData.Add(1)
 				s.log.Warn("data connection from another local user refused", zap.Stringer("from", from))
+				others = true
+				graceFor(p.ln)
 				continue
 			}
 			if !ds.prot {
@@ -514,6 +521,12 @@ func (s *session) connect(x *transfer, ds dataSource) (net.Conn, error) {
 			}
 			if refused == nil {
 				refused = err
+			}
+			graceFor(p.ln)
+		}
+		if refused != nil || others {
+			if d, ok := p.ln.(interface{ SetDeadline(time.Time) error }); ok {
+				d.SetDeadline(time.Time{}) // a kept listener starts its next PASV unbounded
 			}
 		}
 		// The pool parks it only in the tuple model: in the strict one a
@@ -543,6 +556,19 @@ func (s *session) connect(x *transfer, ds dataSource) (net.Conn, error) {
 }
 
 var errAborted = errors.New("transfer aborted")
+
+// refusedGrace is how long a passive listener waits on for the rightful
+// client after dropping someone else's connection: the rightful one has
+// connected already, or does within moments of the 227/229.
+const refusedGrace = 5 * time.Second
+
+// graceFor bounds the listener's next Accept by refusedGrace (the PASV
+// timeout still closes it first if it comes sooner).
+func graceFor(ln net.Listener) {
+	if d, ok := ln.(interface{ SetDeadline(time.Time) error }); ok {
+		d.SetDeadline(time.Now().Add(refusedGrace))
+	}
+}
 
 // sameOwner says whether a data connection from `from` belongs to the
 // control connection's local user: always when the control connection's

@@ -9,7 +9,8 @@ import (
 )
 
 // hostReserve is how many of the process's file descriptors the USER
-// links' carried connections never take: the consoles (the console
+// links' carried connections never take (a quarter of a limit below
+// 1,024): the consoles (the console
 // socket, telnet, their sessions), the SOCKS doors' clients, the logs and
 // the links' own sockets keep room however many host clients come in.
 const hostReserve = 256
@@ -38,7 +39,7 @@ func newHostBudget() *hostBudget {
 	var rl unix.Rlimit
 	limit := int64(minHostConns)
 	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err == nil && rl.Cur != unix.RLIM_INFINITY {
-		limit = int64(rl.Cur) - hostReserve
+		limit = int64(rl.Cur) - min(hostReserve, int64(rl.Cur)/4)
 	} else if err == nil {
 		limit = 1 << 20
 	}

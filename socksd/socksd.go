@@ -58,6 +58,10 @@ var (
 // answers (a delay that grows with the account's recent failures).
 type Authenticator func(user, pass string, from netip.Addr) (ok bool, delay time.Duration)
 
+// lockedDelay is how long a login refused because its client is locked
+// out waits before the answer.
+const lockedDelay = time.Second
+
 // DefaultIdle is how long a granted connection may pass no byte either way
 // (TIMEOUT=): long enough for an interactive session left alone a while,
 // short enough that idle connections do not hold the door's COUNT= for
@@ -331,7 +335,7 @@ func (d *Door) handshake(s *session) (netip.AddrPort, bool) {
 			return netip.AddrPort{}, false
 		}
 		locked, _ := d.guard.IsLocked(s.gc)
-		ok, delay := false, time.Duration(0)
+		ok, delay := false, lockedDelay // a client locked out waits too: no refusal comes cheap
 		if !locked && d.auth != nil {
 			ok, delay = d.auth(user, pass, s.Client.Addr())
 		}

@@ -20,6 +20,28 @@ import (
 	"ipnstack/internal/testnet"
 )
 
+// asNobody runs cmd as another local user than the test's (nobody): the
+// stack tells a host's local users apart by the owner of their sockets.
+func asNobody(cmd *exec.Cmd) *exec.Cmd {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	return cmd
+}
+
+// nobodyFTP logs in to the FTP daemon at 127.0.0.1:port as another local
+// user (nobody) with Python's ftplib, lists PUB, and quits.
+func nobodyFTP(t *testing.T, port int, user, pass string) error {
+	t.Helper()
+	py := testnet.RequireTool(t, "/usr/bin/python3") // the system's, which any user may run
+	out, err := asNobody(exec.Command(py, "-c", `
+import ftplib, sys
+f = ftplib.FTP(); f.connect("127.0.0.1", int(sys.argv[1]), timeout=20); f.login(sys.argv[2], sys.argv[3]); f.nlst("PUB"); f.quit()
+`, strconv.Itoa(port), user, pass)).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, out)
+	}
+	return nil
+}
+
 // openFDs counts a process's open descriptors.
 func openFDs(t *testing.T, pid int) int {
 	t.Helper()
@@ -83,8 +105,8 @@ func TestHeldSocketsPinNothing(t *testing.T) {
 		t.Errorf("no host connection was reset for want of descriptors:\n%s", out)
 	}
 	// Another local user is served meanwhile.
-	got, err := exec.Command(curl, "-sS", "--max-time", "20", "--interface", "127.0.0.3",
-		fmt.Sprintf("ftp://TESTER:T3ster@127.0.0.1:%d/PUB/hello.txt", port)).CombinedOutput()
+	got, err := asNobody(exec.Command(curl, "-sS", "--max-time", "20", "--interface", "127.0.0.3",
+		fmt.Sprintf("ftp://TESTER:T3ster@127.0.0.1:%d/PUB/hello.txt", port))).CombinedOutput()
 	if err != nil || string(got) != "still served\n" {
 		t.Errorf("curl while 1,100 connections are held: %v\n%s", err, got)
 	}
@@ -397,7 +419,9 @@ func TestPasswordOracleClosed(t *testing.T) {
 		fmt.Sprintf("ftp://FTP2:ftppw2@127.0.0.1:%d/PUB/hello.txt", ftp)).CombinedOutput(); err == nil {
 		t.Error("FTP2's right password was accepted while it is locked out")
 	}
-	out := mustConsole(t, d.socket, "QUERY LOCKOUTS\nDELETE LOCKOUT,USER=SOCK1\n")
+	// The guesses were all root's, one local user: the door locked it out
+	// too (its address lockout), which DELETE LOCKOUT,IPADDR= lifts.
+	out := mustConsole(t, d.socket, "QUERY LOCKOUTS\nDELETE LOCKOUT,USER=SOCK1,IPADDR=127.0.0.1\n")
 	if !strings.Contains(out, "IPN539I USER     SOCK1") || !strings.Contains(out, "IPN539I USER     FTP2") || !strings.Contains(out, "IPN540I Lockout of user SOCK1 lifted") {
 		t.Fatalf("QUERY LOCKOUTS, DELETE LOCKOUT:\n%s", out)
 	}
@@ -607,7 +631,6 @@ print(n, flush=True)
 // while. QUERY LOCKOUTS names the user locked out.
 func TestLocalUsersCountApart(t *testing.T) {
 	testnet.RequireRoot(t)
-	py := testnet.RequireTool(t, "/usr/bin/python3")
 	pub, _ := ftpDirs(t)
 	os.Chmod(filepath.Dir(pub), 0o755)
 	port := testnet.HostPorts(t, 21)
@@ -617,18 +640,7 @@ func TestLocalUsersCountApart(t *testing.T) {
 		"DEFINE USER ID=TESTER,PASSWORD=T3ster",
 		fmt.Sprintf("DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1", port+1, port+20)))
 	requireDeckOK(t, d)
-	other := func() error { // nobody logs in and lists
-		c := exec.Command(py, "-c", `
-import ftplib, sys
-f = ftplib.FTP(); f.connect("127.0.0.1", int(sys.argv[1]), timeout=20); f.login("TESTER", "T3ster"); f.nlst("PUB"); f.quit()
-`, strconv.Itoa(port))
-		c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-		out, err := c.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("%v: %s", err, out)
-		}
-		return nil
-	}
+	other := func() error { return nobodyFTP(t, port, "TESTER", "T3ster") }
 	var idle []net.Conn
 	for range 16 {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))

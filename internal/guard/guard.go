@@ -75,14 +75,19 @@ func Of(a netip.Addr) Client { return Client{Addr: a.Unmap()} }
 // loopback: a local user that rotates its source over 127.0.0.0/8 is still
 // one client.
 func LocalUser(a netip.Addr, uid uint32) Client {
-	a = a.Unmap()
+	return Client{Addr: loopbackOf(a.Unmap()), UID: uid, Local: true}
+}
+
+// loopbackOf is a loopback address as its family's loopback (127.0.0.1,
+// ::1); any other address as itself.
+func loopbackOf(a netip.Addr) netip.Addr {
 	switch {
 	case a.Is4() && a.IsLoopback():
-		a = netip.AddrFrom4([4]byte{127, 0, 0, 1})
+		return netip.AddrFrom4([4]byte{127, 0, 0, 1})
 	case a.IsLoopback():
-		a = netip.IPv6Loopback()
+		return netip.IPv6Loopback()
 	}
-	return Client{Addr: a, UID: uid, Local: true}
+	return a
 }
 
 // String is the address, and the owner of a local client: "127.0.0.1 uid 1000".
@@ -307,7 +312,7 @@ func (g *Guard) Unlock(a netip.Addr) bool {
 	defer g.mu.Unlock()
 	was := false
 	for c, h := range g.fails {
-		if c.Addr == a {
+		if c.Addr == a || c.Local && c.Addr == loopbackOf(a) {
 			was = was || g.clock().Before(h.until)
 			delete(g.fails, c)
 		}

@@ -473,9 +473,15 @@ func (s *session) cmdPASS(arg string) end {
 	s.log.Info("login failed", zap.String("user", s.userName), zap.Int("failures", s.failed))
 	locked, until, n := s.d.guard.Failed(s.client)
 	if wait := s.d.config().LoginDelay; wait > 0 {
-		// The daemon's own delay, or the account's, which grows with
-		// its recent failures at every door.
-		t := time.NewTimer(max(wait, delay))
+		// The daemon's own delay; and when the session goes on, the
+		// account's if longer, which grows with its recent failures at
+		// every door. (A failure that ends the session is told at once
+		// after the daemon's delay: its lockout must not run out before
+		// the client hears of it.)
+		if !locked && s.failed < MaxFailedLogins {
+			wait = max(wait, delay)
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
 		case <-s.d.done:

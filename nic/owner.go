@@ -1,6 +1,7 @@
 package nic
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 
@@ -11,13 +12,25 @@ import (
 // client's end at client, connected to listener. The kernel's socket
 // diagnostics (NETLINK_SOCK_DIAG, as ss uses them; no privilege needed)
 // say it. github.com/vishvananda/netlink builds and parses the messages.
+//
+// The kernel answers by walking its socket table, and a walk that the
+// table changed under is reported interrupted (a busy host's usual case):
+// it is asked again, a few times.
 func hostOwner(client, listener netip.AddrPort) (uint32, bool) {
-	s, err := netlink.SocketGet(net.TCPAddrFromAddrPort(client), net.TCPAddrFromAddrPort(listener))
-	if err != nil || s == nil {
-		return 0, false
+	for range ownerTries {
+		s, err := netlink.SocketGet(net.TCPAddrFromAddrPort(client), net.TCPAddrFromAddrPort(listener))
+		if err == nil && s != nil {
+			return s.UID, true
+		}
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return 0, false
+		}
 	}
-	return s.UID, true
+	return 0, false
 }
+
+// ownerTries bounds the asking of hostOwner.
+const ownerTries = 8
 
 // LocalOwner gives the user id of this host that owns the client end of a
 // connection a USER link carries in now from client (a client of the

@@ -42,6 +42,22 @@ f = ftplib.FTP(); f.connect("127.0.0.1", int(sys.argv[1]), timeout=20); f.login(
 	return nil
 }
 
+// userLinkFTPDeck is a deck of a USER link that forwards host port port to
+// an FTP daemon and port+1..port+20 to its data ports, which serves pub as
+// PUB to TESTER (password T3ster).
+func userLinkFTPDeck(port int, pub string, readonly bool) []string {
+	ro := "NO"
+	if readonly {
+		ro = "YES"
+	}
+	return []string{
+		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d)", port, port+1, port+20),
+		"DEFINE FILE PUBLIC=PUB,DLBL=" + pub + ",READONLY=" + ro,
+		"DEFINE USER ID=TESTER,PASSWORD=T3ster",
+		fmt.Sprintf("DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1", port+1, port+20),
+	}
+}
+
 // openFDs counts a process's open descriptors.
 func openFDs(t *testing.T, pid int) int {
 	t.Helper()
@@ -67,11 +83,7 @@ func TestHeldSocketsPinNothing(t *testing.T) {
 	prlimit := testnet.RequireTool(t, "prlimit")
 	pub := helloDir(t, "still served\n")
 	port := testnet.HostPorts(t, 21)
-	deck := writeDeck(t,
-		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d)", port, port+1, port+20),
-		"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=NO",
-		"DEFINE USER ID=TESTER,PASSWORD=T3ster",
-		fmt.Sprintf("DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1", port+1, port+20))
+	deck := writeDeck(t, userLinkFTPDeck(port, pub, false)...)
 	d := startDaemonWith(t, "", []string{prlimit, "--nofile=1024:1024", "--"}, "--deck", deck)
 	requireDeckOK(t, d)
 	pid := d.cmd.Process.Pid
@@ -95,13 +107,20 @@ func TestHeldSocketsPinNothing(t *testing.T) {
 		}
 		held = append(held, c)
 	}
-	// The console answers while they are held.
-	out, rc := runConsole(t, d.socket, "QUERY LINKS,ID=USER1\n")
-	if rc != 0 || !strings.Contains(out, "IPN199I") {
-		t.Fatalf("the console with 1,100 connections held: rc %d\n%s", rc, out)
-	}
-	full := sayField(out, "IPN199I", "reset when full")
-	if full < 1 {
+	// The console answers while they are held; the gateway, which takes
+	// them from the host's queue in its own time, resets those past the
+	// client's share.
+	var out string
+	full := 0
+	if !waitFor(20*time.Second, func() bool {
+		var rc int
+		out, rc = runConsole(t, d.socket, "QUERY LINKS,ID=USER1\n")
+		if rc != 0 || !strings.Contains(out, "IPN199I") {
+			t.Fatalf("the console with 1,100 connections held: rc %d\n%s", rc, out)
+		}
+		full = sayField(out, "IPN199I", "reset when full")
+		return full >= 1
+	}) {
 		t.Errorf("no host connection was reset for want of descriptors:\n%s", out)
 	}
 	// Another local user is served meanwhile.
@@ -372,13 +391,21 @@ func TestPasswordOracleClosed(t *testing.T) {
 			guesses <- guess{ok, took, err}
 		}()
 	}
-	fastest := time.Hour
+	// All twelve are root's, one local user: once its failures lock it out
+	// at the door too, a later guess is reset at connect — refused as well.
+	fastest, answered := time.Hour, 0
 	for range 12 {
 		g := <-guesses
-		if g.err != nil || g.ok {
-			t.Fatalf("a guess: ok %v, %v", g.ok, g.err)
+		if g.ok {
+			t.Fatal("a guess logged in")
 		}
-		fastest = min(fastest, g.took)
+		if g.err == nil {
+			answered++
+			fastest = min(fastest, g.took)
+		}
+	}
+	if answered < 10 {
+		t.Errorf("only %d of 12 guesses were answered", answered)
 	}
 	if fastest < 900*time.Millisecond {
 		t.Errorf("a failed login was answered after %v, want a second at least", fastest)
@@ -478,11 +505,7 @@ func TestForwardTakenPortSpared(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	d := startDaemon(t, "--deck", writeDeck(t,
-		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d)", port, port+1, port+20),
-		"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=YES",
-		"DEFINE USER ID=TESTER,PASSWORD=T3ster",
-		fmt.Sprintf("DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1", port+1, port+20)))
+	d := startDaemon(t, "--deck", writeDeck(t, userLinkFTPDeck(port, pub, true)...))
 	if want := fmt.Sprintf("IPN190W          forward 127.0.0.1:%d not opened: bind: address already in use", port+20); !strings.Contains(d.stdout.String(), want) ||
 		!strings.Contains(d.stdout.String(), "return code 4") {
 		t.Fatalf("the deck should warn of the taken port and end with return code 4:\n%s", d.stdout)
@@ -509,11 +532,7 @@ func TestLocalThiefRefused(t *testing.T) {
 	want := testData(100_000, 9)
 	os.WriteFile(filepath.Join(pub, "secret.bin"), want, 0o644)
 	port := testnet.HostPorts(t, 21)
-	d := startDaemon(t, "--deck", writeDeck(t,
-		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d)", port, port+1, port+20),
-		"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=NO",
-		"DEFINE USER ID=TESTER,PASSWORD=T3ster",
-		fmt.Sprintf("DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1", port+1, port+20)))
+	d := startDaemon(t, "--deck", writeDeck(t, userLinkFTPDeck(port, pub, false)...))
 	requireDeckOK(t, d)
 
 	ctl, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
@@ -634,11 +653,7 @@ func TestLocalUsersCountApart(t *testing.T) {
 	pub, _ := ftpDirs(t)
 	os.Chmod(filepath.Dir(pub), 0o755)
 	port := testnet.HostPorts(t, 21)
-	d := startDaemon(t, "--deck", writeDeck(t,
-		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d)", port, port+1, port+20),
-		"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=YES",
-		"DEFINE USER ID=TESTER,PASSWORD=T3ster",
-		fmt.Sprintf("DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1", port+1, port+20)))
+	d := startDaemon(t, "--deck", writeDeck(t, userLinkFTPDeck(port, pub, true)...))
 	requireDeckOK(t, d)
 	other := func() error { return nobodyFTP(t, port, "TESTER", "T3ster") }
 	var idle []net.Conn

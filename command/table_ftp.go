@@ -11,6 +11,7 @@ import (
 var clientGuardOperands = []Operand{
 	{Key: "PERCLIENT", Type: Int{Min: 1, Max: 10000}, Default: "16", Help: "most connections one client address may hold at once; the next is refused"},
 	{Key: "PREFIX6", Type: Int{Min: 32, Max: 128}, Default: "64", Help: "IPv6 clients within one prefix of this length count as one address for PERCLIENT= (128: each address)"},
+	{Key: "PREFIX4", Type: Int{Min: 8, Max: 32}, Default: "32", Help: "IPv4 clients within one prefix of this length count as one address for PERCLIENT= (32: each address)"},
 	{Key: "LOGINTIME", Type: Int{Min: 5, Max: 3600}, Default: "30", Help: "seconds from connect to log in; nothing the client sends extends them"},
 	{Key: "LOCKOUT", Type: List{Elem: Int{Min: 0, Max: 100000}, Min: 3, Max: 3, Name: "(failures,within,for)"},
 		Help: "failed logins from one address within seconds that lock it out for seconds (default (10,60,60); failures 0: never)"},

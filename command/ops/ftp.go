@@ -273,6 +273,7 @@ func guardPolicy(a command.Args) guard.Policy {
 	p := guard.Default
 	p.PerAddr = int(a.Int("PERCLIENT"))
 	p.Prefix6 = int(a.Int("PREFIX6"))
+	p.Prefix4 = int(a.Int("PREFIX4"))
 	p.LoginTime = time.Duration(a.Int("LOGINTIME")) * time.Second
 	setLockout(&p, a)
 	return p
@@ -363,13 +364,16 @@ func (s *System) alterFTPD(_ context.Context, req *command.Request, out command.
 		w := time.Duration(a.Int("PASVWAIT")) * time.Second
 		alt.PasvWait = &w
 	}
-	if a.Has("PERCLIENT") || a.Has("PREFIX6") || a.Has("LOGINTIME") || a.Has("LOCKOUT") {
+	if a.Has("PERCLIENT") || a.Has("PREFIX6") || a.Has("PREFIX4") || a.Has("LOGINTIME") || a.Has("LOCKOUT") {
 		p := f.d.Stats().Guard
 		if a.Has("PERCLIENT") {
 			p.PerAddr = int(a.Int("PERCLIENT"))
 		}
 		if a.Has("PREFIX6") {
 			p.Prefix6 = int(a.Int("PREFIX6"))
+		}
+		if a.Has("PREFIX4") {
+			p.Prefix4 = int(a.Int("PREFIX4"))
 		}
 		if a.Has("LOGINTIME") {
 			p.LoginTime = time.Duration(a.Int("LOGINTIME")) * time.Second

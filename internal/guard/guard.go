@@ -27,9 +27,14 @@ type Policy struct {
 	// address.
 	PerAddr int
 	// Prefix6 is the length of the IPv6 prefix that PerAddr counts as one
-	// client (64 by default; 128: each address alone). Lockouts are per
-	// address whatever it is.
+	// client (64 by default; 128: each address alone). Prefix4 is the
+	// same for IPv4 (32, each address alone, by default; 0 is taken as
+	// 32): an operator whose clients rotate addresses within a subnet
+	// groups them. Lockouts are per address whatever they are (a guesser
+	// that rotates addresses meets the account lockout of the users
+	// registry).
 	Prefix6 int
+	Prefix4 int
 	// LoginTime is how long a connection may take to log in, counted from
 	// the connect; nothing the client sends extends it.
 	LoginTime time.Duration
@@ -44,6 +49,7 @@ type Policy struct {
 const (
 	DefaultPerAddr   = 16
 	DefaultPrefix6   = 64
+	DefaultPrefix4   = 32
 	DefaultLoginTime = 30 * time.Second
 	DefaultFailures  = 10
 	DefaultWindow    = 60 * time.Second
@@ -51,7 +57,7 @@ const (
 )
 
 // Default is the policy a server has unless its operator says otherwise.
-var Default = Policy{PerAddr: DefaultPerAddr, Prefix6: DefaultPrefix6, LoginTime: DefaultLoginTime,
+var Default = Policy{PerAddr: DefaultPerAddr, Prefix6: DefaultPrefix6, Prefix4: DefaultPrefix4, LoginTime: DefaultLoginTime,
 	Failures: DefaultFailures, Window: DefaultWindow, LockTime: DefaultLockTime}
 
 // maxTracked bounds the addresses whose failures are remembered; past it,
@@ -177,18 +183,21 @@ func (g *Guard) Admit(a Client) (r Refusal, until time.Time) {
 	return Admitted, time.Time{}
 }
 
-// heldLocked counts the sessions of client a: its own, or for an IPv6
-// client those of every address in its prefix of Prefix6 bits (of the
+// heldLocked counts the sessions of client a: its own, or those of every
+// address in its prefix of Prefix6 (IPv6) or Prefix4 (IPv4) bits (of the
 // same owner, for a local one).
 func (g *Guard) heldLocked(a Client) int {
-	bits := g.p.Prefix6
-	if a.Addr.Is4() || bits <= 0 || bits >= 128 {
+	bits, all := g.p.Prefix6, 128
+	if a.Addr.Is4() {
+		bits, all = g.p.Prefix4, 32
+	}
+	if bits <= 0 || bits >= all {
 		return g.sessions[a]
 	}
 	p, _ := a.Addr.Prefix(bits)
 	n := 0
 	for b, k := range g.sessions {
-		if b.Addr.Is6() && p.Contains(b.Addr) && b.Local == a.Local && b.UID == a.UID {
+		if b.Addr.Is4() == a.Addr.Is4() && p.Contains(b.Addr) && b.Local == a.Local && b.UID == a.UID {
 			n += k
 		}
 	}

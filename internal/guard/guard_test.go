@@ -200,3 +200,24 @@ func TestLocalUsersApart(t *testing.T) {
 		t.Fatalf("alice from 127.9.8.7 with two sessions held: %v", r)
 	}
 }
+
+// TestPrefix4: with Prefix4 24, IPv4 clients of one /24 share PerAddr;
+// another /24 does not; 32 (or 0) counts each address alone.
+func TestPrefix4(t *testing.T) {
+	g := New(Policy{PerAddr: 2, Prefix4: 24}, nil)
+	for _, a := range []string{"10.77.5.1", "10.77.5.2"} {
+		if r, _ := g.Admit(Of(netip.MustParseAddr(a))); r != Admitted {
+			t.Fatalf("%s: %v", a, r)
+		}
+	}
+	if r, _ := g.Admit(Of(netip.MustParseAddr("10.77.5.3"))); r != TooMany {
+		t.Fatalf("a third of the /24: %v", r)
+	}
+	if r, _ := g.Admit(Of(netip.MustParseAddr("10.77.6.1"))); r != Admitted {
+		t.Fatalf("another /24: %v", r)
+	}
+	g.SetPolicy(Policy{PerAddr: 2, Prefix4: 32})
+	if r, _ := g.Admit(Of(netip.MustParseAddr("10.77.5.3"))); r != Admitted {
+		t.Fatalf("each address alone: %v", r)
+	}
+}

@@ -679,6 +679,11 @@ func TestLocalUsersCountApart(t *testing.T) {
 	for _, c := range idle {
 		c.Close()
 	}
+	if !waitFor(10*time.Second, func() bool {
+		return strings.Contains(mustConsole(t, d.socket, "QUERY FTPDS\n"), ": sessions 0 of")
+	}) {
+		t.Fatal("the idle sessions did not end")
+	}
 	// Ten failed logins of root's, each a user id of its own.
 	fails := make(chan error, 10)
 	for i := range 10 {

@@ -50,6 +50,15 @@ func TestPortLifeProperty(t *testing.T) {
 	}
 }
 
+// closed is a port's last connection: the client's end, and the pool's
+// time of its close.
+type closed struct {
+	c  *Conn
+	at time.Time
+}
+
+func (c closed) endpoint() *Conn { return c.c }
+
 func portLifeProperty(t *testing.T, model portrange.Model) {
 	const low, high = 44000, 44005
 	const msl = 500 * time.Millisecond // pool time
@@ -81,10 +90,6 @@ func portLifeProperty(t *testing.T, model portrange.Model) {
 	}()
 
 	rng := rand.New(rand.NewSource(int64(model) + 7))
-	type closed struct {
-		c  *Conn
-		at time.Time // pool time of the client's close
-	}
 	last := map[uint16]closed{} // each port's last connection
 	live := map[uint16]bool{}
 	var granted, refusals, waits int
@@ -122,9 +127,11 @@ func portLifeProperty(t *testing.T, model portrange.Model) {
 			if couldServe >= 0 {
 				t.Fatalf("step %d: refused while port %d could serve (%s)", step, couldServe, model)
 			}
-			// Wait for the stack or the clock to free a port.
+			// The pool's clock moves on; the stack frees a 4-tuple when its
+			// TIME_WAIT (wall clock) ends: wait for that to happen to one
+			// of the endpoints it still holds.
 			clock.Add(time.Duration(rng.Intn(300)) * time.Millisecond)
-			time.Sleep(20 * time.Millisecond)
+			waitAnEnd(t, last)
 			waits++
 			continue
 		}
@@ -182,6 +189,35 @@ func portLifeProperty(t *testing.T, model portrange.Model) {
 		t.Errorf("the walk did not exercise the pool: %d granted, %d refused", granted, refusals)
 	}
 	t.Logf("%s: %d connections, %d refusals (all justified), closes %v", model, granted, refusals, seen)
+}
+
+// waitAnEnd waits until one of the closed connections' endpoints that the
+// stack still holds has ended (2 s at most), or returns at once if none is
+// held.
+func waitAnEnd[K comparable, V interface{ endpoint() *Conn }](t *testing.T, last map[K]V) {
+	t.Helper()
+	held := func() (n int) {
+		for _, l := range last {
+			if !ended(tcp.EndpointState(l.endpoint().e.ep.State())) {
+				n++
+			}
+		}
+		return n
+	}
+	before := held()
+	if before == 0 {
+		return
+	}
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(2 * time.Second)
+	for held() == before {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			return
+		}
+	}
 }
 
 func isExhausted(err error) bool { return errors.Is(err, portrange.ErrExhausted) }

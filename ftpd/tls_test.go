@@ -432,13 +432,13 @@ func TestThievesDoNotStopTheTransfer(t *testing.T) {
 	}
 	defer thief.Close()
 	go tls.Client(thief, &tls.Config{InsecureSkipVerify: true}).Handshake()
-	time.Sleep(100 * time.Millisecond) // the thieves come first
+	// Each dial returns once its connection waits in the listener's queue:
+	// the thieves are ahead of the rightful client there.
 	silent, err := net.Dial("tcp", at)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer silent.Close()
-	time.Sleep(100 * time.Millisecond)
 	start := time.Now()
 	c.send("LIST /")
 	if code, text := c.read(); code != 150 {

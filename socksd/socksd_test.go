@@ -300,9 +300,13 @@ func TestIdleEnds(t *testing.T) {
 		t.Fatalf("reply %#x", rep)
 	}
 	defer c.Close()
-	// Busy for three idle times: a byte every 100 ms, echoed.
+	// Busy for three idle times: a byte every 100 ms, echoed. (The idle
+	// time is the sockets' own deadline, on the wall clock: the load must
+	// take real time.)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
 	for range 9 {
-		time.Sleep(100 * time.Millisecond)
+		<-tick.C
 		if _, err := c.Write([]byte{'x'}); err != nil {
 			t.Fatalf("a busy connection was closed: %v", err)
 		}

@@ -540,6 +540,9 @@ func (d *Daemon) Lockouts() []guard.Lockout { return d.guard.Lockouts() }
 // Unlock lifts an address's lockout; it says whether it was locked out.
 func (d *Daemon) Unlock(a netip.Addr) bool { return d.guard.Unlock(a) }
 
+// LockedAt says whether a client at address a is locked out now.
+func (d *Daemon) LockedAt(a netip.Addr) bool { return d.guard.LockedAt(a) }
+
 // Sessions lists the sessions, oldest first.
 func (d *Daemon) Sessions() []SessionInfo {
 	d.mu.Lock()

@@ -39,31 +39,39 @@ var ftpHandlers = map[string]Handler{
 	"DELETE LOCKOUT": (*System).deleteLockout,
 }
 
-// guards lists the guards of client addresses by owner (each FTP daemon
-// and console listener), in name order.
-func (s *System) guards() (owners []string, lockouts map[string][]guard.Lockout, unlock map[string]func(netip.Addr) bool) {
-	lockouts, unlock = map[string][]guard.Lockout{}, map[string]func(netip.Addr) bool{}
+// lockoutHolder is what keeps lockouts of client addresses: an FTP
+// daemon, a console listener's guard, a SOCKS door.
+type lockoutHolder interface {
+	Lockouts() []guard.Lockout
+	LockedAt(netip.Addr) bool
+	Unlock(netip.Addr) bool
+}
+
+// guardsByOwner lists the holders of lockouts by owner (each FTP daemon,
+// console listener and SOCKS door), and their ids in name order.
+func (s *System) guardsByOwner() (owners []string, holders map[string]lockoutHolder) {
+	holders = map[string]lockoutHolder{}
 	for id, f := range s.ftpds {
-		owners = append(owners, id)
-		lockouts[id], unlock[id] = f.d.Lockouts(), f.d.Unlock
+		holders[id] = f.d
 	}
 	for id, l := range s.listeners {
-		owners = append(owners, id)
-		lockouts[id], unlock[id] = l.guard.Lockouts(), l.guard.Unlock
+		holders[id] = l.guard
 	}
 	for id, d := range s.socksds {
+		holders[id] = d
+	}
+	for id := range holders {
 		owners = append(owners, id)
-		lockouts[id], unlock[id] = d.Lockouts(), d.Unlock
 	}
 	sort.Strings(owners)
-	return owners, lockouts, unlock
+	return owners, holders
 }
 
 func (s *System) queryLockouts(_ context.Context, _ *command.Request, out command.Out) {
-	owners, lockouts, _ := s.guards()
+	owners, holders := s.guardsByOwner()
 	n := 0
 	for _, o := range owners {
-		for _, l := range lockouts[o] {
+		for _, l := range holders[o].Lockouts() {
 			out.Say(msgcat.IPN415I(o, l.Client.String(), l.Until, l.Failures))
 			n++
 		}
@@ -76,43 +84,53 @@ func (s *System) queryLockouts(_ context.Context, _ *command.Request, out comman
 }
 
 func (s *System) deleteLockout(_ context.Context, req *command.Request, out command.Out) {
-	if req.Args.Has("USER") {
-		id := strings.ToUpper(req.Args.Str("USER"))
-		if !s.Users.UnlockAccount(id) {
-			out.Say(msgcat.IPN541E(id))
+	a := req.Args
+	// Everything is checked before anything is lifted: with USER= and
+	// IPADDR= both, either both lockouts go or neither.
+	user := strings.ToUpper(a.Str("USER"))
+	if a.Has("USER") {
+		if locked, _ := s.Users.AccountLocked(user); !locked {
+			out.Say(msgcat.IPN541E(user))
 			return
 		}
-		out.Say(msgcat.IPN540I(id))
-		if !req.Args.Has("IPADDR") {
+	}
+	var lift []string // the owners whose lockout of the address goes
+	addr := a.Addr("IPADDR")
+	if a.Has("IPADDR") {
+		owners, guards := s.guardsByOwner()
+		where := ""
+		if a.Has("ID") {
+			id := a.Str("ID")
+			if guards[id] == nil {
+				out.Say(msgcat.IPN419E(id))
+				return
+			}
+			owners, where = []string{id}, id
+		}
+		for _, o := range owners {
+			if guards[o].LockedAt(addr) {
+				lift = append(lift, o)
+			}
+		}
+		if len(lift) == 0 {
+			if where == "" {
+				out.Say(msgcat.IPN418E(addr.String()))
+			} else {
+				out.Say(msgcat.IPN464E(addr.String(), where))
+			}
 			return
 		}
-	}
-	a := req.Args.Addr("IPADDR")
-	owners, _, unlock := s.guards()
-	where := ""
-	if req.Args.Has("ID") {
-		id := req.Args.Str("ID")
-		if unlock[id] == nil {
-			out.Say(msgcat.IPN419E(id))
-			return
-		}
-		owners, where = []string{id}, id
-	}
-	var lifted []string
-	for _, o := range owners {
-		if unlock[o](a) {
-			lifted = append(lifted, o)
+		for _, o := range lift {
+			guards[o].Unlock(addr)
 		}
 	}
-	if len(lifted) == 0 {
-		if where == "" {
-			out.Say(msgcat.IPN418E(a.String()))
-		} else {
-			out.Say(msgcat.IPN464E(a.String(), where))
-		}
-		return
+	if a.Has("USER") {
+		s.Users.UnlockAccount(user)
+		out.Say(msgcat.IPN540I(user))
 	}
-	out.Say(msgcat.IPN417I(a.String(), strings.Join(lifted, ", ")))
+	if len(lift) > 0 {
+		out.Say(msgcat.IPN417I(addr.String(), strings.Join(lift, ", ")))
+	}
 }
 
 // ftpDaemon is a daemon of DEFINE FTPD.

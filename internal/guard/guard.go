@@ -313,6 +313,20 @@ func (g *Guard) Lockouts() []Lockout {
 	return out
 }
 
+// LockedAt says whether a client at address a (every local user's, for a
+// loopback address) is locked out now: what Unlock would lift.
+func (g *Guard) LockedAt(a netip.Addr) bool {
+	a = a.Unmap()
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for c, h := range g.fails {
+		if (c.Addr == a || c.Local && c.Addr == loopbackOf(a)) && g.clock().Before(h.until) {
+			return true
+		}
+	}
+	return false
+}
+
 // Unlock lifts the lockouts of an address (every local user's at it) and
 // forgets their failures; it says whether one was locked out.
 func (g *Guard) Unlock(a netip.Addr) bool {

@@ -523,7 +523,7 @@ func (d *Door) Sessions() []Session {
 
 // Lockouts, Unlock and GuardStats are the guard's, for QUERY LOCKOUTS,
 // DELETE LOCKOUT and QUERY SOCKSDS.
-func (d *Door) Lockouts() []guard.Lockout { return d.guard.Lockouts() }
-func (d *Door) Unlock(a netip.Addr) bool  { return d.guard.Unlock(a) }
+func (d *Door) Lockouts() []guard.Lockout  { return d.guard.Lockouts() }
+func (d *Door) Unlock(a netip.Addr) bool   { return d.guard.Unlock(a) }
 func (d *Door) LockedAt(a netip.Addr) bool { return d.guard.LockedAt(a) }
-func (d *Door) GuardStats() guard.Stats   { return d.guard.Stats() }
+func (d *Door) GuardStats() guard.Stats    { return d.guard.Stats() }

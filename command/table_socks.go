@@ -15,6 +15,8 @@ var socksRows = []Spec{
 			"gets a SOCKS failure reply at once. Destinations are IPv4 or IPv6 addresses (a name only when written as one).",
 			"AUTH=USER asks for a username and password (RFC 1929) of a DEFINE USER given SOCKS=YES; a door on an address",
 			"other than the host's loopback needs it. A connection that passes no byte either way for TIMEOUT= seconds is closed.",
+			"The stack's own loopback (127.0.0.0/8 and ::1 inside the stack, where consoles and daemons meant for the stack",
+			"alone listen) is refused unless REACH= lists the port: REACH=(21) lets the door's clients reach a daemon on 127.0.0.1:21.",
 		},
 		Operands: append([]Operand{
 			{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the door's name"},
@@ -24,6 +26,8 @@ var socksRows = []Spec{
 				Help: "NONE: any client on the host; USER: a username and password of DEFINE USER"},
 			{Key: "COUNT", Type: Int{Min: 1, Max: 10000}, Default: "100", Help: "most connections at once; the next is closed"},
 			{Key: "TIMEOUT", Type: Int{Min: 10, Max: 86400}, Default: "900", Help: "seconds a granted connection may pass no byte either way before it is closed"},
+			{Key: "REACH", Type: List{Elem: Text{Max: 64}, Min: 1, Max: 32, Name: "([loopaddr:]port,[loopaddr:]low-high,...)"},
+				Help: "ports of the stack's own loopback the door's clients may reach (address 127.0.0.1 unless given); none by default"},
 		}, clientGuardOperands...),
 		Example: "DEFINE SOCKSD ID=SOCKS1,PORT=1080",
 		Mutates: true, Auth: users.Full,

@@ -2791,6 +2791,16 @@ func IPN658I(verb string, from string, to string, bytes string, secs string, rat
 	return Msg{ID: "IPN658I", Args: p.a[:]}
 }
 
+// IPN659I says:          the stack's own loopback reachable at <reach>
+func IPN659I(reach string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{reach}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN659I", Args: p.a[:]}
+}
+
 // IPN660I says: Tracing the route to <addr>: at most <hops> hops, <probes> probes a hop
 func IPN660I[T0 Count, T1 Count](addr string, hops T0, probes T1) Msg {
 	p := &struct {

@@ -159,7 +159,7 @@ func (r Reach) String() string {
 	return fmt.Sprintf("%s:%d-%d", a, r.Low, r.High)
 }
 
-func (r Reach) has(a netip.Addr, port uint16) bool {
+func (r Reach) Has(a netip.Addr, port uint16) bool {
 	return r.Addr == a && port >= r.Low && port <= r.High
 }
 
@@ -519,7 +519,7 @@ func (g *userGateway) hostFor(dst netip.AddrPort) (netip.AddrPort, bool) {
 		a = hostLoopback6
 	}
 	for _, r := range g.reach {
-		if r.has(a, port) {
+		if r.Has(a, port) {
 			return netip.AddrPortFrom(a, port), true
 		}
 	}

@@ -267,24 +267,46 @@ func TestHTTPSlowReaders(t *testing.T) {
 // TestSocksIdleFreesTheDoor: five idle connections fill a door of COUNT=5
 // and the sixth is closed at once; after TIMEOUT=10 they are closed,
 // counted, and the door grants again. The stack's own loopback is not a
-// destination: its daemon at 127.0.0.1:21 is refused "not allowed".
+// destination: its daemon at 127.0.0.1:21 is refused "not allowed", unless
+// the door's REACH= lists the port (a second door opens 127.0.0.1:21 and
+// nothing else).
 func TestSocksIdleFreesTheDoor(t *testing.T) {
-	door := testnet.HostPorts(t, 1)
+	door := testnet.HostPorts(t, 2)
+	open := door + 1
 	pub := helloDir(t, "x\n")
 	deck := writeDeck(t, append([]string{
 		"DEFINE LINK ID=LOOP2,TYPE=LOOPBACK,IPADDR=10.99.75.1,MASK=255.255.255.0",
 		fmt.Sprintf("DEFINE SOCKSD ID=SOCKS1,PORT=%d,COUNT=5,TIMEOUT=10", door),
+		fmt.Sprintf("DEFINE SOCKSD ID=SOCKS2,PORT=%d,REACH=(21)", open),
 	}, ftpDeck(pub)...)...)
 	d := startDaemon(t, "--deck", deck)
 	requireDeckOK(t, d)
 	target := netip.MustParseAddrPort("10.99.75.1:21")
-	for _, own := range []string{"127.0.0.1:21", "127.9.9.9:21", "0.0.0.0:21"} {
-		if c, rep, err := socksConnect(door, netip.MustParseAddrPort(own)); err != nil || rep != 0x02 {
+	refused := []struct {
+		door int
+		to   string
+	}{{door, "127.0.0.1:21"}, {door, "127.9.9.9:21"}, {door, "0.0.0.0:21"},
+		{open, "127.0.0.1:22"}, {open, "127.0.0.2:21"}, {open, "0.0.0.0:21"}}
+	for _, r := range refused {
+		if c, rep, err := socksConnect(r.door, netip.MustParseAddrPort(r.to)); err != nil || rep != 0x02 {
 			if c != nil {
 				c.Close()
 			}
-			t.Fatalf("the door to the stack's own %s: %v, reply %#x, want 0x02 (not allowed)", own, err, rep)
+			t.Fatalf("the door on %d to the stack's own %s: %v, reply %#x, want 0x02 (not allowed)", r.door, r.to, err, rep)
 		}
+	}
+	c, rep, err := socksConnect(open, netip.MustParseAddrPort("127.0.0.1:21"))
+	if err != nil || rep != 0 {
+		t.Fatalf("REACH=(21) door to the stack's own 127.0.0.1:21: %v, reply %#x", err, rep)
+	}
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	greet, err := bufio.NewReader(c).ReadString('\n')
+	c.Close()
+	if !strings.HasPrefix(greet, "220") {
+		t.Fatalf("REACH=(21) door: the daemon's greeting %q, %v", greet, err)
+	}
+	if q := mustConsole(t, d.socket, "QUERY SOCKSDS ID=SOCKS2\n"); !strings.Contains(q, "IPN659I          the stack's own loopback reachable at 127.0.0.1:21") {
+		t.Fatalf("QUERY SOCKSDS does not show REACH=:\n%s", q)
 	}
 	var idle []net.Conn
 	defer func() {
@@ -314,7 +336,7 @@ func TestSocksIdleFreesTheDoor(t *testing.T) {
 	if since := time.Since(start); since < 8*time.Second {
 		t.Fatalf("idle connections closed after %v, before TIMEOUT=10", since)
 	}
-	c, rep, err := socksConnect(door, target)
+	c, rep, err = socksConnect(door, target)
 	if err != nil || rep != 0 {
 		t.Fatalf("after the idle ones ended: %v, reply %#x", err, rep)
 	}

@@ -19,7 +19,6 @@ import (
 	"ipnstack/msgcat"
 	"ipnstack/nic"
 	"ipnstack/portrange"
-	"ipnstack/socksd"
 	"ipnstack/users"
 
 	"go.uber.org/zap"
@@ -101,7 +100,7 @@ type System struct {
 
 	listeners map[string]*consoleListener  // DEFINE CONSOLE
 	ftpds     map[string]*ftpDaemon        // DEFINE FTPD
-	socksds   map[string]*socksd.Door      // DEFINE SOCKSD
+	socksds   map[string]*socksDoor        // DEFINE SOCKSD
 	httpds    map[string]*httpd.Server     // DEFINE HTTPD
 	kept      map[string]map[string]string // the product's definitions kept, not emulated (kept.go): object -> key -> the statement
 }
@@ -132,7 +131,7 @@ func New(cfg Config) (*System, error) {
 	}
 	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), stopCh: make(chan struct{}), sink: cfg.Sink,
 		DataDir: cfg.DataDir, Log: cfg.Log, Users: users.New(), Files: ftpd.NewFiles(cfg.Clock),
-		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{}, socksds: map[string]*socksd.Door{}, httpds: map[string]*httpd.Server{}, kept: map[string]map[string]string{}}
+		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{}, socksds: map[string]*socksDoor{}, httpds: map[string]*httpd.Server{}, kept: map[string]map[string]string{}}
 	s.Users.SetClock(cfg.Clock)
 	s.Users.SetOnLock(func(l users.AccountLockout) {
 		s.Broadcast(msgcat.IPN538W(l.ID, l.Until, l.Failures, users.AccountWindow, l.Addresses, l.LastFrom.String(), l.LastDoor))

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"sort"
+	"strings"
 
 	"ipnstack/command"
 	"ipnstack/conn"
@@ -29,13 +30,17 @@ var socksHandlers = map[string]Handler{
 type socksDialer struct {
 	t     *conn.Table
 	owner string
+	reach []nic.Reach // the stack's loopback ports the operator opened (REACH=)
+}
+
+// socksDoor is a defined door and what the operator opened for it.
+type socksDoor struct {
+	*socksd.Door
+	reach []nic.Reach
 }
 
 func (d socksDialer) Dial(ctx context.Context, client, remote netip.AddrPort) (net.Conn, error) {
-	if a := remote.Addr().Unmap(); a.IsLoopback() || a.IsUnspecified() {
-		// The stack's own loopback holds what is meant for the stack
-		// alone (a console listening inside it); the door's clients
-		// reach the stack's servers at a link's address.
+	if !d.allowed(remote) {
 		return nil, socksd.ErrNotAllowed
 	}
 	c, err := d.t.DialFor(ctx, d.owner, client, remote)
@@ -50,6 +55,45 @@ func (d socksDialer) Dial(ctx context.Context, client, remote netip.AddrPort) (n
 		return nil, errors.Join(socksd.ErrTimedOut, err)
 	}
 	return nil, err
+}
+
+// allowed says whether the door's clients may go to remote. The stack's
+// own loopback holds what is meant for the stack alone (a console
+// listening inside it): only the ports REACH= lists are open there; the
+// door's clients reach the stack's servers at a link's address.
+func (d socksDialer) allowed(remote netip.AddrPort) bool {
+	a := remote.Addr().Unmap()
+	if a.IsUnspecified() {
+		return false
+	}
+	if !a.IsLoopback() {
+		return true
+	}
+	for _, r := range d.reach {
+		if r.Has(a, remote.Port()) {
+			return true
+		}
+	}
+	return false
+}
+
+// socksReach reads REACH=: each item a port or range of the stack's own
+// loopback.
+func socksReach(a command.Args) ([]nic.Reach, string) {
+	var reach []nic.Reach
+	for _, item := range a.List("REACH") {
+		r, err := nic.ParseReach(item.(string))
+		if err != nil {
+			var fe *nic.ErrForward
+			errors.As(err, &fe)
+			return nil, "REACH= item " + fe.Item + ": " + fe.Reason
+		}
+		if !r.Addr.IsLoopback() {
+			return nil, "REACH= item " + item.(string) + ": " + r.Addr.String() + " is not the stack's loopback (other addresses need no REACH=)"
+		}
+		reach = append(reach, r)
+	}
+	return reach, ""
 }
 
 func (s *System) defineSOCKSD(_ context.Context, req *command.Request, out command.Out) {
@@ -68,6 +112,11 @@ func (s *System) defineSOCKSD(_ context.Context, req *command.Request, out comma
 		out.Say(msgcat.IPN644E(id, "a door on "+addr.String()+" would be open to anyone who reaches it: give AUTH=USER"))
 		return
 	}
+	reach, bad := socksReach(a)
+	if bad != "" {
+		out.Say(msgcat.IPN644E(id, bad))
+		return
+	}
 	cfg := socksd.Config{ID: id, Addr: netip.AddrPortFrom(addr, uint16(a.Int("PORT"))), Auth: auth,
 		Count: int(a.Int("COUNT")), Guard: guardPolicy(a), Clock: s.Clock, Idle: time.Duration(a.Int("TIMEOUT")) * time.Second,
 		Owner: nic.HostConnOwner}
@@ -77,12 +126,12 @@ func (s *System) defineSOCKSD(_ context.Context, req *command.Request, out comma
 		_, delay, err := s.Users.Login(user, pass, users.Door{Name: "SOCKSD " + id, From: from, Need: users.NeedSOCKS})
 		return err == nil, delay
 	}
-	d := socksd.New(cfg, socksDialer{t: s.Conns, owner: id}, check, s.Broadcast, s.Log)
+	d := socksd.New(cfg, socksDialer{t: s.Conns, owner: id, reach: reach}, check, s.Broadcast, s.Log)
 	if err := d.Start(); err != nil {
 		out.Say(msgcat.IPN644E(id, err.Error()))
 		return
 	}
-	s.socksds[id] = d
+	s.socksds[id] = &socksDoor{Door: d, reach: reach}
 	out.Say(msgcat.IPN640I(id, d.Addr().String(), authName(auth)))
 }
 
@@ -123,6 +172,13 @@ func (s *System) querySOCKSDs(_ context.Context, req *command.Request, out comma
 		out.Say(msgcat.IPN645I(id, st.Addr.String(), authName(st.Auth), st.Connections, st.Count, st.Total, st.IdleEnded, st.Idle, st.BytesIn, st.BytesOut))
 		out.Say(msgcat.IPN647I(st.RefusedAuth, st.RefusedCommand, st.RefusedAddress, st.RefusedNoPort,
 			st.RefusedUnreachable, st.RefusedLimit, st.ProtocolErrors))
+		if r := d.reach; len(r) > 0 {
+			items := make([]string, len(r))
+			for i, x := range r {
+				items[i] = x.String()
+			}
+			out.Say(msgcat.IPN659I(strings.Join(items, ", ")))
+		}
 		g := st.Guard
 		out.Say(msgcat.IPN453I(g.PerAddr, g.LoginTime, g.Failures, g.Window, g.LockTime,
 			d.GuardStats().Refused, d.GuardStats().Locked, d.GuardStats().Lockouts))

@@ -255,6 +255,7 @@ func resolveOperands(t *Table, spec *Spec, ops []grammar.Operand) (Args, []msgca
 	}
 	r.defaults()
 	r.atLeastOne()
+	r.conditions()
 	return r.a, r.errs
 }
 
@@ -320,9 +321,10 @@ func (r *operands) keyword(op grammar.Operand) {
 		r.fault(msgcat.IPN319E(key, r.cmd))
 		return
 	}
+
 	v, err := o.Type.Parse(op.Value)
 	if err != nil {
-		r.fault(valueError(err, key, op.Value.String()))
+		r.valueFaults(err, key, op.Value.String())
 		return
 	}
 	a.vals[i] = v
@@ -375,8 +377,23 @@ func (r *operands) atLeastOne() {
 	r.fault(msgcat.IPN312E(r.cmd, strings.Join(r.spec.AtLeastOne, ", ")))
 }
 
+// valueFaults says each failure of a value (a list's bad items each).
+func (r *operands) valueFaults(err error, key, typed string) {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			r.valueFaults(e, key, typed)
+		}
+		return
+	}
+	r.fault(valueError(err, key, typed))
+}
+
 // valueError maps a type's parse failure to its message.
 func valueError(err error, key, typed string) msgcat.Msg {
+	var me *MsgError
+	if errors.As(err, &me) {
+		return me.Msg
+	}
 	var oor *OutOfRange
 	if errors.As(err, &oor) {
 		if oor.Unit != "" {

@@ -16,6 +16,7 @@
 package command
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -129,6 +130,13 @@ type Operand struct {
 	Default  string // applied when the operand is not given ("" for none)
 	Help     string
 	Meta     string // placeholder in syntax lines; defaults to the type's
+	// Only: the operand may be given only when another operand has one
+	// of some values (DEV= with TYPE=RAW or TAP); NeedIf: it must be
+	// given then.
+	Only, NeedIf *When
+	// Fixed: shown, and refused, by a command that changes a running
+	// object (ALTER FTPD's PORT=): the value cannot change while it runs.
+	Fixed bool
 }
 
 // Flag reports whether the operand is a bare keyword with no value.
@@ -505,12 +513,16 @@ func (t List) Parse(v grammar.Value) (any, error) {
 		return nil, &WrongType{Value: v.String(), Want: t.Describe()}
 	}
 	out := make([]any, len(items))
+	var errs []error
 	for i, it := range items {
 		x, err := t.Elem.Parse(it)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err) // every bad item is said, not just the first
 		}
 		out[i] = x
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return out, nil
 }

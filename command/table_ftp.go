@@ -60,13 +60,16 @@ var userOperands = []Operand{
 // same keywords and types, ID still required and nothing else, and no
 // defaults (an operand not given stays as it is); notes replace the help of
 // the keywords they name.
-func alterOperands(define []Operand, notes map[string]string) []Operand {
+func alterOperands(define []Operand, notes map[string]string, fixed ...string) []Operand {
 	out := make([]Operand, len(define))
 	for i, o := range define {
 		o.Required = o.Key == "ID"
 		o.Default = ""
 		if n, ok := notes[o.Key]; ok {
 			o.Help = n
+		}
+		for _, f := range fixed {
+			o.Fixed = o.Fixed || f == o.Key
 		}
 		out[i] = o
 	}
@@ -120,7 +123,7 @@ var ftpRows = []Spec{
 			"PORT": "cannot change on a running daemon", "IPADDR": "cannot change on a running daemon",
 			"DATAPORTS": "cannot change on a running daemon", "TLS": "NO, ALLOWED or REQUIRED (IMPLICIT cannot come or go on a running daemon)",
 			"PASVADDR": "the address 227 replies advertise (0.0.0.0: the address the client reached)",
-		}),
+		}, "PORT", "IPADDR", "DATAPORTS"),
 		AtLeastOne: keysBut(ftpdOperands, "ID"),
 		Example:    "ALTER FTPD ID=FTP01,COUNT=200,ANONYMOUS=READ",
 		Mutates:    true, Auth: users.Full,

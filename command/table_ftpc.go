@@ -1,23 +1,9 @@
 package command
 
-import "ipnstack/users"
-
-// ftpcSubcommands are the subcommands of FTP's CMD=, as HELP lists them.
-var ftpcSubcommands = []string{
-	"CD dir            change the server's directory",
-	"TYPE A|I|E        ASCII, image (binary) or EBCDIC from here on",
-	"PASSIVE, ACTIVE   data connections the client opens (PASV) or accepts (PORT)",
-	"GET remote [local]   a server file to a local file (default: its name, under LOCAL=)",
-	"PUT local [remote]   a local file (under LOCAL=) to the server (default: its name)",
-	"MGET pattern      every file NLST lists for the pattern, under LOCAL=",
-	"MPUT pattern      every local file under LOCAL= that matches, to the server",
-	"DIR [path]        the server's listing, one message a line",
-	"DELETE name       delete a server file",
-	"QUIT              end the session (it ends after the last item anyway)",
-	"With HOST2= a second server: CD2 dir changes its directory; COPY file [file2] moves a file from HOST= to HOST2=,",
-	"COPYBACK file2 [file] from HOST2= to HOST=, server to server (one listens, PASV; the other connects, PORT): the",
-	"data never passes through the client. Both servers must let the other join (PROXYPEERS= of DEFINE FTPD here).",
-}
+import (
+	"ipnstack/ftpc"
+	"ipnstack/users"
+)
 
 // ftpcRows are the FTP client's commands.
 var ftpcRows = []Spec{
@@ -32,7 +18,9 @@ var ftpcRows = []Spec{
 			"at all. Every transfer is a message with its bytes and rate; the first failure, with the server's reply, ends",
 			"the session with return code 8. A passive data connection goes to the server's own address whatever the 227",
 			"reply says; an active one is accepted from the server's address only. The subcommands:",
-		}, ftpcSubcommands...),
+		}, append(ftpc.HelpLines(),
+			"COPY and COPYBACK move a file server to server (one listens, PASV; the other connects, PORT): the data never",
+			"passes through the client. Both servers must let the other join (PROXYPEERS= of DEFINE FTPD here).")...),
 		Operands: []Operand{
 			{Key: "HOST", Type: Host{}, Required: true, Help: "the server: an IPv4 address or a name"},
 			{Key: "PORT", Type: portType, Default: "21", Help: "the server's control port"},
@@ -45,7 +33,7 @@ var ftpcRows = []Spec{
 			{Key: "PORT2", Type: portType, Default: "21", Help: "its control port"},
 			{Key: "USER2", Type: Text{Max: 64, Name: "id"}, Help: "the user id there (default: USER=)"},
 			{Key: "PASSWORD2", Type: Secret{Text{Max: 128, Name: "password"}}, Help: "its password (default: PASSWORD=)"},
-			{Key: "CMD", Type: List{Elem: Text{Max: 255, Name: "subcommand"}, Min: 1, Max: 1000, Name: "('subcommand',...)"}, Required: true,
+			{Key: "CMD", Type: FTPScript{}, Required: true,
 				Help: "the subcommands, in order"},
 		},
 		Example: "FTP HOST=10.77.0.2,USER=TESTER,PASSWORD=T3ster,LOCAL=PUB,CMD=('CD /PUB','TYPE A','GET readme.txt','MPUT *.log')",

@@ -2,6 +2,17 @@ package command
 
 import "ipnstack/users"
 
+// The values of another operand that an operand goes with: a link's
+// TYPE= (RAW is RAW and the product's types, which drive a host interface
+// as RAW does), TRACE's ON.
+var (
+	raw      = &When{Key: "TYPE", Is: append([]string{"RAW"}, ProductLinkTypes...)}
+	rawOrTAP = &When{Key: "TYPE", Is: append([]string{"RAW", "TAP"}, ProductLinkTypes...)}
+	tap      = &When{Key: "TYPE", Is: []string{"TAP"}}
+	user     = &When{Key: "TYPE", Is: []string{"USER"}}
+	traceOn  = &When{Key: "SWITCH", Is: []string{"ON"}}
+)
+
 var linkRows = []Spec{
 	{
 		Verb: "DEFine", Object: "LINK",
@@ -25,19 +36,19 @@ var linkRows = []Spec{
 			{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the link's name"},
 			{Key: "TYPE", Type: Enum{Values: []string{"RAW", "OSAX", "TAP", "USER", "LOOPBACK", "LCS", "CTCA", "CLAW", "IUCV"}}, Required: true,
 				Help: "the kind of link (OSAX, LCS, CTCA, CLAW, IUCV: the product's, on a host interface or a mapped device)"},
-			{Key: "DEV", Type: List{Elem: Text{Max: 15, Name: "device"}, Min: 1, Max: 2, Name: "device|(cuu,cuu)"},
+			{Key: "DEV", Type: Devices{}, Only: rawOrTAP, NeedIf: rawOrTAP,
 				Help: "RAW and the product's types: the host interface, or the product's device numbers; TAP: the TAP device to create"},
-			{Key: "DATAPATH", Type: Text{Max: 4, Name: "cuu"}, Help: "the product's types with device numbers in DEV=: the data device's number"},
-			{Key: "IPADDR", Type: IPv4{}, Help: "the stack's address on the link (default: the home address, SET IPADDR)"},
-			{Key: "MASK", Type: IPv4{}, Help: "the subnet mask (default 255.255.255.0, or the home mask with the home address)"},
+			{Key: "DATAPATH", Type: DataPath{}, Only: raw, Help: "the product's types with device numbers in DEV=: the data device's number"},
+			{Key: "IPADDR", Type: IPv4{}, NeedIf: &When{Key: "MASK"}, Help: "the stack's address on the link (default: the home address, SET IPADDR)"},
+			{Key: "MASK", Type: Mask{}, Help: "the subnet mask of IPADDR= (default 255.255.255.0)"},
 			{Key: "MTU", Type: Int{Min: 576, Max: 65520}, Help: "default: the interface's (RAW), 1,500 (TAP), 65,520 (USER, LOOPBACK)"},
-			{Key: "MAC", Type: Text{Max: 17, Name: "xx:xx:xx:xx:xx:xx"}, Help: "RAW, TAP: the stack's MAC (default: a locally administered one derived from ID)"},
-			{Key: "GATEWAY", Type: IPv4{}, Help: "USER: the gateway (default .2 of the subnet); its address stands for the host's 127.0.0.1 in REACH="},
-			{Key: "FORWARD", Type: List{Elem: Text{Max: 64}, Min: 1, Max: 32, Name: "([hostaddr:]hostport[:stackport],[hostaddr:]low-high[:low-high],...)"},
+			{Key: "MAC", Type: MAC{}, Only: rawOrTAP, Help: "RAW, TAP: the stack's MAC (default: a locally administered one derived from ID)"},
+			{Key: "GATEWAY", Type: IPv4{}, Only: user, Help: "USER: the gateway (default .2 of the subnet); its address stands for the host's 127.0.0.1 in REACH="},
+			{Key: "FORWARD", Type: List{Elem: Forward{}, Min: 1, Max: 32, Name: "([hostaddr:]hostport[:stackport],[hostaddr:]low-high[:low-high],...)"}, Only: user,
 				Help: "USER: host ports (on 127.0.0.1, and [::1] with IP6ADDR=, unless a host address is given: a.b.c.d or [ipv6]; 0.0.0.0 is every one) forwarded to the stack's ports"},
-			{Key: "REACH", Type: List{Elem: Text{Max: 64}, Min: 1, Max: 32, Name: "([hostaddr:]port,[hostaddr:]low-high,...)"},
+			{Key: "REACH", Type: List{Elem: Reach{}, Min: 1, Max: 32, Name: "([hostaddr:]port,[hostaddr:]low-high,...)"}, Only: user,
 				Help: "USER: host destinations the stack's connections may reach (host address 127.0.0.1 unless given); none by default"},
-			{Key: "HOSTADDR", Type: IPv4{}, Help: "TAP: an address the stack gives the host's side of the device"},
+			{Key: "HOSTADDR", Type: IPv4{}, Only: tap, Help: "TAP: an address the stack gives the host's side of the device"},
 			{Key: "IP6ADDR", Type: List{Elem: IPv6Prefix{}, Min: 1, Max: 8, Name: "(ipv6addr/len,...)"},
 				Help: "the stack's IPv6 addresses on the link, each with its prefix length (USER: one)"},
 		},
@@ -54,7 +65,7 @@ var linkRows = []Spec{
 			"number start now. TYPE=TAP creates a TAP device of that name instead of driving an existing interface.",
 		},
 		Operands: []Operand{
-			{Key: "CUU", Type: Text{Max: 4, Name: "cuu"}, Required: true, Help: "the device number: three or four hexadecimal digits"},
+			{Key: "CUU", Type: CUU{}, Required: true, Help: "the device number: three or four hexadecimal digits"},
 			{Key: "INTERFACE", Type: Text{Max: 15, Name: "interface"}, Required: true, Help: "the host interface (RAW) or the TAP device (TAP)"},
 			{Key: "TYPE", Type: Enum{Values: []string{"RAW", "TAP"}}, Default: "RAW", Help: "how the stack drives it"},
 		},
@@ -65,7 +76,7 @@ var linkRows = []Spec{
 		Verb: "DELete", Object: "DEVICE",
 		Summary:  "Remove a device number from the device map (a link running on it goes on)",
 		Origin:   Own,
-		Operands: []Operand{{Key: "CUU", Type: Text{Max: 4, Name: "cuu"}, Required: true, Help: "the device number"}},
+		Operands: []Operand{{Key: "CUU", Type: CUU{}, Required: true, Help: "the device number"}},
 		Mutates:  true, Auth: users.Full,
 	},
 	{
@@ -137,7 +148,7 @@ var linkRows = []Spec{
 		},
 		Operands: append([]Operand{
 			{Key: "IPADDR", Type: IPv4{}, Help: "the home address"},
-			{Key: "MASK", Type: IPv4{}, Help: "the home subnet mask"},
+			{Key: "MASK", Type: Mask{}, Help: "the home subnet mask"},
 			{Key: "PULSE_TIME", Type: Int{Min: 0, Max: 86400}, Help: "seconds a connection may be idle before TCP keepalive probes it (0: no keepalive)"},
 			{Key: "GATEWAY", Type: Bool{}, Help: "ON: the stack forwards IP (IPv4 and IPv6) between its links, as a router; OFF (the default): it does not"},
 			{Key: "DNS1", Type: IPAddr{}, Help: "the first DNS server the stack asks for host names (0.0.0.0: none)"},
@@ -160,7 +171,7 @@ var linkRows = []Spec{
 			{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the route's name"},
 			{Key: "LINKID", Type: Name{Max: 8}, Required: true, Help: "the link the traffic leaves by"},
 			{Key: "IPADDR", Type: IPv4{}, Help: "the destination IPv4 network"},
-			{Key: "MASK", Type: IPv4{}, Help: "the network's mask (default 0.0.0.0 for network 0.0.0.0, else 255.255.255.255)"},
+			{Key: "MASK", Type: Mask{}, Help: "the network's mask (default 0.0.0.0 for network 0.0.0.0, else 255.255.255.255)"},
 			{Key: "IP6NET", Type: IPv6Prefix{}, Help: "the destination IPv6 network with its prefix length (::/0: the default route)"},
 			{Key: "GATEWAY", Type: Host{}, Help: "the next hop, on the link, an address or a name (default: the network is on the link)"},
 		},
@@ -267,7 +278,7 @@ var linkRows = []Spec{
 			Help: "ON starts the trace, OFF ends it"}},
 		Operands: []Operand{
 			{Key: "LINKID", Type: Name{Max: 8}, Required: true, Help: "the link"},
-			{Key: "FILE", Type: Text{Max: 255, Name: "path"}, Help: "ON: the pcap file to write (created or replaced)"},
+			{Key: "FILE", Type: Text{Max: 255, Name: "path"}, Only: traceOn, NeedIf: traceOn, Help: "ON: the pcap file to write (created or replaced)"},
 		},
 		Example: "TRACE ON,LINKID=OSA1,FILE=/tmp/osa1.pcap",
 		Mutates: true, Auth: users.Full,

@@ -26,7 +26,7 @@ var socksRows = []Spec{
 				Help: "NONE: any client on the host; USER: a username and password of DEFINE USER"},
 			{Key: "COUNT", Type: Int{Min: 1, Max: 10000}, Default: "100", Help: "most connections at once; the next is closed"},
 			{Key: "TIMEOUT", Type: Int{Min: 10, Max: 86400}, Default: "900", Help: "seconds a granted connection may pass no byte either way before it is closed"},
-			{Key: "REACH", Type: List{Elem: Text{Max: 64}, Min: 1, Max: 32, Name: "([loopaddr:]port,[loopaddr:]low-high,...)"},
+			{Key: "REACH", Type: List{Elem: Reach{Loopback: true}, Min: 1, Max: 32, Name: "([loopaddr:]port,[loopaddr:]low-high,...)"},
 				Help: "ports of the stack's own loopback the door's clients may reach (address 127.0.0.1 unless given); none by default"},
 		}, clientGuardOperands...),
 		Example: "DEFINE SOCKSD ID=SOCKS1,PORT=1080",

@@ -26,7 +26,7 @@ var ftpcGroup = Group{Title: "The FTP client", Entries: []Entry{
 		System:   "The client stops, sends QUIT if it still can, and the command ends with return code 8. A local file being written is left as it was.",
 		Operator: "Act on the reason."},
 	{ID: "IPN656E", Text: "FTP client: {item:q} is not a subcommand: {why:text}",
-		Explain:  "An item of CMD= is not one of CD, TYPE, PASSIVE, ACTIVE, GET, PUT, MGET, MPUT, DIR, DELETE and QUIT with their arguments.",
+		Explain:  "An item of CMD= is not one of the subcommands HELP FTP lists, with its arguments; or it works between two servers (CD2, COPY, COPYBACK) and HOST2= is not given.",
 		System:   "Nothing is sent: the whole command is rejected before it connects.",
 		Operator: "Correct the item; HELP FTP lists the subcommands."},
 	{ID: "IPN658I", Text: "FTP client: {verb:text} {from:text} to {to:text}: {bytes:text} bytes in {secs:text} s, {rate:text}, server to server",

@@ -572,22 +572,22 @@ func IPN175E(addr string, id string) Msg {
 	return Msg{ID: "IPN175E", Args: p.a[:]}
 }
 
-// IPN176E says: <keyword> is not valid for TYPE=<type>
-func IPN176E(keyword string, type_ string) Msg {
+// IPN176E says: <keyword> is not valid for <when>
+func IPN176E(keyword string, when string) Msg {
 	p := &struct {
 		s [2]string
 		a [2]any
-	}{s: [2]string{keyword, type_}}
+	}{s: [2]string{keyword, when}}
 	p.a = [2]any{&p.s[0], &p.s[1]}
 	return Msg{ID: "IPN176E", Args: p.a[:]}
 }
 
-// IPN177E says: <keyword> is required for TYPE=<type>
-func IPN177E(keyword string, type_ string) Msg {
+// IPN177E says: <keyword> is required for <when>
+func IPN177E(keyword string, when string) Msg {
 	p := &struct {
 		s [2]string
 		a [2]any
-	}{s: [2]string{keyword, type_}}
+	}{s: [2]string{keyword, when}}
 	p.a = [2]any{&p.s[0], &p.s[1]}
 	return Msg{ID: "IPN177E", Args: p.a[:]}
 }
@@ -2044,13 +2044,13 @@ func IPN472I(id string, changed string) Msg {
 	return Msg{ID: "IPN472I", Args: p.a[:]}
 }
 
-// IPN473E says: <keyword> of a running FTP daemon cannot change (<id>): DELETE FTPD and DEFINE FTPD again
-func IPN473E(keyword string, id string) Msg {
+// IPN473E says: <keyword> of <object> <id> cannot change while it runs: delete it and define it again
+func IPN473E(keyword string, object string, id string) Msg {
 	p := &struct {
-		s [2]string
-		a [2]any
-	}{s: [2]string{keyword, id}}
-	p.a = [2]any{&p.s[0], &p.s[1]}
+		s [3]string
+		a [3]any
+	}{s: [3]string{keyword, object, id}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
 	return Msg{ID: "IPN473E", Args: p.a[:]}
 }
 

@@ -1,7 +1,7 @@
 package nic
 
 import (
-	"regexp"
+	"ipnstack/nic/linkop"
 	"sort"
 	"strings"
 )
@@ -15,24 +15,11 @@ type Device struct {
 	Type      LinkType // TypeRaw or TypeTAP
 }
 
-// cuuPattern is a device number as VSE writes it.
-var cuuPattern = regexp.MustCompile(`^[0-9A-Fa-f]{3,4}$`)
-
-// IsCUU says whether a DEV= value is a device number rather than a host
-// interface name: three or four hexadecimal digits, at least one of them a
-// decimal digit (so that an interface named "cafe" stays a name).
-func IsCUU(v string) bool {
-	return cuuPattern.MatchString(v) && strings.ContainsAny(v, "0123456789")
-}
-
-// NormalCUU writes a device number in four upper-case digits (0D00).
-func NormalCUU(v string) string {
-	v = strings.ToUpper(v)
-	for len(v) < 4 {
-		v = "0" + v
-	}
-	return v
-}
+// IsCUU and NormalCUU read device numbers (package linkop).
+var (
+	IsCUU     = linkop.IsCUU
+	NormalCUU = linkop.NormalCUU
+)
 
 // Typed errors of the device map.
 type (

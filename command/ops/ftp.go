@@ -315,24 +315,16 @@ func (s *System) alterFTPD(_ context.Context, req *command.Request, out command.
 		out.Say(msgcat.IPN443E(id))
 		return
 	}
-	fixed := false
-	for _, k := range []string{"PORT", "IPADDR", "DATAPORTS"} {
-		if a.Has(k) {
-			out.Say(msgcat.IPN473E(k, id))
-			fixed = true
-		}
-	}
+	// The table refuses PORT=, IPADDR= and DATAPORTS= (Fixed); whether
+	// TLS= may change depends on the daemon's mode now.
 	st := f.d.Stats()
 	mode := st.TLS
 	if a.Has("TLS") {
 		mode, _ = ftpd.ParseTLSMode(a.Str("TLS"))
 		if (mode == ftpd.TLSImplicit) != (st.TLS == ftpd.TLSImplicit) {
-			out.Say(msgcat.IPN473E("TLS", id))
-			fixed = true
+			out.Say(msgcat.IPN473E("TLS", "FTPD", id))
+			return
 		}
-	}
-	if fixed {
-		return
 	}
 	var alt ftpd.Alteration
 	// CERT= and KEY= read the files again (a renewed certificate); TLS

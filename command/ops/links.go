@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"ipnstack/resolve"
-	"math/bits"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,31 +115,11 @@ func linkErr(err error) msgcat.Msg {
 	return msgcat.IPN998S("the link layer", err.Error())
 }
 
-// maskBits checks that a mask is contiguous and gives its length.
-func maskBits(m netip.Addr) (int, bool) {
-	b := m.As4()
-	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-	n := bits.LeadingZeros32(^v)
-	return n, v<<uint(n) == 0 || n == 32
-}
-
-// linkTypes says which type-specific operands each link type takes.
-var linkTypes = map[nic.LinkType]struct {
-	needs, takes []string
-}{
-	nic.TypeRaw:      {needs: []string{"DEV"}, takes: []string{"DEV", "DATAPATH", "MAC", "IP6ADDR"}},
-	nic.TypeTAP:      {needs: []string{"DEV"}, takes: []string{"DEV", "MAC", "HOSTADDR", "IP6ADDR"}},
-	nic.TypeUser:     {takes: []string{"GATEWAY", "FORWARD", "REACH", "IP6ADDR"}},
-	nic.TypeLoopback: {takes: []string{"IP6ADDR"}},
-}
-
-var typeSpecific = []string{"DEV", "DATAPATH", "MAC", "HOSTADDR", "GATEWAY", "FORWARD", "REACH", "IP6ADDR"}
-
 func (s *System) defineLink(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
 	typ := nic.LinkType(a.Str("TYPE"))
 	product := ""
-	if productTypes[string(typ)] {
+	if slices.Contains(command.ProductLinkTypes, string(typ)) { // the product's types drive a host interface as RAW
 		product, typ = string(typ), nic.TypeRaw
 	}
 	cfg := nic.LinkConfig{ID: a.Str("ID"), Type: typ, Product: product, MTU: uint32(a.Int("MTU")),
@@ -147,65 +127,23 @@ func (s *System) defineLink(_ context.Context, req *command.Request, out command
 	for _, p := range a.List("IP6ADDR") {
 		cfg.Addr6 = append(cfg.Addr6, p.(netip.Prefix))
 	}
-	errs := linkDevices(a, &cfg)
-	rule := linkTypes[typ]
-	for _, k := range typeSpecific {
-		if a.Has(k) && !contains(rule.takes, k) {
-			errs = append(errs, msgcat.IPN176E(k, string(typ)))
-		}
+	// The table has checked every operand against TYPE= and each other.
+	linkDevices(a, &cfg)
+	if mac, ok := a.Get("MAC").(net.HardwareAddr); ok {
+		cfg.MAC = mac
 	}
-	for _, k := range rule.needs {
-		if !a.Has(k) {
-			errs = append(errs, msgcat.IPN177E(k, string(typ)))
-		}
+	for _, f := range a.List("FORWARD") {
+		cfg.Forwards = append(cfg.Forwards, f.(nic.Forward))
 	}
-	if a.Has("MAC") {
-		mac, err := net.ParseMAC(a.Str("MAC"))
-		if err != nil || len(mac) != 6 || mac[0]&1 != 0 {
-			errs = append(errs, msgcat.IPN180E(a.Str("MAC")))
-		} else {
-			cfg.MAC = mac
-		}
+	for _, r := range a.List("REACH") {
+		cfg.Reach = append(cfg.Reach, r.(nic.Reach))
 	}
-	for _, item := range a.List("FORWARD") {
-		f, err := nic.ParseForward(item.(string))
-		if err != nil {
-			var fe *nic.ErrForward
-			errors.As(err, &fe)
-			errs = append(errs, msgcat.IPN181E("FORWARD", fe.Item, fe.Reason))
-			continue
-		}
-		cfg.Forwards = append(cfg.Forwards, f)
-	}
-	for _, item := range a.List("REACH") {
-		r, err := nic.ParseReach(item.(string))
-		if err != nil {
-			var fe *nic.ErrForward
-			errors.As(err, &fe)
-			errs = append(errs, msgcat.IPN181E("REACH", fe.Item, fe.Reason))
-			continue
-		}
-		cfg.Reach = append(cfg.Reach, r)
-	}
-	switch {
-	case a.Has("IPADDR"):
+	if a.Has("IPADDR") {
 		bitsN := 24
 		if a.Has("MASK") {
-			n, ok := maskBits(a.Addr("MASK"))
-			if !ok {
-				errs = append(errs, msgcat.IPN111E(a.Addr("MASK").String()))
-			}
-			bitsN = n
+			bitsN, _ = command.MaskBits(a.Addr("MASK"))
 		}
 		cfg.Addr = netip.PrefixFrom(a.Addr("IPADDR"), bitsN)
-	case a.Has("MASK"):
-		errs = append(errs, msgcat.IPN311E("IPADDR", "DEFINE LINK"))
-	}
-	if len(errs) > 0 {
-		for _, m := range errs {
-			out.Say(m)
-		}
-		return
 	}
 	if err := s.Stack.DefineLink(cfg); err != nil {
 		out.Say(linkErr(err))
@@ -241,52 +179,19 @@ func (s *System) defineLink(_ context.Context, req *command.Request, out command
 	}
 }
 
-// productTypes are the product's link types. Each drives the host interface
-// named in DEV= as a RAW link, or the one the device map gives for the
-// device numbers in DEV= and DATAPATH=.
-var productTypes = map[string]bool{"OSAX": true, "LCS": true, "CTCA": true, "CLAW": true, "IUCV": true}
-
 // linkDevices reads DEV= and DATAPATH=: one host interface name, or (for
 // the product's types) device numbers.
-func linkDevices(a command.Args, cfg *nic.LinkConfig) []msgcat.Msg {
-	var devs []string
-	for _, d := range a.List("DEV") {
-		devs = append(devs, d.(string))
-	}
-	cuus := 0
-	for _, d := range devs {
-		if nic.IsCUU(d) {
-			cuus++
-		}
-	}
-	shown := strings.Join(devs, ",")
-	if len(devs) > 1 {
-		shown = "(" + shown + ")"
-	}
+func linkDevices(a command.Args, cfg *nic.LinkConfig) {
+	devs := a.List("DEV")
 	switch {
-	case len(devs) == 0:
-	case cfg.Product == "" && (cuus > 0 || len(devs) > 1):
-		return []msgcat.Msg{msgcat.IPN251E("DEV", shown, "TYPE="+string(cfg.Type)+" takes one host interface name; device numbers are for the product's types (OSAX, LCS, CTCA, CLAW, IUCV)")}
-	case cuus == len(devs) && cfg.Product != "":
+	case len(devs) > 0 && cfg.Product != "" && nic.IsCUU(devs[0].(string)):
 		for _, d := range devs {
-			cfg.CUUs = append(cfg.CUUs, nic.NormalCUU(d))
+			cfg.CUUs = append(cfg.CUUs, d.(string)) // written in four digits by the table
 		}
 	case len(devs) == 1:
-		cfg.Dev = devs[0]
-	default:
-		return []msgcat.Msg{msgcat.IPN251E("DEV", shown, "give one host interface name, or device numbers (cuu: 3 or 4 hexadecimal digits)")}
+		cfg.Dev = devs[0].(string)
 	}
-	if a.Has("DATAPATH") {
-		dp := a.Str("DATAPATH")
-		switch {
-		case !nic.IsCUU(dp):
-			return []msgcat.Msg{msgcat.IPN251E("DATAPATH", dp, "not a device number (cuu: 3 or 4 hexadecimal digits)")}
-		case len(cfg.CUUs) == 0 && cfg.Product != "":
-			return []msgcat.Msg{msgcat.IPN251E("DATAPATH", dp, "it goes with device numbers in DEV=, not a host interface name")}
-		}
-		cfg.DataPath = nic.NormalCUU(dp)
-	}
-	return nil
+	cfg.DataPath = a.Str("DATAPATH")
 }
 
 // cuuList writes a product link's device numbers as QUERY LINKS shows them.
@@ -310,12 +215,7 @@ func (s *System) sayMapped(cfg nic.LinkConfig, out command.Out) {
 
 func (s *System) defineDevice(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
-	cuu := a.Str("CUU")
-	if !nic.IsCUU(cuu) {
-		out.Say(msgcat.IPN251E("CUU", cuu, "not a device number (cuu: 3 or 4 hexadecimal digits)"))
-		return
-	}
-	d := nic.Device{CUU: nic.NormalCUU(cuu), Interface: a.Str("INTERFACE"), Type: nic.LinkType(a.Str("TYPE"))}
+	d := nic.Device{CUU: a.Str("CUU"), Interface: a.Str("INTERFACE"), Type: nic.LinkType(a.Str("TYPE"))}
 	started, err := s.Stack.DefineDevice(d)
 	if err != nil {
 		out.Say(linkErr(err))
@@ -333,10 +233,6 @@ func (s *System) defineDevice(_ context.Context, req *command.Request, out comma
 
 func (s *System) deleteDevice(_ context.Context, req *command.Request, out command.Out) {
 	cuu := req.Args.Str("CUU")
-	if !nic.IsCUU(cuu) {
-		out.Say(msgcat.IPN251E("CUU", cuu, "not a device number (cuu: 3 or 4 hexadecimal digits)"))
-		return
-	}
 	if err := s.Stack.DeleteDevice(cuu); err != nil {
 		out.Say(linkErr(err))
 		return
@@ -579,12 +475,7 @@ func (s *System) setHome(req *command.Request, out command.Out) bool {
 		bitsN = s.homeMask
 	}
 	if a.Has("MASK") {
-		n, ok := maskBits(a.Addr("MASK"))
-		if !ok {
-			out.Say(msgcat.IPN111E(a.Addr("MASK").String()))
-			return false
-		}
-		bitsN = n
+		bitsN, _ = command.MaskBits(a.Addr("MASK")) // the table took only a contiguous one
 	}
 	if a.Has("IPADDR") {
 		addr = a.Addr("IPADDR")
@@ -623,12 +514,7 @@ func (s *System) defineRoute(_ context.Context, req *command.Request, out comman
 		bitsN = 0
 	}
 	if a.Has("MASK") {
-		n, ok := maskBits(a.Addr("MASK"))
-		if !ok {
-			out.Say(msgcat.IPN111E(a.Addr("MASK").String()))
-			return
-		}
-		bitsN = n
+		bitsN, _ = command.MaskBits(a.Addr("MASK")) // the table took only a contiguous one
 	}
 	r := nic.Route{ID: a.Str("ID"), Link: a.Str("LINKID"), Net: netip.PrefixFrom(netAddr, bitsN), Gateway: a.Addr("GATEWAY")}
 	if err := s.Stack.DefineRoute(r); err != nil {
@@ -824,21 +710,13 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(
 func (s *System) trace(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
 	link := a.Str("LINKID")
-	if a.Positional(0) == "ON" {
-		if !a.Has("FILE") {
-			out.Say(msgcat.IPN311E("FILE", "TRACE ON"))
-			return
-		}
+	if a.Positional(0) == "ON" { // FILE= with ON only: the table's rule
 		file := a.Str("FILE")
 		if err := s.Stack.TraceOn(link, file); err != nil {
 			out.Say(linkErr(err))
 			return
 		}
 		out.Say(msgcat.IPN116I(link, file))
-		return
-	}
-	if a.Has("FILE") {
-		out.Say(msgcat.IPN310E("FILE", "TRACE OFF"))
 		return
 	}
 	file, n, err := s.Stack.TraceOff(link)

@@ -77,25 +77,6 @@ func (d socksDialer) allowed(remote netip.AddrPort) bool {
 	return false
 }
 
-// socksReach reads REACH=: each item a port or range of the stack's own
-// loopback.
-func socksReach(a command.Args) ([]nic.Reach, string) {
-	var reach []nic.Reach
-	for _, item := range a.List("REACH") {
-		r, err := nic.ParseReach(item.(string))
-		if err != nil {
-			var fe *nic.ErrForward
-			errors.As(err, &fe)
-			return nil, "REACH= item " + fe.Item + ": " + fe.Reason
-		}
-		if !r.Addr.IsLoopback() {
-			return nil, "REACH= item " + item.(string) + ": " + r.Addr.String() + " is not the stack's loopback (other addresses need no REACH=)"
-		}
-		reach = append(reach, r)
-	}
-	return reach, ""
-}
-
 func (s *System) defineSOCKSD(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
 	id := a.Str("ID")
@@ -112,10 +93,9 @@ func (s *System) defineSOCKSD(_ context.Context, req *command.Request, out comma
 		out.Say(msgcat.IPN644E(id, "a door on "+addr.String()+" would be open to anyone who reaches it: give AUTH=USER"))
 		return
 	}
-	reach, bad := socksReach(a)
-	if bad != "" {
-		out.Say(msgcat.IPN644E(id, bad))
-		return
+	var reach []nic.Reach // loopback ports only (the table's Reach{Loopback})
+	for _, r := range a.List("REACH") {
+		reach = append(reach, r.(nic.Reach))
 	}
 	cfg := socksd.Config{ID: id, Addr: netip.AddrPortFrom(addr, uint16(a.Int("PORT"))), Auth: auth,
 		Count: int(a.Int("COUNT")), Guard: guardPolicy(a), Clock: s.Clock, Idle: time.Duration(a.Int("TIMEOUT")) * time.Second,

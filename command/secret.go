@@ -54,106 +54,83 @@ func looksSecret(key string) bool {
 	return false
 }
 
-func isKeyChar(c byte) bool {
-	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '#' || c == '@' || c == '$'
+// secretLine is a line and the byte ranges of its secret values, found
+// once with the grammar's own tokens: the value after "=" of every operand
+// whose keyword looks secret (a word, a quoted string, a list to its ")"),
+// or, where the lexer can read no further (a quote not closed), the rest of
+// the line.
+type secretLine struct {
+	line  string
+	spans [][2]int
 }
 
-// quotedEnd gives the index just past a quoted value that starts at i, or
-// len(line) if it is not closed: the grammar's quoting rule.
-func quotedEnd(line string, i int) int {
-	end, _ := grammar.QuotedEnd(line, i)
-	return end
-}
-
-// findSecrets finds the values of the operands whose keyword looks secret:
-// for each, the byte range of the value as written.
-func findSecrets(line string) [][2]int {
-	var out [][2]int
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		if grammar.IsQuote(c) {
-			i = quotedEnd(line, i) - 1
+func findSecrets(line string) secretLine {
+	toks := grammar.Tokens(line)
+	punct := func(i int, p string) bool { return i < len(toks) && toks[i].Kind == "Punct" && toks[i].Text == p }
+	sl := secretLine{line: line}
+	for i := 0; i+2 < len(toks); i++ {
+		if toks[i].Kind != "Word" || !punct(i+1, "=") || !looksSecret(toks[i].Text) {
 			continue
 		}
-		if !isKeyChar(c) || i > 0 && isKeyChar(line[i-1]) {
-			continue
-		}
-		j := i
-		for j < len(line) && isKeyChar(line[j]) {
-			j++
-		}
-		key := line[i:j]
-		k := j
-		for k < len(line) && (line[k] == ' ' || line[k] == '\t') {
-			k++
-		}
-		if k >= len(line) || line[k] != '=' || !looksSecret(key) {
-			i = j - 1
-			continue
-		}
-		v := k + 1
-		for v < len(line) && (line[v] == ' ' || line[v] == '\t') {
-			v++
-		}
-		end := v
+		v := toks[i+2]
+		end := v.End
 		switch {
-		case v < len(line) && grammar.IsQuote(line[v]):
-			end = quotedEnd(line, v)
-		case v < len(line) && line[v] == '(':
-			// A list: to its closing parenthesis, or the line's end.
-			for end = v + 1; end < len(line) && line[end] != ')'; end++ {
-				if grammar.IsQuote(line[end]) {
-					end = quotedEnd(line, end) - 1
+		case punct(i+2, "("): // a list: to its ")", or the line's end
+			end = len(line)
+			j := i + 3
+			for ; j < len(toks); j++ {
+				if punct(j, ")") {
+					end = toks[j].End
+					break
 				}
 			}
-			end = min(end+1, len(line))
+			i = j
+		case v.Kind == "Punct": // no value
+			continue
 		default:
-			for end < len(line) && !strings.ContainsRune(" \t,()", rune(line[end])) {
-				end++
-			}
+			i += 2
 		}
-		if end > v {
-			out = append(out, [2]int{v, end})
-		}
-		i = end - 1
+		sl.spans = append(sl.spans, [2]int{v.Start, end})
 	}
-	return out
+	return sl
+}
+
+// masked is the line with each secret value replaced by Masked.
+func (s secretLine) masked() string {
+	if len(s.spans) == 0 {
+		return s.line
+	}
+	var b strings.Builder
+	last := 0
+	for _, sp := range s.spans {
+		b.WriteString(s.line[last:sp[0]])
+		b.WriteString(Masked)
+		last = sp[1]
+	}
+	b.WriteString(s.line[last:])
+	return b.String()
 }
 
 // MaskSecrets replaces the values of operands whose keyword is, or could be
 // meant as, a secret keyword with asterisks, for the echo, the hardcopy log
 // and the history. An unterminated quoted value is masked to the end of the
 // line.
-func MaskSecrets(line string) string {
-	spans := findSecrets(line)
-	if len(spans) == 0 {
-		return line
-	}
-	var b strings.Builder
-	last := 0
-	for _, s := range spans {
-		b.WriteString(line[last:s[0]])
-		b.WriteString(Masked)
-		last = s[1]
-	}
-	b.WriteString(line[last:])
-	return b.String()
-}
+func MaskSecrets(line string) string { return findSecrets(line).masked() }
 
-// secretValues are the secret values of a line as written, and without
-// their quotes, for masking them in replies. A value that the masked line
-// shows anyway (a password equal to the user id) is not one: masking it
-// would hide the id in every reply and protect nothing.
-func secretValues(line string) []string {
-	masked := MaskSecrets(line)
+// values are the secret values as written, and without their quotes, for
+// masking them in replies. A value that the masked line shows anyway (a
+// password equal to the user id) is not one: masking it would hide the id
+// in every reply and protect nothing.
+func (s secretLine) values() []string {
+	masked := s.masked()
 	var out []string
 	add := func(v string) {
 		if v != "" && !strings.Contains(masked, v) {
 			out = append(out, v)
 		}
 	}
-	for _, s := range findSecrets(line) {
-		v := line[s[0]:s[1]]
+	for _, sp := range s.spans {
+		v := s.line[sp[0]:sp[1]]
 		add(v)
 		if grammar.IsQuote(v[0]) {
 			inner := strings.TrimSuffix(v[1:], v[:1])
@@ -163,8 +140,37 @@ func secretValues(line string) []string {
 	return out
 }
 
-// maskOut hides a line's secret values in every text insert of the
-// messages said through it: no reply, error included, quotes a secret.
+// maskError keeps a syntax error from quoting a secret: a fault inside a
+// secret's value is said without it; any other names the text near it as
+// the masked line has it.
+func (s secretLine) maskError(err error) error {
+	se, ok := err.(*grammar.Error)
+	if !ok || len(s.spans) == 0 {
+		return err
+	}
+	at := se.Col - 1
+	shift := 0
+	for _, sp := range s.spans {
+		if at >= sp[0] && (at < sp[1] || sp[1] == len(s.line)) {
+			return &grammar.Error{Col: se.Col, Reason: "the value of a secret operand cannot be read (a quote is not closed?)"}
+		}
+		if sp[1] <= at {
+			shift += len(Masked) - (sp[1] - sp[0])
+		}
+	}
+	out := *se
+	if se.Near != "" {
+		m := s.masked()
+		from := min(max(at+shift, 0), len(m))
+		out.Near = m[from:min(from+len(se.Near), len(m))]
+	}
+	return &out
+}
+
+// maskOut hides a line's secret values in the messages said through it:
+// an insert that is a secret value (an error quoting the value typed) is
+// masked whole. Text that merely contains the same letters is left alone:
+// a one-letter password must not eat that letter out of every reply.
 type maskOut struct {
 	out     Out
 	secrets []string
@@ -173,7 +179,9 @@ type maskOut struct {
 func (m *maskOut) Say(msg msgcat.Msg) {
 	m.out.Say(msg.MapStrings(func(s string) string {
 		for _, v := range m.secrets {
-			s = strings.ReplaceAll(s, v, Masked)
+			if s == v {
+				return Masked
+			}
 		}
 		return s
 	}))

@@ -83,3 +83,24 @@ func TestSecretEqualToID(t *testing.T) {
 		t.Fatalf("%q", out)
 	}
 }
+
+// TestOneLetterSecret: a one-letter password is masked where it is the
+// value, and nowhere else: the replies keep every "b" of their own text.
+func TestOneLetterSecret(t *testing.T) {
+	var out []string
+	s := &Session{Table: Commands, Console: ConsoleInfo{Auth: users.Full},
+		Out: OutFunc(func(m msgcat.Msg) { out = append(out, m.String()) })}
+	s.Do(context.Background(), "FTP HOST=10.77.0.2,USER=bob,PASSWORD=b,LOCAL=PUB,CMD=('RENAME a b')")
+	all := strings.Join(out, "\n")
+	if out[0] != "IPN237I FTP HOST=10.77.0.2,USER=bob,PASSWORD=********,LOCAL=PUB,CMD=('RENAME a b')" {
+		t.Fatalf("echo %q", out[0])
+	}
+	if !strings.Contains(all, "'RENAME a b' is not a subcommand: the subcommands are") {
+		t.Fatalf("the reply lost letters to the mask:\n%s", all)
+	}
+	out = nil
+	s.Do(context.Background(), "DEFINE USER ID=A,PASSWORD="+strings.Repeat("b", 200))
+	if all := strings.Join(out, "\n"); strings.Contains(all, "bbbb") || !strings.Contains(all, Masked) {
+		t.Fatalf("a password too long is quoted:\n%s", all)
+	}
+}

@@ -86,23 +86,14 @@ func (s *Session) Do(ctx context.Context, line string) int {
 		return 0
 	}
 	out := &rcOut{out: s.Out}
-	secrets := secretValues(line)
-	if len(secrets) > 0 {
-		out.out = &maskOut{out: s.Out, secrets: secrets}
+	sec := findSecrets(line)
+	if len(sec.spans) > 0 {
+		out.out = &maskOut{out: s.Out, secrets: sec.values()}
 	}
-	out.Say(msgcat.IPN237I(MaskSecrets(line)))
+	out.Say(msgcat.IPN237I(sec.masked()))
 	st, err := grammar.Parse(line)
 	if err != nil {
-		if len(secrets) > 0 {
-			// The error of the masked line quotes no secret; if the
-			// masked line reads, the fault was in a secret's value.
-			if _, merr := grammar.Parse(MaskSecrets(line)); merr != nil {
-				err = merr
-			} else {
-				err = &grammar.Error{Col: errCol(err), Reason: "the value of a secret operand cannot be read (a quote is not closed?)"}
-			}
-		}
-		out.Say(syntaxMsg(err))
+		out.Say(syntaxMsg(sec.maskError(err)))
 		return out.rc
 	}
 	spec, args, errs := s.Table.Resolve(st)
@@ -157,14 +148,6 @@ func (s *Session) run(ctx context.Context, req *Request, out Out) {
 		}
 	}()
 	s.Exec.Exec(ctx, req, out)
-}
-
-// errCol is the column of a syntax error (1 if it has none).
-func errCol(err error) int {
-	if se, ok := err.(*grammar.Error); ok {
-		return se.Col
-	}
-	return 1
 }
 
 func syntaxMsg(err error) msgcat.Msg {

@@ -325,3 +325,43 @@ func clip(s string) string {
 	}
 	return s
 }
+
+// Token is one token of a line as the grammar's lexer reads it, with its
+// byte offsets: a Word, a Quoted string, a Punct ("=", "(" or ")"), or
+// Rest, the text from where the lexer can read no further (an unclosed
+// quote) to the end of the line.
+type Token struct {
+	Kind       string // "Word", "Quoted", "Punct" or "Rest"
+	Text       string
+	Start, End int
+}
+
+// Tokens reads a line with the grammar's own lexer, blanks and commas
+// left out. It never fails: what cannot be read is the last token, Rest.
+func Tokens(line string) []Token {
+	l, err := lex.Lex("", strings.NewReader(line))
+	if err != nil {
+		return []Token{{Kind: "Rest", Text: line, Start: 0, End: len(line)}}
+	}
+	names := lexer.SymbolsByRune(lex)
+	var out []Token
+	for {
+		t, err := l.Next()
+		if err != nil {
+			var lerr *lexer.Error
+			start := len(line)
+			if errors.As(err, &lerr) {
+				start = min(lerr.Pos.Offset, len(line))
+			}
+			return append(out, Token{Kind: "Rest", Text: line[start:], Start: start, End: len(line)})
+		}
+		if t.EOF() {
+			return out
+		}
+		kind := names[t.Type]
+		if kind == "Blank" {
+			continue
+		}
+		out = append(out, Token{Kind: kind, Text: t.Value, Start: t.Pos.Offset, End: t.Pos.Offset + len(t.Value)})
+	}
+}

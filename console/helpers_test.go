@@ -26,3 +26,10 @@ func collect(exec command.Executor) (*command.Session, *[]string) {
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, errors.New("input/output error") }
+
+// newHubFor makes a hub on the command table whose commands exec runs.
+func newHubFor(hc *Hardcopy, exec command.Executor) *Hub {
+	h := NewHub(hc, nil, command.Commands)
+	h.Exec = exec
+	return h
+}

@@ -102,7 +102,7 @@ func TestHistoryMasksSecrets(t *testing.T) {
 // TestHubRoutesByClass: a console hears the informational messages of the
 // classes it chose (all but SESSION until it chooses), and every warning.
 func TestHubRoutesByClass(t *testing.T) {
-	hub := NewHub(NewBoard(nil, nil), command.Commands, nil)
+	hub := newHubFor(nil, nil)
 	var mu sync.Mutex
 	var heard []string
 	c, err := hub.Attach("L", "", "local", users.Full, hearSink{func(l string) { mu.Lock(); heard = append(heard, l[:7]); mu.Unlock() }})
@@ -148,7 +148,7 @@ func TestHardcopyMasksSecrets(t *testing.T) {
 		"DEFINE USER ID=A,PASSWORD='Leak7 two',CONSOLE=YES",
 	} {
 		var hc syncBuf
-		hub := NewHub(NewBoard(NewHardcopy(&hc, func() time.Time { return time.Unix(0, 0) }), nil), command.Commands, nil)
+		hub := newHubFor(NewHardcopy(&hc, func() time.Time { return time.Unix(0, 0) }), nil)
 		c, err := hub.Attach("L", "", "local", users.Full, hearSink{func(string) {}})
 		if err != nil {
 			t.Fatal(err)

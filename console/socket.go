@@ -163,7 +163,7 @@ func (s *SocketServer) serveConn(nc net.Conn) {
 		sink.Close(why)
 		return
 	}
-	defer c.Detach()
+	defer func() { nc.Close(); c.Detach() }() // the connection ends first: Detach awaits the writer
 	c.mu.Lock()
 	err = sink.frame('H', c.Info.ID+" "+protocolVersion, true)
 	c.mu.Unlock()

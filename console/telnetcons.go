@@ -272,7 +272,7 @@ func (s *TelnetServer) serve(nc net.Conn) {
 		t.println(msgcat.IPN218I().String())
 		return
 	}
-	defer c.Detach()
+	defer func() { nc.Close(); c.Detach() }() // the connection ends first: Detach awaits the writer
 	logon := msgcat.IPN506I(operator, c.Info.ID, auth.Level())
 	t.println(logon.String())
 	s.Hub.Hardcopy.Line(c.Info.ID, '*', logon.String())

@@ -155,7 +155,7 @@ func startTelnetServer(t *testing.T, idle time.Duration, set ...func(*TelnetServ
 		t.Fatal(err)
 	}
 	ts := &tnServer{addr: ln.Addr().String(), exec: newFakeExec(), hc: &syncBuf{}}
-	ts.hub = NewHub(NewBoard(NewHardcopy(ts.hc, nil), nil), command.Commands, ts.exec)
+	ts.hub = newHubFor(NewHardcopy(ts.hc, nil), ts.exec)
 	ts.srv = &TelnetServer{Name: "TN01", Hub: ts.hub, Auth: fakeAuth{}, Listener: ln, IdleTimeout: idle}
 	for _, f := range set {
 		f(ts.srv)

@@ -71,20 +71,16 @@ var (
 // SetLook gives a console the VSE look with its partition id, or (vse
 // false) the plain look back.
 func (c *Console) SetLook(vse bool, partition string) {
-	c.lookMu.Lock()
-	defer c.lookMu.Unlock()
 	if !vse {
-		c.look = nil
+		c.look.Store(nil)
 		return
 	}
-	c.look = &vseLook{partition: strings.ToUpper(partition)}
+	c.look.Store(&vseLook{partition: strings.ToUpper(partition)})
 }
 
 // vse gives the console's VSE framing, or nil in the plain look.
 func (c *Console) vse() *vseLook {
-	c.lookMu.Lock()
-	defer c.lookMu.Unlock()
-	return c.look
+	return c.look.Load()
 }
 
 // frame writes a line as the console shows it: as is in the plain look,
@@ -111,7 +107,7 @@ func (c *Console) vseInput(v *vseLook, line string) (cmd string, run bool, rc in
 	defer v.mu.Unlock()
 	v.current = 0
 	if m := msgPattern.FindStringSubmatch(line); m != nil {
-		c.enqueue(outItem{kind: 'R', line: arReady})
+		c.out.put(outItem{kind: itemReply, line: arReady})
 		part := strings.ToUpper(m[1])
 		if part != v.partition {
 			c.vseSay(FrameVSE(v.partition, 0, ""), msgcat.IPN259E(part, v.partition))
@@ -150,7 +146,7 @@ func (c *Console) vseSay(prefix string, m msgcat.Msg) {
 	if h := c.hub.Hardcopy; h != nil {
 		h.Line(c.Info.ID, '>', line)
 	}
-	c.enqueue(outItem{kind: 'R', line: prefix + line})
+	c.out.put(outItem{kind: itemReply, line: prefix + line})
 }
 
 // FrameVSE writes a line as the VSE system console shows a partition's

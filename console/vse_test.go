@@ -24,7 +24,7 @@ func TestVSELook(t *testing.T) {
 		out.Say(msgcat.IPN127I(32768, 65535))
 	})
 	var hc syncBuf
-	hub := NewHub(NewBoard(NewHardcopy(&hc, func() time.Time { return time.Unix(0, 0) }), nil), command.Commands, exec)
+	hub := newHubFor(NewHardcopy(&hc, func() time.Time { return time.Unix(0, 0) }), exec)
 	c, err := hub.Attach("L", "", "local", users.Full, hearSink{func(l string) { mu.Lock(); lines = append(lines, l); mu.Unlock() }})
 	if err != nil {
 		t.Fatal(err)

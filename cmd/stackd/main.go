@@ -282,21 +282,22 @@ func (d *instance) openLogs() int {
 }
 
 // startSystem makes the data directory, the stack and the console hub:
-// the board first, so that the system is built with its sink.
+// the hub first, so that the system is built with its sink.
 func (d *instance) startSystem() int {
 	if err := prepareDataDir(d.o.data); err != nil {
 		fmt.Fprintln(d.stderr, "stackd: data directory:", err)
 		return exitStart
 	}
-	board := console.NewBoard(d.hc, d.log)
-	sys, err := ops.New(ops.Config{DataDir: d.o.data, Log: d.log, Sink: board.Broadcast})
+	hub := console.NewHub(d.hc, d.log, command.Commands)
+	sys, err := ops.New(ops.Config{DataDir: d.o.data, Log: d.log, Sink: hub.Broadcast})
 	if err != nil {
 		fmt.Fprintln(d.stderr, "stackd: network stack:", err)
 		return exitStart
 	}
 	d.sys, d.closeSys = sys, sync.OnceFunc(sys.Close)
 	d.push(d.closeSys)
-	d.hub = console.NewHub(board, command.Commands, sys)
+	hub.Exec = sys
+	d.hub = hub
 	return exitOK
 }
 

@@ -68,7 +68,8 @@ func BenchmarkDeck100k(b *testing.B) {
 // end-of-command frame. It reports the median and 99th percentile.
 func BenchmarkConsoleRoundTrip(b *testing.B) {
 	sys := newTestSystem(b)
-	hub := console.NewHub(console.NewBoard(nil, nil), command.Commands, sys)
+	hub := console.NewHub(nil, nil, command.Commands)
+	hub.Exec = sys
 	path := filepath.Join(b.TempDir(), "c.sock")
 	ln, _, err := console.ListenSocket(path)
 	if err != nil {

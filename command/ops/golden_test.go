@@ -50,9 +50,8 @@ func runDeck(t *testing.T, sys *System, name, text string) string {
 	if strings.HasSuffix(name, ".query.deck") {
 		auth = users.Query
 	}
-	board := console.NewBoard(nil, nil)
-	board.Clock = testClock
-	hub := console.NewHub(board, command.Commands, sys)
+	hub := console.NewHub(nil, nil, command.Commands)
+	hub.Clock, hub.Exec = testClock, sys
 	c, err := hub.Attach("", "GOLDEN", "golden", auth, nopSink{})
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,9 @@
 package portrange
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // Level is how pressed a pool is.
 type Level int
@@ -82,4 +85,31 @@ func (r *Registry) Pressure(now time.Time) []PressureEvent {
 		}
 	}
 	return out
+}
+
+// WatchPressure looks at the pools' pressure every interval and tells
+// each change (Pressure) to tell, from a goroutine of its own until the
+// stop it gives is called; stop returns once the goroutine has ended.
+func (r *Registry) WatchPressure(every time.Duration, clock func() time.Time, tell func(PressureEvent)) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(every)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-tick.C:
+				for _, e := range r.Pressure(clock()) {
+					tell(e)
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(quit) })
+		<-done
+	}
 }

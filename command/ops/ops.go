@@ -61,48 +61,69 @@ func bind(groups ...map[string]Handler) map[string]Handler {
 	return all
 }
 
-// System is everything the handlers act on.
+// System is everything the handlers act on: the rooms they bind, the
+// daemons the commands define, the system's life, and the settings no
+// room holds.
 type System struct {
+	Rooms
 	Clock   func() time.Time
 	Started time.Time
-	Stack   *nic.Stack
-	Ports   *portrange.Registry // the port authority: every pool, bind and reservation
-	Conns   *conn.Table
-	Users   *users.Registry
-	// Resolver turns host names into addresses (DEFINE NAME, SET DNS1=),
-	// asking DNS over the stack's own UDP.
-	Resolver *resolve.Resolver
-	Files    *ftpd.Files
-	DataDir  string // where a relative DLBL= of DEFINE FILE is taken from
-	Log      *zap.Logger
-	sink     func(msgcat.Msg) // where unsolicited messages go
+	DataDir string // where a relative DLBL= of DEFINE FILE is taken from
+	Log     *zap.Logger
+	sink    func(msgcat.Msg) // where unsolicited messages go
 
 	// cmdMu lets commands that only look run together while a command that
 	// changes the stack runs alone, so a change is all or nothing. Lock
 	// order: cmdMu, then the locks of the subsystems a handler calls.
 	cmdMu sync.RWMutex
 
+	lifecycle
+	daemons
+	settings
+}
+
+// Rooms are the subsystems the handlers bind; each has locks of its own.
+type Rooms struct {
+	Stack *nic.Stack
+	Ports *portrange.Registry // the port authority: every pool, bind and reservation
+	Conns *conn.Table
+	Users *users.Registry
+	// Resolver turns host names into addresses (DEFINE NAME, SET DNS1=),
+	// asking DNS over the stack's own UDP.
+	Resolver *resolve.Resolver
+	Files    *ftpd.Files
+}
+
+// lifecycle is the system's end (SHUTDOWN, Close) and the long commands
+// Close awaits.
+type lifecycle struct {
 	stopOnce sync.Once
 	stopCh   chan struct{}
+	stopBy   string
 	// closing ends the long commands (FTP sessions) when Close begins;
 	// long counts those running, which Close awaits.
-	closing  context.Context
-	endLong  context.CancelFunc
-	longMu   sync.Mutex // orders a long command's start against Close
-	long     sync.WaitGroup
-	pressure struct { // the watch of the pools' pressure (pressure.go)
-		stop chan struct{}
-		done chan struct{}
-	}
-	stopBy   string
-	homeMask int           // SET MASK before any SET IPADDR
-	cert     *tlscert.Cert // the stack's own TLS certificate, once made or read (tls.go)
+	closing context.Context
+	endLong context.CancelFunc
+	longMu  sync.Mutex // orders a long command's start against Close
+	long    sync.WaitGroup
+	// stopWatch ends the watch of the pools' pressure (pressure.go).
+	stopWatch func()
+}
 
-	listeners map[string]*consoleListener  // DEFINE CONSOLE
-	ftpds     map[string]*ftpDaemon        // DEFINE FTPD
-	socksds   map[string]*socksDoor        // DEFINE SOCKSD
-	httpds    map[string]*httpd.Server     // DEFINE HTTPD
-	kept      map[string]map[string]string // the product's definitions kept, not emulated (kept.go): object -> key -> the statement
+// daemons are the servers the commands define, by id.
+type daemons struct {
+	listeners map[string]*consoleListener // DEFINE CONSOLE
+	ftpds     map[string]*ftpDaemon       // DEFINE FTPD
+	socksds   map[string]*socksDoor       // DEFINE SOCKSD
+	httpds    map[string]*httpd.Server    // DEFINE HTTPD
+}
+
+// settings are what SET and the product's definitions leave that no room
+// holds.
+type settings struct {
+	homeMask int                          // SET MASK before any SET IPADDR
+	cert     *tlscert.Cert                // the stack's own TLS certificate, once made or read (tls.go)
+	kept     map[string]map[string]string // the product's definitions kept, not emulated (kept.go): object -> key -> the statement
 }
 
 // Config are the settings a System is built with.
@@ -129,9 +150,12 @@ func New(cfg Config) (*System, error) {
 	if cfg.Sink == nil {
 		cfg.Sink = func(msgcat.Msg) {}
 	}
-	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), stopCh: make(chan struct{}), sink: cfg.Sink,
-		DataDir: cfg.DataDir, Log: cfg.Log, Users: users.New(), Files: ftpd.NewFiles(cfg.Clock),
-		listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{}, socksds: map[string]*socksDoor{}, httpds: map[string]*httpd.Server{}, kept: map[string]map[string]string{}}
+	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), sink: cfg.Sink, DataDir: cfg.DataDir, Log: cfg.Log,
+		Rooms:     Rooms{Users: users.New(), Files: ftpd.NewFiles(cfg.Clock)},
+		lifecycle: lifecycle{stopCh: make(chan struct{})},
+		daemons: daemons{listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{},
+			socksds: map[string]*socksDoor{}, httpds: map[string]*httpd.Server{}},
+		settings: settings{kept: map[string]map[string]string{}}}
 	s.Users.SetClock(cfg.Clock)
 	s.Users.SetOnLock(func(l users.AccountLockout) {
 		s.Broadcast(msgcat.IPN538W(l.ID, l.Until, l.Failures, users.AccountWindow, l.Addresses, l.LastFrom.String(), l.LastDoor))
@@ -151,7 +175,7 @@ func New(cfg Config) (*System, error) {
 	s.Stack, s.Ports = stk, ports
 	s.Conns = conn.New(stk.NS(), ports, cfg.Clock)
 	s.Resolver = resolve.New(s.dnsDial, cfg.Clock)
-	s.startPressure()
+	s.stopWatch = s.watchPressure()
 	return s, nil
 }
 
@@ -171,7 +195,7 @@ func (s *System) Close() {
 	s.closeHTTPDs()
 	s.closeFTPDs()
 	s.cmdMu.Unlock()
-	s.stopPressure()
+	s.stopWatch()
 	s.Conns.Close()
 	s.Stack.Close()
 	s.Users.Close()

@@ -47,7 +47,9 @@ func TestPressureMessages(t *testing.T) {
 		mu.Lock()
 		said = nil
 		mu.Unlock()
-		sys.lookAtPressure()
+		for _, e := range sys.Ports.Pressure(sys.Clock()) {
+			sys.Broadcast(pressureMsg(e))
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		return strings.Join(said, "\n")

@@ -11,35 +11,11 @@ import (
 // runs dry between two looks is seen by its exhaustions.
 const pressureEvery = time.Second
 
-// startPressure starts the watch that raises IPN605W, IPN606W and IPN607I
-// as the pools fill, run dry and empty; stopPressure (from Close) ends it.
-func (s *System) startPressure() {
-	s.pressure.stop, s.pressure.done = make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(s.pressure.done)
-		tick := time.NewTicker(pressureEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-s.pressure.stop:
-				return
-			case <-tick.C:
-				s.lookAtPressure()
-			}
-		}
-	}()
-}
-
-func (s *System) stopPressure() {
-	close(s.pressure.stop)
-	<-s.pressure.done
-}
-
-// lookAtPressure raises one message per change of a pool's level.
-func (s *System) lookAtPressure() {
-	for _, e := range s.Ports.Pressure(s.Clock()) {
-		s.Broadcast(pressureMsg(e))
-	}
+// watchPressure starts the pools' watch (portrange) that raises IPN605W,
+// IPN606W and IPN607I as the pools fill, run dry and empty; the stop it
+// gives (called by Close) ends it.
+func (s *System) watchPressure() (stop func()) {
+	return s.Ports.WatchPressure(pressureEvery, s.Clock, func(e portrange.PressureEvent) { s.Broadcast(pressureMsg(e)) })
 }
 
 func pressureMsg(e portrange.PressureEvent) msgcat.Msg {

@@ -3,13 +3,11 @@ package ops
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"ipnstack/tlscert"
 	"net"
 	"net/netip"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"ipnstack/command"
@@ -98,20 +96,12 @@ func (s *System) defineConsole(_ context.Context, req *command.Request, out comm
 		Owner: nic.HostConnOwner})
 	if err != nil {
 		ln.Close()
-		out.Say(msgcat.IPN514E(addr.String(), err.Error()))
+		out.Say(msgcat.IPN514E(addr.String(), listenErr(err)))
 		return
 	}
 	s.listeners[id] = &consoleListener{id: id, where: where, addr: addr, timeout: timeout, door: door, guard: g, cert: cert}
 	out.Say(msgcat.IPN510I(id, where, addr.String()))
 	sayConsoleTLS(id, cert, out)
-}
-
-func listenErr(err error) string {
-	var se syscall.Errno
-	if errors.As(err, &se) {
-		return se.Error()
-	}
-	return err.Error()
 }
 
 func (s *System) deleteConsole(_ context.Context, req *command.Request, out command.Out) {

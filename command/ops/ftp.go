@@ -248,11 +248,11 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 	}
 	d, err := ftpd.New(cfg, ftpTransport{t: s.Conns, stack: s.Stack, owner: id}, s.Users, s.Files, s.Broadcast, s.Log)
 	if err != nil {
-		out.Say(msgcat.IPN444E(id, err.Error()))
+		out.Say(ftpdErr(id, err))
 		return
 	}
 	if err := d.Start(); err != nil {
-		out.Say(msgcat.IPN444E(id, err.Error()))
+		out.Say(ftpdErr(id, err))
 		return
 	}
 	s.ftpds[id] = &ftpDaemon{d: d, pool: own}
@@ -398,7 +398,7 @@ func (s *System) alterFTPD(_ context.Context, req *command.Request, out command.
 		}
 	}
 	if err := f.d.Alter(alt); err != nil {
-		out.Say(msgcat.IPN444E(id, err.Error()))
+		out.Say(ftpdErr(id, err))
 		return
 	}
 	out.Say(msgcat.IPN472I(id, strings.Join(changes, ", ")))
@@ -443,11 +443,7 @@ func (s *System) startFTPD(req *command.Request, out command.Out) {
 		return
 	}
 	if err := f.d.Resume(); err != nil {
-		if errors.Is(err, ftpd.ErrNotPaused) {
-			out.Say(msgcat.IPN480E(id))
-			return
-		}
-		out.Say(msgcat.IPN444E(id, err.Error()))
+		out.Say(ftpdErr(id, err))
 		return
 	}
 	out.Say(msgcat.IPN475I(id, f.d.Addr().String()))
@@ -600,26 +596,6 @@ func (s *System) alterUser(_ context.Context, req *command.Request, out command.
 		}
 	}
 	out.Say(msgcat.IPN479I(info.ID, info.Root, yesNo(info.ReadOnly), info.Console.String(), yesNo(info.FTP), yesNo(info.SOCKS), ended))
-}
-
-// registryErr gives the message of an error of the users or files registry.
-func registryErr(err error, field, value string) msgcat.Msg {
-	var fe *users.FieldError
-	switch {
-	case errors.As(err, &fe):
-		return msgcat.IPN459E(fe.Field, fe.Value, fe.Reason)
-	case errors.Is(err, users.ErrUserExists):
-		return msgcat.IPN457E(value)
-	case errors.Is(err, users.ErrNoSuchUser):
-		return msgcat.IPN458E(value)
-	case errors.Is(err, users.ErrReservedUser):
-		return msgcat.IPN459E(field, value, err.Error())
-	case errors.Is(err, ftpd.ErrFileExists):
-		return msgcat.IPN469E(value)
-	case errors.Is(err, ftpd.ErrNoSuchFile):
-		return msgcat.IPN470E(value)
-	}
-	return msgcat.IPN459E(field, value, err.Error())
 }
 
 func (s *System) deleteUser(_ context.Context, req *command.Request, out command.Out) {

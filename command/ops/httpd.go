@@ -2,10 +2,11 @@ package ops
 
 import (
 	"context"
-	"go.uber.org/zap"
 	"net/netip"
 	"sort"
 	"time"
+
+	"go.uber.org/zap"
 
 	"ipnstack/command"
 	"ipnstack/httpd"
@@ -39,7 +40,7 @@ func (s *System) defineHTTPD(_ context.Context, req *command.Request, out comman
 	addr := netip.AddrPortFrom(ip, uint16(a.Int("PORT")))
 	ln, err := s.Conns.Listen(id, addr)
 	if err != nil {
-		out.Say(msgcat.IPN684E(id, err.Error()))
+		out.Say(msgcat.IPN684E(id, listenErr(err)))
 		return
 	}
 	s.httpds[id] = httpd.Start(httpd.Config{ID: id, Listener: ln, FS: s.Files.FS(root), Log: s.Log.With(zap.String("httpd", id)),

@@ -60,21 +60,6 @@ func (s *System) portRange(_ context.Context, req *command.Request, out command.
 	out.Say(msgcat.IPN127I(lo, hi))
 }
 
-// rangeMsg gives the message of one violated PORTRANGE rule.
-func rangeMsg(e *portrange.RangeError) msgcat.Msg {
-	switch e.Rule {
-	case portrange.RuleLowGap:
-		return msgcat.IPN120E(e.Low, portrange.MinGap, e.High)
-	case portrange.RuleHighGap:
-		return msgcat.IPN121E(e.High, portrange.MinGap, e.Low)
-	case portrange.RuleLowRange:
-		return msgcat.IPN314E("LOW", msgcat.FormatNum(int64(e.Low)), portrange.LowMin, portrange.LowMax)
-	case portrange.RuleHighRange:
-		return msgcat.IPN314E("HIGH", msgcat.FormatNum(int64(e.High)), portrange.HighMin, portrange.HighMax)
-	}
-	return msgcat.IPN313E(e.Error(), "PORTRANGE", "a valid range")
-}
-
 func (s *System) queryPortRange(_ context.Context, _ *command.Request, out command.Out) {
 	s.sayPortRange(out)
 }
@@ -134,20 +119,6 @@ func (s *System) definePort(_ context.Context, req *command.Request, out command
 		return
 	}
 	out.Say(msgcat.IPN610I(proto.String(), lo, hi, owner))
-}
-
-// setAsideMsg gives the message of the registry's refusal to set [lo, hi]
-// aside for owner.
-func setAsideMsg(err error, proto portrange.Proto, lo, hi uint16, owner string) msgcat.Msg {
-	var re *portrange.ReservedError
-	var be *portrange.BoundError
-	switch {
-	case errors.As(err, &re):
-		return msgcat.IPN612E(proto.String(), lo, hi, re.Low, re.High, re.Owner)
-	case errors.As(err, &be):
-		return msgcat.IPN613E(proto.String(), be.Port, be.Owner, lo, hi, owner)
-	}
-	return msgcat.IPN313E(strconv.Itoa(int(hi)), "HIGH", fmt.Sprintf("a port at or above LOW=%d", lo))
 }
 
 func (s *System) deletePort(_ context.Context, req *command.Request, out command.Out) {

@@ -108,7 +108,7 @@ func (s *System) defineSOCKSD(_ context.Context, req *command.Request, out comma
 	}
 	d := socksd.New(cfg, socksDialer{t: s.Conns, owner: id, reach: reach}, check, s.Broadcast, s.Log)
 	if err := d.Start(); err != nil {
-		out.Say(msgcat.IPN644E(id, err.Error()))
+		out.Say(msgcat.IPN644E(id, listenErr(err)))
 		return
 	}
 	s.socksds[id] = &socksDoor{Door: d, reach: reach}

@@ -1,7 +1,6 @@
 package ops
 
 import (
-	"errors"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -79,15 +78,6 @@ func (s *System) dataPath(p string) string {
 		return filepath.Join(s.DataDir, p)
 	}
 	return p
-}
-
-// certError words a certificate's error: the file, and the reason alone.
-func certError(err error, file string) msgcat.Msg {
-	var fe *tlscert.FileError
-	if errors.As(err, &fe) {
-		return msgcat.IPN425E(fe.File, fe.Err.Error())
-	}
-	return msgcat.IPN425E(file, err.Error())
 }
 
 // certLine gives what IPN421I and IPN423I show of a certificate.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io/fs"
 	"ipnstack/tlscert"
-	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -14,11 +13,9 @@ import (
 	"time"
 
 	"ipnstack/command"
-	"ipnstack/conn"
 	"ipnstack/ftpd"
 	"ipnstack/internal/guard"
 	"ipnstack/msgcat"
-	"ipnstack/nic"
 	"ipnstack/portrange"
 	"ipnstack/users"
 )
@@ -137,53 +134,6 @@ func (s *System) deleteLockout(_ context.Context, req *command.Request, out comm
 type ftpDaemon struct {
 	d    *ftpd.Daemon
 	pool *portrange.Pool // its own DATAPORTS pool, or nil for the stack's range
-}
-
-// ftpTransport is the doorway package ftpd uses, over the connection table,
-// with the daemon's id as the owner of its connections.
-type ftpTransport struct {
-	t     *conn.Table
-	stack *nic.Stack
-	owner string
-}
-
-func (f ftpTransport) Listen(addr netip.AddrPort) (net.Listener, error) {
-	l, err := f.t.Listen(f.owner, addr)
-	if err != nil {
-		return nil, err
-	}
-	return l, nil
-}
-
-// Owner is the host user id of a local client carried in by a USER link.
-func (f ftpTransport) Owner(remote netip.AddrPort) (uint32, bool) { return f.stack.LocalOwner(remote) }
-
-func (f ftpTransport) ListenData(local netip.Addr, pool *portrange.Pool, peer netip.Addr, again bool) (net.Listener, error) {
-	l, err := f.t.ListenPool(f.owner, local, pool, peer, again)
-	if err != nil {
-		return nil, err
-	}
-	return l, nil
-}
-
-// DialData connects from the daemon's port - 1. When the stack still holds
-// that 4-tuple in TIME_WAIT (an earlier transfer to the same client port,
-// which the daemon closed first), the netstack refuses it, where Linux lets
-// a connect() from a bound port take the tuple over (timestamps guard it),
-// and the registry refuses it when the port is another's: then the daemon
-// binds port 0 and connects, as vsftpd's connect_from_port_20=NO always
-// does, rather than answer 425; the port comes from the explicit-bind range
-// if one is set, else from the ephemeral range.
-func (f ftpTransport) DialData(ctx context.Context, local, remote netip.AddrPort) (net.Conn, error) {
-	c, err := f.t.DialFrom(ctx, f.owner, local, remote)
-	var inUse *conn.ErrPortInUse
-	if errors.As(err, &inUse) {
-		c, err = f.t.DialBound(ctx, f.owner, local.Addr(), remote)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return c, nil
 }
 
 func (s *System) defineFTPD(_ context.Context, req *command.Request, out command.Out) {

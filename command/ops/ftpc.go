@@ -3,8 +3,6 @@ package ops
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
 	"net/netip"
 	"strings"
 
@@ -64,50 +62,3 @@ func (s *System) ftpClient(ctx context.Context, req *command.Request, out comman
 	}
 	sc.Run(ctx)
 }
-
-// ftpcNet is the client's doorway: the connection table, dials from the
-// ephemeral range, active listeners from the pool the selection order
-// gives a port bound to port 0 (the explicit-bind range, else the
-// ephemeral range).
-type ftpcNet struct{ s *System }
-
-func (n ftpcNet) Dial(ctx context.Context, remote netip.AddrPort) (net.Conn, error) {
-	c, err := n.s.Conns.Dial(ctx, ftpcOwner, netip.Addr{}, remote)
-	if err != nil {
-		return nil, err // not a nil *conn.Conn in a non-nil interface
-	}
-	return c, nil
-}
-
-func (n ftpcNet) Listen(local, peer netip.Addr) (net.Listener, error) {
-	pool := n.s.Ports.Explicit()
-	if pool == nil {
-		pool = n.s.Ports.TCP()
-	}
-	l, err := n.s.Conns.ListenPool(ftpcOwner, local, pool, peer, false)
-	if err != nil {
-		return nil, err
-	}
-	return l, nil
-}
-
-// ftpcLocal is the client's local files: paths under the public names.
-type ftpcLocal struct{ s *System }
-
-func (l ftpcLocal) Create(p string) (ftpc.Incoming, error) {
-	in, err := l.s.Files.CreateLocal(p)
-	if err != nil {
-		return nil, err
-	}
-	return in, nil
-}
-
-func (l ftpcLocal) Open(p string) (io.ReadCloser, error) {
-	f, err := l.s.Files.OpenLocal(p)
-	if err != nil {
-		return nil, err
-	}
-	return f, nil
-}
-
-func (l ftpcLocal) Glob(pattern string) ([]string, error) { return l.s.Files.GlobLocal(pattern) }

@@ -4,14 +4,11 @@ import (
 	"time"
 
 	"context"
-	"errors"
-	"net"
 	"net/netip"
 	"sort"
 	"strings"
 
 	"ipnstack/command"
-	"ipnstack/conn"
 	"ipnstack/msgcat"
 	"ipnstack/nic"
 	"ipnstack/socksd"
@@ -24,57 +21,10 @@ var socksHandlers = map[string]Handler{
 	"QUERY SOCKSDS": (*System).querySOCKSDs,
 }
 
-// socksDialer is the doorway a SOCKS door dials through: the connection
-// table, with the door's id as the owner and the host client beside each
-// connection, and conn's reasons told as the door's.
-type socksDialer struct {
-	t     *conn.Table
-	owner string
-	reach []nic.Reach // the stack's loopback ports the operator opened (REACH=)
-}
-
 // socksDoor is a defined door and what the operator opened for it.
 type socksDoor struct {
 	*socksd.Door
 	reach []nic.Reach
-}
-
-func (d socksDialer) Dial(ctx context.Context, client, remote netip.AddrPort) (net.Conn, error) {
-	if !d.allowed(remote) {
-		return nil, socksd.ErrNotAllowed
-	}
-	c, err := d.t.DialFor(ctx, d.owner, client, remote)
-	switch {
-	case err == nil:
-		return c, nil
-	case errors.Is(err, conn.ErrRefused):
-		return nil, errors.Join(socksd.ErrRefused, err)
-	case errors.Is(err, conn.ErrUnreachable):
-		return nil, errors.Join(socksd.ErrUnreachable, err)
-	case errors.Is(err, conn.ErrTimedOut):
-		return nil, errors.Join(socksd.ErrTimedOut, err)
-	}
-	return nil, err
-}
-
-// allowed says whether the door's clients may go to remote. The stack's
-// own loopback holds what is meant for the stack alone (a console
-// listening inside it): only the ports REACH= lists are open there; the
-// door's clients reach the stack's servers at a link's address.
-func (d socksDialer) allowed(remote netip.AddrPort) bool {
-	a := remote.Addr().Unmap()
-	if a.IsUnspecified() {
-		return false
-	}
-	if !a.IsLoopback() {
-		return true
-	}
-	for _, r := range d.reach {
-		if r.Has(a, remote.Port()) {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *System) defineSOCKSD(_ context.Context, req *command.Request, out command.Out) {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -703,20 +704,21 @@ func TestPasvWait(t *testing.T) {
 	if err := e.d.Alter(Alteration{PasvWait: &w}); err != nil {
 		t.Fatal(err)
 	}
+	before := e.d.Stats().PasvRequests
 	b.send("PASV")
-	got := make(chan int, 1)
-	go func() {
-		code, _ := b.read()
-		got <- code
-	}()
-	select {
-	case code := <-got:
-		t.Fatalf("PASV answered %d while the only port is held and PASVWAIT=10", code)
-	case <-time.After(200 * time.Millisecond):
+	// The daemon has read b's PASV (it counts it as it begins) before a
+	// lets the port go: a 227 then means b waited, where without
+	// PASVWAIT it was answered 425 at once.
+	deadline := time.Now().Add(10 * time.Second)
+	for e.d.Stats().PasvRequests == before {
+		if time.Now().After(deadline) {
+			t.Fatal("the daemon did not read PASV")
+		}
+		runtime.Gosched()
 	}
 	a.expect("QUIT", 221) // gives the port back
-	if code := <-got; code != 227 {
-		t.Fatalf("PASV after the port was freed: %d", code)
+	if code, text := b.read(); code != 227 {
+		t.Fatalf("PASV while the only port was held, then freed, with PASVWAIT=10: %d %s", code, text)
 	}
 	st := e.d.Stats()
 	if st.PasvWaited != 1 || st.PasvExhausted != 1 || st.PasvWait != w {

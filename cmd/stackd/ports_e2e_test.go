@@ -90,9 +90,10 @@ SET MSL=300S
 			var alloc, tw, pasv, exh, tw2, inUse int
 			for try := 0; try < 2; try++ {
 				var rc int
-				out, rc = runConsole(t, d.socket, "QUERY PORTRANGE\nQUERY FTPDS ID=FTPA\n")
-				if rc != 0 {
-					problems = append(problems, "console rc "+strconv.Itoa(rc))
+				var err error
+				out, rc, err = consoleRun(d.socket, "QUERY PORTRANGE\nQUERY FTPDS ID=FTPA\n")
+				if rc != 0 || err != nil {
+					problems = append(problems, fmt.Sprintf("console rc %d %v", rc, err))
 					return
 				}
 				samples++

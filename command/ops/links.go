@@ -340,10 +340,11 @@ func (s *System) queryLinks(_ context.Context, req *command.Request, out command
 	out.Say(msgcat.IPN170I(len(links)))
 }
 
-// set is SET: the home address and mask, and the TIME_WAIT model. The
-// address is applied first, as it is the part that can be refused; the
-// model then cannot fail (netstack takes any TIME_WAIT time), so the command
-// is all or nothing.
+// set is SET. It is all or nothing: the operands that can be refused are
+// checked first (the default domain, the explicit-bind range); of the two
+// changes that can fail, forwarding (GATEWAY=) is applied first and put
+// back if the home address is then refused; the rest (the TIME_WAIT model,
+// the explicit-bind range, DNS, keepalive) cannot fail once checked.
 func (s *System) set(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
 	if a.Has("DEFAULT_DOMAIN") && !resolve.ValidDomain(a.Str("DEFAULT_DOMAIN")) {
@@ -355,8 +356,16 @@ func (s *System) set(_ context.Context, req *command.Request, out command.Out) {
 			return
 		}
 	}
+	wasForwarding := s.Stack.Forwarding()
+	if a.Has("GATEWAY") {
+		if err := s.Stack.SetForwarding(a.Bool("GATEWAY")); err != nil {
+			out.Say(msgcat.IPN998S("the link layer", err.Error()))
+			return
+		}
+	}
 	if a.Has("IPADDR") || a.Has("MASK") {
 		if !s.setHome(req, out) {
+			s.Stack.SetForwarding(wasForwarding) // took before; takes again
 			return
 		}
 	}
@@ -368,12 +377,7 @@ func (s *System) set(_ context.Context, req *command.Request, out command.Out) {
 	}
 	s.setDNS(a, out)
 	if a.Has("GATEWAY") {
-		on := a.Bool("GATEWAY")
-		if err := s.Stack.SetForwarding(on); err != nil {
-			out.Say(msgcat.IPN998S("the link layer", err.Error()))
-			return
-		}
-		out.Say(msgcat.IPN149I(yesNo(on)))
+		out.Say(msgcat.IPN149I(yesNo(a.Bool("GATEWAY"))))
 	}
 	if a.Has("PULSE_TIME") {
 		d := time.Duration(a.Int("PULSE_TIME")) * time.Second

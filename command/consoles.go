@@ -37,7 +37,7 @@ type Consoles interface {
 	Counts() (commands, failed uint64)
 	// ServeTelnet serves remote operator consoles on a listener until the
 	// door it gives is closed.
-	ServeTelnet(cfg TelnetConfig) (Door, error)
+	ServeTelnet(cfg TelnetConfig) (ConsoleServer, error)
 }
 
 // ConsoleStatus is what QUERY CONSOLES shows of one console.
@@ -80,8 +80,8 @@ type Logon interface {
 	Logon(id, password string, d users.Door) (auth users.Authority, delay time.Duration, ok bool)
 }
 
-// Door is a console listener as its owner sees it.
-type Door interface {
+// ConsoleServer is a console listener as its owner sees it.
+type ConsoleServer interface {
 	// Addr is where it listens.
 	Addr() net.Addr
 	// Fault says why its Accept fails now, or "".
@@ -134,4 +134,4 @@ func (NoConsoles) Quiesce(string) {}
 func (NoConsoles) Counts() (uint64, uint64) { return 0, 0 }
 
 // ServeTelnet implements Consoles.
-func (NoConsoles) ServeTelnet(TelnetConfig) (Door, error) { return nil, ErrNoConsoles }
+func (NoConsoles) ServeTelnet(TelnetConfig) (ConsoleServer, error) { return nil, ErrNoConsoles }

@@ -333,3 +333,91 @@ func (h *Hub) Shutdown(why msgcat.Msg) {
 		h.Hardcopy.Flush()
 	}
 }
+
+// List implements command.Consoles.
+func (h *Hub) List() []command.ConsoleStatus {
+	cs := h.Consoles()
+	out := make([]command.ConsoleStatus, len(cs))
+	for i, c := range cs {
+		out[i] = command.ConsoleStatus{Info: c.Info, Addr: c.Addr, Since: c.Since, Listener: c.Listener, Hears: c.Hears()}
+	}
+	return out
+}
+
+// SetLook implements command.Consoles.
+func (h *Hub) SetLook(id string, vse bool, partition string) bool {
+	c := h.Console(id)
+	if c == nil {
+		return false
+	}
+	c.SetLook(vse, partition)
+	return true
+}
+
+// SetHears implements command.Consoles.
+func (h *Hub) SetHears(id string, m msgcat.ClassMask) bool {
+	c := h.Console(id)
+	if c != nil {
+		c.SetHears(m)
+	}
+	return c != nil
+}
+
+// endMsg is what console c is told when the stack ends it.
+func endMsg(c *Console, why command.EndReason, by string) msgcat.Msg {
+	switch why {
+	case command.EndListenerDeleted:
+		return msgcat.IPN533I(c.Info.ID, by)
+	case command.EndShutdown:
+		return msgcat.IPN211I(by)
+	}
+	return msgcat.IPN519I(c.Info.ID, by)
+}
+
+// endLater ends a console after its running command, which may be the
+// command asking; Shutdown waits for it.
+func (h *Hub) endLater(c *Console, why command.EndReason, by string) {
+	h.ending.Add(1)
+	go func() {
+		defer h.ending.Done()
+		c.End(endMsg(c, why, by))
+	}()
+}
+
+// End implements command.Consoles.
+func (h *Hub) End(id string, why command.EndReason, by string) bool {
+	c := h.Console(id)
+	if c != nil {
+		h.endLater(c, why, by)
+	}
+	return c != nil
+}
+
+// EndFrom implements command.Consoles.
+func (h *Hub) EndFrom(listener string, why command.EndReason, by string) int {
+	n := 0
+	for _, c := range h.Consoles() {
+		if c.Listener == listener {
+			h.endLater(c, why, by)
+			n++
+		}
+	}
+	return n
+}
+
+// Quiesce implements command.Consoles: SHUTDOWN calls it, so that nothing
+// runs after it while the stack closes.
+func (h *Hub) Quiesce(by string) { h.quiesce(msgcat.IPN211I(by)) }
+
+// Counts implements command.Consoles.
+func (h *Hub) Counts() (commands, failed uint64) {
+	return h.Counters.Commands.Load(), h.Counters.Failed.Load()
+}
+
+// ServeTelnet implements command.Consoles: a TelnetServer on the listener,
+// served by a goroutine its Close stops and awaits.
+func (h *Hub) ServeTelnet(cfg command.TelnetConfig) (command.ConsoleServer, error) {
+	s := &TelnetServer{Name: cfg.Name, Hub: h, Auth: cfg.Logon, Listener: cfg.Listener, IdleTimeout: cfg.IdleTimeout, Guard: cfg.Guard, Owner: cfg.Owner}
+	s.Start()
+	return s, nil
+}

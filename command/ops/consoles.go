@@ -31,7 +31,7 @@ type consoleListener struct {
 	where   string // HOST or STACK
 	addr    netip.AddrPort
 	timeout time.Duration
-	door    command.Door
+	server  command.ConsoleServer
 	guard   *guard.Guard
 	cert    *tlscert.Cert // TLS=YES; nil in clear
 }
@@ -99,7 +99,7 @@ func (s *System) defineConsole(_ context.Context, req *command.Request, out comm
 		out.Say(msgcat.IPN514E(addr.String(), listenErr(err)))
 		return
 	}
-	s.listeners[id] = &consoleListener{id: id, where: where, addr: addr, timeout: timeout, door: door, guard: g, cert: cert}
+	s.listeners[id] = &consoleListener{id: id, where: where, addr: addr, timeout: timeout, server: door, guard: g, cert: cert}
 	out.Say(msgcat.IPN510I(id, where, addr.String()))
 	sayConsoleTLS(id, cert, out)
 }
@@ -112,7 +112,7 @@ func (s *System) deleteConsole(_ context.Context, req *command.Request, out comm
 		return
 	}
 	delete(s.listeners, id)
-	l.door.Close()
+	l.server.Close()
 	n := req.Consoles.EndFrom(id, command.EndListenerDeleted, id)
 	out.Say(msgcat.IPN511I(id, n))
 }
@@ -139,9 +139,9 @@ func (s *System) queryConsoles(_ context.Context, req *command.Request, out comm
 	sort.Strings(ids)
 	for _, id := range ids {
 		l := s.listeners[id]
-		out.Say(msgcat.IPN517I(l.id, l.where, l.door.Addr().String(), l.timeout))
+		out.Say(msgcat.IPN517I(l.id, l.where, l.server.Addr().String(), l.timeout))
 		sayConsoleTLS(l.id, l.cert, out)
-		if f := l.door.Fault(); f != "" {
+		if f := l.server.Fault(); f != "" {
 			out.Say(msgcat.IPN528W(f))
 		}
 	}
@@ -242,7 +242,7 @@ func (s *System) stop(ctx context.Context, req *command.Request, out command.Out
 // closeConsoles closes the console listeners (at shutdown).
 func (s *System) closeConsoles() {
 	for id, l := range s.listeners {
-		l.door.Close()
+		l.server.Close()
 		delete(s.listeners, id)
 	}
 }

@@ -200,9 +200,9 @@ func (s *System) deleteLink(_ context.Context, req *command.Request, out command
 	}
 	out.Say(msgcat.IPN161I(id))
 	// The link's kept adapters (DEFINE ADAPTER) go with it.
-	for _, key := range sortedKeys(s.kept["ADAPTER"]) {
+	for _, key := range sortedKeys(s.accepted["ADAPTER"]) {
 		if strings.HasPrefix(key, id+"/") {
-			delete(s.kept["ADAPTER"], key)
+			delete(s.accepted["ADAPTER"], key)
 			out.Say(msgcat.IPN694I("ADAPTER", key))
 		}
 	}

@@ -45,7 +45,7 @@ var handlers = bind(
 	ftpcHandlers,
 	nameHandlers,
 	httpdHandlers,
-	keptHandlers,
+	acceptedHandlers,
 )
 
 func bind(groups ...map[string]Handler) map[string]Handler {
@@ -123,7 +123,7 @@ type daemons struct {
 type settings struct {
 	homeMask int                          // SET MASK before any SET IPADDR
 	cert     *tlscert.Cert                // the stack's own TLS certificate, once made or read (tls.go)
-	kept     map[string]map[string]string // the product's definitions kept, not emulated (kept.go): object -> key -> the statement
+	accepted map[string]map[string]string // the product's definitions kept, not emulated (accepted.go): object -> key -> the statement
 }
 
 // Config are the settings a System is built with.
@@ -155,7 +155,7 @@ func New(cfg Config) (*System, error) {
 		lifecycle: lifecycle{stopCh: make(chan struct{})},
 		daemons: daemons{listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{},
 			socksds: map[string]*socksDoor{}, httpds: map[string]*httpd.Server{}},
-		settings: settings{kept: map[string]map[string]string{}}}
+		settings: settings{accepted: map[string]map[string]string{}}}
 	s.Users.SetClock(cfg.Clock)
 	s.Users.SetOnLock(func(l users.AccountLockout) {
 		s.Broadcast(msgcat.IPN538W(l.ID, l.Until, l.Failures, users.AccountWindow, l.Addresses, l.LastFrom.String(), l.LastDoor))

@@ -118,7 +118,7 @@ func (s *System) queryActive(_ context.Context, req *command.Request, out comman
 		}
 		for _, id := range sortedKeys(s.listeners) {
 			l := s.listeners[id]
-			out.Say(msgcat.IPN688I("CONSOLE", id, l.door.Addr().String(), remote))
+			out.Say(msgcat.IPN688I("CONSOLE", id, l.server.Addr().String(), remote))
 			n++
 		}
 	}

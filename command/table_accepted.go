@@ -2,10 +2,10 @@ package command
 
 import "ipnstack/users"
 
-// keptRows are the product's definitions this stack checks against their
+// acceptedRows are the product's definitions this stack checks against their
 // shapes, keeps and shows, but does not emulate: each gives one warning
 // (return code 4), so that a site's deck runs on unchanged.
-var keptRows = []Spec{
+var acceptedRows = []Spec{
 	{
 		Verb: "DEFine", Object: "TELNETD",
 		Summary: "Accept the product's TN3270 daemon definition: kept and shown, not emulated",

@@ -8,12 +8,12 @@ import (
 	"ipnstack/msgcat"
 )
 
-// keptKind is one of the product's definitions this stack checks against
+// acceptedKind is one of the product's definitions this stack checks against
 // its shape, keeps and shows but does not emulate: TN3270 daemons, the LPR
 // print server, POWER queue events, LCS adapters. A DEFINE keeps the
 // statement as entered and says the kind's warning; DELETE forgets it;
 // QUERY shows the statements kept.
-type keptKind struct {
+type acceptedKind struct {
 	object string
 	key    func(command.Args) string // the definition's identity
 	warn   func(id string) msgcat.Msg
@@ -21,7 +21,7 @@ type keptKind struct {
 	link string
 }
 
-var keptKinds = []keptKind{
+var acceptedKinds = []acceptedKind{
 	{object: "TELNETD", key: argKey("ID"), warn: msgcat.IPN691W},
 	{object: "LPD", key: argKey("PRINTER"), warn: msgcat.IPN253W},
 	{object: "EVENT", key: argKey("ID"), warn: msgcat.IPN254W},
@@ -34,14 +34,14 @@ func argKey(k string) func(command.Args) string {
 	return func(a command.Args) string { return a.Str(k) }
 }
 
-// keptHandlers binds DEFINE, DELETE and QUERY of each kept kind, and
+// acceptedHandlers binds DEFINE, DELETE and QUERY of each kept kind, and
 // SECURITY.
-var keptHandlers = func() map[string]Handler {
+var acceptedHandlers = func() map[string]Handler {
 	h := map[string]Handler{
 		"SECURITY":       (*System).security,
 		"QUERY SECURITY": (*System).querySecurity,
 	}
-	for _, k := range keptKinds {
+	for _, k := range acceptedKinds {
 		h["DEFINE "+k.object] = k.define
 		h["DELETE "+k.object] = k.delete
 		h["QUERY "+k.object+"S"] = k.query
@@ -49,7 +49,7 @@ var keptHandlers = func() map[string]Handler {
 	return h
 }()
 
-func (k keptKind) define(s *System, _ context.Context, req *command.Request, out command.Out) {
+func (k acceptedKind) define(s *System, _ context.Context, req *command.Request, out command.Out) {
 	id := k.key(req.Args)
 	if k.link != "" {
 		if _, ok := s.Stack.Link(req.Args.Str(k.link)); !ok {
@@ -57,10 +57,10 @@ func (k keptKind) define(s *System, _ context.Context, req *command.Request, out
 			return
 		}
 	}
-	defs := s.kept[k.object]
+	defs := s.accepted[k.object]
 	if defs == nil {
 		defs = map[string]string{}
-		s.kept[k.object] = defs
+		s.accepted[k.object] = defs
 	}
 	if _, ok := defs[id]; ok {
 		out.Say(msgcat.IPN692E(k.object, id))
@@ -70,18 +70,18 @@ func (k keptKind) define(s *System, _ context.Context, req *command.Request, out
 	out.Say(k.warn(id))
 }
 
-func (k keptKind) delete(s *System, _ context.Context, req *command.Request, out command.Out) {
+func (k acceptedKind) delete(s *System, _ context.Context, req *command.Request, out command.Out) {
 	id := k.key(req.Args)
-	if _, ok := s.kept[k.object][id]; !ok {
+	if _, ok := s.accepted[k.object][id]; !ok {
 		out.Say(msgcat.IPN693E(k.object, id))
 		return
 	}
-	delete(s.kept[k.object], id)
+	delete(s.accepted[k.object], id)
 	out.Say(msgcat.IPN694I(k.object, id))
 }
 
-func (k keptKind) query(s *System, _ context.Context, _ *command.Request, out command.Out) {
-	defs := s.kept[k.object]
+func (k acceptedKind) query(s *System, _ context.Context, _ *command.Request, out command.Out) {
+	defs := s.accepted[k.object]
 	for _, id := range sortedKeys(defs) {
 		out.Say(msgcat.IPN695I(k.object, id, command.MaskSecrets(defs[id])))
 	}
@@ -91,12 +91,12 @@ func (k keptKind) query(s *System, _ context.Context, _ *command.Request, out co
 // security keeps the last SECURITY statement: this stack checks every
 // logon whatever it says.
 func (s *System) security(_ context.Context, req *command.Request, out command.Out) {
-	s.kept["SECURITY"] = map[string]string{"SECURITY": req.Line}
+	s.accepted["SECURITY"] = map[string]string{"SECURITY": req.Line}
 	out.Say(msgcat.IPN256W())
 }
 
 func (s *System) querySecurity(_ context.Context, _ *command.Request, out command.Out) {
-	if line, ok := s.kept["SECURITY"]["SECURITY"]; ok {
+	if line, ok := s.accepted["SECURITY"]["SECURITY"]; ok {
 		out.Say(msgcat.IPN695I("SECURITY", "-", command.MaskSecrets(line)))
 	}
 	out.Say(msgcat.IPN257I(len(s.Users.List())))

@@ -1,7 +1,7 @@
 package command
 
 import (
-	"ipnstack/conn/tcpstate"
+	"ipnstack/internal/tcpstate"
 	"ipnstack/portrange"
 	"ipnstack/users"
 )

@@ -27,7 +27,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"ipnstack/conn/tcpstate"
+	"ipnstack/internal/tcpstate"
 	"ipnstack/nic"
 	"ipnstack/portrange"
 

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"ipnstack/conn/tcpstate"
+	"ipnstack/internal/tcpstate"
 	"ipnstack/nic"
 	"ipnstack/portrange"
 

@@ -10,7 +10,7 @@ import (
 
 	"ipnstack/command"
 	"ipnstack/conn"
-	"ipnstack/conn/tcpstate"
+	"ipnstack/internal/tcpstate"
 	"ipnstack/msgcat"
 	"ipnstack/nic"
 	"ipnstack/portrange"

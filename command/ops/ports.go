@@ -9,7 +9,7 @@ import (
 
 	"ipnstack/command"
 	"ipnstack/conn"
-	"ipnstack/conn/tcpstate"
+	"ipnstack/internal/tcpstate"
 	"ipnstack/msgcat"
 	"ipnstack/portrange"
 )

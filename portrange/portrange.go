@@ -55,7 +55,7 @@ import (
 	"time"
 )
 
-// The rules of the PORTRANGE command (seed 000).
+// The rules of the PORTRANGE command (the product's PORTRANGE page).
 const (
 	LowMin  = 1024  // LOW must be at least this
 	LowMax  = 65535 // and at most this

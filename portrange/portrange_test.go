@@ -15,7 +15,7 @@ func TestCheckEphemeral(t *testing.T) {
 		lowGiven, hiGiv bool
 		want            []Rule
 	}{
-		{"seed example", 32768, 65535, true, true, nil},
+		{"the manual's example", 32768, 65535, true, true, nil},
 		{"smallest range", 1024, 4096, true, true, nil},
 		{"exact gap", 30000, 31024, true, true, nil},
 		{"low below 1024", 1023, 65535, true, true, []Rule{RuleLowRange}},

@@ -156,7 +156,7 @@ func TestNoFalseExhaustion(t *testing.T) {
 }
 
 // TestStrictSustainedRate drives a 20-port pool in the strict model the way
-// the seed's FTP client does: it asks for a data port again and again,
+// the PORTRANGE page's FTP client does: it asks for a data port again and again,
 // each transfer takes a millisecond, and the server closes first, so each
 // port is held 2×MSL after its transfer. Over ten minutes of simulated time
 // the sustained rate must be ports ÷ (2×MSL) within 1%.

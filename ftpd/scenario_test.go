@@ -61,14 +61,15 @@ func transferLoop(t *testing.T, c *client, n int, pause time.Duration) int {
 	return refused
 }
 
-// TestSeedScenario is the scenario of the seed documents (004): a 20-port
-// passive range and one client moving thousands of small files in one
-// session. In the tuple model (what TCP stacks do) TIME_WAIT holds
-// 4-tuples, not ports, and no transfer is refused; in the strict model of
-// the seeds every closed port is held for 2×MSL, so the range runs dry at
-// 20 / (2×MSL) transfers a second: the 425s the seed predicts happen, are
-// counted, raise one IPN410W per burst, and the session lives through them.
-func TestSeedScenario(t *testing.T) {
+// TestPortRangeScenario is the scenario of the PORTRANGE page
+// (docs/ports.md): a 20-port passive range and one client moving
+// thousands of small files in one session. In the tuple model (what TCP
+// stacks do) TIME_WAIT holds 4-tuples, not ports, and no transfer is
+// refused; in the strict model every closed port is held for 2×MSL, so the
+// range runs dry at 20 / (2×MSL) transfers a second: the 425s the page
+// predicts happen, are counted, raise one IPN410W per burst, and the
+// session lives through them.
+func TestPortRangeScenario(t *testing.T) {
 	t.Run("tuple", func(t *testing.T) {
 		e := newEnv(t, nil)
 		c := dial(t, e.addr)
@@ -106,7 +107,7 @@ func TestSeedScenario(t *testing.T) {
 		refused := transferLoop(t, c, n, 5*time.Millisecond)
 		elapsed := time.Since(start)
 		st := e.d.Stats()
-		// The seed's arithmetic: a port whose connection the daemon closed
+		// The page's arithmetic: a port whose connection the daemon closed
 		// first (every download; an upload's client closes first) is held
 		// for 2×MSL, so 20 ports bound the downloads to 20 at once plus
 		// 20 per 2×MSL. The loop runs faster than that, so it was refused.

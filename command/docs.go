@@ -35,6 +35,9 @@ func (t *Table) Markdown() string {
 		for _, h := range s.Help {
 			b.WriteString(" " + h)
 		}
+		if n := atLeastOneNote(s); n != "" {
+			b.WriteString(" " + n)
+		}
 		b.WriteString("\n\n")
 		if lines := operandLines(s); len(lines) > 0 {
 			b.WriteString("| Operand | Meaning |\n|---|---|\n")

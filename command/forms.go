@@ -49,6 +49,19 @@ func (w *When) holds(a Args) (string, bool) {
 	return shown + v, false
 }
 
+// words says the condition for HELP: "TYPE=RAW, OSAX or TAP", "MASK=",
+// "TRACE ON".
+func (w *When) words() string {
+	if len(w.Is) == 0 {
+		return w.Key + "="
+	}
+	vals := w.Is
+	if len(vals) == 1 {
+		return w.Key + "=" + vals[0]
+	}
+	return w.Key + "=" + strings.Join(vals[:len(vals)-1], ", ") + " or " + vals[len(vals)-1]
+}
+
 // Related is a Type whose value is checked against the other operands once
 // all are read (device numbers against TYPE=, the FTP client's subcommands
 // against HOST2=).

@@ -98,6 +98,9 @@ func helpCommand(s *Spec, out Out, w int) {
 		// The table's help lines are one paragraph, wrapped anew.
 		sayWrapped(out, w, helpText, nil, strings.Join(s.Help, " "))
 	}
+	if n := atLeastOneNote(s); n != "" {
+		sayWrapped(out, w, helpText, nil, n)
+	}
 	lines := operandLines(s)
 	width := 0
 	for _, l := range lines {
@@ -222,10 +225,16 @@ func operandHelp(s *Spec, o Operand) string {
 	switch {
 	case o.Required:
 		notes = append(notes, "required")
-	case containsKey(s.AtLeastOne, o.Key):
-		notes = append(notes, "at least one of "+strings.Join(s.AtLeastOne, ", "))
+	case o.NeedIf != nil:
+		notes = append(notes, "required with "+o.NeedIf.words())
 	default:
 		notes = append(notes, "optional")
+	}
+	if o.Only != nil && o.Only != o.NeedIf {
+		notes = append(notes, "only with "+o.Only.words())
+	}
+	if o.Fixed {
+		notes = append(notes, "refused: it cannot change while the object runs")
 	}
 	if o.Default != "" {
 		notes = append(notes, "default "+o.Default)
@@ -234,6 +243,15 @@ func operandHelp(s *Spec, o Operand) string {
 		notes = append(notes, o.Type.Describe())
 	}
 	return h + " (" + strings.Join(notes, "; ") + ")"
+}
+
+// atLeastOneNote says, once for the command, which operands it needs one
+// of.
+func atLeastOneNote(s *Spec) string {
+	if len(s.AtLeastOne) == 0 {
+		return ""
+	}
+	return "Give at least one of " + strings.Join(s.AtLeastOne, ", ") + "."
 }
 
 func containsKey(keys []string, k string) bool {

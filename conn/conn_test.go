@@ -3,16 +3,17 @@ package conn
 import (
 	"context"
 	"errors"
-	"gvisor.dev/gvisor/pkg/tcpip"
-	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
-	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
-	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
-	"gvisor.dev/gvisor/pkg/waiter"
 	"io"
 	"net"
 	"net/netip"
 	"testing"
 	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip"
+	"gvisor.dev/gvisor/pkg/tcpip/adapters/gonet"
+	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
+	"gvisor.dev/gvisor/pkg/waiter"
 
 	"ipnstack/internal/tcpstate"
 	"ipnstack/nic"
@@ -203,7 +204,7 @@ func TestListenPool(t *testing.T) {
 	}
 	// Strict model: a port is held 2×MSL after its connection closed (the
 	// model applies to the connections closed above too, so first wait).
-	data.SetModel(portrange.Strict, 200*time.Millisecond, 0)
+	data.SetModel(time.Time{}, portrange.Strict, 200*time.Millisecond, 0)
 	if _, err := tb.ListenPool("FTP01", lo, data, peer, false); !errors.Is(err, ErrExhausted) {
 		t.Fatalf("strict, just after the tuple rounds: %v, want ErrExhausted", err)
 	}

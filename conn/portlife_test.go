@@ -70,7 +70,7 @@ func portLifeProperty(t *testing.T, model portrange.Model) {
 	// The stack's TIME_WAIT runs on the wall clock, the pool on the test's.
 	tb, reg := newTableWith(t, low, high, nic.Options{TimeWait: 150 * time.Millisecond}, clock.Now)
 	pool := reg.TCP()
-	reg.SetModel(model, msl, 150*time.Millisecond)
+	reg.SetModel(time.Time{}, model, msl, 150*time.Millisecond)
 	server := netip.AddrPortFrom(lo, 7100)
 	ln, err := tb.Listen("SRV", server)
 	if err != nil {

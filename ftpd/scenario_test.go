@@ -96,7 +96,7 @@ func TestPortRangeScenario(t *testing.T) {
 	t.Run("strict", func(t *testing.T) {
 		const msl = 50 * time.Millisecond // TIME_WAIT = 100 ms: at most 200 transfers/s over 20 ports
 		e := newEnv(t, nil)
-		e.pool.SetModel(portrange.Strict, msl, 0)
+		e.pool.SetModel(time.Time{}, portrange.Strict, msl, 0)
 		c := dial(t, e.addr)
 		c.read()
 		c.login("USER1", "secret")

@@ -89,7 +89,7 @@ func BenchmarkDryPool(b *testing.B) {
 			}
 			b.Run(name, func(b *testing.B) {
 				p, _ := New(1024, uint16(1024+size-1))
-				p.SetModel(m, 30*time.Second, 60*time.Second)
+				p.SetModel(time.Time{}, m, 30*time.Second, 60*time.Second)
 				now := time.Unix(1_800_000_000, 0)
 				for range size {
 					l, err := p.Lend(now, Request{Remote: server}, nil)

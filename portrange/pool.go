@@ -101,6 +101,9 @@ type rec struct {
 	// the connection counts as in TIME_WAIT.
 	rests, tuple, inTW bool
 	gone               bool // out of the queue and out of waiting
+	// restOver: the strict rest was seen to end; a longer MSL set later
+	// does not bring it back.
+	restOver bool
 }
 
 // portState is what the records of one port add up to.
@@ -211,14 +214,22 @@ func (p *Pool) SetRange(low, high uint16) error {
 	return nil
 }
 
-// SetModel chooses the TIME_WAIT model. msl is the maximum segment lifetime
-// of the Strict model (a port rests 2×MSL after its connection closed);
-// tupleHold is the stack's TIME_WAIT, which the Tuple model follows for
-// closings it cannot track. A zero duration keeps the current value. The
-// records kept so far are judged again by the new model.
-func (p *Pool) SetModel(m Model, msl, tupleHold time.Duration) {
+// SetModel chooses the TIME_WAIT model at now (zero: the latest time the
+// pool has seen). msl is the maximum segment lifetime of the Strict model
+// (a port rests 2×MSL after its connection closed); tupleHold is the
+// stack's TIME_WAIT, which the Tuple model follows for closings it cannot
+// track. A zero duration keeps the current value. The records are first
+// judged at now under the old model, then again by the new one: a longer
+// MSL lengthens the rest of a port resting now, and never brings back a
+// rest that had ended.
+func (p *Pool) SetModel(now time.Time, m Model, msl, tupleHold time.Duration) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	at := p.now
+	if !now.IsZero() {
+		at = max(at, now.UnixNano())
+	}
+	p.expireLocked(at) // the holds that have ended stay ended
 	p.model = m
 	if msl > 0 {
 		p.msl = msl
@@ -226,11 +237,12 @@ func (p *Pool) SetModel(m Model, msl, tupleHold time.Duration) {
 	if tupleHold > 0 {
 		p.twHold = tupleHold
 	}
-	p.rejudgeLocked(p.now)
+	p.rejudgeLocked(at)
 }
 
 // rejudgeLocked computes every record again after a change of model: the
-// held bits, the counts, the cursor.
+// held bits, the counts, the cursor. A 4-tuple is judged by the stack's
+// time from its close; a strict rest that was seen to end stays ended.
 func (p *Pool) rejudgeLocked(now int64) {
 	p.cursor = p.head
 	for _, r := range p.queue[p.head:] {
@@ -552,7 +564,10 @@ func (p *Pool) goneLocked(r *rec) {
 // counted as the stack has it.
 func (p *Pool) refreshLocked(r *rec, now int64) {
 	byTime := !r.gone && r.closed+int64(p.holdLocked()) > now
-	rests := byTime && p.model == Strict
+	if p.model == Strict && !byTime {
+		r.restOver = true
+	}
+	rests := byTime && p.model == Strict && !r.restOver
 	tuple := !r.gone && (r.pending || (!r.tracked && byTime))
 	inTW := r.tw && (r.pending || (!r.tracked && byTime))
 	ps := p.ports[r.port]

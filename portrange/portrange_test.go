@@ -104,7 +104,7 @@ func TestNextAvailableRotates(t *testing.T) {
 
 func TestStrictTimeWait(t *testing.T) {
 	p, _ := New(40000, 40001)
-	p.SetModel(Strict, 10*time.Second, 0)
+	p.SetModel(time.Time{}, Strict, 10*time.Second, 0)
 	r := remote("10.77.0.2", 0)
 	a, _ := p.lendPort(t0, r)
 	b, _ := p.lendPort(t0, r)
@@ -475,7 +475,7 @@ func TestTrackedTimeWait(t *testing.T) {
 
 	// Strict: the port rests 2×MSL from the close, whichever side closed
 	// first; the 4-tuple stays held while the stack keeps the endpoint.
-	p.SetModel(Strict, time.Second, 0)
+	p.SetModel(time.Time{}, Strict, time.Second, 0)
 	l, _ = p.Lend(now, Request{Remote: a}, nil)
 	end = l.Drop(now, Closing{Remote: a, Tracked: true}) // the peer closed first (an upload)
 	for _, at := range []time.Duration{0, 1999 * time.Millisecond} {
@@ -539,7 +539,7 @@ func TestParked(t *testing.T) {
 	}
 	// Strict: nothing is parked, and a parked lease may not serve again.
 	b.Park(func() {})
-	p.SetModel(Strict, time.Second, 0)
+	p.SetModel(time.Time{}, Strict, time.Second, 0)
 	if b.Unpark() {
 		t.Fatal("a lease parked before the model became strict was taken back into use")
 	}
@@ -586,5 +586,36 @@ func TestRandomDraw(t *testing.T) {
 	}
 	if l, _ := p.Lend(now, Request{}, nil); l.Port() != want {
 		t.Fatalf("the next port in turn after random draws: %d, want %d", l.Port(), want)
+	}
+}
+
+// TestLongerMSLRevivesNoRest: in the strict model, a longer MSL set while
+// ports rest lengthens the rest of a port resting now, and does not bring
+// back a rest that ended before the change, however long since the pool
+// last looked at its records.
+func TestLongerMSLRevivesNoRest(t *testing.T) {
+	p, _ := New(40000, 40001)
+	t0 := time.Unix(1_800_000_000, 0)
+	p.SetModel(t0, Strict, 100*time.Millisecond, 0)
+	a, _ := p.lendPort(t0, Remote{})
+	b, _ := p.lendPort(t0, Remote{})
+	peer := Remote{Addr: netip.MustParseAddr("10.77.0.2"), Port: 50000}
+	p.givePort(t0, a, &peer)                                            // rests until t0+200ms
+	p.givePort(t0.Add(150*time.Millisecond), b, &peer)                  // rests until t0+350ms
+	p.SetModel(t0.Add(300*time.Millisecond), Strict, 10*time.Second, 0) // a has ended; b rests
+	at := t0.Add(time.Second)
+	st := p.Stats(at)
+	if st.Blocked != 1 {
+		t.Fatalf("after MSL 10 s: %d ports held, want 1 (the one resting at the change)", st.Blocked)
+	}
+	port, err := p.lendPort(at, Remote{})
+	if err != nil || port != a {
+		t.Fatalf("lent %d, %v; want %d, whose rest had ended", port, err, a)
+	}
+	if _, err := p.lendPort(at, Remote{}); !errors.Is(err, ErrExhausted) {
+		t.Fatalf("the port resting at the change was lent: %v", err)
+	}
+	if st := p.Stats(t0.Add(150*time.Millisecond + 20*time.Second)); st.Blocked != 0 {
+		t.Fatalf("20 s after its close the port still rests: %+v", st)
 	}
 }

@@ -51,7 +51,7 @@ func TestNoFalseExhaustion(t *testing.T) {
 	const low, high = 40000, 40019
 	p, _ := New(low, high)
 	hold := 2 * time.Second
-	p.SetModel(Tuple, 500*time.Millisecond, hold)
+	p.SetModel(time.Time{}, Tuple, 500*time.Millisecond, hold)
 	ref := &refPool{low: low, high: high, leased: map[uint16]bool{}, tw: map[uint16][]refEntry{}}
 	model := Tuple
 	peers := []Remote{
@@ -135,7 +135,7 @@ func TestNoFalseExhaustion(t *testing.T) {
 			} else {
 				model = Tuple
 			}
-			p.SetModel(model, 0, 0)
+			p.SetModel(time.Time{}, model, 0, 0)
 		}
 		if i%1000 == 0 {
 			for port, list := range ref.tw { // keep the model small
@@ -164,7 +164,7 @@ func TestStrictSustainedRate(t *testing.T) {
 	const ports = 20
 	for _, msl := range []time.Duration{250 * time.Millisecond, time.Second, 30 * time.Second} {
 		p, _ := New(40000, 40000+ports-1)
-		p.SetModel(Strict, msl, 0)
+		p.SetModel(time.Time{}, Strict, msl, 0)
 		client := Remote{Addr: netip.MustParseAddr("10.77.0.2")}
 		now := time.Unix(1_800_000_000, 0)
 		end := now.Add(10 * time.Minute)
@@ -275,7 +275,7 @@ func TestRegistryOneOwnerPerPort(t *testing.T) {
 	var binds []bind
 	bindCount := map[uint16]int{}
 	model, hold := Tuple, 2*time.Second
-	r.SetModel(Tuple, 500*time.Millisecond, hold)
+	r.SetModel(time.Time{}, Tuple, 500*time.Millisecond, hold)
 	now := time.Unix(1_800_000_000, 0)
 	var allocs, exhaustions, bound, refusedBinds int
 	for i := 0; i < steps; i++ {
@@ -365,7 +365,7 @@ func TestRegistryOneOwnerPerPort(t *testing.T) {
 			now = now.Add(time.Duration(rng.Intn(200)) * time.Millisecond)
 		default:
 			model = 1 - model
-			r.SetModel(model, 0, 0)
+			r.SetModel(time.Time{}, model, 0, 0)
 		}
 		if i%1000 == 0 {
 			for port, list := range ref.tw {

@@ -143,6 +143,7 @@ type Registry struct {
 	claims    map[bindKey]*Pool // the pool each bound port was taken from
 	reserved  []Reserved        // by Proto, then Low
 	model     Model
+	modelAt   time.Time // when the model was chosen
 	msl, hold time.Duration
 	// stackRange gives the TCP ephemeral range to the stack underneath, so
 	// that a port it ever chose itself would come from the same range.
@@ -548,9 +549,10 @@ func (r *Registry) Binds() []Bound {
 // SetModel chooses the TIME_WAIT model of every pool: msl is the maximum
 // segment lifetime of the Strict model, hold how long the stack keeps a
 // connection in TIME_WAIT (the Tuple model's hold). Zero keeps a value.
-func (r *Registry) SetModel(m Model, msl, hold time.Duration) {
+func (r *Registry) SetModel(now time.Time, m Model, msl, hold time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.modelAt = now
 	r.model = m
 	if msl > 0 {
 		r.msl = msl
@@ -570,7 +572,7 @@ func (r *Registry) Model() (m Model, msl, hold time.Duration) {
 
 func (r *Registry) applyModelLocked() {
 	for _, p := range r.allPoolsLocked() {
-		p.SetModel(r.model, r.msl, r.hold)
+		p.SetModel(r.modelAt, r.model, r.msl, r.hold)
 	}
 }
 

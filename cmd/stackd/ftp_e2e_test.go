@@ -185,7 +185,7 @@ func parseSeed(t *testing.T, out string) seedResult {
 	return r
 }
 
-// TestFTPSeedScenario is the seed documents' scenario on the real stack:
+// TestFTPPortRangeScenario is the PORTRANGE page's scenario on the real stack:
 // an FTP daemon with a 20-port passive range and one client session that
 // moves thousands of small files, here downloads over PASV by Python's
 // ftplib, through a USER link. In the TUPLE model (what TCP stacks do, the
@@ -193,7 +193,7 @@ func parseSeed(t *testing.T, out string) seedResult {
 // port whose connection the stack closed first (every download) is held
 // for 2×MSL, so the range allows at most ports ÷ 2×MSL downloads a second:
 // the client gets 425s, counted, and its session lives through them.
-func TestFTPSeedScenario(t *testing.T) {
+func TestFTPPortRangeScenario(t *testing.T) {
 	py, script := pyClient(t)
 	pub, _ := ftpDirs(t)
 	const ports = 20
@@ -213,7 +213,7 @@ func TestFTPSeedScenario(t *testing.T) {
 	// ports of the smallest PORTRANGE, which FTPP (no DATAPORTS=) uses.
 	base := testnet.HostPorts(t, 2+ports+1025)
 	ctl, ctlP, lo, plo := base, base+1, base+2, base+2+ports
-	deck := fmt.Sprintf(`* the seed scenario
+	deck := fmt.Sprintf(`* the PORTRANGE page's scenario
 PORTRANGE LOW=%d,HIGH=%d
 DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d:2021,%d-%d,%d-%d)
 DEFINE FILE PUBLIC=PUB,DLBL=%s,READONLY=YES

@@ -628,7 +628,7 @@ func (s *System) setTimeWait(req *command.Request, out command.Out) {
 			return
 		}
 	}
-	s.Ports.SetModel(model, msl, s.Stack.TimeWait())
+	s.Ports.SetModel(s.Clock(), model, msl, s.Stack.TimeWait())
 	if model == portrange.Tuple {
 		out.Say(msgcat.IPN125I(msl))
 	} else {

@@ -229,7 +229,7 @@ var setups = map[string]func(t *testing.T, sys *System, vars map[string]string) 
 			}
 			l.Drop(now, portrange.Closing{Remote: peer, First: true})
 		}
-		sys.Ports.SetModel(portrange.Strict, 0, 0)
+		sys.Ports.SetModel(time.Time{}, portrange.Strict, 0, 0)
 		return nil
 	},
 	"busylink.deck": func(t *testing.T, sys *System, vars map[string]string) map[string]string {

@@ -170,7 +170,7 @@ func New(cfg Config) (*System, error) {
 		stk.Close()
 		return nil, err
 	}
-	ports.SetModel(portrange.Tuple, portrange.DefaultMSL, stk.TimeWait())
+	ports.SetModel(cfg.Clock(), portrange.Tuple, portrange.DefaultMSL, stk.TimeWait())
 	s.closing, s.endLong = context.WithCancel(context.Background())
 	s.Stack, s.Ports = stk, ports
 	s.Conns = conn.New(stk.NS(), ports, cfg.Clock)

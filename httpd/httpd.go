@@ -47,6 +47,9 @@ type Config struct {
 	// stack's USER link knows): PERCLIENT= counts each local user apart.
 	// nil: by address alone.
 	Owner func(netip.AddrPort) (uint32, bool)
+	// Clock stamps what is shown (the daemon's start); nil: time.Now.
+	// Deadlines are the wall clock's.
+	Clock func() time.Time
 }
 
 // Limits of a request.
@@ -117,7 +120,10 @@ func Start(cfg Config) *Server {
 	if cfg.Stall <= 0 {
 		cfg.Stall = DefaultStall
 	}
-	s := &Server{id: cfg.ID, done: make(chan struct{}), since: time.Now(), limits: cfg}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	s := &Server{id: cfg.ID, done: make(chan struct{}), since: cfg.Clock(), limits: cfg}
 	if a, ok := cfg.Listener.Addr().(*net.TCPAddr); ok {
 		s.addr = a.AddrPort()
 	}

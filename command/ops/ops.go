@@ -1,7 +1,3 @@
-// Package ops binds the command table's rows to the stack: one handler per
-// row, each calling one subsystem and saying catalogued messages. It is the
-// only part of package command that links the network stack; ipnconsole
-// does not import it.
 package ops
 
 import (

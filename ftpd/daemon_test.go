@@ -47,7 +47,9 @@ func TestCountRefusal(t *testing.T) {
 		t.Fatalf("%v", e.messages())
 	}
 	a.expect("QUIT", 221)
-	time.Sleep(50 * time.Millisecond)
+	if !eventually(func() bool { return len(e.d.Sessions()) == 1 }) { // the daemon has let a go
+		t.Fatalf("sessions after QUIT: %+v", e.d.Sessions())
+	}
 	d := dial(t, e.addr)
 	if code, _ := d.read(); code != 220 {
 		t.Fatal("a session ended but no new one is admitted")

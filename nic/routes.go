@@ -26,7 +26,11 @@ type Route struct {
 type RouteInfo struct {
 	Route
 	Connected bool
-	Active    bool // the route's link is active
+	// Return: the default route a USER link gives while the operator has
+	// none for the family: replies to a client the link carried in go
+	// back through its gateway, whatever the client's address.
+	Return bool
+	Active bool // the route's link is active
 }
 
 // Typed errors of routes.
@@ -152,9 +156,32 @@ func (s *Stack) routeInfoLocked() []RouteInfo {
 				Connected: true, Active: l.state == StateActive})
 		}
 	}
+	defaults := map[bool]bool{} // by family (IPv4: true), an operator's default route
 	for _, r := range s.routes {
 		l := s.links[r.Link]
 		out = append(out, RouteInfo{Route: r, Active: l != nil && l.state == StateActive})
+		if r.Net.Bits() == 0 {
+			defaults[r.Net.Addr().Is4()] = true
+		}
+	}
+	// A USER link is a router's port forward: its clients keep their own
+	// addresses, and the replies go back through its gateway. Without a
+	// default route of the operator's, the first USER link (by id) gives
+	// one, for each family it has an address of.
+	for _, l := range s.sortedLinksLocked() {
+		if l.cfg.Type != TypeUser {
+			continue
+		}
+		if l.cfg.Addr.IsValid() && l.cfg.Gateway.IsValid() && !defaults[true] {
+			defaults[true] = true
+			out = append(out, RouteInfo{Route: Route{Link: l.cfg.ID, Net: netip.PrefixFrom(netip.IPv4Unspecified(), 0), Gateway: l.cfg.Gateway},
+				Return: true, Active: l.state == StateActive})
+		}
+		if len(l.cfg.Addr6) > 0 && l.cfg.Gateway6.IsValid() && !defaults[false] {
+			defaults[false] = true
+			out = append(out, RouteInfo{Route: Route{Link: l.cfg.ID, Net: netip.PrefixFrom(netip.IPv6Unspecified(), 0), Gateway: l.cfg.Gateway6},
+				Return: true, Active: l.state == StateActive})
+		}
 	}
 	// IPv4 first, then IPv6; each the most specific first.
 	sort.SliceStable(out, func(i, j int) bool {

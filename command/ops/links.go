@@ -469,7 +469,7 @@ func (s *System) queryRoutes(_ context.Context, req *command.Request, out comman
 	if a.Has("ID") || a.Has("IP") {
 		var some []nic.RouteInfo
 		for _, r := range routes {
-			if a.Has("ID") && (r.Connected || r.ID != a.Str("ID")) || a.Has("IP") && !r.Net.Contains(a.Addr("IP")) {
+			if a.Has("ID") && (r.Connected || r.Return || r.ID != a.Str("ID")) || a.Has("IP") && !r.Net.Contains(a.Addr("IP")) {
 				continue
 			}
 			some = append(some, r)
@@ -483,8 +483,11 @@ func (s *System) queryRoutes(_ context.Context, req *command.Request, out comman
 	out.Say(msgcat.IPN102I())
 	for _, r := range routes {
 		id, gw, st := r.ID, "direct", "ACTIVE"
-		if r.Connected {
+		switch {
+		case r.Connected:
 			id = "-"
+		case r.Return:
+			id = "*RETURN" // the USER link's way back, while no default route is defined
 		}
 		if r.Gateway.IsValid() {
 			gw = r.Gateway.String()

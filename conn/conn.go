@@ -18,7 +18,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 	"io"
 	"net"
 	"net/netip"
@@ -26,6 +25,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"gvisor.dev/gvisor/pkg/tcpip/transport/udp"
 
 	"ipnstack/internal/tcpstate"
 	"ipnstack/nic"
@@ -80,9 +81,10 @@ type Info struct {
 
 // Table is the connection table and the doorway to the stack's transport.
 type Table struct {
-	ns    *stack.Stack
-	ports *portrange.Registry
-	clock func() time.Time
+	ns       *stack.Stack
+	ports    *portrange.Registry
+	clock    func() time.Time
+	loopback atomic.Pointer[func(netip.Addr) bool] // SetLoopback
 
 	// mu guards the entries. Lock order: Table.mu, then netstack's
 	// endpoint locks (Sweep reads states under it); closingMu alone; no
@@ -162,6 +164,20 @@ const (
 	sweepInterval   = time.Second
 	closingInterval = 50 * time.Millisecond
 )
+
+// onLoopback says whether the stack's loopback link holds a: its own
+// loopback addresses and, given by the stack (SetLoopback), the other
+// links' addresses it holds too so that the stack reaches itself.
+func (t *Table) onLoopback(a netip.Addr) bool {
+	if f := t.loopback.Load(); f != nil {
+		return (*f)(a)
+	}
+	return a.IsLoopback()
+}
+
+// SetLoopback tells the table which addresses the stack's loopback link
+// holds (nic.Stack.OnLoopback).
+func (t *Table) SetLoopback(f func(netip.Addr) bool) { t.loopback.Store(&f) }
 
 // New makes the table over a netstack. Every local port comes from ports,
 // the stack's port authority: a fixed port is an explicit bind recorded
@@ -599,7 +615,10 @@ func (t *Table) DialBound(ctx context.Context, owner string, local netip.Addr, r
 }
 
 func (t *Table) dialPool(ctx context.Context, owner string, pool *portrange.Pool, local netip.Addr, remote netip.AddrPort, client netip.AddrPort) (*Conn, error) {
-	if !local.IsValid() {
+	switch {
+	case !local.IsValid() && t.own(remote.Addr()):
+		local = remote.Addr() // to itself from itself, as a host does
+	case !local.IsValid():
 		local = netip.IPv4Unspecified()
 		if remote.Addr().Is6() {
 			local = netip.IPv6Unspecified()
@@ -637,9 +656,6 @@ func (t *Table) DialFrom(ctx context.Context, owner string, local, remote netip.
 // dial connects from local to remote; the connection holds ls (nil: the
 // caller sets it once the pool has granted the port).
 func (t *Table) dial(ctx context.Context, owner string, local, remote netip.AddrPort, ls *portrange.Lease, client netip.AddrPort) (*Conn, error) {
-	if t.ownOffLoopback(remote.Addr()) {
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: ErrOwnAddress}
-	}
 	if local.Addr().Is4() != remote.Addr().Is4() {
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: net.TCPAddrFromAddrPort(remote), Err: ErrFamily}
 	}
@@ -647,7 +663,9 @@ func (t *Table) dial(ctx context.Context, owner string, local, remote netip.Addr
 	if err != nil {
 		return nil, err
 	}
-	if terr := ep.Bind(fullAddr(local)); terr != nil {
+	from := fullAddr(local)
+	from.NIC = t.bindNIC(local.Addr(), remote.Addr())
+	if terr := ep.Bind(from); terr != nil {
 		ep.Close()
 		if _, ok := terr.(*tcpip.ErrPortInUse); ok {
 			return nil, &ErrPortInUse{local, nil}
@@ -668,27 +686,45 @@ func (t *Table) dial(ctx context.Context, owner string, local, remote netip.Addr
 	return newConn(t, e, wq, ls), nil
 }
 
-// ErrOwnAddress says a dial named an address of the stack's own on a link
-// that is not a loopback link. The stack does not deliver its own traffic
-// to itself (a USER link's clients may carry the host's loopback
-// addresses), so such a connection could only time out; a LOOPBACK link's
-// address reaches the stack's own servers.
-var ErrOwnAddress = errors.New("an address of the stack's own on a link that is not a loopback link: reach the stack's servers through a LOOPBACK link's address")
-
 // ErrFamily says a dial's local address is of another family than its
 // remote one.
 var ErrFamily = errors.New("the local address is of another family than the remote one")
 
-// ownOffLoopback says whether a is the stack's own address on a link other
-// than a loopback link.
-func (t *Table) ownOffLoopback(a netip.Addr) bool {
-	a = a.Unmap()
-	id := t.ns.CheckLocalAddress(0, netProto(a), tcpip.AddrFromSlice(a.AsSlice()))
-	if id == 0 {
+// bindNIC is the NIC a connection from local to remote binds to. The
+// loopback link holds every address of the stack's links too (so that the
+// stack reaches itself), so an address names its link only with the NIC:
+// to itself from itself, the loopback link; from a link's address to
+// anyone else (a host client at 127.0.0.1 behind a USER link included),
+// that link; from no address, whichever the route gives.
+func (t *Table) bindNIC(local, remote netip.Addr) tcpip.NICID {
+	if !local.IsValid() || local.IsUnspecified() {
+		return 0
+	}
+	la := tcpip.AddrFromSlice(local.Unmap().AsSlice())
+	nics := t.ns.NICInfo()
+	holds := func(id tcpip.NICID) bool {
+		for _, pa := range nics[id].ProtocolAddresses {
+			if pa.AddressWithPrefix.Address == la {
+				return true
+			}
+		}
 		return false
 	}
-	info, ok := t.ns.NICInfo()[id]
-	return ok && !info.Flags.Loopback
+	if local == remote && t.onLoopback(local) {
+		return nic.LoopbackNIC
+	}
+	for id := range nics {
+		if id != nic.LoopbackNIC && holds(id) {
+			return id
+		}
+	}
+	return 0 // the stack's loopback (127.0.0.0/8, ::1)
+}
+
+// own says whether a is one of the stack's own addresses.
+func (t *Table) own(a netip.Addr) bool {
+	a = a.Unmap()
+	return t.ns.CheckLocalAddress(0, netProto(a), tcpip.AddrFromSlice(a.AsSlice())) != 0
 }
 
 // Why a connection attempt failed, for a caller that answers by the

@@ -86,6 +86,14 @@ func (s *Stack) openEcho(addr netip.Addr, wq *waiter.Queue) (tcpip.Endpoint, err
 	if terr != nil {
 		return nil, errors.New(terr.String())
 	}
+	if s.OnLoopback(addr) {
+		// One of the stack's own: from itself to itself, as a host
+		// does, through the loopback link (which holds them all).
+		if terr := ep.Bind(tcpip.FullAddress{NIC: LoopbackNIC, Addr: tcpipAddr(addr)}); terr != nil {
+			ep.Close()
+			return nil, errors.New(terr.String())
+		}
+	}
 	if terr := ep.Connect(tcpip.FullAddress{Addr: tcpipAddr(addr)}); terr != nil {
 		ep.Close()
 		switch terr.(type) {

@@ -10,6 +10,7 @@ import (
 	"gvisor.dev/gvisor/pkg/tcpip"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv4"
 	"gvisor.dev/gvisor/pkg/tcpip/network/ipv6"
+	"gvisor.dev/gvisor/pkg/tcpip/stack"
 )
 
 // Route is a static route (DEFINE ROUTE): traffic for Net leaves by Link,
@@ -197,6 +198,11 @@ func (s *Stack) routeInfoLocked() []RouteInfo {
 // route first, which is the order netstack searches in.
 func (s *Stack) rebuildRoutesLocked() {
 	var table []tcpip.Route
+	// First the stack's own addresses: delivered locally, through the
+	// loopback link, as any host's are (not routed out of their link).
+	for _, a := range s.syncOwnLocked() {
+		table = append(table, tcpip.Route{Destination: subnetOf(netip.PrefixFrom(a, a.BitLen())), NIC: LoopbackNIC})
+	}
 	for _, r := range s.routeInfoLocked() {
 		l := s.links[r.Link]
 		if l == nil || l.ep == nil {
@@ -337,4 +343,61 @@ func (s *Stack) Neighbors() []Neighbor {
 		return out[i].Addr.Less(out[j].Addr)
 	})
 	return out
+}
+
+// syncOwnLocked gives the loopback link each address of the other links
+// (never a source address of its own choosing) and takes back those no
+// link has any more; it gives the addresses. With the host routes to the
+// loopback link, the stack's traffic to its own addresses is delivered
+// locally, as a host's is, and answered (an echo request to an address a
+// NIC does not hold gets no reply). Packets from outside still arrive on
+// their own link.
+func (s *Stack) syncOwnLocked() []netip.Addr {
+	want := map[netip.Addr]bool{}
+	var own []netip.Addr
+	for _, l := range s.sortedLinksLocked() {
+		if l.cfg.Type == TypeLoopback || l.builtin {
+			continue
+		}
+		ps := append([]netip.Prefix(nil), l.cfg.Addr6...)
+		if l.cfg.Addr.IsValid() {
+			ps = append(ps, l.cfg.Addr)
+		}
+		for _, p := range ps {
+			if !want[p.Addr()] {
+				want[p.Addr()] = true
+				own = append(own, p.Addr())
+			}
+		}
+	}
+	if s.ownOnLoop == nil {
+		s.ownOnLoop = map[netip.Addr]bool{}
+	}
+	for a := range s.ownOnLoop {
+		if !want[a] {
+			s.ns.RemoveAddress(LoopbackNIC, tcpipAddr(a))
+			delete(s.ownOnLoop, a)
+		}
+	}
+	for _, a := range own {
+		if s.ownOnLoop[a] {
+			continue
+		}
+		pa := protocolAddress(netip.PrefixFrom(a, a.BitLen()))
+		if err := s.ns.AddProtocolAddress(LoopbackNIC, pa, stack.AddressProperties{PEB: stack.NeverPrimaryEndpoint}); err == nil {
+			s.ownOnLoop[a] = true
+		}
+	}
+	return own
+}
+
+// OnLoopback says whether the loopback link holds a: the stack's loopback
+// addresses, and the other links' (syncOwnLocked).
+func (s *Stack) OnLoopback(a netip.Addr) bool {
+	if a.IsLoopback() {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ownOnLoop[a]
 }

@@ -66,6 +66,9 @@ type Stack struct {
 	devices    map[string]Device // DEFINE DEVICE: device number -> host interface
 
 	hosts *hostBudget // the host sockets every USER link's carried connections hold
+	// ownOnLoop are the other links' addresses the loopback link holds
+	// too (syncOwnLocked).
+	ownOnLoop map[netip.Addr]bool
 }
 
 // HostConns gives the host sockets the USER links' carried connections
@@ -106,8 +109,9 @@ func New(opts Options) (*Stack, error) {
 		RawFactory: raw.EndpointFactory{},
 		// No HandleLocal: with it, a reply to a host client 127.0.0.1 that
 		// came in over a USER link would be looped to the stack's own
-		// 127.0.0.1. The stack reaches itself at 127.0.0.0/8 and on
-		// LOOPBACK links.
+		// 127.0.0.1. The stack reaches its own addresses through its
+		// loopback link instead, which holds each of them too
+		// (syncOwnLocked).
 		HandleLocal: false,
 	})
 	s := &Stack{ns: ns, sink: opts.Sink, clock: opts.Clock, nextNIC: LoopbackNIC + 1, links: map[string]*Link{}, devices: map[string]Device{},

@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"ipnstack/internal/testnet"
 )
@@ -49,5 +54,79 @@ func TestUserLinkServesOtherMachines(t *testing.T) {
 	q = mustConsole(t, d.socket, "DEFINE ROUTE ID=DEF,LINKID=USER1,IPADDR=0.0.0.0,GATEWAY=10.0.2.2\nQUERY ROUTES\nDELETE ROUTE ID=DEF\nQUERY ROUTES\n")
 	if strings.Count(q, "*RETURN") != 1 || !strings.Contains(q, "DEF      0.0.0.0/0") {
 		t.Fatalf("the return route beside an operator's default route:\n%s", q)
+	}
+}
+
+// TestStackReachesItself: every address of the stack, on every link type
+// and both families, answers the stack's own PING; the stack's TCP
+// reaches its own servers at a link's address (the SOCKS door to the FTP
+// daemon at the USER and RAW links' addresses, the FTP client at the RAW
+// link's), and a USER link still drops a loopback source from outside.
+func TestStackReachesItself(t *testing.T) {
+	testnet.RequireRoot(t)
+	curl := testnet.RequireTool(t, "curl")
+	ns := testnet.Netns(t)
+	raw, _ := testnet.Veth(t, ns, "10.77.95.2/24")
+	ports := testnet.HostPorts(t, 2)
+	fwd, door := ports, ports+1
+	pub := helloDir(t, "hello from myself\n")
+	d := startDaemon(t, "--deck", writeDeck(t, append([]string{
+		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,IP6ADDR=(fd77:95:1::15/64),FORWARD=(%d:21)", fwd),
+		"DEFINE LINK ID=OSA1,TYPE=RAW,DEV=" + raw + ",IPADDR=10.77.95.10,MASK=255.255.255.0,IP6ADDR=(fd77:95::10/64)",
+		"DEFINE LINK ID=LOOP2,TYPE=LOOPBACK,IPADDR=10.99.95.1,MASK=255.255.255.0,IP6ADDR=(fd77:95:2::1/64)",
+		fmt.Sprintf("DEFINE SOCKSD ID=SOCKS1,PORT=%d", door),
+	}, ftpDeck(pub)...)...))
+	requireDeckOK(t, d)
+	for _, own := range []string{"10.0.2.15", "fd77:95:1::15", "10.77.95.10", "fd77:95::10", "10.99.95.1", "fd77:95:2::1", "127.0.0.1", "::1"} {
+		out := mustConsole(t, d.socket, "PING "+own+",COUNT=1\n")
+		if !strings.Contains(out, "IPN132I Ping "+own+": 1 sent, 1 received") {
+			t.Errorf("PING of the stack's own %s:\n%s", own, out)
+		}
+	}
+	for _, own := range []string{"10.0.2.15", "10.77.95.10"} {
+		out, err := exec.Command(curl, "-sS", "--max-time", "15", "-x", fmt.Sprintf("socks5://127.0.0.1:%d", door),
+			"ftp://TESTER:T3ster@"+own+"/PUB/hello.txt").CombinedOutput()
+		if err != nil || string(out) != "hello from myself\n" {
+			t.Errorf("curl through the door to the stack's own %s: %v\n%s", own, err, out)
+		}
+	}
+	in := t.TempDir()
+	out, rc := runConsole(t, d.socket, "DEFINE FILE PUBLIC=IN,DLBL="+in+",READONLY=NO\n"+
+		"FTP HOST=10.77.95.10,USER=TESTER,PASSWORD=T3ster,LOCAL=IN,CMD=('CD /PUB','GET hello.txt')\n")
+	if got, _ := os.ReadFile(filepath.Join(in, "hello.txt")); rc != 0 || string(got) != "hello from myself\n" ||
+		!strings.Contains(out, "IPN650I FTP client: connected to 10.77.95.10:21 from 10.77.95.10:") {
+		t.Errorf("the FTP client to the stack's own RAW address: rc %d, %q\n%s", rc, got, out)
+	}
+	// Reaching itself gives up nothing of the USER link's identity work: a
+	// client from the host's loopback is still itself in the stack.
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", fwd), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if greet, err := bufio.NewReader(c).ReadString('\n'); !strings.HasPrefix(greet, "220") {
+		t.Fatalf("a host client through the forward: %q %v", greet, err)
+	}
+	q := mustConsole(t, d.socket, "QUERY CONNECTIONS OWNER=FTP01\n")
+	if !strings.Contains(q, c.LocalAddr().String()) {
+		t.Fatalf("the host client is not itself in the stack (%s):\n%s", c.LocalAddr(), q)
+	}
+}
+
+// TestTapLinkReachesItself: a TAP link's own addresses answer the stack's
+// PING (the stack runs in a namespace of its own, where it makes the TAP).
+func TestTapLinkReachesItself(t *testing.T) {
+	testnet.RequireRoot(t)
+	ns := testnet.Netns(t)
+	tap := testnet.Name("ipntap")
+	d := startDaemonIn(t, ns, "--deck", writeDeck(t,
+		"DEFINE LINK ID=TAP1,TYPE=TAP,DEV="+tap+",IPADDR=10.77.96.10,MASK=255.255.255.0,HOSTADDR=10.77.96.1,IP6ADDR=(fd77:96::10/64)"))
+	requireDeckOK(t, d)
+	for _, own := range []string{"10.77.96.10", "fd77:96::10"} {
+		out := mustConsole(t, d.socket, "PING "+own+",COUNT=1\n")
+		if !strings.Contains(out, "IPN132I Ping "+own+": 1 sent, 1 received") {
+			t.Errorf("PING of the TAP link's own %s:\n%s", own, out)
+		}
 	}
 }

@@ -170,6 +170,7 @@ func New(cfg Config) (*System, error) {
 	s.closing, s.endLong = context.WithCancel(context.Background())
 	s.Stack, s.Ports = stk, ports
 	s.Conns = conn.New(stk.NS(), ports, cfg.Clock)
+	s.Conns.SetLoopback(stk.OnLoopback)
 	s.Resolver = resolve.New(s.dnsDial, cfg.Clock)
 	s.stopWatch = s.watchPressure()
 	return s, nil

@@ -60,13 +60,20 @@ type Args struct {
 }
 
 // ResolveNames replaces each host name given for a Host operand by the
-// address lookup gives; it stops at the first name lookup cannot resolve
-// (lookup has said why) and gives false.
-func (a Args) ResolveNames(lookup func(name string) (netip.Addr, bool)) bool {
-	for _, vals := range [][]any{a.vals, a.pos} {
+// address lookup gives (an IPv4 one for a Host{V4}); it stops at the
+// first name lookup cannot resolve (lookup has said why) and gives false.
+func (a Args) ResolveNames(lookup func(name string, v4 bool) (netip.Addr, bool)) bool {
+	typeOf := func(pos bool, i int) Type {
+		if pos {
+			return a.spec.Positional[i].Type
+		}
+		return a.spec.Operands[i].Type
+	}
+	for k, vals := range [][]any{a.vals, a.pos} {
 		for i, v := range vals {
 			if n, ok := v.(HostName); ok {
-				addr, ok := lookup(string(n))
+				h, _ := typeOf(k == 1, i).(Host)
+				addr, ok := lookup(string(n), h.V4)
 				if !ok {
 					return false
 				}

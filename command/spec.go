@@ -450,19 +450,28 @@ func (IPAddr) Choices() []string { return nil }
 // netip.Addr at once; a name is a HostName until the daemon resolves it
 // (Args.ResolveNames) before the command runs, so that a handler sees an
 // address either way.
-type Host struct{}
+type Host struct {
+	V4 bool // an address must be IPv4 (a name's address is checked where it is used)
+}
 
 // HostName is a host name typed where an address may be, not yet resolved.
 type HostName string
 
 // Parse implements Type. A name is checked by the resolver, which says what
 // is wrong with it.
-func (Host) Parse(v grammar.Value) (any, error) {
-	s, err := scalar(v, "an address or a host name")
+func (t Host) Parse(v grammar.Value) (any, error) {
+	want := "an address or a host name"
+	if t.V4 {
+		want = "an IPv4 address or a host name"
+	}
+	s, err := scalar(v, want)
 	if err != nil {
 		return nil, err
 	}
 	if a, perr := netip.ParseAddr(s); perr == nil && a.Zone() == "" {
+		if t.V4 && !a.Unmap().Is4() {
+			return nil, &WrongType{Value: s, Want: t.Describe()}
+		}
 		return a.Unmap(), nil
 	}
 	if s == "" || len(s) > 253 {
@@ -472,7 +481,12 @@ func (Host) Parse(v grammar.Value) (any, error) {
 }
 
 // Describe implements Type.
-func (Host) Describe() string { return "an IPv4 or IPv6 address, or a host name" }
+func (t Host) Describe() string {
+	if t.V4 {
+		return "an IPv4 address (a.b.c.d) or a host name"
+	}
+	return "an IPv4 or IPv6 address, or a host name"
+}
 
 // Meta implements Type.
 func (Host) Meta() string { return "host" }

@@ -33,6 +33,9 @@ type Dialer func(server netip.AddrPort) (net.Conn, error)
 var (
 	ErrNotFound  = errors.New("no such host")
 	ErrNoServers = errors.New("no DNS server is set (SET DNS1=) and the name is not in the host table")
+	// ErrNoIPv4: the name has addresses, none of them IPv4, where only
+	// IPv4 will do (the FTP client's servers, PASVADDR=).
+	ErrNoIPv4 = errors.New("it has no IPv4 address")
 )
 
 // LookupError says which name failed and why.
@@ -209,6 +212,10 @@ func (r *Resolver) Lookup(ctx context.Context, host string) ([]netip.Addr, error
 	name := strings.ToLower(strings.TrimSuffix(host, "."))
 	if !validName(name) {
 		return nil, &LookupError{host, ErrBadName}
+	}
+	if name == "localhost" || strings.HasSuffix(name, ".localhost") {
+		// RFC 6761: localhost names are the loopback, never asked of DNS.
+		return []netip.Addr{netip.AddrFrom4([4]byte{127, 0, 0, 1}), netip.IPv6Loopback()}, nil
 	}
 	r.mu.Lock()
 	if a := r.hosts[name]; len(a) > 0 {

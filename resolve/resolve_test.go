@@ -60,6 +60,11 @@ func TestLookup(t *testing.T) {
 	if a, err := r.Lookup(ctx, "10.1.2.3"); err != nil || a[0] != netip.MustParseAddr("10.1.2.3") {
 		t.Fatalf("a literal: %v %v", a, err)
 	}
+	for _, name := range []string{"localhost", "LOCALHOST.", "db.localhost"} { // RFC 6761, no server asked
+		if a, err := r.Lookup(ctx, name); err != nil || len(a) != 2 || a[0] != netip.MustParseAddr("127.0.0.1") || a[1] != netip.IPv6Loopback() {
+			t.Fatalf("%s: %v %v", name, a, err)
+		}
+	}
 	r.Define("VSE1.site", netip.MustParseAddr("10.77.0.5"))
 	if a, err := r.Lookup(ctx, "vse1.SITE."); err != nil || len(a) != 1 || a[0] != netip.MustParseAddr("10.77.0.5") {
 		t.Fatalf("the host table: %v %v", a, err)

@@ -6,8 +6,9 @@
 // The protocol is package socks; what is reached, and how, is the
 // Dialer's (the stack's connection table in the product). A door accepts
 // CONNECT only (BIND and UDP ASSOCIATE are answered "command not
-// supported"), IPv4 destinations, and names only when they are written as
-// an address (the stack has no resolver). Each connection is spliced both
+// supported"), IPv4 and IPv6 destinations, and names (ATYP 3: curl's
+// socks5h://) through the Config's Resolve (the stack's host table and
+// DNS in the product). Each connection is spliced both
 // ways; when one side ends its sending, the other is told with a half-close,
 // so the side that closed first is the one that holds TIME_WAIT.
 package socksd
@@ -87,6 +88,9 @@ type Config struct {
 	// for so long (TIMEOUT=; 0: DefaultIdle).
 	Idle  time.Duration
 	Clock func() time.Time
+	// Resolve gives the address of a name a client asks for (SOCKS 5's
+	// ATYP 3); nil: only a name written as an address.
+	Resolve func(ctx context.Context, name string) (netip.Addr, error)
 }
 
 // Stats are a door's counters.
@@ -103,7 +107,7 @@ type Stats struct {
 	BytesIn, BytesOut  uint64 // from clients, to clients
 	RefusedAuth        uint64 // wrong username or password, or no method acceptable
 	RefusedCommand     uint64 // BIND, UDP ASSOCIATE
-	RefusedAddress     uint64 // a name, or an address with a zone
+	RefusedAddress     uint64 // a name that does not resolve, or an address with a zone
 	RefusedNoPort      uint64 // the ephemeral range had no port
 	RefusedUnreachable uint64 // refused, unreachable, timed out
 	RefusedLimit       uint64 // COUNT, PERCLIENT, a lockout
@@ -385,6 +389,11 @@ func (d *Door) handshake(s *session) (netip.AddrPort, bool) {
 	addr := q.Addr
 	if q.Domain != "" {
 		addr, err = netip.ParseAddr(q.Domain) // a name written as an address
+		if err != nil && d.cfg.Resolve != nil {
+			ctx, cancel := context.WithTimeout(d.ctx, d.cfg.DialTimeout)
+			addr, err = d.cfg.Resolve(ctx, q.Domain)
+			cancel()
+		}
 		if err != nil {
 			socks.WriteReply(s.client, socks.HostUnreachable, netip.AddrPort{})
 			d.rAddr.Add(1)

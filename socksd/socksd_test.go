@@ -3,6 +3,7 @@ package socksd
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -328,4 +329,35 @@ func TestIdleEnds(t *testing.T) {
 		t.Fatalf("the idle connection ended after %v, want about 300 ms", since)
 	}
 	waitFor(t, func() bool { return door.Stats().IdleEnded == 1 })
+}
+
+// TestDoorResolvesNames: with a Resolve, a name a client asks for (ATYP
+// 3) is looked up and connected to; one that does not resolve is "host
+// unreachable" and counted.
+func TestDoorResolvesNames(t *testing.T) {
+	echo := echoServer(t)
+	names := map[string]netip.Addr{"echo.site.example": echo.Addr()}
+	resolve := func(_ context.Context, name string) (netip.Addr, error) {
+		if a, ok := names[name]; ok {
+			return a, nil
+		}
+		return netip.Addr{}, errors.New("no such host")
+	}
+	door, _ := startDoor(t, Config{Guard: guard.Default, Resolve: resolve}, hostDialer{nil})
+	req := func(name string) []byte {
+		return append(append([]byte{5, 1, 0, socks.AtypDomain, byte(len(name))}, name...), byte(echo.Port()>>8), byte(echo.Port()))
+	}
+	conn, rep := handshake(t, door, []byte{0}, "", "", req("echo.site.example"))
+	if rep != 0 {
+		t.Fatalf("a name that resolves: reply %#x", rep)
+	}
+	conn.Write([]byte("ping"))
+	conn.(*net.TCPConn).CloseWrite()
+	if got, _ := io.ReadAll(conn); string(got) != "ping" {
+		t.Fatalf("echoed %q", got)
+	}
+	if _, rep := handshake(t, door, []byte{0}, "", "", req("nosuch.site.example")); rep != byte(socks.HostUnreachable) {
+		t.Fatalf("a name that does not resolve: reply %#x", rep)
+	}
+	waitFor(t, func() bool { return door.Stats().RefusedAddress == 1 && door.Stats().Total == 1 })
 }

@@ -90,12 +90,31 @@ func TestStackReachesItself(t *testing.T) {
 			t.Errorf("curl through the door to the stack's own %s: %v\n%s", own, err, out)
 		}
 	}
+	// Names at every door: the door resolves a client's name (socks5h://)
+	// from the host table; FTP HOST=localhost is the stack's loopback;
+	// PASVADDR= takes a name, resolved as the daemon is altered.
+	mustConsole(t, d.socket, "DEFINE NAME,NAME=myself.site.example,IPADDR=10.77.95.10\n")
+	named, err := exec.Command(curl, "-sS", "--max-time", "15", "-x", fmt.Sprintf("socks5h://127.0.0.1:%d", door),
+		"ftp://TESTER:T3ster@myself.site.example/PUB/hello.txt").CombinedOutput()
+	if err != nil || string(named) != "hello from myself\n" {
+		t.Errorf("curl socks5h:// with a host-table name: %v\n%s", err, named)
+	}
+	if q := mustConsole(t, d.socket, "ALTER FTPD ID=FTP01,PASVADDR=myself.site.example\nQUERY FTPDS ID=FTP01\n"); !strings.Contains(q, "IPN670I Host myself.site.example is 10.77.95.10") ||
+		!strings.Contains(q, "PASVADDR 10.77.95.10") {
+		t.Errorf("PASVADDR= by name:\n%s", q)
+	}
+	mustConsole(t, d.socket, "ALTER FTPD ID=FTP01,PASVADDR=0.0.0.0\n")
 	in := t.TempDir()
 	out, rc := runConsole(t, d.socket, "DEFINE FILE PUBLIC=IN,DLBL="+in+",READONLY=NO\n"+
-		"FTP HOST=10.77.95.10,USER=TESTER,PASSWORD=T3ster,LOCAL=IN,CMD=('CD /PUB','GET hello.txt')\n")
+		"FTP HOST=10.77.95.10,USER=TESTER,PASSWORD=T3ster,LOCAL=IN,CMD=('CD /PUB','GET hello.txt')\n"+
+		"FTP HOST=localhost,USER=TESTER,PASSWORD=T3ster,LOCAL=IN,CMD=('CD /PUB','GET hello.txt local.txt')\n")
 	if got, _ := os.ReadFile(filepath.Join(in, "hello.txt")); rc != 0 || string(got) != "hello from myself\n" ||
 		!strings.Contains(out, "IPN650I FTP client: connected to 10.77.95.10:21 from 10.77.95.10:") {
 		t.Errorf("the FTP client to the stack's own RAW address: rc %d, %q\n%s", rc, got, out)
+	}
+	if got, _ := os.ReadFile(filepath.Join(in, "local.txt")); string(got) != "hello from myself\n" ||
+		!strings.Contains(out, "IPN670I Host localhost is 127.0.0.1") {
+		t.Errorf("FTP HOST=localhost: %q\n%s", got, out)
 	}
 	// Reaching itself gives up nothing of the USER link's identity work: a
 	// client from the host's loopback is still itself in the stack.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"ipnstack/command"
@@ -27,8 +28,14 @@ func (s *System) dnsDial(server netip.AddrPort) (net.Conn, error) {
 // resolveHost gives the address a command acts on: an address as written,
 // else the first address the resolver finds for the name (the host table,
 // then DNS). It has said why when it gives false.
-func (s *System) resolveHost(ctx context.Context, host string, out command.Out) (netip.Addr, bool) {
+func (s *System) resolveHost(ctx context.Context, host string, v4 bool, out command.Out) (netip.Addr, bool) {
 	addrs, err := s.Resolver.Lookup(ctx, host)
+	if err == nil && v4 { // an operand that takes IPv4 only: the first IPv4 address
+		addrs = slices.DeleteFunc(addrs, func(a netip.Addr) bool { return !a.Is4() })
+		if len(addrs) == 0 {
+			err = &resolve.LookupError{Name: host, Err: resolve.ErrNoIPv4}
+		}
+	}
 	if err != nil {
 		reason := err.Error()
 		var le *resolve.LookupError
@@ -127,4 +134,15 @@ func (s *System) setDNS(a command.Args, out command.Out) {
 		}
 		out.Say(msgcat.IPN679I(strings.ToLower(d)))
 	}
+}
+
+// resolveFirst gives the first address the resolver finds for a name (the
+// host table, then DNS), for a server that resolves what its clients ask
+// for (the SOCKS door).
+func (s *System) resolveFirst(ctx context.Context, name string) (netip.Addr, error) {
+	addrs, err := s.Resolver.Lookup(ctx, name)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return addrs[0], nil
 }

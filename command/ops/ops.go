@@ -208,7 +208,7 @@ func (s *System) Exec(ctx context.Context, req *command.Request, out command.Out
 	}
 	// Host names in address operands are resolved first (the host table,
 	// then DNS over the stack's links), before any lock is taken.
-	if !req.Args.ResolveNames(func(name string) (netip.Addr, bool) { return s.resolveHost(ctx, name, out) }) {
+	if !req.Args.ResolveNames(func(name string, v4 bool) (netip.Addr, bool) { return s.resolveHost(ctx, name, v4, out) }) {
 		return
 	}
 	switch {

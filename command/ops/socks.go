@@ -49,7 +49,7 @@ func (s *System) defineSOCKSD(_ context.Context, req *command.Request, out comma
 	}
 	cfg := socksd.Config{ID: id, Addr: netip.AddrPortFrom(addr, uint16(a.Int("PORT"))), Auth: auth,
 		Count: int(a.Int("COUNT")), Guard: guardPolicy(a), Clock: s.Clock, Idle: time.Duration(a.Int("TIMEOUT")) * time.Second,
-		Owner: nic.HostConnOwner}
+		Owner: nic.HostConnOwner, Resolve: s.resolveFirst}
 	// A user needs SOCKS=YES; failures count against the account at
 	// every door, and cost the client the account's delay.
 	check := func(user, pass string, from netip.Addr) (bool, time.Duration) {

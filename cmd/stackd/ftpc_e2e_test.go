@@ -100,8 +100,9 @@ func mustRead(t *testing.T, p string) []byte {
 
 // TestFTPProxyWithVsftpd: the transfer between two servers with a real
 // peer: vsftpd in a namespace and the daemon of one stack, moved by the
-// FTP client of a second stack on the same veth end (a stack does not
-// reach its own RAW address), both ways, byte for byte. The daemon lets
+// FTP client of a second stack on the same veth end (so that the client's
+// stack lends ports to its two control connections only, which the test
+// counts), both ways, byte for byte. The daemon lets
 // vsftpd join with PROXYPEERS=; vsftpd is told to with port_promiscuous and
 // pasv_promiscuous. Without PROXYPEERS= the daemon refuses (bounce
 // protection stays the default).
@@ -189,5 +190,50 @@ func startVsftpd(t *testing.T, ns, addr, root string, extra ...string) {
 		return len(l) > 0
 	}) {
 		t.Fatalf("vsftpd did not start: %s", out.String())
+	}
+}
+
+// TestFTPProxyOwnDaemon: one stack's FTP client moves a file between
+// vsftpd in a namespace and the same stack's own daemon, reached at its
+// RAW link's address, both ways, byte for byte: the stack reaches its own
+// address, and the daemon's passive address is one vsftpd reaches.
+func TestFTPProxyOwnDaemon(t *testing.T) {
+	testnet.RequireRoot(t)
+	ns := testnet.Netns(t)
+	dev, _ := testnet.Veth(t, ns, "10.77.97.2/24")
+	root := t.TempDir()
+	os.Chmod(root, 0o755)
+	in := filepath.Join(root, "incoming")
+	os.Mkdir(in, 0o777)
+	os.Chmod(in, 0o777)
+	data := bytes.Repeat([]byte("from vsftpd to this stack's own daemon and back\n"), 20000)
+	os.WriteFile(filepath.Join(root, "src.bin"), data, 0o644)
+	startVsftpd(t, ns, "10.77.97.2", root, "port_promiscuous=YES", "pasv_promiscuous=YES")
+	pub, loc := t.TempDir(), t.TempDir()
+	d := startDaemon(t, "--deck", writeDeck(t,
+		"DEFINE LINK ID=OSA1,TYPE=OSAX,DEV="+dev+",IPADDR=10.77.97.20,MASK=255.255.255.0",
+		"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=NO",
+		"DEFINE FILE PUBLIC=LOC,DLBL="+loc+",READONLY=NO",
+		"DEFINE USER ID=TESTER,PASSWORD=T3ster",
+		"DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(30400,30419),PROXYPEERS=(10.77.97.2)",
+	))
+	requireDeckOK(t, d)
+	ftp := "FTP HOST=10.77.97.2,USER=anonymous,PASSWORD=x@example.org,HOST2=10.77.97.20,USER2=TESTER,PASSWORD2=T3ster,LOCAL=LOC," +
+		"CMD=('CD2 /PUB','COPY src.bin dst.bin','CD /incoming','COPYBACK dst.bin back.bin')\n"
+	out, rc := runConsole(t, d.socket, ftp)
+	if rc != 0 {
+		t.Fatalf("rc %d:\n%s", rc, out)
+	}
+	for _, want := range []string{
+		`IPN650I FTP client: connected to 10.77.97.20:21 from 10.77.97.20:`,
+		`IPN658I FTP client: COPY 10.77.97.2:21 src.bin to 10.77.97.20:21 dst.bin: 960,000 bytes in .* server to server`,
+		`IPN658I FTP client: COPYBACK 10.77.97.20:21 dst.bin to 10.77.97.2:21 back.bin: .* server to server`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Fatalf("no %q in\n%s", want, out)
+		}
+	}
+	if !bytes.Equal(mustRead(t, filepath.Join(pub, "dst.bin")), data) || !bytes.Equal(mustRead(t, filepath.Join(in, "back.bin")), data) {
+		t.Fatal("the file changed on its way between the servers")
 	}
 }

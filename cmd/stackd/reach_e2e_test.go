@@ -23,19 +23,22 @@ func TestUserLinkServesOtherMachines(t *testing.T) {
 	testnet.RequireRoot(t)
 	curl := testnet.RequireTool(t, "curl")
 	ns := testnet.Netns(t)
-	host, _ := testnet.Veth(t, ns, "10.77.93.2/24")
+	host, peer := testnet.Veth(t, ns, "10.77.93.2/24")
 	testnet.Must(t, "", "ip", "addr", "add", "10.77.93.1/24", "dev", host)
-	base := testnet.HostPorts(t, 21)
-	ctl, lo, hi := base, base+1, base+20
+	testnet.Must(t, "", "ip", "addr", "add", "fd77:93::1/64", "dev", host, "nodad")
+	testnet.Must(t, ns, "ip", "addr", "add", "fd77:93::2/64", "dev", peer, "nodad")
+	base := testnet.HostPorts(t, 22)
+	ctl, lo, hi, ctl6 := base, base+1, base+20, base+21
 	pub := helloDir(t, "hello from the stack, for another machine\n")
 	d := startDaemon(t, "--deck", writeDeck(t,
-		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(0.0.0.0:%d:21,0.0.0.0:%d-%d)", ctl, lo, hi),
+		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,IP6ADDR=(fd77:93:1::15/64),"+
+			"FORWARD=(0.0.0.0:%d:21,0.0.0.0:%d-%d,[::]:%d:21,[::]:%d-%d)", ctl, lo, hi, ctl6, lo, hi),
 		"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=NO",
 		"DEFINE USER ID=TESTER,PASSWORD=T3ster",
-		fmt.Sprintf("DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=10.77.93.1", lo, hi)))
+		fmt.Sprintf("DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=10.77.93.1,TLS=ALLOWED", lo, hi)))
 	requireDeckOK(t, d)
 	q := mustConsole(t, d.socket, "QUERY ROUTES\n")
-	if !strings.Contains(q, "*RETURN  0.0.0.0/0") || !strings.Contains(q, "10.0.2.2") {
+	if !strings.Contains(q, "*RETURN  0.0.0.0/0") || !strings.Contains(q, "10.0.2.2") || !strings.Contains(q, "*RETURN  ::/0") {
 		t.Fatalf("QUERY ROUTES shows no return route through the USER link:\n%s", q)
 	}
 	url := fmt.Sprintf("ftp://TESTER:T3ster@10.77.93.1:%d/PUB/hello.txt", ctl)
@@ -46,13 +49,30 @@ func TestUserLinkServesOtherMachines(t *testing.T) {
 			t.Fatalf("curl %v from another machine: %v\n%s\n%s", mode, err, out, mustConsole(t, d.socket, "QUERY CONNECTIONS\n"))
 		}
 	}
+	// IPv6 from another machine, passive (EPSV) and active (EPRT).
+	url6 := fmt.Sprintf("ftp://TESTER:T3ster@[fd77:93::1]:%d/PUB/hello.txt", ctl6)
+	for _, mode := range [][]string{{}, {"-P", "fd77:93::2"}} {
+		args := append([]string{"netns", "exec", ns, curl, "-g", "-sS", "--max-time", "15"}, mode...)
+		out, err := exec.Command("ip", append(args, url6)...).CombinedOutput()
+		if err != nil || string(out) != "hello from the stack, for another machine\n" {
+			t.Fatalf("curl %v over IPv6 from another machine: %v\n%s", mode, err, out)
+		}
+	}
+	// lftp with TLS on the control and data connections, passive.
+	lftp := testnet.RequireTool(t, "lftp")
+	out, err := exec.Command("ip", "netns", "exec", ns, lftp, "-e",
+		"set ftp:ssl-force true; set ftp:ssl-protect-data true; set ssl:verify-certificate no; set net:max-retries 1; set net:timeout 15; cat /PUB/hello.txt; bye",
+		"-u", "TESTER,T3ster", "-p", fmt.Sprint(ctl), "10.77.93.1").CombinedOutput()
+	if err != nil || string(out) != "hello from the stack, for another machine\n" {
+		t.Fatalf("lftp with TLS from another machine: %v\n%s", err, out)
+	}
 	q = mustConsole(t, d.socket, "QUERY FTPDS ID=FTP01\n")
-	if !strings.Contains(q, "transfers 3,") {
-		t.Fatalf("QUERY FTPDS after three downloads:\n%s", q)
+	if !strings.Contains(q, "transfers 6,") {
+		t.Fatalf("QUERY FTPDS after six downloads:\n%s", q)
 	}
 	// An operator's own default route takes the place of the return route.
 	q = mustConsole(t, d.socket, "DEFINE ROUTE ID=DEF,LINKID=USER1,IPADDR=0.0.0.0,GATEWAY=10.0.2.2\nQUERY ROUTES\nDELETE ROUTE ID=DEF\nQUERY ROUTES\n")
-	if strings.Count(q, "*RETURN") != 1 || !strings.Contains(q, "DEF      0.0.0.0/0") {
+	if strings.Count(q, "*RETURN  0.0.0.0/0") != 1 || !strings.Contains(q, "DEF      0.0.0.0/0") {
 		t.Fatalf("the return route beside an operator's default route:\n%s", q)
 	}
 }
@@ -81,6 +101,11 @@ func TestStackReachesItself(t *testing.T) {
 		out := mustConsole(t, d.socket, "PING "+own+",COUNT=1\n")
 		if !strings.Contains(out, "IPN132I Ping "+own+": 1 sent, 1 received") {
 			t.Errorf("PING of the stack's own %s:\n%s", own, out)
+		}
+	}
+	for _, own := range []string{"10.77.95.10", "fd77:95::10"} {
+		if out := mustConsole(t, d.socket, "TRACERT "+own+"\n"); !strings.Contains(out, "IPN662I Trace of "+own+" complete: reached in 1 hop") {
+			t.Errorf("TRACERT of the stack's own %s:\n%s", own, out)
 		}
 	}
 	for _, own := range []string{"10.0.2.15", "10.77.95.10"} {

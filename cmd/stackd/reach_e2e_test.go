@@ -16,9 +16,10 @@ import (
 
 // TestUserLinkServesOtherMachines: a client on another machine (a network
 // namespace behind a veth) reaches an FTP daemon through a USER link's
-// forwards on every host address, passive and active, with no route
-// defined: the replies go back through the link's gateway (the return
-// route QUERY ROUTES shows as *RETURN), the client keeping its own address.
+// forwards on every host address, IPv4 and IPv6, passive and active, curl
+// and lftp with TLS, with no route defined: the replies go back through
+// the link's gateway (the return routes QUERY ROUTES shows as *RETURN),
+// the client keeping its own address.
 func TestUserLinkServesOtherMachines(t *testing.T) {
 	testnet.RequireRoot(t)
 	curl := testnet.RequireTool(t, "curl")

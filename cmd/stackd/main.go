@@ -32,6 +32,7 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"golang.org/x/sys/unix"
 	"golang.org/x/term"
 )
 
@@ -146,6 +147,13 @@ func prepareDataDir(dir string) error {
 	return nil
 }
 
+// foreground says whether the process is in the foreground process group
+// of the terminal f.
+func foreground(f *os.File) bool {
+	pgrp, err := unix.IoctlGetInt(int(f.Fd()), unix.TIOCGPGRP)
+	return err == nil && pgrp == unix.Getpgrp()
+}
+
 // isTerminal says whether w is a terminal.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
@@ -188,6 +196,7 @@ type instance struct {
 	undo           []func() // the cleanup stack, run last in first out
 
 	interactive bool
+	background  bool // started in the background of a terminal: no terminal console
 	deckName    string
 	deckText    string
 	ln          *net.UnixListener
@@ -220,6 +229,12 @@ func (d *instance) readDeck() int {
 	// stdout in a file or a pipe, the stack runs as a daemon and writes
 	// plain lines there, no terminal escape codes.
 	d.interactive = d.o.console == "on" || d.o.console == "auto" && term.IsTerminal(int(d.stdin.Fd())) && isTerminal(d.stdout)
+	if d.interactive && d.o.console == "auto" && !foreground(d.stdin) {
+		// Started in the background of its terminal (`stackd &`): a
+		// console there would stop the process at its first change of
+		// the terminal's modes, ports held. It runs as a daemon.
+		d.interactive, d.background = false, true
+	}
 	d.deckName, d.deckText = "IPINIT", defaultDeck
 	if d.o.deck != "" {
 		b, err := os.ReadFile(d.o.deck)
@@ -263,6 +278,9 @@ func (d *instance) openLogs() int {
 	}
 	d.log = log
 	d.push(closeLog)
+	if d.background {
+		log.Info("no terminal console: the stack runs in the background of its terminal (--console=off); use ipnconsole")
+	}
 	if d.o.hardcopy == "none" {
 		return exitOK
 	}

@@ -199,3 +199,47 @@ func TestTerminalStdoutRedirected(t *testing.T) {
 		t.Fatalf("the output lacks the daemon's lines:\n%q", b)
 	}
 }
+
+// TestBackground: `stackd &` from an interactive shell on a terminal runs
+// without a terminal console (it would be stopped at its first change of
+// the terminal's modes): it serves clients and ipnconsole, and the shell
+// never reports it stopped.
+func TestBackground(t *testing.T) {
+	x := newTmux(t)
+	curl := testnet.RequireTool(t, "curl")
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "console.sock")
+	base := testnet.HostPorts(t, 1)
+	deck := filepath.Join(dir, "test.deck")
+	os.MkdirAll(filepath.Join(dir, "pub"), 0o755)
+	os.WriteFile(filepath.Join(dir, "pub", "hello.txt"), []byte("hello in the background\n"), 0o644)
+	os.WriteFile(deck, []byte(fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:80)\n"+
+		"DEFINE FILE PUBLIC=PUB,DLBL=%s\nDEFINE HTTPD ID=WEB1,PORT=80\n", base, filepath.Join(dir, "pub"))), 0o644)
+	x.start("s", nil, "bash --norc --noprofile -i")
+	x.keys("s", fmt.Sprintf("%s --socket %s --data %s --deck %s --log-file %s &", stackdBin, sock, filepath.Join(dir, "data"), deck, filepath.Join(dir, "stackd.log")), "Enter")
+	if !waitFor(10*time.Second, func() bool { _, err := os.Stat(sock); return err == nil }) {
+		t.Fatalf("stackd did not start:\n%s", x.screen("s"))
+	}
+	var out string
+	if !waitFor(10*time.Second, func() bool {
+		o, rc := runConsole(t, sock, "QUERY STATISTICS\n")
+		out = o
+		return rc == 0
+	}) {
+		t.Fatalf("ipnconsole to a stack in the background:\n%s\n%s", out, x.screen("s"))
+	}
+	got, err := exec.Command(curl, "-sS", "--max-time", "10", fmt.Sprintf("http://127.0.0.1:%d/PUB/hello.txt", base)).CombinedOutput()
+	if err != nil || string(got) != "hello in the background\n" {
+		t.Fatalf("curl to a stack in the background: %v %s\n%s", err, got, x.screen("s"))
+	}
+	x.keys("s", "jobs", "Enter")
+	if s := x.waitScreen("s", "Running"); strings.Contains(s, "Stopped") {
+		t.Fatalf("the shell stopped stackd:\n%s", s)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "stackd.log")); !strings.Contains(string(b), "no terminal console: the stack runs in the background") {
+		t.Errorf("the log does not say why there is no terminal console:\n%s", b)
+	}
+	x.keys("s", "wait; echo BG-RC=$?", "Enter")
+	runConsole(t, sock, "SHUTDOWN\n")
+	x.waitScreen("s", "BG-RC=0")
+}

@@ -971,6 +971,16 @@ func IPN220W(addr string) Msg {
 	return Msg{ID: "IPN220W", Args: p.a[:]}
 }
 
+// IPN221I says: Logs reopened (SIGHUP): <files>
+func IPN221I(files string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{files}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN221I", Args: p.a[:]}
+}
+
 // IPN222S says: <n> statements of the deck were not sent: the stack ended
 func IPN222S[T0 Count](n T0) Msg { return Msg{ID: "IPN222S", Args: []any{n}} }
 

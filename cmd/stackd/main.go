@@ -174,7 +174,11 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	d := &instance{o: o, stdin: stdin, stdout: stdout, stderr: stderr}
+	// SIGHUP reopens the logs, from the start on: it never ends the stack.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	d := &instance{o: o, stdin: stdin, stdout: stdout, stderr: stderr, hup: hup}
 	defer d.cleanup()
 	// Each phase starts what the next needs and pushes its undoing on the
 	// cleanup stack; a phase that fails says why and gives the exit code.
@@ -206,6 +210,8 @@ type instance struct {
 	sys         *ops.System
 	closeSys    func() // closes sys once: at the end of serve, or on the cleanup stack
 	hub         *console.Hub
+	logs        []*logFile // the files SIGHUP reopens
+	hup         chan os.Signal
 	ed          *console.Editor
 	syscon      *console.Console
 	outMu       sync.Mutex
@@ -271,13 +277,16 @@ func (d *instance) openLogs() int {
 	if logPath == "" && d.interactive {
 		logPath = filepath.Join(dir, "stackd.log")
 	}
-	log, closeLog, err := buildLogger(d.o.logLevel, d.o.logFormat, logPath, d.stderr)
+	log, logFile, closeLog, err := buildLogger(d.o.logLevel, d.o.logFormat, logPath, d.stderr)
 	if err != nil {
 		fmt.Fprintln(d.stderr, "stackd:", err)
 		return exitUsage
 	}
 	d.log = log
 	d.push(closeLog)
+	if logFile != nil {
+		d.logs = append(d.logs, logFile)
+	}
 	if d.background {
 		log.Info("no terminal console: the stack runs in the background of its terminal (--console=off); use ipnconsole")
 	}
@@ -288,12 +297,12 @@ func (d *instance) openLogs() int {
 	if path == "" {
 		path = filepath.Join(dir, "hardcopy.log")
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	f, err := openLogFile(path)
 	if err != nil {
 		fmt.Fprintln(d.stderr, "stackd: hardcopy log:", err)
 		return exitStart
 	}
-	f.Chmod(0o600) // an older log, too, is the operators' alone
+	d.logs = append(d.logs, f)
 	d.hc = console.NewHardcopy(f, time.Now)
 	d.push(func() { d.hc.Close() })
 	return exitOK
@@ -475,13 +484,17 @@ func (d *instance) serve(ctx context.Context) {
 		go terminalConsole(d.ed, d.syscon, termDone)
 	}
 	var ending msgcat.Msg
-	select {
-	case <-d.sys.Stopped():
-		ending = msgcat.IPN211I(d.sys.StoppedBy())
-	case <-ctx.Done():
-		ending = msgcat.IPN207I(signalOf(ctx))
-	case <-termDone:
-		ending = msgcat.IPN208I()
+	for ending.ID == "" {
+		select {
+		case <-d.hup:
+			d.reopenLogs()
+		case <-d.sys.Stopped():
+			ending = msgcat.IPN211I(d.sys.StoppedBy())
+		case <-ctx.Done():
+			ending = msgcat.IPN207I(signalOf(ctx))
+		case <-termDone:
+			ending = msgcat.IPN208I()
+		}
 	}
 	d.writeMemProfile()
 	d.hub.Broadcast(ending)
@@ -502,6 +515,24 @@ func (d *instance) serve(ctx context.Context) {
 		d.sysLine(m.String())
 	}
 	d.log.Info("ended")
+}
+
+// reopenLogs reopens the daemon log and the hardcopy log by their names
+// (SIGHUP): logrotate renames them, and the stack writes new ones.
+func (d *instance) reopenLogs() {
+	d.hc.Flush()
+	var names []string
+	for _, f := range d.logs {
+		if err := f.Reopen(); err != nil {
+			d.log.Error("a log could not be reopened", zap.String("file", f.path), zap.Error(err))
+			continue
+		}
+		names = append(names, f.path)
+	}
+	if len(names) == 0 {
+		names = []string{"none (the daemon log is stderr, no hardcopy)"}
+	}
+	d.hub.Broadcast(msgcat.IPN221I(strings.Join(names, ", ")))
 }
 
 // terminalConsole reads commands from the terminal until Ctrl-D.
@@ -533,10 +564,12 @@ func (k *lineSink) Unsolicited(line string) error { k.print(line); return nil }
 func (k *lineSink) Done(int) error                { return nil }
 func (k *lineSink) Close(msgcat.Msg)              {}
 
-func buildLogger(level, format, path string, stderr io.Writer) (*zap.Logger, func(), error) {
+// buildLogger makes the daemon log: to the file path (which it gives, for
+// SIGHUP to reopen), else to stderr.
+func buildLogger(level, format, path string, stderr io.Writer) (*zap.Logger, *logFile, func(), error) {
 	var lvl zapcore.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
-		return nil, nil, fmt.Errorf("--log-level: %v", err)
+		return nil, nil, nil, fmt.Errorf("--log-level: %v", err)
 	}
 	encCfg := zap.NewProductionEncoderConfig()
 	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder
@@ -547,21 +580,22 @@ func buildLogger(level, format, path string, stderr io.Writer) (*zap.Logger, fun
 	case "console":
 		enc = zapcore.NewConsoleEncoder(encCfg)
 	default:
-		return nil, nil, fmt.Errorf("--log-format must be console or json, not %q", format)
+		return nil, nil, nil, fmt.Errorf("--log-format must be console or json, not %q", format)
 	}
 	var w zapcore.WriteSyncer = zapcore.AddSync(stderr)
 	closer := func() {}
+	var file *logFile
 	if path != "" {
-		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		f, err := openLogFile(path)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--log-file: %v", err)
+			return nil, nil, nil, fmt.Errorf("--log-file: %v", err)
 		}
-		w = zapcore.AddSync(f)
+		w, file = f, f
 		closer = func() { f.Close() }
 	}
 	core := zapcore.NewCore(enc, zapcore.Lock(w), lvl)
 	l := zap.New(core)
-	return l, func() { l.Sync(); closer() }, nil
+	return l, file, func() { l.Sync(); closer() }, nil
 }
 
 // signalOf says which signal ended ctx (signal.NotifyContext's cause says

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestSIGHUPReopensLogs: after logrotate's rename, SIGHUP makes the daemon
+// write its log and its hardcopy under their names again, says so
+// (IPN221I), and goes on answering.
+func TestSIGHUPReopensLogs(t *testing.T) {
+	dir := t.TempDir()
+	logPath, hcPath := filepath.Join(dir, "stackd.log"), filepath.Join(dir, "hardcopy.log")
+	d := startDaemon(t, "--log-file", logPath, "--hardcopy", hcPath)
+	mustConsole(t, d.socket, "QUERY PORTRANGE\n")
+	for _, p := range []string{logPath, hcPath} {
+		if err := os.Rename(p, p+".1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	if !waitFor(10*time.Second, func() bool { return strings.Contains(d.stdout.String(), "IPN221I Logs reopened (SIGHUP)") }) {
+		t.Fatalf("no IPN221I after SIGHUP:\n%s", d.stdout)
+	}
+	if out := mustConsole(t, d.socket, "QUERY STATISTICS\n"); !strings.Contains(out, "IPN150I") {
+		t.Fatalf("the stack does not answer after SIGHUP:\n%s", out)
+	}
+	for _, p := range []string{logPath, hcPath} {
+		if !waitFor(5*time.Second, func() bool { b, _ := os.ReadFile(p); return strings.Contains(string(b), "QUERY STATISTICS") || strings.Contains(string(b), "IPN221I") }) {
+			b, _ := os.ReadFile(p)
+			t.Errorf("%s after SIGHUP:\n%s", p, b)
+		}
+		if old, _ := os.ReadFile(p + ".1"); !strings.Contains(string(old), "QUERY PORTRANGE") && !strings.Contains(string(old), "IPN213I") {
+			t.Errorf("the renamed %s lost what was written before:\n%s", p, old)
+		}
+	}
+	select {
+	case <-d.done:
+		t.Fatal("SIGHUP ended the stack")
+	default:
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"ipnstack/command"
 	"ipnstack/console"
 	"ipnstack/grammar"
+	"ipnstack/internal/buildinfo"
 	"ipnstack/msgcat"
 	"ipnstack/users"
 
@@ -44,6 +45,12 @@ func main() {
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("ipnconsole", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	for _, a := range args {
+		if a == "-h" || a == "-help" || a == "--help" || a == "--h" {
+			fs.SetOutput(stdout) // asked for: the answer, not an error
+		}
+	}
+	version := fs.Bool("version", false, "print the version (module version, revision and time of the build) and exit")
 	socket := fs.String("socket", console.DefaultSocketPath(), "console socket `path` of the stack (also $"+console.SocketEnv+")")
 	check := fs.Bool("check", false, "check the deck on stdin against the command table only; no stack is needed")
 	decklib := fs.String("decklib", ".", "with --check: the deck library `directory` INCLUDE reads members from")
@@ -51,7 +58,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	look := fs.String("look", "plain", "how the console's lines read: plain, or vse (as on the VSE system console: \"F7 0098 IPN237I ...\", MSG F7 and reply ids)")
 	partition := fs.String("partition", console.DefaultPartition, "with --look vse: the stack's partition `id`")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: ipnconsole [flags] [< deck]\n\nThe operator console of the TCP/IP stack. Flags:\n")
+		fmt.Fprintf(fs.Output(), "usage: ipnconsole [flags] [< deck]\n\nThe operator console of the TCP/IP stack. Flags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -59,6 +66,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			return 0
 		}
 		return 2
+	}
+	if *version {
+		fmt.Fprintln(stdout, buildinfo.Read().Line("ipnconsole"))
+		return 0
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "ipnconsole: unexpected argument %q (a deck is read from stdin)\n", fs.Arg(0))

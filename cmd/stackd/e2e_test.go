@@ -34,6 +34,9 @@ func TestMain(m *testing.M) {
 	ipnconsoleBin = filepath.Join(dir, "ipnconsole")
 	for bin, pkg := range map[string]string{stackdBin: "ipnstack/cmd/stackd", ipnconsoleBin: "ipnstack/cmd/ipnconsole"} {
 		args := []string{"build", "-o", bin}
+		if exec.Command("git", "rev-parse", "HEAD").Run() == nil {
+			args = append(args, "-buildvcs=true") // --version names the revision, whatever GOFLAGS says
+		}
 		if raceEnabled {
 			args = append(args, "-race")
 		}

@@ -22,7 +22,7 @@ func TestTelnetFlag(t *testing.T) {
 		{"10.77.0.1:2323", "TLS=YES"},
 		{"2323", "address and port"},
 	} {
-		_, err := parseFlags([]string{"--telnet", c.arg}, io.Discard)
+		_, err := parseFlags([]string{"--telnet", c.arg}, io.Discard, io.Discard)
 		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
 			t.Errorf("--telnet %s: %v", c.arg, err)
 		}

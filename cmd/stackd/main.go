@@ -26,6 +26,7 @@ import (
 	"ipnstack/command"
 	"ipnstack/command/ops"
 	"ipnstack/console"
+	"ipnstack/internal/buildinfo"
 	"ipnstack/metrics"
 	"ipnstack/msgcat"
 	"ipnstack/users"
@@ -58,12 +59,30 @@ type options struct {
 	metrics                         string
 	cpuProfile, memProfile          string
 	look, partition                 string
+	version                         bool
 }
 
-func parseFlags(args []string, stderr io.Writer) (*options, error) {
+// asksHelp says whether the arguments ask for the usage (-h, -help).
+func asksHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help", "--h":
+			return true
+		case "--":
+			return false
+		}
+	}
+	return false
+}
+
+func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	o := &options{}
 	fs := flag.NewFlagSet("stackd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	if asksHelp(args) {
+		fs.SetOutput(stdout) // asked for: the answer, not an error
+	}
+	fs.BoolVar(&o.version, "version", false, "print the version (module version, revision and time of the build) and exit")
 	fs.StringVar(&o.socket, "socket", console.DefaultSocketPath(), "console socket `path` (also $"+console.SocketEnv+")")
 	fs.StringVar(&o.deck, "deck", "", "initialization deck `file` to run instead of the built-in one")
 	fs.StringVar(&o.decklib, "decklib", "", "deck library `directory` INCLUDE reads members from (default: the directory of --deck)")
@@ -81,7 +100,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to `file` when the stack begins to end, before its sessions do (for go tool pprof)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the daemon's whole run to `file` (for go tool pprof)")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: stackd [flags]\n\nThe TCP/IP stack daemon. Flags:\n")
+		fmt.Fprintf(fs.Output(), "usage: stackd [flags]\n\nThe TCP/IP stack daemon. Flags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -161,13 +180,17 @@ func isTerminal(w io.Writer) bool {
 }
 
 func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
-	o, err := parseFlags(args, stderr)
+	o, err := parseFlags(args, stdout, stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
 		}
 		fmt.Fprintln(stderr, "stackd:", err)
 		return exitUsage
+	}
+	if o.version {
+		fmt.Fprintln(stdout, buildinfo.Read().Line("stackd"))
+		return exitOK
 	}
 	if o.memProfile != "" {
 		runtime.MemProfileRate = 4096 // a sample every 4 KiB: a session's small buffers show

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -30,7 +31,10 @@ func TestSIGHUPReopensLogs(t *testing.T) {
 		t.Fatalf("the stack does not answer after SIGHUP:\n%s", out)
 	}
 	for _, p := range []string{logPath, hcPath} {
-		if !waitFor(5*time.Second, func() bool { b, _ := os.ReadFile(p); return strings.Contains(string(b), "QUERY STATISTICS") || strings.Contains(string(b), "IPN221I") }) {
+		if !waitFor(5*time.Second, func() bool {
+			b, _ := os.ReadFile(p)
+			return strings.Contains(string(b), "QUERY STATISTICS") || strings.Contains(string(b), "IPN221I")
+		}) {
 			b, _ := os.ReadFile(p)
 			t.Errorf("%s after SIGHUP:\n%s", p, b)
 		}
@@ -42,5 +46,26 @@ func TestSIGHUPReopensLogs(t *testing.T) {
 	case <-d.done:
 		t.Fatal("SIGHUP ended the stack")
 	default:
+	}
+}
+
+// TestVersionAndHelp: --version prints the build's revision on stdout;
+// --help prints the usage on stdout and exits 0, for both programs.
+func TestVersionAndHelp(t *testing.T) {
+	rev, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	for _, bin := range []string{stackdBin, ipnconsoleBin} {
+		out, verr := exec.Command(bin, "--version").Output()
+		if verr != nil || !strings.HasPrefix(string(out), filepath.Base(bin)+" ") {
+			t.Errorf("%s --version: %v %q", bin, verr, out)
+		}
+		if err == nil && !strings.Contains(string(out), "revision "+strings.TrimSpace(string(rev))) {
+			t.Errorf("%s --version does not name the revision %s: %q", bin, rev, out)
+		}
+		cmd := exec.Command(bin, "--help")
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		if err := cmd.Run(); err != nil || !strings.Contains(stdout.String(), "usage: ") || stderr.Len() != 0 {
+			t.Errorf("%s --help: %v, stdout %q, stderr %q", bin, err, stdout.String(), stderr.String())
+		}
 	}
 }

@@ -58,6 +58,7 @@ const (
 	EndStopped         EndReason = iota // STOP CONSOLE= from console by
 	EndListenerDeleted                  // DELETE CONSOLE of its listener
 	EndShutdown                         // SHUTDOWN from console by
+	EndLogoff                           // LOGOFF (EXIT, QUIT, END) of the console itself
 )
 
 // TelnetConfig is a telnet console listener of DEFINE CONSOLE.

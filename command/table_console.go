@@ -76,6 +76,19 @@ var remoteRows = []Spec{
 		Auth:        users.Query,
 	},
 	{
+		Verb:    "LOGOFF",
+		Summary: "Leave this console: the console ends, the stack goes on",
+		Origin:  Own,
+		Help: []string{
+			"ipnconsole, a telnet console and the terminal console of stackd end; on stackd's terminal the stack then runs",
+			"without a terminal console (ipnconsole reaches it). SHUTDOWN ends the stack. EXIT, QUIT and END are the same.",
+		},
+		Example: "LOGOFF", ConsoleOnly: true, Auth: users.Query,
+	},
+	{Verb: "EXIT", Summary: "Leave this console, as LOGOFF", Origin: Own, ConsoleOnly: true, Auth: users.Query},
+	{Verb: "QUIT", Summary: "Leave this console, as LOGOFF", Origin: Own, ConsoleOnly: true, Auth: users.Query},
+	{Verb: "END", Summary: "Leave this console, as LOGOFF", Origin: Own, ConsoleOnly: true, Auth: users.Query},
+	{
 		Verb: "Query", Object: "CONSoles",
 		Summary: "Show the consoles attached (id, operator, authority, address, since) and the listeners",
 		Origin:  Own,

@@ -370,6 +370,8 @@ func endMsg(c *Console, why command.EndReason, by string) msgcat.Msg {
 		return msgcat.IPN533I(c.Info.ID, by)
 	case command.EndShutdown:
 		return msgcat.IPN211I(by)
+	case command.EndLogoff:
+		return msgcat.IPN543I(c.Info.ID)
 	}
 	return msgcat.IPN519I(c.Info.ID, by)
 }

@@ -324,6 +324,16 @@ func (c *Client) endErr() error {
 	return ErrLost
 }
 
+// Reason is the line the stack closed the console with (its X frame), ""
+// before it has or when the connection was lost.
+func (c *Client) Reason() string {
+	<-c.done
+	return c.reason
+}
+
+// LoggedOff says whether the console ended by its own LOGOFF.
+func (c *Client) LoggedOff() bool { return strings.HasPrefix(c.Reason(), "IPN543I ") }
+
 // Done is closed when the stack ends the connection.
 func (c *Client) Done() <-chan struct{} { return c.done }
 

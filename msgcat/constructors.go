@@ -869,9 +869,6 @@ func (c IPN207ISignal) String() string { return choiceWord("IPN207I", 1, int(c))
 // IPN207I says: TCP/IP stack is shutting down (signal <signal>)
 func IPN207I(signal IPN207ISignal) Msg { return Msg{ID: "IPN207I", Args: []any{int(signal)}} }
 
-// IPN208I says: TCP/IP stack is shutting down (terminal console closed)
-func IPN208I() Msg { return Msg{ID: "IPN208I", Args: nil} }
-
 // IPN209E says: INCLUDE <member>: <reason>
 func IPN209E(member string, reason string) Msg {
 	p := &struct {
@@ -983,6 +980,9 @@ func IPN221I(files string) Msg {
 
 // IPN222S says: <n> statements of the deck were not sent: the stack ended
 func IPN222S[T0 Count](n T0) Msg { return Msg{ID: "IPN222S", Args: []any{n}} }
+
+// IPN223I says: Ctrl-D does not end the stack: SHUTDOWN ends it, LOGOFF leaves this console and the stack goes on
+func IPN223I() Msg { return Msg{ID: "IPN223I", Args: nil} }
 
 // IPN229I says: Example: <example>
 func IPN229I(example string) Msg {
@@ -2450,6 +2450,26 @@ func IPN541E(id string) Msg {
 	}{s: [1]string{id}}
 	p.a = [1]any{&p.s[0]}
 	return Msg{ID: "IPN541E", Args: p.a[:]}
+}
+
+// IPN542I says: Console <id> has no session to leave: LOGOFF ends a console, SHUTDOWN the stack
+func IPN542I(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN542I", Args: p.a[:]}
+}
+
+// IPN543I says: Console <id> logged off; the stack goes on
+func IPN543I(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN543I", Args: p.a[:]}
 }
 
 // IPN601I says: <pool><tier><low>-<high> size <size>, in use <inuse>, parked <parked>, held <held>, free <free>, TIME_WAIT <tw>, allocations <alloc>, exhaustions <exh>, strict rate <rate>/s

@@ -132,6 +132,11 @@ func deck(socket, lookCmd string, in io.Reader, out io.Writer) int {
 			continue
 		}
 		rc, err := c.Command(line, print)
+		if err != nil && c.LoggedOff() {
+			// The deck's own LOGOFF: the session ends there, as asked.
+			print(c.Reason())
+			return worst
+		}
 		if err != nil {
 			if errors.Is(err, console.ErrStackEnded) {
 				left := 0
@@ -210,6 +215,10 @@ func interactive(socket, history, lookCmd string, out io.Writer) int {
 				return 0
 			}
 			if _, err := c.Command(line, ed.Println); err != nil {
+				if c.LoggedOff() {
+					ed.Println(c.Reason())
+					return 0
+				}
 				if errors.Is(err, console.ErrStackEnded) {
 					ed.Println(msgcat.IPN218I().String())
 					return 0

@@ -502,8 +502,9 @@ func (d *instance) serve(ctx context.Context) {
 	srv.Start()
 	d.hub.Broadcast(msgcat.IPN213I(d.o.socket))
 
-	termDone := make(chan struct{})
+	var termDone chan struct{} // nil: no terminal console to wait for
 	if d.ed != nil {
+		termDone = make(chan struct{})
 		go terminalConsole(d.ed, d.syscon, termDone)
 	}
 	var ending msgcat.Msg
@@ -516,7 +517,10 @@ func (d *instance) serve(ctx context.Context) {
 		case <-ctx.Done():
 			ending = msgcat.IPN207I(signalOf(ctx))
 		case <-termDone:
-			ending = msgcat.IPN208I()
+			// The terminal console logged off or its terminal is gone:
+			// the stack goes on, reached through its console socket.
+			termDone = nil
+			d.log.Info("the terminal console ended; the stack goes on (ipnconsole reaches it)")
 		}
 	}
 	d.writeMemProfile()
@@ -558,13 +562,29 @@ func (d *instance) reopenLogs() {
 	d.hub.Broadcast(msgcat.IPN221I(strings.Join(names, ", ")))
 }
 
-// terminalConsole reads commands from the terminal until Ctrl-D.
+// terminalConsole reads commands from the terminal until the console
+// logs off (LOGOFF, EXIT, QUIT, END) or the terminal is gone. Ctrl-D says
+// how to end the stack instead of ending it: an operator leaving a
+// terminal must not take the stack down with a keystroke.
 func terminalConsole(ed *console.Editor, c *console.Console, done chan<- struct{}) {
 	defer close(done)
 	sess := c.Session()
+	eofs, since := 0, time.Now()
 	for {
 		line, err := ed.ReadLine()
 		if errors.Is(err, console.ErrInterrupt) {
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			// A terminal that is gone gives end of file at once, again
+			// and again; a Ctrl-D is one.
+			if eofs++; eofs > 3 && time.Since(since) < time.Second {
+				return
+			}
+			if time.Since(since) >= time.Second {
+				eofs, since = 1, time.Now()
+			}
+			ed.Println(msgcat.IPN223I().String())
 			continue
 		}
 		if err != nil {

@@ -69,3 +69,25 @@ func TestVersionAndHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestLeavingAConsole: LOGOFF and the words operators type (EXIT, QUIT,
+// END) end ipnconsole's session with IPN543I and leave the stack running;
+// in the initialization deck LOGOFF has no session to leave (IPN542I).
+func TestLeavingAConsole(t *testing.T) {
+	dir := t.TempDir()
+	deck := filepath.Join(dir, "d.deck")
+	os.WriteFile(deck, []byte("PORTRANGE LOW=32768,HIGH=65535\nLOGOFF\n"), 0o644)
+	d := startDaemon(t, "--deck", deck)
+	if !strings.Contains(d.stdout.String(), "IPN542I Console IPINIT has no session to leave") {
+		t.Fatalf("LOGOFF in the deck:\n%s", d.stdout)
+	}
+	for _, word := range []string{"LOGOFF", "exit", "Quit", "END"} {
+		out, rc := runConsole(t, d.socket, word+"\nQUERY PORTRANGE\n")
+		if !strings.Contains(out, "IPN543I Console L") || !strings.Contains(out, "logged off; the stack goes on") || strings.Contains(out, "IPN122I") {
+			t.Errorf("%s: rc %d\n%s", word, rc, out)
+		}
+	}
+	if out, rc := runConsole(t, d.socket, "QUERY STATISTICS\n"); rc != 0 {
+		t.Fatalf("the stack after the consoles left: rc %d\n%s", rc, out)
+	}
+}

@@ -161,14 +161,27 @@ func startTerminalStack(t *testing.T, x *tmux) (dir, sock string) {
 	return dir, sock
 }
 
-// TestTerminalCtrlD: Ctrl-D on the terminal console's empty line ends the
-// stack, and says why.
+// TestTerminalCtrlD: Ctrl-D on the terminal console's empty line says how
+// to end the stack and does not end it; LOGOFF leaves the terminal
+// console with the stack running (ipnconsole reaches it), and SHUTDOWN
+// from there ends it.
 func TestTerminalCtrlD(t *testing.T) {
 	x := newTmux(t)
-	startTerminalStack(t, x)
+	_, sock := startTerminalStack(t, x)
 	x.waitScreen("s", "==>")
 	x.keys("s", "C-d")
-	x.waitScreen("s", "IPN208I TCP/IP stack is shutting down (terminal console closed)")
+	x.waitScreen("s", "IPN223I Ctrl-D does not end the stack: SHUTDOWN ends it")
+	if out, rc := runConsole(t, sock, "QUERY STATISTICS\n"); rc != 0 {
+		t.Fatalf("the stack after Ctrl-D: %d %s", rc, out)
+	}
+	x.keys("s", "LOGOFF", "Enter")
+	if !waitFor(10*time.Second, func() bool { _, rc := runConsole(t, sock, "QUERY CONSOLES\n"); return rc == 0 }) {
+		t.Fatalf("the stack after LOGOFF on its terminal:\n%s", x.screen("s"))
+	}
+	if out, _ := runConsole(t, sock, "QUERY CONSOLES\n"); strings.Contains(out, "SYSCON") {
+		t.Fatalf("the terminal console is still attached after LOGOFF:\n%s", out)
+	}
+	runConsole(t, sock, "SHUTDOWN\n")
 	x.waitScreen("s", "STACKD-RC=0")
 }
 

@@ -23,6 +23,18 @@ var consoleHandlers = map[string]Handler{
 	"MESSAGES":       (*System).messages,
 	"LOOK":           (*System).look,
 	"STOP":           (*System).stop,
+	"LOGOFF":         (*System).logoff,
+	"EXIT":           (*System).logoff,
+	"QUIT":           (*System).logoff,
+	"END":            (*System).logoff,
+}
+
+// logoff ends the console that asks, after this command; never the stack.
+func (s *System) logoff(_ context.Context, req *command.Request, out command.Out) {
+	if !req.Consoles.End(req.Console.ID, command.EndLogoff, req.Console.ID) {
+		out.Say(msgcat.IPN542I(req.Console.ID)) // a deck: no console to leave
+		return
+	}
 }
 
 // consoleListener is a telnet listener of DEFINE CONSOLE.

@@ -984,6 +984,26 @@ func IPN222S[T0 Count](n T0) Msg { return Msg{ID: "IPN222S", Args: []any{n}} }
 // IPN223I says: Ctrl-D does not end the stack: SHUTDOWN ends it, LOGOFF leaves this console and the stack goes on
 func IPN223I() Msg { return Msg{ID: "IPN223I", Args: nil} }
 
+// IPN224W says: The stack started, but its deck <deck> did not run as written: <n> statements failed, return code <rc>
+func IPN224W[T0 Count, T1 Number](deck string, n T0, rc T1) Msg {
+	p := &struct {
+		s [1]string
+		a [3]any
+	}{s: [1]string{deck}}
+	p.a = [3]any{&p.s[0], n, rc}
+	return Msg{ID: "IPN224W", Args: p.a[:]}
+}
+
+// IPN225E says: The stack does not start: its deck <deck> ended with return code <rc>, above --deck-rc=<max>
+func IPN225E[T0 Number, T1 Number](deck string, rc T0, max T1) Msg {
+	p := &struct {
+		s [1]string
+		a [3]any
+	}{s: [1]string{deck}}
+	p.a = [3]any{&p.s[0], rc, max}
+	return Msg{ID: "IPN225E", Args: p.a[:]}
+}
+
 // IPN229I says: Example: <example>
 func IPN229I(example string) Msg {
 	p := &struct {

@@ -60,6 +60,7 @@ type options struct {
 	cpuProfile, memProfile          string
 	look, partition                 string
 	version                         bool
+	deckRC                          int // the worst deck return code the stack starts with (--deck-rc)
 }
 
 // asksHelp says whether the arguments ask for the usage (-h, -help).
@@ -97,6 +98,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at http://`addr:port`/metrics on the host (e.g. 127.0.0.1:9464); off by default")
 	fs.StringVar(&o.look, "look", "plain", "how the system console's lines read: plain, or vse (as on the VSE system console: \"F7 0098 IPN237I ...\", MSG F7 and reply ids)")
 	fs.StringVar(&o.partition, "partition", console.DefaultPartition, "with --look vse: the stack's partition `id`")
+	fs.IntVar(&o.deckRC, "deck-rc", 16, "refuse to start when the initialization deck ends with a return code above `n` (0, 4, 8, 12 or 16; 16: always start)")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to `file` when the stack begins to end, before its sessions do (for go tool pprof)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the daemon's whole run to `file` (for go tool pprof)")
 	fs.Usage = func() {
@@ -116,6 +118,11 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	}
 	if err := console.CheckLook(o.look, o.partition); err != nil {
 		return nil, err
+	}
+	switch o.deckRC {
+	case 0, 4, 8, 12, 16:
+	default:
+		return nil, fmt.Errorf("--deck-rc must be 0, 4, 8, 12 or 16, not %d", o.deckRC)
 	}
 	if o.telnet != "" {
 		ap, err := netip.ParseAddrPort(o.telnet)
@@ -210,7 +217,16 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 			return rc
 		}
 	}
-	d.runDeck(ctx)
+	res := d.runDeck(ctx)
+	if res.RC > o.deckRC {
+		// --deck-rc: a stack whose deck did not run as asked does not
+		// start; what did start is ended in order.
+		d.hub.Broadcast(msgcat.IPN225E(d.deckName, res.RC, o.deckRC))
+		d.hub.Shutdown(msgcat.IPN225E(d.deckName, res.RC, o.deckRC))
+		d.closeSys()
+		return exitStart
+	}
+	d.deck = res
 	d.serve(ctx)
 	return exitOK
 }
@@ -234,6 +250,7 @@ type instance struct {
 	closeSys    func() // closes sys once: at the end of serve, or on the cleanup stack
 	hub         *console.Hub
 	logs        []*logFile // the files SIGHUP reopens
+	deck        console.DeckResult
 	hup         chan os.Signal
 	ed          *console.Editor
 	syscon      *console.Console
@@ -464,7 +481,7 @@ func (d *instance) sysLine(line string) {
 }
 
 // runDeck runs the initialization deck, and --telnet's listener after it.
-func (d *instance) runDeck(ctx context.Context) {
+func (d *instance) runDeck(ctx context.Context) console.DeckResult {
 	if d.stale {
 		d.hub.Broadcast(msgcat.IPN217W(d.o.socket))
 	}
@@ -492,6 +509,7 @@ func (d *instance) runDeck(ctx context.Context) {
 	}
 	d.hc.Flush()
 	d.log.Info("deck processed", zap.String("deck", d.deckName), zap.Int("statements", res.Statements), zap.Int("rc", res.RC))
+	return res
 }
 
 // serve serves the consoles until SHUTDOWN, a signal or the end of the
@@ -501,6 +519,11 @@ func (d *instance) serve(ctx context.Context) {
 	srv := &console.SocketServer{Hub: d.hub, Listener: d.ln}
 	srv.Start()
 	d.hub.Broadcast(msgcat.IPN213I(d.o.socket))
+	if d.deck.RC > 4 {
+		// The start-up's last word: the stack runs, but not as its deck
+		// meant.
+		d.hub.Broadcast(msgcat.IPN224W(d.deckName, d.deck.Failed, d.deck.RC))
+	}
 
 	var termDone chan struct{} // nil: no terminal console to wait for
 	if d.ed != nil {

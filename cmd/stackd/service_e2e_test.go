@@ -91,3 +91,26 @@ func TestLeavingAConsole(t *testing.T) {
 		t.Fatalf("the stack after the consoles left: rc %d\n%s", rc, out)
 	}
 }
+
+// TestStartupHonesty: a deck that ends above return code 4 leaves the
+// stack running with a W as the start-up's last word (IPN224W, after
+// IPN213I); with --deck-rc=4 the stack does not start (IPN225E, exit 12).
+func TestStartupHonesty(t *testing.T) {
+	dir := t.TempDir()
+	deck := filepath.Join(dir, "d.deck")
+	os.WriteFile(deck, []byte("PORTRANGE LOW=32768,HIGH=65535\nDEFINE LINK ID=X,TYPE=RAW,DEV=ipnnosuchdev9\nDEFINE FTPD ID=FTP01,PORT=21\n"), 0o644)
+	d := startDaemon(t, "--deck", deck)
+	out := d.stdout.String()
+	i, j := strings.Index(out, "IPN213I"), strings.Index(out, "IPN224W The stack started, but its deck d.deck did not run as written: 1 statement failed, return code 8")
+	if i < 0 || j < i {
+		t.Fatalf("no IPN224W after IPN213I:\n%s", out)
+	}
+	cmd := exec.Command(stackdBin, "--socket", filepath.Join(dir, "s"), "--data", filepath.Join(dir, "data"), "--deck", deck, "--deck-rc=4")
+	b, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 12 || !strings.Contains(string(b), "IPN225E The stack does not start: its deck d.deck ended with return code 8, above --deck-rc=4") {
+		t.Fatalf("--deck-rc=4: %v\n%s", err, b)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "s")); err == nil {
+		t.Fatal("the console socket is left behind")
+	}
+}

@@ -269,6 +269,8 @@ var notFromDecks = map[string]string{
 	"IPN136E": "none: netstack refusing an ICMP endpoint or a send for a reason of its own; nothing a deck or test does provokes it",
 	"IPN207I": "cmd/stackd TestSignalsEndTheStack",
 	"IPN223I": "cmd/stackd TestTerminalCtrlD",
+	"IPN224W": "cmd/stackd TestStartupHonesty",
+	"IPN225E": "cmd/stackd TestStartupHonesty",
 	"IPN221I": "cmd/stackd TestSIGHUPReopensLogs",
 	"IPN542I": "cmd/stackd TestLeavingAConsole (LOGOFF in the initialization deck)",
 	"IPN543I": "cmd/stackd TestLeavingAConsole (said to the console that leaves, as it closes)",

@@ -140,7 +140,7 @@ func (h *Hub) attach(prefix, fixedID, addr, operator, listener string, auth user
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.hears.Store(uint32(DefaultHears))
 	h.consoles[c] = struct{}{}
-	go c.out.run(c.write)
+	go c.out.run(c.write, c.flush)
 	h.Log.Info("console attached", zap.String("console", id), zap.String("addr", addr), zap.String("operator", operator))
 	return c, nil
 }
@@ -251,6 +251,19 @@ func (c *Console) Run(s *command.Session, line string) bool {
 		h.Hardcopy.Flush()
 	}
 	return c.out.done(rc)
+}
+
+// flusher is a sink that buffers: the console's writer flushes it after
+// each batch of what was queued.
+type flusher interface{ Flush() error }
+
+// flush flushes a sink that buffers.
+func (c *Console) flush() {
+	if f, ok := c.sink.(flusher); ok {
+		c.mu.Lock()
+		f.Flush()
+		c.mu.Unlock()
+	}
 }
 
 // write writes one item of the output queue to the sink.

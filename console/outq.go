@@ -86,8 +86,9 @@ func (q *outQueue) done(rc int) bool {
 }
 
 // run writes the queue with write until close; it then writes what is
-// still queued (unless close discards it) and returns.
-func (q *outQueue) run(write func(outItem) error) {
+// still queued (unless close discards it) and returns. After each batch
+// of what was queued it calls flush.
+func (q *outQueue) run(write func(outItem) error, flush func()) {
 	defer close(q.ended)
 	for {
 		q.mu.Lock()
@@ -105,6 +106,9 @@ func (q *outQueue) run(write func(outItem) error) {
 			}
 		}
 		if len(items) > 0 {
+			if !discard {
+				flush()
+			}
 			continue
 		}
 		select {

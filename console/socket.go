@@ -147,6 +147,11 @@ func (k *socketSink) Unsolicited(line string) error {
 	return k.frame('U', line, true)
 }
 func (k *socketSink) Done(rc int) error { return k.frame('D', strconv.Itoa(rc), true) }
+
+// Flush sends what is buffered: the console's writer calls it when it has
+// written what was queued, so each reply reaches the client as it is made
+// while a long listing still goes out in few writes.
+func (k *socketSink) Flush() error { return k.w.Flush() }
 func (k *socketSink) Close(why msgcat.Msg) {
 	k.frame('X', why.String(), true)
 	k.conn.Close()
@@ -333,6 +338,10 @@ func (c *Client) Reason() string {
 
 // LoggedOff says whether the console ended by its own LOGOFF.
 func (c *Client) LoggedOff() bool { return strings.HasPrefix(c.Reason(), "IPN543I ") }
+
+// Pending says how many reply frames have arrived and wait to be handed
+// on: a client that buffers its output flushes when none do.
+func (c *Client) Pending() int { return len(c.replies) }
 
 // Done is closed when the stack ends the connection.
 func (c *Client) Done() <-chan struct{} { return c.done }

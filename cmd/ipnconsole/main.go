@@ -105,7 +105,13 @@ func deck(socket, lookCmd string, in io.Reader, out io.Writer) int {
 	defer c.Close()
 	dr := console.NewDeckReader(in)
 	worst := 0
-	print := func(line string) { w.WriteString(line); w.WriteByte('\n') }
+	print := func(line string) {
+		w.WriteString(line)
+		w.WriteByte('\n')
+		if c.Pending() == 0 { // nothing more has arrived: show what has, as it comes
+			w.Flush()
+		}
+	}
 	if lookCmd != "" {
 		rc, err := c.Command(lookCmd, print)
 		if err != nil {

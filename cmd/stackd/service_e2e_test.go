@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,5 +113,36 @@ func TestStartupHonesty(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "s")); err == nil {
 		t.Fatal("the console socket is left behind")
+	}
+}
+
+// TestConsoleStreams: a PING's lines reach ipnconsole (a deck on a pipe)
+// one by one as the stack says them, a second apart, not all at the end.
+func TestConsoleStreams(t *testing.T) {
+	d := startDaemon(t)
+	cmd := exec.Command(ipnconsoleBin, "--socket", d.socket)
+	cmd.Stdin = strings.NewReader("PING 127.0.0.1,COUNT=3\n")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var arrived []time.Time
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "IPN130I") {
+			arrived = append(arrived, time.Now())
+		}
+	}
+	cmd.Wait()
+	if len(arrived) != 3 {
+		t.Fatalf("%d replies", len(arrived))
+	}
+	for i := 1; i < 3; i++ {
+		if gap := arrived[i].Sub(arrived[i-1]); gap < 500*time.Millisecond {
+			t.Fatalf("reply %d came %v after the one before: the replies were held back", i+1, gap)
+		}
 	}
 }

@@ -324,6 +324,7 @@ func (d *instance) openLogs() int {
 	}
 	d.log = log
 	d.push(closeLog)
+	logNetstack(log)
 	if logFile != nil {
 		d.logs = append(d.logs, logFile)
 	}

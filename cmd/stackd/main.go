@@ -59,7 +59,7 @@ type options struct {
 	metrics                         string
 	cpuProfile, memProfile          string
 	look, partition                 string
-	version                         bool
+	version, printDeck              bool
 	deckRC                          int // the worst deck return code the stack starts with (--deck-rc)
 }
 
@@ -84,6 +84,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 		fs.SetOutput(stdout) // asked for: the answer, not an error
 	}
 	fs.BoolVar(&o.version, "version", false, "print the version (module version, revision and time of the build) and exit")
+	fs.BoolVar(&o.printDeck, "print-deck", false, "print the built-in initialization deck (to start a deck of one's own from) and exit")
 	fs.StringVar(&o.socket, "socket", console.DefaultSocketPath(), "console socket `path` (also $"+console.SocketEnv+")")
 	fs.StringVar(&o.deck, "deck", "", "initialization deck `file` to run instead of the built-in one")
 	fs.StringVar(&o.decklib, "decklib", "", "deck library `directory` INCLUDE reads members from (default: the directory of --deck)")
@@ -197,6 +198,10 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	}
 	if o.version {
 		fmt.Fprintln(stdout, buildinfo.Read().Line("stackd"))
+		return exitOK
+	}
+	if o.printDeck {
+		io.WriteString(stdout, defaultDeck)
 		return exitOK
 	}
 	if o.memProfile != "" {

@@ -146,3 +146,17 @@ func TestConsoleStreams(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintDeck: --print-deck writes the built-in deck, which --check
+// passes and which runs as the stack's deck with a changed login.
+func TestPrintDeck(t *testing.T) {
+	out, err := exec.Command(stackdBin, "--print-deck").Output()
+	if err != nil || string(out) != defaultDeck {
+		t.Fatalf("--print-deck: %v\n%s", err, out)
+	}
+	check := exec.Command(ipnconsoleBin, "--check")
+	check.Stdin = strings.NewReader(string(out))
+	if b, err := check.CombinedOutput(); err != nil {
+		t.Fatalf("--check of the printed deck: %v\n%s", err, b)
+	}
+}

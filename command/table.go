@@ -75,13 +75,17 @@ var consoleRows = []Spec{
 	},
 	{
 		Verb:    "SHUTDOWN",
-		Summary: "End the stack: drain the consoles, close the links, exit",
+		Summary: "End the stack: drain the FTP transfers and the consoles, close the links, exit",
 		Origin:  Emulated,
 		Help: []string{
-			"Every console is told, the command that is running on each console is allowed to finish,",
-			"then the consoles are closed, the stack's connections and links are closed and the daemon ends with return code 0.",
+			"Every console is told and takes no new command. The FTP daemons take no new clients, and the transfers running",
+			"may finish within GRACE= seconds (what is cut then is said); the command that is running on each console is allowed",
+			"to finish, then the consoles are closed, the stack's connections and links are closed and the daemon ends with",
+			"return code 0. SIGTERM does the same with stackd --grace; a second SIGTERM ends at once.",
 		},
-		Mutates: true,
+		Operands: []Operand{{Key: "GRACE", Type: Int{Min: 0, Max: 3600}, Default: "30", Help: "seconds the running FTP transfers may take to finish"}},
+		Example:  "SHUTDOWN GRACE=60",
+		Mutates:  true,
 		Auth:    users.Full,
 	},
 	{

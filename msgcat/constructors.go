@@ -1004,6 +1004,17 @@ func IPN225E[T0 Number, T1 Number](deck string, rc T0, max T1) Msg {
 	return Msg{ID: "IPN225E", Args: p.a[:]}
 }
 
+// IPN226I says: Draining: the FTP daemons take no new clients; <n> transfers running may finish within <grace>
+func IPN226I[T0 Count](n T0, grace time.Duration) Msg {
+	return Msg{ID: "IPN226I", Args: []any{n, grace}}
+}
+
+// IPN227W says: <n> transfers were cut: the grace period ended first
+func IPN227W[T0 Count](n T0) Msg { return Msg{ID: "IPN227W", Args: []any{n}} }
+
+// IPN228I says: Drained: every FTP transfer has finished
+func IPN228I() Msg { return Msg{ID: "IPN228I", Args: nil} }
+
 // IPN229I says: Example: <example>
 func IPN229I(example string) Msg {
 	p := &struct {

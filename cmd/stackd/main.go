@@ -60,7 +60,8 @@ type options struct {
 	cpuProfile, memProfile          string
 	look, partition                 string
 	version, printDeck              bool
-	deckRC                          int // the worst deck return code the stack starts with (--deck-rc)
+	deckRC                          int           // the worst deck return code the stack starts with (--deck-rc)
+	grace                           time.Duration // how long running transfers may take after SIGTERM
 }
 
 // asksHelp says whether the arguments ask for the usage (-h, -help).
@@ -99,6 +100,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at http://`addr:port`/metrics on the host (e.g. 127.0.0.1:9464); off by default")
 	fs.StringVar(&o.look, "look", "plain", "how the system console's lines read: plain, or vse (as on the VSE system console: \"F7 0098 IPN237I ...\", MSG F7 and reply ids)")
 	fs.StringVar(&o.partition, "partition", console.DefaultPartition, "with --look vse: the stack's partition `id`")
+	fs.DurationVar(&o.grace, "grace", 30*time.Second, "after SIGTERM or SIGINT, how long running FTP transfers may take to finish (a second signal ends at once)")
 	fs.IntVar(&o.deckRC, "deck-rc", 16, "refuse to start when the initialization deck ends with a return code above `n` (0, 4, 8, 12 or 16; 16: always start)")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to `file` when the stack begins to end, before its sessions do (for go tool pprof)")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the daemon's whole run to `file` (for go tool pprof)")
@@ -555,6 +557,7 @@ func (d *instance) serve(ctx context.Context) {
 	d.writeMemProfile()
 	d.hub.Broadcast(ending)
 	d.log.Info("shutting down", zap.String("reason", ending.Text()))
+	d.drain(ending)
 	d.hub.Shutdown(ending)
 	srv.Close()
 	d.closeSys()
@@ -571,6 +574,32 @@ func (d *instance) serve(ctx context.Context) {
 		d.sysLine(m.String())
 	}
 	d.log.Info("ended")
+}
+
+// drain lets running transfers finish, for SHUTDOWN's GRACE= or --grace
+// after a signal; a further SIGTERM or SIGINT ends the wait at once.
+func (d *instance) drain(ending msgcat.Msg) {
+	grace := d.o.grace
+	if ending.ID == "IPN211I" {
+		grace = d.sys.StopGrace()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(again)
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case <-again:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	d.sys.Drain(ctx, grace)
+	cancel()
+	<-watched
 }
 
 // reopenLogs reopens the daemon log and the hardcopy log by their names

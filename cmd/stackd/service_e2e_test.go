@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"fmt"
+	"ipnstack/internal/testnet"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,5 +160,85 @@ func TestPrintDeck(t *testing.T) {
 	check.Stdin = strings.NewReader(string(out))
 	if b, err := check.CombinedOutput(); err != nil {
 		t.Fatalf("--check of the printed deck: %v\n%s", err, b)
+	}
+}
+
+// TestSIGTERMDrains: SIGTERM during a 200 MB download lets it finish
+// (curl rc 0, every byte) within the grace period while the daemon takes
+// no new session, then the stack ends; a second SIGTERM during a drain
+// ends the stack at once.
+func TestSIGTERMDrains(t *testing.T) {
+	curl := testnet.RequireTool(t, "curl")
+	pub := t.TempDir()
+	const size = 200 << 20
+	if err := os.Truncate(filepath.Join(pub, "big.bin"), 0); err != nil {
+		f, _ := os.Create(filepath.Join(pub, "big.bin"))
+		f.Close()
+	}
+	os.Truncate(filepath.Join(pub, "big.bin"), size)
+	base := testnet.HostPorts(t, 21)
+	deck := writeDeck(t,
+		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d)", base, base+1, base+20),
+		"DEFINE FILE PUBLIC=PUB,DLBL="+pub,
+		"DEFINE USER ID=TESTER,PASSWORD=T3ster",
+		fmt.Sprintf("DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1", base+1, base+20))
+	download := func(limit string) *exec.Cmd {
+		return exec.Command(curl, "-sS", "--max-time", "120", "--limit-rate", limit, "-o", "/dev/null", "-w", "%{size_download}",
+			fmt.Sprintf("ftp://TESTER:T3ster@127.0.0.1:%d/PUB/big.bin", base))
+	}
+	d := startDaemon(t, "--deck", deck, "--grace", "90s")
+	requireDeckOK(t, d)
+	big := download("40M")
+	var got strings.Builder
+	big.Stdout = &got
+	if err := big.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if !waitFor(20*time.Second, func() bool { return strings.Contains(mustConsole(t, d.socket, "QUERY FTPDS ID=FTP01\n"), "RETR") }) {
+		t.Fatal("the download did not start")
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	if !waitFor(10*time.Second, func() bool { return strings.Contains(d.stdout.String(), "IPN226I Draining") }) {
+		t.Fatalf("no IPN226I after SIGTERM:\n%s", d.stdout)
+	}
+	if out, err := exec.Command(curl, "-sS", "--max-time", "10", fmt.Sprintf("ftp://TESTER:T3ster@127.0.0.1:%d/PUB/", base)).CombinedOutput(); err == nil {
+		t.Errorf("a new session was served while draining:\n%s", out)
+	}
+	if err := big.Wait(); err != nil || got.String() != fmt.Sprint(size) {
+		t.Fatalf("the download during the drain: %v, %s bytes", err, got.String())
+	}
+	select {
+	case <-d.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the stack did not end after the drain")
+	}
+	if out := d.stdout.String(); !strings.Contains(out, "IPN228I Drained: every FTP transfer has finished") || !strings.Contains(out, "IPN212I") {
+		t.Fatalf("the drain's end:\n%s", out)
+	}
+
+	// A second SIGTERM ends the drain at once, and says what was cut.
+	d = startDaemon(t, "--deck", deck, "--grace", "90s")
+	requireDeckOK(t, d)
+	slow := download("2M")
+	if err := slow.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Wait()
+	if !waitFor(20*time.Second, func() bool { return strings.Contains(mustConsole(t, d.socket, "QUERY FTPDS ID=FTP01\n"), "RETR") }) {
+		t.Fatal("the slow download did not start")
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	if !waitFor(10*time.Second, func() bool { return strings.Contains(d.stdout.String(), "IPN226I Draining") }) {
+		t.Fatalf("no IPN226I after SIGTERM:\n%s", d.stdout)
+	}
+	start := time.Now()
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-d.done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("a second SIGTERM did not end the stack")
+	}
+	if took := time.Since(start); took > 15*time.Second || !strings.Contains(d.stdout.String(), "IPN227W 1 transfer was cut") {
+		t.Fatalf("the second SIGTERM took %v:\n%s", took, d.stdout)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"ipnstack/conn"
 	"ipnstack/tlscert"
 	"net/netip"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"ipnstack/command"
 	"ipnstack/ftpd"
 	"ipnstack/internal/guard"
+	"ipnstack/internal/tcpstate"
 	"ipnstack/msgcat"
 	"ipnstack/portrange"
 	"ipnstack/users"
@@ -660,4 +662,54 @@ func (s *System) closeFTPDs() {
 		f.d.Shutdown(ctx)
 		delete(s.ftpds, id)
 	}
+}
+
+// Drain lets the FTP daemons' running transfers finish before the stack
+// ends: no daemon takes a new client from now on; it returns when no
+// transfer runs or when ctx ends (the grace period, or a second signal),
+// and says what was cut. The sessions themselves end at Close.
+func (s *System) Drain(ctx context.Context, grace time.Duration) {
+	s.cmdMu.Lock()
+	ds := make([]*ftpd.Daemon, 0, len(s.ftpds))
+	for _, f := range s.ftpds {
+		ds = append(ds, f.d)
+		f.d.Pause()
+	}
+	s.cmdMu.Unlock()
+	// A transfer runs while its session says so, and then while its data
+	// connection still sends what the daemon wrote (closed, its last bytes
+	// and FIN not yet acknowledged): the stack must not end under it.
+	running := func() int {
+		n := 0
+		for _, d := range ds {
+			for _, si := range d.Sessions() {
+				if si.Transfer != "" {
+					n++
+				}
+			}
+			for _, c := range s.Conns.Snapshot(conn.Filter{Owner: d.ID()}) {
+				if c.Kind != conn.KindListener && (c.State == tcpstate.FinWait1 || c.State == tcpstate.Closing || c.State == tcpstate.LastAck) {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	n := running()
+	if n == 0 {
+		return
+	}
+	s.Broadcast(msgcat.IPN226I(n, grace))
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for n > 0 {
+		select {
+		case <-ctx.Done():
+			s.Broadcast(msgcat.IPN227W(n))
+			return
+		case <-tick.C:
+			n = running()
+		}
+	}
+	s.Broadcast(msgcat.IPN228I())
 }

@@ -96,6 +96,8 @@ type lifecycle struct {
 	stopOnce sync.Once
 	stopCh   chan struct{}
 	stopBy   string
+	// stopGrace is SHUTDOWN's GRACE=: how long running transfers may take.
+	stopGrace time.Duration
 	// closing ends the long commands (FTP sessions) when Close begins;
 	// long counts those running, which Close awaits.
 	closing context.Context
@@ -242,10 +244,15 @@ func (s *System) Stopped() <-chan struct{} { return s.stopCh }
 // StoppedBy names the console that entered SHUTDOWN.
 func (s *System) StoppedBy() string { return s.stopBy }
 
+// StopGrace is the grace SHUTDOWN gave the running transfers (after
+// Stopped).
+func (s *System) StopGrace() time.Duration { return s.stopGrace }
+
 func (s *System) shutdown(_ context.Context, req *command.Request, out command.Out) {
 	out.Say(msgcat.IPN210I(req.Console.ID))
 	s.stopOnce.Do(func() {
 		s.stopBy = req.Console.ID
+		s.stopGrace = time.Duration(req.Args.Int("GRACE")) * time.Second
 		req.Consoles.Quiesce(req.Console.ID)
 		close(s.stopCh)
 	})

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"ipnstack/ftptype"
+	"ipnstack/internal/xferlog"
 	"ipnstack/msgcat"
 )
 
@@ -161,6 +162,10 @@ type Script struct {
 	Type    ftptype.Type
 	Passive bool
 	Steps   []Step
+	// Transfers hears each file GET, PUT, MGET or MPUT moved, whole or
+	// not (the transfer log); nil: none. A COPY moves nothing through the
+	// stack and is not heard.
+	Transfers func(xferlog.Record)
 }
 
 // run is a Script's state while it runs.
@@ -383,6 +388,7 @@ func (r *run) get(ctx context.Context, verb, remote, local string) error {
 	}
 	start := time.Now()
 	n, _, err := r.c.Retrieve(ctx, remote, in)
+	r.logged(remote, n, true, err == nil, start)
 	if err != nil {
 		in.Abort()
 		return err
@@ -403,11 +409,22 @@ func (r *run) put(ctx context.Context, verb, local, remote string) error {
 	defer f.Close()
 	start := time.Now()
 	n, _, err := r.c.Store(ctx, remote, io.Reader(f))
+	r.logged(remote, n, false, err == nil, start)
 	if err != nil {
 		return err
 	}
 	r.moved(verb, local, remote, n, time.Since(start))
 	return nil
+}
+
+// logged gives the transfer log a line for a file moved to or from the
+// server (in: into the stack).
+func (r *run) logged(remote string, n int64, in, ok bool, start time.Time) {
+	if r.Transfers == nil {
+		return
+	}
+	r.Transfers(xferlog.Record{End: time.Now(), Duration: time.Since(start), Service: "FTPC", Client: r.c.Server(),
+		User: r.Host.User, File: remote, Bytes: n, Upload: in, ASCII: r.c.Type() != ftptype.I, Complete: ok})
 }
 
 func (r *run) moved(verb, from, to string, n int64, d time.Duration) {

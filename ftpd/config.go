@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"ipnstack/internal/guard"
+	"ipnstack/internal/xferlog"
 	"ipnstack/portrange"
 	"ipnstack/tlscert"
 )
@@ -140,6 +141,9 @@ type Config struct {
 	CCC bool
 	// Clock gives the time (tests pass a fake); nil means time.Now.
 	Clock func() time.Time
+	// Transfers hears each file moved, complete or not (the transfer
+	// log); nil: none.
+	Transfers func(xferlog.Record)
 }
 
 // ConfigError says what is wrong with a Config.

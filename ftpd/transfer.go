@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"ipnstack/internal/xferlog"
 	"net"
 	"os"
 	"path"
@@ -37,7 +38,9 @@ type xferJob struct {
 	mode     xferType
 	stouName string
 	upload   bool
-	file     bool // counts as a file moved
+	file     bool   // counts as a file moved
+	path     string // the file's path, for the transfer log
+	tls      bool   // the data connection is protected (PROT P when it starts)
 	body     func(x *transfer, c net.Conn, buf []byte) (int64, error)
 	finish   func(ok bool) error // after the data connection is closed
 }
@@ -51,6 +54,7 @@ func (e *localErr) Unwrap() error { return e.err }
 // startTransfer hands a job to a transfer goroutine; the session goes on
 // reading commands (ABOR, STAT) while it runs.
 func (s *session) startTransfer(j *xferJob) {
+	j.tls = s.protP
 	ds, ok := s.takeData()
 	if !ok {
 		j.finish(false)
@@ -72,6 +76,7 @@ func (s *session) runTransfer(x *transfer, j *xferJob, ds dataSource) {
 		s.reply(rOpening, j.mode.ModeName(), j.what)
 	}
 	var n int64
+	started := time.Now()
 	c, err := s.connect(x, ds)
 	if err == nil {
 		if !x.setConn(c) {
@@ -95,6 +100,7 @@ func (s *session) runTransfer(x *transfer, j *xferJob, ds dataSource) {
 		err, ok = ferr, false
 	}
 	s.account(j, n, ok, aborted)
+	s.logTransfer(j, n, ok, time.Since(started))
 	if !s.closing.Load() {
 		s.replyTransfer(j, n, err, aborted)
 	}
@@ -138,6 +144,19 @@ func lingerActive(c net.Conn) {
 			return
 		}
 	}
+}
+
+// logTransfer gives the daemon's transfer log a line for a file moved.
+func (s *session) logTransfer(j *xferJob, n int64, ok bool, took time.Duration) {
+	xl := s.d.config().Transfers
+	if xl == nil || !j.file {
+		return
+	}
+	s.mu.Lock()
+	user := s.user2
+	s.mu.Unlock()
+	xl(xferlog.Record{End: s.d.config().Clock(), Duration: took, Service: "FTPD " + s.d.config().ID, Client: s.peer,
+		User: user, Anon: s.anon, File: j.path, Bytes: n, Upload: j.upload, ASCII: j.mode != typeI, Complete: ok, TLS: j.tls})
 }
 
 func (s *session) account(j *xferJob, n int64, ok, aborted bool) {
@@ -335,7 +354,7 @@ func (s *session) cmdRETR(arg string) end {
 		}
 	}
 	s.startTransfer(&xferJob{
-		verb: "RETR", what: l.vpath + " (" + strconv.FormatInt(fi.Size()-off, 10) + " bytes)", mode: s.typ, file: true,
+		verb: "RETR", what: l.vpath + " (" + strconv.FormatInt(fi.Size()-off, 10) + " bytes)", mode: s.typ, file: true, path: l.vpath,
 		body:   sendFile(f, s.typ),
 		finish: func(bool) error { f.Close(); return nil },
 	})
@@ -371,7 +390,7 @@ func (s *session) upload(verb, arg string) end {
 		stouName = path.Base(p.vfinal)
 	}
 	s.startTransfer(&xferJob{
-		verb: verb, what: p.vfinal, mode: s.typ, stouName: stouName, upload: true, file: true,
+		verb: verb, what: p.vfinal, mode: s.typ, stouName: stouName, upload: true, file: true, path: p.vfinal,
 		body:   receiveFile(tmp, s.typ),
 		finish: func(success bool) error { return s.commitUpload(p, tmp, success) },
 	})

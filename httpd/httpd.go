@@ -21,11 +21,14 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"ipnstack/internal/guard"
+	"ipnstack/internal/xferlog"
 
 	"go.uber.org/zap"
 )
@@ -50,6 +53,9 @@ type Config struct {
 	// Clock stamps what is shown (the daemon's start); nil: time.Now.
 	// Deadlines are the wall clock's.
 	Clock func() time.Time
+	// Transfers hears each file served (a GET answered 200 or 206, whole
+	// or cut): the transfer log. nil: none.
+	Transfers func(xferlog.Record)
 }
 
 // Limits of a request.
@@ -142,7 +148,15 @@ func Start(cfg Config) *Server {
 				return
 			}
 			cw := &counting{ResponseWriter: w, rc: http.NewResponseController(w), stall: cfg.Stall}
+			start := time.Now()
 			files.ServeHTTP(cw, r)
+			if code := cw.status(); cfg.Transfers != nil && r.Method == http.MethodGet && (code == http.StatusOK || code == http.StatusPartialContent) &&
+				!strings.HasSuffix(r.URL.Path, "/") {
+				client, _ := netip.ParseAddrPort(r.RemoteAddr)
+				want := cw.Header().Get("Content-Length")
+				cfg.Transfers(xferlog.Record{End: cfg.Clock(), Duration: time.Since(start), Service: "HTTPD " + cfg.ID, Client: client,
+					File: r.URL.Path, Bytes: int64(cw.n), Complete: !cw.stalled && (want == "" || want == strconv.Itoa(cw.n))})
+			}
 			if cw.stalled {
 				s.stalled.Add(1)
 			}

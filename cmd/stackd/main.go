@@ -27,6 +27,7 @@ import (
 	"ipnstack/command/ops"
 	"ipnstack/console"
 	"ipnstack/internal/buildinfo"
+	"ipnstack/internal/xferlog"
 	"ipnstack/metrics"
 	"ipnstack/msgcat"
 	"ipnstack/users"
@@ -62,6 +63,7 @@ type options struct {
 	version, printDeck              bool
 	deckRC                          int           // the worst deck return code the stack starts with (--deck-rc)
 	grace                           time.Duration // how long running transfers may take after SIGTERM
+	xferlog, xferFormat             string        // the transfer log and its format
 }
 
 // asksHelp says whether the arguments ask for the usage (-h, -help).
@@ -100,6 +102,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at http://`addr:port`/metrics on the host (e.g. 127.0.0.1:9464); off by default")
 	fs.StringVar(&o.look, "look", "plain", "how the system console's lines read: plain, or vse (as on the VSE system console: \"F7 0098 IPN237I ...\", MSG F7 and reply ids)")
 	fs.StringVar(&o.partition, "partition", console.DefaultPartition, "with --look vse: the stack's partition `id`")
+	fs.StringVar(&o.xferlog, "xferlog", "", "transfer log `file`: a line per file the FTP daemons, HTTP daemons and FTP client move (SIGHUP reopens it)")
+	fs.StringVar(&o.xferFormat, "xferlog-format", "xferlog", "the transfer log's format: xferlog (wu-ftpd's and vsftpd's) or json")
 	fs.DurationVar(&o.grace, "grace", 30*time.Second, "after SIGTERM or SIGINT, how long running FTP transfers may take to finish (a second signal ends at once)")
 	fs.IntVar(&o.deckRC, "deck-rc", 16, "refuse to start when the initialization deck ends with a return code above `n` (0, 4, 8, 12 or 16; 16: always start)")
 	fs.StringVar(&o.memProfile, "memprofile", "", "write a heap profile to `file` when the stack begins to end, before its sessions do (for go tool pprof)")
@@ -121,6 +125,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	}
 	if err := console.CheckLook(o.look, o.partition); err != nil {
 		return nil, err
+	}
+	if _, err := xferlog.ParseFormat(o.xferFormat); err != nil {
+		return nil, fmt.Errorf("--xferlog-format: %v", err)
 	}
 	switch o.deckRC {
 	case 0, 4, 8, 12, 16:
@@ -257,6 +264,7 @@ type instance struct {
 	closeSys    func() // closes sys once: at the end of serve, or on the cleanup stack
 	hub         *console.Hub
 	logs        []*logFile // the files SIGHUP reopens
+	xfer        *xferlog.Log
 	deck        console.DeckResult
 	hup         chan os.Signal
 	ed          *console.Editor
@@ -338,6 +346,17 @@ func (d *instance) openLogs() int {
 	if d.background {
 		log.Info("no terminal console: the stack runs in the background of its terminal (--console=off); use ipnconsole")
 	}
+	if d.o.xferlog != "" {
+		f, err := openLogFile(d.o.xferlog)
+		if err != nil {
+			fmt.Fprintln(d.stderr, "stackd: transfer log:", err)
+			return exitStart
+		}
+		d.push(func() { f.Close() })
+		d.logs = append(d.logs, f)
+		format, _ := xferlog.ParseFormat(d.o.xferFormat)
+		d.xfer = xferlog.New(f, format)
+	}
 	if d.o.hardcopy == "none" {
 		return exitOK
 	}
@@ -364,7 +383,11 @@ func (d *instance) startSystem() int {
 		return exitStart
 	}
 	hub := console.NewHub(d.hc, d.log, command.Commands)
-	sys, err := ops.New(ops.Config{DataDir: d.o.data, Log: d.log, Sink: hub.Broadcast})
+	cfg := ops.Config{DataDir: d.o.data, Log: d.log, Sink: hub.Broadcast}
+	if d.xfer != nil {
+		cfg.Transfers = d.xfer.Write
+	}
+	sys, err := ops.New(cfg)
 	if err != nil {
 		fmt.Fprintln(d.stderr, "stackd: network stack:", err)
 		return exitStart

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"ipnstack/internal/testnet"
 	"os"
@@ -240,5 +241,82 @@ func TestSIGTERMDrains(t *testing.T) {
 	}
 	if took := time.Since(start); took > 15*time.Second || !strings.Contains(d.stdout.String(), "IPN227W 1 transfer was cut") {
 		t.Fatalf("the second SIGTERM took %v:\n%s", took, d.stdout)
+	}
+}
+
+// TestTransferLog: with --xferlog, an lftp mirror of 50 files up and down
+// leaves one xferlog line per file each way (the uploads "i", the
+// downloads "o", the user, complete), an HTTP GET one line of its own,
+// and the FTP client's GET one; with --xferlog-format=json the lines are
+// JSON.
+func TestTransferLog(t *testing.T) {
+	pub, _ := ftpDirs(t)
+	base := testnet.HostPorts(t, 22)
+	log := filepath.Join(t.TempDir(), "xferlog")
+	deck := writeDeck(t,
+		fmt.Sprintf("DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d,%d:80)", base, base+1, base+20, base+21),
+		"DEFINE LINK ID=LOOP2,TYPE=LOOPBACK,IPADDR=10.99.98.1,MASK=255.255.255.0",
+		"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=NO",
+		"DEFINE USER ID=TESTER,PASSWORD=T3ster",
+		fmt.Sprintf("DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1", base+1, base+20),
+		"DEFINE HTTPD ID=WEB1,PORT=80")
+	d := startDaemon(t, "--deck", deck, "--xferlog", log)
+	requireDeckOK(t, d)
+	s := &ftpSite{d: d, id: "FTP01", host: "127.0.0.1", port: base, user: "TESTER", pass: "T3ster", pub: pub}
+	lftpMirrorN(t, s, 50, false)
+	curl := testnet.RequireTool(t, "curl")
+	if out, err := exec.Command(curl, "-sS", "--max-time", "10", "-o", "/dev/null", fmt.Sprintf("http://127.0.0.1:%d/PUB/tree/", base+21)).CombinedOutput(); err != nil {
+		t.Fatalf("curl a listing: %v %s", err, out)
+	}
+	var one string
+	filepath.WalkDir(filepath.Join(pub, "tree"), func(p string, e os.DirEntry, err error) error {
+		if err == nil && !e.IsDir() && one == "" {
+			one, _ = filepath.Rel(pub, p)
+		}
+		return nil
+	})
+	if out, err := exec.Command(curl, "-sS", "--max-time", "10", "-o", "/dev/null", fmt.Sprintf("http://127.0.0.1:%d/PUB/%s", base+21, one)).CombinedOutput(); err != nil {
+		t.Fatalf("curl a file: %v %s", err, out)
+	}
+	in := t.TempDir()
+	mustConsole(t, d.socket, "DEFINE FILE PUBLIC=IN,DLBL="+in+",READONLY=NO\n")
+	mustConsole(t, d.socket, "FTP HOST=10.99.98.1,USER=TESTER,PASSWORD=T3ster,LOCAL=IN,CMD=('GET /PUB/"+one+" got.bin')\n")
+	lines := strings.Split(strings.TrimSpace(string(mustRead(t, log))), "\n")
+	count := func(f func([]string) bool) int {
+		n := 0
+		for _, l := range lines {
+			if f(strings.Fields(l)) {
+				n++
+			}
+		}
+		return n
+	}
+	// Fields: 0-4 time, 5 seconds, 6 host, 7 bytes, 8 file, 9 type,
+	// 10 flag, 11 direction, 12 mode, 13 user, 14 service, 15-16, 17 status.
+	up := count(func(f []string) bool {
+		return len(f) == 18 && f[11] == "i" && f[13] == "TESTER" && f[14] == "ftp" && f[17] == "c"
+	})
+	down := count(func(f []string) bool {
+		return len(f) == 18 && f[11] == "o" && f[13] == "TESTER" && f[14] == "ftp" && f[6] == "127.0.0.1"
+	})
+	web := count(func(f []string) bool { return len(f) == 18 && f[14] == "http" && f[8] == "/PUB/"+one })
+	// The FTP client's GET is two lines: the daemon's RETR to the stack's
+	// own address, and the client's file into the stack.
+	self := count(func(f []string) bool { return len(f) == 18 && f[11] == "o" && f[6] == "10.99.98.1" && f[14] == "ftp" })
+	if up != 51 || down != 50 || web != 1 || self != 1 || len(lines) != 103 {
+		t.Fatalf("%d lines: %d in, %d out, %d HTTP, %d to the client:\n%s", len(lines), up, down, web, self, strings.Join(lines, "\n"))
+	}
+
+	// JSON lines.
+	jlog := filepath.Join(t.TempDir(), "xfer.json")
+	d2 := startDaemon(t, "--deck", writeDeck(t, "DEFINE LINK ID=LOOP2,TYPE=LOOPBACK,IPADDR=10.99.98.1,MASK=255.255.255.0",
+		"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=NO", "DEFINE USER ID=TESTER,PASSWORD=T3ster", "DEFINE FTPD ID=FTP01,PORT=21"),
+		"--xferlog", jlog, "--xferlog-format", "json")
+	mustConsole(t, d2.socket, "DEFINE FILE PUBLIC=IN,DLBL="+in+",READONLY=NO\n")
+	mustConsole(t, d2.socket, "FTP HOST=10.99.98.1,USER=TESTER,PASSWORD=T3ster,LOCAL=IN,CMD=('GET /PUB/"+one+" got2.bin')\n")
+	var rec map[string]any
+	jl := strings.Split(strings.TrimSpace(string(mustRead(t, jlog))), "\n")
+	if len(jl) != 2 || json.Unmarshal([]byte(jl[0]), &rec) != nil || rec["service"] != "FTPD FTP01" || rec["direction"] != "out" || rec["complete"] != true {
+		t.Fatalf("JSON transfer log:\n%s", strings.Join(jl, "\n"))
 	}
 }

@@ -193,7 +193,7 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		ID: id, Addr: netip.AddrPortFrom(ip, uint16(a.Int("PORT"))),
 		Count: int(a.Int("COUNT")), Timeout: time.Duration(a.Int("TIMEOUT")) * time.Second,
 		DataPorts: pool, PasvAddr: a.Addr("PASVADDR"), Active: a.Bool("ACTIVE"),
-		Anonymous: anon, Banner: a.Str("BANNER"), Clock: s.Clock,
+		Anonymous: anon, Banner: a.Str("BANNER"), Clock: s.Clock, Transfers: s.xfer,
 		PasvWait: time.Duration(a.Int("PASVWAIT")) * time.Second, ProxyPeers: addrList(a, "PROXYPEERS"),
 		Guard: guardPolicy(a),
 		TLS:   mode, Cert: cert, ReuseOptional: !a.Bool("TLSREUSE"), AnonClear: a.Bool("ANONCLEAR"), CCC: a.Bool("CCC"),

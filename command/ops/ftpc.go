@@ -49,7 +49,7 @@ func (s *System) ftpClient(ctx context.Context, req *command.Request, out comman
 		Host:    ftpc.Login{Server: netip.AddrPortFrom(a.Addr("HOST"), uint16(a.Int("PORT"))), User: a.Str("USER"), Pass: a.Str("PASSWORD")},
 		Type:    ftpc.Types[a.Str("TYPE")],
 		Passive: a.Str("MODE") == "PASSIVE",
-		Steps:   steps}
+		Steps:   steps, Transfers: s.xfer}
 	if a.Has("HOST2") {
 		l := ftpc.Login{Server: netip.AddrPortFrom(a.Addr("HOST2"), uint16(a.Int("PORT2"))), User: sc.Host.User, Pass: sc.Host.Pass}
 		if a.Has("USER2") {

@@ -44,7 +44,7 @@ func (s *System) defineHTTPD(_ context.Context, req *command.Request, out comman
 		return
 	}
 	s.httpds[id] = httpd.Start(httpd.Config{ID: id, Listener: ln, FS: s.Files.FS(root), Log: s.Log.With(zap.String("httpd", id)),
-		Count: int(a.Int("COUNT")), PerClient: int(a.Int("PERCLIENT")), Owner: s.Stack.LocalOwner, Stall: time.Duration(a.Int("TIMEOUT")) * time.Second, Clock: s.Clock})
+		Count: int(a.Int("COUNT")), PerClient: int(a.Int("PERCLIENT")), Owner: s.Stack.LocalOwner, Stall: time.Duration(a.Int("TIMEOUT")) * time.Second, Clock: s.Clock, Transfers: s.xfer})
 	what := "every public name"
 	if root != "" {
 		what = "/" + root

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"ipnstack/httpd"
+	"ipnstack/internal/xferlog"
 	"ipnstack/resolve"
 	"ipnstack/tlscert"
 	"net/netip"
@@ -66,7 +67,8 @@ type System struct {
 	Started time.Time
 	DataDir string // where a relative DLBL= of DEFINE FILE is taken from
 	Log     *zap.Logger
-	sink    func(msgcat.Msg) // where unsolicited messages go
+	sink    func(msgcat.Msg)     // where unsolicited messages go
+	xfer    func(xferlog.Record) // the transfer log, or nil
 
 	// cmdMu lets commands that only look run together while a command that
 	// changes the stack runs alone, so a change is all or nothing. Lock
@@ -133,6 +135,9 @@ type Config struct {
 	// went down, an FTP session ended); the console layer's board
 	// broadcasts them. nil: they are dropped.
 	Sink func(msgcat.Msg)
+	// Transfers takes a line for each file the FTP daemons, the HTTP
+	// daemons and the FTP client move (the transfer log). nil: none.
+	Transfers func(xferlog.Record)
 }
 
 // New makes a System: a netstack with its built-in loopback link, the
@@ -148,7 +153,7 @@ func New(cfg Config) (*System, error) {
 	if cfg.Sink == nil {
 		cfg.Sink = func(msgcat.Msg) {}
 	}
-	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), sink: cfg.Sink, DataDir: cfg.DataDir, Log: cfg.Log,
+	s := &System{Clock: cfg.Clock, Started: cfg.Clock(), sink: cfg.Sink, xfer: cfg.Transfers, DataDir: cfg.DataDir, Log: cfg.Log,
 		Rooms:     Rooms{Users: users.New(), Files: ftpd.NewFiles(cfg.Clock)},
 		lifecycle: lifecycle{stopCh: make(chan struct{})},
 		daemons: daemons{listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{},

@@ -12,6 +12,8 @@ package metrics
 import (
 	"context"
 	"errors"
+	"io"
+	"ipnstack/internal/buildinfo"
 	"net"
 	"net/http"
 	"time"
@@ -31,7 +33,37 @@ type Snapshot struct {
 	Consoles    int
 	Commands    uint64 // commands run on every console since start
 	Failed      uint64 // of which failed
+	TCP         TCP
+	IP          IP
+	Links       []Link
 }
+
+// TCP is the stack's TCP counters (QUERY STATISTICS, IPN153I).
+type TCP struct {
+	SegmentsIn, SegmentsOut, Retransmits uint64
+	ActiveOpens, PassiveOpens, Failed    uint64
+}
+
+// IP is the stack's IP, ICMP and UDP counters (IPN155I to IPN157I).
+type IP struct {
+	In, Delivered, Out, Malformed, NoRoute uint64
+	EchoRequestsIn, EchoRequestsOut        uint64
+	EchoRepliesIn, EchoRepliesOut          uint64
+	UnreachableIn, UnreachableOut          uint64
+	UDPIn, UDPOut, UDPNoPort, UDPErrors    uint64
+}
+
+// Link is one link's counters (IPN154I).
+type Link struct {
+	ID                                       string
+	PacketsIn, BytesIn, PacketsOut, BytesOut uint64
+	Errors, Drops                            uint64
+}
+
+// States are the TCP states the connection gauge always shows, at 0 when
+// no endpoint is in one.
+var States = []string{"LISTEN", "CONNECTING", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT1", "FIN_WAIT2",
+	"CLOSE_WAIT", "LAST_ACK", "CLOSING", "TIME_WAIT", "CLOSED"}
 
 // FTPD is one FTP daemon's figures.
 type FTPD struct {
@@ -55,13 +87,24 @@ var (
 	poolAllocs   = prometheus.NewDesc("ipn_port_pool_allocations_total", "Ports the pool lent since the stack started (one a granted listener or connection).", []string{"pool", "tier"}, nil)
 	poolExh      = prometheus.NewDesc("ipn_port_pool_exhaustions_total", "Requests refused because no port of the pool could serve.", []string{"pool", "tier"}, nil)
 	conns        = prometheus.NewDesc("ipn_connections", "The stack's TCP endpoints by state.", []string{"state"}, nil)
-	ftpSessions  = prometheus.NewDesc("ipn_ftp_sessions", "FTP sessions now.", []string{"ftpd"}, nil)
+	ftpSessions  = prometheus.NewDesc("ipn_ftp_sessions_active", "FTP sessions now.", []string{"ftpd"}, nil)
 	ftpSessTotal = prometheus.NewDesc("ipn_ftp_sessions_total", "FTP sessions accepted since the daemon started.", []string{"ftpd"}, nil)
 	ftpLogins    = prometheus.NewDesc("ipn_ftp_logins_total", "FTP logins, by result.", []string{"ftpd", "result"}, nil)
 	ftpTransfers = prometheus.NewDesc("ipn_ftp_transfers_total", "FTP transfers and listings, by result.", []string{"ftpd", "result"}, nil)
 	ftpBytes     = prometheus.NewDesc("ipn_ftp_bytes_total", "FTP data bytes, by direction (in: uploads).", []string{"ftpd", "direction"}, nil)
 	consoles     = prometheus.NewDesc("ipn_consoles", "Consoles attached now.", nil, nil)
 	commands     = prometheus.NewDesc("ipn_console_commands_total", "Commands run on the consoles, by result.", []string{"result"}, nil)
+	tcpSegments  = prometheus.NewDesc("ipn_tcp_segments_total", "TCP segments, by direction (in: valid ones received).", []string{"direction"}, nil)
+	tcpRetrans   = prometheus.NewDesc("ipn_tcp_retransmits_total", "TCP segments sent again.", nil, nil)
+	tcpOpens     = prometheus.NewDesc("ipn_tcp_opens_total", "TCP connections opened, by side (active: the stack connected).", []string{"side"}, nil)
+	tcpFailed    = prometheus.NewDesc("ipn_tcp_failed_connections_total", "TCP connection attempts that failed.", nil, nil)
+	ipPackets    = prometheus.NewDesc("ipn_ip_packets_total", "IP packets, by what befell them: received, delivered (to the stack's own protocols), sent, malformed (received), no_route (not sent).", []string{"event"}, nil)
+	icmpEcho     = prometheus.NewDesc("ipn_icmp_messages_total", "ICMPv4 echo and unreachable messages, by type and direction.", []string{"type", "direction"}, nil)
+	udpDatagrams = prometheus.NewDesc("ipn_udp_datagrams_total", "UDP datagrams, by event: received, sent, no_port (received for no socket), error.", []string{"event"}, nil)
+	linkPackets  = prometheus.NewDesc("ipn_link_packets_total", "A link's packets, by direction.", []string{"link", "direction"}, nil)
+	linkBytes    = prometheus.NewDesc("ipn_link_bytes_total", "A link's bytes, by direction.", []string{"link", "direction"}, nil)
+	linkErrors   = prometheus.NewDesc("ipn_link_errors_total", "A link's errors, by kind: error, drop.", []string{"link", "kind"}, nil)
+	buildInfo    = prometheus.NewDesc("ipn_build_info", "The build the stack runs: 1, with the module version, the revision and the Go version as labels.", []string{"version", "revision", "goversion"}, nil)
 )
 
 var tiers = map[portrange.Tier]string{
@@ -74,7 +117,8 @@ type collector struct{ take func() Snapshot }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{poolSize, poolInUse, poolParked, poolHeld, poolTW, poolReserved, poolFree, poolAllocs, poolExh,
-		conns, ftpSessions, ftpSessTotal, ftpLogins, ftpTransfers, ftpBytes, consoles, commands} {
+		conns, ftpSessions, ftpSessTotal, ftpLogins, ftpTransfers, ftpBytes, consoles, commands,
+		tcpSegments, tcpRetrans, tcpOpens, tcpFailed, ipPackets, icmpEcho, udpDatagrams, linkPackets, linkBytes, linkErrors, buildInfo} {
 		ch <- d
 	}
 }
@@ -99,8 +143,8 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(poolAllocs, st.Allocations, l...)
 		counter(poolExh, st.Exhaustions, l...)
 	}
-	for state, n := range s.Connections {
-		gauge(conns, float64(n), state)
+	for _, state := range States {
+		gauge(conns, float64(s.Connections[state]), state)
 	}
 	for _, f := range s.FTPDs {
 		gauge(ftpSessions, float64(f.Sessions), f.ID)
@@ -115,6 +159,36 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(consoles, float64(s.Consoles))
 	counter(commands, s.Commands-s.Failed, "ok")
 	counter(commands, s.Failed, "failed")
+	t := s.TCP
+	counter(tcpSegments, t.SegmentsIn, "in")
+	counter(tcpSegments, t.SegmentsOut, "out")
+	counter(tcpRetrans, t.Retransmits)
+	counter(tcpOpens, t.ActiveOpens, "active")
+	counter(tcpOpens, t.PassiveOpens, "passive")
+	counter(tcpFailed, t.Failed)
+	ip := s.IP
+	for ev, v := range map[string]uint64{"received": ip.In, "delivered": ip.Delivered, "sent": ip.Out, "malformed": ip.Malformed, "no_route": ip.NoRoute} {
+		counter(ipPackets, v, ev)
+	}
+	counter(icmpEcho, ip.EchoRequestsIn, "echo_request", "in")
+	counter(icmpEcho, ip.EchoRequestsOut, "echo_request", "out")
+	counter(icmpEcho, ip.EchoRepliesIn, "echo_reply", "in")
+	counter(icmpEcho, ip.EchoRepliesOut, "echo_reply", "out")
+	counter(icmpEcho, ip.UnreachableIn, "unreachable", "in")
+	counter(icmpEcho, ip.UnreachableOut, "unreachable", "out")
+	for ev, v := range map[string]uint64{"received": ip.UDPIn, "sent": ip.UDPOut, "no_port": ip.UDPNoPort, "error": ip.UDPErrors} {
+		counter(udpDatagrams, v, ev)
+	}
+	for _, l := range s.Links {
+		counter(linkPackets, l.PacketsIn, l.ID, "in")
+		counter(linkPackets, l.PacketsOut, l.ID, "out")
+		counter(linkBytes, l.BytesIn, l.ID, "in")
+		counter(linkBytes, l.BytesOut, l.ID, "out")
+		counter(linkErrors, l.Errors, l.ID, "error")
+		counter(linkErrors, l.Drops, l.ID, "drop")
+	}
+	b := buildinfo.Read()
+	gauge(buildInfo, 1, b.Version, b.Revision, b.Go)
 }
 
 // Server serves /metrics on a host address.
@@ -133,6 +207,11 @@ func Listen(addr string, take func() Snapshot, onError func(error)) (*Server, er
 	reg.MustRegister(collector{take}, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	mux.HandleFunc("/{$}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		io.WriteString(w, `<!DOCTYPE html><html><head><title>ipnstack metrics</title></head>`+
+			`<body><h1>TCP/IP stack</h1><p><a href="/metrics">Metrics</a> (Prometheus text format)</p></body></html>`+"\n")
+	})
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err

@@ -44,6 +44,9 @@ func TestServeScrape(t *testing.T) {
 		`ipn_ftp_bytes_total{direction="in",ftpd="FTP01"} 10`,
 		`ipn_consoles 2`,
 		`ipn_console_commands_total{result="ok"} 8`,
+		`ipn_connections{state="CLOSE_WAIT"} 0`,
+		`ipn_tcp_segments_total{direction="in"} 0`,
+		`ipn_build_info{`,
 		`go_goroutines `,
 	} {
 		if !strings.Contains(string(body), want) {
@@ -52,5 +55,14 @@ func TestServeScrape(t *testing.T) {
 	}
 	if failed != nil {
 		t.Fatal(failed)
+	}
+	resp, err = http.Get("http://" + s.Addr().String() + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), `<a href="/metrics">`) {
+		t.Fatalf("the / page: %s", page)
 	}
 }

@@ -463,6 +463,18 @@ func (d *instance) snapshot() metrics.Snapshot {
 		Consoles:    len(d.hub.List()),
 	}
 	s.Commands, s.Failed = d.hub.Counts()
+	t := d.sys.Stack.TCPStats()
+	s.TCP = metrics.TCP{SegmentsIn: t.SegmentsIn, SegmentsOut: t.SegmentsOut, Retransmits: t.Retransmits,
+		ActiveOpens: t.ActiveOpens, PassiveOpens: t.PassiveOpens, Failed: t.Failed}
+	p := d.sys.Stack.ProtoStats()
+	s.IP = metrics.IP{In: p.IPIn, Delivered: p.IPDelivered, Out: p.IPOut, Malformed: p.IPMalformed, NoRoute: p.IPNoRoute,
+		EchoRequestsIn: p.EchoReqIn, EchoRequestsOut: p.EchoReqOut, EchoRepliesIn: p.EchoRepIn, EchoRepliesOut: p.EchoRepOut,
+		UnreachableIn: p.UnreachIn, UnreachableOut: p.UnreachOut, UDPIn: p.UDPIn, UDPOut: p.UDPOut, UDPNoPort: p.UDPNoPort, UDPErrors: p.UDPErrors}
+	for _, l := range d.sys.Stack.Links() {
+		c := l.Counters
+		s.Links = append(s.Links, metrics.Link{ID: l.Config.ID, PacketsIn: c.PacketsIn, BytesIn: c.BytesIn,
+			PacketsOut: c.PacketsOut, BytesOut: c.BytesOut, Errors: c.Errors, Drops: c.Drops})
+	}
 	for _, f := range d.sys.FTPDStats() {
 		s.FTPDs = append(s.FTPDs, metrics.FTPD{ID: f.ID, Sessions: f.Sessions, SessionsTotal: f.SessionsTotal,
 			Logins: f.Logins, FailedLogins: f.FailedLogins, Transfers: f.Transfers, FailedTransfer: f.TransfersFailed,

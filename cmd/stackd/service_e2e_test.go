@@ -2,9 +2,12 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"ipnstack/internal/testnet"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -318,5 +321,41 @@ func TestTransferLog(t *testing.T) {
 	jl := strings.Split(strings.TrimSpace(string(mustRead(t, jlog))), "\n")
 	if len(jl) != 2 || json.Unmarshal([]byte(jl[0]), &rec) != nil || rec["service"] != "FTPD FTP01" || rec["direction"] != "out" || rec["complete"] != true {
 		t.Fatalf("JSON transfer log:\n%s", strings.Join(jl, "\n"))
+	}
+}
+
+// TestMetricsLint: a scrape of an idle stack passes promtool check metrics,
+// shows every TCP state (at 0), the TCP and link counters and the build;
+// / links to /metrics.
+func TestMetricsLint(t *testing.T) {
+	promtool := testnet.RequireTool(t, "promtool")
+	port := testnet.HostPorts(t, 1)
+	d := startDaemon(t, "--metrics", fmt.Sprintf("127.0.0.1:%d", port))
+	mustConsole(t, d.socket, "QUERY STATISTICS\n")
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	check := exec.Command(promtool, "check", "metrics")
+	check.Stdin = bytes.NewReader(body)
+	if out, err := check.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) != 0 {
+		t.Fatalf("promtool check metrics: %v\n%s", err, out)
+	}
+	for _, want := range []string{`ipn_connections{state="CLOSE_WAIT"} 0`, `ipn_connections{state="LISTEN"} `,
+		`ipn_tcp_segments_total{direction="out"} `, `ipn_link_packets_total{direction="in",link="LOOP"} `, `ipn_build_info{`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("no %q in the scrape", want)
+		}
+	}
+	resp, err = http.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(page), `href="/metrics"`) {
+		t.Fatalf("/: %s", page)
 	}
 }

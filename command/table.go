@@ -86,7 +86,7 @@ var consoleRows = []Spec{
 		Operands: []Operand{{Key: "GRACE", Type: Int{Min: 0, Max: 3600}, Default: "30", Help: "seconds the running FTP transfers may take to finish"}},
 		Example:  "SHUTDOWN GRACE=60",
 		Mutates:  true,
-		Auth:    users.Full,
+		Auth:     users.Full,
 	},
 	{
 		Verb:    "Query",

@@ -74,6 +74,10 @@ type Hub struct {
 	Table    *command.Table
 	Exec     command.Executor
 	Counters Counters
+	// MessagesUnlogged: the console lines are not copied to the daemon log
+	// (under systemd's journal the system log on stdout has them, with
+	// their priorities; copying would show each twice).
+	MessagesUnlogged atomic.Bool
 
 	mu       sync.Mutex
 	consoles map[*Console]struct{}
@@ -197,7 +201,19 @@ func (h *Hub) Console(id string) *Console {
 }
 
 func (h *Hub) logMsg(kind string, m msgcat.Msg, line string) {
-	if ce := h.Log.Check(zap.InfoLevel, kind); ce != nil {
+	if h.MessagesUnlogged.Load() {
+		return
+	}
+	// The log's level is the message's severity, so that a journal or a
+	// collector sees warnings and errors as such.
+	lvl := zap.InfoLevel
+	switch m.Severity() {
+	case msgcat.Warning, msgcat.Action:
+		lvl = zap.WarnLevel
+	case msgcat.Error, msgcat.Severe:
+		lvl = zap.ErrorLevel
+	}
+	if ce := h.Log.Check(lvl, kind); ce != nil {
 		ce.Write(zap.String("msgid", m.ID), zap.String("text", line))
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -93,7 +94,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.decklib, "decklib", "", "deck library `directory` INCLUDE reads members from (default: the directory of --deck)")
 	fs.StringVar(&o.hardcopy, "hardcopy", "", "hardcopy log `file` (default hardcopy.log beside the socket; \"none\" for no log)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "daemon log level: debug, info, warn or error")
-	fs.StringVar(&o.logFormat, "log-format", "console", "daemon log format: console or json")
+	fs.StringVar(&o.logFormat, "log-format", "", "daemon log format: console, json or journal (default: journal when stderr is systemd's journal, else console)")
 	fs.StringVar(&o.logFile, "log-file", "", "daemon log `file` (default stderr; stackd.log beside the socket when the terminal is the console)")
 	fs.StringVar(&o.console, "console", "auto", "operator console on the terminal: auto (when stdin is a terminal), on or off")
 	fs.StringVar(&o.history, "history", console.DefaultHistoryFile(), "history `file` of the terminal console")
@@ -254,6 +255,7 @@ type instance struct {
 
 	interactive bool
 	background  bool // started in the background of a terminal: no terminal console
+	journal     bool // stdout is systemd's journal: its lines carry priorities
 	deckName    string
 	deckText    string
 	ln          *net.UnixListener
@@ -332,7 +334,14 @@ func (d *instance) openLogs() int {
 	if logPath == "" && d.interactive {
 		logPath = filepath.Join(dir, "stackd.log")
 	}
-	log, logFile, closeLog, err := buildLogger(d.o.logLevel, d.o.logFormat, logPath, d.stderr)
+	format := d.o.logFormat
+	if format == "" {
+		format = "console"
+		if f, ok := d.stderr.(*os.File); ok && logPath == "" && journalStream(f) {
+			format = "journal"
+		}
+	}
+	log, logFile, closeLog, err := buildLogger(d.o.logLevel, format, logPath, d.stderr)
 	if err != nil {
 		fmt.Fprintln(d.stderr, "stackd:", err)
 		return exitUsage
@@ -497,6 +506,13 @@ func (d *instance) attachSysCon() int {
 			return exitOK
 		}
 	}
+	if f, ok := d.stdout.(*os.File); ok && journalStream(f) {
+		// stdout is the journal, which the daemon log would feed with
+		// every message unless told: the system log goes there, with
+		// priorities, and the daemon log keeps to the daemon's own events.
+		d.journal = true
+		d.hub.MessagesUnlogged.Store(true)
+	}
 	d.syscon, _ = d.hub.Attach("", "SYSLST", "stdout", users.Query, &lineSink{print: d.sysLine})
 	if d.syscon != nil {
 		d.syscon.SetHears(msgcat.AllClasses)
@@ -519,7 +535,11 @@ func (d *instance) sysLine(line string) {
 		return
 	}
 	d.outMu.Lock()
-	fmt.Fprintln(d.stdout, line)
+	if d.journal {
+		fmt.Fprintln(d.stdout, journalPriority(line)+line)
+	} else {
+		fmt.Fprintln(d.stdout, line)
+	}
 	d.outMu.Unlock()
 }
 
@@ -567,6 +587,9 @@ func (d *instance) serve(ctx context.Context) {
 		// meant.
 		d.hub.Broadcast(msgcat.IPN224W(d.deckName, d.deck.Failed, d.deck.RC))
 	}
+	if err := sdNotify("READY=1\nSTATUS=TCP/IP stack started, deck " + d.deckName + " return code " + strconv.Itoa(d.deck.RC)); err != nil {
+		d.log.Warn("could not tell the service manager the stack is ready", zap.Error(err))
+	}
 
 	var termDone chan struct{} // nil: no terminal console to wait for
 	if d.ed != nil {
@@ -592,6 +615,7 @@ func (d *instance) serve(ctx context.Context) {
 	d.writeMemProfile()
 	d.hub.Broadcast(ending)
 	d.log.Info("shutting down", zap.String("reason", ending.Text()))
+	sdNotify("STOPPING=1")
 	d.drain(ending)
 	d.hub.Shutdown(ending)
 	srv.Close()
@@ -715,8 +739,13 @@ func buildLogger(level, format, path string, stderr io.Writer) (*zap.Logger, *lo
 		enc = zapcore.NewJSONEncoder(encCfg)
 	case "console":
 		enc = zapcore.NewConsoleEncoder(encCfg)
+	case "journal":
+		// For systemd's journal: the priority as a prefix it takes off,
+		// no time (the journal stamps each line).
+		encCfg.TimeKey, encCfg.EncodeLevel, encCfg.ConsoleSeparator = "", journalLevel, " "
+		enc = zapcore.NewConsoleEncoder(encCfg)
 	default:
-		return nil, nil, nil, fmt.Errorf("--log-format must be console or json, not %q", format)
+		return nil, nil, nil, fmt.Errorf("--log-format must be console, json or journal, not %q", format)
 	}
 	var w zapcore.WriteSyncer = zapcore.AddSync(stderr)
 	closer := func() {}

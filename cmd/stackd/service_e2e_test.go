@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"ipnstack/internal/testnet"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -357,5 +358,81 @@ func TestMetricsLint(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(page), `href="/metrics"`) {
 		t.Fatalf("/: %s", page)
+	}
+}
+
+// TestSystemdUnit: docs/stackd.service passes systemd-analyze verify (with
+// ExecStart pointing at the binary under test).
+func TestSystemdUnit(t *testing.T) {
+	analyze := testnet.RequireTool(t, "systemd-analyze")
+	unit, err := os.ReadFile("../../docs/stackd.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "stackd.service")
+	os.WriteFile(path, bytes.ReplaceAll(unit, []byte("/usr/local/bin/stackd"), []byte(stackdBin)), 0o644)
+	if out, err := exec.Command(analyze, "verify", path).CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) != 0 {
+		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+// TestServiceManager: under a service manager the stack says it is ready
+// (sd_notify READY=1 on $NOTIFY_SOCKET) once its deck has run and its
+// console socket serves, and STOPPING=1 as it ends; with stdout and
+// stderr the journal's stream, each line carries its priority and no
+// message is written twice.
+func TestServiceManager(t *testing.T) {
+	dir := t.TempDir()
+	nsock := filepath.Join(dir, "notify")
+	pc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: nsock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	outPath := filepath.Join(dir, "journal")
+	out, _ := os.Create(outPath)
+	defer out.Close()
+	st, _ := out.Stat()
+	sys := st.Sys().(*syscall.Stat_t)
+	deck := filepath.Join(dir, "d.deck")
+	os.WriteFile(deck, []byte("PORTRANGE LOW=32768,HIGH=65535\nDEFINE LINK ID=X,TYPE=RAW,DEV=ipnnosuchdev8\n"), 0o644)
+	sock := filepath.Join(dir, "console.sock")
+	cmd := exec.Command(stackdBin, "--socket", sock, "--data", filepath.Join(dir, "data"), "--deck", deck, "--hardcopy", "none")
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+nsock, fmt.Sprintf("JOURNAL_STREAM=%d:%d", sys.Dev, sys.Ino))
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	buf := make([]byte, 512)
+	pc.SetReadDeadline(time.Now().Add(20 * time.Second))
+	n, err := pc.Read(buf)
+	if err != nil || !strings.HasPrefix(string(buf[:n]), "READY=1") {
+		t.Fatalf("no READY=1: %v %q", err, buf[:n])
+	}
+	if o, rc := runConsole(t, sock, "QUERY STATISTICS\n"); rc != 0 {
+		t.Fatalf("not serving when it said ready: %s", o)
+	}
+	runConsole(t, sock, "SHUTDOWN\n")
+	n, err = pc.Read(buf)
+	if err != nil || string(buf[:n]) != "STOPPING=1" {
+		t.Fatalf("no STOPPING=1: %v %q", err, buf[:n])
+	}
+	cmd.Wait()
+	b, _ := os.ReadFile(outPath)
+	j := string(b)
+	for _, want := range []string{"<6>IPN213I TCP/IP stack started", "<3>IPN184E", "<4>IPN224W"} {
+		if !strings.Contains(j, want) {
+			t.Errorf("no %q in the journal's stream:\n%s", want, j)
+		}
+	}
+	if c := strings.Count(j, "IPN213I"); c != 1 {
+		t.Errorf("IPN213I %d times in the journal's stream:\n%s", c, j)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(j), "\n") {
+		if !strings.HasPrefix(l, "<") {
+			t.Errorf("a line without a priority: %q", l)
+		}
 	}
 }

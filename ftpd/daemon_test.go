@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/netip"
@@ -25,6 +26,7 @@ import (
 	"ipnstack/users"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 )
 
 // leftovers lists temporary upload files left in a directory.
@@ -725,5 +727,37 @@ func TestPasvWait(t *testing.T) {
 	st := e.d.Stats()
 	if st.PasvWaited != 1 || st.PasvExhausted != 1 || st.PasvWait != w {
 		t.Fatalf("stats: waited %d, exhausted %d, wait %v", st.PasvWaited, st.PasvExhausted, st.PasvWait)
+	}
+}
+
+// TestLogKeysOnce: no log line of a session names a key twice (the user
+// of a login, then the user again at the session's end).
+func TestLogKeysOnce(t *testing.T) {
+	var buf syncBuf
+	e := newEnvLog(t, nil, zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(&buf), zap.DebugLevel)))
+	c := dial(t, e.addr)
+	c.read()
+	c.login("user1", "secret")
+	c.expect("QUIT", 221)
+	if !eventually(func() bool { return strings.Contains(buf.String(), "session ended") }) {
+		t.Fatalf("no session end logged:\n%s", buf.String())
+	}
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var keys []string
+		dec := json.NewDecoder(strings.NewReader(l))
+		dec.Token()
+		for dec.More() {
+			k, _ := dec.Token()
+			keys = append(keys, k.(string))
+			var v any
+			dec.Decode(&v)
+		}
+		seen := map[string]bool{}
+		for _, k := range keys {
+			if seen[k] {
+				t.Errorf("key %q twice in %s", k, l)
+			}
+			seen[k] = true
+		}
 	}
 }

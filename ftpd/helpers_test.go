@@ -2,6 +2,7 @@ package ftpd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -95,7 +96,10 @@ func dataRange(t testing.TB, n int) (uint16, uint16) {
 	return 0, 0
 }
 
-func newEnv(t testing.TB, mod func(*Config)) *testEnv {
+func newEnv(t testing.TB, mod func(*Config)) *testEnv { return newEnvLog(t, mod, zap.NewNop()) }
+
+// newEnvLog is newEnv with the daemon logging to log.
+func newEnvLog(t testing.TB, mod func(*Config), log *zap.Logger) *testEnv {
 	tt, _ := t.(*testing.T)
 	e := &testEnv{t: tt}
 	base := fastTempDir(t)
@@ -138,7 +142,7 @@ func newEnv(t testing.TB, mod func(*Config)) *testEnv {
 		e.mu.Lock()
 		e.msgs = append(e.msgs, m)
 		e.mu.Unlock()
-	}, zap.NewNop())
+	}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,4 +325,22 @@ func mustDefine(t testing.TB, files *Files, def File) {
 	if _, err := files.Define(def); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// syncBuf is a buffer safe for a daemon writing and a test reading.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuf) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuf) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

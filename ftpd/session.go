@@ -55,6 +55,8 @@ type session struct {
 	userName string // as given in USER
 	loggedIn bool
 	anon     bool
+	logUser  bool        // s.log names the user (after a login)
+	baseLog  *zap.Logger // s.log before any login
 	user     users.Info
 	root     string // the user's root in the FTP tree
 	failed   int
@@ -104,6 +106,7 @@ func newSession(d *Daemon, id uint64, c net.Conn, client guard.Client) *session 
 	if client.Local {
 		s.log = s.log.With(zap.Uint32("uid", client.UID))
 	}
+	s.baseLog = s.log
 	return s
 }
 
@@ -221,7 +224,7 @@ func (s *session) serve() {
 			s.d.sink(msgcat.IPN403I(s.d.config().ID, s.userName, s.peer.String(), reason, s.d.config().Clock().Sub(s.since),
 				s.filesIn.Load(), s.bytesIn.Load(), s.filesOut.Load(), s.bytesOut.Load(), sec))
 		}
-		s.log.Info("session ended", zap.Stringer("reason", reason), zap.String("user", s.userName))
+		s.log.Info("session ended", zap.Stringer("reason", reason), s.userField())
 	}()
 	s.log.Debug("session started")
 	if s.d.config().TLS == TLSImplicit {
@@ -470,7 +473,7 @@ func (s *session) cmdPASS(arg string) end {
 	}
 	s.failed++
 	s.d.c.failedLogins.Add(1)
-	s.log.Info("login failed", zap.String("user", s.userName), zap.Int("failures", s.failed))
+	s.log.Info("login failed", s.userField(), zap.Int("failures", s.failed))
 	locked, until, n := s.d.guard.Failed(s.client)
 	if wait := s.d.config().LoginDelay; wait > 0 {
 		// The daemon's own delay; and when the session goes on, the
@@ -509,8 +512,19 @@ func (s *session) login() {
 	s.setUser(s.userName)
 	s.d.c.loggedIn.Add(1)
 	s.d.sink(msgcat.IPN402I(s.d.config().ID, s.userName, s.peer.String()))
-	s.log = s.log.With(zap.String("user", s.userName))
+	// The session's lines name its user from the login on (a later login
+	// of another user names that one).
+	s.log, s.logUser = s.baseLog.With(zap.String("user", s.userName)), true
 	s.log.Info("logged in")
+}
+
+// userField is the user a log line names: nothing once the session's
+// logger carries the user of its login (a key once a line).
+func (s *session) userField() zap.Field {
+	if s.logUser {
+		return zap.Skip()
+	}
+	return zap.String("user", s.userName)
 }
 
 func (s *session) setUser(u string) {

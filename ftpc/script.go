@@ -346,15 +346,22 @@ func (r *run) step(ctx context.Context, st Step) error {
 	return fmt.Errorf("no subcommand %s", st.Sub.Name)
 }
 
-// match gives the server files a pattern names: NLST of its directory,
-// matched here (servers differ in what NLST does with a pattern, and some
-// do nothing).
+// match gives the server files a pattern names: NLST of the pattern, as
+// servers that take wildcards answer it (vsftpd, the stack's own), else
+// NLST of its directory; either way matched here too (servers differ in
+// what NLST does with a pattern, and some ignore it).
 func (r *run) match(ctx context.Context, pattern string) ([]string, error) {
 	dir, pat := path.Split(pattern)
 	if _, err := path.Match(pat, ""); err != nil {
 		return nil, fmt.Errorf("pattern %q: %w", pattern, err)
 	}
-	names, _, err := r.c.NameList(ctx, strings.TrimSuffix(dir, "/"))
+	names, _, err := r.c.NameList(ctx, pattern)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		names, _, err = r.c.NameList(ctx, strings.TrimSuffix(dir, "/"))
+	}
 	if err != nil {
 		return nil, err
 	}

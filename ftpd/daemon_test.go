@@ -761,3 +761,40 @@ func TestLogKeysOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestListingWildcards: NLST and LIST take wildcards in the last path
+// element, as vsftpd does; MLSD stays a directory listing.
+func TestListingWildcards(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, f := range []string{"a.txt", "b.txt", "c.csv", ".hidden.txt", "sub/d.txt", "sub/e.log"} {
+		os.MkdirAll(filepath.Join(e.pub, filepath.Dir(f)), 0o755)
+		os.WriteFile(filepath.Join(e.pub, f), []byte(f), 0o644)
+	}
+	c := dial(t, e.addr)
+	c.read()
+	c.login("user1", "secret")
+	c.expect("CWD /PUB", 250)
+	for _, tc := range []struct{ cmd, want string }{
+		{"NLST *.txt", "a.txt\r\nb.txt\r\n"},
+		{"NLST ?.csv", "c.csv\r\n"},
+		{"NLST [ab].txt", "a.txt\r\nb.txt\r\n"},
+		{"NLST .*.txt", ".hidden.txt\r\n"},
+		{"NLST sub/*.txt", "sub/d.txt\r\n"},
+		{"NLST /PUB/sub/*", "/PUB/sub/d.txt\r\n/PUB/sub/e.log\r\n"},
+		{"NLST *.none", ""},
+		{"NLST a.txt", "a.txt\r\n"},
+	} {
+		if got := c.list(tc.cmd); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.cmd, got, tc.want)
+		}
+	}
+	if got := c.list("LIST *.csv"); !strings.Contains(got, " c.csv\r\n") || strings.Count(got, "\r\n") != 1 {
+		t.Errorf("LIST *.csv: %q", got)
+	}
+	d := c.epsv()
+	c.expect("MLSD *.txt", 550) // a directory listing only
+	d.Close()
+	if got := c.list("NLST /RO/../../*"); !strings.Contains(got, "PUB\r\n") || strings.Contains(got, "etc") {
+		t.Errorf("a pattern above the root lists the root, never the host: %q", got) // never outside the user's root
+	}
+}

@@ -1,10 +1,12 @@
 package ftpd
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -320,18 +322,43 @@ func listArg(arg string) string {
 	return arg
 }
 
-// listing gives the entries a LIST, NLST or STAT shows for arg, and
-// whether arg named a directory.
-func (s *session) listing(arg string) (loc, []entry, bool, error) {
+// listing gives the entries a LIST, NLST or STAT shows for arg, whether
+// arg named a directory, and what NLST writes before each name. A last
+// path element with wildcards (*, ? or [...]) that names no file itself
+// lists the entries of its directory that it matches, as vsftpd does and
+// a shell would (a leading * or ? matches no name that begins with a dot);
+// the directory must be the user's to list, as any listing.
+func (s *session) listing(arg string) (loc, []entry, bool, string, error) {
 	l, e, err := s.statArg(arg)
 	if err != nil {
-		return l, nil, false, err
+		dir, pat := path.Split(arg)
+		if !strings.ContainsAny(pat, "*?[") {
+			return l, nil, false, "", err
+		}
+		if _, perr := path.Match(pat, ""); perr != nil {
+			return l, nil, false, "", err
+		}
+		dl, de, derr := s.statArg(cmp.Or(strings.TrimSuffix(dir, "/"), dir, "."))
+		if derr != nil || !de.dir {
+			return l, nil, false, "", err
+		}
+		all, lerr := listDir(s.d.files, dl)
+		if lerr != nil {
+			return dl, nil, false, "", lerr
+		}
+		var es []entry
+		for _, x := range all {
+			if ok, _ := path.Match(pat, x.name); ok && (x.name[0] != '.' || pat[0] == '.') {
+				es = append(es, x)
+			}
+		}
+		return dl, es, true, dir, nil
 	}
 	if !e.dir {
-		return l, []entry{e}, false, nil
+		return l, []entry{e}, false, "", nil
 	}
 	es, err := listDir(s.d.files, l)
-	return l, es, true, err
+	return l, es, true, "", err
 }
 
 func (s *session) listFailed(arg string, err error) {
@@ -356,7 +383,7 @@ func (s *session) textListing(verb, what string, text []byte) {
 
 func (s *session) cmdLIST(arg string) end {
 	arg = listArg(arg)
-	_, es, _, err := s.listing(arg)
+	_, es, _, _, err := s.listing(arg)
 	if err != nil {
 		s.listFailed(arg, err)
 		return goOn
@@ -373,7 +400,7 @@ func (s *session) cmdLIST(arg string) end {
 
 func (s *session) cmdNLST(arg string) end {
 	arg = listArg(arg)
-	_, es, dir, err := s.listing(arg)
+	_, es, dir, prefix, err := s.listing(arg)
 	if err != nil {
 		s.listFailed(arg, err)
 		return goOn
@@ -381,6 +408,7 @@ func (s *session) cmdNLST(arg string) end {
 	var b []byte
 	for _, e := range es {
 		if dir {
+			b = append(b, prefix...) // the pattern's directory, as given
 			b = append(b, e.name...)
 		} else {
 			b = append(b, arg...)
@@ -444,7 +472,7 @@ func (s *session) cmdSTAT(arg string) end {
 		return goOn
 	}
 	arg = listArg(arg)
-	l, es, _, err := s.listing(arg)
+	l, es, _, _, err := s.listing(arg)
 	if err != nil {
 		s.replyErr(err)
 		return goOn

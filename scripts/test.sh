@@ -15,7 +15,8 @@ export PATH="$PATH:/usr/local/go/bin"
 tools=(tmux:tmux curl:curl lftp:lftp tshark:tshark ping:iputils-ping
   inetutils-telnet:inetutils-telnet python3:python3 /usr/bin/python3:python3 ip:iproute2 ss:iproute2 vsftpd:vsftpd
   prlimit:util-linux
-  dnsmasq:dnsmasq openssl:openssl promtool:prometheus systemd-analyze:systemd)
+  dnsmasq:dnsmasq openssl:openssl promtool:prometheus systemd-analyze:systemd
+  tnftp:tnftp ncftp:ncftp)
 missing=()
 for tp in "${tools[@]}"; do
   command -v "${tp%%:*}" >/dev/null 2>&1 || missing+=("${tp#*:}")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -350,5 +351,65 @@ DEFINE FTPD ID=FTPX,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1
 	}
 	if q, _ := runConsole(t, d.socket, "QUERY FTPDS\n"); !strings.Contains(q, "IPN452I 0 FTP daemons displayed") {
 		t.Errorf("QUERY FTPDS after DELETE:\n%s", q)
+	}
+}
+
+// TestWildcardClients: real clients' wildcards against the daemon: tnftp's
+// and ncftp's mget *.txt fetch exactly the matching files; curl's and
+// lftp's listings with a pattern show exactly them.
+func TestWildcardClients(t *testing.T) {
+	tnftp := testnet.RequireTool(t, "tnftp")
+	ncftp := testnet.RequireTool(t, "ncftp")
+	curl := testnet.RequireTool(t, "curl")
+	lftp := testnet.RequireTool(t, "lftp")
+	pub, _ := ftpDirs(t)
+	for _, f := range []string{"a.txt", "b.txt", "c.csv", "d.log"} {
+		os.WriteFile(filepath.Join(pub, f), []byte("content of "+f+"\n"), 0o644)
+	}
+	base := testnet.HostPorts(t, 21)
+	startDeck(t, fmt.Sprintf(`DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d)
+DEFINE FILE PUBLIC=PUB,DLBL=%s,READONLY=NO
+DEFINE USER ID=TESTER,PASSWORD=T3ster
+DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1
+`, base, base+1, base+20, pub, base+1, base+20))
+	got := func(dir string) []string {
+		es, _ := os.ReadDir(dir)
+		var n []string
+		for _, e := range es {
+			n = append(n, e.Name())
+		}
+		return n
+	}
+	// tnftp: prompt off, passive, mget.
+	dir := t.TempDir()
+	cmd := exec.Command(tnftp, "-n", "-p", "127.0.0.1", fmt.Sprint(base))
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader("user TESTER T3ster\nprompt\ncd /PUB\nmget *.txt\nquit\n")
+	if out, err := cmd.CombinedOutput(); err != nil || strings.Join(got(dir), ",") != "a.txt,b.txt" {
+		t.Errorf("tnftp mget *.txt: %v %v\n%s", err, got(dir), out)
+	}
+	// ncftp.
+	dir = t.TempDir()
+	cmd = exec.Command(ncftp, "-u", "TESTER", "-p", "T3ster", "-P", fmt.Sprint(base), "127.0.0.1")
+	cmd.Dir = dir
+	cmd.Stdin = strings.NewReader("cd /PUB\nmget *.txt\nquit\n")
+	if out, err := cmd.CombinedOutput(); err != nil || strings.Join(got(dir), ",") != "a.txt,b.txt" {
+		t.Errorf("ncftp mget *.txt: %v %v\n%s", err, got(dir), out)
+	}
+	// curl's listings of a pattern (its list command given: curl globs
+	// nothing itself).
+	out, err := exec.Command(curl, "-sS", "--max-time", "10", "-X", "NLST *.txt", fmt.Sprintf("ftp://TESTER:T3ster@127.0.0.1:%d/PUB/", base)).CombinedOutput()
+	if err != nil || strings.ReplaceAll(string(out), "\r", "") != "a.txt\nb.txt\n" {
+		t.Errorf("curl -X 'NLST *.txt': %v %q", err, out)
+	}
+	out, err = exec.Command(curl, "-sS", "--max-time", "10", "-X", "LIST *.csv", fmt.Sprintf("ftp://TESTER:T3ster@127.0.0.1:%d/PUB/", base)).CombinedOutput()
+	if err != nil || !strings.HasSuffix(strings.ReplaceAll(string(out), "\r", ""), " c.csv\n") || strings.Count(string(out), "\n") != 1 {
+		t.Errorf("curl -X 'LIST *.csv': %v %q", err, out)
+	}
+	// lftp's cls of a pattern.
+	out, err = exec.Command(lftp, "-u", "TESTER,T3ster", "-p", fmt.Sprint(base), "-e",
+		"set ftp:ssl-allow no; set net:max-retries 1; set net:timeout 10; cd /PUB; quote NLST *.csv; cls -1 *.txt; bye", "127.0.0.1").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "a.txt\nb.txt\n") || strings.Contains(string(out), "c.csv\nd.log") {
+		t.Errorf("lftp cls *.txt: %v\n%s", err, out)
 	}
 }

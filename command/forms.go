@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"ipnstack/ftpc"
+	"ipnstack/ftptype"
 	"ipnstack/grammar"
 	"ipnstack/msgcat"
 	"ipnstack/nic/linkop"
@@ -402,3 +403,41 @@ func (FTPScript) Meta() string { return scriptList.Meta() }
 
 // Choices implements Type.
 func (FTPScript) Choices() []string { return nil }
+
+// CodePage is an EBCDIC code page of TYPE E (037, 1047, 1140; IBM-1047
+// and CP1047 forms too); the value is a *ftptype.CodePage.
+type CodePage struct{}
+
+// Parse implements Type.
+func (CodePage) Parse(v grammar.Value) (any, error) {
+	s, err := scalar(v, "a code page")
+	if err != nil {
+		return nil, err
+	}
+	cp, ok := ftptype.LookupCodePage(s)
+	if !ok {
+		return nil, &WrongType{Value: s, Want: CodePage{}.Describe()}
+	}
+	return cp, nil
+}
+
+// Describe implements Type.
+func (CodePage) Describe() string {
+	var n []string
+	for _, cp := range ftptype.CodePages {
+		n = append(n, cp.Name)
+	}
+	return "an EBCDIC code page: " + strings.Join(n, ", ")
+}
+
+// Meta implements Type.
+func (CodePage) Meta() string { return "page" }
+
+// Choices implements Type.
+func (CodePage) Choices() []string {
+	var n []string
+	for _, cp := range ftptype.CodePages {
+		n = append(n, cp.Name)
+	}
+	return n
+}

@@ -25,6 +25,7 @@ var ftpdOperands = append([]Operand{
 	{Key: "COUNT", Type: Int{Min: 1, Max: 10000}, Default: "100", Help: "most sessions at once; the next gets 421"},
 	{Key: "TIMEOUT", Type: Int{Min: 10, Max: 86400}, Default: "300", Help: "seconds a session may stay idle"},
 	{Key: "DATAPORTS", Type: List{Elem: portType, Min: 2, Max: 2, Name: "(low,high)"}, Help: "the daemon's own passive data port range"},
+	{Key: "CODEPAGE", Type: CodePage{}, Help: "the EBCDIC code page of TYPE E (default 037; 1047 is z/OS's); a session may choose its own (SITE CODEPAGE=)"},
 	{Key: "PASVADDR", Type: Host{V4: true}, Help: "the address 227 replies advertise, or a name of it (resolved now; default: the address the client reached)"},
 	{Key: "ACTIVE", Type: Bool{}, Default: "YES", Help: "allow active mode (PORT, EPRT)"},
 	{Key: "ANONYMOUS", Type: Enum{Values: []string{"NO", "READ", "WRITE"}}, Default: "NO",

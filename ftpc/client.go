@@ -78,6 +78,8 @@ type Client struct {
 	local   netip.AddrPort
 	Passive bool // data connections: PASV (true) or PORT
 	typ     ftptype.Type
+	// CodePage is what TYPE E converts with (nil: 037).
+	CodePage *ftptype.CodePage
 	// DataTimeout bounds the wait for an active data connection.
 	DataTimeout time.Duration
 	ended       atomic.Bool // a context of an operation ended: the session is over
@@ -397,7 +399,7 @@ func (c *Client) Retrieve(ctx context.Context, name string, w io.Writer) (int64,
 	}
 	return c.transfer(ctx, "RETR "+name, func(data net.Conn) (int64, error) {
 		cw := &countWriter{w: w}
-		tw := ftptype.NewWriter(cw, c.typ, false)
+		tw := ftptype.NewWriterCP(cw, c.typ, false, c.CodePage)
 		if _, err := io.Copy(tw, data); err != nil {
 			return cw.n, err
 		}
@@ -413,7 +415,7 @@ func (c *Client) Store(ctx context.Context, name string, r io.Reader) (int64, Re
 		return 0, Reply{}, err
 	}
 	return c.transfer(ctx, "STOR "+name, func(data net.Conn) (int64, error) {
-		tw := ftptype.NewWriter(data, c.typ, true)
+		tw := ftptype.NewWriterCP(data, c.typ, true, c.CodePage)
 		n, err := io.Copy(tw, r)
 		if err == nil {
 			err = tw.Close()
@@ -448,7 +450,7 @@ func (c *Client) List(ctx context.Context, path string, names bool, w io.Writer)
 		t = ftptype.E
 	}
 	_, r, err := c.transfer(ctx, line, func(data net.Conn) (int64, error) {
-		tw := ftptype.NewWriter(w, t, false)
+		tw := ftptype.NewWriterCP(w, t, false, c.CodePage)
 		n, err := io.Copy(tw, io.LimitReader(data, 64<<20))
 		if err == nil {
 			err = tw.Close()

@@ -153,15 +153,16 @@ type Login struct {
 // subcommands between servers), then the steps in order; every event is
 // said through Say as a catalogued message.
 type Script struct {
-	Net     Net
-	Local   Local
-	LocalIn string // the directory local names start from, "PUB/dir"
-	Say     func(msgcat.Msg)
-	Host    Login
-	Host2   *Login // nil without a second server
-	Type    ftptype.Type
-	Passive bool
-	Steps   []Step
+	Net      Net
+	Local    Local
+	LocalIn  string // the directory local names start from, "PUB/dir"
+	Say      func(msgcat.Msg)
+	Host     Login
+	Host2    *Login // nil without a second server
+	Type     ftptype.Type
+	CodePage *ftptype.CodePage // TYPE E's (nil: 037)
+	Passive  bool
+	Steps    []Step
 	// Transfers hears each file GET, PUT, MGET or MPUT moved, whole or
 	// not (the transfer log); nil: none. A COPY moves nothing through the
 	// stack and is not heard.
@@ -230,6 +231,7 @@ func (r *run) open(ctx context.Context, l Login) *Client {
 		r.fail("OPEN "+l.Server.String(), err)
 		return nil
 	}
+	c.CodePage = r.CodePage
 	r.Say(msgcat.IPN650I(l.Server.String(), c.Local().String(), greet.String()))
 	rep, err := c.Login(ctx, l.User, l.Pass)
 	if err != nil {

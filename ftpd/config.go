@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"ipnstack/ftptype"
 	"ipnstack/internal/guard"
 	"ipnstack/internal/xferlog"
 	"ipnstack/portrange"
@@ -144,6 +145,9 @@ type Config struct {
 	// Transfers hears each file moved, complete or not (the transfer
 	// log); nil: none.
 	Transfers func(xferlog.Record)
+	// CodePage is TYPE E's EBCDIC code page (CODEPAGE=); nil: 037. A
+	// session may choose another (SITE CODEPAGE=).
+	CodePage *ftptype.CodePage
 }
 
 // ConfigError says what is wrong with a Config.
@@ -191,6 +195,9 @@ func (c Config) withDefaults() (Config, error) {
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now
+	}
+	if c.CodePage == nil {
+		c.CodePage = ftptype.CP037
 	}
 	if c.Guard == (guard.Policy{}) {
 		c.Guard = guard.Default

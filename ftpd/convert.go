@@ -15,8 +15,3 @@ const (
 	typeE = ftptype.E
 	typeI = ftptype.I
 )
-
-var (
-	newConverter = ftptype.NewConverter
-	convertAll   = ftptype.ConvertAll
-)

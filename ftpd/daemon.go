@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ipnstack/ftptype"
 	"ipnstack/internal/acceptloop"
 	"ipnstack/internal/addrport"
 	"ipnstack/internal/guard"
@@ -69,6 +70,7 @@ type counters struct {
 
 // Stats is a snapshot of a daemon for QUERY FTPDS.
 type Stats struct {
+	CodePage string // TYPE E's code page (CODEPAGE=)
 	ID        string
 	Addr      netip.AddrPort
 	Running   bool
@@ -369,7 +371,7 @@ func (d *Daemon) Stats() Stats {
 		// it is served): a display never shows more kept or exhausted than
 		// it shows PASVs.
 		PasvKept: d.c.pasvKept.Load(), PasvExhausted: d.c.pasvExhausted.Load(), PasvRequests: d.c.pasv.Load(),
-		PasvWaited: d.c.pasvWaited.Load(), PasvWait: d.config().PasvWait, ProxyPeers: d.config().ProxyPeers,
+		PasvWaited: d.c.pasvWaited.Load(), PasvWait: d.config().PasvWait, ProxyPeers: d.config().ProxyPeers, CodePage: d.config().CodePage.Name,
 		ForeignData: d.c.foreignData.Load(), BounceRefused: d.c.bounceNo.Load(),
 		DataPorts: d.config().DataPorts.Stats(d.config().Clock()),
 		TLS:       d.config().TLS, ReuseOptional: d.config().ReuseOptional, AnonClear: d.config().AnonClear, CCC: d.config().CCC,
@@ -401,6 +403,9 @@ type Alteration struct {
 	ReuseOptional *bool
 	AnonClear     *bool
 	CCC           *bool
+	// CodePage is TYPE E's code page from the next transfer of each
+	// session that has not chosen its own.
+	CodePage *ftptype.CodePage
 }
 
 // ErrImplicitFixed: TLS=IMPLICIT decides what the control port speaks, so
@@ -457,6 +462,9 @@ func (d *Daemon) Alter(a Alteration) error {
 	}
 	if a.CCC != nil {
 		c.CCC = *a.CCC
+	}
+	if a.CodePage != nil {
+		c.CodePage = a.CodePage
 	}
 	c, err := c.withDefaults()
 	if err != nil {

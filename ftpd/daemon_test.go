@@ -20,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"ipnstack/ftptype"
 	"ipnstack/internal/guard"
 	"ipnstack/internal/testnet"
 	"ipnstack/msgcat"
@@ -27,6 +28,7 @@ import (
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"golang.org/x/text/encoding/charmap"
 )
 
 // leftovers lists temporary upload files left in a directory.
@@ -796,5 +798,43 @@ func TestListingWildcards(t *testing.T) {
 	d.Close()
 	if got := c.list("NLST /RO/../../*"); !strings.Contains(got, "PUB\r\n") || strings.Contains(got, "etc") {
 		t.Errorf("a pattern above the root lists the root, never the host: %q", got) // never outside the user's root
+	}
+}
+
+// TestCodePages: TYPE E in code page 1047 (SITE CODEPAGE=1047) round-trips
+// the characters 037 and 1047 place differently ([ ] ^ and the others),
+// kept as UTF-8 on disk; the daemon's CODEPAGE= is a session's default.
+func TestCodePages(t *testing.T) {
+	const text = "[]{}|!¬^ ok\n"
+	ebc1047, _ := charmap.CodePage1047.NewEncoder().String(strings.ReplaceAll(text, "\n", "\u0085"))
+	e := newEnv(t, nil)
+	c := dial(t, e.addr)
+	c.read()
+	c.login("user1", "secret")
+	c.expect("CWD /PUB", 250)
+	c.expect("TYPE E", 200)
+	if got := c.expect("SITE CODEPAGE", 200); !strings.Contains(got, "code page 037") {
+		t.Fatalf("the default: %s", got)
+	}
+	c.expect("SITE CODEPAGE=IBM-1047", 200)
+	c.stor("STOR", "cp.txt", []byte(ebc1047))
+	if b, _ := os.ReadFile(filepath.Join(e.pub, "cp.txt")); string(b) != text {
+		t.Fatalf("on disk: %q, want %q", b, text)
+	}
+	if got := c.retr("cp.txt"); string(got) != ebc1047 {
+		t.Fatalf("back in 1047: % x, want % x", got, ebc1047)
+	}
+	c.expect("SITE CODEPAGE=500", 501)
+	// The daemon's default, for a session that chose none.
+	must(t, e.d.Alter(Alteration{CodePage: ftptype.CP1047}))
+	c2 := dial(t, e.addr)
+	c2.read()
+	c2.login("user1", "secret")
+	c2.expect("TYPE E", 200)
+	if got := c2.retr("/PUB/cp.txt"); string(got) != ebc1047 {
+		t.Fatalf("with CODEPAGE=1047 on the daemon: % x", got)
+	}
+	if st := e.d.Stats(); st.CodePage != "1047" {
+		t.Fatalf("stats: %q", st.CodePage)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"ipnstack/ftptype"
 	"ipnstack/msgcat"
 )
 
@@ -376,7 +377,7 @@ func (s *session) textListing(verb, what string, text []byte) {
 	if s.typ == typeE {
 		t = typeE
 	}
-	data := convertAll(t, true, text)
+	data := ftptype.ConvertAllCP(t, true, text, s.codePage())
 	s.startTransfer(&xferJob{verb: verb, what: what, mode: t,
 		body: sendBytes(data), finish: func(bool) error { return nil }})
 }
@@ -661,7 +662,8 @@ func (s *session) cmdSITE(arg string) end {
 	case "HELP":
 		s.replyLines(rSiteHelp, []string{"HELP            this list", "IDLE [seconds]  show or set this session's idle timeout",
 			"UTIME YYYYMMDDHHMMSS path, or UTIME path atime mtime ctime UTC: set a modification time",
-			"CHMOD mode path  set permission bits (octal, 000 to 777)"})
+			"CHMOD mode path  set permission bits (octal, 000 to 777)",
+			"CODEPAGE[=n]    show or set this session's EBCDIC code page of TYPE E (037, 1047, 1140)"})
 	case "UTIME":
 		s.siteUtime(rest)
 	case "CHMOD":
@@ -679,11 +681,45 @@ func (s *session) cmdSITE(arg string) end {
 		}
 		s.idle = time.Duration(n) * time.Second
 		s.reply(rSiteIdle, n)
+	case "CODEPAGE", "CODEPAGE=":
+		s.siteCodePage(rest)
 	default:
+		if k, v, ok := strings.Cut(sub, "="); ok && strings.EqualFold(k, "CODEPAGE") {
+			s.siteCodePage(v) // SITE CODEPAGE=1047, as z/OS writes its SITE operands
+			return goOn
+		}
 		if len(sub) > 16 {
 			sub = sub[:16]
 		}
 		s.reply(rSiteUnknown, strings.ToUpper(sub))
 	}
 	return goOn
+}
+
+// siteCodePage shows or sets the session's code page of TYPE E.
+func (s *session) siteCodePage(name string) {
+	if name == "" {
+		s.reply(rSiteCodePage, s.codePage().Name)
+		return
+	}
+	cp, ok := ftptype.LookupCodePage(name)
+	if !ok {
+		var names []string
+		for _, p := range ftptype.CodePages {
+			names = append(names, p.Name)
+		}
+		s.reply(rSiteCodePageBad, strings.Join(names, ", "))
+		return
+	}
+	s.cp = cp
+	s.reply(rSiteCodePage, cp.Name)
+}
+
+// codePage is the session's code page of TYPE E: its own (SITE CODEPAGE),
+// else its daemon's (CODEPAGE=).
+func (s *session) codePage() *ftptype.CodePage {
+	if s.cp != nil {
+		return s.cp
+	}
+	return s.d.config().CodePage
 }

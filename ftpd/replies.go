@@ -91,6 +91,8 @@ const (
 	rSiteHelp
 	rSiteIdle
 	rSiteIdleBad
+	rSiteCodePage
+	rSiteCodePageBad
 	rSiteUnknown
 	rMfmt
 	rEndedByOperator
@@ -225,6 +227,8 @@ var replies = [nReplies]replyDef{
 	rSiteHelp:        {214, "SITE commands:", "End of SITE help", "SITE HELP."},
 	rSiteIdle:        {200, "Idle timeout set to {seconds} seconds", "", "SITE IDLE n; SITE IDLE alone shows the value."},
 	rSiteIdleBad:     {501, "SITE IDLE takes seconds from {min} to {max}", "", "SITE IDLE outside 30 seconds to the daemon's TIMEOUT."},
+	rSiteCodePage:    {200, "TYPE E speaks code page {page}", "", "SITE CODEPAGE=n (037, 1047 or 1140; IBM-1047 and CP1047 forms too); SITE CODEPAGE alone shows it."},
+	rSiteCodePageBad: {501, "SITE CODEPAGE takes {pages}", "", "SITE CODEPAGE with a code page the daemon does not have."},
 	rSiteUnknown:     {501, "SITE {what} not understood: SITE HELP lists the SITE commands", "", "SITE with an unknown subcommand."},
 	rEndedByOperator: {421, "Session ended by the operator: closing control connection", "", "STOP FTPD=id,SESSION=n; a transfer in flight is aborted first and leaves nothing half-written."},
 	rMfmt:            {213, "Modify={time}; {path}", "", "MFMT: the modification time was set (draft-somers-ftp-mfxx)."},

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"ipnstack/ftptype"
 	"ipnstack/internal/acceptloop"
 	"ipnstack/internal/addrport"
 	"ipnstack/internal/guard"
@@ -55,8 +56,9 @@ type session struct {
 	userName string // as given in USER
 	loggedIn bool
 	anon     bool
-	logUser  bool        // s.log names the user (after a login)
-	baseLog  *zap.Logger // s.log before any login
+	logUser  bool              // s.log names the user (after a login)
+	cp       *ftptype.CodePage // SITE CODEPAGE: TYPE E's code page; nil: the daemon's
+	baseLog  *zap.Logger       // s.log before any login
 	user     users.Info
 	root     string // the user's root in the FTP tree
 	failed   int

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"io/fs"
+	"ipnstack/ftptype"
 	"ipnstack/internal/xferlog"
 	"net"
 	"os"
@@ -215,10 +216,10 @@ func isDiskFull(err error) bool {
 
 // sendFile is the body of RETR: TYPE I straight from the file (the
 // kernel's sendfile where the transport allows it), A and E converted.
-func sendFile(f *os.File, t xferType) func(*transfer, net.Conn, []byte) (int64, error) {
+func sendFile(f *os.File, t xferType, cp *ftptype.CodePage) func(*transfer, net.Conn, []byte) (int64, error) {
 	return func(x *transfer, c net.Conn, buf []byte) (int64, error) {
 		var total int64
-		conv := newConverter(t, true)
+		conv := ftptype.NewConverterCP(t, true, cp)
 		if conv == nil {
 			for {
 				k, err := io.CopyBuffer(c, io.LimitReader(f, chunk), buf)
@@ -271,10 +272,10 @@ func sendBytes(data []byte) func(*transfer, net.Conn, []byte) (int64, error) {
 
 // receiveFile is the body of STOR, APPE and STOU: read the data connection
 // to its end into w (the temporary file), converting A and E.
-func receiveFile(w *os.File, t xferType) func(*transfer, net.Conn, []byte) (int64, error) {
+func receiveFile(w *os.File, t xferType, cp *ftptype.CodePage) func(*transfer, net.Conn, []byte) (int64, error) {
 	return func(x *transfer, c net.Conn, buf []byte) (int64, error) {
 		var total int64
-		conv := newConverter(t, false)
+		conv := ftptype.NewConverterCP(t, false, cp)
 		in, out := buf[:inSize], buf[inSize:inSize]
 		if conv == nil {
 			in = buf
@@ -355,7 +356,7 @@ func (s *session) cmdRETR(arg string) end {
 	}
 	s.startTransfer(&xferJob{
 		verb: "RETR", what: l.vpath + " (" + strconv.FormatInt(fi.Size()-off, 10) + " bytes)", mode: s.typ, file: true, path: l.vpath,
-		body:   sendFile(f, s.typ),
+		body:   sendFile(f, s.typ, s.codePage()),
 		finish: func(bool) error { f.Close(); return nil },
 	})
 	return goOn
@@ -391,7 +392,7 @@ func (s *session) upload(verb, arg string) end {
 	}
 	s.startTransfer(&xferJob{
 		verb: verb, what: p.vfinal, mode: s.typ, stouName: stouName, upload: true, file: true, path: p.vfinal,
-		body:   receiveFile(tmp, s.typ),
+		body:   receiveFile(tmp, s.typ, s.codePage()),
 		finish: func(success bool) error { return s.commitUpload(p, tmp, success) },
 	})
 	return goOn

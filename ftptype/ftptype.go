@@ -5,6 +5,7 @@ package ftptype
 
 import (
 	"io"
+	"strings"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/charmap"
@@ -16,7 +17,7 @@ type Type int
 // The types. TYPE L 8 is the same as TYPE I.
 const (
 	A Type = iota // ASCII: CRLF on the wire, LF on disk
-	E             // EBCDIC code page 037 on the wire, UTF-8 text on disk
+	E             // EBCDIC on the wire (code page 037 unless chosen), UTF-8 text on disk
 	I             // image: bytes as they are
 )
 
@@ -55,18 +56,59 @@ type Converter interface {
 	Flush(dst []byte) []byte
 }
 
+// CodePage is an EBCDIC code page TYPE E may speak: 037 (the default, US
+// and Canada), 1047 (z/OS's and USS's default: [ ] and ^ where C and
+// Unix want them) and 1140 (037 with the euro), as golang.org/x/text's
+// charmaps have them. NL (0x15) is the end of a line in each.
+type CodePage struct {
+	Name string // "037", "1047", "1140"
+	cm   *charmap.Charmap
+}
+
+// The code pages.
+var (
+	CP037  = &CodePage{"037", charmap.CodePage037}
+	CP1047 = &CodePage{"1047", charmap.CodePage1047}
+	CP1140 = &CodePage{"1140", charmap.CodePage1140}
+	// CodePages lists them, the default first.
+	CodePages = []*CodePage{CP037, CP1047, CP1140}
+)
+
+// LookupCodePage finds a code page by its number, written as z/OS and
+// other systems write it: 1047, IBM-1047, IBM1047, CP1047 (any case);
+// 37 for 037.
+func LookupCodePage(name string) (*CodePage, bool) {
+	n := strings.ToUpper(strings.TrimSpace(name))
+	for _, p := range []string{"IBM-", "IBM", "CP"} {
+		n = strings.TrimPrefix(n, p)
+	}
+	n = strings.TrimLeft(n, "0")
+	for _, cp := range CodePages {
+		if strings.TrimLeft(cp.Name, "0") == n {
+			return cp, true
+		}
+	}
+	return nil, false
+}
+
 // NewConverter gives the converter of a type in one direction, or nil for
-// TYPE I.
-func NewConverter(t Type, toWire bool) Converter {
+// TYPE I; TYPE E speaks code page 037.
+func NewConverter(t Type, toWire bool) Converter { return NewConverterCP(t, toWire, CP037) }
+
+// NewConverterCP is NewConverter with TYPE E in code page cp (nil: 037).
+func NewConverterCP(t Type, toWire bool, cp *CodePage) Converter {
+	if cp == nil {
+		cp = CP037
+	}
 	switch {
 	case t == A && toWire:
 		return &asciiOut{}
 	case t == A:
 		return &asciiIn{}
 	case t == E && toWire:
-		return &ebcdicOut{}
+		return &ebcdicOut{cm: cp.cm}
 	case t == E:
-		return &ebcdicIn{}
+		return &ebcdicIn{cm: cp.cm}
 	}
 	return nil
 }
@@ -118,6 +160,7 @@ func (c *asciiIn) Flush(dst []byte) []byte {
 // ebcdicOut: UTF-8 text to code page 037; LF (and NEL) become NL, a
 // character the code page lacks (or bytes that are not UTF-8) becomes SUB.
 type ebcdicOut struct {
+	cm   *charmap.Charmap
 	part [utf8.UTFMax]byte
 	n    int
 }
@@ -134,7 +177,7 @@ func (c *ebcdicOut) Conv(dst, src []byte) []byte {
 				return dst
 			}
 			r, size := utf8.DecodeRune(buf)
-			dst = append(dst, ebcdicByte(r))
+			dst = append(dst, ebcdicByte(c.cm, r))
 			if size >= c.n {
 				src = src[size-c.n:]
 				c.n = 0
@@ -145,7 +188,7 @@ func (c *ebcdicOut) Conv(dst, src []byte) []byte {
 		}
 		b := src[0]
 		if b < utf8.RuneSelf {
-			dst = append(dst, ebcdicByte(rune(b)))
+			dst = append(dst, ebcdicByte(c.cm, rune(b)))
 			src = src[1:]
 			continue
 		}
@@ -154,7 +197,7 @@ func (c *ebcdicOut) Conv(dst, src []byte) []byte {
 			return dst
 		}
 		r, size := utf8.DecodeRune(src)
-		dst = append(dst, ebcdicByte(r))
+		dst = append(dst, ebcdicByte(c.cm, r))
 		src = src[size:]
 	}
 	return dst
@@ -168,29 +211,29 @@ func (c *ebcdicOut) Flush(dst []byte) []byte {
 	return dst
 }
 
-func ebcdicByte(r rune) byte {
+func ebcdicByte(cm *charmap.Charmap, r rune) byte {
 	if r == '\n' || r == 0x85 {
 		return ebcdicNL
 	}
 	if r == utf8.RuneError {
 		return ebcdicSUB
 	}
-	if b, ok := charmap.CodePage037.EncodeRune(r); ok {
+	if b, ok := cm.EncodeRune(r); ok {
 		return b
 	}
 	return ebcdicSUB
 }
 
-// ebcdicIn: code page 037 to UTF-8 text; NL (and LF) become LF.
-type ebcdicIn struct{}
+// ebcdicIn: an EBCDIC code page to UTF-8 text; NL (and LF) become LF.
+type ebcdicIn struct{ cm *charmap.Charmap }
 
-func (ebcdicIn) Conv(dst, src []byte) []byte {
+func (c ebcdicIn) Conv(dst, src []byte) []byte {
 	for _, b := range src {
 		if b == ebcdicNL {
 			dst = append(dst, '\n')
 			continue
 		}
-		dst = utf8.AppendRune(dst, charmap.CodePage037.DecodeByte(b))
+		dst = utf8.AppendRune(dst, c.cm.DecodeByte(b))
 	}
 	return dst
 }
@@ -230,8 +273,11 @@ func (cw *Writer) Close() error {
 }
 
 // ConvertAll converts a whole byte slice (listings, tests).
-func ConvertAll(t Type, toWire bool, src []byte) []byte {
-	c := NewConverter(t, toWire)
+func ConvertAll(t Type, toWire bool, src []byte) []byte { return ConvertAllCP(t, toWire, src, CP037) }
+
+// ConvertAllCP is ConvertAll with TYPE E in code page cp.
+func ConvertAllCP(t Type, toWire bool, src []byte, cp *CodePage) []byte {
+	c := NewConverterCP(t, toWire, cp)
 	if c == nil {
 		return src
 	}
@@ -242,4 +288,9 @@ func ConvertAll(t Type, toWire bool, src []byte) []byte {
 // direction into w.
 func NewWriter(w io.Writer, t Type, toWire bool) *Writer {
 	return &Writer{w: w, c: NewConverter(t, toWire)}
+}
+
+// NewWriterCP is NewWriter with TYPE E in code page cp.
+func NewWriterCP(w io.Writer, t Type, toWire bool, cp *CodePage) *Writer {
+	return &Writer{w: w, c: NewConverterCP(t, toWire, cp)}
 }

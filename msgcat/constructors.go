@@ -1895,13 +1895,13 @@ func IPN449I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number, T5 Number, T
 	return Msg{ID: "IPN449I", Args: p.a[:]}
 }
 
-// IPN450I says:          logins <logins>, failed <failed>, sessions closed after 3 failures <closed>; idle timeouts <idle>, login timeouts <login>; PASVADDR <pasv>, ACTIVE <active>, ANONYMOUS <anon>
-func IPN450I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number](logins T0, failed T1, closed T2, idle T3, login T4, pasv string, active string, anon string) Msg {
+// IPN450I says:          logins <logins>, failed <failed>, sessions closed after 3 failures <closed>; idle timeouts <idle>, login timeouts <login>; PASVADDR <pasv>, ACTIVE <active>, ANONYMOUS <anon>, CODEPAGE <cp>
+func IPN450I[T0 Number, T1 Number, T2 Number, T3 Number, T4 Number](logins T0, failed T1, closed T2, idle T3, login T4, pasv string, active string, anon string, cp string) Msg {
 	p := &struct {
-		s [3]string
-		a [8]any
-	}{s: [3]string{pasv, active, anon}}
-	p.a = [8]any{logins, failed, closed, idle, login, &p.s[0], &p.s[1], &p.s[2]}
+		s [4]string
+		a [9]any
+	}{s: [4]string{pasv, active, anon, cp}}
+	p.a = [9]any{logins, failed, closed, idle, login, &p.s[0], &p.s[1], &p.s[2], &p.s[3]}
 	return Msg{ID: "IPN450I", Args: p.a[:]}
 }
 

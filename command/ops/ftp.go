@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"ipnstack/conn"
+	"ipnstack/ftptype"
 	"ipnstack/tlscert"
 	"net/netip"
 	"os"
@@ -193,7 +194,7 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		ID: id, Addr: netip.AddrPortFrom(ip, uint16(a.Int("PORT"))),
 		Count: int(a.Int("COUNT")), Timeout: time.Duration(a.Int("TIMEOUT")) * time.Second,
 		DataPorts: pool, PasvAddr: a.Addr("PASVADDR"), Active: a.Bool("ACTIVE"),
-		Anonymous: anon, Banner: a.Str("BANNER"), Clock: s.Clock, Transfers: s.xfer,
+		Anonymous: anon, Banner: a.Str("BANNER"), Clock: s.Clock, Transfers: s.xfer, CodePage: codePage(a),
 		PasvWait: time.Duration(a.Int("PASVWAIT")) * time.Second, ProxyPeers: addrList(a, "PROXYPEERS"),
 		Guard: guardPolicy(a),
 		TLS:   mode, Cert: cert, ReuseOptional: !a.Bool("TLSREUSE"), AnonClear: a.Bool("ANONCLEAR"), CCC: a.Bool("CCC"),
@@ -279,6 +280,9 @@ func (s *System) alterFTPD(_ context.Context, req *command.Request, out command.
 		}
 	}
 	var alt ftpd.Alteration
+	if a.Has("CODEPAGE") {
+		alt.CodePage = codePage(a)
+	}
 	// CERT= and KEY= read the files again (a renewed certificate); TLS
 	// turned on without them takes the stack's own.
 	if a.Has("CERT") || a.Has("KEY") || mode != ftpd.TLSNo && st.Cert == nil {
@@ -478,7 +482,7 @@ func (s *System) sayFTPD(f *ftpDaemon, out command.Out) {
 		}
 		out.Say(msgcat.IPN481I(strings.Join(ps, ", ")))
 	}
-	out.Say(msgcat.IPN450I(st.Logins, st.FailedLogins, st.Lockouts, st.IdleTimeouts, st.LoginTimeouts, pasv, yesNo(st.Active), st.Anonymous.String()))
+	out.Say(msgcat.IPN450I(st.Logins, st.FailedLogins, st.Lockouts, st.IdleTimeouts, st.LoginTimeouts, pasv, yesNo(st.Active), st.Anonymous.String(), st.CodePage))
 	if st.TLS != ftpd.TLSNo {
 		out.Say(msgcat.IPN422I(st.TLS.String(), yesNo(!st.ReuseOptional), yesNo(st.AnonClear), yesNo(st.CCC),
 			st.TLSSessions, st.TLSFailed, st.DataTLSFailed, st.ReuseRefused))
@@ -712,4 +716,11 @@ func (s *System) Drain(ctx context.Context, grace time.Duration) {
 		}
 	}
 	s.Broadcast(msgcat.IPN228I())
+}
+
+// codePage is CODEPAGE= (the table took a known one), or nil for the
+// default.
+func codePage(a command.Args) *ftptype.CodePage {
+	cp, _ := a.Get("CODEPAGE").(*ftptype.CodePage)
+	return cp
 }

@@ -209,3 +209,42 @@ func TestFTPClientEndsWithSystem(t *testing.T) {
 	}
 	<-done
 }
+
+// TestFTPClientCodePage: the FTP client with TYPE=E,CODEPAGE=1047 and the
+// stack's own daemon at CODEPAGE=1047: a file of the characters 037 and
+// 1047 place differently goes up and comes back byte for byte, and travels
+// in 1047 (the daemon's file is the same UTF-8 text).
+func TestFTPClientCodePage(t *testing.T) {
+	sys := newTestSystem(t)
+	pub, loc := t.TempDir(), t.TempDir()
+	const text = "[brackets] {braces} |bar| !bang ¬not ^caret\n"
+	os.WriteFile(filepath.Join(loc, "up.txt"), []byte(text), 0o644)
+	for _, line := range []string{
+		"DEFINE LINK ID=LOOPA,TYPE=LOOPBACK,IPADDR=10.99.43.1,MASK=255.255.255.0",
+		"DEFINE FILE PUBLIC=PUB,DLBL=" + pub + ",READONLY=NO",
+		"DEFINE FILE PUBLIC=LOC,DLBL=" + loc + ",READONLY=NO",
+		"DEFINE USER ID=TESTER,PASSWORD=T3ster",
+		"DEFINE FTPD ID=FTPE,PORT=21,DATAPORTS=(30220,30229),CODEPAGE=1047",
+	} {
+		do(t, sys, line)
+	}
+	got := strings.Join(do(t, sys, "FTP HOST=10.99.43.1,USER=TESTER,PASSWORD=T3ster,LOCAL=LOC,TYPE=E,CODEPAGE=IBM-1047,"+
+		"CMD=('CD /PUB','PUT up.txt','GET up.txt down.txt')"), "\n")
+	if !strings.Contains(got, "IPN657I FTP client: session with 10.99.43.1:21 ended: 2 files") {
+		t.Fatalf("%s", got)
+	}
+	for _, p := range []string{filepath.Join(pub, "up.txt"), filepath.Join(loc, "down.txt")} {
+		if b, _ := os.ReadFile(p); string(b) != text {
+			t.Fatalf("%s: %q, want %q", p, b, text)
+		}
+	}
+	// In 037 on one side and 1047 on the other, the brackets do not survive.
+	got = strings.Join(do(t, sys, "FTP HOST=10.99.43.1,USER=TESTER,PASSWORD=T3ster,LOCAL=LOC,TYPE=E,"+
+		"CMD=('CD /PUB','GET up.txt mixed.txt')"), "\n")
+	if b, _ := os.ReadFile(filepath.Join(loc, "mixed.txt")); string(b) == text {
+		t.Fatalf("037 against 1047 kept the brackets: %q\n%s", b, got)
+	}
+	if q := strings.Join(do(t, sys, "QUERY FTPDS ID=FTPE"), "\n"); !strings.Contains(q, "CODEPAGE 1047") {
+		t.Fatalf("QUERY FTPDS:\n%s", q)
+	}
+}

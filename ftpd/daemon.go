@@ -70,7 +70,7 @@ type counters struct {
 
 // Stats is a snapshot of a daemon for QUERY FTPDS.
 type Stats struct {
-	CodePage string // TYPE E's code page (CODEPAGE=)
+	CodePage  string // TYPE E's code page (CODEPAGE=)
 	ID        string
 	Addr      netip.AddrPort
 	Running   bool

@@ -5,6 +5,7 @@ import (
 	"math/bits"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"ipnstack/ftpc"
@@ -441,3 +442,42 @@ func (CodePage) Choices() []string {
 	}
 	return n
 }
+
+// Rate is a rate in bytes a second: a number, or with K, M or G (1,024
+// based, as transfer rates are usually given); 0 is no bound. The value is
+// an int64.
+type Rate struct{}
+
+// Parse implements Type.
+func (Rate) Parse(v grammar.Value) (any, error) {
+	s, err := scalar(v, Rate{}.Describe())
+	if err != nil {
+		return nil, err
+	}
+	u, mult := strings.ToUpper(strings.ReplaceAll(s, ",", "")), int64(1)
+	for _, x := range []struct {
+		suffix string
+		m      int64
+	}{{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}} {
+		if strings.HasSuffix(u, x.suffix) {
+			u, mult = strings.TrimSuffix(u, x.suffix), x.m
+			break
+		}
+	}
+	n, perr := strconv.ParseInt(u, 10, 64)
+	if perr != nil || n < 0 || n > (1<<40)/mult {
+		return nil, &WrongType{Value: s, Want: Rate{}.Describe()}
+	}
+	return n * mult, nil
+}
+
+// Describe implements Type.
+func (Rate) Describe() string {
+	return "bytes a second, a number or with K, M or G (0: no bound)"
+}
+
+// Meta implements Type.
+func (Rate) Meta() string { return "rate" }
+
+// Choices implements Type.
+func (Rate) Choices() []string { return nil }

@@ -29,6 +29,7 @@ var ftpcRows = []Spec{
 			{Key: "LOCAL", Type: Text{Max: 255, Name: "PUBLIC/dir"}, Required: true, Help: "where local file names start: a DEFINE FILE public name and a directory under it"},
 			{Key: "MODE", Type: Enum{Values: []string{"PASSIVE", "ACTIVE"}}, Default: "PASSIVE", Help: "data connections at the start"},
 			{Key: "TYPE", Type: Enum{Values: []string{"I", "A", "E"}}, Default: "I", Help: "representation type at the start"},
+			{Key: "RATE", Type: Rate{}, Help: "each GET and PUT at most this fast, bytes a second (e.g. 1M; 0: no bound)"},
 			{Key: "CODEPAGE", Type: CodePage{}, Help: "the EBCDIC code page the client converts TYPE E with (default 037); the stack's daemons take SITE CODEPAGE= for theirs"},
 			{Key: "HOST2", Type: Host{V4: true}, Help: "a second server (an IPv4 address or a name), for COPY, COPYBACK and CD2"},
 			{Key: "PORT2", Type: portType, Default: "21", Help: "its control port"},

@@ -14,6 +14,8 @@ import (
 	"ipnstack/ftptype"
 	"ipnstack/internal/xferlog"
 	"ipnstack/msgcat"
+
+	"golang.org/x/time/rate"
 )
 
 // Subcommand is one subcommand of a script (the FTP command's CMD=): its
@@ -161,6 +163,7 @@ type Script struct {
 	Host2    *Login // nil without a second server
 	Type     ftptype.Type
 	CodePage *ftptype.CodePage // TYPE E's (nil: 037)
+	Rate     int64             // bytes a second each GET and PUT moves at most (0: no bound)
 	Passive  bool
 	Steps    []Step
 	// Transfers hears each file GET, PUT, MGET or MPUT moved, whole or
@@ -396,7 +399,7 @@ func (r *run) get(ctx context.Context, verb, remote, local string) error {
 		return fmt.Errorf("local file %s: %w", local, err)
 	}
 	start := time.Now()
-	n, _, err := r.c.Retrieve(ctx, remote, in)
+	n, _, err := r.c.Retrieve(ctx, remote, r.pacedWriter(ctx, in))
 	r.logged(remote, n, true, err == nil, start)
 	if err != nil {
 		in.Abort()
@@ -417,7 +420,7 @@ func (r *run) put(ctx context.Context, verb, local, remote string) error {
 	}
 	defer f.Close()
 	start := time.Now()
-	n, _, err := r.c.Store(ctx, remote, io.Reader(f))
+	n, _, err := r.c.Store(ctx, remote, r.pacedReader(ctx, f))
 	r.logged(remote, n, false, err == nil, start)
 	if err != nil {
 		return err
@@ -470,4 +473,62 @@ func Rate(bps float64) string {
 		bps /= 1000
 	}
 	return fmt.Sprintf("%.1f GB/s", bps)
+}
+
+// paceChunk is the most a paced read or write moves at once, and the
+// limiter's burst.
+const paceChunk = 16 << 10
+
+// pacedWriter holds writes to w to the script's rate (RATE=); without one
+// it is w.
+func (r *run) pacedWriter(ctx context.Context, w io.Writer) io.Writer {
+	if r.Rate <= 0 {
+		return w
+	}
+	return &paced{ctx: ctx, w: w, l: rate.NewLimiter(rate.Limit(r.Rate), paceChunk)}
+}
+
+// pacedReader holds reads of rd to the script's rate.
+func (r *run) pacedReader(ctx context.Context, rd io.Reader) io.Reader {
+	if r.Rate <= 0 {
+		return rd
+	}
+	return &paced{ctx: ctx, r: rd, l: rate.NewLimiter(rate.Limit(r.Rate), paceChunk)}
+}
+
+type paced struct {
+	ctx context.Context
+	r   io.Reader
+	w   io.Writer
+	l   *rate.Limiter
+}
+
+func (p *paced) Write(b []byte) (int, error) {
+	n := 0
+	for len(b) > 0 {
+		k := min(len(b), paceChunk)
+		if err := p.l.WaitN(p.ctx, k); err != nil {
+			return n, err
+		}
+		m, err := p.w.Write(b[:k])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		b = b[k:]
+	}
+	return n, nil
+}
+
+func (p *paced) Read(b []byte) (int, error) {
+	if len(b) > paceChunk {
+		b = b[:paceChunk]
+	}
+	n, err := p.r.Read(b)
+	if n > 0 {
+		if werr := p.l.WaitN(p.ctx, n); werr != nil {
+			return n, werr
+		}
+	}
+	return n, err
 }

@@ -148,6 +148,11 @@ type Config struct {
 	// CodePage is TYPE E's EBCDIC code page (CODEPAGE=); nil: 037. A
 	// session may choose another (SITE CODEPAGE=).
 	CodePage *ftptype.CodePage
+	// Rate bounds each session's transfers, uploads and downloads, in
+	// bytes a second (RATE=); AnonRate an anonymous session's instead
+	// (ANONRATE=); TotalRate all the daemon's sessions together
+	// (TOTALRATE=). Zero: no bound.
+	Rate, AnonRate, TotalRate int64
 }
 
 // ConfigError says what is wrong with a Config.

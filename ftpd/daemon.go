@@ -20,6 +20,7 @@ import (
 	"ipnstack/users"
 
 	"go.uber.org/zap"
+	"golang.org/x/time/rate"
 )
 
 // Daemon is one FTP daemon: a control listener and its sessions.
@@ -39,6 +40,7 @@ type Daemon struct {
 	// mu guards what follows. Lock order: Daemon.mu, then a session's
 	// mu; the sink (the consoles) is never called with Daemon.mu held.
 	mu       sync.Mutex
+	total    *rate.Limiter // TOTALRATE=, shared by the sessions
 	ln       net.Listener
 	running  bool
 	stopped  bool
@@ -70,16 +72,17 @@ type counters struct {
 
 // Stats is a snapshot of a daemon for QUERY FTPDS.
 type Stats struct {
-	CodePage  string // TYPE E's code page (CODEPAGE=)
-	ID        string
-	Addr      netip.AddrPort
-	Running   bool
-	Started   time.Time
-	Count     int           // COUNT=
-	Timeout   time.Duration // TIMEOUT=
-	Active    bool
-	Anonymous Anonymous
-	PasvAddr  netip.Addr
+	CodePage                  string // TYPE E's code page (CODEPAGE=)
+	Rate, AnonRate, TotalRate int64  // bytes a second; 0: no bound
+	ID                        string
+	Addr                      netip.AddrPort
+	Running                   bool
+	Started                   time.Time
+	Count                     int           // COUNT=
+	Timeout                   time.Duration // TIMEOUT=
+	Active                    bool
+	Anonymous                 Anonymous
+	PasvAddr                  netip.Addr
 
 	Sessions        int    // now
 	SessionsTotal   uint64 // accepted since start
@@ -372,6 +375,7 @@ func (d *Daemon) Stats() Stats {
 		// it shows PASVs.
 		PasvKept: d.c.pasvKept.Load(), PasvExhausted: d.c.pasvExhausted.Load(), PasvRequests: d.c.pasv.Load(),
 		PasvWaited: d.c.pasvWaited.Load(), PasvWait: d.config().PasvWait, ProxyPeers: d.config().ProxyPeers, CodePage: d.config().CodePage.Name,
+		Rate: d.config().Rate, AnonRate: d.config().AnonRate, TotalRate: d.config().TotalRate,
 		ForeignData: d.c.foreignData.Load(), BounceRefused: d.c.bounceNo.Load(),
 		DataPorts: d.config().DataPorts.Stats(d.config().Clock()),
 		TLS:       d.config().TLS, ReuseOptional: d.config().ReuseOptional, AnonClear: d.config().AnonClear, CCC: d.config().CCC,
@@ -406,6 +410,8 @@ type Alteration struct {
 	// CodePage is TYPE E's code page from the next transfer of each
 	// session that has not chosen its own.
 	CodePage *ftptype.CodePage
+	// Rates from the next transfer on (0: no bound).
+	Rate, AnonRate, TotalRate *int64
 }
 
 // ErrImplicitFixed: TLS=IMPLICIT decides what the control port speaks, so
@@ -465,6 +471,15 @@ func (d *Daemon) Alter(a Alteration) error {
 	}
 	if a.CodePage != nil {
 		c.CodePage = a.CodePage
+	}
+	if a.Rate != nil {
+		c.Rate = *a.Rate
+	}
+	if a.AnonRate != nil {
+		c.AnonRate = *a.AnonRate
+	}
+	if a.TotalRate != nil {
+		c.TotalRate = *a.TotalRate
 	}
 	c, err := c.withDefaults()
 	if err != nil {
@@ -598,4 +613,22 @@ func (d *Daemon) pasvServed() {
 	d.burstMu.Unlock()
 	d.sink(msgcat.IPN411I(d.config().ID, n, dur))
 	d.log.Info("data-port pool recovered", zap.Int64("refused", n), zap.Duration("burst", dur))
+}
+
+// totalRate is the limiter every session of the daemon shares
+// (TOTALRATE=), made or retuned to the setting now; nil for none.
+func (d *Daemon) totalRate() *rate.Limiter {
+	t := d.config().TotalRate
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if t <= 0 {
+		d.total = nil
+		return nil
+	}
+	if d.total == nil {
+		d.total = rate.NewLimiter(rate.Limit(t), paceBurst)
+	} else if d.total.Limit() != rate.Limit(t) {
+		d.total.SetLimit(rate.Limit(t))
+	}
+	return d.total
 }

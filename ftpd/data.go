@@ -599,6 +599,7 @@ type transfer struct {
 	ln      net.Listener
 	conn    net.Conn
 	cancel  context.CancelFunc
+	pace    *pacer // the transfer's rates (RATE=, TOTALRATE=); nil: none
 
 	finished bool // under session.mu
 }
@@ -626,6 +627,9 @@ func (x *transfer) abort() {
 	}
 	if x.cancel != nil {
 		x.cancel()
+	}
+	if x.pace != nil {
+		x.pace.stop()
 	}
 }
 

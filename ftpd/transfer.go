@@ -1,6 +1,7 @@
 package ftpd
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/time/rate"
 )
 
 // Transfer buffers exist only while a transfer runs (pooled between
@@ -62,7 +64,7 @@ func (s *session) startTransfer(j *xferJob) {
 		s.reply(rNoDataSetup)
 		return
 	}
-	x := &transfer{verb: j.verb, what: j.what, done: make(chan struct{})}
+	x := &transfer{verb: j.verb, what: j.what, done: make(chan struct{}), pace: s.pacer()}
 	s.mu.Lock()
 	s.xfer = x
 	s.mu.Unlock()
@@ -94,6 +96,9 @@ func (s *session) runTransfer(x *transfer, j *xferJob, ds dataSource) {
 				err = cerr
 			}
 		}
+	}
+	if x.pace != nil {
+		x.pace.stop()
 	}
 	aborted := x.aborted.Load()
 	ok := err == nil && !aborted
@@ -222,7 +227,11 @@ func sendFile(f *os.File, t xferType, cp *ftptype.CodePage) func(*transfer, net.
 		conv := ftptype.NewConverterCP(t, true, cp)
 		if conv == nil {
 			for {
-				k, err := io.CopyBuffer(c, io.LimitReader(f, chunk), buf)
+				piece := int64(chunk)
+				if x.pace != nil {
+					piece = paceBurst // paced: in pieces a limiter takes at once
+				}
+				k, err := io.CopyBuffer(c, io.LimitReader(f, piece), buf)
 				total += k
 				x.bytes.Add(k)
 				if err != nil {
@@ -232,8 +241,11 @@ func sendFile(f *os.File, t xferType, cp *ftptype.CodePage) func(*transfer, net.
 					}
 					return total, err
 				}
-				if k < chunk {
+				if k < piece {
 					return total, nil
+				}
+				if err := x.pace.wait(int(k)); err != nil {
+					return total, err
 				}
 			}
 		}
@@ -246,6 +258,9 @@ func sendFile(f *os.File, t xferType, cp *ftptype.CodePage) func(*transfer, net.
 				total += int64(k)
 				x.bytes.Add(int64(k))
 				if err != nil {
+					return total, err
+				}
+				if err := x.pace.wait(k); err != nil {
 					return total, err
 				}
 			}
@@ -285,6 +300,9 @@ func receiveFile(w *os.File, t xferType, cp *ftptype.CodePage) func(*transfer, n
 			if nr > 0 {
 				total += int64(nr)
 				x.bytes.Add(int64(nr))
+				if err := x.pace.wait(nr); err != nil {
+					return total, err
+				}
 				data := in[:nr]
 				if conv != nil {
 					out = conv.Conv(out[:0], data)
@@ -624,3 +642,58 @@ func copyPrefix(r *os.Root, rel string, w *os.File, n int64) error {
 	}
 	return err
 }
+
+// paceBurst is the most a paced transfer moves at once, and each
+// limiter's burst: small enough that a rate of a few KB/s stays smooth.
+const paceBurst = 16 << 10
+
+// pacer holds a transfer to its rates: the session's (RATE=, ANONRATE=)
+// and the daemon's total (TOTALRATE=), shared by every session.
+type pacer struct {
+	ctx  context.Context
+	end  context.CancelFunc
+	lims []*rate.Limiter
+}
+
+// pacer gives a new transfer its rates, as the daemon's settings are now
+// (an ALTER applies from the next transfer); nil for none.
+func (s *session) pacer() *pacer {
+	conf := s.d.config()
+	r := conf.Rate
+	if s.anon && conf.AnonRate > 0 {
+		r = conf.AnonRate
+	}
+	var lims []*rate.Limiter
+	if r > 0 {
+		lims = append(lims, rate.NewLimiter(rate.Limit(r), paceBurst))
+	}
+	if t := s.d.totalRate(); t != nil {
+		lims = append(lims, t)
+	}
+	if len(lims) == 0 {
+		return nil
+	}
+	ctx, end := context.WithCancel(context.Background())
+	return &pacer{ctx: ctx, end: end, lims: lims}
+}
+
+// wait holds the transfer until n more bytes are within its rates; it
+// fails only when the transfer is aborted.
+func (p *pacer) wait(n int) error {
+	if p == nil {
+		return nil
+	}
+	for n > 0 {
+		k := min(n, paceBurst)
+		for _, l := range p.lims {
+			if err := l.WaitN(p.ctx, k); err != nil {
+				return errAborted
+			}
+		}
+		n -= k
+	}
+	return nil
+}
+
+// stop ends the waits (ABOR, the session's end).
+func (p *pacer) stop() { p.end() }

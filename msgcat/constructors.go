@@ -2175,6 +2175,16 @@ func IPN481I(peers string) Msg {
 	return Msg{ID: "IPN481I", Args: p.a[:]}
 }
 
+// IPN482I says:          rates: each session <rate>, an anonymous session <anon>, the daemon <total>
+func IPN482I(rate string, anon string, total string) Msg {
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{rate, anon, total}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN482I", Args: p.a[:]}
+}
+
 // IPN500I says: TCP/IP stack console <listener>: log on with your operator id and password
 func IPN500I(listener string) Msg {
 	p := &struct {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -411,5 +412,40 @@ DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1
 		"set ftp:ssl-allow no; set net:max-retries 1; set net:timeout 10; cd /PUB; quote NLST *.csv; cls -1 *.txt; bye", "127.0.0.1").CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "a.txt\nb.txt\n") || strings.Contains(string(out), "c.csv\nd.log") {
 		t.Errorf("lftp cls *.txt: %v\n%s", err, out)
+	}
+}
+
+// TestRateLimits: a download from a daemon of RATE=1M runs at 1 MiB/s
+// (measured by curl, 0.9 to 1.1); ALTER FTPD RATE=0 lifts the bound for
+// the next transfer; QUERY FTPDS shows the rates.
+func TestRateLimits(t *testing.T) {
+	curl := testnet.RequireTool(t, "curl")
+	pub, _ := ftpDirs(t)
+	os.WriteFile(filepath.Join(pub, "four.bin"), bytes.Repeat([]byte("0123456789abcdef"), 4<<16), 0o644) // 4 MiB
+	base := testnet.HostPorts(t, 21)
+	d := startDeck(t, fmt.Sprintf(`DEFINE LINK ID=USER1,TYPE=USER,IPADDR=10.0.2.15,MASK=255.255.255.0,FORWARD=(%d:21,%d-%d)
+DEFINE FILE PUBLIC=PUB,DLBL=%s,READONLY=NO
+DEFINE USER ID=TESTER,PASSWORD=T3ster
+DEFINE FTPD ID=FTP01,PORT=21,DATAPORTS=(%d,%d),PASVADDR=127.0.0.1,RATE=1M,TOTALRATE=50M
+`, base, base+1, base+20, pub, base+1, base+20))
+	speed := func() float64 {
+		out, err := exec.Command(curl, "-sS", "--max-time", "30", "-o", "/dev/null", "-w", "%{speed_download}",
+			fmt.Sprintf("ftp://TESTER:T3ster@127.0.0.1:%d/PUB/four.bin", base)).CombinedOutput()
+		if err != nil {
+			t.Fatalf("curl: %v %s", err, out)
+		}
+		v, _ := strconv.ParseFloat(strings.TrimSpace(string(out)), 64)
+		return v
+	}
+	if v := speed() / (1 << 20); v < 0.9 || v > 1.1 {
+		t.Fatalf("a download at RATE=1M ran at %.2f MiB/s", v)
+	}
+	q := mustConsole(t, d.socket, "QUERY FTPDS ID=FTP01\n")
+	if !strings.Contains(q, "IPN482I          rates: each session 1,048,576 B/s, an anonymous session none, the daemon 52,428,800 B/s") {
+		t.Fatalf("QUERY FTPDS:\n%s", q)
+	}
+	mustConsole(t, d.socket, "ALTER FTPD ID=FTP01,RATE=0,TOTALRATE=0\n")
+	if v := speed() / (1 << 20); v < 4 {
+		t.Fatalf("after RATE=0 a download ran at %.2f MiB/s", v)
 	}
 }

@@ -195,6 +195,7 @@ func (s *System) defineFTPD(_ context.Context, req *command.Request, out command
 		Count: int(a.Int("COUNT")), Timeout: time.Duration(a.Int("TIMEOUT")) * time.Second,
 		DataPorts: pool, PasvAddr: a.Addr("PASVADDR"), Active: a.Bool("ACTIVE"),
 		Anonymous: anon, Banner: a.Str("BANNER"), Clock: s.Clock, Transfers: s.xfer, CodePage: codePage(a),
+		Rate: a.Int("RATE"), AnonRate: a.Int("ANONRATE"), TotalRate: a.Int("TOTALRATE"),
 		PasvWait: time.Duration(a.Int("PASVWAIT")) * time.Second, ProxyPeers: addrList(a, "PROXYPEERS"),
 		Guard: guardPolicy(a),
 		TLS:   mode, Cert: cert, ReuseOptional: !a.Bool("TLSREUSE"), AnonClear: a.Bool("ANONCLEAR"), CCC: a.Bool("CCC"),
@@ -282,6 +283,12 @@ func (s *System) alterFTPD(_ context.Context, req *command.Request, out command.
 	var alt ftpd.Alteration
 	if a.Has("CODEPAGE") {
 		alt.CodePage = codePage(a)
+	}
+	for k, p := range map[string]**int64{"RATE": &alt.Rate, "ANONRATE": &alt.AnonRate, "TOTALRATE": &alt.TotalRate} {
+		if a.Has(k) {
+			n := a.Int(k)
+			*p = &n
+		}
 	}
 	// CERT= and KEY= read the files again (a renewed certificate); TLS
 	// turned on without them takes the stack's own.
@@ -483,6 +490,9 @@ func (s *System) sayFTPD(f *ftpDaemon, out command.Out) {
 		out.Say(msgcat.IPN481I(strings.Join(ps, ", ")))
 	}
 	out.Say(msgcat.IPN450I(st.Logins, st.FailedLogins, st.Lockouts, st.IdleTimeouts, st.LoginTimeouts, pasv, yesNo(st.Active), st.Anonymous.String(), st.CodePage))
+	if st.Rate > 0 || st.AnonRate > 0 || st.TotalRate > 0 {
+		out.Say(msgcat.IPN482I(rateText(st.Rate), rateText(st.AnonRate), rateText(st.TotalRate)))
+	}
 	if st.TLS != ftpd.TLSNo {
 		out.Say(msgcat.IPN422I(st.TLS.String(), yesNo(!st.ReuseOptional), yesNo(st.AnonClear), yesNo(st.CCC),
 			st.TLSSessions, st.TLSFailed, st.DataTLSFailed, st.ReuseRefused))
@@ -723,4 +733,12 @@ func (s *System) Drain(ctx context.Context, grace time.Duration) {
 func codePage(a command.Args) *ftptype.CodePage {
 	cp, _ := a.Get("CODEPAGE").(*ftptype.CodePage)
 	return cp
+}
+
+// rateText writes a rate for a display: "none", or bytes a second.
+func rateText(n int64) string {
+	if n <= 0 {
+		return "none"
+	}
+	return msgcat.FormatNum(n) + " B/s"
 }

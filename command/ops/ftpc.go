@@ -47,7 +47,7 @@ func (s *System) ftpClient(ctx context.Context, req *command.Request, out comman
 	}
 	sc := &ftpc.Script{Net: ftpcNet{s}, Local: ftpcLocal{s}, LocalIn: local, Say: out.Say,
 		Host: ftpc.Login{Server: netip.AddrPortFrom(a.Addr("HOST"), uint16(a.Int("PORT"))), User: a.Str("USER"), Pass: a.Str("PASSWORD")},
-		Type: ftpc.Types[a.Str("TYPE")], CodePage: codePage(a),
+		Type: ftpc.Types[a.Str("TYPE")], CodePage: codePage(a), Rate: a.Int("RATE"),
 		Passive: a.Str("MODE") == "PASSIVE",
 		Steps:   steps, Transfers: s.xfer}
 	if a.Has("HOST2") {

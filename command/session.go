@@ -80,7 +80,11 @@ func (r *rcOut) Say(m msgcat.Msg) {
 // Do runs one line and returns its return code: the worst severity of its
 // messages as a batch return code (0, 4, 8 or 12). A comment or blank line
 // says nothing and returns 0.
-func (s *Session) Do(ctx context.Context, line string) int {
+func (s *Session) Do(ctx context.Context, line string) int { return s.DoEcho(ctx, line, true) }
+
+// DoEcho is Do, with the line's echo (IPN237I) only when echo is true (a
+// reply typed by its id on the VSE console is not echoed, as there).
+func (s *Session) DoEcho(ctx context.Context, line string, echo bool) int {
 	line = strings.TrimRight(line, "\r\n")
 	if grammar.IsComment(line) {
 		return 0
@@ -90,7 +94,9 @@ func (s *Session) Do(ctx context.Context, line string) int {
 	if len(sec.spans) > 0 {
 		out.out = &maskOut{out: s.Out, secrets: sec.values()}
 	}
-	out.Say(msgcat.IPN237I(sec.masked()))
+	if echo {
+		out.Say(msgcat.IPN237I(sec.masked()))
+	}
 	st, err := grammar.Parse(line)
 	if err != nil {
 		out.Say(syntaxMsg(sec.maskError(err)))

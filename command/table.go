@@ -74,6 +74,17 @@ var consoleRows = []Spec{
 		Auth:       users.Full,
 	},
 	{
+		Verb:    "FLUSH",
+		Summary: "The product's FLUSH: accepted, with a warning; nothing is held here for it to flush",
+		Origin:  Accepted,
+		Help: []string{
+			"A command name of the product's (its monitor treats it apart). This stack holds no output for it to flush: each",
+			"console's lines are written as they are made. It is accepted so that the product's decks run, and says so.",
+		},
+		Positional: []Operand{{Key: "what", Type: Text{Max: 64}, Help: "what to flush, as the product's deck gives it"}},
+		Auth:       users.Full,
+	},
+	{
 		Verb:    "SHUTDOWN",
 		Summary: "End the stack: drain the FTP transfers and the consoles, close the links, exit",
 		Origin:  Emulated,

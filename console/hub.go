@@ -85,6 +85,8 @@ type Hub struct {
 	closing  bool
 	why      msgcat.Msg // why the stack is closing
 
+	replyIDs atomic.Uint64 // the VSE look's reply ids, one sequence for the system
+
 	ending  sync.WaitGroup // consoles being ended for a command (End, EndFrom)
 	serving sync.WaitGroup // the goroutines of logged-on remote consoles
 }
@@ -250,12 +252,14 @@ func (c *Console) Run(s *command.Session, line string) bool {
 		h.Hardcopy.Line(c.Info.ID, '<', command.MaskSecrets(line))
 	}
 	var rc int
-	run := true
+	run, echo := true, true
 	if v := c.vse(); v != nil {
-		line, run, rc = c.vseInput(v, line)
+		line, run, echo, rc = c.vseInput(v, line)
+	} else if cmd, ok := c.plainMSG(line); ok {
+		line, run = cmd, cmd != ""
 	}
 	if run {
-		rc = s.Do(c.ctx, line)
+		rc = s.DoEcho(c.ctx, line, echo)
 	}
 	if run && !grammar.IsComment(line) {
 		h.Counters.Commands.Add(1)

@@ -37,12 +37,16 @@ func TestVSELook(t *testing.T) {
 	}{
 		{"msg f7", []string{"AR 0015 1I40I  READY", "F7-0001 IPN300I Enter TCP/IP Command"}},
 		{"msg F7", []string{"AR 0015 1I40I  READY", "F7-0001 IPN300I Enter TCP/IP Command"}}, // still the same reply
-		{"1 portrange low=32768,high=65535", []string{"F7 0001 IPN237I portrange low=32768,high=65535", "F7 0001 IPN127I Port range changed to 32,768 65,535"}},
+		// A reply typed by its id is not echoed: the operator's line is.
+		{"1 portrange low=32768,high=65535", []string{"F7 0001 IPN127I Port range changed to 32,768 65,535"}},
 		{"1 portrange low=32768,high=65535", []string{"F7 0000 IPN260E No reply 0001 is outstanding: MSG asks for a command"}},
 		{"msg bg", []string{"AR 0015 1I40I  READY", "F7 0000 IPN259E MSG BG: the stack's partition here is F7"}},
 		{"msg f7,data=portrange low=32768,high=65535", []string{"AR 0015 1I40I  READY", "F7 0002 IPN237I portrange low=32768,high=65535", "F7 0002 IPN127I Port range changed to 32,768 65,535"}},
 		{"msg f7", []string{"AR 0015 1I40I  READY", "F7-0003 IPN300I Enter TCP/IP Command"}},
-		{"0003 portrange low=32768,high=65535", []string{"F7 0003 IPN237I portrange low=32768,high=65535", "F7 0003 IPN127I Port range changed to 32,768 65,535"}},
+		{"0003 portrange low=32768,high=65535", []string{"F7 0003 IPN127I Port range changed to 32,768 65,535"}},
+		// The attention routine's and POWER's commands are VSE's.
+		{"STATUS 0D00", []string{"AR 0015 IPN263E STATUS is a command of VSE's attention routine or POWER, not of the TCP/IP partition"}},
+		{"r rdr,tcpip00", []string{"AR 0015 IPN263E R is a command of VSE's attention routine or POWER, not of the TCP/IP partition"}},
 		{"portrange low=32768,high=65535", []string{"F7 0004 IPN237I portrange low=32768,high=65535", "F7 0004 IPN127I Port range changed to 32,768 65,535"}},
 		{"* a comment", nil},
 	} {
@@ -92,5 +96,39 @@ func TestVSELook(t *testing.T) {
 	defer mu.Unlock()
 	if len(lines) != 2 || lines[0] != "IPN237I portrange low=32768,high=65535" {
 		t.Fatalf("plain again: %q", lines)
+	}
+}
+
+// TestPlainLookMSG: MSG works in the plain look too, so that a deck
+// written for VSE runs on any console.
+func TestPlainLookMSG(t *testing.T) {
+	var mu sync.Mutex
+	var lines []string
+	exec := funcExec(func(_ context.Context, req *command.Request, out command.Out) {
+		out.Say(msgcat.IPN127I(32768, 65535))
+	})
+	hub := newHubFor(nil, exec)
+	c, err := hub.Attach("L", "", "local", users.Full, hearSink{func(l string) { mu.Lock(); lines = append(lines, l); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Detach()
+	for _, step := range []struct {
+		in   string
+		want string
+	}{
+		{"msg f7", "IPN300I Enter TCP/IP Command"},
+		{"MSG F7,DATA=PORTRANGE LOW=32768,HIGH=65535", "IPN237I PORTRANGE LOW=32768,HIGH=65535\nIPN127I Port range changed to 32,768 65,535"},
+	} {
+		mu.Lock()
+		lines = nil
+		mu.Unlock()
+		c.Run(c.Session(), step.in)
+		mu.Lock()
+		got := strings.Join(lines, "\n")
+		mu.Unlock()
+		if got != step.want {
+			t.Fatalf("%q:\ngot  %q\nwant %q", step.in, got, step.want)
+		}
 	}
 }

@@ -1327,6 +1327,16 @@ func IPN262E(partition string) Msg {
 	return Msg{ID: "IPN262E", Args: p.a[:]}
 }
 
+// IPN263E says: <cmd> is a command of VSE's attention routine or POWER, not of the TCP/IP partition
+func IPN263E(cmd string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{cmd}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN263E", Args: p.a[:]}
+}
+
 // IPN264I says: File defined, Dataset: <dlbl>
 func IPN264I(dlbl string) Msg {
 	p := &struct {
@@ -1336,6 +1346,9 @@ func IPN264I(dlbl string) Msg {
 	p.a = [1]any{&p.s[0]}
 	return Msg{ID: "IPN264I", Args: p.a[:]}
 }
+
+// IPN266W says: FLUSH accepted: this stack holds no output to flush, each console's lines are written as they are made
+func IPN266W() Msg { return Msg{ID: "IPN266W", Args: nil} }
 
 // IPN300I says: Enter TCP/IP Command
 func IPN300I() Msg { return Msg{ID: "IPN300I", Args: nil} }

@@ -594,7 +594,7 @@ func (s *System) defineFile(_ context.Context, req *command.Request, out command
 		out.Say(registryErr(err, "PUBLIC", f.Public))
 		return
 	}
-	out.Say(msgcat.IPN264I(filepath.Clean(dir)))
+	out.Say(msgcat.IPN264I(a.Str("DLBL"))) // the DLBL as given, as the product prints it; QUERY FILES shows the directory
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
 		out.Say(msgcat.IPN258W(strings.ToUpper(f.Public), filepath.Clean(dir)))
 	}

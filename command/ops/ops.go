@@ -33,6 +33,9 @@ var handlers = bind(
 		"QUERY ALL":        (*System).queryAll,
 		"QUERY ACTIVE":     (*System).queryActive,
 		"SHUTDOWN":         (*System).shutdown,
+		"FLUSH": func(_ *System, _ context.Context, _ *command.Request, out command.Out) {
+			out.Say(msgcat.IPN266W()) // the product's command, accepted: nothing to flush here
+		},
 	},
 	portHandlers,
 	linkHandlers,

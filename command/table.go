@@ -59,6 +59,23 @@ var consoleRows = []Spec{
 		Auth:     users.Query,
 	},
 	{
+		Verb: "Query", Object: "DAEMONS",
+		Summary:  "The product's name of QUERY ACTIVE: the daemons running now and their sessions",
+		Origin:   Emulated,
+		Operands: []Operand{{Key: "TYPE", Type: Enum{Values: []string{"ALL", "FTPD", "HTTPD", "SOCKSD", "CONSOLE", "TELNETD"}}, Help: "only this kind of daemon"}},
+		Auth:     users.Query,
+	},
+	{
+		Verb:    "DUMP",
+		Summary: "Write a diagnostic of the stack's state: statistics, port pools, connections by state, links, memory and goroutines",
+		Origin:  Emulated,
+		Help: []string{
+			"The product's DUMP writes a storage dump for its support; this stack says, in catalogued lines, what its support",
+			"would ask first: QUERY STATISTICS, QUERY PORTRANGE and the connections by state and owner. The hardcopy keeps it.",
+		},
+		Auth: users.Full,
+	},
+	{
 		Verb:    "INClude",
 		Summary: "Run the statements of another deck, a member of the deck library (in initialization decks)",
 		Origin:  Emulated,

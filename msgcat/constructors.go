@@ -196,6 +196,26 @@ func IPN122I[T0 Number, T1 Number, T2 Number](low T0, high T1, size T2, model st
 	return Msg{ID: "IPN122I", Args: p.a[:]}
 }
 
+// IPN123W says: SET <keyword>=<value> accepted: the product's setting has no counterpart in this stack, which is as it was
+func IPN123W(keyword string, value string) Msg {
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{keyword, value}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN123W", Args: p.a[:]}
+}
+
+// IPN124I says: <option> set to <value>
+func IPN124I(option string, value string) Msg {
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{option, value}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN124I", Args: p.a[:]}
+}
+
 // IPN125I says: TIME_WAIT model TUPLE, MSL <msl>: a port is held only for the 4-tuple in TIME_WAIT; other peers may use it at once
 func IPN125I(msl time.Duration) Msg { return Msg{ID: "IPN125I", Args: []any{msl}} }
 
@@ -205,6 +225,19 @@ func IPN126I(msl time.Duration) Msg { return Msg{ID: "IPN126I", Args: []any{msl}
 // IPN127I says: Port range changed to <low> <high>
 func IPN127I[T0 Number, T1 Number](low T0, high T1) Msg {
 	return Msg{ID: "IPN127I", Args: []any{low, high}}
+}
+
+// IPN128I says: OPTION           VALUE
+func IPN128I() Msg { return Msg{ID: "IPN128I", Args: nil} }
+
+// IPN129I says: <option> <value>
+func IPN129I(option string, value string) Msg {
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{option, value}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN129I", Args: p.a[:]}
 }
 
 // IPN130I says: Reply from <addr>: seq=<seq> bytes=<bytes> time=<ms> ms
@@ -1349,6 +1382,16 @@ func IPN264I(dlbl string) Msg {
 
 // IPN266W says: FLUSH accepted: this stack holds no output to flush, each console's lines are written as they are made
 func IPN266W() Msg { return Msg{ID: "IPN266W", Args: nil} }
+
+// IPN268I says: DUMP: connections of <owner> <state> <n>
+func IPN268I[T0 Number](owner string, state string, n T0) Msg {
+	p := &struct {
+		s [2]string
+		a [3]any
+	}{s: [2]string{owner, state}}
+	p.a = [3]any{&p.s[0], &p.s[1], n}
+	return Msg{ID: "IPN268I", Args: p.a[:]}
+}
 
 // IPN300I says: Enter TCP/IP Command
 func IPN300I() Msg { return Msg{ID: "IPN300I", Args: nil} }

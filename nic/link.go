@@ -361,6 +361,7 @@ func (s *Stack) attachLocked(l *Link) error {
 		s.closeDevice(l)
 		return &ErrDevice{Dev: cfg.Dev, Reason: err.String()}
 	}
+	s.applyARPTimeLocked(l.nic) // SET ARP_TIME= given before the link
 	addrs := cfg.Addr6
 	if cfg.Addr.IsValid() {
 		addrs = append([]netip.Prefix{cfg.Addr}, addrs...)

@@ -69,6 +69,7 @@ type Stack struct {
 	// ownOnLoop are the other links' addresses the loopback link holds
 	// too (syncOwnLocked).
 	ownOnLoop map[netip.Addr]bool
+	tuning    Tuning // SET WINDOW=, RETRANSMIT=, ARP_TIME=
 }
 
 // HostConns gives the host sockets the USER links' carried connections

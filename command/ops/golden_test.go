@@ -269,6 +269,7 @@ var notFromDecks = map[string]string{
 	"IPN136E": "none: netstack refusing an ICMP endpoint or a send for a reason of its own; nothing a deck or test does provokes it",
 	"IPN207I": "cmd/stackd TestSignalsEndTheStack",
 	"IPN223I": "cmd/stackd TestTerminalCtrlD",
+	"IPN268I": "command/ops TestDump (a deck's stack has no connection to count)",
 	"IPN263E": "console TestVSELook (the attention routine's commands in the VSE look)",
 	"IPN224W": "cmd/stackd TestStartupHonesty",
 	"IPN226I": "cmd/stackd TestSIGTERMDrains",

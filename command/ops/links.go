@@ -23,10 +23,12 @@ var linkHandlers = map[string]Handler{
 	"START":         (*System).start,
 	"QUERY LINKS":   (*System).queryLinks,
 	"SET":           (*System).set,
+	"QUERY OPTIONS": (*System).queryOptions,
 	"DEFINE ROUTE":  (*System).defineRoute,
 	"DELETE ROUTE":  (*System).deleteRoute,
 	"QUERY ROUTES":  (*System).queryRoutes,
 	"QUERY ARP":     (*System).queryARP,
+	"QUERY ARPS":    (*System).queryARP,
 	"QUERY MASKS":   (*System).queryMasks,
 	"TRACERT":       (*System).tracert,
 	"PING":          (*System).ping,
@@ -379,6 +381,7 @@ func (s *System) set(_ context.Context, req *command.Request, out command.Out) {
 	if a.Has("GATEWAY") {
 		out.Say(msgcat.IPN149I(yesNo(a.Bool("GATEWAY"))))
 	}
+	s.setTuning(a, out)
 	if a.Has("PULSE_TIME") {
 		d := time.Duration(a.Int("PULSE_TIME")) * time.Second
 		n := s.Conns.SetKeepalive(d)

@@ -32,6 +32,8 @@ var handlers = bind(
 		"QUERY STATISTICS": (*System).queryStatistics,
 		"QUERY ALL":        (*System).queryAll,
 		"QUERY ACTIVE":     (*System).queryActive,
+		"QUERY DAEMONS":    (*System).queryActive,
+		"DUMP":             (*System).dump,
 		"SHUTDOWN":         (*System).shutdown,
 		"FLUSH": func(_ *System, _ context.Context, _ *command.Request, out command.Out) {
 			out.Say(msgcat.IPN266W()) // the product's command, accepted: nothing to flush here
@@ -124,9 +126,10 @@ type daemons struct {
 // settings are what SET and the product's definitions leave that no room
 // holds.
 type settings struct {
-	homeMask int                          // SET MASK before any SET IPADDR
-	cert     *tlscert.Cert                // the stack's own TLS certificate, once made or read (tls.go)
-	accepted map[string]map[string]string // the product's definitions kept, not emulated (accepted.go): object -> key -> the statement
+	homeMask int           // SET MASK before any SET IPADDR
+	cert     *tlscert.Cert // the stack's own TLS certificate, once made or read (tls.go)
+	accepted map[string]map[string]string
+	setKept  map[string]string // SET's forms of the product's with no counterpart here (REDIRECT=, ...), as given // the product's definitions kept, not emulated (accepted.go): object -> key -> the statement
 }
 
 // Config are the settings a System is built with.
@@ -161,7 +164,7 @@ func New(cfg Config) (*System, error) {
 		lifecycle: lifecycle{stopCh: make(chan struct{})},
 		daemons: daemons{listeners: map[string]*consoleListener{}, ftpds: map[string]*ftpDaemon{},
 			socksds: map[string]*socksDoor{}, httpds: map[string]*httpd.Server{}},
-		settings: settings{accepted: map[string]map[string]string{}}}
+		settings: settings{accepted: map[string]map[string]string{}, setKept: map[string]string{}}}
 	s.Users.SetClock(cfg.Clock)
 	s.Users.SetOnLock(func(l users.AccountLockout) {
 		s.Broadcast(msgcat.IPN538W(l.ID, l.Until, l.Failures, users.AccountWindow, l.Addresses, l.LastFrom.String(), l.LastDoor))

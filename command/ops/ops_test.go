@@ -202,3 +202,17 @@ func TestDataPortsReservedFromPortRange(t *testing.T) {
 		t.Fatalf("reservations %+v", rs)
 	}
 }
+
+// TestDump: DUMP ends with the stack's endpoints counted by owner and
+// state.
+func TestDump(t *testing.T) {
+	sys := newTestSystem(t)
+	pub := t.TempDir()
+	do(t, sys, "DEFINE LINK ID=LOOPD,TYPE=LOOPBACK,IPADDR=10.99.44.1,MASK=255.255.255.0")
+	do(t, sys, "DEFINE FILE PUBLIC=PUB,DLBL="+pub)
+	do(t, sys, "DEFINE FTPD ID=FTPD1,PORT=21,DATAPORTS=(30230,30239)")
+	got := strings.Join(do(t, sys, "DUMP"), "\n")
+	if !strings.Contains(got, "IPN268I DUMP: connections of FTPD1    LISTEN       1") || !strings.Contains(got, "IPN601I TCP") {
+		t.Fatalf("%s", got)
+	}
+}

@@ -134,3 +134,28 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// dump is DUMP: the stack's state as its support would ask for it first,
+// in catalogued lines: QUERY STATISTICS, QUERY PORTRANGE, and the
+// connections counted by owner and state.
+func (s *System) dump(_ context.Context, req *command.Request, out command.Out) {
+	s.sayStatistics(req, out)
+	s.sayPortRange(out)
+	counts := map[[2]string]int{}
+	for _, e := range s.Conns.Snapshot(conn.Filter{}) {
+		counts[[2]string{e.Owner, e.State}]++
+	}
+	keys := make([][2]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i][0] != keys[j][0] {
+			return keys[i][0] < keys[j][0]
+		}
+		return keys[i][1] < keys[j][1]
+	})
+	for _, k := range keys {
+		out.Say(msgcat.IPN268I(k[0], k[1], counts[k]))
+	}
+}

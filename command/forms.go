@@ -481,3 +481,29 @@ func (Rate) Meta() string { return "rate" }
 
 // Choices implements Type.
 func (Rate) Choices() []string { return nil }
+
+// PublicName is a public name of DEFINE FILE, with or without the leading
+// slash the product writes ('/PRD2'); the value is the name in upper case.
+type PublicName struct{}
+
+// Parse implements Type.
+func (PublicName) Parse(v grammar.Value) (any, error) {
+	s, err := scalar(v, PublicName{}.Describe())
+	if err != nil {
+		return nil, err
+	}
+	n, nerr := Name{Max: 32}.Parse(grammar.Value{Text: strings.TrimPrefix(s, "/")})
+	if nerr != nil {
+		return nil, &WrongType{Value: s, Want: PublicName{}.Describe()}
+	}
+	return n, nil
+}
+
+// Describe implements Type.
+func (PublicName) Describe() string { return "a public name of DEFINE FILE (/ before it allowed)" }
+
+// Meta implements Type.
+func (PublicName) Meta() string { return "name" }
+
+// Choices implements Type.
+func (PublicName) Choices() []string { return nil }

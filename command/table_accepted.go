@@ -7,6 +7,38 @@ import "ipnstack/users"
 // (return code 4), so that a site's deck runs on unchanged.
 var acceptedRows = []Spec{
 	{
+		Verb: "DEFine", Object: "TRANSLATION",
+		Summary: "Accept the product's translation table definition: kept and shown; TYPE E takes its code page from CODEPAGE=",
+		Origin:  Accepted,
+		Help: []string{
+			"The product defines named ASCII/EBCDIC translation tables; the shape of their contents is not known here. The",
+			"definition is checked, kept and shown by QUERY TRANSLATIONS, with a warning, so that a site's deck runs unchanged.",
+			"The EBCDIC code pages this stack speaks (037, 1047, 1140) are chosen by CODEPAGE= of DEFINE FTPD and of FTP, and by",
+			"SITE CODEPAGE= in a session.",
+		},
+		Operands: []Operand{
+			{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the table's name"},
+			{Key: "TYPE", Type: Name{Max: 16}, Help: "the product's kind of table"},
+			{Key: "MEMBER", Type: Name{Max: 8}, Help: "the library member holding it"},
+			{Key: "CODEPAGE", Type: Text{Max: 16, Name: "page"}, Help: "the code page it stands for"},
+		},
+		Example: "DEFINE TRANSLATION,ID=US037,MEMBER=US037",
+		Mutates: true, Auth: users.Full,
+	},
+	{
+		Verb: "DELete", Object: "TRANSLATION",
+		Summary:  "Forget a TRANSLATION definition",
+		Origin:   Accepted,
+		Operands: []Operand{{Key: "ID", Type: Name{Max: 8}, Required: true, Help: "the table"}},
+		Mutates:  true, Auth: users.Full,
+	},
+	{
+		Verb: "Query", Object: "TRANSLATIONs",
+		Summary: "Show the TRANSLATION definitions kept (not emulated)",
+		Origin:  Accepted,
+		Auth:    users.Query,
+	},
+	{
 		Verb: "DEFine", Object: "TELNETD",
 		Summary: "Accept the product's TN3270 daemon definition: kept and shown, not emulated",
 		Origin:  Accepted,

@@ -58,6 +58,9 @@ var userOperands = []Operand{
 		Help: "remote console logon: YES any command, QUERY only QUERY and HELP"},
 	{Key: "FTP", Type: Bool{}, Help: "may log in to the FTP daemons (default YES, but NO for an operator given CONSOLE=YES or QUERY)"},
 	{Key: "SOCKS", Type: Bool{}, Default: "NO", Help: "may use a SOCKS door that asks for a login (AUTH=USER)"},
+	{Key: "TELNET", Type: Bool{}, Help: "the product's TN3270 logon: accepted with a warning (not emulated)"},
+	{Key: "WEB", Type: Bool{}, Help: "the product's web logon: accepted with a warning (the HTTP daemon serves without a login)"},
+	{Key: "LPR", Type: Bool{}, Help: "the product's print service: accepted with a warning (not emulated)"},
 }
 
 // alterOperands derives an ALTER row's operands from its DEFINE row's: the

@@ -1383,6 +1383,16 @@ func IPN264I(dlbl string) Msg {
 // IPN266W says: FLUSH accepted: this stack holds no output to flush, each console's lines are written as they are made
 func IPN266W() Msg { return Msg{ID: "IPN266W", Args: nil} }
 
+// IPN267W says: TRANSLATION <id> kept but not emulated: TYPE E speaks the code page CODEPAGE= names (037, 1047, 1140)
+func IPN267W(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN267W", Args: p.a[:]}
+}
+
 // IPN268I says: DUMP: connections of <owner> <state> <n>
 func IPN268I[T0 Number](owner string, state string, n T0) Msg {
 	p := &struct {
@@ -2966,6 +2976,26 @@ func IPN663W[T0 Count](addr string, hops T0) Msg {
 	}{s: [1]string{addr}}
 	p.a = [2]any{&p.s[0], hops}
 	return Msg{ID: "IPN663W", Args: p.a[:]}
+}
+
+// IPN664W says: HTTP daemon <id>: CONFINE=NO accepted, but it serves the public names (its ROOT=, if given) and nothing else, always
+func IPN664W(id string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{id}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN664W", Args: p.a[:]}
+}
+
+// IPN665W says: User <id>: <keyword>=<value> accepted, not emulated: this stack has no <service>
+func IPN665W(id string, keyword string, value string, service string) Msg {
+	p := &struct {
+		s [4]string
+		a [4]any
+	}{s: [4]string{id, keyword, value, service}}
+	p.a = [4]any{&p.s[0], &p.s[1], &p.s[2], &p.s[3]}
+	return Msg{ID: "IPN665W", Args: p.a[:]}
 }
 
 // IPN670I says: Host <name> is <addr>

@@ -23,6 +23,7 @@ type acceptedKind struct {
 
 var acceptedKinds = []acceptedKind{
 	{object: "TELNETD", key: argKey("ID"), warn: msgcat.IPN691W},
+	{object: "TRANSLATION", key: argKey("ID"), warn: msgcat.IPN267W},
 	{object: "LPD", key: argKey("PRINTER"), warn: msgcat.IPN253W},
 	{object: "EVENT", key: argKey("ID"), warn: msgcat.IPN254W},
 	{object: "ADAPTER", key: func(a command.Args) string {

@@ -534,6 +534,17 @@ func (s *System) defineUser(_ context.Context, req *command.Request, out command
 	}
 	info, _ := s.Users.Get(u.ID)
 	out.Say(msgcat.IPN455I(info.ID, info.Root, yesNo(info.ReadOnly), info.Console.String(), yesNo(info.FTP), yesNo(info.SOCKS)))
+	sayNotServices(a, info.ID, out)
+}
+
+// sayNotServices warns of DEFINE and ALTER USER's operands for the
+// product's services this stack does not have.
+func sayNotServices(a command.Args, id string, out command.Out) {
+	for _, k := range [][2]string{{"TELNET", "TN3270 service"}, {"WEB", "web logon (its HTTP daemon serves without one)"}, {"LPR", "print service"}} {
+		if a.Has(k[0]) {
+			out.Say(msgcat.IPN665W(id, k[0], yesNo(a.Bool(k[0])), k[1]))
+		}
+	}
 }
 
 // alterUser is ALTER USER: the operands given, all or nothing; with
@@ -562,6 +573,7 @@ func (s *System) alterUser(_ context.Context, req *command.Request, out command.
 		}
 	}
 	out.Say(msgcat.IPN479I(info.ID, info.Root, yesNo(info.ReadOnly), info.Console.String(), yesNo(info.FTP), yesNo(info.SOCKS), ended))
+	sayNotServices(a, info.ID, out)
 }
 
 func (s *System) deleteUser(_ context.Context, req *command.Request, out command.Out) {

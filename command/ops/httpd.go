@@ -27,6 +27,9 @@ func (s *System) defineHTTPD(_ context.Context, req *command.Request, out comman
 		return
 	}
 	root := a.Str("ROOT")
+	if !a.Bool("CONFINE") {
+		out.Say(msgcat.IPN664W(a.Str("ID")))
+	}
 	if root != "" {
 		if _, ok := s.Files.Get(root); !ok {
 			out.Say(msgcat.IPN687E(root))

@@ -22,6 +22,10 @@
 # IDLE:   300 logged-in idle sessions: stackd's RSS growth; vsftpd's total
 #         RSS (and PSS, which counts shared pages once) of all its processes.
 # BULK:   one PASV RETR of 1 GiB.
+# STOR4K: one session, N4K × (PASV, connect, STOR of 4 KiB to a new name,
+#         226): the stack writes each upload beside its name, syncs it and
+#         renames it into place; vsftpd writes in place.
+# BULKSTOR: one PASV STOR of 1 GiB (into a file the servers replace).
 #
 # TLS=1: every session protected (AUTH TLS, PBSZ 0, PROT P; data
 # connections resuming the control's TLS session) on both servers, with the
@@ -42,7 +46,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-n4k=${N4K:-20000} sessions=${SESSIONS:-300} bulk_mb=${BULK_MB:-1024} tests=" ${TESTS:-retr logins idle bulk} " tls=${TLS:-0}
+n4k=${N4K:-20000} sessions=${SESSIONS:-300} bulk_mb=${BULK_MB:-1024} tests=" ${TESTS:-retr stor logins idle bulk bulkstor} " tls=${TLS:-0}
 command -v vsftpd >/dev/null || { echo "vsftpd is not installed (apt-get install vsftpd)" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, a RAW link)" >&2; exit 1; }
 A=ipnfA$$ B=ipnfB$$ VA=ipnfva$$ VB=ipnfvb$$
@@ -90,11 +94,12 @@ go build -o "$tmp/ipnconsole" ./cmd/ipnconsole
 
 nspair_up 58
 
-mkdir -p "$tmp/pub" "$tmp/empty"
+mkdir -p "$tmp/pub" "$tmp/empty" "$tmp/pub/in" "$tmp/stin"  # the uploads: vsftpd's, the stack's
+chown ftp:ftp "$tmp/pub/in" 2>/dev/null || chmod 777 "$tmp/pub/in"  # vsftpd's anonymous uploads are the ftp user's
 head -c 4096 /dev/urandom > "$tmp/pub/4k.bin"
 head -c $((bulk_mb << 20)) /dev/urandom > "$tmp/pub/1g.bin"
 chmod 755 "$tmp/pub"
-chmod 644 "$tmp/pub/"*
+find "$tmp/pub" -type f -exec chmod 644 {} +
 
 tlsdeck="" tlsflag=""
 if [ "$tls" = 1 ]; then
@@ -108,6 +113,7 @@ ulimit -n 65536 2>/dev/null || true            # the idle client holds a socket 
 cat > "$tmp/stack.deck" <<EOF
 DEFINE LINK ID=OSA1,TYPE=RAW,DEV=$VA,IPADDR=10.77.58.10,MASK=255.255.255.0
 DEFINE FILE PUBLIC=PUB,DLBL=$tmp/pub,READONLY=YES
+DEFINE FILE PUBLIC=IN,DLBL=$tmp/stin,READONLY=NO
 DEFINE USER ID=BENCH,PASSWORD='bench-Pw1'
 DEFINE FTPD ID=FTPB,PORT=21,COUNT=$maxs,PERCLIENT=$maxs,DATAPORTS=(40000,40001),ANONYMOUS=READ$tlsdeck
 EOF
@@ -122,7 +128,10 @@ anonymous_enable=YES
 no_anon_password=YES
 anon_root=$tmp/pub
 local_enable=NO
-write_enable=NO
+write_enable=YES
+anon_upload_enable=YES
+anon_other_write_enable=YES
+anon_umask=022
 pasv_enable=YES
 pasv_min_port=40000
 pasv_max_port=40001
@@ -225,6 +234,27 @@ bulk() {
   echo "  BULK $who: $line"
   fig=$(echo "$line" | sed -n 's/.*(\([0-9.]*\) Gbit\/s).*/\1/p')
 }
+# stor SERVER / bulkstor SERVER: uploads; set fig to transfers a second,
+# or Gbit/s.
+upath() { if [ "$1" = vsftpd ]; then echo "/in/$2"; else echo "/IN/$2"; fi; }
+stor() {
+  local who=$1 srv=${1%-anon} line
+  find "$tmp/stin" "$tmp/pub/in" -type f -delete  # new names each run: no upload replaces a file
+  serve "$srv"
+  line=$(client stor $(args "$who") -path "$(upath "$srv" up4k.bin)" -n "$n4k" -size 4096 2>&1) || true
+  stop
+  echo "  STOR4K $who: $line"
+  fig=$(echo "$line" | sed -n 's/.*: \([0-9.]*\)\/s.*/\1/p' | head -1)
+}
+bulkstor() {
+  local who=$1 srv=${1%-anon} line
+  find "$tmp/stin" "$tmp/pub/in" -type f -delete  # new names each run: no upload replaces a file
+  serve "$srv"
+  line=$(client bulkstor $(args "$who") -path "$(upath "$srv" up1g.bin)" -size $((bulk_mb << 20)) 2>&1) || true
+  stop
+  echo "  BULKSTOR $who: $line"
+  fig=$(echo "$line" | sed -n 's/.*(\([0-9.]*\) Gbit\/s).*/\1/p')
+}
 idle() {
   local who=$1 srv=${1%-anon} before after pss
   serve "$srv"
@@ -251,11 +281,12 @@ idle() {
 
 echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')  vsftpd: $(dpkg-query -W -f='${Version}' vsftpd 2>/dev/null || echo '?')  TLS: $tls  load: $(cut -d' ' -f1-3 /proc/loadavg)"
 want() { [[ $tests == *" $1 "* ]]; }
-rr="" br="" ir="" lr=""  # the ratios and figures of every round, for the last line
+rr="" br="" ir="" lr="" sr="" ur=""  # the ratios and figures of every round, for the last line
 for r in $(seq "$rounds"); do
   echo "ROUND $r"
-  rs= rv= ls= lsf= la= laf= lv= lvf= ms= ma= mv= bs= bv=
+  rs= rv= ls= lsf= la= laf= lv= lvf= ms= ma= mv= bs= bv= ss= sv= us= uv=
   if want retr; then retr stack; rs=$fig; retr vsftpd; rv=$fig; fi
+  if want stor; then stor stack; ss=$fig; stor vsftpd; sv=$fig; fi
   if want logins; then
     logins stack; ls=$fig lsf=$fails; logins stack-anon; la=$fig laf=$fails; logins vsftpd; lv=$fig lvf=$fails
   fi
@@ -265,15 +296,20 @@ for r in $(seq "$rounds"); do
     if [ "$sessions" -le 1000 ]; then idle vsftpd; mv=$fig; else mv="(not run at $sessions sessions)"; fi
   fi
   if want bulk; then bulk stack; bs=$fig; bulk vsftpd; bv=$fig; fi
+  if want bulkstor; then bulkstor stack; us=$fig; bulkstor vsftpd; uv=$fig; fi
   sum="ROUND $r"
   want retr && sum+="  RETR4K stack $rs vsftpd $rv /s ratio $(ratio "$rs" "$rv") |"
   want logins && sum+="  LOGINS$sessions stack $ls s ($lsf failed; anonymous $la s, $laf failed) vsftpd $lv s ($lvf failed) |"
   want idle && sum+="  IDLE$sessions stack +$ms MB (anonymous +$ma MB) vsftpd $mv MB RSS |"
+  want stor && sum+="  STOR4K stack $ss vsftpd $sv /s ratio $(ratio "$ss" "$sv") |"
   want bulk && sum+="  BULK stack $bs vsftpd $bv Gbit/s ratio $(ratio "$bs" "$bv") |"
+  want bulkstor && sum+="  BULKSTOR stack $us vsftpd $uv Gbit/s ratio $(ratio "$us" "$uv") |"
   echo "${sum% |}"
   want retr && rr+=" $(ratio "$rs" "$rv")"
   want bulk && br+=" $(ratio "$bs" "$bv")"
+  want stor && sr+=" $(ratio "$ss" "$sv")"
+  want bulkstor && ur+=" $(ratio "$us" "$uv")"
   want idle && ir+=" +$ms"
   want logins && lr+=" $ls"
 done
-echo "RATIOS (stack / vsftpd, by round)  RETR4K${rr:- -}  BULK${br:- -}  LOGINS s${lr:- -}  IDLE$sessions MB${ir:- -}"
+echo "RATIOS (stack / vsftpd, by round)  RETR4K${rr:- -}  STOR4K${sr:- -}  BULK${br:- -}  BULKSTOR${ur:- -}  LOGINS s${lr:- -}  IDLE$sessions MB${ir:- -}"

@@ -40,7 +40,8 @@ func main() {
 	addr := fs.String("addr", "", "server control address host:port")
 	user := fs.String("user", "anonymous", "login")
 	pass := fs.String("pass", "bench@example.org", "password")
-	path := fs.String("path", "", "retr, bulk: the file to download")
+	path := fs.String("path", "", "retr, bulk: the file to download; stor, bulkstor: the file to upload to")
+	size := fs.Int64("size", 4096, "stor, bulkstor: the bytes of each upload")
 	n := fs.Int("n", 20000, "retr: transfers")
 	c := fs.Int("c", 300, "logins, idle: sessions")
 	timeout := fs.Duration("timeout", 10*time.Second, "logins, idle: time a session may take to log in")
@@ -66,6 +67,10 @@ func main() {
 		err = idle(*addr, *user, *pass, *c, *timeout)
 	case "bulk":
 		err = bulk(*addr, *user, *pass, *path)
+	case "stor":
+		err = stor(*addr, *user, *pass, *path, *n, *size)
+	case "bulkstor":
+		err = bulkStor(*addr, *user, *pass, *path, *size)
 	default:
 		usage()
 	}
@@ -262,6 +267,52 @@ func (k *ctrl) get(path string, buf []byte) (int64, error) {
 		return n, fmt.Errorf("after RETR: %s", text)
 	}
 	return n, nil
+}
+
+// put uploads size bytes of data (repeated) to path over PASV.
+func (k *ctrl) put(path string, data []byte, size int64) error {
+	daddr, _, err := k.pasv()
+	if err != nil {
+		return err
+	}
+	d, err := net.DialTimeout("tcp", daddr, 10*time.Second)
+	if err != nil {
+		return err
+	}
+	if k.tls != nil {
+		d = tls.Client(d, k.tls)
+	}
+	code, text, err := k.cmd("STOR " + path)
+	if err != nil || (code != 150 && code != 125) {
+		d.Close()
+		if err == nil {
+			err = fmt.Errorf("STOR: %s", text)
+		}
+		return err
+	}
+	for left := size; left > 0; {
+		m := int64(len(data))
+		if left < m {
+			m = left
+		}
+		w, err := d.Write(data[:m])
+		if err != nil {
+			d.Close()
+			return err
+		}
+		left -= int64(w)
+	}
+	if err := d.Close(); err != nil {
+		return err
+	}
+	code, text, err = k.read()
+	if err != nil {
+		return err
+	}
+	if code != 226 {
+		return fmt.Errorf("after STOR: %s", text)
+	}
+	return nil
 }
 
 func session(addr, user, pass string) (*ctrl, error) {
@@ -466,5 +517,64 @@ func bulk(addr, user, pass, path string) error {
 	}
 	k.cmd("QUIT")
 	fmt.Printf("BULK %d bytes in %.2f s: %.1f MB/s (%.2f Gbit/s)\n", n, el.Seconds(), float64(n)/el.Seconds()/1e6, float64(n)*8/el.Seconds()/1e9)
+	return nil
+}
+
+// stor: n PASV STORs of size bytes in one session, each to a name of its
+// own (path.1, path.2, ...): new files, as a mirror or a batch uploads.
+func stor(addr, user, pass, path string, n int, size int64) error {
+	k, err := session(addr, user, pass)
+	if err != nil {
+		return err
+	}
+	defer k.c.Close()
+	data := make([]byte, min(size, 1<<20))
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	failures := 0
+	var first error
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		if err := k.put(fmt.Sprintf("%s.%d", path, i), data, size); err != nil {
+			failures++
+			if first == nil {
+				first = err
+			}
+			var ne net.Error
+			if errors.As(err, &ne) || errors.Is(err, io.EOF) {
+				failures += n - i - 1
+				break
+			}
+		}
+	}
+	el := time.Since(start)
+	k.cmd("QUIT")
+	ok := n - failures
+	fmt.Printf("STOR %d transfers of %d bytes in %.2f s: %.0f/s, %d failures\n", n, size, el.Seconds(), float64(ok)/el.Seconds(), failures)
+	if first != nil {
+		fmt.Printf("first failure: %v\n", first)
+	}
+	return nil
+}
+
+// bulkStor: one STOR of size bytes.
+func bulkStor(addr, user, pass, path string, size int64) error {
+	k, err := session(addr, user, pass)
+	if err != nil {
+		return err
+	}
+	defer k.c.Close()
+	data := make([]byte, 1<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	start := time.Now()
+	if err := k.put(path, data, size); err != nil {
+		return err
+	}
+	el := time.Since(start)
+	k.cmd("QUIT")
+	fmt.Printf("BULKSTOR %d bytes in %.2f s: %.1f MB/s (%.2f Gbit/s)\n", size, el.Seconds(), float64(size)/el.Seconds()/1e6, float64(size)*8/el.Seconds()/1e9)
 	return nil
 }

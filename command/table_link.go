@@ -306,6 +306,31 @@ var linkRows = []Spec{
 		Mutates: true, Auth: users.Full,
 	},
 	{
+		Verb: "DEFine", Object: "TRACE",
+		Summary: "The product's name of TRACE ON: write a link's packets to a pcap file",
+		Origin:  Emulated,
+		Operands: []Operand{
+			{Key: "LINKID", Type: Name{Max: 8}, Required: true, Help: "the link"},
+			{Key: "FILE", Type: Text{Max: 255, Name: "path"}, Required: true, Help: "the pcap file to write (created or replaced)"},
+		},
+		Example: "DEFINE TRACE,LINKID=OSA1,FILE=/tmp/osa1.pcap",
+		Mutates: true, Auth: users.Full,
+	},
+	{
+		Verb: "DELete", Object: "TRACE",
+		Summary:  "The product's name of TRACE OFF: end a link's trace and close its file",
+		Origin:   Emulated,
+		Operands: []Operand{{Key: "LINKID", Type: Name{Max: 8}, Required: true, Help: "the link"}},
+		Example:  "DELETE TRACE,LINKID=OSA1",
+		Mutates:  true, Auth: users.Full,
+	},
+	{
+		Verb: "Query", Object: "TRACEs",
+		Summary: "Show the running traces: link, file, when each began and the packets written so far",
+		Origin:  Emulated,
+		Auth:    users.Query,
+	},
+	{
 		Verb:     "DISCONNect",
 		Summary:  "Reset one connection (QUERY CONNECTIONS shows the ids)",
 		Origin:   Own,

@@ -2998,6 +2998,19 @@ func IPN665W(id string, keyword string, value string, service string) Msg {
 	return Msg{ID: "IPN665W", Args: p.a[:]}
 }
 
+// IPN666I says: Trace of link <link> writing <file> since <since>: <n> packets so far
+func IPN666I[T0 Count](link string, file string, since time.Time, n T0) Msg {
+	p := &struct {
+		s [2]string
+		a [4]any
+	}{s: [2]string{link, file}}
+	p.a = [4]any{&p.s[0], &p.s[1], since, n}
+	return Msg{ID: "IPN666I", Args: p.a[:]}
+}
+
+// IPN667I says: <n> traces running
+func IPN667I[T0 Count](n T0) Msg { return Msg{ID: "IPN667I", Args: []any{n}} }
+
 // IPN670I says: Host <name> is <addr>
 func IPN670I(name string, addr string) Msg {
 	p := &struct {

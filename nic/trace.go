@@ -33,6 +33,7 @@ type pcapWriter struct {
 	clock   func() time.Time
 	packets uint64
 	err     error
+	since   time.Time // when the trace began
 }
 
 // openPcap creates (or truncates) path and writes the file header.
@@ -41,7 +42,7 @@ func openPcap(path string, clock func() time.Time) (*pcapWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &pcapWriter{f: f, w: bufio.NewWriterSize(f, traceBufSize), clock: clock}
+	w := &pcapWriter{f: f, w: bufio.NewWriterSize(f, traceBufSize), clock: clock, since: clock()}
 	var h [pcapFileHdr]byte
 	binary.LittleEndian.PutUint32(h[0:], pcapMagic)
 	binary.LittleEndian.PutUint16(h[4:], 2)
@@ -98,6 +99,13 @@ func (w *pcapWriter) packet(protocol tcpip.NetworkProtocolNumber, pkt *stack.Pac
 		return
 	}
 	w.packets++
+}
+
+// count is the number of packets written so far.
+func (w *pcapWriter) count() uint64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.packets
 }
 
 // close flushes and closes the file; it reports the packets written and the

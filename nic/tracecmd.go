@@ -1,5 +1,7 @@
 package nic
 
+import "time"
+
 // ErrTraceOn says a trace is already being written for the link.
 type ErrTraceOn struct{ Link, File string }
 
@@ -69,4 +71,29 @@ func (s *Stack) stopTraceLocked(l *Link) (uint64, error) {
 		return 0, nil
 	}
 	return w.close()
+}
+
+// TraceInfo is one running trace, as QUERY TRACES shows it.
+type TraceInfo struct {
+	Link, File string
+	Since      time.Time
+	Packets    uint64
+}
+
+// Traces lists the running traces in link order.
+func (s *Stack) Traces() []TraceInfo {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []TraceInfo
+	for _, l := range s.sortedLinksLocked() {
+		if l.trace == "" || l.ep == nil {
+			continue
+		}
+		w := l.ep.trace.Load()
+		if w == nil {
+			continue
+		}
+		out = append(out, TraceInfo{Link: l.cfg.ID, File: l.trace, Since: w.since, Packets: w.count()})
+	}
+	return out
 }

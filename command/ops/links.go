@@ -33,6 +33,9 @@ var linkHandlers = map[string]Handler{
 	"TRACERT":       (*System).tracert,
 	"PING":          (*System).ping,
 	"TRACE":         (*System).trace,
+	"DEFINE TRACE":  (*System).traceOn,
+	"DELETE TRACE":  (*System).traceOff,
+	"QUERY TRACES":  (*System).queryTraces,
 	"DISCONNECT":    (*System).disconnect,
 	"DEFINE DEVICE": (*System).defineDevice,
 	"DELETE DEVICE": (*System).deleteDevice,
@@ -639,22 +642,39 @@ func (s *System) ping(ctx context.Context, req *command.Request, out command.Out
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.3f", float64(d)/float64(time.Millisecond)) }
 
-func (s *System) trace(_ context.Context, req *command.Request, out command.Out) {
-	a := req.Args
-	link := a.Str("LINKID")
-	if a.Positional(0) == "ON" { // FILE= with ON only: the table's rule
-		file := a.Str("FILE")
-		if err := s.Stack.TraceOn(link, file); err != nil {
-			out.Say(linkErr(err))
-			return
-		}
-		out.Say(msgcat.IPN116I(link, file))
+// trace is TRACE ON|OFF; DEFINE TRACE and DELETE TRACE are the product's
+// names of the same two.
+func (s *System) trace(ctx context.Context, req *command.Request, out command.Out) {
+	if req.Args.Positional(0) == "ON" { // FILE= with ON only: the table's rule
+		s.traceOn(ctx, req, out)
 		return
 	}
+	s.traceOff(ctx, req, out)
+}
+
+func (s *System) traceOn(_ context.Context, req *command.Request, out command.Out) {
+	link, file := req.Args.Str("LINKID"), req.Args.Str("FILE")
+	if err := s.Stack.TraceOn(link, file); err != nil {
+		out.Say(linkErr(err))
+		return
+	}
+	out.Say(msgcat.IPN116I(link, file))
+}
+
+func (s *System) traceOff(_ context.Context, req *command.Request, out command.Out) {
+	link := req.Args.Str("LINKID")
 	file, n, err := s.Stack.TraceOff(link)
 	if err != nil {
 		out.Say(linkErr(err))
 		return
 	}
 	out.Say(msgcat.IPN117I(link, n, file))
+}
+
+func (s *System) queryTraces(_ context.Context, _ *command.Request, out command.Out) {
+	ts := s.Stack.Traces()
+	for _, t := range ts {
+		out.Say(msgcat.IPN666I(t.Link, t.File, t.Since, t.Packets))
+	}
+	out.Say(msgcat.IPN667I(len(ts)))
 }

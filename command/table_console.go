@@ -61,8 +61,8 @@ var remoteRows = []Spec{
 		Summary: "Make this console read as the VSE system console (VSE), or as plain lines again (PLAIN)",
 		Origin:  Own,
 		Help: []string{
-			"LOOK VSE frames every line as on the VSE system console, \"F7 0098 IPN237I ...\": the partition id, then the reply",
-			"id of the command the line answers (0000 for messages nobody asked for). MSG F7 is answered by the attention",
+			"LOOK VSE frames every line as on the VSE system console, \"F7 0100 IPN237I ...\": the partition id, then 0100",
+			"for an answer (0000 for messages nobody asked for). MSG F7 is answered by the attention",
 			"routine's READY and the stack's \"F7-0102 IPN300I Enter TCP/IP Command\"; the operator replies \"102 command\"",
 			"(leading zeros may be dropped). MSG F7,DATA=command runs the command at once; a command typed alone runs too.",
 			"Only the framing changes: messages, return codes and the hardcopy log are as in the plain look.",

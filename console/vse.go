@@ -9,15 +9,17 @@ import (
 	"sync/atomic"
 
 	"ipnstack/command"
-	"ipnstack/grammar"
 	"ipnstack/msgcat"
 )
 
 // The VSE look (LOOK VSE): every line a console is sent reads as on the
-// VSE system console, "F7 0098 IPN237I ...": the partition id, then the
-// reply id of the command the line answers (0000 for a line nobody asked
-// for); the stack asks for a command with "F7-0102 IPN300I Enter TCP/IP
-// Command", the hyphen marking a reply outstanding. What the operator
+// VSE system console, "F7 0100 IPN237I ...": the partition id, then the
+// number of the partition's task that wrote the line (0100, the stack's
+// command task, for every answer to a console's input; 0000 for a line
+// nobody asked for); the stack asks for a command with "F7-0102 IPN300I
+// Enter TCP/IP Command", the hyphen marking a reply outstanding, whose id
+// comes from one sequence for the whole system. The verified transcript
+// answers reply 0102 with "F7 0100 IPN264I ...". What the operator
 // types is taken as VSE's attention routine and the partition take it:
 //
 //	MSG F7             the routine answers READY; the partition asks (IPN300I)
@@ -30,6 +32,10 @@ import (
 
 // arReady is the attention routine's answer to MSG, as VSE prints it.
 const arReady = "AR 0015 1I40I  READY"
+
+// commandTask is the number the stack's answers carry in the VSE look, as
+// the verified transcript shows it; unsolicited lines carry 0000.
+const commandTask = 100
 
 // DefaultPartition is the partition id of the stack unless LOOK says.
 const DefaultPartition = "F7"
@@ -56,7 +62,6 @@ type vseLook struct {
 	partition string
 	ids       *atomic.Uint64 // the hub's reply ids (1 to 9999, then 1 again)
 	pending   int            // the id IPN300I asked with and nobody answered; 0: none
-	current   int            // the id the running command's lines carry
 }
 
 // nextLocked gives the next reply id. The ids are the system's, as VSE's
@@ -86,19 +91,17 @@ func (c *Console) vse() *vseLook {
 }
 
 // frame writes a line as the console shows it: as is in the plain look,
-// "F7 0098 line" in the VSE look (0000 when unsolicited).
+// "F7 0100 line" in the VSE look ("F7 0000 line" when unsolicited).
 func (c *Console) frame(line string, unsolicited bool) string {
 	v := c.vse()
 	if v == nil {
 		return line
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	id := v.current
+	task := commandTask
 	if unsolicited {
-		id = 0
+		task = 0
 	}
-	return FrameVSE(v.partition, id, line)
+	return FrameVSE(v.partition, task, line)
 }
 
 // vseInput takes a line typed on a console in the VSE look: it gives the
@@ -107,7 +110,7 @@ func (c *Console) frame(line string, unsolicited bool) string {
 func (c *Console) vseInput(v *vseLook, line string) (cmd string, run, echo bool, rc int) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.current = 0
+	answer := FrameVSE(v.partition, commandTask, "")
 	if w := arCommand(line); w != "" {
 		// The attention routine's own commands reach VSE, never the
 		// stack's partition: say so, as the attention routine answers.
@@ -118,11 +121,10 @@ func (c *Console) vseInput(v *vseLook, line string) (cmd string, run, echo bool,
 		c.out.put(outItem{kind: itemReply, line: arReady})
 		part := strings.ToUpper(m[1])
 		if part != v.partition {
-			c.vseSay(FrameVSE(v.partition, 0, ""), msgcat.IPN259E(part, v.partition))
+			c.vseSay(answer, msgcat.IPN259E(part, v.partition))
 			return "", false, false, 8
 		}
-		if m[2] != "" {
-			v.current = v.nextLocked()
+		if m[2] != "" { // a command sent, no reply asked for
 			return m[2], true, true, 0
 		}
 		if v.pending == 0 {
@@ -134,16 +136,13 @@ func (c *Console) vseInput(v *vseLook, line string) (cmd string, run, echo bool,
 	if m := replyPattern.FindStringSubmatch(line); m != nil {
 		id, _ := strconv.Atoi(m[1])
 		if id == 0 || id != v.pending {
-			c.vseSay(FrameVSE(v.partition, 0, ""), msgcat.IPN260E(fmt.Sprintf("%04d", id)))
+			c.vseSay(answer, msgcat.IPN260E(fmt.Sprintf("%04d", id)))
 			return "", false, false, 8
 		}
 		// A reply typed by its id is answered, not echoed: the operator's
 		// own line on the VSE console is the echo.
-		v.pending, v.current = 0, id
+		v.pending = 0
 		return m[2], true, false, 0
-	}
-	if !grammar.IsComment(line) {
-		v.current = v.nextLocked()
 	}
 	return line, true, true, 0
 }
@@ -201,7 +200,8 @@ func (c *Console) vseSay(prefix string, m msgcat.Msg) {
 }
 
 // FrameVSE writes a line as the VSE system console shows a partition's
-// plain message: "F7 0098 line".
-func FrameVSE(partition string, id int, line string) string {
-	return fmt.Sprintf("%s %04d %s", partition, id, line)
+// plain message: "F7 0100 line", task the number of the task that wrote
+// it.
+func FrameVSE(partition string, task int, line string) string {
+	return fmt.Sprintf("%s %04d %s", partition, task, line)
 }

@@ -15,7 +15,8 @@ import (
 // TestVSELook: in the VSE look a console reads as the VSE system console of
 // the verified transcript: MSG F7 is answered by the attention routine and
 // the stack's prompt with a reply id, the reply runs the command and its
-// lines carry the id; MSG F7,DATA= and a bare command run at once; a wrong
+// lines carry the command task's 0100, as in the verified transcript; MSG
+// F7,DATA= and a bare command run at once and take no reply id; a wrong
 // partition or reply id is refused; unsolicited lines carry 0000.
 func TestVSELook(t *testing.T) {
 	var mu sync.Mutex
@@ -38,16 +39,16 @@ func TestVSELook(t *testing.T) {
 		{"msg f7", []string{"AR 0015 1I40I  READY", "F7-0001 IPN300I Enter TCP/IP Command"}},
 		{"msg F7", []string{"AR 0015 1I40I  READY", "F7-0001 IPN300I Enter TCP/IP Command"}}, // still the same reply
 		// A reply typed by its id is not echoed: the operator's line is.
-		{"1 portrange low=32768,high=65535", []string{"F7 0001 IPN127I Port range changed to 32,768 65,535"}},
-		{"1 portrange low=32768,high=65535", []string{"F7 0000 IPN260E No reply 0001 is outstanding: MSG asks for a command"}},
-		{"msg bg", []string{"AR 0015 1I40I  READY", "F7 0000 IPN259E MSG BG: the stack's partition here is F7"}},
-		{"msg f7,data=portrange low=32768,high=65535", []string{"AR 0015 1I40I  READY", "F7 0002 IPN237I portrange low=32768,high=65535", "F7 0002 IPN127I Port range changed to 32,768 65,535"}},
-		{"msg f7", []string{"AR 0015 1I40I  READY", "F7-0003 IPN300I Enter TCP/IP Command"}},
-		{"0003 portrange low=32768,high=65535", []string{"F7 0003 IPN127I Port range changed to 32,768 65,535"}},
+		{"1 portrange low=32768,high=65535", []string{"F7 0100 IPN127I Port range changed to 32,768 65,535"}},
+		{"1 portrange low=32768,high=65535", []string{"F7 0100 IPN260E No reply 0001 is outstanding: MSG asks for a command"}},
+		{"msg bg", []string{"AR 0015 1I40I  READY", "F7 0100 IPN259E MSG BG: the stack's partition here is F7"}},
+		{"msg f7,data=portrange low=32768,high=65535", []string{"AR 0015 1I40I  READY", "F7 0100 IPN237I portrange low=32768,high=65535", "F7 0100 IPN127I Port range changed to 32,768 65,535"}},
+		{"msg f7", []string{"AR 0015 1I40I  READY", "F7-0002 IPN300I Enter TCP/IP Command"}},
+		{"0002 portrange low=32768,high=65535", []string{"F7 0100 IPN127I Port range changed to 32,768 65,535"}},
 		// The attention routine's and POWER's commands are VSE's.
 		{"STATUS 0D00", []string{"AR 0015 IPN263E STATUS is a command of VSE's attention routine or POWER, not of the TCP/IP partition"}},
 		{"r rdr,tcpip00", []string{"AR 0015 IPN263E R is a command of VSE's attention routine or POWER, not of the TCP/IP partition"}},
-		{"portrange low=32768,high=65535", []string{"F7 0004 IPN237I portrange low=32768,high=65535", "F7 0004 IPN127I Port range changed to 32,768 65,535"}},
+		{"portrange low=32768,high=65535", []string{"F7 0100 IPN237I portrange low=32768,high=65535", "F7 0100 IPN127I Port range changed to 32,768 65,535"}},
 		{"* a comment", nil},
 	} {
 		mu.Lock()

@@ -55,7 +55,7 @@ func run(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	check := fs.Bool("check", false, "check the deck on stdin against the command table only; no stack is needed")
 	decklib := fs.String("decklib", ".", "with --check: the deck library `directory` INCLUDE reads members from")
 	history := fs.String("history", console.DefaultHistoryFile(), "history `file` of the interactive console")
-	look := fs.String("look", "plain", "how the console's lines read: plain, or vse (as on the VSE system console: \"F7 0098 IPN237I ...\", MSG F7 and reply ids)")
+	look := fs.String("look", "plain", "how the console's lines read: plain, or vse (as on the VSE system console: \"F7 0100 IPN237I ...\", MSG F7 and reply ids)")
 	partition := fs.String("partition", console.DefaultPartition, "with --look vse: the stack's partition `id`")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: ipnconsole [flags] [< deck]\n\nThe operator console of the TCP/IP stack. Flags:\n")

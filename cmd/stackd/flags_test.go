@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -101,13 +102,50 @@ func TestVSELook(t *testing.T) {
 	out, rc := runConsole(t, d.socket, "msg f7\n1 def file,pub=CNXV8R8,dlbl="+lib+",type=lib\nmsg bg\nMSG F7,DATA=QUERY FILES\n", "--look", "vse")
 	want := "IPN237I LOOK VSE,PARTITION=F7\nIPN261I Console L001 look is VSE, partition F7\n" +
 		"AR 0015 1I40I  READY\nF7-0001 IPN300I Enter TCP/IP Command\n" +
-		"F7 0001 IPN264I File defined, Dataset: " + lib + "\n" + // a reply by its id is not echoed
-		"AR 0015 1I40I  READY\nF7 0000 IPN259E MSG BG: the stack's partition here is F7\n" +
-		"AR 0015 1I40I  READY\nF7 0002 IPN237I QUERY FILES\n"
-	if rc != 8 || !strings.HasPrefix(out, want) || !strings.Contains(out, "F7 0002 IPN466I CNXV8R8") {
+		"F7 0100 IPN264I File defined, Dataset: " + lib + "\n" + // a reply by its id is not echoed
+		"AR 0015 1I40I  READY\nF7 0100 IPN259E MSG BG: the stack's partition here is F7\n" +
+		"AR 0015 1I40I  READY\nF7 0100 IPN237I QUERY FILES\n"
+	if rc != 8 || !strings.HasPrefix(out, want) || !strings.Contains(out, "F7 0100 IPN466I CNXV8R8") {
 		t.Fatalf("rc %d:\n%s\nwant first:\n%s", rc, out, want)
 	}
 	if _, rc := runConsole(t, d.socket, "", "--look", "vse", "--partition", "F77"); rc != 2 {
 		t.Fatalf("--partition F77: rc %d", rc)
+	}
+}
+
+// TestVSETranscript replays the verified console transcript of the
+// product's documentation (testdata/vse-transcript.txt) line by line: the
+// operator's lines are typed on a console in the VSE look, every other
+// line must come back as printed. Reply ids are the system's, so another
+// console's 101 replies bring the prompt to the transcript's 0102.
+func TestVSETranscript(t *testing.T) {
+	text, err := os.ReadFile("testdata/vse-transcript.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var typed, want []string
+	for _, l := range strings.Split(strings.TrimRight(string(text), "\n"), "\n") {
+		if strings.HasPrefix(l, "AR ") || strings.HasPrefix(l, "F7 ") || strings.HasPrefix(l, "F7-") {
+			want = append(want, l)
+		} else {
+			typed = append(typed, l)
+		}
+	}
+	d := startDaemon(t)
+	if err := os.MkdirAll(filepath.Join(d.dir, "data", "CNXV8R8"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var other strings.Builder
+	for i := 1; i <= 101; i++ {
+		fmt.Fprintf(&other, "msg f7\n%d query portrange\n", i)
+	}
+	if out, rc := runConsole(t, d.socket, other.String(), "--look", "vse"); rc != 0 || strings.Count(out, "IPN300I") != 101 {
+		t.Fatalf("the other console: rc %d:\n%s", rc, out)
+	}
+	out, rc := runConsole(t, d.socket, strings.Join(typed, "\n")+"\n", "--look", "vse")
+	got := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	const greeting = 2 // IPN237I LOOK VSE,PARTITION=F7 and IPN261I
+	if rc != 0 || len(got) < greeting || strings.Join(got[greeting:], "\n") != strings.Join(want, "\n") {
+		t.Fatalf("rc %d:\n%s\nwant after the greeting:\n%s", rc, out, strings.Join(want, "\n"))
 	}
 }

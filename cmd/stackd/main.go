@@ -101,7 +101,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.data, "data", defaultDataDir(), "data `directory`: a relative DLBL= of DEFINE FILE is taken from it; pub/ in it is the default deck's FTP directory")
 	fs.StringVar(&o.telnet, "telnet", "", "open a telnet console listener on the host at a loopback `addr:port` (e.g. 127.0.0.1:2323); off by default")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at http://`addr:port`/metrics on the host (e.g. 127.0.0.1:9464); off by default")
-	fs.StringVar(&o.look, "look", "plain", "how the system console's lines read: plain, or vse (as on the VSE system console: \"F7 0098 IPN237I ...\", MSG F7 and reply ids)")
+	fs.StringVar(&o.look, "look", "plain", "how the system console's lines read: plain, or vse (as on the VSE system console: \"F7 0100 IPN237I ...\", MSG F7 and reply ids)")
 	fs.StringVar(&o.partition, "partition", console.DefaultPartition, "with --look vse: the stack's partition `id`")
 	fs.StringVar(&o.xferlog, "xferlog", "", "transfer log `file`: a line per file the FTP daemons, HTTP daemons and FTP client move (SIGHUP reopens it)")
 	fs.StringVar(&o.xferFormat, "xferlog-format", "xferlog", "the transfer log's format: xferlog (wu-ftpd's and vsftpd's) or json")

@@ -125,11 +125,20 @@ type Pool struct {
 	next      uint16 // where the next search starts
 
 	// A port is busy (never offered) while any of these has its bit:
-	leased  bitmap     // lent (parked included) or claimed by a bind
-	held    bitmap     // the strict model holds it (a record that holds)
-	outside bitmap     // the stack or the host refused it less than StackRetry ago
-	resv    bitmap     // set aside for an owner (Registry)
-	full    [16]uint64 // one bit per word of the bitmaps: set when all 64 ports are busy
+	leased  bitmap // lent (parked included) or claimed by a bind
+	held    bitmap // the strict model holds it (a record that holds)
+	outside bitmap // the stack or the host refused it less than StackRetry ago
+	resv    bitmap // set aside for an owner (Registry)
+	// elsewhere: another member of the sysplex holds it in the store
+	// (a shared pool; the member's watch of the store keeps it)
+	elsewhere bitmap
+	full      [16]uint64 // one bit per word of the bitmaps: set when all 64 ports are busy
+
+	// shared is the sysplex's store through which a sysplex-wide pool's
+	// ports are unique across members (nil: a local pool); claimed has the
+	// ports this member holds in it.
+	shared  Shared
+	claimed bitmap
 
 	ports   map[uint16]*portState
 	queue   []*rec // by close time; [head:] kept
@@ -321,13 +330,26 @@ func (p *Pool) Lend(now time.Time, req Request, test Tester) (*Lease, error) {
 		default:
 			p.next = port + 1
 		}
-		if test == nil {
-			p.allocations++
-			p.mu.Unlock()
-			return &Lease{pool: p, port: port, holders: 1}, nil
+		share := p.shared
+		if share != nil && p.claimed.has(port) {
+			share = nil // still this member's in the store: a hold just ended
 		}
 		p.mu.Unlock()
-		err := test(port)
+		var err error
+		if share != nil {
+			// The store first: a port another member holds is not this
+			// member's to try, whatever the socket says.
+			if err = share.Claim(port); err == nil {
+				p.mu.Lock()
+				if p.shared == share {
+					p.claimed.set(port, true)
+				}
+				p.mu.Unlock()
+			}
+		}
+		if err == nil && test != nil {
+			err = test(port)
+		}
 		p.mu.Lock()
 		if err == nil {
 			p.allocations++
@@ -335,6 +357,7 @@ func (p *Pool) Lend(now time.Time, req Request, test Tester) (*Lease, error) {
 			return &Lease{pool: p, port: port, holders: 1}, nil
 		}
 		p.setLeased(port, false)
+		p.releaseLocked(port)
 		p.gen++
 		if !errors.Is(err, ErrInUse) {
 			p.mu.Unlock()
@@ -414,7 +437,9 @@ func (p *Pool) searchLocked(from, to int, ok func(int) bool) (uint16, bool) {
 	return 0, false
 }
 
-func (p *Pool) busyWord(w int) uint64 { return p.leased[w] | p.held[w] | p.outside[w] | p.resv[w] }
+func (p *Pool) busyWord(w int) uint64 {
+	return p.leased[w] | p.held[w] | p.outside[w] | p.resv[w] | p.elsewhere[w]
+}
 
 // nextNotBusy gives the first port of [from, to] that is not busy, or -1.
 func (p *Pool) nextNotBusy(from, to int) int {
@@ -491,6 +516,7 @@ func (p *Pool) unclaim(port uint16) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.setLeased(port, false)
+	p.releaseLocked(port)
 	p.gen++
 }
 
@@ -527,6 +553,7 @@ func (p *Pool) closeLocked(now time.Time, port uint16, c Closing, release bool) 
 	}
 	if release {
 		p.setLeased(port, false)
+		p.releaseLocked(port)
 		p.gen++
 	}
 	return r
@@ -553,6 +580,7 @@ func (p *Pool) goneLocked(r *rec) {
 	if ps := p.ports[r.port]; ps != nil {
 		if ps.recs--; ps.recs == 0 {
 			delete(p.ports, r.port)
+			p.releaseLocked(r.port)
 		}
 	}
 }
@@ -682,15 +710,18 @@ func (p *Pool) Stats(now time.Time) Stats {
 		}
 	}
 	s.InUse = p.leased.count(lo, hi) - s.Parked
-	var blocked, outside, reserved bitmap
+	var blocked, outside, elsewhere, reserved bitmap
 	for w := lo >> 6; w <= hi>>6; w++ {
 		notLent := ^p.leased[w] &^ p.resv[w]
-		blocked[w] = (p.held[w] | p.outside[w]) & notLent
+		blocked[w] = (p.held[w] | p.outside[w] | p.elsewhere[w]) & notLent
 		outside[w] = p.outside[w] & notLent
+		elsewhere[w] = p.elsewhere[w] & notLent
 		reserved[w] = p.resv[w] &^ p.leased[w]
 	}
 	s.Blocked = blocked.count(lo, hi)
 	s.Outside = outside.count(lo, hi)
+	s.Elsewhere = elsewhere.count(lo, hi)
+	s.Shared = p.claimed.count(lo, hi)
 	s.Reserved = reserved.count(lo, hi)
 	return s
 }

@@ -199,8 +199,12 @@ type Stats struct {
 	// Blocked is the ports of the range that no one may use now though
 	// nobody holds them: the strict model's rest after a close, and ports
 	// the stack or the host refused lately (Outside of them).
-	Blocked     int
-	Outside     int
+	Blocked int
+	Outside int
+	// Elsewhere is the ports of a sysplex-wide range that another member
+	// holds (in Blocked); Shared the ports this member holds in the store.
+	Elsewhere   int
+	Shared      int
 	Reserved    int    // ports of the range set aside for an owner (and not lent)
 	Allocations uint64 // ports lent: one a granted listener or connection
 	Exhaustions uint64 // requests refused because no port could serve

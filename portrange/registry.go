@@ -34,7 +34,10 @@ func (p Proto) String() string {
 //     to any address and port 0 before connecting (off until set).
 //  3. DATA: an FTP daemon's passive data ports (DATAPORTS), for its
 //     passive data listeners only.
-//  4. TCP: the ephemeral range that PORTRANGE sets, for every other TCP
+//  4. SYSPLEX: the SYSPLEXPORTS range, for a connection from a dynamic
+//     VIPA with port 0 (off until set; sysplex-wide, as EXPLICIT is, once
+//     the stack joins a sysplex: Couple).
+//  5. TCP: the ephemeral range that PORTRANGE sets, for every other TCP
 //     port; UDP: the ephemeral range of UDP, for every UDP port.
 type Tier int
 
@@ -43,12 +46,13 @@ const (
 	TierBind Tier = iota
 	TierExplicit
 	TierData
+	TierSysplex
 	TierTCP
 	TierUDP
 )
 
 func (t Tier) String() string {
-	return [...]string{"BIND", "EXPLICIT", "DATA", "TCP", "UDP"}[t]
+	return [...]string{"BIND", "EXPLICIT", "DATA", "SYSPLEX", "TCP", "UDP"}[t]
 }
 
 // Forbidden is the owner of ports no one may use: the operator's RESERVED.
@@ -62,10 +66,11 @@ const (
 	KindOperator Kind = iota // DEFINE PORT
 	KindData                 // an FTP daemon's DATAPORTS
 	KindExplicit             // the explicit-bind range
+	KindSysplex              // the SYSPLEXPORTS range
 )
 
 func (k Kind) String() string {
-	return [...]string{"DEFINE PORT", "DATAPORTS", "EXPLICIT range"}[k]
+	return [...]string{"DEFINE PORT", "DATAPORTS", "EXPLICIT range", "SYSPLEXPORTS range"}[k]
 }
 
 // Reserved is a range of ports set aside: for an owner (an FTP daemon's
@@ -135,9 +140,14 @@ func (pi PoolInfo) Rate() float64 {
 // lease's); a bind's last Drop takes Registry.mu after letting go of the
 // others.
 type Registry struct {
-	mu        sync.Mutex
-	tcp, udp  *Pool
-	explicit  *Pool            // nil while no explicit-bind range is set
+	mu       sync.Mutex
+	tcp, udp *Pool
+	explicit *Pool // nil while no explicit-bind range is set
+	sysplex  *Pool // nil while no SYSPLEXPORTS range is set
+	vipas    map[netip.Addr]bool
+	// shared is the sysplex's store for the explicit and SYSPLEXPORTS
+	// pools (nil: they are local); sharedFor makes one pool's Shared.
+	sharedFor func(Tier) Shared
 	data      map[string]*Pool // by owner
 	binds     map[bindKey][]*Bound
 	claims    map[bindKey]*Pool // the pool each bound port was taken from
@@ -162,7 +172,7 @@ type bindKey struct {
 func NewRegistry(stackRange func(low, high uint16) error) (*Registry, error) {
 	tcp, _ := New(DefaultLow, DefaultHigh)
 	udp, _ := New(DefaultLow, DefaultHigh)
-	r := &Registry{tcp: tcp, udp: udp, data: map[string]*Pool{}, binds: map[bindKey][]*Bound{}, claims: map[bindKey]*Pool{},
+	r := &Registry{tcp: tcp, udp: udp, data: map[string]*Pool{}, binds: map[bindKey][]*Bound{}, claims: map[bindKey]*Pool{}, vipas: map[netip.Addr]bool{},
 		msl: DefaultMSL, hold: 2 * DefaultMSL, stackRange: stackRange, pressure: map[string]*pressure{}}
 	if stackRange != nil {
 		if err := stackRange(DefaultLow, DefaultHigh); err != nil {
@@ -228,48 +238,146 @@ func (es RangeErrors) Error() string {
 // SetExplicit sets the explicit-bind range to [low, high]: LOW at least
 // LowMin, HIGH not below LOW, and no port of it reserved for anyone else.
 // The range is set aside from the TCP ephemeral range. low == 0 removes it.
-func (r *Registry) SetExplicit(low, high int) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if low == 0 {
-		r.explicit = nil
-		r.dropReservedLocked(func(rs Reserved) bool { return rs.Kind == KindExplicit })
-		return nil
-	}
-	if err := r.checkExplicitLocked(low, high); err != nil {
-		return err
-	}
-	if r.explicit == nil {
-		p, _ := New(uint16(low), uint16(high))
-		r.explicit = p
-		r.applyModelLocked()
-	} else if err := r.explicit.SetRange(uint16(low), uint16(high)); err != nil {
-		return err
-	}
-	r.dropReservedLocked(func(rs Reserved) bool { return rs.Kind == KindExplicit })
-	r.addReservedLocked(Reserved{TCP, uint16(low), uint16(high), "EXPLICIT", KindExplicit})
-	return nil
-}
+func (r *Registry) SetExplicit(low, high int) error { return r.setRange(KindExplicit, low, high) }
+
+// SetSysplexPorts sets the SYSPLEXPORTS range as SetExplicit sets the
+// explicit-bind range: the ports of connections from a dynamic VIPA with
+// port 0 (SetVIPA).
+func (r *Registry) SetSysplexPorts(low, high int) error { return r.setRange(KindSysplex, low, high) }
 
 // CheckExplicit says whether SetExplicit would take [low, high], changing
 // nothing.
-func (r *Registry) CheckExplicit(low, high int) error {
+func (r *Registry) CheckExplicit(low, high int) error { return r.checkRange(KindExplicit, low, high) }
+
+// CheckSysplexPorts says whether SetSysplexPorts would take [low, high].
+func (r *Registry) CheckSysplexPorts(low, high int) error {
+	return r.checkRange(KindSysplex, low, high)
+}
+
+// SysplexPorts is the SYSPLEXPORTS pool, or nil when none is set.
+func (r *Registry) SysplexPorts() *Pool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.sysplex
+}
+
+// rangeTiers are the tiers whose pool is a range the operator sets aside
+// from the TCP ephemeral range (and that a sysplex shares).
+var rangeTiers = map[Kind]struct {
+	tier  Tier
+	owner string
+}{KindExplicit: {TierExplicit, "EXPLICIT"}, KindSysplex: {TierSysplex, "SYSPLEXPORTS"}}
+
+func (r *Registry) rangePoolLocked(k Kind) **Pool {
+	if k == KindSysplex {
+		return &r.sysplex
+	}
+	return &r.explicit
+}
+
+func (r *Registry) setRange(k Kind, low, high int) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pp := r.rangePoolLocked(k)
+	if low == 0 {
+		if *pp != nil {
+			(*pp).SetShared(nil)
+		}
+		*pp = nil
+		r.dropReservedLocked(func(rs Reserved) bool { return rs.Kind == k })
+		return nil
+	}
+	if err := r.checkRangeLocked(k, low, high); err != nil {
+		return err
+	}
+	if *pp == nil {
+		p, _ := New(uint16(low), uint16(high))
+		*pp = p
+		r.applyModelLocked()
+		if r.sharedFor != nil {
+			p.SetShared(r.sharedFor(rangeTiers[k].tier))
+		}
+	} else if err := (*pp).SetRange(uint16(low), uint16(high)); err != nil {
+		return err
+	}
+	r.dropReservedLocked(func(rs Reserved) bool { return rs.Kind == k })
+	r.addReservedLocked(Reserved{TCP, uint16(low), uint16(high), rangeTiers[k].owner, k})
+	return nil
+}
+
+func (r *Registry) checkRange(k Kind, low, high int) error {
 	if low == 0 && high == 0 {
 		return nil
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.checkExplicitLocked(low, high)
+	return r.checkRangeLocked(k, low, high)
 }
 
-func (r *Registry) checkExplicitLocked(low, high int) error {
+func (r *Registry) checkRangeLocked(k Kind, low, high int) error {
 	if low < LowMin || low > LowMax {
 		return RangeErrors{{RuleLowRange, low, high}}
 	}
 	if high < low || high > HighMax {
 		return RangeErrors{{RuleOrder, low, high}}
 	}
-	return r.checkFreeLocked(TCP, uint16(low), uint16(high), "", KindExplicit)
+	return r.checkFreeLocked(TCP, uint16(low), uint16(high), "", k)
+}
+
+// Couple makes the explicit-bind and SYSPLEXPORTS pools sysplex-wide:
+// shared gives each tier's Shared (nil: local again, when the stack leaves
+// its sysplex). A range set later is coupled as it is made.
+func (r *Registry) Couple(shared func(Tier) Shared) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.sharedFor = shared
+	for k, rt := range rangeTiers {
+		if p := *r.rangePoolLocked(k); p != nil {
+			var s Shared
+			if shared != nil {
+				s = shared(rt.tier)
+			}
+			p.SetShared(s)
+		}
+	}
+}
+
+// SetVIPA marks a local address as a dynamic VIPA of the sysplex (or no
+// longer): a connection from it with port 0 draws from the SYSPLEXPORTS
+// pool (DialPool).
+func (r *Registry) SetVIPA(a netip.Addr, on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if on {
+		r.vipas[a] = true
+	} else {
+		delete(r.vipas, a)
+	}
+}
+
+// DialPool is the pool a connection from local with port 0 draws from:
+// SYSPLEXPORTS for a dynamic VIPA when the range is set, else the TCP
+// ephemeral pool (tier 4, then tier 5 of the selection order).
+func (r *Registry) DialPool(local netip.Addr) *Pool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sysplex != nil && r.vipas[local] {
+		return r.sysplex
+	}
+	return r.tcp
+}
+
+// Sweep lets every sysplex-wide pool judge its records at now (the
+// member's clock), so that ports whose life ended go back to the store.
+func (r *Registry) Sweep(now time.Time) {
+	r.mu.Lock()
+	ps := []*Pool{r.explicit, r.sysplex}
+	r.mu.Unlock()
+	for _, p := range ps {
+		if p != nil {
+			p.Sweep(now)
+		}
+	}
 }
 
 // AddData makes owner's passive data pool over [low, high]: no port of it
@@ -347,7 +455,7 @@ func (r *Registry) checkFreeLocked(p Proto, low, high uint16, owner string, kind
 		if sameOwner && rs.Kind != kind && (rs.Kind == KindOperator || kind == KindOperator) {
 			continue
 		}
-		if kind == KindExplicit && rs.Kind == KindExplicit {
+		if _, ok := rangeTiers[kind]; ok && rs.Kind == kind {
 			continue // the range being replaced
 		}
 		return &ReservedError{rs.Owner, rs.Low, rs.High, rs.Kind}
@@ -357,7 +465,7 @@ func (r *Registry) checkFreeLocked(p Proto, low, high uint16, owner string, kind
 			continue
 		}
 		for _, b := range bs {
-			if b.Owner != owner || owner == Forbidden || kind == KindExplicit {
+			if _, rangeKind := rangeTiers[kind]; b.Owner != owner || owner == Forbidden || rangeKind {
 				return &BoundError{p, k.port, b.Owner}
 			}
 		}
@@ -389,27 +497,32 @@ func (r *Registry) dropReservedLocked(drop func(Reserved) bool) {
 }
 
 // pushReservedLocked gives each pool the reservations it must not lend:
-// the TCP ephemeral pool every TCP one, the explicit-bind pool every TCP
-// one but its own, the UDP pool every UDP one. A DATA pool is its owner's
+// the TCP ephemeral pool every TCP one, the explicit-bind and SYSPLEXPORTS
+// pools every TCP one but their own, the UDP pool every UDP one. A DATA pool is its owner's
 // alone and has none.
 func (r *Registry) pushReservedLocked() {
-	var tcp, explicit, udp []Reservation
+	var tcp, explicit, sysplex, udp []Reservation
 	for _, rs := range r.reserved {
 		res := Reservation{rs.Owner, rs.Low, rs.High}
-		switch {
-		case rs.Proto == UDP:
+		if rs.Proto == UDP {
 			udp = append(udp, res)
-		case rs.Kind == KindExplicit:
-			tcp = append(tcp, res)
-		default:
-			tcp = append(tcp, res)
+			continue
+		}
+		tcp = append(tcp, res)
+		if rs.Kind != KindExplicit {
 			explicit = append(explicit, res)
+		}
+		if rs.Kind != KindSysplex {
+			sysplex = append(sysplex, res)
 		}
 	}
 	r.tcp.setReserved(tcp)
 	r.udp.setReserved(udp)
 	if r.explicit != nil {
 		r.explicit.setReserved(explicit)
+	}
+	if r.sysplex != nil {
+		r.sysplex.setReserved(sysplex)
 	}
 }
 
@@ -444,7 +557,7 @@ func (r *Registry) Bind(now time.Time, p Proto, addr netip.AddrPort, owner strin
 		}
 	}
 	for _, rs := range r.reserved {
-		if rs.overlaps(p, port, port) && (rs.Owner != owner || rs.Owner == Forbidden) && rs.Kind != KindExplicit {
+		if _, rangeKind := rangeTiers[rs.Kind]; rs.overlaps(p, port, port) && (rs.Owner != owner || rs.Owner == Forbidden) && !rangeKind {
 			return nil, &ReservedError{rs.Owner, rs.Low, rs.High, rs.Kind}
 		}
 	}
@@ -506,6 +619,9 @@ func (r *Registry) poolOfLocked(p Proto, port uint16, owner string) *Pool {
 	if r.explicit != nil && r.explicit.covers(port) {
 		return r.explicit
 	}
+	if r.sysplex != nil && r.sysplex.covers(port) {
+		return r.sysplex
+	}
 	if r.tcp.covers(port) {
 		return r.tcp
 	}
@@ -516,6 +632,9 @@ func (r *Registry) allPoolsLocked() []*Pool {
 	ps := []*Pool{r.tcp, r.udp}
 	if r.explicit != nil {
 		ps = append(ps, r.explicit)
+	}
+	if r.sysplex != nil {
+		ps = append(ps, r.sysplex)
 	}
 	for _, d := range r.data {
 		ps = append(ps, d)
@@ -595,6 +714,9 @@ func (r *Registry) poolsLocked(now time.Time) []PoolInfo {
 	out := []PoolInfo{info("TCP", TierTCP, r.tcp), info("UDP", TierUDP, r.udp)}
 	if r.explicit != nil {
 		out = append(out, info("EXPLICIT", TierExplicit, r.explicit))
+	}
+	if r.sysplex != nil {
+		out = append(out, info("SYSPLEX", TierSysplex, r.sysplex))
 	}
 	owners := make([]string, 0, len(r.data))
 	for o := range r.data {

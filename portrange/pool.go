@@ -111,6 +111,7 @@ type portState struct {
 	recs     int            // records kept (queued or waiting)
 	holds    int            // records that rest the port (strict)
 	tw       int            // records in TIME_WAIT
+	tuples   int            // records holding their 4-tuple
 	newest   int64          // the latest close
 	byRemote map[Remote]int // records holding their 4-tuple, by foreign end (pools that dial)
 }
@@ -330,10 +331,7 @@ func (p *Pool) Lend(now time.Time, req Request, test Tester) (*Lease, error) {
 		default:
 			p.next = port + 1
 		}
-		share := p.shared
-		if share != nil && p.claimed.has(port) {
-			share = nil // still this member's in the store: a hold just ended
-		}
+		share := p.shared // asked every time: the store decides, never a memory of it
 		p.mu.Unlock()
 		var err error
 		if share != nil {
@@ -616,6 +614,7 @@ func (p *Pool) refreshLocked(r *rec, now int64) {
 			d = -1
 			p.gen++
 		}
+		ps.tuples += d
 		if r.indexed {
 			if ps.byRemote == nil {
 				ps.byRemote = map[Remote]int{}
@@ -645,6 +644,9 @@ func (p *Pool) refreshLocked(r *rec, now int64) {
 				p.twPorts--
 			}
 		}
+	}
+	if ps.holds == 0 && ps.tuples == 0 {
+		p.releaseLocked(r.port) // nothing of the port's life is left here
 	}
 }
 

@@ -28,9 +28,14 @@ type Shared interface {
 var ErrUncoupled = errors.New("the sysplex's store cannot be reached")
 
 // releaseLocked gives port back to the store when its life here is over:
-// not lent, no record left.
+// not lent, and no record that holds it (a strict rest, or a 4-tuple the
+// stack keeps: TIME_WAIT). Records kept only for a change of model hold
+// nothing.
 func (p *Pool) releaseLocked(port uint16) {
-	if p.shared == nil || !p.claimed.has(port) || p.leased.has(port) || p.ports[port] != nil {
+	if p.shared == nil || !p.claimed.has(port) || p.leased.has(port) {
+		return
+	}
+	if ps := p.ports[port]; ps != nil && (ps.holds > 0 || ps.tuples > 0) {
 		return
 	}
 	p.claimed.set(port, false)

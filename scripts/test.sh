@@ -16,7 +16,7 @@ tools=(tmux:tmux curl:curl lftp:lftp tshark:tshark ping:iputils-ping
   inetutils-telnet:inetutils-telnet python3:python3 /usr/bin/python3:python3 ip:iproute2 ss:iproute2 vsftpd:vsftpd
   prlimit:util-linux
   dnsmasq:dnsmasq openssl:openssl promtool:prometheus systemd-analyze:systemd
-  tnftp:tnftp ncftp:ncftp)
+  tnftp:tnftp ncftp:ncftp etcd:etcd-server)
 missing=()
 for tp in "${tools[@]}"; do
   command -v "${tp%%:*}" >/dev/null 2>&1 || missing+=("${tp#*:}")

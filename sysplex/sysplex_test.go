@@ -1,0 +1,359 @@
+package sysplex
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"ipnstack/internal/testnet"
+	"ipnstack/portrange"
+)
+
+// events collects a member's reports.
+type events struct {
+	mu  sync.Mutex
+	evs []Event
+	ch  chan Event
+}
+
+func newEvents() *events { return &events{ch: make(chan Event, 1024)} }
+
+func (e *events) notify(ev Event) {
+	e.mu.Lock()
+	e.evs = append(e.evs, ev)
+	e.mu.Unlock()
+	select {
+	case e.ch <- ev:
+	default:
+	}
+}
+
+// wait waits for an event of kind k.
+func (e *events) wait(t *testing.T, k EventKind, within time.Duration) Event {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case ev := <-e.ch:
+			if ev.Kind == k {
+				return ev
+			}
+		case <-deadline:
+			t.Fatalf("no event %d within %v", k, within)
+		}
+	}
+}
+
+type member struct {
+	m   *Member
+	reg *portrange.Registry
+	ev  *events
+}
+
+func join(t *testing.T, endpoints []string, plex, name string, ttl time.Duration) member {
+	t.Helper()
+	reg, err := portrange.NewRegistry(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.SetSysplexPorts(5000, 5099); err != nil {
+		t.Fatal(err)
+	}
+	if err := reg.SetExplicit(6000, 6099); err != nil {
+		t.Fatal(err)
+	}
+	ev := newEvents()
+	m, err := Join(Config{Name: plex, Member: name, Endpoints: endpoints, TTL: ttl}, reg, ev.notify)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Leave)
+	return member{m, reg, ev}
+}
+
+// crash ends a member as a killed stack ends: nothing is given back, its
+// lease runs out in the store.
+func (m *Member) crash() {
+	m.cli.Close() // first: nothing reaches the store after this
+	m.cancel()
+	m.relMu.Lock()
+	m.relCond.Broadcast()
+	m.relMu.Unlock()
+	m.wg.Wait()
+}
+
+// checker holds who has each port now, from the grant to the drop: a grant
+// of a port another member holds is a failure.
+type checker struct {
+	mu    sync.Mutex
+	owner map[string]string
+	bad   []string
+	n     atomic.Int64
+}
+
+func (c *checker) grant(tier portrange.Tier, port uint16, who string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := fmt.Sprint(tier, "/", port)
+	if o, ok := c.owner[k]; ok && len(c.bad) < 10 {
+		c.bad = append(c.bad, fmt.Sprintf("%s lent to %s while %s holds it", k, who, o))
+	}
+	c.owner[k] = who
+	c.n.Add(1)
+}
+
+func (c *checker) drop(tier portrange.Tier, port uint16) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.owner, fmt.Sprint(tier, "/", port))
+}
+
+// churn lends and drops ports of both sysplex-wide tiers on every member
+// until stop, bounded by count.
+func churn(t *testing.T, ms []member, c *checker, stop <-chan struct{}, max int) *sync.WaitGroup {
+	var wg sync.WaitGroup
+	for i, mb := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(i), 7))
+			name := fmt.Sprintf("M%d", i)
+			type held struct {
+				tier portrange.Tier
+				ls   *portrange.Lease
+			}
+			var live []held
+			defer func() {
+				for _, h := range live {
+					c.drop(h.tier, h.ls.Port())
+					h.ls.Drop(time.Now(), portrange.Closing{})
+				}
+			}()
+			remote := portrange.Remote{Addr: netip.MustParseAddr("10.77.0.2"), Port: 21}
+			for n := 0; n < max; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if len(live) > 0 && (rng.IntN(2) == 0 || len(live) > 30) {
+					k := rng.IntN(len(live))
+					h := live[k]
+					live = append(live[:k], live[k+1:]...)
+					c.drop(h.tier, h.ls.Port())
+					if end := h.ls.Drop(time.Now(), portrange.Closing{Remote: remote, First: true, Tracked: true}); end != nil {
+						end(time.Now())
+					}
+					continue
+				}
+				tier, pool := portrange.TierSysplex, mb.reg.SysplexPorts()
+				if rng.IntN(3) == 0 {
+					tier, pool = portrange.TierExplicit, mb.reg.Explicit()
+				}
+				ls, err := pool.Lend(time.Now(), portrange.Request{Remote: remote}, nil)
+				if err != nil {
+					if !errors.Is(err, portrange.ErrExhausted) && !errors.Is(err, portrange.ErrUncoupled) {
+						t.Errorf("%s: %v", name, err)
+						return
+					}
+					time.Sleep(time.Millisecond)
+					continue
+				}
+				c.grant(tier, ls.Port(), name)
+				live = append(live, held{tier, ls})
+			}
+		}()
+	}
+	return &wg
+}
+
+// TestSysplexPortsUnique: three members on a three-member etcd lend from
+// the sysplex-wide tiers at once under churn, while one etcd member is
+// killed and restarted: no port is ever lent by two members at once, and
+// when every lease has ended the store holds nothing.
+func TestSysplexPortsUnique(t *testing.T) {
+	e := testnet.StartEtcd(t, 3)
+	var ms []member
+	for i := 0; i < 3; i++ {
+		ms = append(ms, join(t, e.Endpoints(), "PLEX1", fmt.Sprintf("M%d", i), 3*time.Second))
+	}
+	c := &checker{owner: map[string]string{}}
+	stop := make(chan struct{})
+	wg := churn(t, ms, c, stop, 5000)
+	time.Sleep(time.Second)
+	e.Kill(1)
+	time.Sleep(time.Second)
+	e.Restart(1)
+	e.WaitReady(1, 10*time.Second)
+	for deadline := time.Now().Add(30 * time.Second); c.n.Load() < 1000 && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	c.mu.Lock()
+	bad := c.bad
+	c.mu.Unlock()
+	for _, b := range bad {
+		t.Error(b)
+	}
+	if n := c.n.Load(); n < 1000 {
+		t.Errorf("only %d ports lent in the run", n)
+	}
+	st, err := ms[0].m.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Members) != 3 || !st.Coupled {
+		t.Fatalf("status: %+v", st)
+	}
+	t.Logf("%d ports lent through the store; member M0: %d claims granted, %d refused", c.n.Load(), st.Claims, st.Refused)
+	// Every life ended: the sweepers give every port back.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h, _, err := ms[0].m.Holders(t.Context())
+		if err == nil && len(h) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the store still holds %d ports: %v", len(h), err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestMemberNameTaken: a second live member with the same name is refused.
+func TestMemberNameTaken(t *testing.T) {
+	e := testnet.StartEtcd(t, 1)
+	join(t, e.Endpoints(), "PLEX1", "A", 3*time.Second)
+	reg, _ := portrange.NewRegistry(nil)
+	_, err := Join(Config{Name: "PLEX1", Member: "A", Endpoints: e.Endpoints()}, reg, func(Event) {})
+	var taken *ErrMemberTaken
+	if !errors.As(err, &taken) {
+		t.Fatalf("a second A: %v", err)
+	}
+	if _, err := Join(Config{Name: "PLEX2", Member: "A", Endpoints: e.Endpoints()}, reg, func(Event) {}); err != nil {
+		t.Fatalf("A in another sysplex: %v", err)
+	}
+}
+
+// TestStoreLost: when the store is gone the member says so, lends no
+// sysplex-wide port (its own lent ports stay lent), and when the store is
+// back it joins again and claims again the ports it holds.
+func TestStoreLost(t *testing.T) {
+	e := testnet.StartEtcd(t, 1)
+	a := join(t, e.Endpoints(), "PLEX1", "A", 2*time.Second)
+	ls, err := a.reg.SysplexPorts().Lend(time.Now(), portrange.Request{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Kill(0)
+	a.ev.wait(t, EventLost, 10*time.Second)
+	if _, err := a.reg.SysplexPorts().Lend(time.Now(), portrange.Request{}, nil); !errors.Is(err, portrange.ErrUncoupled) {
+		t.Fatalf("store gone: %v", err)
+	}
+	e.Restart(0)
+	back := a.ev.wait(t, EventBack, 20*time.Second)
+	if back.Ports != 1 {
+		t.Errorf("claimed again %d ports, want 1", back.Ports)
+	}
+	h, _, err := a.m.Holders(t.Context())
+	if err != nil || h[fmt.Sprintf("SYSPLEX/%05d", ls.Port())] != "A" {
+		t.Fatalf("after the store came back: %v %v", h, err)
+	}
+	if _, err := a.reg.SysplexPorts().Lend(time.Now(), portrange.Request{}, nil); err != nil {
+		t.Fatalf("store back: %v", err)
+	}
+}
+
+// fakeHolder records the address it holds.
+type fakeHolder struct {
+	mu   sync.Mutex
+	held map[netip.Addr]bool
+}
+
+func (h *fakeHolder) Take(a netip.Addr) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.held[a] = true
+	return nil
+}
+
+func (h *fakeHolder) Give(a netip.Addr) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.held, a)
+	return nil
+}
+
+func (h *fakeHolder) has(a netip.Addr) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.held[a]
+}
+
+// TestVIPATakeover: three members are candidates for one VIPA; exactly
+// one holds it; when the owner crashes a backup holds it within the
+// lease's time, and the VIPA makes DialPool choose SYSPLEXPORTS there.
+func TestVIPATakeover(t *testing.T) {
+	e := testnet.StartEtcd(t, 3)
+	vip := netip.MustParseAddr("10.77.50.1")
+	const ttl = 2 * time.Second
+	var ms []member
+	var hs []*fakeHolder
+	for i := 0; i < 3; i++ {
+		m := join(t, e.Endpoints(), "PLEX1", fmt.Sprintf("M%d", i), ttl)
+		h := &fakeHolder{held: map[netip.Addr]bool{}}
+		if err := m.m.DefineVIPA(vip, h); err != nil {
+			t.Fatal(err)
+		}
+		ms, hs = append(ms, m), append(hs, h)
+	}
+	owner := func() int {
+		n, who := 0, -1
+		for i, h := range hs {
+			if h.has(vip) {
+				n++
+				who = i
+			}
+		}
+		if n > 1 {
+			t.Fatalf("%d members hold the VIPA", n)
+		}
+		return who
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for owner() < 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	first := owner()
+	if first < 0 {
+		t.Fatal("nobody owns the VIPA")
+	}
+	if ms[first].reg.DialPool(vip) != ms[first].reg.SysplexPorts() {
+		t.Fatal("the owner's connections from the VIPA do not draw from SYSPLEXPORTS")
+	}
+	if o, err := ms[(first+1)%3].m.Owner(t.Context(), vip); err != nil || o != fmt.Sprintf("M%d", first) {
+		t.Fatalf("the store names %q (%v), M%d holds it", o, err, first)
+	}
+	killed := time.Now()
+	ms[first].m.crash()
+	hs[first].Give(vip) // the killed stack's address is gone with it
+	next := -1
+	for next < 0 && time.Since(killed) < 3*ttl {
+		time.Sleep(20 * time.Millisecond)
+		next = owner()
+	}
+	took := time.Since(killed)
+	if next < 0 || next == first {
+		t.Fatalf("no backup took the VIPA within %v", 3*ttl)
+	}
+	t.Logf("M%d took the VIPA %v after M%d was killed (lease %v)", next, took.Round(time.Millisecond), first, ttl)
+	if took > ttl+2*time.Second {
+		t.Errorf("takeover took %v, more than the lease and 2 s", took)
+	}
+}

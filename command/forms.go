@@ -507,3 +507,47 @@ func (PublicName) Meta() string { return "name" }
 
 // Choices implements Type.
 func (PublicName) Choices() []string { return nil }
+
+// StoreEndpoint is an etcd member to reach: host:port, the host an address
+// or a name; the value is the text in lower case.
+type StoreEndpoint struct{}
+
+// Parse implements Type.
+func (StoreEndpoint) Parse(v grammar.Value) (any, error) {
+	s, err := scalar(v, StoreEndpoint{}.Describe())
+	if err != nil {
+		return nil, err
+	}
+	host, port, serr := net.SplitHostPort(strings.ToLower(s))
+	n, perr := strconv.Atoi(port)
+	if serr != nil || perr != nil || n < 1 || n > 65535 || host == "" {
+		return nil, &WrongType{Value: s, Want: StoreEndpoint{}.Describe()}
+	}
+	if _, aerr := netip.ParseAddr(host); aerr != nil && !plainHostName(host) {
+		return nil, &WrongType{Value: s, Want: StoreEndpoint{}.Describe()}
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// Describe implements Type.
+func (StoreEndpoint) Describe() string { return "host:port of an etcd member" }
+
+// Meta implements Type.
+func (StoreEndpoint) Meta() string { return "host:port" }
+
+// Choices implements Type.
+func (StoreEndpoint) Choices() []string { return nil }
+
+// plainHostName says whether s reads as a DNS host name: letters, digits,
+// hyphens and dots, at most 253 characters.
+func plainHostName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.') {
+			return false
+		}
+	}
+	return true
+}

@@ -20,6 +20,7 @@ func rows() []Spec {
 	all = append(all, socksRows...)
 	all = append(all, ftpcRows...)
 	all = append(all, httpdRows...)
+	all = append(all, sysplexRows...)
 	all = append(all, acceptedRows...)
 	return all
 }

@@ -246,4 +246,6 @@ var timeWaitOperands = []Operand{
 		Help: "the maximum segment lifetime of the STRICT model (TIME_WAIT lasts 2×MSL; default 30 s)"},
 	{Key: "EXPLICITBIND", Type: List{Elem: Int{Min: 0, Max: 65535, Name: "port"}, Min: 2, Max: 2, Name: "(low,high)"},
 		Help: "the explicit-bind range, ports 1024-65535 set aside from the ephemeral range; (0,0): none (the default)"},
+	{Key: "SYSPLEXPORTS", Type: List{Elem: Int{Min: 0, Max: 65535, Name: "port"}, Min: 2, Max: 2, Name: "(low,high)"},
+		Help: "the SYSPLEXPORTS range: the ports of connections from a dynamic VIPA with port 0, set aside from the ephemeral range; (0,0): none (the default)"},
 }

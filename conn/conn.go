@@ -524,8 +524,12 @@ func (t *Table) Listen(owner string, addr netip.AddrPort) (*Listener, error) {
 // client expected from peer (passive FTP data connections). again says the
 // caller asks again when the pool is dry (portrange.Request.Again). It
 // returns an error wrapping ErrExhausted when no port of the pool can
-// serve.
+// serve. A listener on a dynamic VIPA that would take an ephemeral port
+// takes one of SYSPLEXPORTS instead (portrange.Registry.DialPool).
 func (t *Table) ListenPool(owner string, local netip.Addr, pool *portrange.Pool, peer netip.Addr, again bool) (*Listener, error) {
+	if pool == t.ports.TCP() {
+		pool = t.ports.DialPool(local)
+	}
 	var l *Listener
 	ls, err := pool.Lend(t.clock(), portrange.Request{Remote: portrange.Remote{Addr: peer}, Again: again}, func(port uint16) error {
 		var err error
@@ -623,6 +627,9 @@ func (t *Table) dialPool(ctx context.Context, owner string, pool *portrange.Pool
 		if remote.Addr().Is6() {
 			local = netip.IPv6Unspecified()
 		}
+	}
+	if pool == t.ports.TCP() {
+		pool = t.ports.DialPool(local) // from a dynamic VIPA: SYSPLEXPORTS
 	}
 	var c *Conn
 	r := portrange.Remote{Addr: remote.Addr(), Port: remote.Port()}

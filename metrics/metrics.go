@@ -109,7 +109,7 @@ var (
 
 var tiers = map[portrange.Tier]string{
 	portrange.TierTCP: "ephemeral", portrange.TierUDP: "ephemeral",
-	portrange.TierExplicit: "explicit", portrange.TierData: "dataports",
+	portrange.TierExplicit: "explicit", portrange.TierData: "dataports", portrange.TierSysplex: "sysplexports",
 }
 
 // collector turns a snapshot into metrics at each scrape.

@@ -5,7 +5,8 @@ package msgcat
 // source shows them):
 //
 //	IPN100-IPN199  the stack: ports, connections, statistics, links
-//	IPN200-IPN299  consoles, decks, HELP, the daemon's life
+//	IPN200-IPN269  consoles, decks, HELP, the daemon's life
+//	IPN270-IPN299  the sysplex: members, sysplex-wide ports, dynamic VIPAs
 //	IPN300-IPN399  command syntax and operand errors
 //	IPN400-IPN499  FTP daemons, users and files
 //	IPN500-IPN599  remote consoles and operators
@@ -21,6 +22,7 @@ var groups = []Group{
 	ftpGroup,
 	ftpCmdGroup,
 	portsGroup,
+	sysplexGroup,
 	socksGroup,
 	ftpcGroup,
 	faultGroup,

@@ -1403,6 +1403,207 @@ func IPN268I[T0 Number](owner string, state string, n T0) Msg {
 	return Msg{ID: "IPN268I", Args: p.a[:]}
 }
 
+// IPN270I says: Stack <member> joined sysplex <sysplex> through the store at <store>; its lease lasts <ttl>
+func IPN270I(member string, sysplex string, store string, ttl time.Duration) Msg {
+	p := &struct {
+		s [3]string
+		a [4]any
+	}{s: [3]string{member, sysplex, store}}
+	p.a = [4]any{&p.s[0], &p.s[1], &p.s[2], ttl}
+	return Msg{ID: "IPN270I", Args: p.a[:]}
+}
+
+// IPN271E says: Sysplex <sysplex> cannot be joined: the store at <store> does not answer: <reason>
+func IPN271E(sysplex string, store string, reason string) Msg {
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{sysplex, store, reason}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN271E", Args: p.a[:]}
+}
+
+// IPN272E says: Member <member> of sysplex <sysplex> is live already
+func IPN272E(member string, sysplex string) Msg {
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{member, sysplex}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN272E", Args: p.a[:]}
+}
+
+// IPN273E says: This stack is member <member> of sysplex <sysplex> already
+func IPN273E(member string, sysplex string) Msg {
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{member, sysplex}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN273E", Args: p.a[:]}
+}
+
+// IPN274E says: This stack is not a member of a sysplex
+func IPN274E() Msg { return Msg{ID: "IPN274E", Args: nil} }
+
+// IPN275I says: Stack <member> left sysplex <sysplex>: its sysplex-wide ports and VIPAs are given back
+func IPN275I(member string, sysplex string) Msg {
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{member, sysplex}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN275I", Args: p.a[:]}
+}
+
+// IPN276W says: Sysplex <sysplex>: the store cannot be reached; connections are kept, no sysplex-wide port is lent and no VIPA held until it is back
+func IPN276W(sysplex string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{sysplex}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN276W", Args: p.a[:]}
+}
+
+// IPN277I says: Sysplex <sysplex>: the store is back; <n> ports claimed again
+func IPN277I[T0 Count](sysplex string, n T0) Msg {
+	p := &struct {
+		s [1]string
+		a [2]any
+	}{s: [1]string{sysplex}}
+	p.a = [2]any{&p.s[0], n}
+	return Msg{ID: "IPN277I", Args: p.a[:]}
+}
+
+// IPN278W says: Sysplex <sysplex>: <tier> port <port>, held here, was taken by member <holder> while the store was gone
+func IPN278W[T0 Count](sysplex string, tier string, port T0, holder string) Msg {
+	p := &struct {
+		s [3]string
+		a [4]any
+	}{s: [3]string{sysplex, tier, holder}}
+	p.a = [4]any{&p.s[0], &p.s[1], port, &p.s[2]}
+	return Msg{ID: "IPN278W", Args: p.a[:]}
+}
+
+// IPN279I says: Sysplex <sysplex>, member <member>, store <store>, lease <ttl>
+func IPN279I(sysplex string, member string, store string, ttl time.Duration) Msg {
+	p := &struct {
+		s [3]string
+		a [4]any
+	}{s: [3]string{sysplex, member, store}}
+	p.a = [4]any{&p.s[0], &p.s[1], &p.s[2], ttl}
+	return Msg{ID: "IPN279I", Args: p.a[:]}
+}
+
+// IPN280W says: This stack has had no lease since <since>: the store cannot be reached
+func IPN280W(since time.Time) Msg { return Msg{ID: "IPN280W", Args: []any{since}} }
+
+// IPN281I says: <member> <self> joined <joined>, lease <ttl>, EXPLICIT <explicit>, SYSPLEXPORTS <sysplexports>, holds <nexp> explicit and <nsys> SYSPLEXPORTS ports
+func IPN281I[T0 Number, T1 Number](member string, self string, joined time.Time, ttl time.Duration, explicit string, sysplexports string, nexp T0, nsys T1) Msg {
+	p := &struct {
+		s [4]string
+		a [8]any
+	}{s: [4]string{member, self, explicit, sysplexports}}
+	p.a = [8]any{&p.s[0], &p.s[1], joined, ttl, &p.s[2], &p.s[3], nexp, nsys}
+	return Msg{ID: "IPN281I", Args: p.a[:]}
+}
+
+// IPN282I says: <n> members; this stack was given <claims> sysplex-wide ports and refused <refused> that another member held
+func IPN282I[T0 Count, T1 Number, T2 Number](n T0, claims T1, refused T2) Msg {
+	return Msg{ID: "IPN282I", Args: []any{n, claims, refused}}
+}
+
+// IPN283I says: VIPA <addr> on link <link>: owner <owner>
+func IPN283I(addr string, link string, owner string) Msg {
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{addr, link, owner}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN283I", Args: p.a[:]}
+}
+
+// IPN284I says: VIPA <addr> is this stack's now, on link <link>; announced
+func IPN284I(addr string, link string) Msg {
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{addr, link}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN284I", Args: p.a[:]}
+}
+
+// IPN285W says: VIPA <addr> given up on link <link>: <reason>
+func IPN285W(addr string, link string, reason string) Msg {
+	p := &struct {
+		s [3]string
+		a [3]any
+	}{s: [3]string{addr, link, reason}}
+	p.a = [3]any{&p.s[0], &p.s[1], &p.s[2]}
+	return Msg{ID: "IPN285W", Args: p.a[:]}
+}
+
+// IPN286I says: VIPA <addr> defined on link <link>: this stack is a candidate
+func IPN286I(addr string, link string) Msg {
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{addr, link}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN286I", Args: p.a[:]}
+}
+
+// IPN287I says: VIPA <addr> deleted: this stack is a candidate no longer
+func IPN287I(addr string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{addr}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN287I", Args: p.a[:]}
+}
+
+// IPN288E says: VIPA <addr> is defined already
+func IPN288E(addr string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{addr}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN288E", Args: p.a[:]}
+}
+
+// IPN289E says: No VIPA <addr> is defined
+func IPN289E(addr string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{addr}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN289E", Args: p.a[:]}
+}
+
+// IPN290E says: VIPA <addr> is an address of link <link>
+func IPN290E(addr string, link string) Msg {
+	p := &struct {
+		s [2]string
+		a [2]any
+	}{s: [2]string{addr, link}}
+	p.a = [2]any{&p.s[0], &p.s[1]}
+	return Msg{ID: "IPN290E", Args: p.a[:]}
+}
+
+// IPN291W says: The store does not answer now (<reason>): the members are not shown
+func IPN291W(reason string) Msg {
+	p := &struct {
+		s [1]string
+		a [1]any
+	}{s: [1]string{reason}}
+	p.a = [1]any{&p.s[0]}
+	return Msg{ID: "IPN291W", Args: p.a[:]}
+}
+
 // IPN300I says: Enter TCP/IP Command
 func IPN300I() Msg { return Msg{ID: "IPN300I", Args: nil} }
 
@@ -2748,6 +2949,19 @@ func IPN620I() Msg { return Msg{ID: "IPN620I", Args: nil} }
 // IPN621E says: EXPLICITBIND=(<low>,<high>) is not a range of ports from 1024 to 65535, low first
 func IPN621E[T0 Count, T1 Count](low T0, high T1) Msg {
 	return Msg{ID: "IPN621E", Args: []any{low, high}}
+}
+
+// IPN622I says: SYSPLEXPORTS range set to <low>-<high>
+func IPN622I[T0 Count, T1 Count](low T0, high T1) Msg {
+	return Msg{ID: "IPN622I", Args: []any{low, high}}
+}
+
+// IPN623I says: SYSPLEXPORTS range removed: connections from a dynamic VIPA take ephemeral ports
+func IPN623I() Msg { return Msg{ID: "IPN623I", Args: nil} }
+
+// IPN624E says: SYSPLEXPORTS=(<low>,<high>) is not a range of ports from 1024 to 65535, low first
+func IPN624E[T0 Count, T1 Count](low T0, high T1) Msg {
+	return Msg{ID: "IPN624E", Args: []any{low, high}}
 }
 
 // IPN640I says: SOCKS door <id> defined on <addr>: connections leave from the stack's ephemeral ports; authentication <auth>

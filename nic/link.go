@@ -99,8 +99,9 @@ type Link struct {
 	// fromHome: defined without an address of its own, the link follows
 	// SET IPADDR and SET MASK.
 	fromHome bool
-	stop     chan struct{} // ends the link's monitor
-	trace    string        // pcap file being written, if TRACE is on
+	stop     chan struct{}       // ends the link's monitor
+	trace    string              // pcap file being written, if TRACE is on
+	vipas    map[netip.Addr]bool // dynamic VIPAs this member owns on the link (AddVIPA)
 }
 
 // LinkInfo is a link as QUERY LINKS shows it.

@@ -2,8 +2,10 @@ package nic
 
 import (
 	"errors"
+	"maps"
 	"net"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -362,6 +364,9 @@ func (s *Stack) syncOwnLocked() []netip.Addr {
 		ps := append([]netip.Prefix(nil), l.cfg.Addr6...)
 		if l.cfg.Addr.IsValid() {
 			ps = append(ps, l.cfg.Addr)
+		}
+		for _, a := range slices.SortedFunc(maps.Keys(l.vipas), netip.Addr.Compare) {
+			ps = append(ps, netip.PrefixFrom(a, a.BitLen()))
 		}
 		for _, p := range ps {
 			if !want[p.Addr()] {

@@ -645,7 +645,7 @@ func (p *Pool) refreshLocked(r *rec, now int64) {
 			}
 		}
 	}
-	if ps.holds == 0 && ps.tuples == 0 {
+	if ps == nil || (ps.holds == 0 && ps.tuples == 0) {
 		p.releaseLocked(r.port) // nothing of the port's life is left here
 	}
 }

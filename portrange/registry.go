@@ -355,9 +355,10 @@ func (r *Registry) SetVIPA(a netip.Addr, on bool) {
 	}
 }
 
-// DialPool is the pool a connection from local with port 0 draws from:
-// SYSPLEXPORTS for a dynamic VIPA when the range is set, else the TCP
-// ephemeral pool (tier 4, then tier 5 of the selection order).
+// DialPool is the pool a connection (or a passive data listener) from
+// local with port 0 draws from when no tier above applies: SYSPLEXPORTS
+// for a dynamic VIPA when the range is set, else the TCP ephemeral pool
+// (tier 4, then tier 5 of the selection order).
 func (r *Registry) DialPool(local netip.Addr) *Pool {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -60,6 +60,9 @@ type Config struct {
 	// store: how soon the sysplex forgets a member that died (and a VIPA
 	// moves). Default 5 s.
 	TTL time.Duration
+	// Clock is the stack's clock, for the times the member shows (when it
+	// joined, when it lost the store); nil: time.Now.
+	Clock func() time.Time
 }
 
 // The times a member waits for the store.
@@ -112,6 +115,7 @@ type Event struct {
 	Holder string // EventConflict: who holds the port
 	Ports  int    // EventBack: the ports claimed again
 	VIPA   string // EventVIPAOwn, EventVIPALost
+	Link   string // the VIPA's link
 	Reason string
 }
 
@@ -157,6 +161,9 @@ func Join(cfg Config, reg *portrange.Registry, notify func(Event)) (*Member, err
 	if cfg.TTL <= 0 {
 		cfg.TTL = DefaultTTL
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
 	cli, err := clientv3.New(clientv3.Config{Endpoints: cfg.Endpoints, DialTimeout: dialTimeout,
 		Logger: zap.NewNop(), AutoSyncInterval: 0})
 	if err != nil {
@@ -164,7 +171,7 @@ func Join(cfg Config, reg *portrange.Registry, notify func(Event)) (*Member, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Member{cfg: cfg, cli: cli, reg: reg, notify: notify, prefix: "/ipnstack/sysplex/" + cfg.Name + "/",
-		joined: time.Now(), ctx: ctx, cancel: cancel, vipas: map[string]*vipa{},
+		joined: cfg.Clock(), ctx: ctx, cancel: cancel, vipas: map[string]*vipa{},
 		pending: map[string]bool{}, inflight: map[string]bool{}, relWake: make(chan struct{}, 1)}
 	m.relCond = sync.NewCond(&m.relMu)
 	s, err := m.openSession()
@@ -259,7 +266,7 @@ func (m *Member) keep(s *concurrency.Session) {
 			return
 		}
 		m.mu.Lock()
-		m.session, m.lostAt = nil, time.Now()
+		m.session, m.lostAt = nil, m.cfg.Clock()
 		m.mu.Unlock()
 		m.notify(Event{Kind: EventLost, Reason: "the member's lease ended"})
 		m.dropVIPAs("the store cannot be reached")
@@ -608,6 +615,9 @@ func (m *Member) Leave() {
 // Name gives the sysplex's name and the member's.
 func (m *Member) Name() (sysplex, member string) { return m.cfg.Name, m.cfg.Member }
 
+// TTL gives the member's lease time.
+func (m *Member) TTL() time.Duration { return m.cfg.TTL }
+
 // Endpoints gives the store's endpoints.
 func (m *Member) Endpoints() []string { return m.cfg.Endpoints }
 
@@ -615,7 +625,7 @@ func (m *Member) Endpoints() []string { return m.cfg.Endpoints }
 type MemberInfo struct {
 	Name     string
 	Joined   time.Time
-	TTL      time.Duration // what is left of its lease
+	TTL      time.Duration // its lease's time (TTL=)
 	Explicit string
 	Sysplex  string
 	Ports    map[portrange.Tier]int // ports it holds in the store, by tier
@@ -638,6 +648,9 @@ func (m *Member) Status() (Status, error) {
 	st := Status{Coupled: m.session != nil, LostAt: m.lostAt, Claims: m.claims, Refused: m.refused}
 	m.mu.Unlock()
 	st.VIPAs = m.VIPAs()
+	if !st.Coupled {
+		return st, nil // the store is not there to ask
+	}
 	ctx, cancel := context.WithTimeout(m.ctx, claimTimeout)
 	defer cancel()
 	resp, err := m.cli.Get(ctx, m.prefix+"members/", clientv3.WithPrefix())
@@ -653,7 +666,7 @@ func (m *Member) Status() (Status, error) {
 			Ports: map[portrange.Tier]int{}, Self: name == m.cfg.Member}
 		if kv.Lease != 0 {
 			if ttl, err := m.cli.TimeToLive(ctx, clientv3.LeaseID(kv.Lease)); err == nil && ttl.TTL > 0 {
-				mi.TTL = time.Duration(ttl.TTL) * time.Second
+				mi.TTL = time.Duration(ttl.GrantedTTL) * time.Second
 			}
 		}
 		st.Members = append(st.Members, mi)

@@ -308,7 +308,7 @@ func TestVIPATakeover(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		m := join(t, e.Endpoints(), "PLEX1", fmt.Sprintf("M%d", i), ttl)
 		h := &fakeHolder{held: map[netip.Addr]bool{}}
-		if err := m.m.DefineVIPA(vip, h); err != nil {
+		if err := m.m.DefineVIPA(vip, "OSA1", h); err != nil {
 			t.Fatal(err)
 		}
 		ms, hs = append(ms, m), append(hs, h)
@@ -355,5 +355,63 @@ func TestVIPATakeover(t *testing.T) {
 	t.Logf("M%d took the VIPA %v after M%d was killed (lease %v)", next, took.Round(time.Millisecond), first, ttl)
 	if took > ttl+2*time.Second {
 		t.Errorf("takeover took %v, more than the lease and 2 s", took)
+	}
+}
+
+// TestPartitionConflict: the store cut off from one member (A) alone: A
+// says so and lends nothing sysplex-wide; once A's lease ended the other
+// member (B) is given the port A's connection still holds; when the path
+// is back A joins again and reports that port as B's (EventConflict)
+// instead of taking it back.
+func TestPartitionConflict(t *testing.T) {
+	e := testnet.StartEtcd(t, 1)
+	proxy := testnet.NewProxy(t, e.Endpoints()[0])
+	a := join(t, []string{proxy.Addr()}, "PLEX1", "A", 2*time.Second)
+	b := join(t, e.Endpoints(), "PLEX1", "B", 2*time.Second)
+	ls, err := a.reg.SysplexPorts().Lend(time.Now(), portrange.Request{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy.Cut()
+	a.ev.wait(t, EventLost, 10*time.Second)
+	if _, err := a.reg.SysplexPorts().Lend(time.Now(), portrange.Request{}, nil); !errors.Is(err, portrange.ErrUncoupled) {
+		t.Fatalf("A cut off: %v", err)
+	}
+	// B is given A's port once the store forgot A (B's pool lends in
+	// turn: it lends until the turn comes to that port).
+	key := fmt.Sprintf("SYSPLEX/%05d", ls.Port())
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h, _, err := b.m.Holders(t.Context())
+		if err == nil && h[key] == "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the store still has A's port: %v %v", h, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	gotIt := false
+	for i := 0; i < 100 && !gotIt; i++ {
+		l, err := b.reg.SysplexPorts().Lend(time.Now(), portrange.Request{}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotIt = l.Port() == ls.Port()
+	}
+	if !gotIt {
+		t.Fatalf("B was never given port %d", ls.Port())
+	}
+	proxy.Mend()
+	c := a.ev.wait(t, EventConflict, 20*time.Second)
+	if c.Port != ls.Port() || c.Holder != "B" || c.Tier != portrange.TierSysplex {
+		t.Fatalf("conflict %+v", c)
+	}
+	if back := a.ev.wait(t, EventBack, 10*time.Second); back.Ports != 0 {
+		t.Fatalf("A claimed %d ports again, want 0", back.Ports)
+	}
+	h, _, err := a.m.Holders(t.Context())
+	if err != nil || h[fmt.Sprintf("SYSPLEX/%05d", ls.Port())] != "B" {
+		t.Fatalf("the store after A came back: %v %v", h, err)
 	}
 }

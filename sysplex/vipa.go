@@ -36,16 +36,19 @@ func (e *ErrNoVIPA) Error() string { return "no VIPA " + e.Addr.String() }
 // leads, holds the address.
 type vipa struct {
 	addr   netip.Addr
+	link   string // the link that holds it here, as the caller names it
 	holder Holder
 	cancel context.CancelFunc // ends the current campaign (nil: none runs)
 	done   chan struct{}      // closed when the current campaign's goroutine ended
 	owned  bool
 	since  time.Time
+	why    string // why the candidacy was ended (endCampaign)
 }
 
 // VIPAInfo is one VIPA as QUERY SYSPLEX shows it.
 type VIPAInfo struct {
 	Addr  netip.Addr
+	Link  string
 	Owner string // the member the election names; "" when none
 	Mine  bool   // this member holds it now
 	Since time.Time
@@ -56,13 +59,13 @@ func (m *Member) vipaKey(a netip.Addr) string { return m.prefix + "vipas/" + a.S
 // DefineVIPA makes the member a candidate for the dynamic VIPA a: the
 // member that asked first owns it while its lease lives; when it fails,
 // the next candidate takes it (within the lease's TTL) and announces it.
-func (m *Member) DefineVIPA(a netip.Addr, h Holder) error {
+func (m *Member) DefineVIPA(a netip.Addr, link string, h Holder) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.vipas[a.String()]; ok {
 		return &ErrVIPADefined{a}
 	}
-	v := &vipa{addr: a, holder: h}
+	v := &vipa{addr: a, link: link, holder: h}
 	m.vipas[a.String()] = v
 	if m.session != nil {
 		m.campaignLocked(v, m.session)
@@ -82,7 +85,7 @@ func (m *Member) DeleteVIPA(a netip.Addr) error {
 	if !ok {
 		return &ErrNoVIPA{a}
 	}
-	m.endCampaign(v)
+	m.endCampaign(v, "DELETE VIPA")
 	return nil
 }
 
@@ -94,49 +97,70 @@ func (m *Member) campaignLocked(v *vipa, s *concurrency.Session) {
 	go m.campaign(ctx, v, s, v.done)
 }
 
-// campaign runs one campaign: it waits to lead, holds the address while
-// it leads and the session lives, then gives it up and resigns.
+// takeRetry is how long a member whose link could not take a VIPA waits
+// before it stands again (the other candidates have their turn meanwhile).
+const takeRetry = 5 * time.Second
+
+// campaign runs v's campaigns on session s: it waits to lead, holds the
+// address while it leads and the session lives, then gives it up and
+// resigns. A link that cannot take the address (down, no device yet)
+// makes it resign and stand again after takeRetry.
 func (m *Member) campaign(ctx context.Context, v *vipa, s *concurrency.Session, done chan struct{}) {
 	defer m.wg.Done()
 	defer close(done)
-	e := concurrency.NewElection(s, m.vipaKey(v.addr))
-	if err := e.Campaign(ctx, m.cfg.Member); err != nil {
-		return // ended or the session with it
-	}
-	select {
-	case <-ctx.Done():
+	for {
+		e := concurrency.NewElection(s, m.vipaKey(v.addr))
+		if err := e.Campaign(ctx, m.cfg.Member); err != nil {
+			return // ended, or the session with it
+		}
+		select {
+		case <-ctx.Done():
+			m.resign(e)
+			return
+		case <-s.Done():
+			return
+		default:
+		}
+		if err := v.holder.Take(v.addr); err != nil {
+			m.notify(Event{Kind: EventVIPALost, VIPA: v.addr.String(), Link: v.link, Reason: err.Error()})
+			m.resign(e)
+			select {
+			case <-ctx.Done():
+				return
+			case <-s.Done():
+				return
+			case <-time.After(takeRetry):
+				continue
+			}
+		}
+		m.hold(ctx, v, s)
 		m.resign(e)
 		return
-	case <-s.Done():
-		return
-	default:
 	}
-	if err := v.holder.Take(v.addr); err != nil {
-		m.notify(Event{Kind: EventVIPALost, VIPA: v.addr.String(), Reason: err.Error()})
-		m.resign(e)
-		return
-	}
+}
+
+// hold keeps v's address while the campaign leads: until the candidacy
+// ends or the session with it.
+func (m *Member) hold(ctx context.Context, v *vipa, s *concurrency.Session) {
 	m.reg.SetVIPA(v.addr, true)
 	m.mu.Lock()
-	v.owned, v.since = true, time.Now()
+	v.owned, v.since = true, m.cfg.Clock()
 	m.mu.Unlock()
-	m.notify(Event{Kind: EventVIPAOwn, VIPA: v.addr.String()})
-	reason := "DELETE VIPA"
+	m.notify(Event{Kind: EventVIPAOwn, VIPA: v.addr.String(), Link: v.link})
+	reason := "the store cannot be reached"
 	select {
 	case <-ctx.Done():
-		if m.ctx.Err() != nil {
-			reason = "the stack left the sysplex"
-		}
+		m.mu.Lock()
+		reason = v.why
+		m.mu.Unlock()
 	case <-s.Done():
-		reason = "the store cannot be reached"
 	}
 	m.reg.SetVIPA(v.addr, false)
 	v.holder.Give(v.addr)
 	m.mu.Lock()
 	v.owned = false
 	m.mu.Unlock()
-	m.notify(Event{Kind: EventVIPALost, VIPA: v.addr.String(), Reason: reason})
-	m.resign(e)
+	m.notify(Event{Kind: EventVIPALost, VIPA: v.addr.String(), Link: v.link, Reason: reason})
 }
 
 func (m *Member) resign(e *concurrency.Election) {
@@ -145,9 +169,11 @@ func (m *Member) resign(e *concurrency.Election) {
 	e.Resign(ctx)
 }
 
-// endCampaign stops v's campaign and waits for its goroutine.
-func (m *Member) endCampaign(v *vipa) {
+// endCampaign stops v's campaign for the reason given and waits for its
+// goroutine.
+func (m *Member) endCampaign(v *vipa, why string) {
 	m.mu.Lock()
+	v.why = why
 	cancel, done := v.cancel, v.done
 	v.cancel, v.done = nil, nil
 	m.mu.Unlock()
@@ -159,7 +185,7 @@ func (m *Member) endCampaign(v *vipa) {
 
 // dropVIPAs ends every campaign (the lease ended, or the member leaves):
 // the addresses it holds are given up at once.
-func (m *Member) dropVIPAs(string) {
+func (m *Member) dropVIPAs(why string) {
 	m.mu.Lock()
 	vs := make([]*vipa, 0, len(m.vipas))
 	for _, v := range m.vipas {
@@ -167,7 +193,7 @@ func (m *Member) dropVIPAs(string) {
 	}
 	m.mu.Unlock()
 	for _, v := range vs {
-		m.endCampaign(v)
+		m.endCampaign(v, why)
 	}
 }
 
@@ -197,11 +223,15 @@ func (m *Member) VIPAs() []VIPAInfo {
 	m.mu.Lock()
 	out := make([]VIPAInfo, 0, len(m.vipas))
 	for _, v := range m.vipas {
-		out = append(out, VIPAInfo{Addr: v.addr, Mine: v.owned, Since: v.since})
+		out = append(out, VIPAInfo{Addr: v.addr, Link: v.link, Mine: v.owned, Since: v.since})
 	}
+	coupled := m.session != nil
 	m.mu.Unlock()
 	sort.Slice(out, func(i, j int) bool { return out[i].Addr.Less(out[j].Addr) })
 	for i := range out {
+		if !coupled {
+			break
+		}
 		ctx, cancel := context.WithTimeout(m.ctx, claimTimeout)
 		resp, err := m.cli.Get(ctx, m.vipaKey(out[i].Addr)+"/", clientv3.WithFirstCreate()...)
 		cancel()

@@ -3,6 +3,7 @@ package ops
 import (
 	"context"
 	"flag"
+	"ipnstack/sysplex"
 	"ipnstack/tlscert"
 	"net"
 	"net/netip"
@@ -136,6 +137,17 @@ func (nopSink) Close(msgcat.Msg)         {}
 // port, which a running stack may hold). A deck named *.root.deck runs only
 // as root (and always in CI).
 var setups = map[string]func(t *testing.T, sys *System, vars map[string]string) map[string]string{
+	"sysplex.deck": func(t *testing.T, sys *System, vars map[string]string) map[string]string {
+		e := testnet.StartEtcd(t, 1)
+		reg, _ := portrange.NewRegistry(nil)
+		other, err := sysplex.Join(sysplex.Config{Name: "PLEX1", Member: "OTHER", Endpoints: e.Endpoints(), Clock: testClock},
+			reg, func(sysplex.Event) {})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(other.Leave)
+		return map[string]string{"$STORE": e.Endpoints()[0], "$DEAD": strconv.Itoa(testnet.HostPorts(t, 1))}
+	},
 	"raw.root.deck": func(t *testing.T, sys *System, vars map[string]string) map[string]string {
 		ns := testnet.Netns(t)
 		dev, peer := testnet.Veth(t, ns, "10.77.30.2/24")
@@ -250,6 +262,14 @@ var setups = map[string]func(t *testing.T, sys *System, vars map[string]string) 
 // notFromDecks are the messages a console deck cannot produce; each is
 // covered by the test named.
 var notFromDecks = map[string]string{
+	"IPN276W": "command/ops TestSysplexStoreAway (the store lost: unsolicited)",
+	"IPN277I": "command/ops TestSysplexStoreAway",
+	"IPN278W": "command/ops TestSysplexStoreAway",
+	"IPN280W": "command/ops TestSysplexStoreAway (QUERY SYSPLEX with the store lost)",
+	"IPN291W": "command/ops TestSysplexStoreAway (QUERY SYSPLEX with the path cut)",
+	"IPN283I": "cmd/stackd TestSysplexVIPA (the VIPA's owner is elected in the background)",
+	"IPN284I": "cmd/stackd TestSysplexVIPA",
+	"IPN285W": "cmd/stackd TestSysplexVIPA",
 	"IPN259E": "console.TestVSELook (the VSE look frames a console, not a deck)",
 	"IPN260E": "console.TestVSELook",
 	"IPN605W": "command/ops TestPressureMessages (raised by the pressure watch, not by a command)",

@@ -356,8 +356,8 @@ func (s *System) set(_ context.Context, req *command.Request, out command.Out) {
 		out.Say(msgcat.IPN697E(a.Str("DEFAULT_DOMAIN")))
 		return
 	}
-	if a.Has("EXPLICITBIND") {
-		if !s.checkExplicit(a, out) {
+	for _, k := range rangeKeys {
+		if a.Has(k) && !s.checkRange(k, a, out) {
 			return
 		}
 	}
@@ -377,8 +377,10 @@ func (s *System) set(_ context.Context, req *command.Request, out command.Out) {
 	if a.Has("TIMEWAIT") || a.Has("MSL") {
 		s.setTimeWait(req, out)
 	}
-	if a.Has("EXPLICITBIND") {
-		s.setExplicit(a, out)
+	for _, k := range rangeKeys {
+		if a.Has(k) {
+			s.setRange(k, a, out)
+		}
 	}
 	s.setDNS(a, out)
 	if a.Has("GATEWAY") {

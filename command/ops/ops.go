@@ -5,6 +5,7 @@ import (
 	"ipnstack/httpd"
 	"ipnstack/internal/xferlog"
 	"ipnstack/resolve"
+	"ipnstack/sysplex"
 	"ipnstack/tlscert"
 	"net/netip"
 	"sync"
@@ -47,6 +48,7 @@ var handlers = bind(
 	ftpcHandlers,
 	nameHandlers,
 	httpdHandlers,
+	sysplexHandlers,
 	acceptedHandlers,
 )
 
@@ -121,6 +123,7 @@ type daemons struct {
 	ftpds     map[string]*ftpDaemon       // DEFINE FTPD
 	socksds   map[string]*socksDoor       // DEFINE SOCKSD
 	httpds    map[string]*httpd.Server    // DEFINE HTTPD
+	plex      *sysplex.Member             // DEFINE SYSPLEX: the stack's membership, nil when in none
 }
 
 // settings are what SET and the product's definitions leave that no room
@@ -204,6 +207,9 @@ func (s *System) Close() {
 	s.closeSOCKSDs()
 	s.closeHTTPDs()
 	s.closeFTPDs()
+	if s.plex != nil {
+		s.Broadcast(s.leaveSysplex()) // the VIPAs move and the ports go back now, not a lease later
+	}
 	s.cmdMu.Unlock()
 	s.stopWatch()
 	s.Conns.Close()

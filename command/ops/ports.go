@@ -67,7 +67,7 @@ func (s *System) queryPortRange(_ context.Context, _ *command.Request, out comma
 // tierNames are the tiers as QUERY PORTRANGE prints them.
 var tierNames = map[portrange.Tier]string{
 	portrange.TierTCP: "EPHEMERAL", portrange.TierUDP: "EPHEMERAL",
-	portrange.TierExplicit: "EXPLICIT", portrange.TierData: "DATAPORTS",
+	portrange.TierExplicit: "EXPLICIT", portrange.TierData: "DATAPORTS", portrange.TierSysplex: "SYSPLEX",
 }
 
 // sayPortRange prints every pool from one snapshot of the registry.
@@ -144,37 +144,62 @@ func (s *System) queryPorts(_ context.Context, _ *command.Request, out command.O
 	out.Say(msgcat.IPN618I(len(binds), len(res)))
 }
 
-// setExplicit is SET EXPLICITBIND=; checkExplicit runs before any other
-// part of SET changes anything, and says why not.
-func (s *System) checkExplicit(a command.Args, out command.Out) bool {
-	lo, hi := explicitOperand(a)
-	err := s.Ports.CheckExplicit(lo, hi)
+// rangeKeys are SET's operands that set a range aside from the TCP
+// ephemeral range, in the order SET applies them.
+var rangeKeys = []string{"EXPLICITBIND", "SYSPLEXPORTS"}
+
+// rangeOps are what SET does for each: check, set, and say.
+var rangeOps = map[string]struct {
+	check   func(r *portrange.Registry, lo, hi int) error
+	set     func(r *portrange.Registry, lo, hi int) error
+	bad     func(lo, hi int) msgcat.Msg
+	done    func(lo, hi int) msgcat.Msg
+	removed func() msgcat.Msg
+	owner   string
+}{
+	"EXPLICITBIND": {(*portrange.Registry).CheckExplicit, (*portrange.Registry).SetExplicit,
+		func(lo, hi int) msgcat.Msg { return msgcat.IPN621E(lo, hi) },
+		func(lo, hi int) msgcat.Msg { return msgcat.IPN619I(lo, hi) }, msgcat.IPN620I, "EXPLICIT"},
+	"SYSPLEXPORTS": {(*portrange.Registry).CheckSysplexPorts, (*portrange.Registry).SetSysplexPorts,
+		func(lo, hi int) msgcat.Msg { return msgcat.IPN624E(lo, hi) },
+		func(lo, hi int) msgcat.Msg { return msgcat.IPN622I(lo, hi) }, msgcat.IPN623I, "SYSPLEXPORTS"},
+}
+
+// checkRange runs before any other part of SET changes anything, and says
+// why a range cannot be set; setRange sets it.
+func (s *System) checkRange(key string, a command.Args, out command.Out) bool {
+	lo, hi := rangeOperand(a, key)
+	op := rangeOps[key]
+	err := op.check(s.Ports, lo, hi)
 	var rules portrange.RangeErrors
 	switch {
 	case errors.As(err, &rules):
-		out.Say(msgcat.IPN621E(lo, hi))
+		out.Say(op.bad(lo, hi))
 	case err != nil:
-		out.Say(setAsideMsg(err, portrange.TCP, uint16(lo), uint16(hi), "EXPLICIT"))
+		out.Say(setAsideMsg(err, portrange.TCP, uint16(lo), uint16(hi), op.owner))
 	}
 	return err == nil
 }
 
-func (s *System) setExplicit(a command.Args, out command.Out) {
-	lo, hi := explicitOperand(a)
+func (s *System) setRange(key string, a command.Args, out command.Out) {
+	lo, hi := rangeOperand(a, key)
+	op := rangeOps[key]
 	if lo == 0 && hi == 0 {
-		s.Ports.SetExplicit(0, 0)
-		out.Say(msgcat.IPN620I())
-		return
-	}
-	if err := s.Ports.SetExplicit(lo, hi); err != nil { // checked before: cannot happen
+		op.set(s.Ports, 0, 0)
+		out.Say(op.removed())
+	} else if err := op.set(s.Ports, lo, hi); err != nil { // checked before: cannot happen
 		out.Say(msgcat.IPN998S("SET", err.Error()))
 		return
+	} else {
+		out.Say(op.done(lo, hi))
 	}
-	out.Say(msgcat.IPN619I(lo, hi))
+	if s.plex != nil {
+		s.plex.Publish() // the members see the ranges in QUERY SYSPLEX; a store away now gets it at the next change
+	}
 }
 
-func explicitOperand(a command.Args) (lo, hi int) {
-	l := a.List("EXPLICITBIND")
+func rangeOperand(a command.Args, key string) (lo, hi int) {
+	l := a.List(key)
 	return int(l[0].(int64)), int(l[1].(int64))
 }
 

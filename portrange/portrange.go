@@ -41,6 +41,11 @@
 //     the stack lets it go. A listener that served no connection holds
 //     nothing.
 //
+// In a sysplex the explicit-bind and SYSPLEXPORTS pools are shared
+// (Registry.Couple): a port is lent only once the sysplex's store gave it
+// to this stack, and goes back there when its whole life here has ended
+// (Shared, shared.go); the store is asked, never remembered.
+//
 // A Pool and the Registry are data structures: no goroutines, no sockets,
 // and the time is passed in by the caller (a pool judges a change of model
 // by the latest time it was told), so their behaviour over minutes of

@@ -50,6 +50,11 @@ func (p *Pool) SetShared(s Shared) {
 	defer p.mu.Unlock()
 	p.shared = s
 	p.claimed = bitmap{}
+	if o, ok := s.(interface{ Offset() uint32 }); ok {
+		// Each member starts its turn at a place of its own, so that
+		// members lending at once seldom ask for the same port.
+		p.next = p.low + uint16(o.Offset()%(uint32(p.high-p.low)+1))
+	}
 	if s == nil {
 		p.elsewhere = bitmap{}
 		for w := range p.elsewhere {

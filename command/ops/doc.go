@@ -28,6 +28,11 @@
 //  5. portrange: a Lease's mu, then Registry.mu, then a Pool's mu. A pool
 //     calls no lease, tester or reclaim while it holds its own lock; a
 //     bind's last Drop takes Registry.mu after letting go of the others.
+//     A shared pool's Claim (the sysplex's store) is asked with no pool
+//     lock held; its Release is called under a Pool's mu and takes only
+//     sysplex.Member.relMu, a leaf. sysplex.Member.mu is taken alone: the
+//     member's goroutines call the registry, the pools and nic (a VIPA's
+//     address) holding none of their own locks.
 //  6. nic.Stack.mu, then netstack's own locks; a USER link's
 //     userGateway.mu, then its hostListener.mu. The stack's sink is never
 //     called with Stack.mu held.

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -84,7 +85,7 @@ func TestSysplexStoreAway(t *testing.T) {
 	proxy.Mend()
 	if !waitUntil(20*time.Second, func() bool {
 		return heard("IPN277I Sysplex PLEX1: the store is back; 0 ports claimed again") &&
-			heard("IPN278W Sysplex PLEX1: SYSPLEX port 40000, held here, was taken by member OTHER while the store was gone")
+			heard(fmt.Sprintf("IPN278W Sysplex PLEX1: SYSPLEX port %d, held here, was taken by member OTHER while the store was gone", ls.Port()))
 	}) {
 		t.Fatalf("not back with the conflict: %q", said)
 	}

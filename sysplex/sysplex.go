@@ -35,6 +35,8 @@ package sysplex
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -122,9 +124,12 @@ type Event struct {
 
 // record is a member's record in the store.
 type record struct {
-	Joined   time.Time `json:"joined"`
-	Explicit string    `json:"explicit,omitempty"` // its explicit-bind range, low-high
-	Sysplex  string    `json:"sysplexports,omitempty"`
+	Joined time.Time `json:"joined"`
+	// Incarnation tells this member's record from another stack's with the
+	// same name: a member that lost the store takes its own record back.
+	Incarnation string `json:"incarnation"`
+	Explicit    string `json:"explicit,omitempty"` // its explicit-bind range, low-high
+	Sysplex     string `json:"sysplexports,omitempty"`
 }
 
 // Member is this stack in its sysplex.
@@ -135,6 +140,7 @@ type Member struct {
 	notify func(Event)
 	prefix string
 	joined time.Time
+	incarn string // random, for this Join (record.Incarnation)
 
 	ctx    context.Context // ends with Leave
 	cancel context.CancelFunc
@@ -172,7 +178,7 @@ func Join(cfg Config, reg *portrange.Registry, notify func(Event)) (*Member, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m := &Member{cfg: cfg, cli: cli, reg: reg, notify: notify, prefix: "/ipnstack/sysplex/" + cfg.Name + "/",
-		joined: cfg.Clock(), ctx: ctx, cancel: cancel, vipas: map[string]*vipa{},
+		joined: cfg.Clock(), incarn: incarnation(), ctx: ctx, cancel: cancel, vipas: map[string]*vipa{},
 		pending: map[string]bool{}, inflight: map[string]bool{}, relWake: make(chan struct{}, 1)}
 	m.relCond = sync.NewCond(&m.relMu)
 	s, err := m.openSession()
@@ -202,14 +208,30 @@ func (m *Member) openSession() (*concurrency.Session, error) {
 	rec, _ := json.Marshal(m.record())
 	key := m.prefix + "members/" + m.cfg.Member
 	resp, err := m.cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
-		Then(clientv3.OpPut(key, string(rec), clientv3.WithLease(g.ID))).Commit()
+		Then(clientv3.OpPut(key, string(rec), clientv3.WithLease(g.ID))).
+		Else(clientv3.OpGet(key)).Commit()
+	if err == nil && !resp.Succeeded {
+		// Taken: by this member's own record from before it lost the store
+		// (its lease not ended yet), which it takes back, or by another.
+		taken := true
+		if kvs := resp.Responses[0].GetResponseRange().Kvs; len(kvs) > 0 {
+			var old record
+			json.Unmarshal(kvs[0].Value, &old)
+			if old.Incarnation == m.incarn {
+				var r2 *clientv3.TxnResponse
+				r2, err = m.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(key), "=", kvs[0].ModRevision)).
+					Then(clientv3.OpPut(key, string(rec), clientv3.WithLease(g.ID))).Commit()
+				taken = err == nil && !r2.Succeeded
+			}
+		}
+		if err == nil && taken {
+			m.cli.Revoke(ctx, g.ID)
+			return nil, &ErrMemberTaken{m.cfg.Name, m.cfg.Member}
+		}
+	}
 	if err != nil {
 		m.cli.Revoke(context.Background(), g.ID)
 		return nil, &ErrStore{m.cfg.Endpoints, err}
-	}
-	if !resp.Succeeded {
-		m.cli.Revoke(ctx, g.ID)
-		return nil, &ErrMemberTaken{m.cfg.Name, m.cfg.Member}
 	}
 	s, err := concurrency.NewSession(m.cli, concurrency.WithLease(g.ID), concurrency.WithContext(m.ctx))
 	if err != nil {
@@ -219,8 +241,15 @@ func (m *Member) openSession() (*concurrency.Session, error) {
 	return s, nil
 }
 
+// incarnation is a random name for one Join.
+func incarnation() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
 func (m *Member) record() record {
-	r := record{Joined: m.joined}
+	r := record{Joined: m.joined, Incarnation: m.incarn}
 	for _, pi := range m.reg.Pools(time.Now()) {
 		span := fmt.Sprintf("%d-%d", pi.Stats.Low, pi.Stats.High)
 		switch pi.Tier {
@@ -252,24 +281,24 @@ func (m *Member) current() *concurrency.Session {
 	return m.session
 }
 
-// keep watches the member's lease; when it ends the store is gone from
-// the member: it says so, drops its VIPAs, and tries again every second
-// until it has a lease again, then claims again what its connections hold.
+// keep watches the member's lease. The member stops counting on it before
+// the store can end it: when the store has not answered a keepalive for
+// three quarters of the TTL (fence), the member says it lost the store,
+// lends no sysplex-wide port, drops its VIPAs and lets the lease go —
+// so that by the time the store forgets the member and gives its ports
+// and VIPAs to others, it uses none of them. It then tries every second
+// until it has a lease again, and claims again what its connections hold.
 func (m *Member) keep(s *concurrency.Session) {
 	defer m.wg.Done()
 	for {
-		select {
-		case <-m.ctx.Done():
-			return
-		case <-s.Done():
-		}
-		if m.ctx.Err() != nil {
+		if !m.watchLease(s) {
 			return
 		}
 		m.mu.Lock()
 		m.session, m.lostAt = nil, m.cfg.Clock()
 		m.mu.Unlock()
-		m.notify(Event{Kind: EventLost, Reason: "the member's lease ended"})
+		s.Orphan() // no more keepalives: the store ends the lease in its time
+		m.notify(Event{Kind: EventLost, Reason: "the store has not answered the member's keepalives"})
 		m.dropVIPAs("the store cannot be reached")
 		for {
 			select {
@@ -290,6 +319,39 @@ func (m *Member) keep(s *concurrency.Session) {
 		m.mu.Unlock()
 		m.notify(Event{Kind: EventBack, Ports: n})
 		m.restartVIPAs()
+	}
+}
+
+// watchLease waits until session s can no longer be counted on (true) or
+// the member leaves (false).
+func (m *Member) watchLease(s *concurrency.Session) bool {
+	ctx, cancel := context.WithCancel(m.ctx)
+	defer cancel()
+	ka, err := m.cli.KeepAlive(ctx, s.Lease())
+	if err != nil {
+		ka = nil
+	}
+	fence := m.cfg.TTL * 3 / 4
+	last := time.Now()
+	tick := time.NewTicker(min(fence/8, 100*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-m.ctx.Done():
+			return false
+		case <-s.Done():
+			return m.ctx.Err() == nil
+		case _, ok := <-ka:
+			if !ok {
+				ka = nil // ended with the lease: s.Done or the fence says so
+				continue
+			}
+			last = time.Now()
+		case <-tick.C:
+			if time.Since(last) > fence {
+				return true
+			}
+		}
 	}
 }
 

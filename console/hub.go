@@ -43,6 +43,9 @@ type Console struct {
 	once   sync.Once
 	hears  atomic.Uint32           // the msgcat.ClassMask of informational messages it hears
 	look   atomic.Pointer[vseLook] // LOOK VSE; nil in the plain look
+	// ending is why the stack ends the console after its running command
+	// (LOGOFF, STOP CONSOLE): set at once, so that no later line runs.
+	ending atomic.Pointer[msgcat.Msg]
 
 	// out carries replies, unsolicited messages and end-of-command marks
 	// to the sink in order, so that a slow console never blocks a command
@@ -242,6 +245,10 @@ func (c *Console) Run(s *command.Session, line string) bool {
 		return false
 	default:
 	}
+	if why := c.ending.Load(); why != nil {
+		c.endLocked(*why) // ended by the command before: nothing after it runs
+		return false
+	}
 	h := c.hub
 	if closing, why := h.isClosing(); closing {
 		// The stack is shutting down: no command runs after SHUTDOWN.
@@ -319,6 +326,11 @@ func (c *Console) Detach() {
 func (c *Console) End(why msgcat.Msg) {
 	c.busy.Lock()
 	defer c.busy.Unlock()
+	select {
+	case <-c.closed:
+		return // ended already, by the next line it was sent
+	default:
+	}
 	c.endLocked(why)
 }
 
@@ -412,10 +424,12 @@ func endMsg(c *Console, why command.EndReason, by string) msgcat.Msg {
 // endLater ends a console after its running command, which may be the
 // command asking; Shutdown waits for it.
 func (h *Hub) endLater(c *Console, why command.EndReason, by string) {
+	m := endMsg(c, why, by)
+	c.ending.CompareAndSwap(nil, &m)
 	h.ending.Add(1)
 	go func() {
 		defer h.ending.Done()
-		c.End(endMsg(c, why, by))
+		c.End(m)
 	}()
 }
 

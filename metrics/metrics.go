@@ -36,6 +36,16 @@ type Snapshot struct {
 	TCP         TCP
 	IP          IP
 	Links       []Link
+	Sysplex     *Sysplex // nil when the stack is in no sysplex
+}
+
+// Sysplex is the stack's membership of a sysplex (QUERY SYSPLEX, without
+// asking the store).
+type Sysplex struct {
+	Name, Member    string
+	Coupled         bool
+	Claims, Refused uint64
+	VIPAs           map[string]bool // the VIPAs it is a candidate for: true when held
 }
 
 // TCP is the stack's TCP counters (QUERY STATISTICS, IPN153I).
@@ -104,6 +114,9 @@ var (
 	linkPackets  = prometheus.NewDesc("ipn_link_packets_total", "A link's packets, by direction.", []string{"link", "direction"}, nil)
 	linkBytes    = prometheus.NewDesc("ipn_link_bytes_total", "A link's bytes, by direction.", []string{"link", "direction"}, nil)
 	linkErrors   = prometheus.NewDesc("ipn_link_errors_total", "A link's errors, by kind: error, drop.", []string{"link", "kind"}, nil)
+	plexCoupled  = prometheus.NewDesc("ipn_sysplex_coupled", "1 while the stack holds its lease in its sysplex's store, 0 while it has lost the store.", []string{"sysplex", "member"}, nil)
+	plexClaims   = prometheus.NewDesc("ipn_sysplex_claims_total", "Sysplex-wide ports this stack asked the store for, by result: granted, or refused because another member held the port.", []string{"sysplex", "result"}, nil)
+	plexVIPA     = prometheus.NewDesc("ipn_sysplex_vipa_held", "1 while this stack holds the dynamic VIPA, 0 while it is a backup.", []string{"sysplex", "vipa"}, nil)
 	buildInfo    = prometheus.NewDesc("ipn_build_info", "The build the stack runs: 1, with the module version, the revision and the Go version as labels.", []string{"version", "revision", "goversion"}, nil)
 )
 
@@ -118,7 +131,7 @@ type collector struct{ take func() Snapshot }
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{poolSize, poolInUse, poolParked, poolHeld, poolTW, poolReserved, poolFree, poolAllocs, poolExh,
 		conns, ftpSessions, ftpSessTotal, ftpLogins, ftpTransfers, ftpBytes, consoles, commands,
-		tcpSegments, tcpRetrans, tcpOpens, tcpFailed, ipPackets, icmpEcho, udpDatagrams, linkPackets, linkBytes, linkErrors, buildInfo} {
+		tcpSegments, tcpRetrans, tcpOpens, tcpFailed, ipPackets, icmpEcho, udpDatagrams, linkPackets, linkBytes, linkErrors, plexCoupled, plexClaims, plexVIPA, buildInfo} {
 		ch <- d
 	}
 }
@@ -186,6 +199,22 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(linkBytes, l.BytesOut, l.ID, "out")
 		counter(linkErrors, l.Errors, l.ID, "error")
 		counter(linkErrors, l.Drops, l.ID, "drop")
+	}
+	if p := s.Sysplex; p != nil {
+		coupled := 0.0
+		if p.Coupled {
+			coupled = 1
+		}
+		gauge(plexCoupled, coupled, p.Name, p.Member)
+		counter(plexClaims, p.Claims, p.Name, "granted")
+		counter(plexClaims, p.Refused, p.Name, "refused")
+		for v, held := range p.VIPAs {
+			h := 0.0
+			if held {
+				h = 1
+			}
+			gauge(plexVIPA, h, p.Name, v)
+		}
 	}
 	b := buildinfo.Read()
 	gauge(buildInfo, 1, b.Version, b.Revision, b.Go)

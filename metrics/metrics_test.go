@@ -19,6 +19,8 @@ func TestServeScrape(t *testing.T) {
 		Connections: map[string]int{"ESTABLISHED": 5},
 		FTPDs:       []FTPD{{ID: "FTP01", Sessions: 1, Logins: 4, FailedLogins: 1, BytesIn: 10}},
 		Consoles:    2, Commands: 9, Failed: 1,
+		Sysplex: &Sysplex{Name: "PLEX1", Member: "STKA", Coupled: true, Claims: 12, Refused: 2,
+			VIPAs: map[string]bool{"10.77.60.1": true, "10.77.60.2": false}},
 	}
 	var failed error
 	s, err := Listen("127.0.0.1:0", func() Snapshot { return snap }, func(err error) { failed = err })
@@ -46,6 +48,11 @@ func TestServeScrape(t *testing.T) {
 		`ipn_console_commands_total{result="ok"} 8`,
 		`ipn_connections{state="CLOSE_WAIT"} 0`,
 		`ipn_tcp_segments_total{direction="in"} 0`,
+		`ipn_sysplex_coupled{member="STKA",sysplex="PLEX1"} 1`,
+		`ipn_sysplex_claims_total{result="granted",sysplex="PLEX1"} 12`,
+		`ipn_sysplex_claims_total{result="refused",sysplex="PLEX1"} 2`,
+		`ipn_sysplex_vipa_held{sysplex="PLEX1",vipa="10.77.60.1"} 1`,
+		`ipn_sysplex_vipa_held{sysplex="PLEX1",vipa="10.77.60.2"} 0`,
 		`ipn_build_info{`,
 		`go_goroutines `,
 	} {

@@ -41,6 +41,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -681,6 +682,27 @@ func (m *Member) Leave() {
 		cancel()
 	}
 	m.cli.Close()
+}
+
+// Local is what the member knows of itself without asking the store: for
+// the metrics.
+type Local struct {
+	Sysplex, Member string
+	Coupled         bool
+	Claims, Refused uint64
+	VIPAs           map[netip.Addr]bool // candidacies: true when held
+}
+
+// Local reads the member's own state.
+func (m *Member) Local() Local {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l := Local{Sysplex: m.cfg.Name, Member: m.cfg.Member, Coupled: m.session != nil, Claims: m.claims, Refused: m.refused,
+		VIPAs: map[netip.Addr]bool{}}
+	for _, v := range m.vipas {
+		l.VIPAs[v.addr] = v.owned
+	}
+	return l
 }
 
 // Name gives the sysplex's name and the member's.

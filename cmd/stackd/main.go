@@ -484,6 +484,14 @@ func (d *instance) snapshot() metrics.Snapshot {
 		s.Links = append(s.Links, metrics.Link{ID: l.Config.ID, PacketsIn: c.PacketsIn, BytesIn: c.BytesIn,
 			PacketsOut: c.PacketsOut, BytesOut: c.BytesOut, Errors: c.Errors, Drops: c.Drops})
 	}
+	if l, ok := d.sys.SysplexLocal(); ok {
+		p := &metrics.Sysplex{Name: l.Sysplex, Member: l.Member, Coupled: l.Coupled, Claims: l.Claims, Refused: l.Refused,
+			VIPAs: map[string]bool{}}
+		for a, held := range l.VIPAs {
+			p.VIPAs[a.String()] = held
+		}
+		s.Sysplex = p
+	}
 	for _, f := range d.sys.FTPDStats() {
 		s.FTPDs = append(s.FTPDs, metrics.FTPD{ID: f.ID, Sessions: f.Sessions, SessionsTotal: f.SessionsTotal,
 			Logins: f.Logins, FailedLogins: f.FailedLogins, Transfers: f.Transfers, FailedTransfer: f.TransfersFailed,

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -30,6 +33,8 @@ func TestSysplexVIPA(t *testing.T) {
 	testnet.Must(t, lan, "ip", "link", "set", "br0", "up")
 	const vipa = "10.77.71.50"
 	store := strings.Join(e.Endpoints(), ",")
+	promtool := testnet.RequireTool(t, "promtool")
+	mport := testnet.HostPorts(t, 3)
 	var ds []*daemon
 	for i := 0; i < 3; i++ {
 		a, b := testnet.Name("ipnva"), testnet.Name("ipnvb")
@@ -49,7 +54,7 @@ func TestSysplexVIPA(t *testing.T) {
 			fmt.Sprintf("DEFINE SYSPLEX,ID=PLEX1,MEMBER=STK%d,STORE=(%s),TTL=2", i, store),
 			"DEFINE VIPA,IPADDR="+vipa+",LINKID=OSA1",
 		)
-		d := startDaemon(t, "--deck", deck)
+		d := startDaemon(t, "--deck", deck, "--metrics", fmt.Sprintf("127.0.0.1:%d", mport+i))
 		requireDeckOK(t, d)
 		ds = append(ds, d)
 	}
@@ -81,6 +86,24 @@ func TestSysplexVIPA(t *testing.T) {
 		if !strings.Contains(q, want) {
 			t.Fatalf("no %q:\n%s", want, q)
 		}
+	}
+	// The owner's metrics say it holds the VIPA and has its store.
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", mport+first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{fmt.Sprintf(`ipn_sysplex_coupled{member="STK%d",sysplex="PLEX1"} 1`, first),
+		`ipn_sysplex_vipa_held{sysplex="PLEX1",vipa="` + vipa + `"} 1`, `ipn_sysplex_claims_total{result="granted",sysplex="PLEX1"} `} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("no %q in the owner's scrape", want)
+		}
+	}
+	check := exec.Command(promtool, "check", "metrics")
+	check.Stdin = bytes.NewReader(body)
+	if out, err := check.CombinedOutput(); err != nil || len(bytes.TrimSpace(out)) != 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
 	}
 	sysplexLine := ""
 	for _, l := range strings.Split(q, "\n") {

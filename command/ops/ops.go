@@ -9,6 +9,7 @@ import (
 	"ipnstack/tlscert"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"ipnstack/command"
@@ -123,7 +124,9 @@ type daemons struct {
 	ftpds     map[string]*ftpDaemon       // DEFINE FTPD
 	socksds   map[string]*socksDoor       // DEFINE SOCKSD
 	httpds    map[string]*httpd.Server    // DEFINE HTTPD
-	plex      *sysplex.Member             // DEFINE SYSPLEX: the stack's membership, nil when in none
+	// plex is DEFINE SYSPLEX's membership, nil when in none; commands
+	// change it under cmdMu, the metrics read it at any time.
+	plex atomic.Pointer[sysplex.Member]
 }
 
 // settings are what SET and the product's definitions leave that no room
@@ -207,7 +210,7 @@ func (s *System) Close() {
 	s.closeSOCKSDs()
 	s.closeHTTPDs()
 	s.closeFTPDs()
-	if s.plex != nil {
+	if s.plex.Load() != nil {
 		s.Broadcast(s.leaveSysplex()) // the VIPAs move and the ports go back now, not a lease later
 	}
 	s.cmdMu.Unlock()

@@ -193,8 +193,8 @@ func (s *System) setRange(key string, a command.Args, out command.Out) {
 	} else {
 		out.Say(op.done(lo, hi))
 	}
-	if s.plex != nil {
-		s.plex.Publish() // the members see the ranges in QUERY SYSPLEX; a store away now gets it at the next change
+	if m := s.plex.Load(); m != nil {
+		m.Publish() // the members see the ranges in QUERY SYSPLEX; a store away now gets it at the next change
 	}
 }
 

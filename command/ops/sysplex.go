@@ -24,8 +24,8 @@ var sysplexHandlers = map[string]Handler{
 
 func (s *System) defineSysplex(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
-	if s.plex != nil {
-		name, member := s.plex.Name()
+	if m := s.plex.Load(); m != nil {
+		name, member := m.Name()
 		out.Say(msgcat.IPN273E(member, name))
 		return
 	}
@@ -40,7 +40,7 @@ func (s *System) defineSysplex(_ context.Context, req *command.Request, out comm
 		out.Say(sysplexErr(err, cfg))
 		return
 	}
-	s.plex = m
+	s.plex.Store(m)
 	out.Say(msgcat.IPN270I(cfg.Member, cfg.Name, strings.Join(store, ","), cfg.TTL))
 }
 
@@ -63,7 +63,7 @@ func (s *System) plexEvent(name string) func(sysplex.Event) {
 }
 
 func (s *System) deleteSysplex(_ context.Context, _ *command.Request, out command.Out) {
-	if s.plex == nil {
+	if s.plex.Load() == nil {
 		out.Say(msgcat.IPN274E())
 		return
 	}
@@ -72,20 +72,21 @@ func (s *System) deleteSysplex(_ context.Context, _ *command.Request, out comman
 
 // leaveSysplex ends the membership (DELETE SYSPLEX, Close).
 func (s *System) leaveSysplex() msgcat.Msg {
-	name, member := s.plex.Name()
-	s.plex.Leave()
-	s.plex = nil
+	m := s.plex.Swap(nil)
+	name, member := m.Name()
+	m.Leave()
 	return msgcat.IPN275I(member, name)
 }
 
 func (s *System) querySysplex(_ context.Context, _ *command.Request, out command.Out) {
-	if s.plex == nil {
+	m := s.plex.Load()
+	if m == nil {
 		out.Say(msgcat.IPN274E())
 		return
 	}
-	name, member := s.plex.Name()
-	st, err := s.plex.Status()
-	out.Say(msgcat.IPN279I(name, member, strings.Join(s.plex.Endpoints(), ","), s.plex.TTL()))
+	name, member := m.Name()
+	st, err := m.Status()
+	out.Say(msgcat.IPN279I(name, member, strings.Join(m.Endpoints(), ","), m.TTL()))
 	if !st.Coupled {
 		out.Say(msgcat.IPN280W(st.LostAt))
 	}
@@ -133,7 +134,8 @@ func (h vipaHolder) Give(a netip.Addr) error { return h.stack.RemoveVIPA(h.link,
 func (s *System) defineVIPA(_ context.Context, req *command.Request, out command.Out) {
 	a := req.Args
 	addr, link := a.Addr("IPADDR"), a.Str("LINKID")
-	if s.plex == nil {
+	m := s.plex.Load()
+	if m == nil {
 		out.Say(msgcat.IPN274E())
 		return
 	}
@@ -151,7 +153,7 @@ func (s *System) defineVIPA(_ context.Context, req *command.Request, out command
 		out.Say(linkErr(&nic.ErrNoLink{ID: link}))
 		return
 	}
-	if err := s.plex.DefineVIPA(addr, link, vipaHolder{s.Stack, link}); err != nil {
+	if err := m.DefineVIPA(addr, link, vipaHolder{s.Stack, link}); err != nil {
 		out.Say(msgcat.IPN288E(addr.String()))
 		return
 	}
@@ -160,11 +162,12 @@ func (s *System) defineVIPA(_ context.Context, req *command.Request, out command
 
 func (s *System) deleteVIPA(_ context.Context, req *command.Request, out command.Out) {
 	addr := req.Args.Addr("IPADDR")
-	if s.plex == nil {
+	m := s.plex.Load()
+	if m == nil {
 		out.Say(msgcat.IPN274E())
 		return
 	}
-	if err := s.plex.DeleteVIPA(addr); err != nil {
+	if err := m.DeleteVIPA(addr); err != nil {
 		out.Say(msgcat.IPN289E(addr.String()))
 		return
 	}
@@ -191,4 +194,14 @@ func storeReason(err error) string {
 		return "no answer within 3 seconds"
 	}
 	return err.Error()
+}
+
+// SysplexLocal is the stack's membership as the metrics show it, without
+// asking the store; false when the stack is in no sysplex.
+func (s *System) SysplexLocal() (sysplex.Local, bool) {
+	m := s.plex.Load()
+	if m == nil {
+		return sysplex.Local{}, false
+	}
+	return m.Local(), true
 }

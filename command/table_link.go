@@ -42,7 +42,7 @@ var linkRows = []Spec{
 			{Key: "IPADDR", Type: IPv4{}, NeedIf: &When{Key: "MASK"}, Help: "the stack's address on the link (default: the home address, SET IPADDR)"},
 			{Key: "MASK", Type: Mask{}, Help: "the subnet mask of IPADDR= (default 255.255.255.0)"},
 			{Key: "MTU", Type: Int{Min: 576, Max: 65520}, Help: "default: the interface's (RAW), 1,500 (TAP), 65,520 (USER, LOOPBACK)"},
-			{Key: "MAC", Type: MAC{}, Only: rawOrTAP, Help: "RAW, TAP: the stack's MAC (default: a locally administered one derived from ID)"},
+			{Key: "MAC", Type: MAC{}, Only: rawOrTAP, Help: "RAW, TAP: the stack's MAC (default: a locally administered one derived from the machine, ID and the device)"},
 			{Key: "GATEWAY", Type: IPv4{}, Only: user, Help: "USER: the gateway (default .2 of the subnet); its address stands for the host's 127.0.0.1 in REACH="},
 			{Key: "FORWARD", Type: List{Elem: Forward{}, Min: 1, Max: 32, Name: "([hostaddr:]hostport[:stackport],[hostaddr:]low-high[:low-high],...)"}, Only: user,
 				Help: "USER: host ports (on 127.0.0.1, and [::1] with IP6ADDR=, unless a host address is given: a.b.c.d or [ipv6]; 0.0.0.0 is every one) forwarded to the stack's ports"},

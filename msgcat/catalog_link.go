@@ -395,7 +395,7 @@ var linkGroup = Group{Title: "Links", Entries: []Entry{
 	{ID: "IPN180E", Text: "MAC {mac:q} is not a unicast Ethernet address",
 		Explain:  "MAC= needs six bytes in hexadecimal (02:77:00:00:00:0a), with the multicast bit off.",
 		System:   "The command is rejected; nothing is changed.",
-		Operator: "Give a unicast address, or leave MAC= out for one derived from the link id."},
+		Operator: "Give a unicast address, or leave MAC= out for one derived from the machine, the link id and the device."},
 	{ID: "IPN181E", Text: "{keyword:text} item {item:q} cannot be used: {reason:text}",
 		Explain:  "A FORWARD item is hostport, hostport:stackport, low-high, or low-high:low-high with ranges of the same length, each optionally after a host address (0.0.0.0:2121:21). A REACH item is port or low-high, optionally after a host address.",
 		System:   "The command is rejected; nothing is changed.",

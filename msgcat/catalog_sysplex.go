@@ -58,7 +58,7 @@ var sysplexGroup = Group{Title: "The sysplex: members, sysplex-wide ports, dynam
 		System:   "None.",
 		Operator: "None."},
 	{ID: "IPN284I", Text: "VIPA {addr:text} is this stack's now, on link {link:text}; announced",
-		Explain:  "This stack won the VIPA's election (it asked first, or the owner failed): the address is on the link and a gratuitous ARP told the neighbours.",
+		Explain:  "This stack won the VIPA's election (it asked first, or the owner failed): the address is on the link and the neighbours were told (a gratuitous ARP for IPv4, an unsolicited Neighbor Advertisement for IPv6).",
 		System:   "The stack answers for the address; connections from it with port 0 take SYSPLEXPORTS ports.",
 		Operator: "None."},
 	{ID: "IPN285W", Text: "VIPA {addr:text} given up on link {link:text}: {reason:text}",

@@ -1,6 +1,7 @@
 package nic
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 	"gvisor.dev/gvisor/pkg/tcpip"
@@ -233,13 +235,15 @@ func interfaceUp(dev string) bool {
 }
 
 // linkMAC is the stack's MAC on a link: the one given, or a locally
-// administered unicast address derived from the link id, so that it stays
-// the same across restarts (the peers' neighbour caches stay right).
-func linkMAC(id string, given net.HardwareAddr) tcpip.LinkAddress {
+// administered unicast address derived from the machine, the link id and
+// its device, so that it stays the same across restarts (the peers'
+// neighbour caches stay right) and differs between the stacks on one LAN
+// (a sysplex's members name their links alike: OSA1 on eth1 everywhere).
+func linkMAC(host, id, dev string, given net.HardwareAddr) tcpip.LinkAddress {
 	if len(given) == 6 {
 		return tcpip.LinkAddress(given)
 	}
-	sum := sha256.Sum256([]byte("ipnstack link " + id))
+	sum := sha256.Sum256([]byte("ipnstack link " + id + " on " + dev + " of " + host))
 	mac := make([]byte, 6)
 	copy(mac[1:], sum[:5])
 	mac[0] = 0x02 // locally administered, unicast
@@ -269,6 +273,48 @@ func gratuitousARP(d *device, mac tcpip.LinkAddress, addr netip.Addr) error {
 	_, err := unix.Write(d.fd, frame)
 	return err
 }
+
+// unsolicitedNA announces the IPv6 address addr at mac on the device (RFC
+// 4861 7.2.6): a Neighbor Advertisement to all nodes with the Override
+// flag and the target's link-layer address, so that neighbours that know
+// the address replace its link-layer address at once.
+func unsolicitedNA(d *device, mac tcpip.LinkAddress, addr netip.Addr) error {
+	target := tcpip.AddrFrom16(addr.As16())
+	opts := header.NDPOptionsSerializer{header.NDPTargetLinkLayerAddressOption(mac)}
+	icmpLen := header.ICMPv6NeighborAdvertMinimumSize + opts.Length()
+	icmp := header.ICMPv6(make([]byte, icmpLen))
+	icmp.SetType(header.ICMPv6NeighborAdvert)
+	na := header.NDPNeighborAdvert(icmp.MessageBody())
+	na.SetOverrideFlag(true)
+	na.SetTargetAddress(target)
+	na.Options().Serialize(opts)
+	icmp.SetChecksum(header.ICMPv6Checksum(header.ICMPv6ChecksumParams{Header: icmp, Src: target, Dst: header.IPv6AllNodesMulticastAddress}))
+	ip := header.IPv6(make([]byte, header.IPv6MinimumSize))
+	ip.Encode(&header.IPv6Fields{PayloadLength: uint16(icmpLen), TransportProtocol: header.ICMPv6ProtocolNumber,
+		HopLimit: header.NDPHopLimit, SrcAddr: target, DstAddr: header.IPv6AllNodesMulticastAddress})
+	frame := make([]byte, 0, virtioNetHdr+header.EthernetMinimumSize+len(ip)+icmpLen)
+	if d.vnetHdr {
+		frame = append(frame, make([]byte, virtioNetHdr)...)
+	}
+	eth := make([]byte, header.EthernetMinimumSize)
+	header.Ethernet(eth).Encode(&header.EthernetFields{
+		SrcAddr: mac, DstAddr: header.EthernetAddressFromMulticastIPv6Address(header.IPv6AllNodesMulticastAddress),
+		Type: header.IPv6ProtocolNumber,
+	})
+	frame = append(append(append(frame, eth...), ip...), icmp...)
+	_, err := unix.Write(d.fd, frame)
+	return err
+}
+
+// machineIdentity names this machine for linkMAC: systemd's machine id,
+// else the host name.
+var machineIdentity = sync.OnceValue(func() string {
+	if b, err := os.ReadFile("/etc/machine-id"); err == nil && len(bytes.TrimSpace(b)) > 0 {
+		return string(bytes.TrimSpace(b))
+	}
+	h, _ := os.Hostname()
+	return h
+})
 
 func htons(v uint16) uint16 {
 	var b [2]byte

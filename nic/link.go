@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"runtime"
 	"sort"
+	"strings"
 	"time"
 
 	"ipnstack/msgcat"
@@ -309,7 +310,11 @@ func (s *Stack) DefineLink(cfg LinkConfig) error {
 			cfg.Gateway6 = defaultGateway6(p)
 		}
 	}
-	l := &Link{cfg: cfg, mac: linkMAC(cfg.ID, cfg.MAC), since: s.clock(), fromHome: fromHome}
+	dev := cfg.Dev
+	if dev == "" {
+		dev = strings.Join(cfg.devices(), ",")
+	}
+	l := &Link{cfg: cfg, mac: linkMAC(machineIdentity(), cfg.ID, dev, cfg.MAC), since: s.clock(), fromHome: fromHome}
 	if len(cfg.CUUs) > 0 {
 		d, ok := s.mappedLocked(cfg)
 		if !ok {

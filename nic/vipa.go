@@ -27,7 +27,8 @@ func (e *ErrVIPAOnLink) Error() string {
 // from the VIPA when its user binds to it, or answers a client that came
 // to it), and announces it with a gratuitous ARP on an Ethernet link, so
 // that the neighbours send to this stack from now on. The stack reaches
-// the address itself too, as it reaches its own.
+// the address itself too, as it reaches its own. An IPv6 VIPA is announced
+// by an unsolicited Neighbor Advertisement.
 func (s *Stack) AddVIPA(link string, a netip.Addr) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -50,8 +51,12 @@ func (s *Stack) AddVIPA(link string, a netip.Addr) error {
 	}
 	l.vipas[a] = true
 	s.rebuildRoutesLocked()
-	if l.dev != nil && a.Is4() {
-		gratuitousARP(l.dev, l.mac, a)
+	if l.dev != nil {
+		if a.Is4() {
+			gratuitousARP(l.dev, l.mac, a)
+		} else {
+			unsolicitedNA(l.dev, l.mac, a)
+		}
 	}
 	return nil
 }

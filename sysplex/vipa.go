@@ -2,8 +2,6 @@ package sysplex
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"net/netip"
 	"sort"
 	"time"
@@ -252,14 +250,4 @@ func (m *Member) Owner(ctx context.Context, a netip.Addr) (string, error) {
 		return "", nil
 	}
 	return string(resp.Kvs[0].Value), nil
-}
-
-var errNotIPv4 = errors.New("a dynamic VIPA is an IPv4 address")
-
-// CheckVIPA says whether a can be a dynamic VIPA.
-func CheckVIPA(a netip.Addr) error {
-	if !a.Is4() || a.IsUnspecified() || a.IsLoopback() || a.IsMulticast() {
-		return fmt.Errorf("%s: %w", a, errNotIPv4)
-	}
-	return nil
 }

@@ -30,8 +30,9 @@ func TestSysplexVIPA(t *testing.T) {
 	lan := testnet.Netns(t)
 	testnet.Must(t, lan, "ip", "link", "add", "br0", "type", "bridge")
 	testnet.Must(t, lan, "ip", "addr", "add", "10.77.71.100/24", "dev", "br0")
+	testnet.Must(t, lan, "ip", "addr", "add", "fd77:71::100/64", "dev", "br0", "nodad")
 	testnet.Must(t, lan, "ip", "link", "set", "br0", "up")
-	const vipa = "10.77.71.50"
+	const vipa, vipa6 = "10.77.71.50", "fd77:71::50"
 	store := strings.Join(e.Endpoints(), ",")
 	promtool := testnet.RequireTool(t, "promtool")
 	mport := testnet.HostPorts(t, 3)
@@ -46,29 +47,34 @@ func TestSysplexVIPA(t *testing.T) {
 		testnet.Must(t, "", "ip", "link", "set", a, "up")
 		pub := helloDir(t, fmt.Sprintf("served by STK%d\n", i))
 		deck := writeDeck(t,
-			fmt.Sprintf("DEFINE LINK ID=OSA1,TYPE=RAW,DEV=%s,IPADDR=10.77.71.%d,MASK=255.255.255.0", a, i+1),
+			fmt.Sprintf("DEFINE LINK ID=OSA1,TYPE=RAW,DEV=%s,IPADDR=10.77.71.%d,MASK=255.255.255.0,IP6ADDR=(fd77:71::%d/64)", a, i+1, i+1),
 			"DEFINE FILE PUBLIC=PUB,DLBL="+pub+",READONLY=YES",
 			"DEFINE USER ID=TESTER,PASSWORD=T3ster",
 			"DEFINE FTPD ID=FTP01,PORT=21",
 			"SET SYSPLEXPORTS=(40000,40999)",
 			fmt.Sprintf("DEFINE SYSPLEX,ID=PLEX1,MEMBER=STK%d,STORE=(%s),TTL=2", i, store),
 			"DEFINE VIPA,IPADDR="+vipa+",LINKID=OSA1",
+			"DEFINE VIPA,IPADDR="+vipa6+",LINKID=OSA1",
 		)
 		d := startDaemon(t, "--deck", deck, "--metrics", fmt.Sprintf("127.0.0.1:%d", mport+i))
 		requireDeckOK(t, d)
 		ds = append(ds, d)
 	}
-	owned := func(d *daemon) int {
-		return strings.Count(d.stdout.String(), "IPN284I VIPA "+vipa+" is this stack's now")
-	}
-	ownerNow := func(not int) int {
+	// ownerOf gives the stack that holds VIPA v now (not counting stack
+	// not), by what each has said, or -1.
+	ownerOf := func(v string, not int) int {
 		for i, d := range ds {
-			if i != not && d != nil && owned(d) > strings.Count(d.stdout.String(), "IPN285W VIPA "+vipa) {
+			if i == not || d == nil {
+				continue
+			}
+			out := d.stdout.String()
+			if strings.Count(out, "IPN284I VIPA "+v+" is this stack's now") > strings.Count(out, "IPN285W VIPA "+v+" ") {
 				return i
 			}
 		}
 		return -1
 	}
+	ownerNow := func(not int) int { return ownerOf(vipa, not) }
 	var first int
 	if !waitFor(10*time.Second, func() bool { first = ownerNow(-1); return first >= 0 }) {
 		t.Fatal("no member holds the VIPA")
@@ -77,9 +83,33 @@ func TestSysplexVIPA(t *testing.T) {
 		out, err := testnet.Exec(lan, "curl", "-sS", "--max-time", "3", "ftp://TESTER:T3ster@"+vipa+"/PUB/hello.txt")
 		return out, err
 	}
+	get6 := func() (string, error) {
+		return testnet.Exec(lan, "curl", "-gsS", "--max-time", "3", "ftp://TESTER:T3ster@["+vipa6+"]/PUB/hello.txt")
+	}
 	out, err := get()
 	if want := fmt.Sprintf("served by STK%d\n", first); err != nil || out != want {
 		t.Fatalf("through the VIPA: %q %v, want %q", out, err, want)
+	}
+	var first6 int
+	if !waitFor(10*time.Second, func() bool { first6 = ownerOf(vipa6, -1); return first6 >= 0 }) {
+		t.Fatal("no member holds the IPv6 VIPA")
+	}
+	if out, err := get6(); err != nil || out != fmt.Sprintf("served by STK%d\n", first6) {
+		t.Fatalf("through the IPv6 VIPA: %q %v (STK%d holds it)", out, err, first6)
+	}
+	lladdr := func() string { // the client's neighbour entry for the IPv6 VIPA
+		out, _ := testnet.Exec(lan, "ip", "-6", "neigh", "show", vipa6, "dev", "br0")
+		f := strings.Fields(out)
+		for i := range f {
+			if f[i] == "lladdr" && i+1 < len(f) {
+				return f[i+1]
+			}
+		}
+		return ""
+	}
+	mac6 := lladdr()
+	if mac6 == "" {
+		t.Fatalf("the client has no neighbour entry for %s", vipa6)
 	}
 	q := mustConsole(t, ds[first].socket, "QUERY SYSPLEX\nQUERY PORTRANGE\n")
 	for _, want := range []string{"IPN282I 3 members", fmt.Sprintf("IPN283I VIPA %s on link OSA1: owner STK%d (this stack)", vipa, first)} {
@@ -143,6 +173,29 @@ func TestSysplexVIPA(t *testing.T) {
 	took := time.Since(killed)
 	if want := fmt.Sprintf("served by STK%d\n", next); served != want {
 		t.Fatalf("after the takeover: %q, want %q", served, want)
+	}
+	// The IPv6 VIPA: held by a live member, announced by an unsolicited
+	// Neighbor Advertisement; the client's neighbour cache follows it.
+	var next6 int
+	if first6 == first {
+		// The new holder's advertisement replaces the dead one's address
+		// in the client's cache at once, before the client probes.
+		if !waitFor(10*time.Second, func() bool { return ownerOf(vipa6, first) >= 0 }) {
+			t.Fatal("no backup holds the IPv6 VIPA")
+		}
+		if !waitFor(time.Second, func() bool { m := lladdr(); return m != "" && m != mac6 }) {
+			t.Fatalf("the client's neighbour entry for %s still names %s: no unsolicited advertisement", vipa6, mac6)
+		}
+	}
+	if !waitFor(15*time.Second, func() bool {
+		next6 = ownerOf(vipa6, first)
+		if next6 < 0 {
+			return false
+		}
+		out, err := get6()
+		return err == nil && out == fmt.Sprintf("served by STK%d\n", next6)
+	}) {
+		t.Fatalf("the IPv6 VIPA is not served by a live member after STK%d was killed (holder now %d)", first, next6)
 	}
 	t.Logf("STK%d served the VIPA %v after STK%d was killed (lease 2 s)", next, took.Round(10*time.Millisecond), first)
 	if p := os.Getenv("IPN_SYSPLEX_TAKEOVER"); p != "" { // scripts/bench-sysplex.sh collects it

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -144,7 +145,8 @@ func (s *System) defineVIPA(_ context.Context, req *command.Request, out command
 		if l.Config.ID == link {
 			found = true
 		}
-		if l.Config.Addr.IsValid() && l.Config.Addr.Addr() == addr {
+		own := slices.ContainsFunc(l.Addr6, func(p netip.Prefix) bool { return p.Addr() == addr })
+		if own || (l.Config.Addr.IsValid() && l.Config.Addr.Addr() == addr) {
 			out.Say(msgcat.IPN290E(addr.String(), l.Config.ID))
 			return
 		}

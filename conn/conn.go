@@ -907,12 +907,15 @@ type Conn struct {
 	t     *Table
 	e     *entry
 	lease *portrange.Lease
+	wq    *waiter.Queue
 	eof   atomic.Bool // the peer closed first
 	once  sync.Once
+
+	writeDeadline deadline // for sendFile
 }
 
 func newConn(t *Table, e *entry, wq *waiter.Queue, ls *portrange.Lease) *Conn {
-	return &Conn{TCPConn: gonet.NewTCPConn(wq, e.ep), t: t, e: e, lease: ls}
+	return &Conn{TCPConn: gonet.NewTCPConn(wq, e.ep), t: t, e: e, lease: ls, wq: wq}
 }
 
 // Read implements net.Conn.

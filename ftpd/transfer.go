@@ -219,8 +219,16 @@ func isDiskFull(err error) bool {
 	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EFBIG)
 }
 
-// sendFile is the body of RETR: TYPE I straight from the file (the
-// kernel's sendfile where the transport allows it), A and E converted.
+// fileSender is a data connection that sends a file's bytes without a
+// buffer of ours between (conn.Conn: the file is read into netstack's own
+// views).
+type fileSender interface {
+	SendFile(f *os.File, n int64) (int64, error)
+}
+
+// sendFile is the body of RETR: TYPE I straight from the file (into
+// netstack's views on the stack's connections, through the kernel's
+// sendfile on a host socket), A and E converted.
 func sendFile(f *os.File, t xferType, cp *ftptype.CodePage) func(*transfer, net.Conn, []byte) (int64, error) {
 	return func(x *transfer, c net.Conn, buf []byte) (int64, error) {
 		var total int64
@@ -231,7 +239,13 @@ func sendFile(f *os.File, t xferType, cp *ftptype.CodePage) func(*transfer, net.
 				if x.pace != nil {
 					piece = paceBurst // paced: in pieces a limiter takes at once
 				}
-				k, err := io.CopyBuffer(c, io.LimitReader(f, piece), buf)
+				var k int64
+				var err error
+				if snd, ok := c.(fileSender); ok {
+					k, err = snd.SendFile(f, piece)
+				} else {
+					k, err = io.CopyBuffer(c, io.LimitReader(f, piece), buf)
+				}
 				total += k
 				x.bytes.Add(k)
 				if err != nil {

@@ -249,7 +249,7 @@ type curlMode struct {
 func curlMatrix(t *testing.T, s *ftpSite, modes []curlMode) {
 	curl := testnet.RequireTool(t, "curl")
 	dir := t.TempDir()
-	data := testData(300_000, 1)
+	data := testData(1_500_000, 1) // more than one piece of a download (1 MiB)
 	src := filepath.Join(dir, "src.bin")
 	if err := os.WriteFile(src, data, 0o644); err != nil {
 		t.Fatal(err)

@@ -21,11 +21,23 @@
 # LOGINS: 300 clients connect and log in at once; each has 10 s.
 # IDLE:   300 logged-in idle sessions: stackd's RSS growth; vsftpd's total
 #         RSS (and PSS, which counts shared pages once) of all its processes.
-# BULK:   one PASV RETR of 1 GiB.
+# BULK:   REPS (5) PASV RETRs of BULK_MB (4 GiB) in one session: the median
+#         rate, the slowest and the fastest.
 # STOR4K: one session, N4K × (PASV, connect, STOR of 4 KiB to a new name,
 #         226): the stack writes each upload beside its name, syncs it and
 #         renames it into place; vsftpd writes in place.
-# BULKSTOR: one PASV STOR of 1 GiB (into a file the servers replace).
+# BULKSTOR: REPS PASV STORs of BULK_MB, each to a new name (deleted after
+#         it is measured), as BULK.
+#
+# Uploads go to a tmpfs for both servers (UPLOADS=tmpfs, the default): the
+# figures are the servers' and the path's. UPLOADS=disk writes them to the
+# disk the script runs on, where the stack's sync of each upload (its
+# guarantee that a crash never leaves a short file in a good one's place)
+# is measured too; vsftpd syncs nothing.
+#
+# A measurement whose client failed or printed no figure ends the script
+# with its output (no round is printed with a hole in it); the last line
+# has every round's ratios.
 #
 # TLS=1: every session protected (AUTH TLS, PBSZ 0, PROT P; data
 # connections resuming the control's TLS session) on both servers, with the
@@ -34,7 +46,7 @@
 # and force_anon_logins_ssl / force_anon_data_ssl, so both refuse clear.
 #
 # Usage: scripts/bench-ftp.sh [rounds]   (default 3)
-# Smaller runs (a smoke test): N4K=500 SESSIONS=30 BULK_MB=64 scripts/bench-ftp.sh 1
+# Smaller runs (a smoke test): N4K=500 SESSIONS=30 BULK_MB=64 REPS=3 scripts/bench-ftp.sh 1
 # Some of the measurements only: TESTS="retr logins" scripts/bench-ftp.sh 1
 # MEMPROFILE=path: each stackd writes a heap profile when it is stopped,
 # its sessions still open (path.1, path.2, ... in the order they ran);
@@ -46,7 +58,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-n4k=${N4K:-20000} sessions=${SESSIONS:-300} bulk_mb=${BULK_MB:-1024} tests=" ${TESTS:-retr stor logins idle bulk bulkstor} " tls=${TLS:-0}
+n4k=${N4K:-20000} sessions=${SESSIONS:-300} bulk_mb=${BULK_MB:-4096} reps=${REPS:-5} uploads=${UPLOADS:-tmpfs} tests=" ${TESTS:-retr stor logins idle bulk bulkstor} " tls=${TLS:-0}
 command -v vsftpd >/dev/null || { echo "vsftpd is not installed (apt-get install vsftpd)" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "needs root (network namespaces, a RAW link)" >&2; exit 1; }
 A=ipnfA$$ B=ipnfB$$ VA=ipnfva$$ VB=ipnfvb$$
@@ -84,6 +96,7 @@ cleanup() {
   [ -n "$idler" ] && stop_tree "$idler"
   [ -n "$server" ] && stop_tree "$server"
   nspair_down
+  umount "$tmp/pub/in" "$tmp/stin" 2>/dev/null || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -95,9 +108,16 @@ go build -o "$tmp/ipnconsole" ./cmd/ipnconsole
 nspair_up 58
 
 mkdir -p "$tmp/pub" "$tmp/empty" "$tmp/pub/in" "$tmp/stin"  # the uploads: vsftpd's, the stack's
+if [ "$uploads" = tmpfs ]; then
+  # Uploads into memory for both servers: the figures are the servers'
+  # and the path's, not the disk's (the stack's sync of each upload costs
+  # nothing on tmpfs; UPLOADS=disk measures it).
+  mount -t tmpfs -o size=$(( bulk_mb + 256 ))m ipnbench "$tmp/pub/in"
+  mount -t tmpfs -o size=$(( bulk_mb + 256 ))m ipnbench "$tmp/stin"
+fi
 chown ftp:ftp "$tmp/pub/in" 2>/dev/null || chmod 777 "$tmp/pub/in"  # vsftpd's anonymous uploads are the ftp user's
 head -c 4096 /dev/urandom > "$tmp/pub/4k.bin"
-head -c $((bulk_mb << 20)) /dev/urandom > "$tmp/pub/1g.bin"
+head -c $((bulk_mb << 20)) /dev/urandom > "$tmp/pub/big.bin"
 chmod 755 "$tmp/pub"
 find "$tmp/pub" -type f -exec chmod 644 {} +
 
@@ -182,7 +202,15 @@ args() {
   esac
 }
 path() { if [ "$1" = vsftpd ]; then echo "/$2"; else echo "/PUB/$2"; fi; }
-client() { ip netns exec "$B" "$tmp/ftpbench" "$@" $tlsflag -limit 150s; }
+client() { ip netns exec "$B" "$tmp/ftpbench" "$@" $tlsflag -limit 300s; }
+# measured WHAT WHO RC LINE: ends the script when the client failed or its
+# line has no figure (fig is empty), rather than print a round with a hole.
+measured() {
+  if [ "$3" != 0 ] || [ -z "$fig" ]; then
+    echo "bench-ftp.sh: $1 against $2: the client failed (rc $3) or printed no figure: ${4:-nothing}" >&2
+    exit 1
+  fi
+}
 ratio() { awk -v s="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", s / k; else print "n/a" }'; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
@@ -207,32 +235,35 @@ retr() {
   local who=$1 srv=${1%-anon} line
   serve "$srv"
   [ -n "${PCAP:-}" ] && capture_start "$PCAP/retr-$who-$r.pcap"
-  line=$(client retr $(args "$who") -path "$(path "$srv" 4k.bin)" -n "$n4k" 2>&1) || true
+  rc=0; line=$(client retr $(args "$who") -path "$(path "$srv" 4k.bin)" -n "$n4k" 2>&1) || rc=$?
   [ -n "${PCAP:-}" ] && capture_stop
   stop
   echo "  RETR4K $who: $line"
   [ -n "${PCAP:-}" ] && echo "  RETR4K $who steps: $(steps "$PCAP/retr-$who-$r.pcap")"
   fig=$(echo "$line" | sed -n 's/.*: \([0-9.]*\)\/s.*/\1/p' | head -1)
+  measured RETR4K "$who" "$rc" "$line"
 }
 logins() {
   local who=$1 srv=${1%-anon} line
   serve "$srv"
-  line=$(client logins $(args "$who") -c "$sessions" -timeout 10s 2>&1) || true
+  rc=0; line=$(client logins $(args "$who") -c "$sessions" -timeout 10s 2>&1) || rc=$?
   stop
   echo "  LOGINS $who: $(echo "$line" | tr '\n' ' ')"
   fig=$(echo "$line" | sed -n 's/.*all ended in \([0-9.]*\) s.*/\1/p')
   fails=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p' | head -1)
+  measured LOGINS "$who" "$rc" "$line"
 }
 bulk() {
   local who=$1 srv=${1%-anon} line
   # Both servers read the file from the page cache: whoever reads it first
   # after the idle test's memory churn would otherwise pay the disk.
-  cat "$tmp/pub/1g.bin" > /dev/null
+  cat "$tmp/pub/big.bin" > /dev/null
   serve "$srv"
-  line=$(client bulk $(args "$who") -path "$(path "$srv" 1g.bin)" 2>&1) || true
+  rc=0; line=$(client bulk $(args "$who") -path "$(path "$srv" big.bin)" -reps "$reps" 2>&1) || rc=$?
   stop
   echo "  BULK $who: $line"
   fig=$(echo "$line" | sed -n 's/.*(\([0-9.]*\) Gbit\/s).*/\1/p')
+  measured BULK "$who" "$rc" "$line"
 }
 # stor SERVER / bulkstor SERVER: uploads; set fig to transfers a second,
 # or Gbit/s.
@@ -241,19 +272,21 @@ stor() {
   local who=$1 srv=${1%-anon} line
   find "$tmp/stin" "$tmp/pub/in" -type f -delete  # new names each run: no upload replaces a file
   serve "$srv"
-  line=$(client stor $(args "$who") -path "$(upath "$srv" up4k.bin)" -n "$n4k" -size 4096 2>&1) || true
+  rc=0; line=$(client stor $(args "$who") -path "$(upath "$srv" up4k.bin)" -n "$n4k" -size 4096 2>&1) || rc=$?
   stop
   echo "  STOR4K $who: $line"
   fig=$(echo "$line" | sed -n 's/.*: \([0-9.]*\)\/s.*/\1/p' | head -1)
+  measured STOR4K "$who" "$rc" "$line"
 }
 bulkstor() {
   local who=$1 srv=${1%-anon} line
   find "$tmp/stin" "$tmp/pub/in" -type f -delete  # new names each run: no upload replaces a file
   serve "$srv"
-  line=$(client bulkstor $(args "$who") -path "$(upath "$srv" up1g.bin)" -size $((bulk_mb << 20)) 2>&1) || true
+  rc=0; line=$(client bulkstor $(args "$who") -path "$(upath "$srv" upbig.bin)" -size $((bulk_mb << 20)) -reps "$reps" 2>&1) || rc=$?
   stop
   echo "  BULKSTOR $who: $line"
   fig=$(echo "$line" | sed -n 's/.*(\([0-9.]*\) Gbit\/s).*/\1/p')
+  measured BULKSTOR "$who" "$rc" "$line"
 }
 idle() {
   local who=$1 srv=${1%-anon} before after pss
@@ -262,7 +295,15 @@ idle() {
   if [ "$srv" = stack ]; then before=$(rss_kb "$server"); else before=$(sum_tree rss_kb "$server"); fi
   client idle $(args "$who") -c "$sessions" > "$tmp/idle.out" 2>&1 &
   idler=$!
-  for _ in $(seq 1200); do grep -q OPEN "$tmp/idle.out" 2>/dev/null && break; sleep 0.1; done
+  for _ in $(seq 1200); do
+    grep -q OPEN "$tmp/idle.out" 2>/dev/null && break
+    kill -0 "$idler" 2>/dev/null || break  # the client ended without holding its sessions
+    sleep 0.1
+  done
+  if ! grep -q OPEN "$tmp/idle.out" 2>/dev/null; then
+    fig=""
+    measured IDLE "$who" "client ended or timed out" "$(cat "$tmp/idle.out" 2>/dev/null)"
+  fi
   sleep 1
   if [ "$srv" = stack ]; then
     after=$(rss_kb "$server")
@@ -279,7 +320,7 @@ idle() {
   stop
 }
 
-echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')  vsftpd: $(dpkg-query -W -f='${Version}' vsftpd 2>/dev/null || echo '?')  TLS: $tls  load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')  vsftpd: $(dpkg-query -W -f='${Version}' vsftpd 2>/dev/null || echo '?')  TLS: $tls  uploads: $uploads  load: $(cut -d' ' -f1-3 /proc/loadavg)"
 want() { [[ $tests == *" $1 "* ]]; }
 rr="" br="" ir="" lr="" sr="" ur=""  # the ratios and figures of every round, for the last line
 for r in $(seq "$rounds"); do

@@ -6,8 +6,9 @@
 #             link on the same end) at 10.77.40.10
 #   ns ipnbB: veth end B, the client at 10.77.40.2
 #
-# DL: the server sends 1 GiB, the client reads (like FTP RETR).
-# UL: the client sends 1 GiB, the server reads (like FTP STOR).
+# DL: REPS (5) connections, on each the server sends BULK_MB (2 GiB) and the
+#     client reads (like FTP RETR): the median rate, the slowest, the fastest.
+# UL: the same, the client sending (like FTP STOR).
 # SHORT: 10,000 connections, 8 at a time: connect, send 1 KiB, close.
 # IDLE: 10,000 idle connections held by the stack: RSS per connection.
 #
@@ -17,11 +18,14 @@
 # FAMILY=6: the same over IPv6 (fd77:40::1 the kernel, fd77:40::10 the
 # stack, fd77:40::2 the client).
 #
+# A measurement whose client failed or printed nothing ends the script (no
+# round is printed with a hole); the last line has every round's ratios.
+#
 # Usage: scripts/bench-links.sh [rounds]   (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-family=${FAMILY:-4}
+family=${FAMILY:-4} reps=${REPS:-5} bytes=$(( ${BULK_MB:-2048} << 20 ))
 A=ipnbA$$ B=ipnbB$$ VA=ipnbva$$ VB=ipnbvb$$
 . scripts/lib/nspair.sh
 bin=$(mktemp -d)
@@ -46,7 +50,7 @@ serve() {
     mkdir -p "$PROFILE"
     prof=(--cpuprofile "$PROFILE/stack-$mode-${r:-0}.prof")
   fi
-  ip netns exec "$A" "$bin/ipnbench" server --impl "$impl" --dev "$VA" --addr "$addr" --port 5001 --mode "$mode" "${prof[@]}" \
+  ip netns exec "$A" "$bin/ipnbench" server --impl "$impl" --dev "$VA" --addr "$addr" --port 5001 --mode "$mode" --bytes "$bytes" "${prof[@]}" \
     > "$bin/server.out" 2>&1 &
   server=$!
   for _ in $(seq 100); do grep -q READY "$bin/server.out" 2>/dev/null && return; sleep 0.05; done
@@ -58,11 +62,18 @@ target() {
     if [ "$1" = stack ]; then echo "[fd77:40::10]:5001"; else echo "[fd77:40::1]:5001"; fi
   elif [ "$1" = stack ]; then echo 10.77.40.10:5001; else echo 10.77.40.1:5001; fi
 }
-# run IMPL MODE CLIENTMODE: one measurement; prints the figure.
+# run IMPL MODE CLIENTMODE [flags]: one measurement; prints the client's
+# line, or ends the script when the client failed or printed nothing.
 run() {
   serve "$1" "$2"
-  ip netns exec "$B" timeout 120 "$bin/ipnbench" client --target "$(target "$1")" --mode "$3" "${@:4}"
+  local out rc=0
+  out=$(ip netns exec "$B" timeout 300 "$bin/ipnbench" client --target "$(target "$1")" --mode "$3" "${@:4}" 2>&1) || rc=$?
   stop
+  if [ "$rc" != 0 ] || [ -z "$out" ]; then
+    echo "bench-links.sh: the client ($1 $3 ${*:4}) failed with rc $rc: ${out:-no output}" >&2
+    exit 1
+  fi
+  echo "$out"
 }
 figure() { awk '{for (i=1;i<=NF;i++) if ($i ~ /Gbit\/s|\/s$/) {print $(i-1)} }' | sed 's/[^0-9.]//g' | tail -1; }
 ratio() { awk -v s="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", s / k; else print "n/a" }'; }
@@ -70,10 +81,10 @@ ratio() { awk -v s="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", s / k; else
 echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')  IPv$family"
 dls="" uls="" shorts=""
 for r in $(seq "$rounds"); do
-  kd=$(run kernel source dl | tee /dev/stderr | figure)
-  sd=$(run stack source dl | tee /dev/stderr | figure)
-  ku=$(run kernel sink ul --bytes $((1<<30)) | tee /dev/stderr | figure)
-  su=$(run stack sink ul --bytes $((1<<30)) | tee /dev/stderr | figure)
+  kd=$(run kernel source dl --reps "$reps" | tee /dev/stderr | figure)
+  sd=$(run stack source dl --reps "$reps" | tee /dev/stderr | figure)
+  ku=$(run kernel sink ul --bytes "$bytes" --reps "$reps" | tee /dev/stderr | figure)
+  su=$(run stack sink ul --bytes "$bytes" --reps "$reps" | tee /dev/stderr | figure)
   ks=$(run kernel short short --conns 10000 --c 8 | tee /dev/stderr | sed 's/.*: //; s/\/s//')
   ss=$(run stack short short --conns 10000 --c 8 | tee /dev/stderr | sed 's/.*: //; s/\/s//')
   echo "ROUND $r  DL kernel $kd stack $sd Gbit/s ratio $(ratio "$sd" "$kd")  UL kernel $ku stack $su Gbit/s ratio $(ratio "$su" "$ku")  SHORT kernel $ks stack $ss /s ratio $(ratio "$ss" "$ks")"

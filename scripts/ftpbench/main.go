@@ -5,7 +5,9 @@
 //	ftpbench retr   -addr A -user U -pass P -path F -n 20000   PASV RETR loop in one session
 //	ftpbench logins -addr A -user U -pass P -c 300             concurrent connect + login
 //	ftpbench idle   -addr A -user U -pass P -c 300             hold logged-in sessions until SIGTERM
-//	ftpbench bulk   -addr A -user U -pass P -path F            one big PASV RETR
+//	ftpbench bulk   -addr A -user U -pass P -path F -reps 5    big PASV RETRs: the median and spread
+//	ftpbench stor   -addr A -user U -pass P -path F -n N -size S  PASV STOR loop in one session
+//	ftpbench bulkstor -addr A -user U -pass P -path F -size S -reps 5  big PASV STORs, as bulk
 //
 // With -tls every session protects its login and data (AUTH TLS, PBSZ 0,
 // PROT P), each data connection resuming the session's TLS session, as
@@ -43,6 +45,7 @@ func main() {
 	path := fs.String("path", "", "retr, bulk: the file to download; stor, bulkstor: the file to upload to")
 	size := fs.Int64("size", 4096, "stor, bulkstor: the bytes of each upload")
 	n := fs.Int("n", 20000, "retr: transfers")
+	reps := fs.Int("reps", 5, "bulk, bulkstor: transfers, for a median and a spread")
 	c := fs.Int("c", 300, "logins, idle: sessions")
 	timeout := fs.Duration("timeout", 10*time.Second, "logins, idle: time a session may take to log in")
 	limit := fs.Duration("limit", 120*time.Second, "the most the whole run may take")
@@ -66,11 +69,11 @@ func main() {
 	case "idle":
 		err = idle(*addr, *user, *pass, *c, *timeout)
 	case "bulk":
-		err = bulk(*addr, *user, *pass, *path)
+		err = bulk(*addr, *user, *pass, *path, *reps)
 	case "stor":
 		err = stor(*addr, *user, *pass, *path, *n, *size)
 	case "bulkstor":
-		err = bulkStor(*addr, *user, *pass, *path, *size)
+		err = bulkStor(*addr, *user, *pass, *path, *size, *reps)
 	default:
 		usage()
 	}
@@ -81,7 +84,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: ftpbench retr|logins|idle|bulk -addr host:port [-user U -pass P] [-path F] [-n N] [-c N]")
+	fmt.Fprintln(os.Stderr, "usage: ftpbench retr|logins|idle|bulk|stor|bulkstor -addr host:port [-user U -pass P] [-path F] [-n N] [-c N] [-size S] [-reps N]")
 	os.Exit(2)
 }
 
@@ -501,22 +504,26 @@ func idle(addr, user, pass string, c int, timeout time.Duration) error {
 	return nil
 }
 
-// bulk: one RETR of a big file.
-func bulk(addr, user, pass, path string) error {
+// bulk: reps RETRs of a big file in one session; the median rate and the
+// spread.
+func bulk(addr, user, pass, path string, reps int) error {
 	k, err := session(addr, user, pass)
 	if err != nil {
 		return err
 	}
 	defer k.c.Close()
 	buf := make([]byte, 1<<20)
-	start := time.Now()
-	n, err := k.get(path, buf)
-	el := time.Since(start)
+	var n int64
+	times, err := repeat(reps, func(int) error {
+		var err error
+		n, err = k.get(path, buf)
+		return err
+	})
 	if err != nil {
 		return err
 	}
 	k.cmd("QUIT")
-	fmt.Printf("BULK %d bytes in %.2f s: %.1f MB/s (%.2f Gbit/s)\n", n, el.Seconds(), float64(n)/el.Seconds()/1e6, float64(n)*8/el.Seconds()/1e9)
+	report("BULK", n, times)
 	return nil
 }
 
@@ -558,8 +565,10 @@ func stor(addr, user, pass, path string, n int, size int64) error {
 	return nil
 }
 
-// bulkStor: one STOR of size bytes.
-func bulkStor(addr, user, pass, path string, size int64) error {
+// bulkStor: reps STORs of size bytes in one session, each to a name of its
+// own (path.0, path.1, ...), each deleted after it is measured; the median
+// rate and the spread.
+func bulkStor(addr, user, pass, path string, size int64, reps int) error {
 	k, err := session(addr, user, pass)
 	if err != nil {
 		return err
@@ -569,12 +578,53 @@ func bulkStor(addr, user, pass, path string, size int64) error {
 	for i := range data {
 		data[i] = byte(i * 7)
 	}
-	start := time.Now()
-	if err := k.put(path, data, size); err != nil {
-		return err
+	var times []time.Duration
+	for i := 0; i < max(reps, 1); i++ {
+		name := fmt.Sprintf("%s.%d", path, i)
+		start := time.Now()
+		if err := k.put(name, data, size); err != nil {
+			return fmt.Errorf("transfer %d of %d: %w", i+1, reps, err)
+		}
+		times = append(times, time.Since(start))
+		// Untimed: the upload goes, so that a run never holds more than
+		// one file's room.
+		if err := k.expect("DELE "+name, 250); err != nil {
+			return err
+		}
 	}
-	el := time.Since(start)
 	k.cmd("QUIT")
-	fmt.Printf("BULKSTOR %d bytes in %.2f s: %.1f MB/s (%.2f Gbit/s)\n", size, el.Seconds(), float64(size)/el.Seconds()/1e6, float64(size)*8/el.Seconds()/1e9)
+	report("BULKSTOR", size, times)
 	return nil
+}
+
+// repeat runs one transfer reps times and gives each one's duration.
+func repeat(reps int, one func(i int) error) ([]time.Duration, error) {
+	var times []time.Duration
+	for i := 0; i < max(reps, 1); i++ {
+		start := time.Now()
+		if err := one(i); err != nil {
+			return nil, fmt.Errorf("transfer %d of %d: %w", i+1, reps, err)
+		}
+		times = append(times, time.Since(start))
+	}
+	return times, nil
+}
+
+// report prints the line the script reads: the median rate in parentheses,
+// then the slowest and fastest and every transfer's time.
+func report(what string, n int64, times []time.Duration) {
+	gbit := func(d time.Duration) float64 { return float64(n) * 8 / d.Seconds() / 1e9 }
+	sorted := append([]time.Duration(nil), times...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	med := sorted[len(sorted)/2]
+	if len(sorted)%2 == 0 {
+		med = (sorted[len(sorted)/2-1] + sorted[len(sorted)/2]) / 2
+	}
+	each := make([]string, len(times))
+	for i, d := range times {
+		each[i] = fmt.Sprintf("%.2f", d.Seconds())
+	}
+	fmt.Printf("%s %d bytes, %d transfers, median %.2f s: %.1f MB/s (%.2f Gbit/s); spread %.2f-%.2f Gbit/s; each %s s\n",
+		what, n, len(times), med.Seconds(), float64(n)/med.Seconds()/1e6, gbit(med),
+		gbit(sorted[len(sorted)-1]), gbit(sorted[0]), strings.Join(each, " "))
 }

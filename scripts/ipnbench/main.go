@@ -17,6 +17,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -182,6 +183,7 @@ func client(args []string) {
 	target := fs.String("target", "", "ip:port")
 	mode := fs.String("mode", "dl", "dl, ul, short or idle")
 	size := fs.Int64("bytes", 1<<30, "ul: bytes to send")
+	reps := fs.Int("reps", 5, "dl, ul: transfers, for a median and a spread")
 	conns := fs.Int("conns", 10000, "short, idle: connections")
 	conc := fs.Int("c", 8, "short: concurrent connections")
 	hold := fs.Duration("hold", 10*time.Second, "idle: how long to hold the connections")
@@ -192,50 +194,27 @@ func client(args []string) {
 		dial = func() (net.Conn, error) { return socksDial(*via, *target) }
 	}
 	switch *mode {
-	case "dl":
-		c, err := dial()
-		if err != nil {
-			fail(err)
-		}
-		// 1 MiB reads, as in shared/reference/netstack.md: io.Copy into
-		// io.Discard would read 8 KiB at a time and cap the kernel's figure.
-		b := make([]byte, 1<<20)
+	case "dl", "ul":
+		// Several transfers, each on a connection of its own; the
+		// median, the slowest and the fastest (one sub-second transfer
+		// is not a figure).
+		var times []time.Duration
 		var n int64
-		t0 := time.Now()
-		for {
-			k, err := c.Read(b)
-			n += int64(k)
-			if err == io.EOF {
-				break
-			}
+		for i := 0; i < max(*reps, 1); i++ {
+			c, err := dial()
 			if err != nil {
 				fail(err)
 			}
-		}
-		d := time.Since(t0)
-		fmt.Printf("DL %d bytes in %.3f s: %.2f Gbit/s\n", n, d.Seconds(), float64(n)*8/d.Seconds()/1e9)
-	case "ul":
-		c, err := dial()
-		if err != nil {
-			fail(err)
-		}
-		b := make([]byte, 1<<20)
-		t0 := time.Now()
-		for left := *size; left > 0; {
-			n := int64(len(b))
-			if left < n {
-				n = left
+			var d time.Duration
+			if *mode == "dl" {
+				n, d = download(c)
+			} else {
+				n, d = upload(c, *size)
 			}
-			w, err := c.Write(b[:n])
-			if err != nil {
-				fail(err)
-			}
-			left -= int64(w)
+			c.Close()
+			times = append(times, d)
 		}
-		c.(*net.TCPConn).CloseWrite()
-		io.Copy(io.Discard, c) // the server closes after reading everything
-		d := time.Since(t0)
-		fmt.Printf("UL %d bytes in %.3f s: %.2f Gbit/s\n", *size, d.Seconds(), float64(*size)*8/d.Seconds()/1e9)
+		fmt.Println(spread(strings.ToUpper(*mode), n, times))
 	case "short":
 		var next atomic.Int64
 		var failed atomic.Int64
@@ -276,7 +255,65 @@ func client(args []string) {
 	}
 }
 
-// socksDial connects to target through a SOCKS 5 door with no login.
+// download reads c to its end, 1 MiB a read, as in the netstack reference:
+// io.Copy into io.Discard would read 8 KiB at a time and cap the kernel's
+// figure.
+func download(c net.Conn) (int64, time.Duration) {
+	b := make([]byte, 1<<20)
+	var n int64
+	t0 := time.Now()
+	for {
+		k, err := c.Read(b)
+		n += int64(k)
+		if err == io.EOF {
+			return n, time.Since(t0)
+		}
+		if err != nil {
+			fail(err)
+		}
+	}
+}
+
+// upload sends size bytes, ends its side and waits for the server's close
+// (the server closes after reading everything).
+func upload(c net.Conn, size int64) (int64, time.Duration) {
+	b := make([]byte, 1<<20)
+	t0 := time.Now()
+	for left := size; left > 0; {
+		w, err := c.Write(b[:min(left, int64(len(b)))])
+		if err != nil {
+			fail(err)
+		}
+		left -= int64(w)
+	}
+	if tc, ok := c.(interface{ CloseWrite() error }); ok {
+		tc.CloseWrite()
+	}
+	io.Copy(io.Discard, c)
+	return size, time.Since(t0)
+}
+
+// spread is the line the scripts read: the spread first, the median last
+// (their figure is the last number before Gbit/s).
+func spread(what string, n int64, times []time.Duration) string {
+	gbit := func(d time.Duration) float64 { return float64(n) * 8 / d.Seconds() / 1e9 }
+	sorted := slices.Clone(times)
+	slices.Sort(sorted)
+	med := sorted[len(sorted)/2]
+	if len(sorted)%2 == 0 {
+		med = (sorted[len(sorted)/2-1] + sorted[len(sorted)/2]) / 2
+	}
+	each := make([]string, len(times))
+	for i, d := range times {
+		each[i] = fmt.Sprintf("%.2f", d.Seconds())
+	}
+	return fmt.Sprintf("%s %d bytes x %d transfers (each %s s): spread %.2f-%.2f, median %.2f Gbit/s",
+		what, n, len(times), strings.Join(each, " "), gbit(sorted[len(sorted)-1]), gbit(sorted[0]), gbit(med))
+}
+
+// socksDial connects to target through a SOCKS 5 door with no login, as
+// curl does: the greeting, its answer, then the request (a server may read
+// the request only after it answered the greeting: microsocks does).
 func socksDial(door, target string) (net.Conn, error) {
 	ap, err := netip.ParseAddrPort(target)
 	if err != nil {
@@ -287,11 +324,20 @@ func socksDial(door, target string) (net.Conn, error) {
 		return nil, err
 	}
 	a := ap.Addr().As4()
-	if _, err := c.Write([]byte{5, 1, 0, 5, 1, 0, 1, a[0], a[1], a[2], a[3], byte(ap.Port() >> 8), byte(ap.Port())}); err != nil {
+	var method [2]byte
+	if _, err := c.Write([]byte{5, 1, 0}); err != nil {
 		c.Close()
 		return nil, err
 	}
-	var rep [12]byte
+	if _, err := io.ReadFull(c, method[:]); err != nil || method != [2]byte{5, 0} {
+		c.Close()
+		return nil, fmt.Errorf("SOCKS greeting answered %#x: %v", method, err)
+	}
+	if _, err := c.Write([]byte{5, 1, 0, 1, a[0], a[1], a[2], a[3], byte(ap.Port() >> 8), byte(ap.Port())}); err != nil {
+		c.Close()
+		return nil, err
+	}
+	var rep [10]byte
 	if _, err := io.ReadFull(c, rep[:]); err != nil {
 		c.Close()
 		return nil, err

@@ -81,12 +81,12 @@ ratio() { awk -v s="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", s / k; else
 echo "date: $(date -u +%FT%TZ)  kernel: $(uname -r)  cpus: $(nproc)  go: $(go version | awk '{print $3}')  IPv$family"
 dls="" uls="" shorts=""
 for r in $(seq "$rounds"); do
-  kd=$(run kernel source dl --reps "$reps" | tee /dev/stderr | figure)
-  sd=$(run stack source dl --reps "$reps" | tee /dev/stderr | figure)
-  ku=$(run kernel sink ul --bytes "$bytes" --reps "$reps" | tee /dev/stderr | figure)
-  su=$(run stack sink ul --bytes "$bytes" --reps "$reps" | tee /dev/stderr | figure)
-  ks=$(run kernel short short --conns 10000 --c 8 | tee /dev/stderr | sed 's/.*: //; s/\/s//')
-  ss=$(run stack short short --conns 10000 --c 8 | tee /dev/stderr | sed 's/.*: //; s/\/s//')
+  kd=$(run kernel source dl --reps "$reps" | tee -a /dev/stderr | figure)
+  sd=$(run stack source dl --reps "$reps" | tee -a /dev/stderr | figure)
+  ku=$(run kernel sink ul --bytes "$bytes" --reps "$reps" | tee -a /dev/stderr | figure)
+  su=$(run stack sink ul --bytes "$bytes" --reps "$reps" | tee -a /dev/stderr | figure)
+  ks=$(run kernel short short --conns 10000 --c 8 | tee -a /dev/stderr | sed 's/.*: //; s/\/s//')
+  ss=$(run stack short short --conns 10000 --c 8 | tee -a /dev/stderr | sed 's/.*: //; s/\/s//')
   echo "ROUND $r  DL kernel $kd stack $sd Gbit/s ratio $(ratio "$sd" "$kd")  UL kernel $ku stack $su Gbit/s ratio $(ratio "$su" "$ku")  SHORT kernel $ks stack $ss /s ratio $(ratio "$ss" "$ks")"
   dls+=" $(ratio "$sd" "$kd")"; uls+=" $(ratio "$su" "$ku")"; shorts+=" $(ratio "$ss" "$ks")"
 done

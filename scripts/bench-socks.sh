@@ -79,6 +79,8 @@ run() {
   stop
   if [ "$rc" != 0 ] || [ -z "$out" ]; then
     echo "bench-socks.sh: the client ($2 ${*:3}) failed with rc $rc: ${out:-no output}" >&2
+    echo "stackd's last lines:" >&2; tail -20 "$bin/stackd.out" >&2
+    tail -20 "$bin/data/"*.log 2>/dev/null >&2 || true
     exit 1
   fi
   echo "$out"
@@ -91,14 +93,14 @@ shorts="" dls="" mshorts="" mdls=""
 for r in $(seq "$rounds"); do
   ks=- ss=- ms=- kd=- sd=- md=-
   if [[ $tests == *" short "* ]]; then
-    ks=$(run short short --conns 10000 --c 8 | tee /dev/stderr | sed 's/.*: //; s/\/s//')
-    ss=$(run short short --conns 10000 --c 8 --socks 127.0.0.1:1080 | tee /dev/stderr | sed 's/.*: //; s/\/s//')
-    ms=$(run short short --conns 10000 --c 8 --socks 127.0.0.1:1081 | tee /dev/stderr | sed 's/.*: //; s/\/s//')
+    ks=$(run short short --conns 10000 --c 8 | tee -a /dev/stderr | sed 's/.*: //; s/\/s//')
+    ss=$(run short short --conns 10000 --c 8 --socks 127.0.0.1:1080 | tee -a /dev/stderr | sed 's/.*: //; s/\/s//')
+    ms=$(run short short --conns 10000 --c 8 --socks 127.0.0.1:1081 | tee -a /dev/stderr | sed 's/.*: //; s/\/s//')
   fi
   if [[ $tests == *" dl "* ]]; then
-    kd=$(run source dl | tee /dev/stderr | figure)
-    sd=$(run source dl --socks 127.0.0.1:1080 | tee /dev/stderr | figure)
-    md=$(run source dl --socks 127.0.0.1:1081 | tee /dev/stderr | figure)
+    kd=$(run source dl | tee -a /dev/stderr | figure)
+    sd=$(run source dl --socks 127.0.0.1:1080 | tee -a /dev/stderr | figure)
+    md=$(run source dl --socks 127.0.0.1:1081 | tee -a /dev/stderr | figure)
   fi
   echo "ROUND $r  SHORT direct $ks microsocks $ms door $ss /s door/microsocks $(ratio "$ss" "$ms") door/direct $(ratio "$ss" "$ks")  DL direct $kd microsocks $md door $sd Gbit/s door/microsocks $(ratio "$sd" "$md") door/direct $(ratio "$sd" "$kd")"
   shorts+=" $(ratio "$ss" "$ks")" dls+=" $(ratio "$sd" "$kd")" mshorts+=" $(ratio "$ss" "$ms")" mdls+=" $(ratio "$sd" "$md")"

@@ -239,6 +239,9 @@ func client(args []string) {
 		wg.Wait()
 		d := time.Since(t0)
 		fmt.Printf("SHORT %d connections (%d failed) in %.3f s: %.0f/s\n", *conns, failed.Load(), d.Seconds(), float64(*conns)/d.Seconds())
+		if failed.Load() > 0 {
+			fail(fmt.Errorf("%d of %d connections failed: the figure is not whole", failed.Load(), *conns))
+		}
 	case "idle":
 		var keep []net.Conn
 		for i := 0; i < *conns; i++ {
@@ -337,14 +340,24 @@ func socksDial(door, target string) (net.Conn, error) {
 		c.Close()
 		return nil, err
 	}
-	var rep [10]byte
+	// VER REP RSV ATYP, then the bound address (by ATYP) and port.
+	var rep [4]byte
 	if _, err := io.ReadFull(c, rep[:]); err != nil {
 		c.Close()
 		return nil, err
 	}
-	if rep[1] != 0 || rep[3] != 0 {
+	if rep[0] != 5 || rep[1] != 0 {
 		c.Close()
-		return nil, fmt.Errorf("SOCKS reply %#x", rep[3])
+		return nil, fmt.Errorf("SOCKS reply %#x", rep[1])
+	}
+	bound := map[byte]int{1: 4 + 2, 4: 16 + 2}[rep[3]]
+	if bound == 0 {
+		c.Close()
+		return nil, fmt.Errorf("SOCKS reply with address type %d", rep[3])
+	}
+	if _, err := io.ReadFull(c, make([]byte, bound)); err != nil {
+		c.Close()
+		return nil, err
 	}
 	return c, nil
 }

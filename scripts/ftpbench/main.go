@@ -32,6 +32,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"ipnstack/scripts/benchfig"
 )
 
 func main() {
@@ -613,18 +615,8 @@ func repeat(reps int, one func(i int) error) ([]time.Duration, error) {
 // report prints the line the script reads: the median rate in parentheses,
 // then the slowest and fastest and every transfer's time.
 func report(what string, n int64, times []time.Duration) {
-	gbit := func(d time.Duration) float64 { return float64(n) * 8 / d.Seconds() / 1e9 }
-	sorted := append([]time.Duration(nil), times...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
-	med := sorted[len(sorted)/2]
-	if len(sorted)%2 == 0 {
-		med = (sorted[len(sorted)/2-1] + sorted[len(sorted)/2]) / 2
-	}
-	each := make([]string, len(times))
-	for i, d := range times {
-		each[i] = fmt.Sprintf("%.2f", d.Seconds())
-	}
+	r := benchfig.Of(n, times)
 	fmt.Printf("%s %d bytes, %d transfers, median %.2f s: %.1f MB/s (%.2f Gbit/s); spread %.2f-%.2f Gbit/s; each %s s\n",
-		what, n, len(times), med.Seconds(), float64(n)/med.Seconds()/1e6, gbit(med),
-		gbit(sorted[len(sorted)-1]), gbit(sorted[0]), strings.Join(each, " "))
+		what, n, len(times), r.Median.Seconds(), float64(n)/r.Median.Seconds()/1e6, r.Gbit(r.Median),
+		r.Gbit(r.Slowest), r.Gbit(r.Fastest), r.Each())
 }

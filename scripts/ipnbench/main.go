@@ -17,7 +17,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -27,6 +26,7 @@ import (
 
 	"ipnstack/command/ops"
 	"ipnstack/nic"
+	"ipnstack/scripts/benchfig"
 )
 
 func main() {
@@ -299,19 +299,9 @@ func upload(c net.Conn, size int64) (int64, time.Duration) {
 // spread is the line the scripts read: the spread first, the median last
 // (their figure is the last number before Gbit/s).
 func spread(what string, n int64, times []time.Duration) string {
-	gbit := func(d time.Duration) float64 { return float64(n) * 8 / d.Seconds() / 1e9 }
-	sorted := slices.Clone(times)
-	slices.Sort(sorted)
-	med := sorted[len(sorted)/2]
-	if len(sorted)%2 == 0 {
-		med = (sorted[len(sorted)/2-1] + sorted[len(sorted)/2]) / 2
-	}
-	each := make([]string, len(times))
-	for i, d := range times {
-		each[i] = fmt.Sprintf("%.2f", d.Seconds())
-	}
+	r := benchfig.Of(n, times)
 	return fmt.Sprintf("%s %d bytes x %d transfers (each %s s): spread %.2f-%.2f, median %.2f Gbit/s",
-		what, n, len(times), strings.Join(each, " "), gbit(sorted[len(sorted)-1]), gbit(sorted[0]), gbit(med))
+		what, n, len(times), r.Each(), r.Gbit(r.Slowest), r.Gbit(r.Fastest), r.Gbit(r.Median))
 }
 
 // socksDial connects to target through a SOCKS 5 door with no login, as

@@ -35,9 +35,9 @@
 # guarantee that a crash never leaves a short file in a good one's place)
 # is measured too; vsftpd syncs nothing.
 #
-# A measurement whose client failed or printed no figure ends the script
-# with its output (no round is printed with a hole in it); the last line
-# has every round's ratios.
+# A measurement whose client failed, printed no figure, or had a transfer
+# fail (RETR4K, STOR4K) ends the script with its output (no round is
+# printed with a hole in it); the last line has every round's ratios.
 #
 # TLS=1: every session protected (AUTH TLS, PBSZ 0, PROT P; data
 # connections resuming the control's TLS session) on both servers, with the
@@ -241,6 +241,7 @@ retr() {
   echo "  RETR4K $who: $line"
   [ -n "${PCAP:-}" ] && echo "  RETR4K $who steps: $(steps "$PCAP/retr-$who-$r.pcap")"
   fig=$(echo "$line" | sed -n 's/.*: \([0-9.]*\)\/s.*/\1/p' | head -1)
+  echo "$line" | grep -q ' 0 failures' || fig=""  # a transfer failed: no whole figure
   measured RETR4K "$who" "$rc" "$line"
 }
 logins() {
@@ -276,6 +277,7 @@ stor() {
   stop
   echo "  STOR4K $who: $line"
   fig=$(echo "$line" | sed -n 's/.*: \([0-9.]*\)\/s.*/\1/p' | head -1)
+  echo "$line" | grep -q ' 0 failures' || fig=""  # an upload failed: no whole figure
   measured STOR4K "$who" "$rc" "$line"
 }
 bulkstor() {

@@ -215,6 +215,7 @@ ratio() { awk -v s="$1" -v k="$2" 'BEGIN { if (k > 0) printf "%.2f", s / k; else
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
 sum_tree() { local f=$1 t=0 p; for p in $(tree "$2"); do t=$((t + $($f "$p"))); done; echo "$t"; }
+signed() { case $1 in -*) echo "$1" ;; *) echo "+$1" ;; esac; }  # a growth: +2.3, or -0.9
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 # capture_start FILE / capture_stop: tshark on the client's end of the veth.
@@ -310,7 +311,7 @@ idle() {
   if [ "$srv" = stack ]; then
     after=$(rss_kb "$server")
     fig=$(mb $((after - before)))
-    echo "  IDLE $who: $(cat "$tmp/idle.out"); stackd RSS $(mb "$before") -> $(mb "$after") MB: +$fig MB for $sessions sessions, $(awk -v a="$after" -v b="$before" -v n="$sessions" 'BEGIN { printf "%.1f", (a - b) / n }') KiB each"
+    echo "  IDLE $who: $(cat "$tmp/idle.out"); stackd RSS $(mb "$before") -> $(mb "$after") MB: $(signed "$fig") MB for $sessions sessions, $(awk -v a="$after" -v b="$before" -v n="$sessions" 'BEGIN { printf "%.1f", (a - b) / n }') KiB each"
     echo "    $(echo 'QUERY STATISTICS' | "$tmp/ipnconsole" --socket "$tmp/st/console.sock" | grep -o 'IPN158I.*')"
   else
     after=$(sum_tree rss_kb "$server")
@@ -343,7 +344,7 @@ for r in $(seq "$rounds"); do
   sum="ROUND $r"
   want retr && sum+="  RETR4K stack $rs vsftpd $rv /s ratio $(ratio "$rs" "$rv") |"
   want logins && sum+="  LOGINS$sessions stack $ls s ($lsf failed; anonymous $la s, $laf failed) vsftpd $lv s ($lvf failed) |"
-  want idle && sum+="  IDLE$sessions stack +$ms MB (anonymous +$ma MB) vsftpd $mv MB RSS |"
+  want idle && sum+="  IDLE$sessions stack $(signed "$ms") MB (anonymous $(signed "$ma") MB) vsftpd $mv MB RSS |"
   want stor && sum+="  STOR4K stack $ss vsftpd $sv /s ratio $(ratio "$ss" "$sv") |"
   want bulk && sum+="  BULK stack $bs vsftpd $bv Gbit/s ratio $(ratio "$bs" "$bv") |"
   want bulkstor && sum+="  BULKSTOR stack $us vsftpd $uv Gbit/s ratio $(ratio "$us" "$uv") |"
@@ -352,7 +353,7 @@ for r in $(seq "$rounds"); do
   want bulk && br+=" $(ratio "$bs" "$bv")"
   want stor && sr+=" $(ratio "$ss" "$sv")"
   want bulkstor && ur+=" $(ratio "$us" "$uv")"
-  want idle && ir+=" +$ms"
+  want idle && ir+=" $(signed "$ms")"
   want logins && lr+=" $ls"
 done
 echo "RATIOS (stack / vsftpd, by round)  RETR4K${rr:- -}  STOR4K${sr:- -}  BULK${br:- -}  BULKSTOR${ur:- -}  LOGINS s${lr:- -}  IDLE$sessions MB${ir:- -}"

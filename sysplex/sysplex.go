@@ -334,6 +334,7 @@ func (m *Member) watchLease(s *concurrency.Session) bool {
 	}
 	fence := m.cfg.TTL * 3 / 4
 	last := time.Now()
+	probed := false // a keepalive of its own was sent since the last answer
 	tick := time.NewTicker(min(fence/8, 100*time.Millisecond))
 	defer tick.Stop()
 	for {
@@ -347,10 +348,27 @@ func (m *Member) watchLease(s *concurrency.Session) bool {
 				ka = nil // ended with the lease: s.Done or the fence says so
 				continue
 			}
-			last = time.Now()
+			last, probed = time.Now(), false
 		case <-tick.C:
-			if time.Since(last) > fence {
+			late := time.Since(last)
+			if late > fence {
 				return true
+			}
+			// Half way to the fence without an answer: the stream of
+			// keepalives may be on a store member that failed, and the
+			// client takes a while to open it again on another. One
+			// keepalive of its own, on whichever member answers, can keep
+			// the lease (and the VIPAs) through that; it cannot through
+			// the store's election of a new leader when that is longer
+			// than what is left of the fence (docs/sysplex.md).
+			if late > fence/2 && !probed {
+				probed = true
+				ctx, cancel := context.WithTimeout(m.ctx, fence-late)
+				_, err := m.cli.KeepAliveOnce(ctx, s.Lease())
+				cancel()
+				if err == nil {
+					last, probed = time.Now(), false
+				}
 			}
 		}
 	}

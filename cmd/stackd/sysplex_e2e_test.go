@@ -145,11 +145,34 @@ func TestSysplexVIPA(t *testing.T) {
 		t.Fatalf("the passive listener on the VIPA took no SYSPLEXPORTS port:\n%s", q)
 	}
 
-	// An etcd member killed and restarted: the sysplex goes on.
+	// An etcd member killed and restarted: the sysplex goes on. A member
+	// whose keepalives were on the killed store member may miss its fence
+	// with a lease this short (docs/sysplex.md) and its VIPA move: the
+	// address is served again within the takeover time either way.
 	e.Kill(2)
-	if out, err := get(); err != nil || !strings.HasPrefix(out, "served by") {
-		t.Fatalf("with an etcd member down: %q %v", out, err)
+	var downOut string
+	if !waitFor(8*time.Second, func() bool {
+		downOut, err = get()
+		return err == nil && strings.HasPrefix(downOut, "served by")
+	}) {
+		t.Fatalf("with an etcd member down: %q %v", downOut, err)
 	}
+	for i, d := range ds {
+		if strings.Contains(d.stdout.String(), "IPN276W") {
+			t.Logf("STK%d lost the store while an etcd member was down (its fence)", i)
+		}
+	}
+	// The holders now: a fence above may have moved a VIPA.
+	if !waitFor(10*time.Second, func() bool {
+		first, first6 = ownerNow(-1), ownerOf(vipa6, -1)
+		return first >= 0 && first6 >= 0
+	}) {
+		t.Fatal("no member holds a VIPA after the etcd member went down")
+	}
+	if !waitFor(8*time.Second, func() bool { _, err := get6(); return err == nil }) { // the client's neighbour entry is the holder's
+		t.Fatal("the IPv6 VIPA is not served with an etcd member down")
+	}
+	mac6 = lladdr()
 	e.Restart(2)
 	e.WaitReady(2, 10*time.Second)
 
@@ -207,23 +230,30 @@ func TestSysplexVIPA(t *testing.T) {
 
 	// The whole store gone: the members say so and give the VIPA up; back:
 	// a member holds it again.
+	// (Counted: a fence while an etcd member was down may have said both
+	// once already.)
+	lost := func() int {
+		return strings.Count(ds[next].stdout.String(), "IPN276W Sysplex PLEX1: the store cannot be reached")
+	}
+	gaveUp := func() int {
+		return strings.Count(ds[next].stdout.String(), "IPN285W VIPA "+vipa+" given up on link OSA1: the store cannot be reached")
+	}
+	lost0, gaveUp0 := lost(), gaveUp()
 	for i := 0; i < 3; i++ {
 		e.Kill(i)
 	}
-	if !waitFor(15*time.Second, func() bool {
-		return strings.Contains(ds[next].stdout.String(), "IPN276W Sysplex PLEX1: the store cannot be reached") &&
-			strings.Contains(ds[next].stdout.String(), "IPN285W VIPA "+vipa+" given up on link OSA1: the store cannot be reached")
-	}) {
+	if !waitFor(15*time.Second, func() bool { return lost() > lost0 && gaveUp() > gaveUp0 }) {
 		t.Fatalf("no IPN276W and IPN285W:\n%s", ds[next].stdout)
 	}
 	if q := mustConsoleRC(t, ds[next].socket, "QUERY SYSPLEX\n", 4); !strings.Contains(q, "IPN280W This stack has had no lease since") {
 		t.Fatalf("QUERY SYSPLEX with the store gone:\n%s", q)
 	}
+	back0 := strings.Count(ds[next].stdout.String(), "IPN277I Sysplex PLEX1: the store is back")
 	for i := 0; i < 3; i++ {
 		e.Restart(i)
 	}
 	if !waitFor(30*time.Second, func() bool {
-		return strings.Contains(ds[next].stdout.String(), "IPN277I Sysplex PLEX1: the store is back") && ownerNow(first) >= 0
+		return strings.Count(ds[next].stdout.String(), "IPN277I Sysplex PLEX1: the store is back") > back0 && ownerNow(first) >= 0
 	}) {
 		t.Fatalf("not back:\n%s", ds[next].stdout)
 	}

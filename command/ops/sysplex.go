@@ -13,6 +13,8 @@ import (
 	"ipnstack/nic"
 	"ipnstack/portrange"
 	"ipnstack/sysplex"
+
+	"go.uber.org/zap"
 )
 
 var sysplexHandlers = map[string]Handler{
@@ -38,7 +40,7 @@ func (s *System) defineSysplex(_ context.Context, req *command.Request, out comm
 		TTL: time.Duration(a.Int("TTL")) * time.Second, Clock: s.Clock}
 	m, err := sysplex.Join(cfg, s.Ports, s.plexEvent(cfg.Name))
 	if err != nil {
-		out.Say(sysplexErr(err, cfg))
+		out.Say(s.sysplexErr(err, cfg))
 		return
 	}
 	s.plex.Store(m)
@@ -92,7 +94,7 @@ func (s *System) querySysplex(_ context.Context, _ *command.Request, out command
 		out.Say(msgcat.IPN280W(st.LostAt))
 	}
 	if err != nil {
-		out.Say(msgcat.IPN291W(storeReason(err)))
+		out.Say(msgcat.IPN291W(s.storeReason(err)))
 	}
 	for _, mi := range st.Members {
 		self := ""
@@ -177,25 +179,37 @@ func (s *System) deleteVIPA(_ context.Context, req *command.Request, out command
 }
 
 // sysplexErr gives the message of a failed DEFINE SYSPLEX.
-func sysplexErr(err error, cfg sysplex.Config) msgcat.Msg {
+func (s *System) sysplexErr(err error, cfg sysplex.Config) msgcat.Msg {
 	var taken *sysplex.ErrMemberTaken
 	if errors.As(err, &taken) {
 		return msgcat.IPN272E(taken.Member, taken.Sysplex)
 	}
-	return msgcat.IPN271E(cfg.Name, strings.Join(cfg.Endpoints, ","), storeReason(err))
+	return msgcat.IPN271E(cfg.Name, strings.Join(cfg.Endpoints, ","), s.storeReason(err))
 }
 
-// storeReason is what the store's client said, without the endpoints the
-// message names already.
-func storeReason(err error) string {
+// storeReasons words each kind of failure of the store for IPN271E and
+// IPN291W; the store client's own words go to the daemon log.
+var storeReasons = map[sysplex.Fault]string{
+	sysplex.FaultNoAnswer:    "no answer within 3 seconds",
+	sysplex.FaultUnreachable: "no member of the store can be reached",
+	sysplex.FaultNoLeader:    "the store has no leader (it has lost its quorum)",
+	sysplex.FaultDenied:      "the store refused this member (authentication or permission)",
+	sysplex.FaultOther:       "the store's client failed (the daemon log has its words)",
+}
+
+// storeReason is why the store failed, in the console's words.
+func (s *System) storeReason(err error) string {
+	f := sysplex.FaultOther
 	var se *sysplex.ErrStore
 	if errors.As(err, &se) {
-		err = se.Err
+		f = se.Fault()
+	} else if errors.Is(err, context.DeadlineExceeded) {
+		f = sysplex.FaultNoAnswer
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return "no answer within 3 seconds"
+	if s.Log != nil {
+		s.Log.Warn("sysplex store", zap.String("reason", storeReasons[f]), zap.Error(err))
 	}
-	return err.Error()
+	return storeReasons[f]
 }
 
 // SysplexLocal is the stack's membership as the metrics show it, without

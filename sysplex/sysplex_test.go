@@ -221,7 +221,11 @@ func churn(t *testing.T, mb member, name string, seed uint64, c *checker, max in
 					t.Errorf("%s: %v", name, err)
 					return
 				}
-				time.Sleep(time.Millisecond)
+				select { // a port comes back, or the store
+				case <-ch.stop:
+					return
+				case <-time.After(time.Millisecond):
+				}
 				continue
 			}
 			c.grant(tier, ls.Port(), name)
@@ -261,13 +265,27 @@ func TestSysplexPortsUnique(t *testing.T) {
 		t.Logf("%s after %d grants", what, c.n.Load())
 		f()
 	}
-	time.Sleep(time.Second)
+	// Each step once the members have lent a few hundred ports more.
+	lent := func(more int64) {
+		t.Helper()
+		want := c.n.Load() + more
+		if !testnet.Until(30*time.Second, func() bool { return c.n.Load() >= want }) {
+			t.Fatalf("only %d of %d ports lent", c.n.Load(), want)
+		}
+	}
+	lent(300)
 	step("etcd member 1 killed", func() { e.Kill(1) })
-	time.Sleep(time.Second)
+	lent(300)
 	step("etcd member 1 restarted", func() { e.Restart(1); e.WaitReady(1, 10*time.Second) })
 	step("M2 cut off from the store", proxy.Cut)
 	ms[2].ev.wait(t, EventLost, 10*time.Second)
-	time.Sleep(2 * ttl) // its lease ends; the others take its ports
+	// Its lease ends: the store forgets it and the others may take its ports.
+	if !testnet.Until(10*time.Second, func() bool {
+		st, err := ms[1].m.Status()
+		return err == nil && len(st.Members) == 2
+	}) {
+		t.Fatal("the store still has M2 as a member after its lease")
+	}
 	step("M2's path mended", proxy.Mend)
 	ms[2].ev.wait(t, EventBack, 20*time.Second)
 	step("M0 crashed", func() {
@@ -278,9 +296,7 @@ func TestSysplexPortsUnique(t *testing.T) {
 	mb := joinNotify(t, e.Endpoints(), "PLEX1", "M3", ttl, c.event("M3"))
 	chs[0] = churn(t, mb, "M3", 3, c, 1_000_000)
 	ms[0] = mb
-	for deadline := time.Now().Add(30 * time.Second); c.n.Load() < 3000 && time.Now().Before(deadline); {
-		time.Sleep(50 * time.Millisecond)
-	}
+	testnet.Until(30*time.Second, func() bool { return c.n.Load() >= 3000 }) // counted below
 	for _, ch := range chs {
 		ch.end()
 	}
@@ -296,27 +312,24 @@ func TestSysplexPortsUnique(t *testing.T) {
 	c.mu.Lock()
 	t.Logf("%d ports lent through the store; %d losses of the store (%v), %d conflicts reported", c.n.Load(), c.lost.Load(), c.lostBy, c.conflict.Load())
 	c.mu.Unlock()
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
-		st, err := ms[1].m.Status()
-		if err == nil && len(st.Members) == 3 && st.Coupled {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("members after M0's crash and M3's join (M0's lease ended): %+v %v", st.Members, err)
-		}
+	var (
+		st  Status
+		err error
+	)
+	if !testnet.Until(10*time.Second, func() bool {
+		st, err = ms[1].m.Status()
+		return err == nil && len(st.Members) == 3 && st.Coupled
+	}) {
+		t.Fatalf("members after M0's crash and M3's join (M0's lease ended): %+v %v", st.Members, err)
 	}
 	// Every life ended: the sweepers give every port back (M0's with its
 	// lease).
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		h, _, err := ms[1].m.Holders(t.Context())
-		if err == nil && len(h) == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the store still holds %d ports: %v", len(h), err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	var held map[string]string
+	if !testnet.Until(10*time.Second, func() bool {
+		held, _, err = ms[1].m.Holders(t.Context())
+		return err == nil && len(held) == 0
+	}) {
+		t.Fatalf("the store still holds %d ports: %v", len(held), err)
 	}
 }
 
@@ -420,10 +433,7 @@ func TestVIPATakeover(t *testing.T) {
 		}
 		return who
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for owner() < 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testnet.Until(5*time.Second, func() bool { return owner() >= 0 })
 	first := owner()
 	if first < 0 {
 		t.Fatal("nobody owns the VIPA")
@@ -438,10 +448,7 @@ func TestVIPATakeover(t *testing.T) {
 	ms[first].m.crash()
 	hs[first].Give(vip) // the killed stack's address is gone with it
 	next := -1
-	for next < 0 && time.Since(killed) < 3*ttl {
-		time.Sleep(20 * time.Millisecond)
-		next = owner()
-	}
+	testnet.Until(3*ttl, func() bool { next = owner(); return next >= 0 })
 	took := time.Since(killed)
 	if next < 0 || next == first {
 		t.Fatalf("no backup took the VIPA within %v", 3*ttl)
@@ -474,16 +481,12 @@ func TestPartitionConflict(t *testing.T) {
 	// B is given A's port once the store forgot A (B's pool lends in
 	// turn: it lends until the turn comes to that port).
 	key := fmt.Sprintf("SYSPLEX/%05d", ls.Port())
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		h, _, err := b.m.Holders(t.Context())
-		if err == nil && h[key] == "" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the store still has A's port: %v %v", h, err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	var h map[string]string
+	if !testnet.Until(10*time.Second, func() bool {
+		h, _, err = b.m.Holders(t.Context())
+		return err == nil && h[key] == ""
+	}) {
+		t.Fatalf("the store still has A's port: %v %v", h, err)
 	}
 	gotIt := false
 	for i := 0; i < 100 && !gotIt; i++ {
@@ -504,7 +507,7 @@ func TestPartitionConflict(t *testing.T) {
 	if back := a.ev.wait(t, EventBack, 10*time.Second); back.Ports != 0 {
 		t.Fatalf("A claimed %d ports again, want 0", back.Ports)
 	}
-	h, _, err := a.m.Holders(t.Context())
+	h, _, err = a.m.Holders(t.Context())
 	if err != nil || h[fmt.Sprintf("SYSPLEX/%05d", ls.Port())] != "B" {
 		t.Fatalf("the store after A came back: %v %v", h, err)
 	}

@@ -62,7 +62,7 @@ func TestSysplexStoreAway(t *testing.T) {
 	if got := strings.Join(do(t, sys, "QUERY SYSPLEX"), "\n"); !strings.Contains(got, "IPN291W The store does not answer now") {
 		t.Fatalf("QUERY SYSPLEX, the path cut:\n%s", got)
 	}
-	if !waitUntil(10*time.Second, func() bool { return heard("IPN276W Sysplex PLEX1: the store cannot be reached") }) {
+	if !testnet.Until(10*time.Second, func() bool { return heard("IPN276W Sysplex PLEX1: the store cannot be reached") }) {
 		t.Fatalf("no IPN276W: %q", said)
 	}
 	if got := strings.Join(do(t, sys, "QUERY SYSPLEX"), "\n"); !strings.Contains(got, "IPN280W This stack has had no lease since 2026-11-22 08:30:00") {
@@ -70,7 +70,7 @@ func TestSysplexStoreAway(t *testing.T) {
 	}
 	// The other member is given the port once the store forgot this stack.
 	gotIt := false
-	if !waitUntil(10*time.Second, func() bool {
+	if !testnet.Until(10*time.Second, func() bool {
 		for i := 0; i < 10 && !gotIt; i++ {
 			l, err := reg.SysplexPorts().Lend(time.Now(), portrange.Request{}, nil)
 			if err != nil {
@@ -83,20 +83,10 @@ func TestSysplexStoreAway(t *testing.T) {
 		t.Fatalf("the other member was never given port %d", ls.Port())
 	}
 	proxy.Mend()
-	if !waitUntil(20*time.Second, func() bool {
+	if !testnet.Until(20*time.Second, func() bool {
 		return heard("IPN277I Sysplex PLEX1: the store is back; 0 ports claimed again") &&
 			heard(fmt.Sprintf("IPN278W Sysplex PLEX1: SYSPLEX port %d, held here, was taken by member OTHER while the store was gone", ls.Port()))
 	}) {
 		t.Fatalf("not back with the conflict: %q", said)
 	}
-}
-
-// waitUntil polls cond every 20 ms for at most d.
-func waitUntil(d time.Duration, cond func() bool) bool {
-	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		if cond() {
-			return true
-		}
-	}
-	return cond()
 }

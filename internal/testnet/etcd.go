@@ -1,7 +1,6 @@
 package testnet
 
 import (
-	"bytes"
 	"fmt"
 	"net"
 	"os/exec"
@@ -26,7 +25,8 @@ type Etcd struct {
 	peers   []string // http://host:port
 	mu      sync.Mutex
 	procs   []*exec.Cmd
-	logs    []*syncWriter
+	done    []chan struct{} // closed when member i's process has ended
+	logs    []*SyncBuffer
 }
 
 // StartEtcd starts an etcd cluster of n members and waits until it
@@ -45,7 +45,8 @@ func StartEtcd(t testing.TB, n int) *Etcd {
 		cluster = append(cluster, name+"="+e.peers[i])
 	}
 	e.procs = make([]*exec.Cmd, n)
-	e.logs = make([]*syncWriter, n)
+	e.done = make([]chan struct{}, n)
+	e.logs = make([]*SyncBuffer, n)
 	for i := range e.names {
 		e.start(i, strings.Join(cluster, ","))
 	}
@@ -89,33 +90,20 @@ func (e *Etcd) start(i int, cluster string) {
 		"--logger", "zap", "--log-level", "warn",
 	}
 	cmd := exec.Command(e.bin, args...)
-	log := &syncWriter{}
+	log := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		e.t.Fatalf("etcd: %v", err)
 	}
+	done := make(chan struct{})
 	e.mu.Lock()
-	e.procs[i], e.logs[i] = cmd, log
+	e.procs[i], e.done[i], e.logs[i] = cmd, done, log
 	e.mu.Unlock()
-	go cmd.Wait()
-}
-
-type syncWriter struct {
-	mu sync.Mutex
-	w  bytes.Buffer
-}
-
-func (s *syncWriter) Write(b []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(b)
-}
-
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.String()
+	go func() { // ended by Kill, which every member gets at the test's end
+		cmd.Wait()
+		close(done)
+	}()
 }
 
 // Endpoints gives the members' client addresses.
@@ -124,14 +112,12 @@ func (e *Etcd) Endpoints() []string { return append([]string(nil), e.clients...)
 // Kill kills member i (SIGKILL), as a crash would.
 func (e *Etcd) Kill(i int) {
 	e.mu.Lock()
-	cmd := e.procs[i]
+	cmd, done := e.procs[i], e.done[i]
 	e.procs[i] = nil
 	e.mu.Unlock()
 	if cmd != nil && cmd.Process != nil {
 		cmd.Process.Kill()
-		for t := 0; t < 100 && syscall.Kill(cmd.Process.Pid, 0) == nil; t++ {
-			time.Sleep(20 * time.Millisecond)
-		}
+		<-done // its Wait has returned: the process is gone
 	}
 }
 
@@ -148,14 +134,14 @@ func (e *Etcd) Restart(i int) {
 // WaitReady waits until member i accepts client connections.
 func (e *Etcd) WaitReady(i int, within time.Duration) {
 	e.t.Helper()
-	deadline := time.Now().Add(within)
-	for time.Now().Before(deadline) {
+	if Until(within, func() bool {
 		c, err := net.DialTimeout("tcp", e.clients[i], 200*time.Millisecond)
 		if err == nil {
 			c.Close()
-			return
 		}
-		time.Sleep(50 * time.Millisecond)
+		return err == nil
+	}) {
+		return
 	}
 	e.t.Fatalf("etcd %s does not answer on %s", e.names[i], e.clients[i])
 }

@@ -537,10 +537,7 @@ func stor(addr, user, pass, path string, n int, size int64) error {
 		return err
 	}
 	defer k.c.Close()
-	data := make([]byte, min(size, 1<<20))
-	for i := range data {
-		data[i] = byte(i * 7)
-	}
+	data := uploadData(min(size, 1<<20))
 	failures := 0
 	var first error
 	start := time.Now()
@@ -567,6 +564,15 @@ func stor(addr, user, pass, path string, n int, size int64) error {
 	return nil
 }
 
+// uploadData is n bytes for the uploads to send (over and over).
+func uploadData(n int64) []byte {
+	data := make([]byte, n)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	return data
+}
+
 // bulkStor: reps STORs of size bytes in one session, each to a name of its
 // own (path.0, path.1, ...), each deleted after it is measured; the median
 // rate and the spread.
@@ -576,10 +582,7 @@ func bulkStor(addr, user, pass, path string, size int64, reps int) error {
 		return err
 	}
 	defer k.c.Close()
-	data := make([]byte, 1<<20)
-	for i := range data {
-		data[i] = byte(i * 7)
-	}
+	data := uploadData(1 << 20)
 	var times []time.Duration
 	for i := 0; i < max(reps, 1); i++ {
 		name := fmt.Sprintf("%s.%d", path, i)

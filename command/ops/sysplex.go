@@ -157,8 +157,13 @@ func (s *System) defineVIPA(_ context.Context, req *command.Request, out command
 		out.Say(linkErr(&nic.ErrNoLink{ID: link}))
 		return
 	}
-	if err := m.DefineVIPA(addr, link, vipaHolder{s.Stack, link}); err != nil {
+	var defined *sysplex.ErrVIPADefined
+	switch err := m.DefineVIPA(addr, link, vipaHolder{s.Stack, link}); {
+	case errors.As(err, &defined):
 		out.Say(msgcat.IPN288E(addr.String()))
+		return
+	case err != nil:
+		out.Say(s.unexpected("DEFINE VIPA", err))
 		return
 	}
 	out.Say(msgcat.IPN286I(addr.String(), link))
@@ -171,8 +176,13 @@ func (s *System) deleteVIPA(_ context.Context, req *command.Request, out command
 		out.Say(msgcat.IPN274E())
 		return
 	}
-	if err := m.DeleteVIPA(addr); err != nil {
+	var none *sysplex.ErrNoVIPA
+	switch err := m.DeleteVIPA(addr); {
+	case errors.As(err, &none):
 		out.Say(msgcat.IPN289E(addr.String()))
+		return
+	case err != nil:
+		out.Say(s.unexpected("DELETE VIPA", err))
 		return
 	}
 	out.Say(msgcat.IPN287I(addr.String()))
@@ -185,6 +195,15 @@ func (s *System) sysplexErr(err error, cfg sysplex.Config) msgcat.Msg {
 		return msgcat.IPN272E(taken.Member, taken.Sysplex)
 	}
 	return msgcat.IPN271E(cfg.Name, strings.Join(cfg.Endpoints, ","), s.storeReason(err))
+}
+
+// unexpected is an error of the sysplex a command has no message for: an
+// internal error, its words in the daemon log.
+func (s *System) unexpected(what string, err error) msgcat.Msg {
+	if s.Log != nil {
+		s.Log.Error("sysplex", zap.String("command", what), zap.Error(err))
+	}
+	return msgcat.IPN998S(what, "an error the command has no message for (the daemon log has it)")
 }
 
 // storeReasons words each kind of failure of the store for IPN271E and

@@ -303,3 +303,24 @@ func TestWrapText(t *testing.T) {
 		}
 	}
 }
+
+// TestVIPAIsUnicast: a dynamic VIPA must be an address a stack can answer
+// for on a LAN; the table refuses the others by name.
+func TestVIPAIsUnicast(t *testing.T) {
+	for _, c := range []struct {
+		addr string
+		ok   bool
+	}{
+		{"10.77.60.1", true}, {"fd77:71::50", true}, {"192.0.2.7", true},
+		{"0.0.0.0", false}, {"127.0.0.1", false}, {"224.0.0.1", false}, {"255.255.255.255", false},
+		{"169.254.1.1", false}, {"::", false}, {"::1", false}, {"ff02::1", false}, {"fe80::1", false},
+	} {
+		_, _, errs := resolve(t, Commands, "DEFINE VIPA,IPADDR="+c.addr+",LINKID=OSA1")
+		if c.ok != (len(errs) == 0) {
+			t.Errorf("IPADDR=%s: %q", c.addr, errs)
+		}
+		if !c.ok && (len(errs) != 1 || !strings.Contains(errs[0], "a unicast IPv4")) {
+			t.Errorf("IPADDR=%s: %q, want the operand's type named", c.addr, errs)
+		}
+	}
+}

@@ -422,23 +422,36 @@ func (IPv6Prefix) Meta() string { return "ipv6addr/len" }
 func (IPv6Prefix) Choices() []string { return nil }
 
 // IPAddr is an IPv4 or an IPv6 address; the value is a netip.Addr.
-type IPAddr struct{}
+type IPAddr struct {
+	// Unicast: an address a stack can answer for on a LAN — not
+	// unspecified, loopback, multicast, broadcast or link-local.
+	Unicast bool
+}
 
 // Parse implements Type.
-func (IPAddr) Parse(v grammar.Value) (any, error) {
+func (t IPAddr) Parse(v grammar.Value) (any, error) {
 	s, err := scalar(v, "an IP address")
 	if err != nil {
 		return nil, err
 	}
 	a, perr := netip.ParseAddr(s)
 	if perr != nil || a.Zone() != "" {
-		return nil, &WrongType{Value: s, Want: "an IPv4 (a.b.c.d) or IPv6 (fd77::1) address"}
+		return nil, &WrongType{Value: s, Want: t.Describe()}
 	}
-	return a.Unmap(), nil
+	a = a.Unmap()
+	if t.Unicast && !a.IsGlobalUnicast() { // also refuses the limited broadcast
+		return nil, &WrongType{Value: s, Want: t.Describe()}
+	}
+	return a, nil
 }
 
 // Describe implements Type.
-func (IPAddr) Describe() string { return "an IPv4 (a.b.c.d) or IPv6 (fd77::1) address" }
+func (t IPAddr) Describe() string {
+	if t.Unicast {
+		return "a unicast IPv4 (a.b.c.d) or IPv6 (fd77::1) address, not loopback, multicast or link-local"
+	}
+	return "an IPv4 (a.b.c.d) or IPv6 (fd77::1) address"
+}
 
 // Meta implements Type.
 func (IPAddr) Meta() string { return "address" }

@@ -49,7 +49,7 @@ var sysplexRows = []Spec{
 			"take their ports from SYSPLEXPORTS, so no two members use the same 4-tuple.",
 		},
 		Operands: []Operand{
-			{Key: "IPADDR", Type: IPAddr{}, Required: true, Help: "the dynamic VIPA, IPv4 or IPv6"},
+			{Key: "IPADDR", Type: IPAddr{Unicast: true}, Required: true, Help: "the dynamic VIPA, IPv4 or IPv6"},
 			{Key: "LINKID", Type: Name{Max: 8}, Required: true, Help: "the link that holds it while this stack owns it"},
 		},
 		Example: "DEFINE VIPA,IPADDR=10.77.60.1,LINKID=OSA1",

@@ -197,6 +197,7 @@ func TestHTTPSlowReaders(t *testing.T) {
 			c.Close()
 		}
 	}()
+	dialStart := time.Now()
 	for i := range 300 {
 		from := netip.AddrFrom4([4]byte{127, 0, byte(1 + i/250), byte(1 + i%250)})
 		dialer := net.Dialer{Timeout: 5 * time.Second, LocalAddr: net.TCPAddrFromAddrPort(netip.AddrPortFrom(from, 0)),
@@ -210,6 +211,7 @@ func TestHTTPSlowReaders(t *testing.T) {
 		conns = append(conns, c)
 		fmt.Fprintf(c, "GET /PUB/big.bin HTTP/1.1\r\nHost: stack\r\n\r\n")
 	}
+	dialed := time.Since(dialStart)
 	// Every client is answered: served (and its response ends when it
 	// stalls) or turned away. Connections never exceed COUNT=.
 	var q string
@@ -222,8 +224,13 @@ func TestHTTPSlowReaders(t *testing.T) {
 	}) {
 		t.Errorf("not every client was answered and every stalled response ended:\n%s", q)
 	}
-	if away := sayField(q, "IPN699I", "turned away"); most > 100 || away < 150 {
-		t.Errorf("up to %d connections at once (COUNT=100), %d turned away of 300:\n%s", most, away, q)
+	// Clients that came while the first 100 held their slots were turned
+	// away: about 200 when all 300 came within the 3 s a stalled response
+	// lives; on a machine slow enough that they did not, slots freed
+	// meanwhile served some of the later ones, and only some were.
+	away := sayField(q, "IPN699I", "turned away")
+	if most > 100 || away < 1 || (dialed < 2*time.Second && away < 150) {
+		t.Errorf("up to %d connections at once (COUNT=100), %d turned away of 300 (they came in %v):\n%s", most, away, dialed.Round(time.Millisecond), q)
 	}
 	got, err := exec.Command(curl, "-sS", "--max-time", "10", fmt.Sprintf("http://127.0.0.1:%d/PUB/small.txt", port)).CombinedOutput()
 	if err != nil || string(got) != "served\n" {
@@ -244,7 +251,7 @@ func TestHTTPSlowReaders(t *testing.T) {
 	}
 	// The gateway carries them in at once, in any order: one of the three,
 	// whichever came last, is turned away.
-	away := 0
+	away = 0
 	for _, c := range held {
 		c.SetReadDeadline(time.Now().Add(2 * time.Second))
 		if line, _ := bufio.NewReader(c).ReadString('\n'); strings.Contains(line, "503") {
